@@ -1,0 +1,23 @@
+// The shape of one mycr command: citty's definition (meta + args, used for --help)
+// plus how its arguments are parsed and whether it needs root.
+import type { ArgsDef, CommandMeta } from "citty";
+import type { ParsedFlags, ParseOptions } from "./argv";
+
+export interface GlobalOptions {
+  debug: boolean;
+  /** runc's --root: where runtime state lives. */
+  stateRoot?: string;
+}
+
+export interface MycrCommand {
+  meta: CommandMeta & { name: string; description: string };
+  args: ArgsDef;
+  parse?: ParseOptions;
+  needsRoot?: boolean;
+  /** Returns the process exit status. */
+  run(args: ParsedFlags, global: GlobalOptions): Promise<number> | number;
+}
+
+export function defineMycrCommand(cmd: MycrCommand): MycrCommand {
+  return cmd;
+}

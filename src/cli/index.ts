@@ -1,0 +1,99 @@
+// The command tree: global flags, then one command per file.
+import { trace } from "../runtime/trace";
+import { defineCommand, renderUsage } from "citty";
+import { ContainerError } from "../runtime/errors";
+import { SysError } from "../sys/errno";
+import { UsageError, parseFlags } from "./argv";
+import type { GlobalOptions, MycrCommand } from "./command";
+import { enableDebug, log } from "./log";
+
+const VERSION = "0.1.0";
+
+const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
+  run: () => import("./run"),
+  gc: () => import("./gc"),
+};
+
+const GLOBAL_ARGS = {
+  debug: { type: "boolean", description: "Print debug messages and stack traces" },
+  root: { type: "string", description: "Directory for runtime state (default /run/mycr)", valueHint: "DIR" },
+  help: { type: "boolean", alias: "h", description: "Show help" },
+  version: { type: "boolean", alias: "v", description: "Show the version" },
+} as const;
+
+async function usage(cmd?: MycrCommand): Promise<string> {
+  if (cmd) return renderUsage(defineCommand({ meta: cmd.meta, args: cmd.args }));
+  const subCommands: Record<string, ReturnType<typeof defineCommand>> = {};
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    const c = (await load()).default;
+    subCommands[name] = defineCommand({ meta: c.meta });
+  }
+  return renderUsage(
+    defineCommand({
+      meta: { name: "mycr", version: VERSION, description: "A container runtime in one executable" },
+      args: GLOBAL_ARGS,
+      subCommands,
+    }),
+  );
+}
+
+/** Splits `mycr [global flags] COMMAND [flags/args]`. */
+function splitGlobal(argv: string[]): { global: string[]; name?: string; rest: string[] } {
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith("-")) {
+    const flag = argv[i]!;
+    i += flag === "--root" || flag === "--log" || flag === "--log-format" ? 2 : 1;
+  }
+  return { global: argv.slice(0, i), name: argv[i], rest: argv.slice(i + 1) };
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  trace("cli");
+  let debug = argv.includes("--debug");
+  if (debug) enableDebug();
+  try {
+    const { global: globalArgv, name, rest } = splitGlobal(argv);
+    const g = parseFlags(globalArgv, GLOBAL_ARGS);
+    if (g.version) {
+      process.stdout.write(`mycr version ${VERSION}\n`);
+      return 0;
+    }
+    if (!name || g.help) {
+      process.stdout.write((await usage()) + "\n");
+      return name || g.help ? 0 : 125;
+    }
+    const load = COMMANDS[name];
+    if (!load) throw new UsageError(`unknown command "${name}" (see mycr --help)`);
+    const cmd = (await load()).default;
+    if (rest[0] === "--help" || rest[0] === "-h") {
+      process.stdout.write((await usage(cmd)) + "\n");
+      return 0;
+    }
+    const args = parseFlags(rest, cmd.args, cmd.parse);
+    const global: GlobalOptions = { debug, stateRoot: typeof g.root === "string" ? g.root : undefined };
+    if (cmd.needsRoot && process.getuid?.() !== 0) throw new ContainerError("must run as root (try sudo)");
+    return await cmd.run(args, global);
+  } catch (e) {
+    return reportError(e, debug);
+  }
+}
+
+function reportError(e: unknown, debug: boolean): number {
+  const err = e instanceof Error ? e : new Error(String(e));
+  log.error(err.message);
+  if (debug) {
+    if (err instanceof ContainerError && err.detail) log.debug(err.detail);
+    else if (err.stack) log.debug(err.stack);
+  }
+  if (err instanceof ContainerError) return err.exitCode;
+  if (err instanceof UsageError || err instanceof SysError) return 125;
+  return 125;
+}
+
+/** Exits with `code` once stdout/stderr are drained, without Bun's slow teardown. */
+export async function finish(code: number): Promise<never> {
+  const { exitNow } = await import("../sys/process");
+  const drained = (s: NodeJS.WriteStream) => new Promise<void>((r) => (s.writableNeedDrain ? s.once("drain", r) : r()));
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  return exitNow(code);
+}

@@ -1,0 +1,60 @@
+// `mycr gc`: removes what a mycr that died (SIGKILL, power cut) could not: runtime
+// state of containers whose owner is gone, their processes, overlay mounts and files.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { kill } from "../sys";
+import { isAlive } from "../runtime/procfs";
+import { StateStore } from "../runtime/state";
+import { containersDir } from "./paths";
+import { ownerAlive, readRecord } from "./record";
+import { removeContainerFiles } from "./rootfs";
+
+/** A directory this young without a record may be a container being created right now. */
+const GRACE_MS = 30_000;
+
+export interface GcReport {
+  removed: string[];
+}
+
+async function waitGone(ref: { pid: number; startTime: number }, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (isAlive(ref) && Date.now() < deadline) await Bun.sleep(10);
+}
+
+export async function collectGarbage(store: StateStore): Promise<GcReport> {
+  const removed = new Set<string>();
+  for (const id of store.ids()) {
+    const rec = store.tryLoad(id);
+    if (!rec) {
+      if (Date.now() - statSync(store.dir(id)).mtimeMs > GRACE_MS) {
+        store.remove(id);
+        removed.add(id);
+      }
+      continue;
+    }
+    // Containers without an owner belong to an OCI client (podman, containerd): it deletes them.
+    if (!rec.owner || isAlive(rec.owner)) continue;
+    if (rec.init && isAlive(rec.init)) {
+      kill(rec.init.pid, 9);
+      await waitGone(rec.init, 5000);
+    }
+    store.remove(id);
+    removed.add(id);
+  }
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(containersDir());
+  } catch {
+    // nothing was ever created
+  }
+  for (const id of entries) {
+    const dir = join(containersDir(), id);
+    const record = readRecord(dir);
+    if (ownerAlive(record)) continue;
+    if (!record && Date.now() - statSync(dir).mtimeMs < GRACE_MS) continue;
+    if (store.tryLoad(id)) continue; // still known to the runtime (an OCI container)
+    removeContainerFiles(dir, record?.keep ?? false);
+    removed.add(id);
+  }
+  return { removed: [...removed] };
+}

@@ -1,0 +1,36 @@
+// The engine's record of a container it made: MYCR_ROOT/containers/<id>/container.json.
+// It exists from the first moment (before any mount), so `mycr gc` can always tell
+// whose leftovers a directory holds.
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isAlive, type ProcessRef } from "../runtime/procfs";
+import { writeFileAtomic } from "../runtime/atomic";
+import { containerDir } from "./paths";
+
+export interface EngineRecord {
+  id: string;
+  created: string;
+  /** The mycr process that will tear this container down. */
+  owner: ProcessRef;
+  /** Keep the upper dir after exit (--keep). */
+  keep: boolean;
+}
+
+export function writeRecord(record: EngineRecord, root?: string): string {
+  const dir = containerDir(record.id, root);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileAtomic(join(dir, "container.json"), JSON.stringify(record, null, 2));
+  return dir;
+}
+
+export function readRecord(dir: string): EngineRecord | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, "container.json"), "utf8")) as EngineRecord;
+  } catch {
+    return null;
+  }
+}
+
+export function ownerAlive(record: EngineRecord | null): boolean {
+  return record !== null && isAlive(record.owner);
+}

@@ -1,0 +1,52 @@
+// A container's root filesystem: an overlay of read-only lower directories (an image,
+// --rootfs, or the host's own root) and the container's private upper dir.
+// The overlay is mounted by init inside the container's mount namespace (a spec mount
+// at "/"), so it vanishes with the container and is never visible on the host.
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Mount } from "../spec/types";
+
+export interface ContainerRootfs {
+  /** The empty directory that becomes the root (spec root.path). */
+  merged: string;
+  upper: string;
+  work: string;
+}
+
+export function rootfsPaths(dir: string): ContainerRootfs {
+  return { merged: join(dir, "merged"), upper: join(dir, "upper"), work: join(dir, "work") };
+}
+
+/** overlayfs splits lowerdir on ':' and options on ','; both must be escaped in paths. */
+function escapeOverlayPath(path: string): string {
+  return path.replace(/[\\:,]/g, (c) => `\\${c}`);
+}
+
+export function createRootfsDirs(dir: string): ContainerRootfs {
+  const paths = rootfsPaths(dir);
+  for (const d of [paths.merged, paths.upper, paths.work]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  return paths;
+}
+
+/** The spec mount that puts the overlay on the root (see docs/spec-extensions.md). */
+export function overlayRootMount(paths: ContainerRootfs, lowers: string[]): Mount {
+  return {
+    destination: "/",
+    type: "overlay",
+    source: "overlay",
+    options: [
+      `lowerdir=${lowers.map(escapeOverlayPath).join(":")}`,
+      `upperdir=${escapeOverlayPath(paths.upper)}`,
+      `workdir=${escapeOverlayPath(paths.work)}`,
+    ],
+  };
+}
+
+/** Removes the container's files (all of them, or all but the upper dir). */
+export function removeContainerFiles(dir: string, keepUpper = false): void {
+  if (keepUpper) {
+    rmSync(rootfsPaths(dir).work, { recursive: true, force: true });
+    return;
+  }
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,63 @@
+// `mycr run` in the foreground: an overlay root over the chosen lower layer, a spec
+// from the flags, the runtime to run it, and everything removed afterwards.
+import { trace } from "../runtime/trace";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { ContainerError } from "../runtime/errors";
+import { processRef } from "../runtime/procfs";
+import { runForeground } from "../runtime/run";
+import { StateStore } from "../runtime/state";
+import { writeFileAtomic } from "../runtime/atomic";
+import { newContainerId } from "./ids";
+import { dataRoot } from "./paths";
+import { writeRecord } from "./record";
+import { createRootfsDirs, overlayRootMount, removeContainerFiles } from "./rootfs";
+import { buildSpec } from "./spec";
+import { join } from "node:path";
+
+export interface RunRequest {
+  args: string[];
+  /** Lower layer of the root; the host's "/" when absent. */
+  rootfs?: string;
+  hostname?: string;
+  store: StateStore;
+}
+
+function checkRootfsDir(path: string): string {
+  const abs = resolve(path);
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {
+    throw new ContainerError(`--rootfs ${path}: no such directory`);
+  }
+  if (!isDir) throw new ContainerError(`--rootfs ${path}: not a directory`);
+  return abs;
+}
+
+export async function runContainer(req: RunRequest): Promise<number> {
+  trace("engine: run");
+  if (req.args.length === 0) throw new ContainerError("no command given: mycr run [flags] COMMAND [ARG...]");
+  const lower = req.rootfs ? checkRootfsDir(req.rootfs) : "/";
+  const id = newContainerId();
+  const owner = processRef(process.pid)!;
+  const dir = writeRecord({ id, created: new Date().toISOString(), owner, keep: false });
+  try {
+    const paths = createRootfsDirs(dir);
+    const spec = buildSpec({
+      id,
+      args: req.args,
+      rootfs: paths.merged,
+      rootMount: overlayRootMount(paths, [lower]),
+      hostname: req.hostname,
+      // With the host's root as the lower layer, mycr's own stores would show through.
+      hidePaths: lower === "/" ? [dataRoot(), req.store.root] : [],
+    });
+    writeFileAtomic(join(dir, "config.json"), JSON.stringify(spec, null, 2));
+    const result = await runForeground({ id, bundle: dir, spec, store: req.store, owner });
+    return result.exitCode;
+  } finally {
+    removeContainerFiles(dir);
+    trace("engine: cleaned up");
+  }
+}

@@ -1,0 +1,118 @@
+// What happens inside the container before the user's program runs: the story of
+// PID 1's first milliseconds, top to bottom. This is the hidden `mycr init`, spawned
+// by the runtime inside the new namespaces with the sync socket as fd 3.
+import { trace } from "./trace";
+import { existsSync, mkdirSync } from "node:fs";
+import { CLONE, MS, SysError, bind, chdir, closeFdsOnExec, execve, linkUp, mount, resetSignals, setdomainname, sethostname, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
+import type { Spec } from "../spec/types";
+import { ExecError, lookPath } from "./lookpath";
+import { MessageReader, sendMessage, type InitConfig, type ParentMessage } from "./messages";
+import { mountAll } from "./rootfs/mounts";
+import { populateDev } from "./rootfs/devices";
+import { makeReadonly, maskPath } from "./rootfs/masked";
+import { switchRoot } from "./rootfs/pivot";
+import { propagationFlags } from "./rootfs/mount-options";
+
+import { SYNC_FD } from "./init-fd";
+const SIGKILL = 9;
+
+function hasNamespace(spec: Spec, type: string, requirePathless = true): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === type && (!requirePathless || !n.path));
+}
+
+function prepareRoot(config: InitConfig): void {
+  const { spec, rootfs } = config;
+  // Nothing we mount may propagate back to the host.
+  const rootProp = spec.linux?.rootfsPropagation;
+  const propagation = rootProp ? propagationFlags(rootProp) : null;
+  setPropagation("/", propagation ?? MS.SLAVE | MS.REC);
+  // pivot_root needs the new root to be a mount point of its own.
+  bind(rootfs, rootfs, true);
+
+  mountAll(spec.mounts ?? [], {
+    rootfs,
+    bundle: config.bundle,
+    newNetworkNamespace: hasNamespace(spec, "network"),
+  });
+  const devIsOurs = (spec.mounts ?? []).some((m) => m.destination === "/dev" && m.type !== "bind");
+  if (devIsOurs) populateDev(rootfs, spec.linux?.devices ?? []);
+}
+
+function finishRoot(spec: Spec): void {
+  if (spec.root?.readonly) mount(null, "/", null, MS.BIND | MS.REMOUNT | MS.RDONLY, null);
+  for (const p of spec.linux?.maskedPaths ?? []) maskPath(p);
+  for (const p of spec.linux?.readonlyPaths ?? []) makeReadonly(p);
+  if (spec.linux?.rootfsPropagation) {
+    const flags = propagationFlags(spec.linux.rootfsPropagation);
+    if (flags !== null) setPropagation("/", flags);
+  }
+}
+
+function setup(config: InitConfig): void {
+  const { spec } = config;
+  const proc = spec.process;
+  if (!proc) throw new Error("config has no process to run");
+
+  setsid();
+  if (hasNamespace(spec, "cgroup")) unshare(CLONE.NEWCGROUP); // rooted at the cgroup the runtime put us in
+  if (hasNamespace(spec, "network")) linkUp("lo");
+
+  if (hasNamespace(spec, "mount", false)) {
+    prepareRoot(config);
+    switchRoot(config.rootfs, config.noPivot);
+    finishRoot(spec);
+  }
+  if (spec.hostname !== undefined && hasNamespace(spec, "uts", false)) sethostname(spec.hostname);
+  if (spec.domainname !== undefined && hasNamespace(spec, "uts", false)) setdomainname(spec.domainname);
+
+  umask(proc.user.umask ?? 0o022);
+  const cwd = proc.cwd || "/";
+  if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
+  chdir(cwd);
+}
+
+function execProcess(spec: Spec): never {
+  const proc = spec.process!;
+  const env = proc.env ?? [];
+  const args = proc.args ?? [];
+  const path = lookPath(args[0] ?? "", env);
+  closeFdsOnExec(3); // nothing of mycr's may leak into the container
+  resetSignals();
+  try {
+    return execve(path, args, env);
+  } catch (e) {
+    const errno = e instanceof SysError ? e.errno : 0;
+    if (errno === 2) throw new ExecError(`"${args[0]}": no such file or directory (or its interpreter is missing)`, 127);
+    throw new ExecError(`"${args[0]}": cannot execute: ${(e as Error).message}`, 126);
+  }
+}
+
+export function initMain(): never {
+  trace("init: start");
+  // If the runtime dies during setup, so do we; after execve this still holds for
+  // foreground containers, whose life is bound to the mycr that runs them.
+  setParentDeathSignal(SIGKILL);
+  const reader = new MessageReader<ParentMessage>(SYNC_FD);
+  const first = reader.next();
+  if (!first || first.type !== "config") process.exit(125);
+  const config = first.config;
+  try {
+    setup(config);
+    trace("init: setup done");
+    sendMessage(SYNC_FD, { type: "ready" });
+    if (!config.startImmediately) {
+      const next = reader.next();
+      if (!next || next.type !== "start") process.exit(125);
+    }
+    execProcess(config.spec);
+  } catch (e) {
+    const code = e instanceof ExecError ? e.exitCode : 125;
+    const err = e as Error;
+    try {
+      sendMessage(SYNC_FD, { type: "error", message: err.message, code, stack: err.stack });
+    } catch {
+      // the runtime is gone; nobody to tell
+    }
+    process.exit(code);
+  }
+}

@@ -1,0 +1,123 @@
+// The runtime's side of bringing a container up: claim the id, spawn init inside
+// the new namespaces, hand it the config, and wait until it is ready (or failed).
+import { trace } from "./trace";
+import { statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { close, inNamespaces, kill, socketPair } from "../sys";
+import type { Spec } from "../spec/types";
+import { ContainerError } from "./errors";
+import { MessageReader, sendMessage, type InitConfig, type InitMessage } from "./messages";
+import { planNamespaces } from "./namespaces";
+import { processRef, type ProcessRef } from "./procfs";
+import { selfCommand } from "./self";
+import { StateStore, type ContainerRecord } from "./state";
+
+export type Stdio = [number | "inherit" | "ignore", number | "inherit" | "ignore", number | "inherit" | "ignore"];
+
+export interface LaunchOptions {
+  id: string;
+  bundle: string;
+  spec: Spec;
+  store: StateStore;
+  /** run: exec the process right away. create: wait for `start`. */
+  startImmediately: boolean;
+  /** The mycr process that cleans up after this container (foreground runs). */
+  owner?: ProcessRef;
+  noPivot?: boolean;
+  stdio?: Stdio;
+}
+
+export interface Launched {
+  record: ContainerRecord;
+  process: Subprocess;
+  /** Our end of the sync socket: for `start`, and to learn whether execve worked. */
+  sync: number;
+  reader: MessageReader<InitMessage>;
+}
+
+function rootfsOf(spec: Spec, bundle: string): string {
+  const path = spec.root?.path;
+  if (!path) throw new ContainerError("config: root.path is required");
+  const rootfs = isAbsolute(path) ? path : resolve(bundle, path);
+  let isDir = false;
+  try {
+    isDir = statSync(rootfs).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new ContainerError(`root filesystem ${rootfs} is not a directory`);
+  return rootfs;
+}
+
+/** Turns an init error message into the exception the caller reports. */
+export function initFailure(message: InitMessage | null): ContainerError {
+  if (message?.type === "error") return new ContainerError(message.message, message.code, message.stack);
+  return new ContainerError("container init exited during setup");
+}
+
+export function launch(opts: LaunchOptions): Launched {
+  trace("launch: start");
+  const { id, spec, store } = opts;
+  const bundle = resolve(opts.bundle);
+  const rootfs = rootfsOf(spec, bundle);
+  const plan = planNamespaces(spec);
+  const record: ContainerRecord = {
+    id,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    spec,
+    started: false,
+    ...(opts.owner ? { owner: opts.owner } : {}),
+  };
+  store.create(record);
+
+  let child: Subprocess | null = null;
+  let sync = -1;
+  try {
+    const [ours, theirs] = socketPair();
+    sync = ours;
+    const stdio = opts.stdio ?? ["inherit", "inherit", "inherit"];
+    try {
+      child = inNamespaces(plan.unshareFlags, plan.joins, () =>
+        Bun.spawn(selfCommand("init"), { stdio: [...stdio, theirs], env: initEnvironment() }),
+      );
+    } finally {
+      close(theirs);
+    }
+    const ref = processRef(child.pid);
+    trace("launch: init spawned");
+    if (!ref) throw initFailure(null);
+    record.init = ref;
+    store.save(record);
+
+    const config: InitConfig = {
+      id,
+      spec,
+      rootfs,
+      bundle,
+      noPivot: opts.noPivot ?? false,
+      startImmediately: opts.startImmediately,
+    };
+    sendMessage(sync, { type: "config", config });
+    const reader = new MessageReader<InitMessage>(sync);
+    const reply = reader.next();
+    trace("launch: init ready");
+    if (reply?.type !== "ready") throw initFailure(reply);
+    return { record, process: child, sync, reader };
+  } catch (e) {
+    if (child) {
+      kill(child.pid, 9);
+      child.unref();
+    }
+    if (sync >= 0) close(sync);
+    store.remove(id);
+    throw e;
+  }
+}
+
+/** init needs nothing from our environment; only tracing is passed on. */
+function initEnvironment(): Record<string, string> {
+  return process.env.MYCR_TRACE ? { MYCR_TRACE: process.env.MYCR_TRACE } : {};
+}

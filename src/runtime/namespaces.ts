@@ -1,0 +1,44 @@
+// The spec's linux.namespaces -> what the runtime unshares and joins around spawning init.
+import { CLONE, type NamespaceJoin } from "../sys";
+import type { Namespace, NamespaceType, Spec } from "../spec/types";
+
+const FLAGS: Record<NamespaceType, number> = {
+  pid: CLONE.NEWPID,
+  network: CLONE.NEWNET,
+  mount: CLONE.NEWNS,
+  ipc: CLONE.NEWIPC,
+  uts: CLONE.NEWUTS,
+  user: CLONE.NEWUSER,
+  cgroup: CLONE.NEWCGROUP,
+  time: 0x80,
+};
+
+export interface NamespacePlan {
+  /** Created by the parent's unshare before spawning init. */
+  unshareFlags: number;
+  /** Existing namespaces (by path) init is spawned into. */
+  joins: NamespaceJoin[];
+  /** init unshares the cgroup namespace itself, once it sits in its cgroup. */
+  initUnsharesCgroup: boolean;
+}
+
+export function planNamespaces(spec: Spec): NamespacePlan {
+  const namespaces: Namespace[] = spec.linux?.namespaces ?? [];
+  let unshareFlags = 0;
+  const joins: NamespaceJoin[] = [];
+  let initUnsharesCgroup = false;
+  const seen = new Set<string>();
+  for (const ns of namespaces) {
+    if (seen.has(ns.type)) throw new Error(`linux.namespaces: "${ns.type}" is listed twice`);
+    seen.add(ns.type);
+    const flag = FLAGS[ns.type];
+    if (flag === undefined) throw new Error(`linux.namespaces: unknown namespace type "${ns.type}"`);
+    if (ns.type === "user" || ns.type === "time") {
+      throw new Error(`linux.namespaces: "${ns.type}" namespaces are not supported by mycr yet`);
+    }
+    if (ns.path) joins.push({ flag, path: ns.path });
+    else if (ns.type === "cgroup") initUnsharesCgroup = true;
+    else unshareFlags |= flag;
+  }
+  return { unshareFlags, joins, initUnsharesCgroup };
+}

@@ -1,0 +1,32 @@
+// Reading facts about processes from /proc.
+import { readFileSync } from "node:fs";
+
+/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or null if gone. */
+export function processStartTime(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // comm (field 2) may hold spaces and parentheses: split after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const state = fields[0];
+  if (state === "Z" || state === "X") return null; // a zombie no longer runs anything
+  return Number(fields[19]);
+}
+
+/** A process identity that survives pid reuse. */
+export interface ProcessRef {
+  pid: number;
+  startTime: number;
+}
+
+export function processRef(pid: number): ProcessRef | null {
+  const startTime = processStartTime(pid);
+  return startTime === null ? null : { pid, startTime };
+}
+
+export function isAlive(ref: ProcessRef | undefined | null): boolean {
+  return !!ref && processStartTime(ref.pid) === ref.startTime;
+}

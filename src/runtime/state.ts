@@ -1,0 +1,109 @@
+// The runtime's record of one container: MYCR_STATE/<id>/state.json.
+import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { OCI_VERSION, type Spec, type State } from "../spec/types";
+import { writeFileAtomic } from "./atomic";
+import { containerStateDir, stateRoot } from "./paths";
+import { isAlive, type ProcessRef } from "./procfs";
+
+export interface ContainerRecord {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  spec: Spec;
+  /** init, later the user's process; absent until spawned. */
+  init?: ProcessRef;
+  /** Set by start; a created container's init is alive but not yet the user's program. */
+  started: boolean;
+  /**
+   * The mycr process responsible for this container's cleanup (a foreground `run`).
+   * When it is gone and the container is not running, `mycr gc` may remove everything.
+   */
+  owner?: ProcessRef;
+}
+
+export class ContainerNotFound extends Error {
+  constructor(id: string) {
+    super(`container "${id}" does not exist`);
+  }
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export function validateId(id: string): void {
+  if (!ID_PATTERN.test(id)) {
+    throw new Error(`invalid container id "${id}": use letters, digits, '_', '.', '-' (at most 128)`);
+  }
+}
+
+export class StateStore {
+  constructor(readonly root: string = stateRoot()) {}
+
+  dir(id: string): string {
+    return containerStateDir(id, this.root);
+  }
+
+  /** Claims the id: fails if a container with it exists (mkdir is the atomic test). */
+  create(record: ContainerRecord): void {
+    validateId(record.id);
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    try {
+      mkdirSync(this.dir(record.id), { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new Error(`container "${record.id}" already exists`);
+      throw e;
+    }
+    this.save(record);
+  }
+
+  save(record: ContainerRecord): void {
+    writeFileAtomic(join(this.dir(record.id), "state.json"), JSON.stringify(record));
+  }
+
+  load(id: string): ContainerRecord {
+    validateId(id);
+    try {
+      return JSON.parse(readFileSync(join(this.dir(id), "state.json"), "utf8")) as ContainerRecord;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new ContainerNotFound(id);
+      throw e;
+    }
+  }
+
+  /** Loads a record, or null when the directory exists without a (complete) state file. */
+  tryLoad(id: string): ContainerRecord | null {
+    try {
+      return this.load(id);
+    } catch {
+      return null;
+    }
+  }
+
+  ids(): string[] {
+    try {
+      return readdirSync(this.root).filter((n) => ID_PATTERN.test(n));
+    } catch {
+      return [];
+    }
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+}
+
+export function containerStatus(record: ContainerRecord): State["status"] {
+  if (!record.init) return "creating";
+  if (!isAlive(record.init)) return "stopped";
+  return record.started ? "running" : "created";
+}
+
+/** The runtime-spec state object (`mycr state`). */
+export function ociState(record: ContainerRecord): State {
+  const status = containerStatus(record);
+  const state: State = { ociVersion: OCI_VERSION, id: record.id, status, bundle: record.bundle };
+  if (record.init && status !== "stopped") state.pid = record.init.pid;
+  if (record.spec.annotations) state.annotations = record.spec.annotations;
+  return state;
+}

@@ -1,0 +1,10 @@
+// src/sys is the only room that touches bun:ffi. Callers import from here.
+export * from "./constants";
+export * from "./errno";
+export * from "./namespaces";
+export * from "./mount";
+export * from "./fs";
+export * from "./process";
+export * from "./fd";
+export * from "./net";
+export { SYS } from "./arch";

@@ -1,0 +1,51 @@
+// The one dlopen of libc. Every other module calls the typed wrappers in src/sys,
+// never these raw symbols, so each result is checked in one place.
+import { dlopen, FFIType, read } from "bun:ffi";
+import { SysError } from "./errno";
+
+const { i32, u32, i64, u64, ptr } = FFIType;
+
+export const libc = dlopen("libc.so.6", {
+  __errno_location: { args: [], returns: ptr },
+  unshare: { args: [i32], returns: i32 },
+  setns: { args: [i32, i32], returns: i32 },
+  mount: { args: [ptr, ptr, ptr, u64, ptr], returns: i32 },
+  umount2: { args: [ptr, i32], returns: i32 },
+  // variadic in C; every argument is passed as a 64-bit integer (pointers via ptr()).
+  syscall: { args: [i64, i64, i64, i64, i64], returns: i64 },
+  chdir: { args: [ptr], returns: i32 },
+  fchdir: { args: [i32], returns: i32 },
+  chroot: { args: [ptr], returns: i32 },
+  sethostname: { args: [ptr, u64], returns: i32 },
+  setdomainname: { args: [ptr, u64], returns: i32 },
+  execve: { args: [ptr, ptr, ptr], returns: i32 },
+  prctl: { args: [i32, u64, u64, u64, u64], returns: i32 },
+  setsid: { args: [], returns: i32 },
+  ioctl: { args: [i32, u64, ptr], returns: i32 },
+  socket: { args: [i32, i32, i32], returns: i32 },
+  socketpair: { args: [i32, i32, i32, ptr], returns: i32 },
+  close: { args: [i32], returns: i32 },
+  kill: { args: [i32, i32], returns: i32 },
+  mknod: { args: [ptr, u32, u64], returns: i32 },
+  umask: { args: [u32], returns: u32 },
+  signal: { args: [i32, u64], returns: u64 },
+  sigprocmask: { args: [i32, ptr, ptr], returns: i32 },
+  fcntl: { args: [i32, i32, i32], returns: i32 },
+  _exit: { args: [i32], returns: FFIType.void },
+}).symbols;
+
+export function errno(): number {
+  const p = libc.__errno_location();
+  return p === null ? 0 : read.i32(p, 0);
+}
+
+/** NUL-terminated copy of a string for passing to C. */
+export function cstr(s: string): Buffer {
+  return Buffer.from(s + "\0");
+}
+
+/** Throws a SysError naming the call when a libc call returned -1. */
+export function check(result: number | bigint, call: string, detail: string): number {
+  if (Number(result) < 0) throw new SysError(call, detail, errno());
+  return Number(result);
+}

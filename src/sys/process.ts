@@ -1,0 +1,80 @@
+import { ptr } from "bun:ffi";
+import { PR_SET_NAME, PR_SET_PDEATHSIG, SIG_DFL, SIG_SETMASK } from "./constants";
+import { libc, check, cstr, errno } from "./libc";
+import { SysError } from "./errno";
+
+export function sethostname(name: string): void {
+  const b = Buffer.from(name);
+  check(libc.sethostname(b, b.length), "sethostname", name);
+}
+
+export function setdomainname(name: string): void {
+  const b = Buffer.from(name);
+  check(libc.setdomainname(b, b.length), "setdomainname", name);
+}
+
+export function setsid(): void {
+  check(libc.setsid(), "setsid", "");
+}
+
+export function setParentDeathSignal(signal: number): void {
+  check(libc.prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0), "prctl", `PR_SET_PDEATHSIG, ${signal}`);
+}
+
+export function setProcessName(name: string): void {
+  check(libc.prctl(PR_SET_NAME, BigInt(ptr(cstr(name))), 0, 0, 0), "prctl", `PR_SET_NAME, ${name}`);
+}
+
+export function prctl(option: number, arg2: number | bigint, what: string): void {
+  check(libc.prctl(option, arg2, 0, 0, 0), "prctl", what);
+}
+
+/** kill(2); returns false instead of throwing when the process is gone (ESRCH). */
+export function kill(pid: number, signal: number): boolean {
+  if (libc.kill(pid, signal) === 0) return true;
+  const e = errno();
+  if (e === 3) return false;
+  throw new SysError("kill", `${pid}, ${signal}`, e);
+}
+
+/**
+ * Gives the program about to be exec'd a clean signal state: Bun ignores or blocks
+ * some signals, and ignored dispositions and the mask survive execve.
+ */
+export function resetSignals(): void {
+  for (let sig = 1; sig <= 64; sig++) {
+    if (sig === 9 || sig === 19 || sig === 32 || sig === 33) continue; // KILL, STOP, glibc-internal
+    libc.signal(sig, SIG_DFL);
+  }
+  const empty = new Uint8Array(128);
+  check(libc.sigprocmask(SIG_SETMASK, empty, null), "sigprocmask", "SIG_SETMASK, {}");
+}
+
+/** execve(2). Returns only by throwing. */
+export function execve(path: string, argv: string[], env: string[]): never {
+  const keep: Buffer[] = [];
+  const vector = (items: string[]): BigUint64Array => {
+    const v = new BigUint64Array(items.length + 1);
+    items.forEach((s, i) => {
+      const b = cstr(s);
+      keep.push(b);
+      v[i] = BigInt(ptr(b));
+    });
+    return v;
+  };
+  const argvp = vector(argv);
+  const envp = vector(env);
+  libc.execve(cstr(path), argvp, envp);
+  const e = errno();
+  void keep;
+  throw new SysError("execve", path, e);
+}
+
+/**
+ * Ends the process now, skipping the runtime's teardown (which costs milliseconds a
+ * container start should not pay). Only for after all output was written synchronously.
+ */
+export function exitNow(code: number): never {
+  libc._exit(code);
+  throw new Error("unreachable");
+}
