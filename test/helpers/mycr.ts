@@ -1,0 +1,69 @@
+// Driving the built binary the way a user does.
+import type { Subprocess } from "bun";
+import { MYCR, mycrEnv } from "./env";
+
+export interface Result {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  stdin?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** Runs `mycr ARGS...` to completion. */
+export async function mycr(args: string[], opts: RunOptions = {}): Promise<Result> {
+  const proc = Bun.spawn([MYCR, ...args], {
+    stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: mycrEnv(opts.env),
+  });
+  const timer = setTimeout(() => proc.kill(9), opts.timeoutMs ?? 30_000);
+  const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  await proc.exited;
+  clearTimeout(timer);
+  return { exitCode: proc.exitCode ?? 128 + 9, stdout, stderr };
+}
+
+/** A mycr left running in the background, with its output collected as it comes. */
+export interface Background {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  output: () => string;
+  errors: () => string;
+  /** Resolves once stdout contains `text`. */
+  waitFor: (text: string, timeoutMs?: number) => Promise<void>;
+  result: () => Promise<Result>;
+}
+
+export function mycrBackground(args: string[], opts: RunOptions = {}): Background {
+  const proc = Bun.spawn([MYCR, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: mycrEnv(opts.env) });
+  let out = "";
+  let err = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
+  };
+  const done = Promise.all([pump(proc.stdout, (s) => (out += s)), pump(proc.stderr, (s) => (err += s))]);
+  return {
+    proc,
+    output: () => out,
+    errors: () => err,
+    async waitFor(text, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!out.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for "${text}"; stdout: ${out} stderr: ${err}`);
+        if (proc.exitCode !== null) throw new Error(`mycr exited (${proc.exitCode}) before "${text}"; stderr: ${err}`);
+        await Bun.sleep(10);
+      }
+    },
+    async result() {
+      await proc.exited;
+      await done;
+      return { exitCode: proc.exitCode ?? 128 + (proc.signalCode ? 9 : 0), stdout: out, stderr: err };
+    },
+  };
+}

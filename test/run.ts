@@ -1,0 +1,86 @@
+// The test runner: `bun test/run.ts [PATTERN...]`. Runs each test file on its own
+// (`bun test FILE`), then checks that the file left nothing of mycr's on the host:
+// a leak counts as a failed test. Ends with the line CI reads: "N passed, N failed".
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { REPO, WORK, MYCR, mycrEnv } from "./helpers/env";
+import { findLeaks, foreignNamespaceProcesses } from "./helpers/leaks";
+
+const patterns = process.argv.slice(2);
+const files = readdirSync(join(REPO, "test"))
+  .filter((f) => f.endsWith(".test.ts"))
+  .filter((f) => patterns.length === 0 || patterns.some((p) => f.includes(p)))
+  .sort();
+
+if (process.getuid?.() !== 0) {
+  console.error("test/run.ts: the tests create namespaces, mounts and cgroups: run them as root (npm test does)");
+  process.exit(2);
+}
+
+interface Counts {
+  passed: number;
+  failed: number;
+}
+
+function junitCounts(path: string): Counts | null {
+  let xml: string;
+  try {
+    xml = readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+  const head = /<testsuites\b[^>]*>/.exec(xml)?.[0] ?? "";
+  const attr = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(head)?.[1] ?? 0);
+  const tests = attr("tests");
+  const failed = attr("failures") + attr("errors");
+  return { passed: tests - failed - attr("skipped"), failed };
+}
+
+async function settle(baseline: Set<string>): Promise<string[]> {
+  // Processes being reaped and lazy unmounts may take a moment.
+  for (let i = 0; i < 20; i++) {
+    if (findLeaks(baseline).length === 0) return [];
+    await Bun.sleep(100);
+  }
+  return findLeaks(baseline);
+}
+
+/** After a leak is reported, clear it so the next file is judged on its own. */
+function cleanUp(): void {
+  Bun.spawnSync([MYCR, "gc"], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
+}
+
+const baseline = foreignNamespaceProcesses();
+const total: Counts = { passed: 0, failed: 0 };
+const failures: string[] = [];
+rmSync(join(WORK, "junit"), { recursive: true, force: true });
+mkdirSync(join(WORK, "junit"), { recursive: true });
+
+for (const file of files) {
+  const report = join(WORK, "junit", `${file}.xml`);
+  const proc = Bun.spawn(["bun", "test", `./test/${file}`, "--reporter=junit", `--reporter-outfile=${report}`], {
+    cwd: REPO,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const code = await proc.exited;
+  const counts = junitCounts(report) ?? { passed: 0, failed: 0 };
+  if (code !== 0 && counts.failed === 0) {
+    counts.failed = 1; // the file crashed or could not load
+    failures.push(`${file}: bun test exited ${code}`);
+  } else if (counts.failed > 0) {
+    failures.push(`${file}: ${counts.failed} failed`);
+  }
+  const leaks = await settle(baseline);
+  if (leaks.length > 0) {
+    console.error(`\nLEAK after ${file}:\n  ${leaks.join("\n  ")}`);
+    counts.failed += 1;
+    failures.push(`${file}: left ${leaks.length} object(s) behind`);
+    cleanUp();
+  }
+  total.passed += counts.passed;
+  total.failed += counts.failed;
+}
+
+if (failures.length > 0) console.error(`\nFailed:\n  ${failures.join("\n  ")}`);
+console.log(`${total.passed} passed, ${total.failed} failed`);
+process.exit(total.failed === 0 ? 0 : 1);
