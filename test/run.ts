@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, WORK, MYCR, mycrEnv } from "./helpers/env";
-import { findLeaks, foreignNamespaceProcesses } from "./helpers/leaks";
+import { findLeaks, foreignNamespaceProcesses, mycrPids } from "./helpers/leaks";
 
 const patterns = process.argv.slice(2);
 const files = readdirSync(join(REPO, "test"))
@@ -46,7 +46,15 @@ async function settle(baseline: Set<string>): Promise<string[]> {
 }
 
 /** After a leak is reported, clear it so the next file is judged on its own. */
-function cleanUp(): void {
+async function cleanUp(): Promise<void> {
+  for (const pid of mycrPids()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await Bun.sleep(200);
   Bun.spawnSync([MYCR, "gc"], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
 }
 
@@ -58,7 +66,7 @@ mkdirSync(join(WORK, "junit"), { recursive: true });
 
 for (const file of files) {
   const report = join(WORK, "junit", `${file}.xml`);
-  const proc = Bun.spawn(["bun", "test", `./test/${file}`, "--reporter=junit", `--reporter-outfile=${report}`], {
+  const proc = Bun.spawn(["bun", "test", `./test/${file}`, "--reporter=junit", `--reporter-outfile=${report}`, "--timeout=60000"], {
     cwd: REPO,
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -75,7 +83,7 @@ for (const file of files) {
     console.error(`\nLEAK after ${file}:\n  ${leaks.join("\n  ")}`);
     counts.failed += 1;
     failures.push(`${file}: left ${leaks.length} object(s) behind`);
-    cleanUp();
+    await cleanUp();
   }
   total.passed += counts.passed;
   total.failed += counts.failed;

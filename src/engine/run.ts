@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { ContainerError } from "../runtime/errors";
 import { processRef } from "../runtime/procfs";
 import { runForeground } from "../runtime/run";
+import { forwardSignals } from "../runtime/signals";
 import { StateStore } from "../runtime/state";
 import { writeFileAtomic } from "../runtime/atomic";
 import { newContainerId } from "./ids";
@@ -39,6 +40,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
   trace("engine: run");
   if (req.args.length === 0) throw new ContainerError("no command given: mycr run [flags] COMMAND [ARG...]");
   const lower = req.rootfs ? checkRootfsDir(req.rootfs) : "/";
+  const signals = forwardSignals(); // before anything exists that a signal could strand
   const id = newContainerId();
   const owner = processRef(process.pid)!;
   const dir = writeRecord({ id, created: new Date().toISOString(), owner, keep: false });
@@ -54,10 +56,10 @@ export async function runContainer(req: RunRequest): Promise<number> {
       hidePaths: lower === "/" ? [dataRoot(), req.store.root] : [],
     });
     writeFileAtomic(join(dir, "config.json"), JSON.stringify(spec, null, 2));
-    const result = await runForeground({ id, bundle: dir, spec, store: req.store, owner });
-    return result.exitCode;
+    return await runForeground({ id, bundle: dir, spec, store: req.store, owner, signals });
   } finally {
     removeContainerFiles(dir);
+    signals.dispose();
     trace("engine: cleaned up");
   }
 }

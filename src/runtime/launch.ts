@@ -56,7 +56,7 @@ export function initFailure(message: InitMessage | null): ContainerError {
   return new ContainerError("container init exited during setup");
 }
 
-export function launch(opts: LaunchOptions): Launched {
+export async function launch(opts: LaunchOptions): Promise<Launched> {
   trace("launch: start");
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
@@ -109,7 +109,7 @@ export function launch(opts: LaunchOptions): Launched {
   } catch (e) {
     if (child) {
       kill(child.pid, 9);
-      child.unref();
+      await child.exited; // reaped before we return: no zombie outlives the error
     }
     if (sync >= 0) close(sync);
     store.remove(id);

@@ -1,30 +1,37 @@
 // Create and start in one go, in the foreground: the container's stdio is ours,
 // our signals are its signals, its exit status is ours.
-import { trace } from "./trace";
 import { close } from "../sys";
 import { initFailure, launch, type LaunchOptions } from "./launch";
-import { exitStatus, forwardSignals } from "./signals";
+import { SIGNALS } from "../sys";
+import { exitStatus, forwardSignals, type SignalForwarder } from "./signals";
+import { trace } from "./trace";
 
-export interface RunResult {
-  exitCode: number;
+/** Signals that end a container still being started, instead of being delivered late. */
+const ABORTING = new Set(["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"]);
+
+export interface ForegroundOptions extends Omit<LaunchOptions, "startImmediately"> {
+  /** Installed by the caller before it created anything, so no signal can strand it. */
+  signals?: SignalForwarder;
 }
 
-/** Runs a container to completion. The state entry is removed before returning. */
-export async function runForeground(opts: Omit<LaunchOptions, "startImmediately">): Promise<RunResult> {
-  const signals = forwardSignals();
+/** Runs a container to completion and returns its exit status. The state entry is removed before returning. */
+export async function runForeground(opts: ForegroundOptions): Promise<number> {
+  const signals = opts.signals ?? forwardSignals();
   try {
-    const launched = launch({ ...opts, startImmediately: true });
+    const launched = await launch({ ...opts, startImmediately: true });
     const { process: child, record } = launched;
     try {
       // init closes its end on a successful execve; a message means exec failed.
       const after = launched.reader.next();
       if (after) throw initFailure(after);
+      const early = signals.received.find((s) => ABORTING.has(s));
+      if (early) return 128 + SIGNALS[early]!;
       record.started = true;
       opts.store.save(record);
       signals.attach(child.pid);
       await child.exited;
       trace("run: container exited");
-      return { exitCode: exitStatus(child.exitCode, child.signalCode) };
+      return exitStatus(child.exitCode, child.signalCode);
     } finally {
       child.kill(9);
       await child.exited;
@@ -32,6 +39,6 @@ export async function runForeground(opts: Omit<LaunchOptions, "startImmediately"
       opts.store.remove(record.id);
     }
   } finally {
-    signals.dispose();
+    if (!opts.signals) signals.dispose();
   }
 }

@@ -28,8 +28,10 @@ export function foreignNamespaceProcesses(): Set<string> {
     const ns = readlinkOrNull(`/proc/${pid}/ns/pid`);
     if (ns === null || ns === ours) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      found.add(`${pid}:${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]}`);
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const rest = fields.slice(fields.lastIndexOf(")") + 2).split(" ");
+      if (rest[0] === "Z") continue; // dead, waiting for the host's init to reap it
+      found.add(`${pid}:${rest[19]}`);
     } catch {
       // gone meanwhile
     }
@@ -37,13 +39,16 @@ export function foreignNamespaceProcesses(): Set<string> {
   return found;
 }
 
-function mycrProcesses(baseline: Set<string>): string[] {
-  const found: string[] = [];
+/** Processes running the mycr binary. */
+export function mycrPids(): number[] {
   const mycr = realpathSync(MYCR);
-  for (const pid of entries("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    if (readlinkOrNull(`/proc/${pid}/exe`) === mycr) found.push(`mycr process ${pid}: ${cmdline(pid)}`);
-  }
+  return entries("/proc")
+    .filter((pid) => /^\d+$/.test(pid) && readlinkOrNull(`/proc/${pid}/exe`) === mycr)
+    .map(Number);
+}
+
+function mycrProcesses(baseline: Set<string>): string[] {
+  const found = mycrPids().map((pid) => `mycr process ${pid}: ${cmdline(String(pid))}`);
   for (const key of foreignNamespaceProcesses()) {
     if (baseline.has(key)) continue;
     const pid = key.split(":")[0]!;

@@ -1,6 +1,14 @@
 // Driving the built binary the way a user does.
 import type { Subprocess } from "bun";
+import { constants } from "node:os";
 import { MYCR, mycrEnv } from "./env";
+
+/** The shell's view of how a process ended: its code, or 128+N after signal N. */
+function status(proc: Subprocess): number {
+  if (proc.exitCode !== null) return proc.exitCode;
+  const sig = proc.signalCode;
+  return 128 + (typeof sig === "number" ? sig : (constants.signals as Record<string, number>)[sig ?? "SIGKILL"] ?? 0);
+}
 
 export interface Result {
   exitCode: number;
@@ -26,7 +34,7 @@ export async function mycr(args: string[], opts: RunOptions = {}): Promise<Resul
   const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   await proc.exited;
   clearTimeout(timer);
-  return { exitCode: proc.exitCode ?? 128 + 9, stdout, stderr };
+  return { exitCode: status(proc), stdout, stderr };
 }
 
 /** A mycr left running in the background, with its output collected as it comes. */
@@ -63,7 +71,7 @@ export function mycrBackground(args: string[], opts: RunOptions = {}): Backgroun
     async result() {
       await proc.exited;
       await done;
-      return { exitCode: proc.exitCode ?? 128 + (proc.signalCode ? 9 : 0), stdout: out, stderr: err };
+      return { exitCode: status(proc), stdout: out, stderr: err };
     },
   };
 }

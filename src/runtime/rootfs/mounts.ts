@@ -14,7 +14,19 @@ export interface MountContext {
 }
 
 /** Creates the mount point inside the root: a directory, or a file when binding a file. */
-function createMountPoint(target: string, wantFile: boolean): void {
+function createMountPoint(target: string, wantFile: boolean, destination: string): void {
+  let existing;
+  try {
+    existing = statSync(target);
+  } catch {
+    existing = null;
+  }
+  if (existing) {
+    if (!wantFile && !existing.isDirectory()) {
+      throw new Error(`mount ${destination}: ${destination} exists in the root filesystem and is not a directory`);
+    }
+    return;
+  }
   if (wantFile) {
     mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
     try {
@@ -32,7 +44,7 @@ function isBindMount(m: Mount): boolean {
 }
 
 /** Turns the errors users meet into advice; others pass unchanged. */
-function explainMountError(e: unknown, type: string): unknown {
+export function explainMountError(e: unknown, type: string): unknown {
   if (e instanceof SysError && e.errno === 19 /* ENODEV */) {
     const hint = type === "overlay" ? "load it with `modprobe overlay`" : `load its module or use a kernel with ${type}`;
     return new Error(`the kernel has no ${type} filesystem: ${hint}`);
@@ -53,13 +65,13 @@ export function mountOne(m: Mount, ctx: MountContext): void {
     } catch {
       throw new Error(`mount ${m.destination}: bind source ${source} does not exist`);
     }
-    createMountPoint(target, !sourceIsDir);
+    createMountPoint(target, !sourceIsDir, m.destination);
     bind(source, target, (opts.flags & MS.REC) !== 0);
     // Flags other than bind itself only take effect on a remount of the new bind.
     const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
     if (extra !== 0) mount(null, target, null, MS.BIND | MS.REMOUNT | extra, null);
   } else {
-    createMountPoint(target, false);
+    createMountPoint(target, false, m.destination);
     const type = m.type ?? "none";
     try {
       mount(m.source ?? type, target, type, opts.flags, opts.data || null);

@@ -1,0 +1,36 @@
+// Finding a container's processes from the host, as a user would with ps.
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+
+/** Host pid of the process whose command line contains `marker`, in a PID namespace not ours. */
+export function containerPid(marker: string): number | null {
+  const ours = readlinkSync("/proc/self/ns/pid");
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/pid`) === ours) continue;
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").includes(marker)) return Number(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+export async function waitForContainerPid(marker: string, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pid = containerPid(marker);
+    if (pid !== null) return pid;
+    if (Date.now() > deadline) throw new Error(`no container process with "${marker}" appeared`);
+    await Bun.sleep(10);
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
