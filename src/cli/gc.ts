@@ -2,6 +2,7 @@ import { collectGarbage } from "../engine/gc";
 import { StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
 import { log } from "./log";
+import { out } from "./output";
 
 export default defineMycrCommand({
   meta: { name: "gc", description: "Remove what crashed mycr processes left behind (mounts, files, state)" },
@@ -9,7 +10,7 @@ export default defineMycrCommand({
   needsRoot: true,
   async run(_args, global) {
     const report = await collectGarbage(new StateStore(global.stateRoot));
-    for (const id of report.removed) process.stdout.write(id + "\n");
+    for (const id of report.removed) out(id);
     log.debug(`removed ${report.removed.length} container(s)`);
     return 0;
   },

@@ -6,6 +6,7 @@ import { SysError } from "../sys/errno";
 import { UsageError, parseFlags } from "./argv";
 import type { GlobalOptions, MycrCommand } from "./command";
 import { enableDebug, log } from "./log";
+import { out, plain } from "./output";
 
 const VERSION = "0.1.0";
 
@@ -55,18 +56,19 @@ export async function runCli(argv: string[]): Promise<number> {
     const { global: globalArgv, name, rest } = splitGlobal(argv);
     const g = parseFlags(globalArgv, GLOBAL_ARGS);
     if (g.version) {
-      process.stdout.write(`mycr version ${VERSION}\n`);
+      out(`mycr version ${VERSION}`);
       return 0;
     }
     if (!name || g.help) {
-      process.stdout.write((await usage()) + "\n");
+      out(plain(await usage()));
       return name || g.help ? 0 : 125;
     }
     const load = COMMANDS[name];
     if (!load) throw new UsageError(`unknown command "${name}" (see mycr --help)`);
     const cmd = (await load()).default;
+    trace("cli: command loaded");
     if (rest[0] === "--help" || rest[0] === "-h") {
-      process.stdout.write((await usage(cmd)) + "\n");
+      out(plain(await usage(cmd)));
       return 0;
     }
     const args = parseFlags(rest, cmd.args, cmd.parse);
@@ -90,10 +92,9 @@ function reportError(e: unknown, debug: boolean): number {
   return 125;
 }
 
-/** Exits with `code` once stdout/stderr are drained, without Bun's slow teardown. */
+/** Exits with `code` without Bun's slow teardown: all output was written synchronously. */
 export async function finish(code: number): Promise<never> {
   const { exitNow } = await import("../sys/process");
-  const drained = (s: NodeJS.WriteStream) => new Promise<void>((r) => (s.writableNeedDrain ? s.once("drain", r) : r()));
-  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  trace("cli: exit");
   return exitNow(code);
 }

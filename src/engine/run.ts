@@ -1,6 +1,5 @@
 // `mycr run` in the foreground: an overlay root over the chosen lower layer, a spec
 // from the flags, the runtime to run it, and everything removed afterwards.
-import { trace } from "../runtime/trace";
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { ContainerError } from "../runtime/errors";
@@ -8,13 +7,12 @@ import { processRef } from "../runtime/procfs";
 import { runForeground } from "../runtime/run";
 import { forwardSignals } from "../runtime/signals";
 import { StateStore } from "../runtime/state";
-import { writeFileAtomic } from "../runtime/atomic";
+import { trace } from "../runtime/trace";
 import { newContainerId } from "./ids";
-import { dataRoot } from "./paths";
+import { containerDir, dataRoot } from "./paths";
 import { writeRecord } from "./record";
-import { createRootfsDirs, overlayRootMount, removeContainerFiles } from "./rootfs";
+import { createRootfsDirs, overlayRootMount, removeContainerFiles, rootfsPaths } from "./rootfs";
 import { buildSpec } from "./spec";
-import { join } from "node:path";
 
 export interface RunRequest {
   args: string[];
@@ -43,20 +41,31 @@ export async function runContainer(req: RunRequest): Promise<number> {
   const signals = forwardSignals(); // before anything exists that a signal could strand
   const id = newContainerId();
   const owner = processRef(process.pid)!;
-  const dir = writeRecord({ id, created: new Date().toISOString(), owner, keep: false });
+  const dir = containerDir(id);
+  const paths = rootfsPaths(dir);
+  const spec = buildSpec({
+    id,
+    args: req.args,
+    rootfs: paths.merged,
+    rootMount: overlayRootMount(paths, [lower]),
+    hostname: req.hostname,
+    // With the host's root as the lower layer, mycr's own stores would show through.
+    hidePaths: lower === "/" ? [dataRoot(), req.store.root] : [],
+  });
   try {
-    const paths = createRootfsDirs(dir);
-    const spec = buildSpec({
+    return await runForeground({
       id,
-      args: req.args,
-      rootfs: paths.merged,
-      rootMount: overlayRootMount(paths, [lower]),
-      hostname: req.hostname,
-      // With the host's root as the lower layer, mycr's own stores would show through.
-      hidePaths: lower === "/" ? [dataRoot(), req.store.root] : [],
+      bundle: dir,
+      spec,
+      store: req.store,
+      owner,
+      signals,
+      // The record first: from then on `mycr gc` knows whose files these are.
+      prepare: () => {
+        writeRecord({ id, created: new Date().toISOString(), owner, keep: false });
+        createRootfsDirs(dir);
+      },
     });
-    writeFileAtomic(join(dir, "config.json"), JSON.stringify(spec, null, 2));
-    return await runForeground({ id, bundle: dir, spec, store: req.store, owner, signals });
   } finally {
     removeContainerFiles(dir);
     signals.dispose();

@@ -59,8 +59,10 @@ function setup(config: InitConfig): void {
 
   if (hasNamespace(spec, "mount", false)) {
     prepareRoot(config);
+    trace("init: mounts done");
     switchRoot(config.rootfs, config.noPivot);
     finishRoot(spec);
+    trace("init: root switched");
   }
   if (spec.hostname !== undefined && hasNamespace(spec, "uts", false)) sethostname(spec.hostname);
   if (spec.domainname !== undefined && hasNamespace(spec, "uts", false)) setdomainname(spec.domainname);
@@ -78,6 +80,7 @@ function execProcess(spec: Spec): never {
   const path = lookPath(args[0] ?? "", env);
   closeFdsOnExec(3); // nothing of mycr's may leak into the container
   resetSignals();
+  trace("init: execve");
   try {
     return execve(path, args, env);
   } catch (e) {
@@ -94,6 +97,7 @@ export function initMain(): never {
   setParentDeathSignal(SIGKILL);
   const reader = new MessageReader<ParentMessage>(SYNC_FD);
   const first = reader.next();
+  trace("init: config received");
   if (!first || first.type !== "config") process.exit(125);
   const config = first.config;
   try {

@@ -24,6 +24,11 @@ export interface LaunchOptions {
   startImmediately: boolean;
   /** The mycr process that cleans up after this container (foreground runs). */
   owner?: ProcessRef;
+  /**
+   * Runs right after init is spawned, while it boots: the caller's remaining
+   * preparation (container files) overlaps init's start-up instead of preceding it.
+   */
+  prepare?: () => void;
   noPivot?: boolean;
   stdio?: Stdio;
 }
@@ -60,18 +65,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   trace("launch: start");
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
-  const rootfs = rootfsOf(spec, bundle);
   const plan = planNamespaces(spec);
-  const record: ContainerRecord = {
-    id,
-    bundle,
-    rootfs,
-    created: new Date().toISOString(),
-    spec,
-    started: false,
-    ...(opts.owner ? { owner: opts.owner } : {}),
-  };
-  store.create(record);
+  store.claim(id);
 
   let child: Subprocess | null = null;
   let sync = -1;
@@ -89,7 +84,18 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const ref = processRef(child.pid);
     trace("launch: init spawned");
     if (!ref) throw initFailure(null);
-    record.init = ref;
+    opts.prepare?.();
+    const rootfs = rootfsOf(spec, bundle);
+    const record: ContainerRecord = {
+      id,
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      spec,
+      started: false,
+      init: ref,
+      ...(opts.owner ? { owner: opts.owner } : {}),
+    };
     store.save(record);
 
     const config: InitConfig = {

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { OCI_VERSION, type Spec, type State } from "../spec/types";
 import { writeFileAtomic } from "./atomic";
+import { ContainerError } from "./errors";
 import { containerStateDir, stateRoot } from "./paths";
 import { isAlive, type ProcessRef } from "./procfs";
 
@@ -44,17 +45,20 @@ export class StateStore {
     return containerStateDir(id, this.root);
   }
 
-  /** Claims the id: fails if a container with it exists (mkdir is the atomic test). */
-  create(record: ContainerRecord): void {
-    validateId(record.id);
+  /**
+   * Claims the id: fails if a container with it exists (mkdir is the atomic test).
+   * The record follows with save(); a directory without one is a create in progress
+   * (or one that crashed: gc removes it after a grace period).
+   */
+  claim(id: string): void {
+    validateId(id);
     mkdirSync(this.root, { recursive: true, mode: 0o711 });
     try {
-      mkdirSync(this.dir(record.id), { mode: 0o700 });
+      mkdirSync(this.dir(id), { mode: 0o700 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new Error(`container "${record.id}" already exists`);
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new ContainerError(`container "${id}" already exists`);
       throw e;
     }
-    this.save(record);
   }
 
   save(record: ContainerRecord): void {
