@@ -13,6 +13,7 @@ const VERSION = "0.1.0";
 const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   run: () => import("./run"),
   gc: () => import("./gc"),
+  stats: () => import("./stats"),
 };
 
 const GLOBAL_ARGS = {

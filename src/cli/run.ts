@@ -1,7 +1,10 @@
+import { oomScoreAdjFromFlag, resourcesFromFlags } from "../engine/resource-flags";
 import { runContainer } from "../engine/run";
+import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
 import { single } from "./argv";
 import { defineMycrCommand } from "./command";
+import { log } from "./log";
 
 export default defineMycrCommand({
   meta: { name: "run", description: "Run a command in a new container (foreground)" },
@@ -12,16 +15,44 @@ export default defineMycrCommand({
       valueHint: "DIR",
     },
     hostname: { type: "string", description: "Container host name (default: the first 12 characters of its id)" },
+    memory: { type: "string", alias: "m", description: "Memory limit (512m, 1g)", valueHint: "SIZE" },
+    "memory-swap": { type: "string", description: "Memory plus swap limit; -1 for unlimited swap (default: no swap)", valueHint: "SIZE" },
+    "memory-reservation": { type: "string", description: "Memory soft limit", valueHint: "SIZE" },
+    cpus: { type: "string", description: "Number of CPUs (1.5 = one and a half CPUs of time)", valueHint: "N" },
+    "cpu-shares": { type: "string", alias: "c", description: "Relative CPU weight (default 1024)", valueHint: "N" },
+    "cpuset-cpus": { type: "string", description: "CPUs the container may use (0-1, 0,2)", valueHint: "LIST" },
+    "cpuset-mems": { type: "string", description: "Memory nodes the container may use", valueHint: "LIST" },
+    "pids-limit": { type: "string", description: "Maximum number of processes (-1: unlimited)", valueHint: "N" },
+    "blkio-weight": { type: "string", description: "Relative block I/O weight, 10 to 1000", valueHint: "N" },
+    "oom-score-adj": { type: "string", description: "OOM killer preference, -1000 to 1000", valueHint: "N" },
     command: { type: "positional", description: "Command and its arguments", required: false },
   },
   parse: { stopAtFirstPositional: true },
   needsRoot: true,
-  run(args, global) {
-    return runContainer({
+  async run(args, global) {
+    const outcome = await runContainer({
       args: args._,
       rootfs: single(args.rootfs),
       hostname: single(args.hostname),
+      resources: resourcesFromFlags({
+        memory: single(args.memory),
+        memorySwap: single(args["memory-swap"]),
+        memoryReservation: single(args["memory-reservation"]),
+        cpus: single(args.cpus),
+        cpuShares: single(args["cpu-shares"]),
+        cpusetCpus: single(args["cpuset-cpus"]),
+        cpusetMems: single(args["cpuset-mems"]),
+        pidsLimit: single(args["pids-limit"]),
+        blkioWeight: single(args["blkio-weight"]),
+      }),
+      oomScoreAdj: oomScoreAdjFromFlag(single(args["oom-score-adj"])),
       store: new StateStore(global.stateRoot),
     });
+    if (outcome.oomKills > 0) {
+      const limit = outcome.memoryLimit === null ? "" : ` (limit ${formatBytes(outcome.memoryLimit)})`;
+      const who = outcome.exitCode === 137 ? `container ${outcome.id.slice(0, 12)} was killed` : `a process in container ${outcome.id.slice(0, 12)} was killed`;
+      log.error(`${who}: out of memory${limit}`);
+    }
+    return outcome.exitCode;
   },
 });

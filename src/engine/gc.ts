@@ -1,7 +1,8 @@
 // `mycr gc`: removes what a mycr that died (SIGKILL, power cut) could not: runtime
 // state of containers whose owner is gone, their processes, overlay mounts and files.
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { openCgroup, strayCgroups } from "../cgroups";
 import { kill } from "../sys";
 import { isAlive } from "../runtime/procfs";
 import { StateStore } from "../runtime/state";
@@ -38,6 +39,7 @@ export async function collectGarbage(store: StateStore): Promise<GcReport> {
       kill(rec.init.pid, 9);
       await waitGone(rec.init, 5000);
     }
+    if (rec.cgroup) await openCgroup(rec.cgroup).destroy();
     store.remove(id);
     removed.add(id);
   }
@@ -55,6 +57,10 @@ export async function collectGarbage(store: StateStore): Promise<GcReport> {
     if (store.tryLoad(id)) continue; // still known to the runtime (an OCI container)
     removeContainerFiles(dir, record?.keep ?? false);
     removed.add(id);
+  }
+  for (const cg of strayCgroups((id) => store.tryLoad(id) !== null || existsSync(store.dir(id)))) {
+    await cg.destroy();
+    removed.add(basename(Object.values(cg.record.dirs)[0] ?? ""));
   }
   return { removed: [...removed] };
 }

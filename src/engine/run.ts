@@ -4,7 +4,8 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { ContainerError } from "../runtime/errors";
 import { processRef } from "../runtime/procfs";
-import { runForeground } from "../runtime/run";
+import { runForeground, type ForegroundResult } from "../runtime/run";
+import type { Resources } from "../spec/types";
 import { forwardSignals } from "../runtime/signals";
 import { StateStore } from "../runtime/state";
 import { trace } from "../runtime/trace";
@@ -16,6 +17,8 @@ import { buildSpec } from "./spec";
 
 export interface RunRequest {
   args: string[];
+  resources?: Resources;
+  oomScoreAdj?: number;
   /** Lower layer of the root; the host's "/" when absent. */
   rootfs?: string;
   hostname?: string;
@@ -34,7 +37,11 @@ function checkRootfsDir(path: string): string {
   return abs;
 }
 
-export async function runContainer(req: RunRequest): Promise<number> {
+export interface RunOutcome extends ForegroundResult {
+  id: string;
+}
+
+export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   trace("engine: run");
   if (req.args.length === 0) throw new ContainerError("no command given: mycr run [flags] COMMAND [ARG...]");
   const lower = req.rootfs ? checkRootfsDir(req.rootfs) : "/";
@@ -51,9 +58,11 @@ export async function runContainer(req: RunRequest): Promise<number> {
     hostname: req.hostname,
     // With the host's root as the lower layer, mycr's own stores would show through.
     hidePaths: lower === "/" ? [dataRoot(), req.store.root] : [],
+    resources: req.resources,
+    oomScoreAdj: req.oomScoreAdj,
   });
   try {
-    return await runForeground({
+    const result = await runForeground({
       id,
       bundle: dir,
       spec,
@@ -66,6 +75,7 @@ export async function runContainer(req: RunRequest): Promise<number> {
         createRootfsDirs(dir);
       },
     });
+    return { ...result, id };
   } finally {
     removeContainerFiles(dir);
     signals.dispose();

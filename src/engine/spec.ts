@@ -1,6 +1,6 @@
 // `mycr run` flags -> an OCI runtime-spec config. The runtime only ever sees a spec.
 import { defaultSpec } from "../spec/defaults";
-import type { Mount, Spec } from "../spec/types";
+import type { Mount, Resources, Spec } from "../spec/types";
 
 export interface ContainerSettings {
   id: string;
@@ -12,6 +12,8 @@ export interface ContainerSettings {
   hostname?: string;
   /** Host paths that must not be visible inside (used when the host's root is the lower layer). */
   hidePaths: string[];
+  resources?: Resources;
+  oomScoreAdj?: number;
 }
 
 export function buildSpec(s: ContainerSettings): Spec {
@@ -21,5 +23,7 @@ export function buildSpec(s: ContainerSettings): Spec {
   spec.mounts!.unshift(s.rootMount);
   spec.mounts!.push({ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] });
   spec.linux!.maskedPaths = [...s.hidePaths];
+  if (s.resources) spec.linux!.resources = s.resources;
+  if (s.oomScoreAdj !== undefined) spec.process!.oomScoreAdj = s.oomScoreAdj;
   return spec;
 }

@@ -2,7 +2,7 @@
 // PID 1's first milliseconds, top to bottom. This is the hidden `mycr init`, spawned
 // by the runtime inside the new namespaces with the sync socket as fd 3.
 import { trace } from "./trace";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { CLONE, MS, SysError, bind, chdir, closeFdsOnExec, execve, linkUp, mount, resetSignals, setdomainname, sethostname, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
 import type { Spec } from "../spec/types";
 import { ExecError, lookPath } from "./lookpath";
@@ -48,6 +48,18 @@ function finishRoot(spec: Spec): void {
   }
 }
 
+function setOomScoreAdj(value: number): void {
+  try {
+    writeFileSync("/proc/self/oom_score_adj", String(value));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM") {
+      throw new Error(`oom_score_adj ${value}: lowering the OOM score needs CAP_SYS_RESOURCE, which this host does not give mycr`);
+    }
+    throw e;
+  }
+}
+
 function setup(config: InitConfig): void {
   const { spec } = config;
   const proc = spec.process;
@@ -67,6 +79,7 @@ function setup(config: InitConfig): void {
   if (spec.hostname !== undefined && hasNamespace(spec, "uts", false)) sethostname(spec.hostname);
   if (spec.domainname !== undefined && hasNamespace(spec, "uts", false)) setdomainname(spec.domainname);
 
+  if (proc.oomScoreAdj !== undefined) setOomScoreAdj(proc.oomScoreAdj);
   umask(proc.user.umask ?? 0o022);
   const cwd = proc.cwd || "/";
   if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });

@@ -5,6 +5,7 @@ import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { close, inNamespaces, kill, socketPair } from "../sys";
+import { createCgroup, missingController, type Cgroup } from "../cgroups";
 import type { Spec } from "../spec/types";
 import { ContainerError } from "./errors";
 import { MessageReader, sendMessage, type InitConfig, type InitMessage } from "./messages";
@@ -35,6 +36,7 @@ export interface LaunchOptions {
 
 export interface Launched {
   record: ContainerRecord;
+  cgroup: Cgroup;
   process: Subprocess;
   /** Our end of the sync socket: for `start`, and to learn whether execve worked. */
   sync: number;
@@ -66,9 +68,14 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
   const plan = planNamespaces(spec);
+  const missing = missingController(spec.linux?.resources);
+  if (missing) {
+    throw new ContainerError(`linux.resources.${missing.field} needs the ${missing.controller} controller, not enabled on this host`);
+  }
   store.claim(id);
 
   let child: Subprocess | null = null;
+  let cgroup: Cgroup | null = null;
   let sync = -1;
   try {
     const [ours, theirs] = socketPair();
@@ -85,6 +92,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     trace("launch: init spawned");
     if (!ref) throw initFailure(null);
     opts.prepare?.();
+    // init waits for its config: it is in its cgroup before it runs anything of the container's.
+    cgroup = await createCgroup(id, spec.linux?.resources, spec.linux?.cgroupsPath);
+    cgroup.addProcess(child.pid);
     const rootfs = rootfsOf(spec, bundle);
     const record: ContainerRecord = {
       id,
@@ -94,6 +104,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       spec,
       started: false,
       init: ref,
+      cgroup: cgroup.record,
       ...(opts.owner ? { owner: opts.owner } : {}),
     };
     store.save(record);
@@ -111,12 +122,13 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const reply = reader.next();
     trace("launch: init ready");
     if (reply?.type !== "ready") throw initFailure(reply);
-    return { record, process: child, sync, reader };
+    return { record, cgroup, process: child, sync, reader };
   } catch (e) {
     if (child) {
       kill(child.pid, 9);
       await child.exited; // reaped before we return: no zombie outlives the error
     }
+    await cgroup?.destroy();
     if (sync >= 0) close(sync);
     store.remove(id);
     throw e;

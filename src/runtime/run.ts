@@ -14,28 +14,41 @@ export interface ForegroundOptions extends Omit<LaunchOptions, "startImmediately
   signals?: SignalForwarder;
 }
 
-/** Runs a container to completion and returns its exit status. The state entry is removed before returning. */
-export async function runForeground(opts: ForegroundOptions): Promise<number> {
+export interface ForegroundResult {
+  exitCode: number;
+  /** Processes the kernel killed for exceeding the memory limit (from the cgroup's events). */
+  oomKills: number;
+  memoryLimit: number | null;
+}
+
+/** Runs a container to completion. Its state and cgroup are removed before returning. */
+export async function runForeground(opts: ForegroundOptions): Promise<ForegroundResult> {
   const signals = opts.signals ?? forwardSignals();
   try {
     const launched = await launch({ ...opts, startImmediately: true });
-    const { process: child, record } = launched;
+    const { process: child, record, cgroup } = launched;
+    const result = (exitCode: number): ForegroundResult => ({
+      exitCode,
+      oomKills: cgroup.oomKills(),
+      memoryLimit: cgroup.stats().memoryLimit,
+    });
     try {
       // init closes its end on a successful execve; a message means exec failed.
       const after = launched.reader.next();
       if (after) throw initFailure(after);
       const early = signals.received.find((s) => ABORTING.has(s));
-      if (early) return 128 + SIGNALS[early]!;
+      if (early) return result(128 + SIGNALS[early]!);
       record.started = true;
       opts.store.save(record);
       signals.attach(child.pid);
       await child.exited;
       trace("run: container exited");
-      return exitStatus(child.exitCode, child.signalCode);
+      return result(exitStatus(child.exitCode, child.signalCode));
     } finally {
       child.kill(9);
       await child.exited;
       close(launched.sync);
+      await cgroup.destroy();
       opts.store.remove(record.id);
     }
   } finally {

@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { OCI_VERSION, type Spec, type State } from "../spec/types";
+import type { CgroupRecord } from "../cgroups/types";
 import { writeFileAtomic } from "./atomic";
 import { ContainerError } from "./errors";
 import { containerStateDir, stateRoot } from "./paths";
@@ -22,9 +23,11 @@ export interface ContainerRecord {
    * When it is gone and the container is not running, `mycr gc` may remove everything.
    */
   owner?: ProcessRef;
+  /** The container's cgroup, once created. */
+  cgroup?: CgroupRecord;
 }
 
-export class ContainerNotFound extends Error {
+export class ContainerNotFound extends ContainerError {
   constructor(id: string) {
     super(`container "${id}" does not exist`);
   }
@@ -82,6 +85,16 @@ export class StateStore {
     } catch {
       return null;
     }
+  }
+
+  /** A full id from an id or a unique prefix of one. */
+  resolve(idOrPrefix: string): string {
+    const ids = this.ids();
+    if (ids.includes(idOrPrefix)) return idOrPrefix;
+    const matches = idOrPrefix.length > 0 ? ids.filter((id) => id.startsWith(idOrPrefix)) : [];
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) throw new ContainerError(`"${idOrPrefix}" matches ${matches.length} containers: give more of the id`);
+    throw new ContainerNotFound(idOrPrefix);
   }
 
   ids(): string[] {

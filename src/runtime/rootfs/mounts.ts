@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { MS, SysError, bind, mount, setPropagation } from "../../sys";
 import type { Mount } from "../../spec/types";
+import { mountCgroups } from "./cgroup-mount";
 import { parseMountOptions } from "./mount-options";
 import { resolveInRoot } from "./paths";
 
@@ -70,6 +71,9 @@ export function mountOne(m: Mount, ctx: MountContext): void {
     // Flags other than bind itself only take effect on a remount of the new bind.
     const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
     if (extra !== 0) mount(null, target, null, MS.BIND | MS.REMOUNT | extra, null);
+  } else if (m.type === "cgroup") {
+    createMountPoint(target, false, m.destination);
+    mountCgroups(target, opts.flags);
   } else {
     createMountPoint(target, false, m.destination);
     const type = m.type ?? "none";

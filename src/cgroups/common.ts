@@ -1,0 +1,65 @@
+// Steps every driver shares: making directories, waiting for a cgroup to empty, removing it.
+import { mkdirSync, rmdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { readPids } from "./files";
+
+/** mkdir -p that reports which directories it created, top-down. */
+export function makeDirs(dir: string): string[] {
+  const created: string[] = [];
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      mkdirSync(d);
+      missing.unshift(d);
+      break;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") break;
+      if (code !== "ENOENT" || d === "/") throw e;
+      missing.unshift(d);
+    }
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    created.push(d);
+  }
+  return created;
+}
+
+export async function waitEmpty(dir: string, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (readPids(dir).length === 0) return true;
+    if (Date.now() > deadline) return false;
+    await Bun.sleep(5);
+  }
+}
+
+/**
+ * Removes a cgroup directory (retrying while the kernel finishes with exiting tasks),
+ * then `parent` if given and empty: the shared "mycr" directory goes with its last container.
+ */
+export async function removeDir(dir: string, parent?: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmdirSync(dir);
+      break;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") break;
+      if (code !== "EBUSY" || attempt > 200) throw e;
+      await Bun.sleep(5);
+    }
+  }
+  if (parent) {
+    try {
+      rmdirSync(parent);
+    } catch {
+      // another container still lives there
+    }
+  }
+}

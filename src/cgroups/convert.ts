@@ -1,0 +1,25 @@
+// Conversions between the runtime-spec's (cgroup v1-shaped) values and cgroup v2's,
+// the same ones runc and crun use, so a config means the same under every runtime.
+
+/** cpu.shares [2, 262144] -> cpu.weight [1, 10000]. The default 1024 maps to 39 (runc's formula). */
+export function sharesToWeight(shares: number): number {
+  if (shares === 0) return 0;
+  return Math.floor(1 + ((shares - 2) * 9999) / 262142);
+}
+
+/** blkio.weight [10, 1000] -> io.weight [1, 10000]. */
+export function blkioToIoWeight(weight: number): number {
+  if (weight === 0) return 0;
+  return Math.floor(1 + ((weight - 10) * 9999) / 990);
+}
+
+/** Memory-and-swap total (v1 memsw) -> swap alone (v2 memory.swap.max). */
+export function swapOnly(memsw: number, memory: number): string {
+  if (memsw === -1) return "max";
+  return String(Math.max(0, memsw - memory));
+}
+
+export function limitValue(n: number | undefined): string | null {
+  if (n === undefined) return null;
+  return n < 0 ? "max" : String(n);
+}

@@ -1,0 +1,42 @@
+// Cgroup files: writes whose failures name the file and the value.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CgroupError } from "./types";
+
+export function writeCgroupFile(dir: string, file: string, value: string | number): void {
+  try {
+    writeFileSync(join(dir, file), String(value));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "error";
+    throw new CgroupError(`cannot set ${file} to ${value} (${code}) in ${dir}`);
+  }
+}
+
+export function readCgroupFile(dir: string, file: string): string | null {
+  try {
+    return readFileSync(join(dir, file), "utf8").trim();
+  } catch {
+    return null;
+  }
+}
+
+export function readNumber(dir: string, file: string): number | null {
+  const text = readCgroupFile(dir, file);
+  if (text === null || text === "max") return null;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** "key value" lines (memory.events, cpu.stat, memory.oom_control) as a map. */
+export function readKeyed(dir: string, file: string): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const line of (readCgroupFile(dir, file) ?? "").split("\n")) {
+    const [k, v] = line.split(/\s+/);
+    if (k && v !== undefined) map.set(k, Number(v));
+  }
+  return map;
+}
+
+export function readPids(dir: string): number[] {
+  return (readCgroupFile(dir, "cgroup.procs") ?? "").split("\n").filter(Boolean).map(Number);
+}

@@ -1,0 +1,139 @@
+// The cgroups room's front door: place a container's cgroup, find it again later.
+// Mode (v1, v2, hybrid) comes from the mount table, never from a guess.
+import { readdirSync } from "node:fs";
+import { join, posix } from "node:path";
+import type { Resources } from "../spec/types";
+import { availableControllers, hostCgroups, selfCgroups, type HostCgroups } from "./hierarchy";
+import { CgroupError, type Cgroup, type CgroupRecord } from "./types";
+import { V1Cgroup } from "./v1";
+import { V2Cgroup } from "./v2";
+
+export * from "./types";
+export { hostCgroups, availableControllers } from "./hierarchy";
+
+let cachedHost: HostCgroups | null = null;
+export function host(): HostCgroups {
+  cachedHost ??= hostCgroups();
+  return cachedHost;
+}
+
+/** Directory in a hierarchy mounted at `mount` (showing `root`) for the cgroup `path`. */
+function dirIn(mount: string, root: string, path: string): string {
+  const rel = root !== "/" && path.startsWith(root) ? path.slice(root.length) : path;
+  return join(mount, rel);
+}
+
+interface Placement {
+  /** Path in each hierarchy, given the caller's own path there. */
+  path: (callerPath: string) => string;
+  parent: (callerPath: string) => string | undefined;
+}
+
+/**
+ * Where a container's cgroup goes: the spec's cgroupsPath (absolute: from the root of
+ * each hierarchy; relative: under the caller's cgroup), else `mycr/<id>` under the
+ * caller's cgroup, so that mycr run inside a limited cgroup stays inside it.
+ */
+function placement(id: string, cgroupsPath?: string): Placement {
+  if (cgroupsPath?.startsWith("/")) return { path: () => posix.normalize(cgroupsPath), parent: () => undefined };
+  if (cgroupsPath) return { path: (c) => posix.join(c, cgroupsPath), parent: () => undefined };
+  return { path: (c) => posix.join(c, "mycr", id), parent: (c) => posix.join(c, "mycr") };
+}
+
+function recordFor(h: HostCgroups, where: Placement, self: Map<string, string>, v2CallerOverride?: string): CgroupRecord {
+  const dirs: Record<string, string> = {};
+  const parents: Record<string, string> = {};
+  const add = (key: string, mount: string, root: string, caller: string) => {
+    dirs[key] = dirIn(mount, root, where.path(caller));
+    const p = where.parent(caller);
+    if (p) parents[key] = dirIn(mount, root, p);
+  };
+  if (h.mode !== "v2") {
+    for (const hier of h.v1) {
+      if (hier.controllers.every((c) => c.startsWith("name="))) continue;
+      const key = hier.controllers.join(",");
+      add(key, hier.mount, hier.root, self.get(key) ?? "/");
+    }
+  }
+  if (h.unified) add("", h.unified, h.unifiedRoot, v2CallerOverride ?? self.get("") ?? "/");
+  return { mode: h.mode, dirs, parents };
+}
+
+export function openCgroup(record: CgroupRecord): Cgroup {
+  if (record.mode === "v2") return new V2Cgroup(record, host().unified ?? "/sys/fs/cgroup");
+  return new V1Cgroup(record);
+}
+
+/** Creates the container's cgroup and applies its limits; removes it again if that fails. */
+export async function createCgroup(id: string, resources: Resources | undefined, cgroupsPath?: string): Promise<Cgroup> {
+  const h = host();
+  const self = selfCgroups();
+  const where = placement(id, cgroupsPath);
+  let cg = openCgroup(recordFor(h, where, self));
+  try {
+    if (cg instanceof V2Cgroup) {
+      try {
+        cg.create();
+      } catch (e) {
+        // cgroup v2 forbids controllers below a cgroup that holds processes (ours, say, in
+        // a login session): fall back to the root of the tree, as other cgroupfs runtimes do.
+        if (cgroupsPath || !(e instanceof CgroupError) || !e.message.includes("EBUSY")) throw e;
+        await cg.destroy();
+        cg = openCgroup(recordFor(h, where, self, "/"));
+        (cg as V2Cgroup).create();
+      }
+    } else {
+      (cg as V1Cgroup).create(); // on hybrid hosts this includes the controller-less cgroup2 tree
+    }
+    if (resources) cg.apply(resources);
+    return cg;
+  } catch (e) {
+    await cg.destroy().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Controllers a resources section needs, with the field that needs each. */
+export function requiredControllers(r: Resources | undefined, mode: HostCgroups["mode"]): Array<{ field: string; controller: string }> {
+  if (!r) return [];
+  const out: Array<{ field: string; controller: string }> = [];
+  const need = (cond: unknown, field: string, controller: string) => {
+    if (cond !== undefined && cond !== null && cond !== false) out.push({ field, controller });
+  };
+  need(r.memory?.limit ?? r.memory?.reservation ?? r.memory?.swap, "memory", "memory");
+  need(r.cpu?.shares ?? r.cpu?.quota ?? r.cpu?.period, "cpu", "cpu");
+  need(r.cpu?.cpus || undefined, "cpu.cpus", "cpuset");
+  need(r.cpu?.mems || undefined, "cpu.mems", "cpuset");
+  need(r.pids?.limit, "pids", "pids");
+  need(r.blockIO?.weight, "blockIO.weight", mode === "v2" ? "io" : "blkio");
+  return out;
+}
+
+/** The first controller `resources` needs that the host (this one by default) does not have, or null. */
+export function missingController(
+  resources: Resources | undefined,
+  h: HostCgroups = host(),
+  have: Set<string> = availableControllers(h),
+): { field: string; controller: string } | null {
+  return requiredControllers(resources, h.mode).find((r) => !have.has(r.controller)) ?? null;
+}
+
+/**
+ * Container cgroups in the default place (`mycr/<id>` under our own cgroup) whose id
+ * `isKnown` does not claim: left by a mycr that died between creating one and
+ * recording it. Returned ready to destroy.
+ */
+export function strayCgroups(isKnown: (id: string) => boolean): Cgroup[] {
+  const h = host();
+  const self = selfCgroups();
+  const ids = new Set<string>();
+  const probe = recordFor(h, placement("probe"), self);
+  for (const parent of Object.values(probe.parents)) {
+    try {
+      for (const e of readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) ids.add(e.name);
+    } catch {
+      // no such parent: nothing stray there
+    }
+  }
+  return [...ids].filter((id) => !isKnown(id)).map((id) => openCgroup(recordFor(h, placement(id), self)));
+}

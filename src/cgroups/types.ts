@@ -1,0 +1,40 @@
+// One interface over cgroup v1, v2 and hybrid hosts.
+import type { Resources } from "../spec/types";
+
+export type CgroupMode = "v1" | "v2" | "hybrid";
+
+/** Where a container's cgroup lives: enough to find it again from its state record. */
+export interface CgroupRecord {
+  mode: CgroupMode;
+  /** Absolute directories, one per hierarchy, keyed by its controllers ("memory", "cpu,cpuacct", "" for cgroup2). */
+  dirs: Record<string, string>;
+  /** The shared parent directory to remove with the last container, per hierarchy (default paths only). */
+  parents: Record<string, string>;
+}
+
+export interface CgroupStats {
+  memoryUsage: number | null;
+  memoryLimit: number | null;
+  /** CPU time used, nanoseconds. */
+  cpuNanos: number | null;
+  pids: number | null;
+  pidsLimit: number | null;
+}
+
+export interface Cgroup {
+  readonly record: CgroupRecord;
+  /** Writes the limits; throws a clear error on values the kernel refuses. */
+  apply(resources: Resources): void;
+  addProcess(pid: number): void;
+  /** Processes (host pids) in the cgroup. */
+  pids(): number[];
+  stats(): CgroupStats;
+  /** How many processes the kernel OOM-killed in this cgroup. */
+  oomKills(): number;
+  freeze(): void;
+  thaw(): void;
+  /** Kills whatever is still inside and removes the cgroup. */
+  destroy(): Promise<void>;
+}
+
+export class CgroupError extends Error {}

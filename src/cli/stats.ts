@@ -1,0 +1,40 @@
+import { collectStats, type ContainerStats } from "../engine/stats";
+import { formatBytes } from "../engine/units";
+import { StateStore } from "../runtime/state";
+import { UsageError, single } from "./argv";
+import { defineMycrCommand } from "./command";
+import { out } from "./output";
+
+function table(rows: ContainerStats[]): string {
+  const header = ["CONTAINER ID", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"];
+  const lines = rows.map((s) => [
+    s.id.slice(0, 12),
+    s.cpuPercent === null ? "--" : `${s.cpuPercent.toFixed(2)}%`,
+    `${s.memoryUsage === null ? "--" : formatBytes(s.memoryUsage)} / ${s.memoryLimit === null ? "unlimited" : formatBytes(s.memoryLimit)}`,
+    s.memoryUsage !== null && s.memoryLimit ? `${((s.memoryUsage / s.memoryLimit) * 100).toFixed(2)}%` : "--",
+    s.pids === null ? "--" : String(s.pids),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  return [header, ...lines].map((cols) => cols.map((c, i) => c.padEnd(widths[i]!)).join("   ").trimEnd()).join("\n");
+}
+
+export default defineMycrCommand({
+  meta: { name: "stats", description: "Show CPU, memory and process counts of running containers" },
+  args: {
+    "no-stream": { type: "boolean", description: "Print one sample and exit" },
+    format: { type: "enum", options: ["table", "json"], default: "table", description: "Output format" },
+    container: { type: "positional", description: "Container ids (or unique prefixes)" },
+  },
+  needsRoot: true,
+  async run(args, global) {
+    const store = new StateStore(global.stateRoot);
+    if (args._.length === 0) throw new UsageError("stats needs at least one container id");
+    const ids = args._.map((x) => store.resolve(x));
+    const json = single(args.format) === "json";
+    for (;;) {
+      const rows = await collectStats(store, ids, 500);
+      out(json ? JSON.stringify(rows) : table(rows));
+      if (args["no-stream"]) return 0;
+    }
+  },
+});
