@@ -55,6 +55,9 @@ async function cleanUp(): Promise<void> {
     }
   }
   await Bun.sleep(200);
+  // OCI containers have no owner for gc to miss: delete them the way their client would.
+  const ids = Bun.spawnSync([MYCR, "list", "-q"], { env: mycrEnv() }).stdout.toString().split("\n").filter(Boolean);
+  for (const id of ids) Bun.spawnSync([MYCR, "delete", "--force", id], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
   Bun.spawnSync([MYCR, "gc"], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
 }
 

@@ -32,6 +32,7 @@ export interface Cgroup {
   /** How many processes the kernel OOM-killed in this cgroup. */
   oomKills(): number;
   freeze(): void;
+  frozen(): boolean;
   thaw(): void;
   /** Kills whatever is still inside and removes the cgroup. */
   destroy(): Promise<void>;

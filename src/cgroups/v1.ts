@@ -129,6 +129,11 @@ export class V1Cgroup implements Cgroup {
     writeCgroupFile(dir, "freezer.state", "FROZEN");
   }
 
+  frozen(): boolean {
+    const dir = this.dir("freezer");
+    return dir !== null && readCgroupFile(dir, "freezer.state") === "FROZEN";
+  }
+
   thaw(): void {
     const dir = this.need("freezer", "resume");
     writeCgroupFile(dir, "freezer.state", "THAWED");

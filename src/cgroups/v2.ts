@@ -124,6 +124,10 @@ export class V2Cgroup implements Cgroup {
     writeCgroupFile(this.dir, "cgroup.freeze", 1);
   }
 
+  frozen(): boolean {
+    return readKeyed(this.dir, "cgroup.events").get("frozen") === 1;
+  }
+
   thaw(): void {
     writeCgroupFile(this.dir, "cgroup.freeze", 0);
   }

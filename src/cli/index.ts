@@ -1,11 +1,11 @@
 // The command tree: global flags, then one command per file.
 import { trace } from "../runtime/trace";
-import { defineCommand, renderUsage } from "citty";
+import { defineCommand, renderUsage, type ArgsDef } from "citty";
 import { ContainerError } from "../runtime/errors";
 import { SysError } from "../sys/errno";
 import { UsageError, parseFlags } from "./argv";
 import type { GlobalOptions, MycrCommand } from "./command";
-import { enableDebug, log } from "./log";
+import { enableDebug, log, logToFile } from "./log";
 import { out, plain } from "./output";
 
 const VERSION = "0.1.0";
@@ -14,14 +14,28 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   run: () => import("./run"),
   gc: () => import("./gc"),
   stats: () => import("./stats"),
+  create: () => import("./create"),
+  start: () => import("./start"),
+  state: () => import("./state"),
+  kill: () => import("./kill"),
+  delete: () => import("./delete"),
+  list: () => import("./list"),
+  ps: () => import("./ps"),
+  pause: () => import("./pause"),
+  resume: () => import("./resume"),
+  spec: () => import("./spec"),
+  features: () => import("./features"),
 };
 
 const GLOBAL_ARGS = {
   debug: { type: "boolean", description: "Print debug messages and stack traces" },
   root: { type: "string", description: "Directory for runtime state (default /run/mycr)", valueHint: "DIR" },
+  log: { type: "string", description: "Also write messages to this file (OCI clients read it)", valueHint: "FILE" },
+  "log-format": { type: "enum", options: ["text", "json"], default: "text", description: "Format of --log" },
+  "systemd-cgroup": { type: "boolean", description: "Use systemd to manage cgroups (not available: cgroupfs only)" },
   help: { type: "boolean", alias: "h", description: "Show help" },
   version: { type: "boolean", alias: "v", description: "Show the version" },
-} as const;
+} satisfies ArgsDef;
 
 async function usage(cmd?: MycrCommand): Promise<string> {
   if (cmd) return renderUsage(defineCommand({ meta: cmd.meta, args: cmd.args }));
@@ -44,7 +58,7 @@ function splitGlobal(argv: string[]): { global: string[]; name?: string; rest: s
   let i = 0;
   while (i < argv.length && argv[i]!.startsWith("-")) {
     const flag = argv[i]!;
-    i += flag === "--root" || flag === "--log" || flag === "--log-format" ? 2 : 1;
+    i += ["--root", "--log", "--log-format"].includes(flag) ? 2 : 1;
   }
   return { global: argv.slice(0, i), name: argv[i], rest: argv.slice(i + 1) };
 }
@@ -63,6 +77,10 @@ export async function runCli(argv: string[]): Promise<number> {
     if (!name || g.help) {
       out(plain(await usage()));
       return name || g.help ? 0 : 125;
+    }
+    if (typeof g.log === "string") logToFile(g.log, g["log-format"] === "json" ? "json" : "text");
+    if (g["systemd-cgroup"]) {
+      throw new ContainerError("--systemd-cgroup: mycr manages cgroups through the cgroup filesystem only; drop the flag (podman: --cgroup-manager cgroupfs)");
     }
     const load = COMMANDS[name];
     if (!load) throw new UsageError(`unknown command "${name}" (see mycr --help)`);

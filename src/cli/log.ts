@@ -1,7 +1,7 @@
 // Messages to the user: one line on stderr, prefixed "mycr:", through consola.
 // stdout stays for data (ids, tables, JSON).
 import { createConsola, LogLevels, type LogObject } from "consola/core";
-import { writeSync } from "node:fs";
+import { appendFileSync, writeSync } from "node:fs";
 
 function format(obj: LogObject): string {
   const text = obj.args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
@@ -23,4 +23,23 @@ export const log = createConsola({
 
 export function enableDebug(): void {
   log.level = LogLevels.debug;
+}
+
+/**
+ * --log FILE: messages are also appended to FILE, as text lines or as the JSON lines
+ * runc writes ({"level","msg","time"}), which podman and containerd show on failure.
+ */
+export function logToFile(path: string, format: "text" | "json"): void {
+  log.addReporter({
+    log: (obj: LogObject) => {
+      const text = obj.args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
+      const level = obj.type === "warn" ? "warning" : obj.type === "log" || obj.type === "success" ? "info" : obj.type;
+      const line = format === "json" ? JSON.stringify({ level, msg: text, time: new Date().toISOString() }) : `${new Date().toISOString()} ${level}: ${text}`;
+      try {
+        appendFileSync(path, line + "\n");
+      } catch {
+        // an unwritable log must not hide the error itself
+      }
+    },
+  });
 }

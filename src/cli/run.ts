@@ -4,6 +4,8 @@ import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
 import { single } from "./argv";
 import { defineMycrCommand } from "./command";
+import { OCI_CREATE_ARGS } from "./create";
+import { runBundle } from "./oci-run";
 import { log } from "./log";
 
 export default defineMycrCommand({
@@ -25,11 +27,14 @@ export default defineMycrCommand({
     "pids-limit": { type: "string", description: "Maximum number of processes (-1: unlimited)", valueHint: "N" },
     "blkio-weight": { type: "string", description: "Relative block I/O weight, 10 to 1000", valueHint: "N" },
     "oom-score-adj": { type: "string", description: "OOM killer preference, -1000 to 1000", valueHint: "N" },
-    command: { type: "positional", description: "Command and its arguments", required: false },
+    ...OCI_CREATE_ARGS,
+    detach: { type: "boolean", alias: "d", description: "With --bundle: create and start, then return" },
+    command: { type: "positional", description: "Command and its arguments (with --bundle: the container id)", required: false },
   },
   parse: { stopAtFirstPositional: true },
   needsRoot: true,
   async run(args, global) {
+    if (args.bundle !== undefined) return runBundle(args, global); // the OCI runtime's run
     const outcome = await runContainer({
       args: args._,
       rootfs: single(args.rootfs),

@@ -2,8 +2,8 @@
 // PID 1's first milliseconds, top to bottom. This is the hidden `mycr init`, spawned
 // by the runtime inside the new namespaces with the sync socket as fd 3.
 import { trace } from "./trace";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { CLONE, MS, SysError, bind, chdir, closeFdsOnExec, execve, linkUp, mount, resetSignals, setdomainname, sethostname, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, closeFdsOnExec, execve, linkUp, mount, resetSignals, setdomainname, sethostname, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
 import type { Spec } from "../spec/types";
 import { ExecError, lookPath } from "./lookpath";
 import { MessageReader, sendMessage, type InitConfig, type ParentMessage } from "./messages";
@@ -86,11 +86,16 @@ function setup(config: InitConfig): void {
   chdir(cwd);
 }
 
-function execProcess(spec: Spec): never {
+/** The program to run, resolved in the container's root and cwd before we report ready. */
+function resolveProgram(spec: Spec): string {
+  const proc = spec.process!;
+  return lookPath(proc.args?.[0] ?? "", proc.env ?? []);
+}
+
+function execProcess(spec: Spec, path: string): never {
   const proc = spec.process!;
   const env = proc.env ?? [];
   const args = proc.args ?? [];
-  const path = lookPath(args[0] ?? "", env);
   closeFdsOnExec(3); // nothing of mycr's may leak into the container
   resetSignals();
   trace("init: execve");
@@ -101,6 +106,16 @@ function execProcess(spec: Spec): never {
     if (errno === 2) throw new ExecError(`"${args[0]}": no such file or directory (or its interpreter is missing)`, 127);
     throw new ExecError(`"${args[0]}": cannot execute: ${(e as Error).message}`, 126);
   }
+}
+
+/**
+ * Blocks until `mycr start` opens the exec FIFO for reading (runc's protocol): opening
+ * it for writing waits for a reader; the byte we write tells start we are going.
+ */
+function waitForStart(fifo: number): void {
+  const w = openSync(`/proc/self/fd/${fifo}`, "w");
+  writeSync(w, "0");
+  closeSync(w);
 }
 
 export function initMain(): never {
@@ -114,14 +129,18 @@ export function initMain(): never {
   if (!first || first.type !== "config") process.exit(125);
   const config = first.config;
   try {
+    // The exec FIFO lives in the runtime's state dir, which pivot_root hides: hold it now.
+    const fifo = config.execFifo ? openSync(config.execFifo, O_PATH | O_CLOEXEC) : -1;
     setup(config);
+    const program = resolveProgram(config.spec);
     trace("init: setup done");
+    // `create` returns as soon as we are ready and the container outlives it: stop
+    // tying our life to it before saying so, or its exit could still kill us.
+    if (!config.startImmediately) setParentDeathSignal(0);
     sendMessage(SYNC_FD, { type: "ready" });
-    if (!config.startImmediately) {
-      const next = reader.next();
-      if (!next || next.type !== "start") process.exit(125);
-    }
-    execProcess(config.spec);
+    if (!config.startImmediately) waitForStart(fifo); // until `start`
+
+    execProcess(config.spec, program);
   } catch (e) {
     const code = e instanceof ExecError ? e.exitCode : 125;
     const err = e as Error;

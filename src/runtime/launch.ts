@@ -2,9 +2,9 @@
 // the new namespaces, hand it the config, and wait until it is ready (or failed).
 import { trace } from "./trace";
 import { statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { close, inNamespaces, kill, socketPair } from "../sys";
+import { S_IFIFO, close, inNamespaces, kill, mknod, socketPair, umask } from "../sys";
 import { createCgroup, missingController, type Cgroup } from "../cgroups";
 import type { Spec } from "../spec/types";
 import { ContainerError } from "./errors";
@@ -117,6 +117,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       noPivot: opts.noPivot ?? false,
       startImmediately: opts.startImmediately,
     };
+    if (!opts.startImmediately) config.execFifo = makeExecFifo(store.dir(id));
     sendMessage(sync, { type: "config", config });
     const reader = new MessageReader<InitMessage>(sync);
     const reply = reader.next();
@@ -133,6 +134,19 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     store.remove(id);
     throw e;
   }
+}
+
+export const EXEC_FIFO = "exec.fifo";
+
+function makeExecFifo(stateDir: string): string {
+  const path = join(stateDir, EXEC_FIFO);
+  const old = umask(0);
+  try {
+    mknod(path, S_IFIFO | 0o622, 0, 0);
+  } finally {
+    umask(old);
+  }
+  return path;
 }
 
 /** init needs nothing from our environment; only tracing is passed on. */

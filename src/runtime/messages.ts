@@ -16,11 +16,11 @@ export interface InitConfig {
   noPivot: boolean;
   /** true: exec the process as soon as setup is done (run). false: wait for start (create). */
   startImmediately: boolean;
+  /** create: the FIFO that `start` opens to let the process run. */
+  execFifo?: string;
 }
 
-export type ParentMessage =
-  | { type: "config"; config: InitConfig }
-  | { type: "start" };
+export type ParentMessage = { type: "config"; config: InitConfig };
 
 /** `code` is the exit status mycr reports: 125 setup failed, 126 not executable, 127 not found. */
 export type InitMessage =

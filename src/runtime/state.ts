@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { OCI_VERSION, type Spec, type State } from "../spec/types";
 import type { CgroupRecord } from "../cgroups/types";
+import { openCgroup } from "../cgroups";
 import { writeFileAtomic } from "./atomic";
 import { ContainerError } from "./errors";
 import { containerStateDir, stateRoot } from "./paths";
@@ -110,16 +111,19 @@ export class StateStore {
   }
 }
 
-export function containerStatus(record: ContainerRecord): State["status"] {
+export type Status = State["status"] | "paused";
+
+export function containerStatus(record: ContainerRecord): Status {
   if (!record.init) return "creating";
   if (!isAlive(record.init)) return "stopped";
+  if (record.cgroup && openCgroup(record.cgroup).frozen()) return "paused";
   return record.started ? "running" : "created";
 }
 
 /** The runtime-spec state object (`mycr state`). */
-export function ociState(record: ContainerRecord): State {
+export function ociState(record: ContainerRecord): Omit<State, "status"> & { status: Status } {
   const status = containerStatus(record);
-  const state: State = { ociVersion: OCI_VERSION, id: record.id, status, bundle: record.bundle };
+  const state: Omit<State, "status"> & { status: Status } = { ociVersion: OCI_VERSION, id: record.id, status, bundle: record.bundle };
   if (record.init && status !== "stopped") state.pid = record.init.pid;
   if (record.spec.annotations) state.annotations = record.spec.annotations;
   return state;

@@ -49,6 +49,8 @@ export const PR_SET_NO_NEW_PRIVS = 38;
 export const PR_SET_CHILD_SUBREAPER = 36;
 
 export const O_CLOEXEC = 0o2000000;
+export const O_PATH = 0o10000000;
+export const O_NONBLOCK = 0o4000;
 export const F_GETFD = 1;
 export const F_SETFD = 2;
 export const FD_CLOEXEC = 1;

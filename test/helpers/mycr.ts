@@ -1,7 +1,9 @@
 // Driving the built binary the way a user does.
 import type { Subprocess } from "bun";
 import { constants } from "node:os";
-import { MYCR, mycrEnv } from "./env";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { MYCR, WORK, mycrEnv } from "./env";
 
 /** The shell's view of how a process ended: its code, or 128+N after signal N. */
 function status(proc: Subprocess): number {
@@ -17,13 +19,41 @@ export interface Result {
 }
 
 export interface RunOptions {
+  /**
+   * The command leaves a container running that inherits its stdout/stderr (create,
+   * run -d): capture them in files, since a pipe would stay open as long as the container.
+   */
+  leavesContainer?: boolean;
   stdin?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
 }
 
+let captures = 0;
+
+async function mycrToFiles(args: string[], opts: RunOptions): Promise<Result> {
+  mkdirSync(WORK, { recursive: true });
+  const base = join(WORK, `capture-${process.pid}-${++captures}`);
+  const proc = Bun.spawn([MYCR, ...args], {
+    stdin: "ignore",
+    stdout: Bun.file(`${base}.out`),
+    stderr: Bun.file(`${base}.err`),
+    env: mycrEnv(opts.env),
+  });
+  const timer = setTimeout(() => proc.kill(9), opts.timeoutMs ?? 30_000);
+  await proc.exited;
+  clearTimeout(timer);
+  const result = { exitCode: status(proc), stdout: readFileSync(`${base}.out`, "utf8"), stderr: readFileSync(`${base}.err`, "utf8") };
+  rmSync(`${base}.out`, { force: true });
+  rmSync(`${base}.err`, { force: true });
+  return result;
+}
+
 /** Runs `mycr ARGS...` to completion. */
 export async function mycr(args: string[], opts: RunOptions = {}): Promise<Result> {
+  if (opts.leavesContainer || args[0] === "create" || (args[0] === "run" && (args.includes("-d") || args.includes("--detach")))) {
+    return mycrToFiles(args, opts);
+  }
   const proc = Bun.spawn([MYCR, ...args], {
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
     stdout: "pipe",

@@ -1,0 +1,45 @@
+import { ContainerError } from "../runtime/errors";
+import { createContainer } from "../runtime/create";
+import { StateStore } from "../runtime/state";
+import { single } from "./argv";
+import { defineMycrCommand } from "./command";
+
+/** Flags `create` and `run --bundle` share with runc. */
+export const OCI_CREATE_ARGS = {
+  bundle: { type: "string", alias: "b", description: "Bundle directory holding config.json (default: the current directory)", valueHint: "DIR" },
+  "pid-file": { type: "string", description: "Write the container's init pid to this file", valueHint: "FILE" },
+  "console-socket": { type: "string", description: "Unix socket to receive the terminal's master fd", valueHint: "PATH" },
+  "no-pivot": { type: "boolean", description: "Move the root and chroot instead of pivot_root" },
+  "no-new-keyring": { type: "boolean", description: "Keep the caller's session keyring" },
+  "preserve-fds": { type: "string", description: "Pass this many fds beyond stdio to the container", valueHint: "N" },
+} as const;
+
+export function requireId(args: { _: string[] }, command: string): string {
+  const id = args._[0];
+  if (!id) throw new ContainerError(`${command} needs a container id`);
+  if (args._.length > 1) throw new ContainerError(`${command}: unexpected arguments after the id: ${args._.slice(1).join(" ")}`);
+  return id;
+}
+
+export function unsupportedOciFlags(args: Record<string, unknown>): void {
+  if (args["console-socket"] !== undefined) throw new ContainerError("--console-socket is not supported by this mycr yet");
+  const preserve = args["preserve-fds"];
+  if (preserve !== undefined && preserve !== "0") throw new ContainerError("--preserve-fds is not supported by this mycr yet");
+}
+
+export default defineMycrCommand({
+  meta: { name: "create", description: "Create a container from an OCI bundle (OCI runtime)" },
+  args: { ...OCI_CREATE_ARGS, id: { type: "positional", description: "Container id" } },
+  needsRoot: true,
+  async run(args, global) {
+    unsupportedOciFlags(args);
+    await createContainer({
+      id: requireId(args, "create"),
+      bundleDir: single(args.bundle) ?? ".",
+      store: new StateStore(global.stateRoot),
+      pidFile: single(args["pid-file"]),
+      noPivot: args["no-pivot"] === true,
+    });
+    return 0;
+  },
+});

@@ -1,0 +1,38 @@
+import { containerStatus, StateStore } from "../runtime/state";
+import { single } from "./argv";
+import { defineMycrCommand } from "./command";
+import { out } from "./output";
+import { formatTable } from "./table";
+
+export default defineMycrCommand({
+  meta: { name: "list", description: "List containers known to the runtime" },
+  args: {
+    format: { type: "enum", alias: "f", options: ["table", "json"], default: "table", description: "Output format" },
+    quiet: { type: "boolean", alias: "q", description: "Only ids" },
+  },
+  needsRoot: true,
+  run(args, global) {
+    const store = new StateStore(global.stateRoot);
+    const records = store.ids().flatMap((id) => store.tryLoad(id) ?? []);
+    if (args.quiet) {
+      for (const r of records) out(r.id);
+      return 0;
+    }
+    const rows = records.map((r) => {
+      const status = containerStatus(r);
+      return {
+        ociVersion: r.spec.ociVersion,
+        id: r.id,
+        pid: status === "stopped" ? 0 : (r.init?.pid ?? 0),
+        status,
+        bundle: r.bundle,
+        rootfs: r.rootfs,
+        created: r.created,
+        owner: "root",
+      };
+    });
+    if (single(args.format) === "json") out(JSON.stringify(rows));
+    else out(formatTable(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner])));
+    return 0;
+  },
+});

@@ -1,0 +1,25 @@
+// `run --bundle DIR [-d] ID`: runc's run, create and start in one, for OCI bundles.
+import { createContainer } from "../runtime/create";
+import { loadBundle } from "../runtime/bundle";
+import { processRef } from "../runtime/procfs";
+import { runForeground } from "../runtime/run";
+import { startContainer } from "../runtime/start";
+import { StateStore } from "../runtime/state";
+import { single, type ParsedFlags } from "./argv";
+import type { GlobalOptions } from "./command";
+import { requireId, unsupportedOciFlags } from "./create";
+
+export async function runBundle(args: ParsedFlags, global: GlobalOptions): Promise<number> {
+  unsupportedOciFlags(args);
+  const id = requireId(args, "run --bundle");
+  const store = new StateStore(global.stateRoot);
+  const bundleDir = single(args.bundle) ?? ".";
+  if (args.detach) {
+    await createContainer({ id, bundleDir, store, pidFile: single(args["pid-file"]), noPivot: args["no-pivot"] === true });
+    await startContainer(store, id);
+    return 0;
+  }
+  const { bundle, spec } = loadBundle(bundleDir);
+  const result = await runForeground({ id, bundle, spec, store, owner: processRef(process.pid)!, noPivot: args["no-pivot"] === true });
+  return result.exitCode;
+}

@@ -1,0 +1,22 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { defaultSpec } from "../spec/defaults";
+import { ContainerError } from "../runtime/errors";
+import { single } from "./argv";
+import { defineMycrCommand } from "./command";
+
+export default defineMycrCommand({
+  meta: { name: "spec", description: "Write a default config.json for an OCI bundle" },
+  args: {
+    bundle: { type: "string", alias: "b", description: "Bundle directory (default: the current directory)", valueHint: "DIR" },
+  },
+  run(args) {
+    const path = join(single(args.bundle) ?? ".", "config.json");
+    if (existsSync(path)) throw new ContainerError(`${path} already exists: remove it first`);
+    const spec = defaultSpec(["sh"], "rootfs");
+    spec.process!.terminal = true;
+    spec.process!.env!.push("TERM=xterm");
+    writeFileSync(path, JSON.stringify(spec, null, 2) + "\n");
+    return 0;
+  },
+});

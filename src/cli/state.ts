@@ -1,0 +1,15 @@
+import { ociState, StateStore } from "../runtime/state";
+import { defineMycrCommand } from "./command";
+import { requireId } from "./create";
+import { out } from "./output";
+
+export default defineMycrCommand({
+  meta: { name: "state", description: "Print a container's state as the OCI runtime-spec defines it (JSON)" },
+  args: { id: { type: "positional", description: "Container id" } },
+  needsRoot: true,
+  run(args, global) {
+    const store = new StateStore(global.stateRoot);
+    out(JSON.stringify(ociState(store.load(requireId(args, "state"))), null, 2));
+    return 0;
+  },
+});

@@ -1,0 +1,36 @@
+// `start`: opens the exec FIFO, which lets the created container's init exec the process.
+import { closeSync, openSync, readSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { O_CLOEXEC, O_NONBLOCK } from "../sys";
+import { ContainerError } from "./errors";
+import { EXEC_FIFO } from "./launch";
+import { isAlive } from "./procfs";
+import { containerStatus, type StateStore } from "./state";
+
+export async function startContainer(store: StateStore, id: string): Promise<void> {
+  const record = store.load(id);
+  const status = containerStatus(record);
+  if (status !== "created") throw new ContainerError(`cannot start container ${id}: it is ${status}`);
+  const fifo = join(store.dir(id), EXEC_FIFO);
+  // Non-blocking: a dead init must not hang us. Opening releases init's blocked open.
+  const fd = openSync(fifo, O_NONBLOCK | O_CLOEXEC);
+  try {
+    const buf = Buffer.alloc(1);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        if (readSync(fd, buf, 0, 1, null) === 1) break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      }
+      if (!isAlive(record.init)) throw new ContainerError(`cannot start container ${id}: its init process died`);
+      if (Date.now() > deadline) throw new ContainerError(`cannot start container ${id}: init did not respond`);
+      await Bun.sleep(1);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  rmSync(fifo, { force: true });
+  record.started = true;
+  store.save(record);
+}

@@ -1,0 +1,183 @@
+// Validation of a parsed config.json, with errors that name the JSON path:
+// `config.json: process.args: must not be empty`. Types only go as deep as the
+// runtime relies on; unknown fields are allowed (the spec permits extensions).
+import type { Spec } from "./types";
+
+export class SpecError extends Error {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`config.json: ${path}: ${problem}`);
+  }
+}
+
+type Json = unknown;
+
+const isObject = (v: Json): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function object(v: Json, path: string): Record<string, Json> {
+  if (!isObject(v)) throw new SpecError(path, "must be an object");
+  return v;
+}
+
+function optional<T>(o: Record<string, Json>, key: string, path: string, check: (v: Json, p: string) => T): T | undefined {
+  return o[key] === undefined ? undefined : check(o[key], path ? `${path}.${key}` : key);
+}
+
+function str(v: Json, path: string): string {
+  if (typeof v !== "string") throw new SpecError(path, "must be a string");
+  return v;
+}
+
+function int(v: Json, path: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) throw new SpecError(path, "must be an integer");
+  return v;
+}
+
+function bool(v: Json, path: string): boolean {
+  if (typeof v !== "boolean") throw new SpecError(path, "must be true or false");
+  return v;
+}
+
+function array(v: Json, path: string): Json[] {
+  if (!Array.isArray(v)) throw new SpecError(path, "must be an array");
+  return v;
+}
+
+function strings(v: Json, path: string): string[] {
+  return array(v, path).map((x, i) => str(x, `${path}[${i}]`));
+}
+
+function absolute(v: Json, path: string): string {
+  const s = str(v, path);
+  if (!s.startsWith("/")) throw new SpecError(path, `must be an absolute path, not "${s}"`);
+  return s;
+}
+
+const NAMESPACE_TYPES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
+const MOUNT_FIELDS_NUMERIC = ["containerID", "hostID", "size"];
+
+function validateProcess(p: Record<string, Json>, path: string): void {
+  const args = optional(p, "args", path, strings);
+  if (args !== undefined && args.length === 0) throw new SpecError(`${path}.args`, "must not be empty");
+  if (args === undefined && p.commandLine === undefined) throw new SpecError(`${path}.args`, "is required");
+  absolute(p.cwd ?? (() => { throw new SpecError(`${path}.cwd`, "is required"); })(), `${path}.cwd`);
+  const user = object(p.user ?? (() => { throw new SpecError(`${path}.user`, "is required"); })(), `${path}.user`);
+  int(user.uid, `${path}.user.uid`);
+  int(user.gid, `${path}.user.gid`);
+  optional(user, "umask", `${path}.user`, int);
+  optional(user, "additionalGids", `${path}.user`, (v, q) => array(v, q).map((g, i) => int(g, `${q}[${i}]`)));
+  optional(p, "env", path, (v, q) =>
+    strings(v, q).forEach((e, i) => {
+      if (!e.includes("=")) throw new SpecError(`${q}[${i}]`, `"${e}" is not KEY=VALUE`);
+    }),
+  );
+  optional(p, "terminal", path, bool);
+  optional(p, "noNewPrivileges", path, bool);
+  optional(p, "oomScoreAdj", path, int);
+  optional(p, "consoleSize", path, (v, q) => {
+    const o = object(v, q);
+    int(o.height, `${q}.height`);
+    int(o.width, `${q}.width`);
+  });
+  optional(p, "rlimits", path, (v, q) =>
+    array(v, q).forEach((r, i) => {
+      const o = object(r, `${q}[${i}]`);
+      str(o.type, `${q}[${i}].type`);
+      int(o.soft, `${q}[${i}].soft`);
+      int(o.hard, `${q}[${i}].hard`);
+    }),
+  );
+  optional(p, "capabilities", path, (v, q) => {
+    const o = object(v, q);
+    for (const set of ["bounding", "effective", "inheritable", "permitted", "ambient"]) optional(o, set, q, strings);
+  });
+}
+
+function validateMounts(v: Json, path: string): void {
+  array(v, path).forEach((m, i) => {
+    const p = `${path}[${i}]`;
+    const o = object(m, p);
+    absolute(o.destination, `${p}.destination`);
+    optional(o, "type", p, str);
+    optional(o, "source", p, str);
+    optional(o, "options", p, strings);
+    for (const key of ["uidMappings", "gidMappings"]) {
+      optional(o, key, p, (x, q) =>
+        array(x, q).forEach((e, j) => MOUNT_FIELDS_NUMERIC.forEach((f) => int(object(e, `${q}[${j}]`)[f], `${q}[${j}].${f}`))),
+      );
+    }
+  });
+}
+
+function validateLinux(l: Record<string, Json>, path: string): void {
+  optional(l, "namespaces", path, (v, q) => {
+    const seen = new Set<string>();
+    array(v, q).forEach((n, i) => {
+      const o = object(n, `${q}[${i}]`);
+      const type = str(o.type, `${q}[${i}].type`);
+      if (!NAMESPACE_TYPES.includes(type)) throw new SpecError(`${q}[${i}].type`, `unknown namespace type "${type}"`);
+      if (seen.has(type)) throw new SpecError(`${q}[${i}].type`, `"${type}" is listed twice`);
+      seen.add(type);
+      optional(o, "path", `${q}[${i}]`, absolute);
+    });
+  });
+  optional(l, "cgroupsPath", path, str);
+  optional(l, "rootfsPropagation", path, (v, q) => {
+    const s = str(v, q);
+    if (!["private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable"].includes(s)) {
+      throw new SpecError(q, `unknown propagation "${s}"`);
+    }
+  });
+  optional(l, "maskedPaths", path, (v, q) => array(v, q).forEach((x, i) => absolute(x, `${q}[${i}]`)));
+  optional(l, "readonlyPaths", path, (v, q) => array(v, q).forEach((x, i) => absolute(x, `${q}[${i}]`)));
+  optional(l, "sysctl", path, (v, q) => Object.entries(object(v, q)).forEach(([k, x]) => str(x, `${q}.${k}`)));
+  optional(l, "devices", path, (v, q) =>
+    array(v, q).forEach((d, i) => {
+      const o = object(d, `${q}[${i}]`);
+      absolute(o.path, `${q}[${i}].path`);
+      const type = str(o.type, `${q}[${i}].type`);
+      if (!["c", "b", "u", "p"].includes(type)) throw new SpecError(`${q}[${i}].type`, `must be c, b, u or p, not "${type}"`);
+    }),
+  );
+  optional(l, "resources", path, (v, q) => {
+    const r = object(v, q);
+    optional(r, "memory", q, (m, mq) => {
+      const o = object(m, mq);
+      for (const k of ["limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness"]) optional(o, k, mq, int);
+    });
+    optional(r, "cpu", q, (c, cq) => {
+      const o = object(c, cq);
+      for (const k of ["shares", "quota", "burst", "period", "realtimeRuntime", "realtimePeriod", "idle"]) optional(o, k, cq, int);
+      optional(o, "cpus", cq, str);
+      optional(o, "mems", cq, str);
+    });
+    optional(r, "pids", q, (p, pq) => int(object(p, pq).limit, `${pq}.limit`));
+    optional(r, "blockIO", q, (b, bq) => optional(object(b, bq), "weight", bq, int));
+    optional(r, "unified", q, (u, uq) => Object.entries(object(u, uq)).forEach(([k, x]) => str(x, `${uq}.${k}`)));
+  });
+}
+
+/** Parses and validates config.json text; throws SpecError naming the first problem. */
+export function parseSpec(text: string): Spec {
+  let json: Json;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new SpecError("(file)", `not valid JSON: ${(e as Error).message}`);
+  }
+  const spec = object(json, "(top level)");
+  str(spec.ociVersion ?? (() => { throw new SpecError("ociVersion", "is required"); })(), "ociVersion");
+  const root = optional(spec, "root", "", object);
+  if (!root) throw new SpecError("root", "is required on Linux");
+  str(root.path, "root.path");
+  optional(root, "readonly", "root", bool);
+  optional(spec, "process", "", (v, p) => validateProcess(object(v, p), "process"));
+  optional(spec, "hostname", "", str);
+  optional(spec, "domainname", "", str);
+  optional(spec, "mounts", "", (v) => validateMounts(v, "mounts"));
+  optional(spec, "annotations", "", (v, p) => Object.entries(object(v, p)).forEach(([k, x]) => str(x, `annotations.${k}`)));
+  optional(spec, "linux", "", (v) => validateLinux(object(v, "linux"), "linux"));
+  return spec as unknown as Spec;
+}
