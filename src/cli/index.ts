@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   resume: () => import("./resume"),
   spec: () => import("./spec"),
   features: () => import("./features"),
+  exec: () => import("./exec"),
 };
 
 const GLOBAL_ARGS = {

@@ -3,7 +3,7 @@
 // by the runtime inside the new namespaces with the sync socket as fd 3.
 import { trace } from "./trace";
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, closeFdsOnExec, execve, linkUp, mount, resetSignals, setdomainname, sethostname, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
+import { CLONE, MS, O_CLOEXEC, O_PATH, setDumpable, setns, SysError, bind, chdir, closeFdsOnExec, execve, linkUp, mount, resetSignals, setdomainname, sethostname, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
 import type { Spec } from "../spec/types";
 import { ExecError, lookPath } from "./lookpath";
 import { MessageReader, sendMessage, type InitConfig, type ParentMessage } from "./messages";
@@ -60,15 +60,11 @@ function setOomScoreAdj(value: number): void {
   }
 }
 
-function setup(config: InitConfig): void {
+/** A new container: its namespaces' contents, its root, its names. */
+function buildContainer(config: InitConfig): void {
   const { spec } = config;
-  const proc = spec.process;
-  if (!proc) throw new Error("config has no process to run");
-
-  setsid();
   if (hasNamespace(spec, "cgroup")) unshare(CLONE.NEWCGROUP); // rooted at the cgroup the runtime put us in
   if (hasNamespace(spec, "network")) linkUp("lo");
-
   if (hasNamespace(spec, "mount", false)) {
     prepareRoot(config);
     trace("init: mounts done");
@@ -78,6 +74,22 @@ function setup(config: InitConfig): void {
   }
   if (spec.hostname !== undefined && hasNamespace(spec, "uts", false)) sethostname(spec.hostname);
   if (spec.domainname !== undefined && hasNamespace(spec, "uts", false)) setdomainname(spec.domainname);
+}
+
+function setup(config: InitConfig): void {
+  const { spec } = config;
+  const proc = spec.process;
+  if (!proc) throw new Error("config has no process to run");
+
+  setsid();
+  if (config.exec) {
+    // `exec`: the runtime spawned us inside the container's other namespaces; the
+    // mount namespace we join ourselves, so that our own binary was found on the host.
+    unshare(CLONE.FS);
+    setns(config.exec.mountNamespaceFd, CLONE.NEWNS, "container mount namespace");
+  } else {
+    buildContainer(config);
+  }
 
   if (proc.oomScoreAdj !== undefined) setOomScoreAdj(proc.oomScoreAdj);
   umask(proc.user.umask ?? 0o022);
@@ -120,6 +132,9 @@ function waitForStart(fifo: number): void {
 
 export function initMain(): never {
   trace("init: start");
+  // Nobody in the container may reach our binary through /proc/PID/exe (CVE-2019-5736):
+  // a non-dumpable process's /proc entries need CAP_SYS_PTRACE.
+  setDumpable(false);
   // If the runtime dies during setup, so do we; after execve this still holds for
   // foreground containers, whose life is bound to the mycr that runs them.
   setParentDeathSignal(SIGKILL);
@@ -136,7 +151,7 @@ export function initMain(): never {
     trace("init: setup done");
     // `create` returns as soon as we are ready and the container outlives it: stop
     // tying our life to it before saying so, or its exit could still kill us.
-    if (!config.startImmediately) setParentDeathSignal(0);
+    if (!config.startImmediately || config.exec?.detached) setParentDeathSignal(0);
     sendMessage(SYNC_FD, { type: "ready" });
     if (!config.startImmediately) waitForStart(fifo); // until `start`
 

@@ -18,6 +18,8 @@ export interface InitConfig {
   startImmediately: boolean;
   /** create: the FIFO that `start` opens to let the process run. */
   execFifo?: string;
+  /** exec: a new process in an existing container, instead of a new container. */
+  exec?: { mountNamespaceFd: number; detached: boolean };
 }
 
 export type ParentMessage = { type: "config"; config: InitConfig };

@@ -1,0 +1,73 @@
+import { readFileSync } from "node:fs";
+import { ContainerError } from "../runtime/errors";
+import { execInContainer } from "../runtime/exec";
+import { StateStore } from "../runtime/state";
+import type { Process } from "../spec/types";
+import { list, single } from "./argv";
+import { defineMycrCommand } from "./command";
+import { unsupportedOciFlags } from "./create";
+
+function parseUser(text: string): { uid: number; gid: number } {
+  const m = /^(\d+)(?::(\d+))?$/.exec(text);
+  if (!m) throw new ContainerError(`--user ${text}: use UID[:GID] (numbers)`);
+  return { uid: Number(m[1]), gid: Number(m[2] ?? 0) };
+}
+
+export default defineMycrCommand({
+  meta: { name: "exec", description: "Run a new process in a running container" },
+  args: {
+    process: { type: "string", alias: "p", description: "JSON file with the OCI process to run", valueHint: "FILE" },
+    tty: { type: "boolean", alias: "t", description: "Allocate a terminal" },
+    cwd: { type: "string", description: "Working directory inside", valueHint: "DIR" },
+    env: { type: "string", alias: "e", description: "KEY=VALUE added to the environment (repeatable)", valueHint: "KEY=VALUE" },
+    user: { type: "string", alias: "u", description: "UID[:GID] to run as", valueHint: "UID[:GID]" },
+    detach: { type: "boolean", alias: "d", description: "Return once the process runs" },
+    "pid-file": { type: "string", description: "Write the process's pid to this file", valueHint: "FILE" },
+    "console-socket": { type: "string", description: "Unix socket to receive the terminal's master fd", valueHint: "PATH" },
+    "preserve-fds": { type: "string", description: "Pass this many fds beyond stdio", valueHint: "N" },
+    "no-new-privs": { type: "boolean", description: "Set no_new_privileges for the process" },
+    id: { type: "positional", description: "Container id, then the command" },
+  },
+  parse: { stopAtFirstPositional: true, leadingPositionals: 1 },
+  needsRoot: true,
+  async run(args, global) {
+    unsupportedOciFlags(args);
+    const [id, ...command] = args._;
+    if (!id) throw new ContainerError("exec needs a container id");
+    const store = new StateStore(global.stateRoot);
+    const fullId = store.resolve(id);
+    let proc: Process;
+    const file = single(args.process);
+    if (file) {
+      if (command.length > 0) throw new ContainerError("exec: give either --process or a command, not both");
+      try {
+        proc = JSON.parse(readFileSync(file, "utf8")) as Process;
+      } catch (e) {
+        throw new ContainerError(`--process ${file}: ${(e as Error).message}`);
+      }
+      if (!Array.isArray(proc.args) || proc.args.length === 0) throw new ContainerError(`--process ${file}: args must not be empty`);
+    } else {
+      if (command.length === 0) throw new ContainerError("exec needs a command to run");
+      const base = store.load(fullId).spec.process!;
+      proc = {
+        ...base,
+        args: command,
+        cwd: single(args.cwd) ?? base.cwd,
+        env: [...(base.env ?? []), ...list(args.env)],
+        terminal: args.tty === true,
+        user: args.user ? { ...base.user, ...parseUser(single(args.user)!) } : base.user,
+        ...(args["no-new-privs"] ? { noNewPrivileges: true } : {}),
+      };
+    }
+    if (proc.terminal && !args["console-socket"]) {
+      throw new ContainerError("exec -t needs --console-socket in this mycr (terminal support for the runtime face is not finished)");
+    }
+    return execInContainer({
+      store,
+      id: fullId,
+      process: proc,
+      detached: args.detach === true,
+      pidFile: single(args["pid-file"]),
+    });
+  },
+});
