@@ -51,7 +51,8 @@ async function mycrToFiles(args: string[], opts: RunOptions): Promise<Result> {
 
 /** Runs `mycr ARGS...` to completion. */
 export async function mycr(args: string[], opts: RunOptions = {}): Promise<Result> {
-  if (opts.leavesContainer || args[0] === "create" || (args[0] === "run" && (args.includes("-d") || args.includes("--detach")))) {
+  const detaching = (args[0] === "run" || args[0] === "exec") && (args.includes("-d") || args.includes("--detach"));
+  if (opts.leavesContainer || args[0] === "create" || detaching) {
     return mycrToFiles(args, opts);
   }
   const proc = Bun.spawn([MYCR, ...args], {

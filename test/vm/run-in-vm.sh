@@ -43,6 +43,8 @@ case $vm_timeout in '' | *[!0-9]*) die "MYCR_VM_TIMEOUT must be a number of seco
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mycr-vm.XXXXXX")
 qemu_pid=
 reader_pid=
+dl=
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   # Never leave a qemu behind: `timeout` passes the TERM on to it.
   if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
@@ -54,6 +56,7 @@ cleanup() {
     wait "$reader_pid" 2>/dev/null || true
   fi
   rm -rf "$tmp"
+  if [ -n "$dl" ]; then rm -rf "$dl"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -73,20 +76,22 @@ resolve_kernel_pkg() {
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
-flock 9
+flock 9 # held while the kernel is fetched, and copied out of the cache
 pkg=$(resolve_kernel_pkg || true)
 if [ -z "$pkg" ]; then
   # Offline or no apt lists: use the newest kernel already in the cache.
-  pkg=$(cd "$cache" && ls -d linux-image-*/ 2>/dev/null | sed 's,/$,,' | sort -V | tail -n 1 || true)
-  [ -n "$pkg" ] && [ -f "$cache/$pkg/.complete" ] ||
+  pkg=$(find "$cache" -mindepth 2 -maxdepth 2 -path "$cache/linux-image-*/.complete" |
+    sed 's,.*/\(linux-image-[^/]*\)/\.complete$,\1,' | sort -V | tail -n 1)
+  if [ -z "$pkg" ]; then
     die "cannot find the kernel package: run apt-get update (or set MYCR_VM_KERNEL_PKG)"
+  fi
 fi
 kdir=$cache/$pkg
 if [ ! -f "$kdir/.complete" ]; then
   say "downloading $pkg into $cache"
+  rm -rf "$cache"/.dl.* # left by a run that was killed
   dl=$(mktemp -d "$cache/.dl.XXXXXX")
   if ! (cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2); then
-    rm -rf "$dl"
     die "apt-get download $pkg failed (run apt-get update?)"
   fi
   mkdir "$dl/x"
@@ -95,40 +100,27 @@ if [ ! -f "$kdir/.complete" ]; then
   mkdir "$kdir"
   mv "$dl/x/boot" "$dl/x/lib" "$kdir/"
   rm -rf "$dl"
+  dl=
   touch "$kdir/.complete"
-  # Keep only the kernel in use.
+  # Keep only the kernel in use (safe: other runs copy from the cache under the lock).
   for old in "$cache"/linux-image-*; do
     [ "$old" = "$kdir" ] || rm -rf "$old"
   done
 fi
-flock -u 9
-exec 9>&-
 
-vmlinuz=$(ls "$kdir"/boot/vmlinuz-* | head -n 1)
+kimages=("$kdir"/boot/vmlinuz-*)
+vmlinuz=${kimages[0]}
 kver=${vmlinuz##*/vmlinuz-}
 moddir=$kdir/lib/modules/$kver
-[ -f "$vmlinuz" ] && [ -d "$moddir" ] || die "broken kernel cache at $kdir: remove it and retry"
+if [ ! -f "$vmlinuz" ] || [ ! -d "$moddir" ]; then
+  die "broken kernel cache at $kdir: remove it and retry"
+fi
+cp "$vmlinuz" "$tmp/vmlinuz"
 
 # --- The initramfs. ----------------------------------------------------------------------
 
 root=$tmp/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,run,tmp,root,files,newroot,lib/modules}
-
-# busybox and a link for each applet.
-cp "$busybox" "$root/bin/busybox"
-"$busybox" --list-full | while read -r applet; do
-  [ -e "$root/$applet" ] || [ -L "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
-done
-
-# mycr and the libraries it loads, each at the exact path ldd names (the loader too).
-cp "$mycr_bin" "$root/bin/mycr"
-if ldd_out=$(ldd "$mycr_bin" 2>/dev/null); then
-  echo "$ldd_out" | sed -n 's/.*=> \(\/[^ ]*\) (.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' |
-    while read -r lib; do
-      mkdir -p "$root$(dirname "$lib")"
-      cp -L "$lib" "$root$lib"
-    done
-fi
 
 # Kernel modules: the named ones after their dependencies (from each module's modinfo
 # "depends=", so no kmod is needed on the host).
@@ -165,6 +157,24 @@ add_module() {
   echo "$n" >>"$root/lib/modules/load"
 }
 for m in $modules; do add_module "$m"; done
+flock -u 9
+exec 9>&-
+
+# busybox and a link for each applet.
+cp "$busybox" "$root/bin/busybox"
+"$busybox" --list-full | while read -r applet; do
+  [ -e "$root/$applet" ] || [ -L "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+
+# mycr and the libraries it loads, each at the exact path ldd names (the loader too).
+cp "$mycr_bin" "$root/bin/mycr"
+if ldd_out=$(ldd "$mycr_bin" 2>/dev/null); then
+  echo "$ldd_out" | sed -n 's/.*=> \(\/[^ ]*\) (.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' |
+    while read -r lib; do
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    done
+fi
 
 # The test and its files.
 cp "$script" "$root/test.sh"
@@ -248,7 +258,7 @@ start=$(date +%s)
 set +e
 timeout -k 10 "$vm_timeout" "$qemu" -accel tcg -cpu max -m "$vm_mem" -smp "$vm_smp" \
   -nographic -no-reboot -nic none \
-  -kernel "$vmlinuz" -initrd "$initrd" -append "$append" \
+  -kernel "$tmp/vmlinuz" -initrd "$initrd" -append "$append" \
   </dev/null >"$tmp/console" 2>&1 &
 qemu_pid=$!
 wait "$qemu_pid"
