@@ -26,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   spec: () => import("./spec"),
   features: () => import("./features"),
   exec: () => import("./exec"),
+  update: () => import("./update"),
+  events: () => import("./events"),
 };
 
 const GLOBAL_ARGS = {
