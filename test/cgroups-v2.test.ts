@@ -1,0 +1,50 @@
+// Pure cgroup v2 on a real kernel: test/vm/cgroup-v2.sh runs the cgroup assertions
+// inside a qemu VM (test/vm/run-in-vm.sh); each of its checks is one test here.
+import { beforeAll, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { REPO } from "./helpers/env";
+
+const harness = join(REPO, "test/vm/run-in-vm.sh");
+const canBoot = existsSync("/usr/bin/qemu-system-x86_64") && process.arch === "x64";
+let output = "";
+let exitCode = -1;
+
+beforeAll(async () => {
+  if (!canBoot) return;
+  const proc = Bun.spawn([harness, join(REPO, "test/vm/cgroup-v2.sh")], { stdout: "pipe", stderr: "pipe" });
+  output = await new Response(proc.stdout).text();
+  exitCode = await proc.exited;
+}, 600_000);
+
+const CHECKS = [
+  "memory.max, memory.low and no extra swap",
+  "cpu.max from --cpus",
+  "cpu.weight from --cpu-shares (runc's conversion)",
+  "cpuset.cpus",
+  "pids.max",
+  "oom_score_adj",
+  "cgroup namespace rooted at the container",
+  "/sys/fs/cgroup is a read-only cgroup2 mount",
+  "OOM kill exits 137",
+  "OOM kill is reported from memory.events",
+  "a fork bomb fails under --pids-limit",
+  "the host still forks after the bomb",
+  "--cpus 0.5 holds a busy loop to about half a CPU",
+  "mycr stats reads memory.max",
+  "nothing left in /sys/fs/cgroup after gc",
+  "no runtime state left",
+  "cpuset outside the host's CPUs is refused (125)",
+];
+
+test.if(canBoot)("the VM booted on pure cgroup v2 and ran the checks", () => {
+  expect(output).toContain("MYCR-VM-EXIT=");
+  expect(exitCode).toBe(0);
+});
+
+for (const name of CHECKS) {
+  test.if(canBoot)(`cgroup v2: ${name}`, () => {
+    const line = output.split("\n").find((l) => l.startsWith(`PASS ${name}`) || l.startsWith(`FAIL ${name}`));
+    expect(line ?? `(no result for "${name}")`).toStartWith(`PASS ${name}`);
+  });
+}
