@@ -3,7 +3,7 @@
 // by the runtime inside the new namespaces with the sync socket as fd 3.
 import { trace } from "./trace";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { CLONE, MS, SysError, bind, chdir, closeFdsOnExec, execve, linkUp, mount, resetSignals, setdomainname, sethostname, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
+import { CLONE, MS, SysError, bind, chdir, closeFdsOnExec, linkUp, loadLibseccomp, prepareExecve, mount, resetSignals, setdomainname, sethostname, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
 import type { Spec } from "../spec/types";
 import { ExecError, lookPath } from "./lookpath";
 import { MessageReader, sendMessage, type InitConfig, type ParentMessage } from "./messages";
@@ -12,6 +12,8 @@ import { populateDev } from "./rootfs/devices";
 import { makeReadonly, maskPath } from "./rootfs/masked";
 import { switchRoot } from "./rootfs/pivot";
 import { propagationFlags } from "./rootfs/mount-options";
+import { applySecurity, prepareSecurity, releaseSecurity, type PreparedSecurity } from "./security";
+import { applySysctls } from "./sysctl";
 
 import { SYNC_FD } from "./init-fd";
 const SIGKILL = 9;
@@ -60,12 +62,13 @@ function setOomScoreAdj(value: number): void {
   }
 }
 
-function setup(config: InitConfig): void {
+function setup(config: InitConfig): PreparedSecurity {
   const { spec } = config;
   const proc = spec.process;
   if (!proc) throw new Error("config has no process to run");
 
   setsid();
+  if (spec.linux?.seccomp) loadLibseccomp(); // from the host's root, while we still see it
   if (hasNamespace(spec, "cgroup")) unshare(CLONE.NEWCGROUP); // rooted at the cgroup the runtime put us in
   if (hasNamespace(spec, "network")) linkUp("lo");
 
@@ -73,8 +76,12 @@ function setup(config: InitConfig): void {
     prepareRoot(config);
     trace("init: mounts done");
     switchRoot(config.rootfs, config.noPivot);
+    // before finishRoot makes /proc/sys read-only
+    if (spec.linux?.sysctl) applySysctls(spec.linux.sysctl);
     finishRoot(spec);
     trace("init: root switched");
+  } else if (spec.linux?.sysctl) {
+    applySysctls(spec.linux.sysctl);
   }
   if (spec.hostname !== undefined && hasNamespace(spec, "uts", false)) sethostname(spec.hostname);
   if (spec.domainname !== undefined && hasNamespace(spec, "uts", false)) setdomainname(spec.domainname);
@@ -84,18 +91,22 @@ function setup(config: InitConfig): void {
   const cwd = proc.cwd || "/";
   if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
   chdir(cwd);
+  // Checked and compiled now, so a bad profile fails the start; applied right before execve.
+  return prepareSecurity(proc, spec.linux?.seccomp);
 }
 
-function execProcess(spec: Spec): never {
+function execProcess(spec: Spec, security: PreparedSecurity): never {
   const proc = spec.process!;
   const env = proc.env ?? [];
   const args = proc.args ?? [];
   const path = lookPath(args[0] ?? "", env);
   closeFdsOnExec(3); // nothing of mycr's may leak into the container
   resetSignals();
+  const exec = prepareExecve(path, args, env);
   trace("init: execve");
+  applySecurity(security); // from here on the container's limits hold for this thread
   try {
-    return execve(path, args, env);
+    return exec();
   } catch (e) {
     const errno = e instanceof SysError ? e.errno : 0;
     if (errno === 2) throw new ExecError(`"${args[0]}": no such file or directory (or its interpreter is missing)`, 127);
@@ -113,16 +124,18 @@ export function initMain(): never {
   trace("init: config received");
   if (!first || first.type !== "config") process.exit(125);
   const config = first.config;
+  let security: PreparedSecurity | null = null;
   try {
-    setup(config);
+    security = setup(config);
     trace("init: setup done");
     sendMessage(SYNC_FD, { type: "ready" });
     if (!config.startImmediately) {
       const next = reader.next();
       if (!next || next.type !== "start") process.exit(125);
     }
-    execProcess(config.spec);
+    execProcess(config.spec, security);
   } catch (e) {
+    releaseSecurity(security);
     const code = e instanceof ExecError ? e.exitCode : 125;
     const err = e as Error;
     try {

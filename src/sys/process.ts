@@ -50,8 +50,11 @@ export function resetSignals(): void {
   check(libc.sigprocmask(SIG_SETMASK, empty, null), "sigprocmask", "SIG_SETMASK, {}");
 }
 
-/** execve(2). Returns only by throwing. */
-export function execve(path: string, argv: string[], env: string[]): never {
+/**
+ * Builds execve's arguments now and returns the call itself, so that the final step
+ * (after seccomp is loaded) allocates nothing and makes no other system call.
+ */
+export function prepareExecve(path: string, argv: string[], env: string[]): () => never {
   const keep: Buffer[] = [];
   const vector = (items: string[]): BigUint64Array => {
     const v = new BigUint64Array(items.length + 1);
@@ -64,10 +67,18 @@ export function execve(path: string, argv: string[], env: string[]): never {
   };
   const argvp = vector(argv);
   const envp = vector(env);
-  libc.execve(cstr(path), argvp, envp);
-  const e = errno();
-  void keep;
-  throw new SysError("execve", path, e);
+  const file = cstr(path);
+  return () => {
+    libc.execve(file, argvp, envp);
+    const e = errno();
+    void keep;
+    throw new SysError("execve", path, e);
+  };
+}
+
+/** execve(2). Returns only by throwing. */
+export function execve(path: string, argv: string[], env: string[]): never {
+  return prepareExecve(path, argv, env)();
 }
 
 /**
