@@ -3,7 +3,7 @@
 // by the runtime inside the new namespaces with the sync socket as fd 3.
 import { trace } from "./trace";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { CLONE, MS, SysError, bind, chdir, closeFdsOnExec, linkUp, loadLibseccomp, prepareExecve, mount, resetSignals, setdomainname, sethostname, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
+import { CLONE, MS, SysError, bind, chdir, closeFdsOnExec, linkUp, loadLibseccomp, prepareExecve, mount, resetSignals, setdomainname, sethostname, setDumpable, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
 import type { Spec } from "../spec/types";
 import { ExecError, lookPath } from "./lookpath";
 import { MessageReader, sendMessage, type InitConfig, type ParentMessage } from "./messages";
@@ -13,6 +13,7 @@ import { makeReadonly, maskPath } from "./rootfs/masked";
 import { switchRoot } from "./rootfs/pivot";
 import { propagationFlags } from "./rootfs/mount-options";
 import { applySecurity, prepareSecurity, releaseSecurity, type PreparedSecurity } from "./security";
+import { refuseSelfExec } from "./self-exec";
 import { applySysctls } from "./sysctl";
 
 import { SYNC_FD } from "./init-fd";
@@ -62,6 +63,21 @@ function setOomScoreAdj(value: number): void {
   }
 }
 
+/**
+ * CVE-2024-21626 class: a cwd such as /proc/self/fd/N reaches whatever directory a
+ * descriptor still open in init points at, possibly outside the root. getcwd tells:
+ * the kernel marks a directory outside our root "(unreachable)", glibc then fails.
+ */
+function checkCwdInsideRoot(cwd: string): void {
+  let where: string;
+  try {
+    where = process.cwd();
+  } catch {
+    where = "";
+  }
+  if (!where.startsWith("/")) throw new Error(`process.cwd ${cwd} leads outside the container's root filesystem`);
+}
+
 function setup(config: InitConfig): PreparedSecurity {
   const { spec } = config;
   const proc = spec.process;
@@ -91,6 +107,7 @@ function setup(config: InitConfig): PreparedSecurity {
   const cwd = proc.cwd || "/";
   if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
   chdir(cwd);
+  checkCwdInsideRoot(cwd);
   // Checked and compiled now, so a bad profile fails the start; applied right before execve.
   return prepareSecurity(proc, spec.linux?.seccomp);
 }
@@ -100,6 +117,7 @@ function execProcess(spec: Spec, security: PreparedSecurity): never {
   const env = proc.env ?? [];
   const args = proc.args ?? [];
   const path = lookPath(args[0] ?? "", env);
+  refuseSelfExec(path, args[0] ?? "");
   closeFdsOnExec(3); // nothing of mycr's may leak into the container
   resetSignals();
   const exec = prepareExecve(path, args, env);
@@ -119,6 +137,8 @@ export function initMain(): never {
   // If the runtime dies during setup, so do we; after execve this still holds for
   // foreground containers, whose life is bound to the mycr that runs them.
   setParentDeathSignal(SIGKILL);
+  // Only root on the host may open /proc/1/exe (the mycr binary) while init runs; see self-exec.ts.
+  setDumpable(false);
   const reader = new MessageReader<ParentMessage>(SYNC_FD);
   const first = reader.next();
   trace("init: config received");

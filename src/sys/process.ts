@@ -1,5 +1,5 @@
 import { ptr } from "bun:ffi";
-import { PR_SET_NAME, PR_SET_PDEATHSIG, SIG_DFL, SIG_SETMASK } from "./constants";
+import { PR_SET_DUMPABLE, PR_SET_NAME, PR_SET_PDEATHSIG, SIG_DFL, SIG_SETMASK } from "./constants";
 import { libc, check, cstr, errno } from "./libc";
 import { SysError } from "./errno";
 
@@ -19,6 +19,11 @@ export function setsid(): void {
 
 export function setParentDeathSignal(signal: number): void {
   check(libc.prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0), "prctl", `PR_SET_PDEATHSIG, ${signal}`);
+}
+
+/** PR_SET_DUMPABLE: a non-dumpable process's /proc entries need CAP_SYS_PTRACE to open. execve resets it. */
+export function setDumpable(on: boolean): void {
+  check(libc.prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0), "prctl", `PR_SET_DUMPABLE, ${on ? 1 : 0}`);
 }
 
 export function setProcessName(name: string): void {
