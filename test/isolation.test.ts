@@ -35,7 +35,8 @@ describe("namespaces", () => {
 
   test("--hostname sets the name, and changing it inside does not touch the host", async () => {
     const host = readFileSync("/proc/sys/kernel/hostname", "utf8").trim();
-    const r = await mycr(["run", "--rootfs", rootfs, "--hostname", "box", "--", "/bin/sh", "-c", "hostname; hostname changed; hostname"]);
+    // changing it needs CAP_SYS_ADMIN, which a default container does not have (as with docker)
+    const r = await mycr(["run", "--rootfs", rootfs, "--hostname", "box", "--cap-add", "SYS_ADMIN", "--", "/bin/sh", "-c", "hostname; hostname changed; hostname"]);
     expect(r.stdout.trim().split("\n")).toEqual(["box", "changed"]);
     expect(readFileSync("/proc/sys/kernel/hostname", "utf8").trim()).toBe(host);
   });
@@ -134,10 +135,11 @@ describe("root filesystem", () => {
   });
 
   test("the root is entered with pivot_root: the host's mounts are gone", async () => {
-    const r = await mycr(sh("cat /proc/self/mountinfo | wc -l; grep -c ' / / ' /proc/self/mountinfo"));
-    const [count, roots] = r.stdout.trim().split("\n").map(Number);
-    expect(roots).toBe(1);
-    expect(count).toBeLessThan(12);
+    const r = await mycr(sh("grep -c ' / / ' /proc/self/mountinfo; cut -d' ' -f5 /proc/self/mountinfo"));
+    const [roots, ...points] = r.stdout.trim().split("\n");
+    expect(Number(roots)).toBe(1);
+    // only the container's own mounts (and the masks over /proc and /sys paths): no host mount points
+    for (const p of points) expect(p).toMatch(/^\/(proc|dev|sys|tmp)?(\/|$)/);
   });
 });
 
