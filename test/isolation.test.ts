@@ -2,6 +2,7 @@
 import { describe, expect, test, beforeAll } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { TEST_ROOT, TEST_STATE } from "./helpers/env";
 import { mycr } from "./helpers/mycr";
 import { busyboxRootfs } from "./helpers/rootfs";
 
@@ -34,7 +35,8 @@ describe("namespaces", () => {
 
   test("--hostname sets the name, and changing it inside does not touch the host", async () => {
     const host = readFileSync("/proc/sys/kernel/hostname", "utf8").trim();
-    const r = await mycr(["run", "--rootfs", rootfs, "--hostname", "box", "--", "/bin/sh", "-c", "hostname; hostname changed; hostname"]);
+    // changing it needs CAP_SYS_ADMIN, which a default container does not have (as with docker)
+    const r = await mycr(["run", "--rootfs", rootfs, "--hostname", "box", "--cap-add", "SYS_ADMIN", "--", "/bin/sh", "-c", "hostname; hostname changed; hostname"]);
     expect(r.stdout.trim().split("\n")).toEqual(["box", "changed"]);
     expect(readFileSync("/proc/sys/kernel/hostname", "utf8").trim()).toBe(host);
   });
@@ -96,7 +98,7 @@ describe("root filesystem", () => {
   });
 
   test("with the host's root, mycr's own stores are hidden inside", async () => {
-    const r = await mycr(["run", "--", "/bin/sh", "-c", "(ls -A /var/lib/mycr-test; ls -A /run/mycr-test) | wc -l"]);
+    const r = await mycr(["run", "--", "/bin/sh", "-c", `(ls -A ${TEST_ROOT}; ls -A ${TEST_STATE}) | wc -l`]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim()).toBe("0");
   });

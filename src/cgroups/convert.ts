@@ -1,3 +1,5 @@
+import type { DeviceCgroupRule } from "../spec/types";
+
 // Conversions between the runtime-spec's (cgroup v1-shaped) values and cgroup v2's,
 // the same ones runc and crun use, so a config means the same under every runtime.
 
@@ -22,4 +24,13 @@ export function swapOnly(memsw: number, memory: number): string {
 export function limitValue(n: number | undefined): string | null {
   if (n === undefined) return null;
   return n < 0 ? "max" : String(n);
+}
+
+/** A device rule as the v1 devices controller reads it: "c 1:3 rwm", "a *:* rwm". */
+export function deviceRuleLine(rule: DeviceCgroupRule): string {
+  const num = (n: number | null | undefined) => (n === undefined || n === null || n < 0 ? "*" : String(n));
+  const type = rule.type ?? "a";
+  const access = rule.access || "rwm";
+  if (type === "a") return `a *:* ${access}`;
+  return `${type} ${num(rule.major)}:${num(rule.minor)} ${access}`;
 }

@@ -106,6 +106,7 @@ export function requiredControllers(r: Resources | undefined, mode: HostCgroups[
   need(r.cpu?.mems || undefined, "cpu.mems", "cpuset");
   need(r.pids?.limit, "pids", "pids");
   need(r.blockIO?.weight, "blockIO.weight", mode === "v2" ? "io" : "blkio");
+  if (mode !== "v2") need(r.devices?.length || undefined, "devices", "devices");
   return out;
 }
 

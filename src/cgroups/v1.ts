@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../spec/types";
 import { makeDirs, removeDir, waitEmpty } from "./common";
-import { limitValue } from "./convert";
+import { deviceRuleLine, limitValue } from "./convert";
 import { readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
@@ -89,6 +89,11 @@ export class V1Cgroup implements Cgroup {
     }
     if (r.unified && Object.keys(r.unified).length > 0) {
       throw new CgroupError("linux.resources.unified needs a cgroup v2 host");
+    }
+    if (r.devices?.length) {
+      const dir = this.need("devices", "linux.resources.devices");
+      // In order: a rule later in the list overrides an earlier one, as the spec says.
+      for (const rule of r.devices) writeCgroupFile(dir, rule.allow ? "devices.allow" : "devices.deny", deviceRuleLine(rule));
     }
   }
 

@@ -91,6 +91,10 @@ export class V2Cgroup implements Cgroup {
       this.need("hugetlb", "linux.resources.hugepageLimits");
       writeCgroupFile(this.dir, `hugetlb.${limit.pageSize}.max`, limit.limit);
     }
+    if (r.devices?.some((d) => !d.allow)) {
+      // cgroup v2 has no devices files: rules are an eBPF program, which mycr does not build yet.
+      throw new CgroupError("linux.resources.devices: device rules on a cgroup v2 host need an eBPF device filter, which mycr does not implement yet; remove the deny rules (all devices are then allowed)");
+    }
     for (const [file, value] of Object.entries(r.unified ?? {})) {
       if (file.includes("/") || file.startsWith(".")) throw new CgroupError(`linux.resources.unified: invalid file name "${file}"`);
       writeCgroupFile(this.dir, file, value);

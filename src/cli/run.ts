@@ -2,7 +2,9 @@ import { oomScoreAdjFromFlag, resourcesFromFlags } from "../engine/resource-flag
 import { runContainer } from "../engine/run";
 import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
-import { single } from "./argv";
+import { securityFromFlags } from "../engine/security-flags";
+import { defaultNamespaces } from "../spec/defaults";
+import { list, single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { OCI_CREATE_ARGS } from "./create";
 import { runBundle } from "./oci-run";
@@ -27,6 +29,16 @@ export default defineMycrCommand({
     "pids-limit": { type: "string", description: "Maximum number of processes (-1: unlimited)", valueHint: "N" },
     "blkio-weight": { type: "string", description: "Relative block I/O weight, 10 to 1000", valueHint: "N" },
     "oom-score-adj": { type: "string", description: "OOM killer preference, -1000 to 1000", valueHint: "N" },
+    "cap-add": { type: "string", description: "Add a capability (NET_ADMIN, SYS_PTRACE, ALL); repeatable", valueHint: "CAP" },
+    "cap-drop": { type: "string", description: "Drop a capability (NET_RAW, ALL); repeatable", valueHint: "CAP" },
+    privileged: { type: "boolean", description: "All capabilities and devices, no seccomp, no masked paths: no isolation from the host's kernel" },
+    "security-opt": {
+      type: "string",
+      description: "no-new-privileges[:true], seccomp=unconfined|PROFILE.json, systempaths=unconfined; repeatable",
+      valueHint: "OPT",
+    },
+    device: { type: "string", description: "Give the container a host device: HOST[:CONTAINER][:rwm]; repeatable", valueHint: "DEV" },
+    sysctl: { type: "string", description: "Set a namespaced kernel parameter (net.*, kernel.shm*, ...); repeatable", valueHint: "KEY=VALUE" },
     ...OCI_CREATE_ARGS,
     detach: { type: "boolean", alias: "d", description: "With --bundle: create and start, then return" },
     command: { type: "positional", description: "Command and its arguments (with --bundle: the container id)", required: false },
@@ -51,6 +63,17 @@ export default defineMycrCommand({
         blkioWeight: single(args["blkio-weight"]),
       }),
       oomScoreAdj: oomScoreAdjFromFlag(single(args["oom-score-adj"])),
+      security: securityFromFlags(
+        {
+          capAdd: list(args["cap-add"]),
+          capDrop: list(args["cap-drop"]),
+          privileged: args.privileged === true,
+          securityOpt: list(args["security-opt"]),
+          devices: list(args.device),
+          sysctls: list(args.sysctl),
+        },
+        new Set(defaultNamespaces().map((n) => n.type)),
+      ),
       store: new StateStore(global.stateRoot),
     });
     if (outcome.oomKills > 0) {

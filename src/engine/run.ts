@@ -13,6 +13,7 @@ import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
 import { writeRecord } from "./record";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, rootfsPaths } from "./rootfs";
+import type { SecuritySettings } from "./security-flags";
 import { buildSpec } from "./spec";
 
 export interface RunRequest {
@@ -22,6 +23,7 @@ export interface RunRequest {
   /** Lower layer of the root; the host's "/" when absent. */
   rootfs?: string;
   hostname?: string;
+  security: SecuritySettings;
   store: StateStore;
 }
 
@@ -60,6 +62,7 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
     hidePaths: lower === "/" ? [dataRoot(), req.store.root] : [],
     resources: req.resources,
     oomScoreAdj: req.oomScoreAdj,
+    security: req.security,
   });
   try {
     const result = await runForeground({

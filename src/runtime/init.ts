@@ -3,7 +3,7 @@
 // by the runtime inside the new namespaces with the sync socket as fd 3.
 import { trace } from "./trace";
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { CLONE, MS, O_CLOEXEC, O_PATH, setDumpable, setns, SysError, bind, chdir, closeFdsOnExec, execve, linkUp, mount, resetSignals, setdomainname, sethostname, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
+import { CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, closeFdsOnExec, linkUp, loadLibseccomp, prepareExecve, mount, resetSignals, setdomainname, sethostname, setDumpable, setns, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
 import type { Spec } from "../spec/types";
 import { ExecError, lookPath } from "./lookpath";
 import { MessageReader, sendMessage, type InitConfig, type ParentMessage } from "./messages";
@@ -12,6 +12,9 @@ import { populateDev } from "./rootfs/devices";
 import { makeReadonly, maskPath } from "./rootfs/masked";
 import { switchRoot } from "./rootfs/pivot";
 import { propagationFlags } from "./rootfs/mount-options";
+import { applySecurity, prepareSecurity, releaseSecurity, type PreparedSecurity } from "./security";
+import { refuseSelfExec } from "./self-exec";
+import { applySysctls } from "./sysctl";
 
 import { SYNC_FD } from "./init-fd";
 const SIGKILL = 9;
@@ -60,6 +63,21 @@ function setOomScoreAdj(value: number): void {
   }
 }
 
+/**
+ * CVE-2024-21626 class: a cwd such as /proc/self/fd/N reaches whatever directory a
+ * descriptor still open in init points at, possibly outside the root. getcwd tells:
+ * the kernel marks a directory outside our root "(unreachable)", glibc then fails.
+ */
+function checkCwdInsideRoot(cwd: string): void {
+  let where: string;
+  try {
+    where = process.cwd();
+  } catch {
+    where = "";
+  }
+  if (!where.startsWith("/")) throw new Error(`process.cwd ${cwd} leads outside the container's root filesystem`);
+}
+
 /** A new container: its namespaces' contents, its root, its names. */
 function buildContainer(config: InitConfig): void {
   const { spec } = config;
@@ -69,19 +87,24 @@ function buildContainer(config: InitConfig): void {
     prepareRoot(config);
     trace("init: mounts done");
     switchRoot(config.rootfs, config.noPivot);
+    // before finishRoot makes /proc/sys read-only
+    if (spec.linux?.sysctl) applySysctls(spec.linux.sysctl);
     finishRoot(spec);
     trace("init: root switched");
+  } else if (spec.linux?.sysctl) {
+    applySysctls(spec.linux.sysctl);
   }
   if (spec.hostname !== undefined && hasNamespace(spec, "uts", false)) sethostname(spec.hostname);
   if (spec.domainname !== undefined && hasNamespace(spec, "uts", false)) setdomainname(spec.domainname);
 }
 
-function setup(config: InitConfig): void {
+function setup(config: InitConfig): PreparedSecurity {
   const { spec } = config;
   const proc = spec.process;
   if (!proc) throw new Error("config has no process to run");
 
   setsid();
+  if (spec.linux?.seccomp) loadLibseccomp(); // from the host's root, while we still see it
   if (config.exec) {
     // `exec`: the runtime spawned us inside the container's other namespaces; the
     // mount namespace we join ourselves, so that our own binary was found on the host.
@@ -96,23 +119,30 @@ function setup(config: InitConfig): void {
   const cwd = proc.cwd || "/";
   if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
   chdir(cwd);
+  checkCwdInsideRoot(cwd);
+  // Checked and compiled now, so a bad profile fails the start; applied right before execve.
+  return prepareSecurity(proc, spec.linux?.seccomp);
 }
 
 /** The program to run, resolved in the container's root and cwd before we report ready. */
 function resolveProgram(spec: Spec): string {
   const proc = spec.process!;
-  return lookPath(proc.args?.[0] ?? "", proc.env ?? []);
+  const path = lookPath(proc.args?.[0] ?? "", proc.env ?? []);
+  refuseSelfExec(path, proc.args?.[0] ?? "");
+  return path;
 }
 
-function execProcess(spec: Spec, path: string): never {
+function execProcess(spec: Spec, path: string, security: PreparedSecurity): never {
   const proc = spec.process!;
   const env = proc.env ?? [];
   const args = proc.args ?? [];
   closeFdsOnExec(3); // nothing of mycr's may leak into the container
   resetSignals();
+  const exec = prepareExecve(path, args, env);
   trace("init: execve");
+  applySecurity(security); // from here on the container's limits hold for this thread
   try {
-    return execve(path, args, env);
+    return exec();
   } catch (e) {
     const errno = e instanceof SysError ? e.errno : 0;
     if (errno === 2) throw new ExecError(`"${args[0]}": no such file or directory (or its interpreter is missing)`, 127);
@@ -138,15 +168,18 @@ export function initMain(): never {
   // If the runtime dies during setup, so do we; after execve this still holds for
   // foreground containers, whose life is bound to the mycr that runs them.
   setParentDeathSignal(SIGKILL);
+  // Only root on the host may open /proc/1/exe (the mycr binary) while init runs; see self-exec.ts.
+  setDumpable(false);
   const reader = new MessageReader<ParentMessage>(SYNC_FD);
   const first = reader.next();
   trace("init: config received");
   if (!first || first.type !== "config") process.exit(125);
   const config = first.config;
+  let security: PreparedSecurity | null = null;
   try {
     // The exec FIFO lives in the runtime's state dir, which pivot_root hides: hold it now.
     const fifo = config.execFifo ? openSync(config.execFifo, O_PATH | O_CLOEXEC) : -1;
-    setup(config);
+    security = setup(config);
     const program = resolveProgram(config.spec);
     trace("init: setup done");
     // `create` returns as soon as we are ready and the container outlives it: stop
@@ -154,9 +187,9 @@ export function initMain(): never {
     if (!config.startImmediately || config.exec?.detached) setParentDeathSignal(0);
     sendMessage(SYNC_FD, { type: "ready" });
     if (!config.startImmediately) waitForStart(fifo); // until `start`
-
-    execProcess(config.spec, program);
+    execProcess(config.spec, program, security);
   } catch (e) {
+    releaseSecurity(security);
     const code = e instanceof ExecError ? e.exitCode : 125;
     const err = e as Error;
     try {

@@ -13,6 +13,7 @@ import { planNamespaces } from "./namespaces";
 import { processRef, type ProcessRef } from "./procfs";
 import { selfCommand } from "./self";
 import { StateStore, type ContainerRecord } from "./state";
+import { sysctlError } from "./sysctl";
 
 export type Stdio = [number | "inherit" | "ignore", number | "inherit" | "ignore", number | "inherit" | "ignore"];
 
@@ -72,6 +73,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   if (missing) {
     throw new ContainerError(`linux.resources.${missing.field} needs the ${missing.controller} controller, not enabled on this host`);
   }
+  const sysctlProblem = sysctlError(spec);
+  if (sysctlProblem) throw new ContainerError(sysctlProblem);
   store.claim(id);
 
   let child: Subprocess | null = null;

@@ -44,6 +44,7 @@ export const S_IFBLK = 0o060000;
 export const S_IFIFO = 0o010000;
 
 export const PR_SET_PDEATHSIG = 1;
+export const PR_SET_DUMPABLE = 4;
 export const PR_SET_NAME = 15;
 export const PR_SET_NO_NEW_PRIVS = 38;
 export const PR_SET_CHILD_SUBREAPER = 36;

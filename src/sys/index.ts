@@ -8,3 +8,5 @@ export * from "./process";
 export * from "./fd";
 export * from "./net";
 export { SYS } from "./arch";
+export * from "./capabilities";
+export * from "./seccomp";

@@ -20,6 +20,8 @@ export const libc = dlopen("libc.so.6", {
   setdomainname: { args: [ptr, u64], returns: i32 },
   execve: { args: [ptr, ptr, ptr], returns: i32 },
   prctl: { args: [i32, u64, u64, u64, u64], returns: i32 },
+  capget: { args: [ptr, ptr], returns: i32 },
+  capset: { args: [ptr, ptr], returns: i32 },
   setsid: { args: [], returns: i32 },
   ioctl: { args: [i32, u64, ptr], returns: i32 },
   socket: { args: [i32, i32, i32], returns: i32 },

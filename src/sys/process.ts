@@ -1,5 +1,5 @@
 import { ptr } from "bun:ffi";
-import { PR_SET_NAME, PR_SET_PDEATHSIG, SIG_DFL, SIG_SETMASK } from "./constants";
+import { PR_SET_DUMPABLE, PR_SET_NAME, PR_SET_PDEATHSIG, SIG_DFL, SIG_SETMASK } from "./constants";
 import { libc, check, cstr, errno } from "./libc";
 import { SysError } from "./errno";
 
@@ -19,6 +19,11 @@ export function setsid(): void {
 
 export function setParentDeathSignal(signal: number): void {
   check(libc.prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0), "prctl", `PR_SET_PDEATHSIG, ${signal}`);
+}
+
+/** PR_SET_DUMPABLE: a non-dumpable process's /proc entries need CAP_SYS_PTRACE to open. execve resets it. */
+export function setDumpable(on: boolean): void {
+  check(libc.prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0), "prctl", `PR_SET_DUMPABLE, ${on ? 1 : 0}`);
 }
 
 export function setProcessName(name: string): void {
@@ -50,8 +55,11 @@ export function resetSignals(): void {
   check(libc.sigprocmask(SIG_SETMASK, empty, null), "sigprocmask", "SIG_SETMASK, {}");
 }
 
-/** execve(2). Returns only by throwing. */
-export function execve(path: string, argv: string[], env: string[]): never {
+/**
+ * Builds execve's arguments now and returns the call itself, so that the final step
+ * (after seccomp is loaded) allocates nothing and makes no other system call.
+ */
+export function prepareExecve(path: string, argv: string[], env: string[]): () => never {
   const keep: Buffer[] = [];
   const vector = (items: string[]): BigUint64Array => {
     const v = new BigUint64Array(items.length + 1);
@@ -64,10 +72,18 @@ export function execve(path: string, argv: string[], env: string[]): never {
   };
   const argvp = vector(argv);
   const envp = vector(env);
-  libc.execve(cstr(path), argvp, envp);
-  const e = errno();
-  void keep;
-  throw new SysError("execve", path, e);
+  const file = cstr(path);
+  return () => {
+    libc.execve(file, argvp, envp);
+    const e = errno();
+    void keep;
+    throw new SysError("execve", path, e);
+  };
+}
+
+/** execve(2). Returns only by throwing. */
+export function execve(path: string, argv: string[], env: string[]): never {
+  return prepareExecve(path, argv, env)();
 }
 
 /**
