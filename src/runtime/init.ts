@@ -168,8 +168,6 @@ export function initMain(): never {
   // If the runtime dies during setup, so do we; after execve this still holds for
   // foreground containers, whose life is bound to the mycr that runs them.
   setParentDeathSignal(SIGKILL);
-  // Only root on the host may open /proc/1/exe (the mycr binary) while init runs; see self-exec.ts.
-  setDumpable(false);
   const reader = new MessageReader<ParentMessage>(SYNC_FD);
   const first = reader.next();
   trace("init: config received");

@@ -94,8 +94,3 @@ export function exitNow(code: number): never {
   libc._exit(code);
   throw new Error("unreachable");
 }
-
-export function setDumpable(on: boolean): void {
-  const PR_SET_DUMPABLE = 4;
-  check(libc.prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0), "prctl", `PR_SET_DUMPABLE, ${on ? 1 : 0}`);
-}

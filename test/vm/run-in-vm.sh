@@ -175,6 +175,14 @@ if ldd_out=$(ldd "$mycr_bin" 2>/dev/null); then
       cp -L "$lib" "$root$lib"
     done
 fi
+# Libraries mycr opens at run time with dlopen (ldd cannot see them): libseccomp.
+for name in ${MYCR_VM_DLOPEN_LIBS:-libseccomp.so.2}; do
+  lib=$(ldconfig -p 2>/dev/null | awk -v n="$name" '$1 == n && /x86-64/ { print $NF; exit }')
+  if [ -n "$lib" ]; then
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  fi
+done
 
 # The test and its files.
 cp "$script" "$root/test.sh"
