@@ -12,7 +12,7 @@ export default defineMycrCommand({
         {
           ociVersionMin: "1.0.0",
           ociVersionMax: OCI_VERSION,
-          hooks: [],
+          hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
           mountOptions: ["ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync", "async", "dirsync", "remount", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "bind", "rbind", "relatime", "norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime", "nosymfollow", "symfollow", "silent", "loud", "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable"],
           linux: {
             namespaces: ["cgroup", "ipc", "mount", "network", "pid", "uts"],

@@ -6,6 +6,7 @@ import { SysError } from "../sys/errno";
 import { UsageError, parseFlags } from "./argv";
 import type { GlobalOptions, MycrCommand } from "./command";
 import { enableDebug, log, logToFile } from "./log";
+import { setWarningSink } from "../runtime/warn";
 import { out, plain } from "./output";
 
 const VERSION = "0.1.0";
@@ -81,6 +82,7 @@ export async function runCli(argv: string[]): Promise<number> {
       out(plain(await usage()));
       return name || g.help ? 0 : 125;
     }
+    setWarningSink((m) => log.warn(m));
     if (typeof g.log === "string") logToFile(g.log, g["log-format"] === "json" ? "json" : "text");
     if (g["systemd-cgroup"]) {
       throw new ContainerError("--systemd-cgroup: mycr manages cgroups through the cgroup filesystem only; drop the flag (podman: --cgroup-manager cgroupfs)");

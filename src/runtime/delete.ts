@@ -2,6 +2,8 @@
 import { openCgroup } from "../cgroups";
 import { kill } from "../sys";
 import { ContainerError } from "./errors";
+import { runHooks } from "./hooks";
+import { warn } from "./warn";
 import { isAlive } from "./procfs";
 import { containerStatus, type StateStore } from "./state";
 
@@ -27,5 +29,6 @@ export async function deleteContainer(store: StateStore, id: string, force = fal
     await cg.destroy();
   }
   for (let i = 0; i < 500 && record.init && isAlive(record.init); i++) await Bun.sleep(2);
+  for (const w of runHooks("poststop", record.spec, { id, bundle: record.bundle, status: "stopped" })) warn(w);
   store.remove(id);
 }

@@ -5,6 +5,7 @@ import { trace } from "./trace";
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, closeFdsOnExec, linkUp, loadLibseccomp, prepareExecve, mount, resetSignals, setdomainname, sethostname, setDumpable, setns, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
 import type { Spec } from "../spec/types";
+import { runHooks, type HookState } from "./hooks";
 import { ExecError, lookPath } from "./lookpath";
 import { MessageReader, sendMessage, type InitConfig, type ParentMessage } from "./messages";
 import { mountAll } from "./rootfs/mounts";
@@ -78,6 +79,10 @@ function checkCwdInsideRoot(cwd: string): void {
   if (!where.startsWith("/")) throw new Error(`process.cwd ${cwd} leads outside the container's root filesystem`);
 }
 
+function hookState(config: InitConfig, status: HookState["status"]): HookState {
+  return { id: config.id, pid: config.hostPid, bundle: config.bundle, status };
+}
+
 /** A new container: its namespaces' contents, its root, its names. */
 function buildContainer(config: InitConfig): void {
   const { spec } = config;
@@ -86,6 +91,7 @@ function buildContainer(config: InitConfig): void {
   if (hasNamespace(spec, "mount", false)) {
     prepareRoot(config);
     trace("init: mounts done");
+    runHooks("createContainer", spec, hookState(config, "creating")); // paths still resolve on the host
     switchRoot(config.rootfs, config.noPivot);
     // before finishRoot makes /proc/sys read-only
     if (spec.linux?.sysctl) applySysctls(spec.linux.sysctl);
@@ -185,6 +191,7 @@ export function initMain(): never {
     if (!config.startImmediately || config.exec?.detached) setParentDeathSignal(0);
     sendMessage(SYNC_FD, { type: "ready" });
     if (!config.startImmediately) waitForStart(fifo); // until `start`
+    runHooks("startContainer", config.spec, hookState(config, "created"));
     execProcess(config.spec, program, security);
   } catch (e) {
     releaseSecurity(security);

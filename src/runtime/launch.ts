@@ -9,6 +9,7 @@ import { createCgroup, missingController, type Cgroup } from "../cgroups";
 import type { Spec } from "../spec/types";
 import { ContainerError } from "./errors";
 import { MessageReader, sendMessage, type InitConfig, type InitMessage } from "./messages";
+import { runHooks } from "./hooks";
 import { planNamespaces } from "./namespaces";
 import { processRef, type ProcessRef } from "./procfs";
 import { selfCommand } from "./self";
@@ -119,8 +120,12 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       bundle,
       noPivot: opts.noPivot ?? false,
       startImmediately: opts.startImmediately,
+      hostPid: child.pid,
     };
     if (!opts.startImmediately) config.execFifo = makeExecFifo(store.dir(id));
+    const hookState = { id, pid: child.pid, bundle, status: "creating" as const };
+    runHooks("prestart", spec, hookState); // deprecated by the spec, still used (e.g. for networking)
+    runHooks("createRuntime", spec, hookState);
     sendMessage(sync, { type: "config", config });
     const reader = new MessageReader<InitMessage>(sync);
     const reply = reader.next();

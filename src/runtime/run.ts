@@ -5,6 +5,8 @@ import { initFailure, launch, type LaunchOptions } from "./launch";
 import { SIGNALS } from "../sys";
 import { exitStatus, forwardSignals, type SignalForwarder } from "./signals";
 import { trace } from "./trace";
+import { runHooks } from "./hooks";
+import { warn } from "./warn";
 
 /** Signals that end a container still being started, instead of being delivered late. */
 const ABORTING = new Set(["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"]);
@@ -40,6 +42,8 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
       if (early) return result(128 + SIGNALS[early]!);
       record.started = true;
       opts.store.save(record);
+      const state = { id: record.id, pid: child.pid, bundle: record.bundle };
+      for (const w of runHooks("poststart", opts.spec, { ...state, status: "running" })) warn(w);
       signals.attach(child.pid);
       await child.exited;
       trace("run: container exited");
@@ -49,6 +53,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
       await child.exited;
       close(launched.sync);
       await cgroup.destroy();
+      for (const w of runHooks("poststop", opts.spec, { id: record.id, bundle: record.bundle, status: "stopped" })) warn(w);
       opts.store.remove(record.id);
     }
   } finally {

@@ -3,7 +3,9 @@ import { closeSync, openSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { O_CLOEXEC, O_NONBLOCK } from "../sys";
 import { ContainerError } from "./errors";
+import { runHooks } from "./hooks";
 import { EXEC_FIFO } from "./launch";
+import { warn } from "./warn";
 import { isAlive } from "./procfs";
 import { containerStatus, type StateStore } from "./state";
 
@@ -33,4 +35,5 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
   rmSync(fifo, { force: true });
   record.started = true;
   store.save(record);
+  for (const w of runHooks("poststart", record.spec, { id, pid: record.init!.pid, bundle: record.bundle, status: "running" })) warn(w);
 }
