@@ -2,6 +2,7 @@
 import { describe, expect, test, beforeAll } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { TEST_ROOT, TEST_STATE } from "./helpers/env";
 import { mycr } from "./helpers/mycr";
 import { busyboxRootfs } from "./helpers/rootfs";
 
@@ -96,7 +97,7 @@ describe("root filesystem", () => {
   });
 
   test("with the host's root, mycr's own stores are hidden inside", async () => {
-    const r = await mycr(["run", "--", "/bin/sh", "-c", "(ls -A /var/lib/mycr-test; ls -A /run/mycr-test) | wc -l"]);
+    const r = await mycr(["run", "--", "/bin/sh", "-c", `(ls -A ${TEST_ROOT}; ls -A ${TEST_STATE}) | wc -l`]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim()).toBe("0");
   });
