@@ -4,7 +4,7 @@ import { trace } from "./trace";
 import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { close, inNamespaces, kill, socketPair } from "../sys";
+import { close, inNamespaces, kill, receiveFd, socketPair } from "../sys";
 import type { Spec } from "../spec/types";
 import { ContainerError } from "./errors";
 import { MessageReader, sendMessage, type InitConfig, type InitMessage } from "./messages";
@@ -38,6 +38,8 @@ export interface Launched {
   process: Subprocess;
   /** Our end of the sync socket: for `start`, and to learn whether execve worked. */
   sync: number;
+  /** With process.terminal: the master of the container's terminal (ours to close). */
+  console?: number;
   reader: MessageReader<InitMessage>;
 }
 
@@ -70,16 +72,27 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
 
   let child: Subprocess | null = null;
   let sync = -1;
+  // With a terminal, init opens the pty inside the container and sends us the master
+  // over a socket of its own (fd 4), as runc's init does over its console socket.
+  const terminal = spec.process?.terminal === true;
+  let consoleSocket = -1;
   try {
     const [ours, theirs] = socketPair();
     sync = ours;
-    const stdio = opts.stdio ?? ["inherit", "inherit", "inherit"];
+    const [consoleOurs, consoleTheirs] = terminal ? socketPair() : [-1, -1];
+    consoleSocket = consoleOurs;
+    const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
+    // The terminal replaces init's stdio before execve; until then stdin is /dev/null.
+    const stdio: [Stdio[number], Stdio[number], Stdio[number], ...number[]] = terminal
+      ? ["ignore", given[1], given[2], theirs, consoleTheirs]
+      : [...given, theirs];
     try {
       child = inNamespaces(plan.unshareFlags, plan.joins, () =>
-        Bun.spawn(selfCommand("init"), { stdio: [...stdio, theirs], env: initEnvironment() }),
+        Bun.spawn(selfCommand("init"), { stdio, env: initEnvironment() }),
       );
     } finally {
       close(theirs);
+      if (consoleTheirs >= 0) close(consoleTheirs);
     }
     const ref = processRef(child.pid);
     trace("launch: init spawned");
@@ -111,13 +124,17 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const reply = reader.next();
     trace("launch: init ready");
     if (reply?.type !== "ready") throw initFailure(reply);
-    return { record, process: child, sync, reader };
+    const master = terminal ? receiveFd(consoleSocket) : undefined;
+    close(consoleSocket);
+    consoleSocket = -1;
+    return { record, process: child, sync, reader, ...(master !== undefined ? { console: master } : {}) };
   } catch (e) {
     if (child) {
       kill(child.pid, 9);
       await child.exited; // reaped before we return: no zombie outlives the error
     }
     if (sync >= 0) close(sync);
+    if (consoleSocket >= 0) close(consoleSocket);
     store.remove(id);
     throw e;
   }

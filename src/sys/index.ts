@@ -7,4 +7,8 @@ export * from "./fs";
 export * from "./process";
 export * from "./fd";
 export * from "./net";
+export * from "./pty";
+export * from "./termios";
+export * from "./credentials";
+export * from "./openat";
 export { SYS } from "./arch";
