@@ -1,14 +1,11 @@
 import { trace } from "./runtime/trace";
 trace("main");
-// Entry point. The hidden `init` (a container's PID 1 before execve) and `init-exec`
-// (the --init reaper's child, see runtime/reaper.ts) are dispatched
+// Entry point. The hidden `init` (a container's PID 1 before execve) is dispatched
 // before the CLI is loaded: it must start fast and stay small.
 const argv = process.argv.slice(2);
 
 if (argv[0] === "init") {
   void import("./runtime/init").then((m) => m.initMain());
-} else if (argv[0] === "init-exec") {
-  void import("./runtime/init-exec").then((m) => m.initExecMain());
 } else {
   void import("./cli/index").then(async (m) => m.finish(await m.runCli(argv)));
 }

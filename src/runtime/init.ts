@@ -17,7 +17,7 @@ import { CONSOLE_FD, SYNC_FD } from "./init-fd";
 import { setupConsole } from "./console";
 import { applyRlimits } from "./rlimits";
 import { effectiveUser, type ResolvedUser } from "./user";
-import { spawnProgram, superviseProgram } from "./reaper";
+import { reap } from "./reaper";
 import { INIT_ANNOTATION } from "./annotations";
 const SIGKILL = 9;
 
@@ -140,9 +140,8 @@ export function initMain(): void {
     const { path, args } = findProgram(config.spec);
     if (config.spec.annotations?.[INIT_ANNOTATION] === "true") {
       const foreground = config.spec.process!.terminal === true;
-      const child = spawnProgram({ type: "exec", path, args, env, foreground });
+      reap({ path, args, env, foreground }, exitNow);
       close(SYNC_FD); // as a successful execve would: the runtime now knows the program runs
-      void superviseProgram(child, exitNow);
       return;
     }
     execProcess(path, args, env);

@@ -27,19 +27,7 @@ export type InitMessage =
   | { type: "ready" }
   | { type: "error"; message: string; code: number; stack?: string };
 
-/**
- * --init: what PID 1 (the reaper) tells its child `mycr init-exec` over the child's
- * fd 3: the program to become, and whether to take the terminal's foreground first.
- */
-export interface ExecRequest {
-  type: "exec";
-  path: string;
-  args: string[];
-  env: string[];
-  foreground: boolean;
-}
-
-type Message = ParentMessage | InitMessage | ExecRequest;
+type Message = ParentMessage | InitMessage;
 
 export function sendMessage(fd: number, message: Message): void {
   const data = Buffer.from(JSON.stringify(message) + "\n");

@@ -11,4 +11,5 @@ export * from "./pty";
 export * from "./termios";
 export * from "./credentials";
 export * from "./openat";
+export * from "./spawn";
 export { SYS } from "./arch";

@@ -3,7 +3,7 @@
 import { dlopen, FFIType, read } from "bun:ffi";
 import { SysError } from "./errno";
 
-const { i32, u32, i64, u64, ptr } = FFIType;
+const { i16, i32, u32, i64, u64, ptr } = FFIType;
 
 export const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: ptr },
@@ -54,6 +54,14 @@ export const libc = dlopen("libc.so.6", {
   getrlimit: { args: [i32, ptr], returns: i32 },
   setrlimit: { args: [i32, ptr], returns: i32 },
   waitpid: { args: [i32, ptr, i32], returns: i32 },
+  // the --init reaper's child (src/sys/spawn.ts)
+  posix_spawn: { args: [ptr, ptr, ptr, ptr, ptr, ptr], returns: i32 },
+  posix_spawnattr_init: { args: [ptr], returns: i32 },
+  posix_spawnattr_destroy: { args: [ptr], returns: i32 },
+  posix_spawnattr_setflags: { args: [ptr, i16], returns: i32 },
+  posix_spawnattr_setsigmask: { args: [ptr, ptr], returns: i32 },
+  posix_spawnattr_setsigdefault: { args: [ptr, ptr], returns: i32 },
+  posix_spawnattr_setpgroup: { args: [ptr, i32], returns: i32 },
   // paths inside a root (src/sys/openat.ts)
   openat: { args: [i32, ptr, i32, u32], returns: i32 },
   mkdirat: { args: [i32, ptr, u32], returns: i32 },
