@@ -58,8 +58,9 @@ export function parseGroup(path = "/etc/group"): GroupEntry[] {
 /**
  * Resolves `user[:group]` (names or numbers) against the container's files, as docker
  * does: a name must exist; a uid need not (gid 0, HOME /). Without an explicit group
- * the primary group is the passwd entry's and the supplementary groups are those of
- * /etc/group that list the user; an explicit group replaces both.
+ * the primary group is the passwd entry's and the group list is, as login's
+ * initgroups() makes it, that group plus every /etc/group entry listing the user; an
+ * explicit group replaces both.
  */
 export function resolveUser(text: string, passwd: PasswdEntry[], groups: GroupEntry[]): ResolvedUser {
   const [userPart = "", groupPart, ...rest] = text.split(":");
@@ -70,10 +71,11 @@ export function resolveUser(text: string, passwd: PasswdEntry[], groups: GroupEn
   if (groupPart !== undefined) {
     const group = NUMERIC.test(groupPart) ? { gid: Number(groupPart) } : groups.find((g) => g.name === groupPart);
     if (!group) throw new Error(`unable to find group ${groupPart}: no matching entries in the container's /etc/group`);
-    return { uid, gid: group.gid, additionalGids: [], home: entry?.home ?? "/" };
+    return { uid, gid: group.gid, additionalGids: [group.gid], home: entry?.home ?? "/" };
   }
   const gid = entry?.gid ?? 0;
-  const additionalGids = entry ? [...new Set(groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid))] : [];
+  const member = entry ? groups.filter((g) => g.members.includes(entry.name)).map((g) => g.gid) : [];
+  const additionalGids = [...new Set([gid, ...member])];
   return { uid, gid, additionalGids, home: entry?.home ?? "/" };
 }
 
