@@ -9,7 +9,7 @@
 // so input order is kept and a container that stops reading cannot block mycr.
 import { write as fsWrite, writeSync } from "node:fs";
 import { ReadStream } from "node:tty";
-import { getTerminalMode, getWindowSize, isTerminal, rawMode, setTerminalMode, setWindowSize, type TerminalMode } from "../sys";
+import { close, getTerminalMode, getWindowSize, hangUpTerminal, openPeer, isTerminal, rawMode, setTerminalMode, setWindowSize, type TerminalMode } from "../sys";
 
 export interface TerminalOptions {
   /** Copy mycr's stdin to the container (-i). */
@@ -90,26 +90,71 @@ export function attachTerminal(master: number, opts: TerminalOptions): TerminalS
   process.on("SIGWINCH", resize);
   resize(); // it may have changed while the container was being set up
 
+  let masterOpen = true;
+  const output = new ReadStream(master); // closes the master when it ends
+  /** Stops copying; the stream closes the master once its pending read returns. */
+  const release = (): void => {
+    if (!masterOpen) return;
+    masterOpen = false;
+    input.stop();
+    output.destroy();
+  };
+  /**
+   * mycr's own terminal is gone (closed window, ssh dropped): hang up the container's
+   * too, so a shell there reads end-of-file and exits, as it would on a real line.
+   * Closing the master is not enough: a read of it is pending in a thread and keeps it open.
+   */
+  const hangUp = (): void => {
+    if (!masterOpen) return;
+    try {
+      const peer = openPeer(master);
+      try {
+        hangUpTerminal(peer);
+      } finally {
+        close(peer);
+      }
+    } catch {
+      // the container's side is already gone
+    }
+    release();
+  };
+
+  // SIGHUP is how mycr learns that its terminal went away (a closed window); it still
+  // goes to PID 1 as well (signals.ts), but a shell as PID 1 ignores it: the hang-up
+  // of its own terminal is what makes it read end-of-file and exit.
+  process.on("SIGHUP", hangUp);
+
   let lastInput = 0x0a;
   const onData = (chunk: Buffer): void => {
     if (chunk.length > 0) lastInput = chunk[chunk.length - 1]!;
     input.write(chunk);
   };
   // A pipe on stdin ends: the terminal's own end-of-file (a second ^D when a line is open).
-  const onEnd = (): void => input.write(new Uint8Array(lastInput === 0x0a ? [VEOF] : [VEOF, VEOF]));
+  // A terminal on stdin never ends in raw mode: its end is a hang-up.
+  const stdinIsTerminal = isTerminal(0);
+  const onEnd = (): void => {
+    if (stdinIsTerminal) hangUp();
+    else input.write(new Uint8Array(lastInput === 0x0a ? [VEOF] : [VEOF, VEOF]));
+  };
+  const onError = (): void => (stdinIsTerminal ? hangUp() : onEnd());
   if (opts.stdin) {
     process.stdin.on("data", onData);
     process.stdin.on("end", onEnd);
+    process.stdin.on("error", onError);
   }
 
-  let masterOpen = true;
-  const output = new ReadStream(master); // closes the master when it ends
   const drained = new Promise<void>((resolve) => {
     const done = (): void => {
       masterOpen = false;
       resolve();
     };
-    output.on("data", (chunk: Buffer) => writeAll(1, chunk));
+    output.on("data", (chunk: Buffer) => {
+      try {
+        writeAll(1, chunk);
+      } catch {
+        hangUp(); // EIO/EPIPE: nobody is reading us any more
+      }
+    });
     // EIO: every slave fd was closed (the container is gone), the buffer is read out.
     output.on("error", done);
     output.on("end", done);
@@ -123,17 +168,19 @@ export function attachTerminal(master: number, opts: TerminalOptions): TerminalS
       if (closed) return;
       closed = true;
       process.off("SIGWINCH", resize);
+      process.off("SIGHUP", hangUp);
       if (opts.stdin) {
         process.stdin.off("data", onData);
         process.stdin.off("end", onEnd);
+        process.stdin.off("error", onError);
         process.stdin.pause();
       }
-      input.stop();
-      if (masterOpen) {
-        masterOpen = false;
-        output.destroy(); // closes the master
+      release();
+      try {
+        restore?.();
+      } catch {
+        // the terminal itself is gone (hung up): there is nothing left to restore
       }
-      restore?.();
     },
   };
 }

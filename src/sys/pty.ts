@@ -2,7 +2,7 @@
 // ioctls that make a terminal controlling and give it a size.
 import { libc, check, cstr } from "./libc";
 import { SysError } from "./errno";
-import { AT_FDCWD, O_CLOEXEC, O_NOCTTY, O_RDWR, TIOCGWINSZ, TIOCSCTTY, TIOCSWINSZ } from "./constants";
+import { AT_FDCWD, O_CLOEXEC, O_NOCTTY, O_RDWR, TIOCGPTPEER, TIOCGWINSZ, TIOCSCTTY, TIOCSWINSZ, TIOCVHANGUP } from "./constants";
 
 export interface Pty {
   master: number;
@@ -73,4 +73,14 @@ export function setpgid(pid: number, pgid: number): void {
 /** Makes `pgid` the foreground process group of the terminal `fd`. */
 export function tcsetpgrp(fd: number, pgid: number): void {
   check(libc.tcsetpgrp(fd, pgid), "tcsetpgrp", `${fd}, ${pgid}`);
+}
+
+/** TIOCGPTPEER (Linux 4.13+): an fd of the master's slave, opened without a path lookup. */
+export function openPeer(master: number): number {
+  return check(libc.ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC), "ioctl", `${master}, TIOCGPTPEER`);
+}
+
+/** TIOCVHANGUP: hangs the terminal up for every process that has it open, as a modem line dropping would (CAP_SYS_ADMIN). */
+export function hangUpTerminal(fd: number): void {
+  check(libc.ioctl(fd, TIOCVHANGUP, null), "ioctl", `${fd}, TIOCVHANGUP`);
 }
