@@ -10,6 +10,11 @@ import { OCI_CREATE_ARGS } from "./create";
 import { runBundle } from "./oci-run";
 import { log } from "./log";
 
+/** A boolean flag the user did not give stays undefined: -t/-i have an automatic default. */
+function given(value: unknown): boolean | undefined {
+  return typeof value === "boolean" ? value : undefined;
+}
+
 export default defineMycrCommand({
   meta: { name: "run", description: "Run a command in a new container (foreground)" },
   args: {
@@ -18,6 +23,7 @@ export default defineMycrCommand({
       description: "Directory to use as the read-only lower layer of the root (default: the host's /)",
       valueHint: "DIR",
     },
+    name: { type: "string", description: "A name for the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)" },
     hostname: { type: "string", description: "Container host name (default: the first 12 characters of its id)" },
     memory: { type: "string", alias: "m", description: "Memory limit (512m, 1g)", valueHint: "SIZE" },
     "memory-swap": { type: "string", description: "Memory plus swap limit; -1 for unlimited swap (default: no swap)", valueHint: "SIZE" },
@@ -39,6 +45,19 @@ export default defineMycrCommand({
     },
     device: { type: "string", description: "Give the container a host device: HOST[:CONTAINER][:rwm]; repeatable", valueHint: "DEV" },
     sysctl: { type: "string", description: "Set a namespaced kernel parameter (net.*, kernel.shm*, ...); repeatable", valueHint: "KEY=VALUE" },
+    tty: { type: "boolean", alias: "t", description: "Give the command a terminal (default with a terminal on stdin and stdout: -it)" },
+    interactive: { type: "boolean", alias: "i", description: "Pass stdin to the command (a pipe or file is passed anyway)" },
+    env: { type: "string", alias: "e", description: "Set KEY=VALUE, or pass KEY from mycr's environment", valueHint: "KEY[=VALUE]" },
+    "env-file": { type: "string", description: "Read KEY=VALUE lines from FILE", valueHint: "FILE" },
+    workdir: { type: "string", alias: "w", description: "Working directory inside (absolute; created if missing)", valueHint: "DIR" },
+    user: { type: "string", alias: "u", description: "Run as USER[:GROUP], names from the container's /etc/passwd and /etc/group", valueHint: "USER[:GROUP]" },
+    volume: { type: "string", alias: "v", description: "Bind-mount a host path", valueHint: "SRC:DST[:ro|rw]" },
+    tmpfs: { type: "string", description: "Mount a tmpfs", valueHint: "DST[:size=64m,mode=1777]" },
+    "read-only": { type: "boolean", description: "Mount the root filesystem read-only" },
+    entrypoint: { type: "string", description: "Program to run; the command's words become its arguments", valueHint: "PROGRAM" },
+    ulimit: { type: "string", description: "Resource limit", valueHint: "NAME=SOFT[:HARD]" },
+    init: { type: "boolean", description: "Run a small init as PID 1 that reaps zombies and passes signals on" },
+    keep: { type: "boolean", description: "Keep the container's files (its upper dir) after it exits" },
     ...OCI_CREATE_ARGS,
     detach: { type: "boolean", alias: "d", description: "With --bundle: create and start, then return" },
     command: { type: "positional", description: "Command and its arguments (with --bundle: the container id)", required: false },
@@ -74,6 +93,21 @@ export default defineMycrCommand({
         },
         new Set(defaultNamespaces().map((n) => n.type)),
       ),
+      name: single(args.name),
+      tty: given(args.tty),
+      interactive: given(args.interactive),
+      env: list(args.env),
+      envFiles: list(args["env-file"]),
+      workdir: single(args.workdir),
+      user: single(args.user),
+      volumes: list(args.volume),
+      tmpfs: list(args.tmpfs),
+      readOnly: args["read-only"] === true,
+      entrypoint: single(args.entrypoint),
+      ulimits: list(args.ulimit),
+      init: args.init === true,
+      keep: args.keep === true,
+      onKept: (dir) => log.info(`kept the container's files in ${dir}`),
       store: new StateStore(global.stateRoot),
     });
     if (outcome.oomKills > 0) {

@@ -14,6 +14,8 @@ export interface EngineRecord {
   owner: ProcessRef;
   /** Keep the upper dir after exit (--keep). */
   keep: boolean;
+  /** --name; later commands (ps, logs) will accept it in place of the id. */
+  name?: string;
 }
 
 export function writeRecord(record: EngineRecord, root?: string): string {

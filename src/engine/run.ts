@@ -1,7 +1,7 @@
 // `mycr run` in the foreground: an overlay root over the chosen lower layer, a spec
 // from the flags, the runtime to run it, and everything removed afterwards.
-import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 import { ContainerError } from "../runtime/errors";
 import { processRef } from "../runtime/procfs";
 import { runForeground, type ForegroundResult } from "../runtime/run";
@@ -15,6 +15,10 @@ import { writeRecord } from "./record";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
 import { buildSpec } from "./spec";
+import { parseTmpfs, parseVolume } from "./mounts";
+import { checkName, checkUser } from "./names";
+import { chooseStdio } from "./stdio";
+import { parseUlimits } from "./ulimits";
 
 export interface RunRequest {
   args: string[];
@@ -25,6 +29,23 @@ export interface RunRequest {
   hostname?: string;
   security: SecuritySettings;
   store: StateStore;
+  name?: string;
+  /** -t / -i; undefined: not given (see chooseStdio). */
+  tty?: boolean;
+  interactive?: boolean;
+  env?: string[];
+  envFiles?: string[];
+  workdir?: string;
+  user?: string;
+  volumes?: string[];
+  tmpfs?: string[];
+  readOnly?: boolean;
+  entrypoint?: string;
+  ulimits?: string[];
+  keep?: boolean;
+  /** Told where the files of a --keep container are, once it exited. */
+  onKept?: (upperDir: string) => void;
+  init?: boolean;
 }
 
 function checkRootfsDir(path: string): string {
@@ -39,14 +60,29 @@ function checkRootfsDir(path: string): string {
   return abs;
 }
 
+function checkWorkdir(dir: string): string {
+  if (!isAbsolute(dir)) throw new ContainerError(`--workdir ${dir}: must be an absolute path`);
+  return dir;
+}
+
 export interface RunOutcome extends ForegroundResult {
   id: string;
 }
 
 export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   trace("engine: run");
-  if (req.args.length === 0) throw new ContainerError("no command given: mycr run [flags] COMMAND [ARG...]");
+  // --entrypoint replaces the program; the command's words become its arguments.
+  const args = req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
+  if (args.length === 0) throw new ContainerError("no command given: mycr run [flags] COMMAND [ARG...]");
+  // Every flag is checked before anything exists: bad input leaves nothing behind.
   const lower = req.rootfs ? checkRootfsDir(req.rootfs) : "/";
+  const name = req.name !== undefined ? checkName(req.name) : undefined;
+  const user = req.user !== undefined ? checkUser(req.user) : undefined;
+  const cwd = req.workdir !== undefined ? checkWorkdir(req.workdir) : undefined;
+  const mounts = [...(req.volumes ?? []).map(parseVolume), ...(req.tmpfs ?? []).map(parseTmpfs)];
+  const rlimits = parseUlimits(req.ulimits ?? []);
+  const stdio = chooseStdio(req.tty, req.interactive);
+  const keep = req.keep === true;
   const signals = forwardSignals(); // before anything exists that a signal could strand
   const id = newContainerId();
   const owner = processRef(process.pid)!;
@@ -54,7 +90,7 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   const paths = rootfsPaths(dir);
   const spec = buildSpec({
     id,
-    args: req.args,
+    args,
     rootfs: paths.merged,
     rootMount: overlayRootMount(paths, [lower]),
     hostname: req.hostname,
@@ -63,6 +99,16 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
     resources: req.resources,
     oomScoreAdj: req.oomScoreAdj,
     security: req.security,
+    env: req.env,
+    envFiles: req.envFiles,
+    cwd,
+    user,
+    mounts,
+    readonlyRoot: req.readOnly,
+    terminal: stdio.terminal,
+    consoleSize: stdio.consoleSize,
+    rlimits,
+    init: req.init,
   });
   try {
     const result = await runForeground({
@@ -72,15 +118,18 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
       store: req.store,
       owner,
       signals,
+      stdio: [stdio.attachStdin ? "inherit" : "ignore", "inherit", "inherit"],
+      attachStdin: stdio.attachStdin,
       // The record first: from then on `mycr gc` knows whose files these are.
       prepare: () => {
-        writeRecord({ id, created: new Date().toISOString(), owner, keep: false });
+        writeRecord({ id, created: new Date().toISOString(), owner, keep, ...(name !== undefined ? { name } : {}) });
         createRootfsDirs(dir);
       },
     });
     return { ...result, id };
   } finally {
-    removeContainerFiles(dir);
+    removeContainerFiles(dir, keep);
+    if (keep && existsSync(paths.upper)) req.onKept?.(paths.upper);
     signals.dispose();
     trace("engine: cleaned up");
   }

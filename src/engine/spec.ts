@@ -1,7 +1,10 @@
 // `mycr run` flags -> an OCI runtime-spec config. The runtime only ever sees a spec.
-import { defaultSpec } from "../spec/defaults";
-import type { Mount, Resources, Spec } from "../spec/types";
+import { DEFAULT_PATH, defaultSpec } from "../spec/defaults";
+import type { Mount, Resources, Rlimit, Spec } from "../spec/types";
+import { INIT_ANNOTATION, USER_ANNOTATION } from "../runtime/annotations";
 import type { SecuritySettings } from "./security-flags";
+import { buildEnv } from "./env";
+import { mergeMounts } from "./mounts";
 
 export interface ContainerSettings {
   id: string;
@@ -16,6 +19,19 @@ export interface ContainerSettings {
   resources?: Resources;
   oomScoreAdj?: number;
   security: SecuritySettings;
+  env?: string[];
+  envFiles?: string[];
+  cwd?: string;
+  /** -u as given (USER[:GROUP], names or numbers); resolved by init inside the root. */
+  user?: string;
+  /** -v and --tmpfs. */
+  mounts?: Mount[];
+  readonlyRoot?: boolean;
+  terminal?: boolean;
+  consoleSize?: { height: number; width: number };
+  rlimits?: Rlimit[];
+  /** --init: PID 1 is mycr's reaper. */
+  init?: boolean;
 }
 
 /** Where the spec's security fields come from: see security-flags.ts for the choices. */
@@ -40,10 +56,25 @@ function applySecurity(spec: Spec, sec: SecuritySettings): void {
 
 export function buildSpec(s: ContainerSettings): Spec {
   const spec = defaultSpec(s.args, s.rootfs);
+  const proc = spec.process!;
   spec.hostname = s.hostname ?? s.id.slice(0, 12);
-  spec.process!.env!.push(`HOSTNAME=${spec.hostname}`);
-  spec.mounts!.unshift(s.rootMount);
-  spec.mounts!.push({ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] });
+  // HOME comes from the container's /etc/passwd when a user is named (init fills it in).
+  const defaults = [`PATH=${DEFAULT_PATH}`, ...(s.user === undefined ? ["HOME=/root"] : []), `HOSTNAME=${spec.hostname}`];
+  proc.env = buildEnv(defaults, s.envFiles ?? [], s.env ?? []);
+  if (s.cwd !== undefined) proc.cwd = s.cwd;
+  if (s.terminal) {
+    proc.terminal = true;
+    if (s.consoleSize) proc.consoleSize = s.consoleSize;
+  }
+  if (s.rlimits && s.rlimits.length > 0) proc.rlimits = s.rlimits;
+  const annotations: Record<string, string> = {};
+  if (s.user !== undefined) annotations[USER_ANNOTATION] = s.user;
+  if (s.init) annotations[INIT_ANNOTATION] = "true";
+  if (Object.keys(annotations).length > 0) spec.annotations = annotations;
+  spec.root!.readonly = s.readonlyRoot === true;
+
+  const tmp: Mount = { destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] };
+  spec.mounts = [s.rootMount, ...mergeMounts([...spec.mounts!, tmp], s.mounts ?? [])];
   spec.linux!.maskedPaths = [...s.hidePaths];
   if (s.resources) spec.linux!.resources = s.resources;
   if (s.oomScoreAdj !== undefined) spec.process!.oomScoreAdj = s.oomScoreAdj;

@@ -1,9 +1,14 @@
 // What happens inside the container before the user's program runs: the story of
 // PID 1's first milliseconds, top to bottom. This is the hidden `mycr init`, spawned
-// by the runtime inside the new namespaces with the sync socket as fd 3.
+// by the runtime inside the new namespaces with the sync socket as fd 3. The same
+// story, shorter, serves `exec`: a new process joining a running container.
 import { trace } from "./trace";
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, closeFdsOnExec, linkUp, loadLibseccomp, prepareExecve, mount, resetSignals, setdomainname, sethostname, setDumpable, setns, setParentDeathSignal, setPropagation, setsid, unshare, umask } from "../sys";
+import {
+  CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, close, closeFdsOnExec, exitNow, linkUp, loadLibseccomp,
+  prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns,
+  setParentDeathSignal, setPropagation, setsid, setuid, unshare, umask,
+} from "../sys";
 import type { Spec } from "../spec/types";
 import { runHooks, type HookState } from "./hooks";
 import { ExecError, lookPath } from "./lookpath";
@@ -16,9 +21,15 @@ import { propagationFlags } from "./rootfs/mount-options";
 import { applySecurity, prepareSecurity, releaseSecurity, type PreparedSecurity } from "./security";
 import { refuseSelfExec } from "./self-exec";
 import { applySysctls } from "./sysctl";
+import { CONSOLE_FD, SYNC_FD } from "./init-fd";
+import { setupConsole } from "./console";
+import { applyRlimits } from "./rlimits";
+import { effectiveUser, type ResolvedUser } from "./user";
+import { reap } from "./reaper";
+import { INIT_ANNOTATION } from "./annotations";
 
-import { SYNC_FD } from "./init-fd";
 const SIGKILL = 9;
+const PR_SET_KEEPCAPS = 8;
 
 function hasNamespace(spec: Spec, type: string, requirePathless = true): boolean {
   return (spec.linux?.namespaces ?? []).some((n) => n.type === type && (!requirePathless || !n.path));
@@ -41,7 +52,6 @@ function prepareRoot(config: InitConfig): void {
   const devIsOurs = (spec.mounts ?? []).some((m) => m.destination === "/dev" && m.type !== "bind");
   if (devIsOurs) populateDev(rootfs, spec.linux?.devices ?? []);
 }
-
 function finishRoot(spec: Spec): void {
   if (spec.root?.readonly) mount(null, "/", null, MS.BIND | MS.REMOUNT | MS.RDONLY, null);
   for (const p of spec.linux?.maskedPaths ?? []) maskPath(p);
@@ -83,31 +93,19 @@ function hookState(config: InitConfig, status: HookState["status"]): HookState {
   return { id: config.id, pid: config.hostPid, bundle: config.bundle, status };
 }
 
-/** A new container: its namespaces' contents, its root, its names. */
-function buildContainer(config: InitConfig): void {
-  const { spec } = config;
-  if (hasNamespace(spec, "cgroup")) unshare(CLONE.NEWCGROUP); // rooted at the cgroup the runtime put us in
-  if (hasNamespace(spec, "network")) linkUp("lo");
-  if (hasNamespace(spec, "mount", false)) {
-    prepareRoot(config);
-    trace("init: mounts done");
-    runHooks("createContainer", spec, hookState(config, "creating")); // paths still resolve on the host
-    switchRoot(config.rootfs, config.noPivot);
-    // before finishRoot makes /proc/sys read-only
-    if (spec.linux?.sysctl) applySysctls(spec.linux.sysctl);
-    finishRoot(spec);
-    trace("init: root switched");
-  } else if (spec.linux?.sysctl) {
-    applySysctls(spec.linux.sysctl);
-  }
-  if (spec.hostname !== undefined && hasNamespace(spec, "uts", false)) sethostname(spec.hostname);
-  if (spec.domainname !== undefined && hasNamespace(spec, "uts", false)) setdomainname(spec.domainname);
+/** What setup leaves for the last step: the process's environment, user and security. */
+interface Prepared {
+  env: string[];
+  user: ResolvedUser;
+  cwd: string;
+  security: PreparedSecurity;
 }
 
-function setup(config: InitConfig): PreparedSecurity {
+function setup(config: InitConfig): Prepared {
   const { spec } = config;
   const proc = spec.process;
   if (!proc) throw new Error("config has no process to run");
+  const ownMounts = !config.exec && hasNamespace(spec, "mount", false);
 
   setsid();
   if (spec.linux?.seccomp) loadLibseccomp(); // from the host's root, while we still see it
@@ -117,36 +115,70 @@ function setup(config: InitConfig): PreparedSecurity {
     unshare(CLONE.FS);
     setns(config.exec.mountNamespaceFd, CLONE.NEWNS, "container mount namespace");
   } else {
-    buildContainer(config);
+    if (hasNamespace(spec, "cgroup")) unshare(CLONE.NEWCGROUP); // rooted at the cgroup the runtime put us in
+    if (hasNamespace(spec, "network")) linkUp("lo");
+  }
+  if (ownMounts) {
+    prepareRoot(config);
+    trace("init: mounts done");
+    runHooks("createContainer", spec, hookState(config, "creating")); // paths still resolve on the host
+    switchRoot(config.rootfs, config.noPivot);
+    trace("init: root switched");
+  }
+  // before finishRoot makes /proc/sys read-only
+  if (!config.exec && spec.linux?.sysctl) applySysctls(spec.linux.sysctl);
+  const cwd = proc.cwd || "/";
+  // As root and before the root may turn read-only (docker creates WORKDIR the same way).
+  if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
+  // Through the container's own /dev/ptmx: needs the new root and our session.
+  if (proc.terminal) setupConsole({ socket: CONSOLE_FD, size: proc.consoleSize, bindDevConsole: ownMounts });
+  if (ownMounts) finishRoot(spec);
+  if (!config.exec) {
+    if (spec.hostname !== undefined && hasNamespace(spec, "uts", false)) sethostname(spec.hostname);
+    if (spec.domainname !== undefined && hasNamespace(spec, "uts", false)) setdomainname(spec.domainname);
   }
 
   if (proc.oomScoreAdj !== undefined) setOomScoreAdj(proc.oomScoreAdj);
+  applyRlimits(proc.rlimits);
+  const user = effectiveUser(spec); // names are looked up in the container's /etc
   umask(proc.user.umask ?? 0o022);
-  const cwd = proc.cwd || "/";
-  if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
-  chdir(cwd);
+  chdir(cwd); // as root for now, to find the program; again as the user before execve
   checkCwdInsideRoot(cwd);
+  const env = proc.env ?? [];
+  const withHome = user.home !== undefined && !env.some((e) => e.startsWith("HOME=")) ? [...env, `HOME=${user.home}`] : env;
   // Checked and compiled now, so a bad profile fails the start; applied right before execve.
-  return prepareSecurity(proc, spec.linux?.seccomp);
+  return { env: withHome, user, cwd, security: prepareSecurity(proc, spec.linux?.seccomp) };
+}
+
+/**
+ * Becomes the container's user. PR_SET_KEEPCAPS keeps the permitted capabilities across
+ * setuid, so applySecurity can still give the process the capabilities its spec lists.
+ */
+function switchUser(user: ResolvedUser, cwd: string): void {
+  prctl(PR_SET_KEEPCAPS, 1, "PR_SET_KEEPCAPS, 1");
+  setgroups(user.additionalGids);
+  setgid(user.gid);
+  setuid(user.uid);
+  prctl(PR_SET_KEEPCAPS, 0, "PR_SET_KEEPCAPS, 0");
+  // A change of credentials clears the parent-death signal: set it again.
+  setParentDeathSignal(SIGKILL);
+  chdir(cwd); // as the user: a directory it may not enter is an error, as with runc
 }
 
 /** The program to run, resolved in the container's root and cwd before we report ready. */
-function resolveProgram(spec: Spec): string {
-  const proc = spec.process!;
-  const path = lookPath(proc.args?.[0] ?? "", proc.env ?? []);
-  refuseSelfExec(path, proc.args?.[0] ?? "");
-  return path;
+function findProgram(spec: Spec): { path: string; args: string[] } {
+  const args = spec.process!.args ?? [];
+  const path = lookPath(args[0] ?? "", spec.process!.env ?? []);
+  refuseSelfExec(path, args[0] ?? "");
+  return { path, args };
 }
 
-function execProcess(spec: Spec, path: string, security: PreparedSecurity): never {
-  const proc = spec.process!;
-  const env = proc.env ?? [];
-  const args = proc.args ?? [];
+function execProcess(path: string, args: string[], p: Prepared): never {
   closeFdsOnExec(3); // nothing of mycr's may leak into the container
   resetSignals();
-  const exec = prepareExecve(path, args, env);
+  const exec = prepareExecve(path, args, p.env);
   trace("init: execve");
-  applySecurity(security); // from here on the container's limits hold for this thread
+  applySecurity(p.security, () => switchUser(p.user, p.cwd)); // from here on the container's limits hold for this thread
   try {
     return exec();
   } catch (e) {
@@ -166,7 +198,7 @@ function waitForStart(fifo: number): void {
   closeSync(w);
 }
 
-export function initMain(): never {
+export function initMain(): void {
   trace("init: start");
   // Nobody in the container may reach our binary through /proc/PID/exe (CVE-2019-5736):
   // a non-dumpable process's /proc entries need CAP_SYS_PTRACE.
@@ -179,12 +211,12 @@ export function initMain(): never {
   trace("init: config received");
   if (!first || first.type !== "config") process.exit(125);
   const config = first.config;
-  let security: PreparedSecurity | null = null;
+  let prepared: Prepared | null = null;
   try {
     // The exec FIFO lives in the runtime's state dir, which pivot_root hides: hold it now.
     const fifo = config.execFifo ? openSync(config.execFifo, O_PATH | O_CLOEXEC) : -1;
-    security = setup(config);
-    const program = resolveProgram(config.spec);
+    prepared = setup(config);
+    const { path, args } = findProgram(config.spec);
     trace("init: setup done");
     // `create` returns as soon as we are ready and the container outlives it: stop
     // tying our life to it before saying so, or its exit could still kill us.
@@ -192,9 +224,18 @@ export function initMain(): never {
     sendMessage(SYNC_FD, { type: "ready" });
     if (!config.startImmediately) waitForStart(fifo); // until `start`
     runHooks("startContainer", config.spec, hookState(config, "created"));
-    execProcess(config.spec, program, security);
+    if (config.spec.annotations?.[INIT_ANNOTATION] === "true") {
+      // --init: we stay PID 1, confined like the program, and reap for it.
+      const p = prepared;
+      applySecurity(p.security, () => switchUser(p.user, p.cwd));
+      const foreground = config.spec.process!.terminal === true;
+      reap({ path, args, env: p.env, foreground }, exitNow);
+      close(SYNC_FD); // as a successful execve would: the runtime now knows the program runs
+      return;
+    }
+    execProcess(path, args, prepared);
   } catch (e) {
-    releaseSecurity(security);
+    releaseSecurity(prepared?.security ?? null);
     const code = e instanceof ExecError ? e.exitCode : 125;
     const err = e as Error;
     try {

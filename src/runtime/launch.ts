@@ -4,7 +4,7 @@ import { trace } from "./trace";
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { S_IFIFO, close, inNamespaces, kill, mknod, socketPair, umask } from "../sys";
+import { S_IFIFO, close, inNamespaces, kill, mknod, receiveFd, socketPair, umask } from "../sys";
 import { createCgroup, missingController, type Cgroup } from "../cgroups";
 import type { Spec } from "../spec/types";
 import { ContainerError } from "./errors";
@@ -42,6 +42,8 @@ export interface Launched {
   process: Subprocess;
   /** Our end of the sync socket: for `start`, and to learn whether execve worked. */
   sync: number;
+  /** With process.terminal: the master of the container's terminal (ours to close). */
+  console?: number;
   reader: MessageReader<InitMessage>;
 }
 
@@ -81,16 +83,27 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   let child: Subprocess | null = null;
   let cgroup: Cgroup | null = null;
   let sync = -1;
+  // With a terminal, init opens the pty inside the container and sends us the master
+  // over a socket of its own (fd 4), as runc's init does over its console socket.
+  const terminal = spec.process?.terminal === true;
+  let consoleSocket = -1;
   try {
     const [ours, theirs] = socketPair();
     sync = ours;
-    const stdio = opts.stdio ?? ["inherit", "inherit", "inherit"];
+    const [consoleOurs, consoleTheirs] = terminal ? socketPair() : [-1, -1];
+    consoleSocket = consoleOurs;
+    const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
+    // The terminal replaces init's stdio before execve; until then stdin is /dev/null.
+    const stdio: [Stdio[number], Stdio[number], Stdio[number], ...number[]] = terminal
+      ? ["ignore", given[1], given[2], theirs, consoleTheirs]
+      : [...given, theirs];
     try {
       child = inNamespaces(plan.unshareFlags, plan.joins, () =>
-        Bun.spawn(selfCommand("init"), { stdio: [...stdio, theirs], env: initEnvironment() }),
+        Bun.spawn(selfCommand("init"), { stdio, env: initEnvironment() }),
       );
     } finally {
       close(theirs);
+      if (consoleTheirs >= 0) close(consoleTheirs);
     }
     const ref = processRef(child.pid);
     trace("launch: init spawned");
@@ -131,7 +144,10 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const reply = reader.next();
     trace("launch: init ready");
     if (reply?.type !== "ready") throw initFailure(reply);
-    return { record, cgroup, process: child, sync, reader };
+    const master = terminal ? receiveFd(consoleSocket) : undefined;
+    close(consoleSocket);
+    consoleSocket = -1;
+    return { record, cgroup, process: child, sync, reader, ...(master !== undefined ? { console: master } : {}) };
   } catch (e) {
     if (child) {
       kill(child.pid, 9);
@@ -139,6 +155,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     }
     await cgroup?.destroy();
     if (sync >= 0) close(sync);
+    if (consoleSocket >= 0) close(consoleSocket);
     store.remove(id);
     throw e;
   }

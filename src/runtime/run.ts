@@ -7,6 +7,7 @@ import { exitStatus, forwardSignals, type SignalForwarder } from "./signals";
 import { trace } from "./trace";
 import { runHooks } from "./hooks";
 import { warn } from "./warn";
+import { attachTerminal, type TerminalSession } from "./terminal";
 
 /** Signals that end a container still being started, instead of being delivered late. */
 const ABORTING = new Set(["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"]);
@@ -14,7 +15,12 @@ const ABORTING = new Set(["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"]);
 export interface ForegroundOptions extends Omit<LaunchOptions, "startImmediately"> {
   /** Installed by the caller before it created anything, so no signal can strand it. */
   signals?: SignalForwarder;
+  /** With process.terminal: copy our stdin into the container's terminal (-i). */
+  attachStdin?: boolean;
 }
+
+/** How long the last output of a container may take to arrive after it exited. */
+const DRAIN_MS = 2000;
 
 export interface ForegroundResult {
   exitCode: number;
@@ -29,6 +35,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
   try {
     const launched = await launch({ ...opts, startImmediately: true });
     const { process: child, record, cgroup } = launched;
+    let session: TerminalSession | null = null;
     const result = (exitCode: number): ForegroundResult => ({
       exitCode,
       oomKills: cgroup.oomKills(),
@@ -42,13 +49,20 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
       if (early) return result(128 + SIGNALS[early]!);
       record.started = true;
       opts.store.save(record);
+      if (launched.console !== undefined) {
+        session = attachTerminal(launched.console, { stdin: opts.attachStdin ?? false });
+      }
       const state = { id: record.id, pid: child.pid, bundle: record.bundle };
       for (const w of runHooks("poststart", opts.spec, { ...state, status: "running" })) warn(w);
       signals.attach(child.pid);
       await child.exited;
       trace("run: container exited");
+      if (session) await Promise.race([session.drained, Bun.sleep(DRAIN_MS)]);
       return result(exitStatus(child.exitCode, child.signalCode));
     } finally {
+      // The user's terminal first: whatever else fails, it must be usable again.
+      if (session) session.close();
+      else if (launched.console !== undefined) close(launched.console);
       child.kill(9);
       await child.exited;
       close(launched.sync);

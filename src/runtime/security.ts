@@ -109,8 +109,8 @@ function loadSeccomp(filter: SeccompFilter): void {
 /**
  * Applies everything, in the only order that works:
  * 1. the bounding set (dropping needs CAP_SETPCAP, which capset may take away next);
- * 2. (the user switch goes here, once mycr supports process.user other than root: it
- *    must keep capabilities across setuid with PR_SET_KEEPCAPS, then capset below);
+ * 2. the user switch (it keeps capabilities across setuid with PR_SET_KEEPCAPS, so
+ *    capset below can set what the spec asks for a non-root user too);
  * 3. capset: effective, permitted, inheritable; then the ambient set;
  * 4. no_new_privs;
  * 5. seccomp, last, so the filter does not have to allow mycr's own setup calls.
@@ -118,10 +118,10 @@ function loadSeccomp(filter: SeccompFilter): void {
  * so then the filter goes in first, before any privilege is dropped (as runc does); the
  * profile must allow prctl and capset then, as docker's and mycr's default do.
  */
-export function applySecurity(s: PreparedSecurity): void {
+export function applySecurity(s: PreparedSecurity, switchUser: () => void): void {
   if (s.seccomp && !s.noNewPrivileges) loadSeccomp(s.seccomp);
   if (s.capabilities) dropBoundingSet(s.capabilities.bounding);
-  // -- user switch (process.user) belongs here --
+  switchUser();
   if (s.capabilities) setCapabilities(s.capabilities);
   if (s.noNewPrivileges) setNoNewPrivileges();
   if (s.seccomp && s.noNewPrivileges) loadSeccomp(s.seccomp);

@@ -49,9 +49,24 @@ export const PR_SET_NAME = 15;
 export const PR_SET_NO_NEW_PRIVS = 38;
 export const PR_SET_CHILD_SUBREAPER = 36;
 
+// O_DIRECTORY and O_NOFOLLOW differ on aarch64: see arch.ts.
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_NOCTTY = 0o400;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 export const O_NONBLOCK = 0o4000;
+export const AT_FDCWD = -100;
+export const AT_EMPTY_PATH = 0x1000;
+
+export const TIOCSCTTY = 0x540e;
+export const TIOCGWINSZ = 0x5413;
+export const TIOCSWINSZ = 0x5414;
+export const TIOCVHANGUP = 0x5437;
+export const TIOCGPTPEER = 0x5441;
 export const F_GETFD = 1;
 export const F_SETFD = 2;
 export const FD_CLOEXEC = 1;

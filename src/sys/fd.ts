@@ -1,3 +1,4 @@
+import { ptr } from "bun:ffi";
 import { FD_CLOEXEC, F_GETFD, F_SETFD, AF_UNIX, SOCK_STREAM, SOCK_CLOEXEC } from "./constants";
 import { SYS } from "./arch";
 import { libc, check } from "./libc";
@@ -23,4 +24,50 @@ export function close(fd: number): void {
 export function closeFdsOnExec(first: number): void {
   const CLOSE_RANGE_CLOEXEC = 1 << 2;
   check(libc.syscall(SYS.close_range, first, 0xffffffff, CLOSE_RANGE_CLOEXEC, 0), "close_range", `${first}, ~0, CLOEXEC`);
+}
+
+// SCM_RIGHTS over a unix socket: how init hands the terminal master it opened inside
+// the container to the runtime. Layouts are those of x86_64 and aarch64 (LP64).
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+const CMSG_HEADER = 16; // cmsg_len (size_t), cmsg_level, cmsg_type
+const CMSG_SPACE_ONE_FD = 24; // header + one int, aligned to 8
+
+function msghdr(iov: BigUint64Array, control: Uint8Array): Uint8Array {
+  const msg = new Uint8Array(56);
+  const v = new DataView(msg.buffer);
+  v.setBigUint64(16, BigInt(ptr(iov)), true); // msg_iov
+  v.setBigUint64(24, 1n, true); // msg_iovlen
+  v.setBigUint64(32, BigInt(ptr(control)), true); // msg_control
+  v.setBigUint64(40, BigInt(control.length), true); // msg_controllen
+  return msg;
+}
+
+/** Sends one byte carrying `fd` as SCM_RIGHTS. */
+export function sendFd(socket: number, fd: number): void {
+  const byte = new Uint8Array([0x46]);
+  const iov = new BigUint64Array([BigInt(ptr(byte)), 1n]);
+  const control = new Uint8Array(CMSG_SPACE_ONE_FD);
+  const c = new DataView(control.buffer);
+  c.setBigUint64(0, BigInt(CMSG_HEADER + 4), true);
+  c.setInt32(8, SOL_SOCKET, true);
+  c.setInt32(12, SCM_RIGHTS, true);
+  c.setInt32(CMSG_HEADER, fd, true);
+  check(libc.sendmsg(socket, msghdr(iov, control), 0), "sendmsg", `${socket}, SCM_RIGHTS ${fd}`);
+}
+
+/** Blocks until an fd sent with sendFd arrives; it is close-on-exec. Throws at EOF. */
+export function receiveFd(socket: number): number {
+  const byte = new Uint8Array(1);
+  const iov = new BigUint64Array([BigInt(ptr(byte)), 1n]);
+  const control = new Uint8Array(CMSG_SPACE_ONE_FD);
+  const msg = msghdr(iov, control);
+  const n = check(libc.recvmsg(socket, msg, MSG_CMSG_CLOEXEC), "recvmsg", String(socket));
+  const controllen = Number(new DataView(msg.buffer).getBigUint64(40, true));
+  const c = new DataView(control.buffer);
+  if (n === 0 || controllen < CMSG_HEADER + 4 || c.getInt32(8, true) !== SOL_SOCKET || c.getInt32(12, true) !== SCM_RIGHTS) {
+    throw new Error("recvmsg: no file descriptor received");
+  }
+  return c.getInt32(CMSG_HEADER, true);
 }

@@ -3,7 +3,7 @@
 import { dlopen, FFIType, read } from "bun:ffi";
 import { SysError } from "./errno";
 
-const { i32, u32, i64, u64, ptr } = FFIType;
+const { i16, i32, u32, i64, u64, ptr } = FFIType;
 
 export const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: ptr },
@@ -34,6 +34,40 @@ export const libc = dlopen("libc.so.6", {
   sigprocmask: { args: [i32, ptr, ptr], returns: i32 },
   fcntl: { args: [i32, i32, i32], returns: i32 },
   _exit: { args: [i32], returns: FFIType.void },
+  dup2: { args: [i32, i32], returns: i32 },
+  // terminals (src/sys/pty.ts, src/sys/termios.ts)
+  posix_openpt: { args: [i32], returns: i32 },
+  grantpt: { args: [i32], returns: i32 },
+  unlockpt: { args: [i32], returns: i32 },
+  ptsname_r: { args: [i32, ptr, u64], returns: i32 },
+  isatty: { args: [i32], returns: i32 },
+  tcgetattr: { args: [i32, ptr], returns: i32 },
+  tcsetattr: { args: [i32, i32, ptr], returns: i32 },
+  cfmakeraw: { args: [ptr], returns: FFIType.void },
+  tcsetpgrp: { args: [i32, i32], returns: i32 },
+  setpgid: { args: [i32, i32], returns: i32 },
+  // fd passing (src/sys/fd.ts)
+  sendmsg: { args: [i32, ptr, i32], returns: i64 },
+  recvmsg: { args: [i32, ptr, i32], returns: i64 },
+  // credentials and limits (src/sys/credentials.ts)
+  setgroups: { args: [u64, ptr], returns: i32 },
+  setgid: { args: [u32], returns: i32 },
+  setuid: { args: [u32], returns: i32 },
+  getrlimit: { args: [i32, ptr], returns: i32 },
+  setrlimit: { args: [i32, ptr], returns: i32 },
+  waitpid: { args: [i32, ptr, i32], returns: i32 },
+  // the --init reaper's child (src/sys/spawn.ts)
+  posix_spawn: { args: [ptr, ptr, ptr, ptr, ptr, ptr], returns: i32 },
+  posix_spawnattr_init: { args: [ptr], returns: i32 },
+  posix_spawnattr_destroy: { args: [ptr], returns: i32 },
+  posix_spawnattr_setflags: { args: [ptr, i16], returns: i32 },
+  posix_spawnattr_setsigmask: { args: [ptr, ptr], returns: i32 },
+  posix_spawnattr_setsigdefault: { args: [ptr, ptr], returns: i32 },
+  posix_spawnattr_setpgroup: { args: [ptr, i32], returns: i32 },
+  // paths inside a root (src/sys/openat.ts)
+  openat: { args: [i32, ptr, i32, u32], returns: i32 },
+  mkdirat: { args: [i32, ptr, u32], returns: i32 },
+  readlinkat: { args: [i32, ptr, ptr, u64], returns: i64 },
 }).symbols;
 
 export function errno(): number {

@@ -55,6 +55,12 @@ export function resetSignals(): void {
   check(libc.sigprocmask(SIG_SETMASK, empty, null), "sigprocmask", "SIG_SETMASK, {}");
 }
 
+/** Sets a signal's disposition to "ignore" (SIG_IGN); resetSignals() undoes it before execve. */
+export function ignoreSignal(signal: number): void {
+  const SIG_ERR = 0xffffffffffffffffn;
+  if (BigInt(libc.signal(signal, 1n)) === SIG_ERR) throw new SysError("signal", `${signal}, SIG_IGN`, errno());
+}
+
 /**
  * Builds execve's arguments now and returns the call itself, so that the final step
  * (after seccomp is loaded) allocates nothing and makes no other system call.
@@ -93,4 +99,17 @@ export function execve(path: string, argv: string[], env: string[]): never {
 export function exitNow(code: number): never {
   libc._exit(code);
   throw new Error("unreachable");
+}
+
+const WNOHANG = 1;
+
+/**
+ * waitpid(2) without blocking: the pid reaped and its raw wait status, or null when
+ * no child has changed state (or there are none).
+ */
+export function reapChild(pid = -1): { pid: number; status: number } | null {
+  const status = new Int32Array(1);
+  const r = libc.waitpid(pid, status, WNOHANG);
+  if (r <= 0) return null;
+  return { pid: r, status: status[0]! };
 }

@@ -12,10 +12,17 @@ export function busyboxBinary(): string {
   return found;
 }
 
-/** Path of a busybox root filesystem: /bin with every applet, /etc/passwd and group. */
+/** Bumped when the contents change, so a rootfs left by an older run is rebuilt. */
+const VERSION_FILE = "etc/mycr-test-rootfs-2";
+
+/**
+ * Path of a busybox root filesystem: /bin with every applet, /etc/passwd and group
+ * with root, nobody and `app` (1000:1000, also in wheel=10 and audio=29).
+ */
 export function busyboxRootfs(): string {
   const dir = join(WORK, "busybox-rootfs");
-  if (existsSync(join(dir, "bin/sh"))) return dir;
+  if (existsSync(join(dir, VERSION_FILE))) return dir;
+  rmSync(dir, { recursive: true, force: true });
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   for (const d of ["bin", "etc", "proc", "sys", "dev", "tmp", "root", "var"]) mkdirSync(join(tmp, d), { recursive: true });
@@ -23,8 +30,12 @@ export function busyboxRootfs(): string {
   chmodSync(join(tmp, "bin/busybox"), 0o755);
   const list = Bun.spawnSync([join(tmp, "bin/busybox"), "--list"]).stdout.toString().trim().split("\n");
   for (const applet of list) if (applet && applet !== "busybox") symlinkSync("busybox", join(tmp, "bin", applet));
-  writeFileSync(join(tmp, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
-  writeFileSync(join(tmp, "etc/group"), "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n");
+  writeFileSync(
+    join(tmp, "etc/passwd"),
+    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000:app:/home/app:/bin/sh\n",
+  );
+  writeFileSync(join(tmp, "etc/group"), "root:x:0:\ntty:x:5:\nwheel:x:10:app\naudio:x:29:nobody,app\nnogroup:x:65534:\napp:x:1000:\n");
+  writeFileSync(join(tmp, VERSION_FILE), "");
   chmodSync(join(tmp, "tmp"), 0o1777);
   mkdirSync(WORK, { recursive: true });
   try {

@@ -3,18 +3,19 @@
 // namespace so they show the container's own cgroup as their root.
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { hostCgroups } from "../../cgroups/hierarchy";
+import { hostCgroups, type HostCgroups } from "../../cgroups/hierarchy";
 import { MS, mount } from "../../sys";
 
-export function mountCgroups(target: string, flags: number): void {
+/** v2: the cgroup2 tree itself. v1 and hybrid: a tmpfs to hold one mount per hierarchy. */
+export function mountCgroupBase(target: string, flags: number): HostCgroups {
   const host = hostCgroups();
-  if (host.mode === "v2") {
-    mount("cgroup2", target, "cgroup2", flags, null);
-    return;
-  }
-  // v1 and hybrid: a tmpfs holding one mount per hierarchy, like the host's /sys/fs/cgroup.
-  const base = flags & ~MS.RDONLY;
-  mount("tmpfs", target, "tmpfs", base, "mode=755");
+  if (host.mode === "v2") mount("cgroup2", target, "cgroup2", flags, null);
+  else mount("tmpfs", target, "tmpfs", flags & ~MS.RDONLY, "mode=755");
+  return host;
+}
+
+/** v1 and hybrid: the hierarchies inside the tmpfs at `target`, like the host's /sys/fs/cgroup. */
+export function populateCgroups(target: string, flags: number, host: HostCgroups): void {
   for (const h of host.v1) {
     const named = h.controllers.find((c) => c.startsWith("name="));
     const dirName = named ? named.slice(5) : h.controllers.join(",");
@@ -31,5 +32,5 @@ export function mountCgroups(target: string, flags: number): void {
     mkdirSync(dir, { recursive: true });
     mount("cgroup2", dir, "cgroup2", flags, null);
   }
-  if (flags & MS.RDONLY) mount(null, target, null, MS.REMOUNT | base | MS.RDONLY, "mode=755");
+  if (flags & MS.RDONLY) mount(null, target, null, MS.REMOUNT | (flags & ~MS.RDONLY) | MS.RDONLY, "mode=755");
 }

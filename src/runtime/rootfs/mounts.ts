@@ -1,11 +1,11 @@
 // The spec's mounts, made inside the container's mount namespace before pivot_root.
-import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
-import { MS, SysError, bind, mount, setPropagation } from "../../sys";
+import { fstatSync, statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { MS, SysError, bind, close, fdPath, mount, setPropagation } from "../../sys";
 import type { Mount } from "../../spec/types";
-import { mountCgroups } from "./cgroup-mount";
+import { mountCgroupBase, populateCgroups } from "./cgroup-mount";
 import { parseMountOptions } from "./mount-options";
-import { resolveInRoot } from "./paths";
+import { openInRoot } from "./paths";
 
 export interface MountContext {
   rootfs: string;
@@ -14,29 +14,35 @@ export interface MountContext {
   newNetworkNamespace: boolean;
 }
 
-/** Creates the mount point inside the root: a directory, or a file when binding a file. */
-function createMountPoint(target: string, wantFile: boolean, destination: string): void {
-  let existing;
+/**
+ * An O_PATH fd of the mount point inside the root, created if missing: a directory,
+ * or a file when binding a file. The fd, not a path, is what gets mounted on (see
+ * openInRoot), so the target cannot be swapped for a symlink after this check.
+ */
+function openMountPoint(ctx: MountContext, destination: string, wantFile: boolean): number {
+  let fd: number;
   try {
-    existing = statSync(target);
-  } catch {
-    existing = null;
-  }
-  if (existing) {
-    if (!wantFile && !existing.isDirectory()) {
-      throw new Error(`mount ${destination}: ${destination} exists in the root filesystem and is not a directory`);
+    fd = openInRoot(ctx.rootfs, destination, wantFile ? "file" : "dir");
+  } catch (e) {
+    if (e instanceof SysError && e.errno === 20) {
+      throw new Error(`mount ${destination}: a part of ${destination} exists in the root filesystem and is not a directory`);
     }
-    return;
+    throw e;
   }
-  if (wantFile) {
-    mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-    try {
-      closeSync(openSync(target, "a", 0o644));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EISDIR") throw e;
-    }
-  } else {
-    mkdirSync(target, { recursive: true, mode: 0o755 });
+  if (!wantFile && !fstatSync(fd).isDirectory()) {
+    close(fd);
+    throw new Error(`mount ${destination}: ${destination} exists in the root filesystem and is not a directory`);
+  }
+  return fd;
+}
+
+/** Runs `fn` with the /proc/self/fd path of the mount point, opened afresh (so it sees mounts made since). */
+function atMountPoint<T>(ctx: MountContext, destination: string, wantFile: boolean, fn: (target: string) => T): T {
+  const fd = openMountPoint(ctx, destination, wantFile);
+  try {
+    return fn(fdPath(fd));
+  } finally {
+    close(fd);
   }
 }
 
@@ -54,8 +60,8 @@ export function explainMountError(e: unknown, type: string): unknown {
 }
 
 export function mountOne(m: Mount, ctx: MountContext): void {
-  const target = resolveInRoot(ctx.rootfs, m.destination);
   const opts = parseMountOptions(m.options);
+  let wantFile = false;
 
   if (isBindMount(m)) {
     if (!m.source) throw new Error(`mount ${m.destination}: a bind mount needs a source`);
@@ -66,30 +72,44 @@ export function mountOne(m: Mount, ctx: MountContext): void {
     } catch {
       throw new Error(`mount ${m.destination}: bind source ${source} does not exist`);
     }
-    createMountPoint(target, !sourceIsDir, m.destination);
-    bind(source, target, (opts.flags & MS.REC) !== 0);
-    // Flags other than bind itself only take effect on a remount of the new bind.
+    wantFile = !sourceIsDir;
+    atMountPoint(ctx, m.destination, wantFile, (target) => bind(source, target, (opts.flags & MS.REC) !== 0));
+    // Flags other than bind itself only take effect on a remount of the new bind,
+    // reached by opening the mount point again: the old fd still names what is under it.
     const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
-    if (extra !== 0) mount(null, target, null, MS.BIND | MS.REMOUNT | extra, null);
+    if (extra !== 0) atMountPoint(ctx, m.destination, wantFile, (target) => mount(null, target, null, MS.BIND | MS.REMOUNT | extra, null));
   } else if (m.type === "cgroup") {
-    createMountPoint(target, false, m.destination);
-    mountCgroups(target, opts.flags);
+    // The hierarchies go inside what the first step mounted: reopen to reach it.
+    const host = atMountPoint(ctx, m.destination, false, (target) => mountCgroupBase(target, opts.flags));
+    if (host.mode !== "v2")
+    atMountPoint(ctx, m.destination, false, (target) => populateCgroups(target, opts.flags, host));
   } else {
-    createMountPoint(target, false, m.destination);
     const type = m.type ?? "none";
-    try {
-      mount(m.source ?? type, target, type, opts.flags, opts.data || null);
-    } catch (e) {
-      // Without a network namespace of its own the kernel refuses a new sysfs; runc binds the host's.
-      if (type === "sysfs" && e instanceof SysError && e.errno === 1 && !ctx.newNetworkNamespace) {
-        bind("/sys", target, true);
-        mount(null, target, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, null);
-      } else {
-        throw explainMountError(e, type);
+    let boundHostSys = false;
+    atMountPoint(ctx, m.destination, false, (target) => {
+      try {
+        mount(m.source ?? type, target, type, opts.flags, opts.data || null);
+      } catch (e) {
+        // Without a network namespace of its own the kernel refuses a new sysfs; runc binds the host's.
+        if (type === "sysfs" && e instanceof SysError && e.errno === 1 && !ctx.newNetworkNamespace) {
+          bind("/sys", target, true);
+          boundHostSys = true;
+        } else {
+          throw explainMountError(e, type);
+        }
       }
+    });
+    if (boundHostSys) {
+      atMountPoint(ctx, m.destination, false, (target) =>
+        mount(null, target, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, null),
+      );
     }
   }
-  for (const p of opts.propagation) setPropagation(target, p);
+  if (opts.propagation.length > 0) {
+    atMountPoint(ctx, m.destination, wantFile, (target) => {
+      for (const p of opts.propagation) setPropagation(target, p);
+    });
+  }
 }
 
 export function mountAll(mounts: Mount[], ctx: MountContext): void {
