@@ -1,5 +1,6 @@
 // A real OCI client: podman (from apt) with mycr as its runtime, on a busybox image
-// built locally. This host lacks CAP_SYS_RESOURCE, hence --ulimit nofile=1024:1024.
+// built locally. This host lacks CAP_SYS_RESOURCE, so podman's default rlimits
+// (nofile and nproc 1048576) cannot be granted: the tests ask for ones that can.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { MYCR } from "./helpers/env";
 import { busyboxRootfs } from "./helpers/rootfs";
@@ -12,7 +13,7 @@ function podman(args: string[], timeoutMs = 60_000): { exitCode: number; stdout:
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
-const RUN = ["run", "--ulimit", "nofile=1024:1024"];
+const RUN = ["run", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"];
 
 beforeAll(() => {
   if (!havePodman) return;
@@ -26,6 +27,29 @@ describe.if(havePodman)("podman --runtime mycr", () => {
     const r = podman([...RUN, "--rm", IMAGE, "sh", "-c", "echo hello from $(hostname); exit 4"]);
     expect(r.stdout).toMatch(/^hello from [0-9a-f]{12}\n$/);
     expect(r.exitCode).toBe(4);
+  });
+
+  test("run -it: a terminal through --console-socket", () => {
+    // script(1) gives podman a terminal of its own to pass on.
+    const cmd = ["podman", "--runtime", MYCR, "--cgroup-manager", "cgroupfs", ...RUN, "--rm", "-it", IMAGE, "sh", "-c", "tty; echo done"].join(" ");
+    const r = Bun.spawnSync(["script", "-qec", cmd, "/dev/null"], { timeout: 60_000 });
+    const out = r.stdout.toString();
+    expect(out).toContain("/dev/pts/0");
+    expect(out).toContain("done");
+    expect(r.exitCode).toBe(0);
+  });
+
+  test("exec -it into a running container", () => {
+    const name = `mycr-test-it-${process.pid}`;
+    expect(podman([...RUN, "-d", "--name", name, IMAGE, "sleep", "60"]).exitCode).toBe(0);
+    try {
+      const cmd = ["podman", "--runtime", MYCR, "--cgroup-manager", "cgroupfs", "exec", "-it", name, "sh", "-c", "tty; echo in-exec"].join(" ");
+      const r = Bun.spawnSync(["script", "-qec", cmd, "/dev/null"], { timeout: 60_000 });
+      expect(r.stdout.toString()).toMatch(/\/dev\/pts\/\d+/);
+      expect(r.stdout.toString()).toContain("in-exec");
+    } finally {
+      podman(["rm", "-f", "-t", "0", name]);
+    }
   });
 
   test("run -d, exec, logs, stop, rm", () => {

@@ -22,7 +22,6 @@ export function requireId(args: { _: string[] }, command: string): string {
 }
 
 export function unsupportedOciFlags(args: Record<string, unknown>): void {
-  if (args["console-socket"] !== undefined) throw new ContainerError("--console-socket is not supported by this mycr yet");
   const preserve = args["preserve-fds"];
   if (preserve !== undefined && preserve !== "0") throw new ContainerError("--preserve-fds is not supported by this mycr yet");
 }
@@ -38,6 +37,7 @@ export default defineMycrCommand({
       bundleDir: single(args.bundle) ?? ".",
       store: new StateStore(global.stateRoot),
       pidFile: single(args["pid-file"]),
+      consoleSocket: single(args["console-socket"]),
       noPivot: args["no-pivot"] === true,
     });
     return 0;

@@ -59,15 +59,13 @@ export default defineMycrCommand({
         ...(args["no-new-privs"] ? { noNewPrivileges: true } : {}),
       };
     }
-    if (proc.terminal && !args["console-socket"]) {
-      throw new ContainerError("exec -t needs --console-socket in this mycr (terminal support for the runtime face is not finished)");
-    }
     return execInContainer({
       store,
       id: fullId,
       process: proc,
       detached: args.detach === true,
       pidFile: single(args["pid-file"]),
+      consoleSocket: single(args["console-socket"]),
     });
   },
 });

@@ -15,11 +15,26 @@ export async function runBundle(args: ParsedFlags, global: GlobalOptions): Promi
   const store = new StateStore(global.stateRoot);
   const bundleDir = single(args.bundle) ?? ".";
   if (args.detach) {
-    await createContainer({ id, bundleDir, store, pidFile: single(args["pid-file"]), noPivot: args["no-pivot"] === true });
+    await createContainer({
+      id,
+      bundleDir,
+      store,
+      pidFile: single(args["pid-file"]),
+      consoleSocket: single(args["console-socket"]),
+      noPivot: args["no-pivot"] === true,
+    });
     await startContainer(store, id);
     return 0;
   }
   const { bundle, spec } = loadBundle(bundleDir);
-  const result = await runForeground({ id, bundle, spec, store, owner: processRef(process.pid)!, noPivot: args["no-pivot"] === true });
+  const result = await runForeground({
+    id,
+    bundle,
+    spec,
+    store,
+    owner: processRef(process.pid)!,
+    noPivot: args["no-pivot"] === true,
+    attachStdin: spec.process?.terminal === true, // runc run: the terminal is the caller's
+  });
   return result.exitCode;
 }

@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { close } from "../sys";
 import { launch, type Stdio } from "./launch";
 import { loadBundle } from "./bundle";
+import { requireConsoleSocket, sendConsole } from "./console-socket";
 import type { StateStore } from "./state";
 
 export interface CreateOptions {
@@ -10,12 +11,14 @@ export interface CreateOptions {
   bundleDir: string;
   store: StateStore;
   pidFile?: string;
+  consoleSocket?: string;
   noPivot?: boolean;
   stdio?: Stdio;
 }
 
 export async function createContainer(opts: CreateOptions): Promise<number> {
   const { bundle, spec } = loadBundle(opts.bundleDir);
+  requireConsoleSocket(spec.process?.terminal === true, opts.consoleSocket, "create");
   const launched = await launch({
     id: opts.id,
     bundle,
@@ -28,6 +31,7 @@ export async function createContainer(opts: CreateOptions): Promise<number> {
   // The container lives on after we exit; its parent becomes our caller's subreaper.
   launched.process.unref();
   close(launched.sync);
+  if (launched.console !== undefined) sendConsole(opts.consoleSocket!, launched.console);
   const pid = launched.record.init!.pid;
   if (opts.pidFile) writeFileSync(opts.pidFile, String(pid));
   return pid;

@@ -2,7 +2,9 @@
 // is a fresh mycr process; it joins the mount namespace itself (see init.ts).
 import { closeSync, openSync, writeFileSync } from "node:fs";
 import type { Subprocess } from "bun";
-import { CLONE, close, inNamespaces, kill, socketPair, type NamespaceJoin } from "../sys";
+import { CLONE, close, inNamespaces, kill, receiveFd, socketPair, type NamespaceJoin } from "../sys";
+import { requireConsoleSocket, sendConsole } from "./console-socket";
+import { attachTerminal, type TerminalSession } from "./terminal";
 import { openCgroup } from "../cgroups";
 import type { Process } from "../spec/types";
 import { ContainerError } from "./errors";
@@ -19,8 +21,13 @@ export interface ExecOptions {
   /** Return once the process runs (its pid in pidFile); its parent becomes our caller's subreaper. */
   detached: boolean;
   pidFile?: string;
+  /** With process.terminal: where to send the terminal (else a foreground exec attaches it here). */
+  consoleSocket?: string;
   stdio?: Stdio;
 }
+
+/** exec's extra fds: init-fd.ts's sync (3) and console (4) sockets, then the mount namespace. */
+const MOUNT_NS_FD = 5;
 
 const JOINED: Array<[number, string]> = [
   [CLONE.NEWIPC, "ipc"],
@@ -32,6 +39,8 @@ const JOINED: Array<[number, string]> = [
 
 /** Runs the process; returns its exit status, or 0 once it started when detached. */
 export async function execInContainer(opts: ExecOptions): Promise<number> {
+  const terminal = opts.process.terminal === true;
+  if (opts.detached) requireConsoleSocket(terminal, opts.consoleSocket, "exec --detach");
   const record = opts.store.load(opts.id);
   const status = containerStatus(record);
   if (status !== "running") throw new ContainerError(`cannot exec in container ${opts.id}: it is ${status}`);
@@ -40,14 +49,18 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   const signals = forwardSignals();
   const mountNs = openSync(`/proc/${initPid}/ns/mnt`, "r");
   let child: Subprocess | null = null;
+  let session: TerminalSession | null = null;
   const [ours, theirs] = socketPair();
+  const [consoleOurs, consoleTheirs] = terminal ? socketPair() : [-1, -1];
   try {
+    const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
+    // fd 4 is the console socket when there is a terminal; /dev/null holds its place otherwise.
+    const stdio = terminal ? ["ignore", given[1], given[2], theirs, consoleTheirs, mountNs] : [...given, theirs, "ignore", mountNs];
     try {
-      child = inNamespaces(0, joins, () =>
-        Bun.spawn(selfCommand("init"), { stdio: [...(opts.stdio ?? ["inherit", "inherit", "inherit"]), theirs, mountNs], env: {} }),
-      );
+      child = inNamespaces(0, joins, () => Bun.spawn(selfCommand("init"), { stdio: stdio as Stdio, env: {} }));
     } finally {
       close(theirs);
+      if (consoleTheirs >= 0) close(consoleTheirs);
       closeSync(mountNs);
     }
     if (record.cgroup) openCgroup(record.cgroup).addProcess(child.pid);
@@ -60,21 +73,25 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
         bundle: record.bundle,
         noPivot: false,
         startImmediately: true,
-        exec: { mountNamespaceFd: 4, detached: opts.detached },
+        exec: { mountNamespaceFd: MOUNT_NS_FD, detached: opts.detached },
       },
     });
     const reader = new MessageReader<InitMessage>(ours);
     const ready = reader.next();
     if (ready?.type !== "ready") throw initFailure(ready);
+    const master = terminal ? receiveFd(consoleOurs) : undefined;
     const after = reader.next(); // EOF: execve happened
     if (after) throw initFailure(after);
     if (opts.pidFile) writeFileSync(opts.pidFile, String(child.pid));
+    if (master !== undefined && opts.consoleSocket) sendConsole(opts.consoleSocket, master);
+    else if (master !== undefined) session = attachTerminal(master, { stdin: true });
     if (opts.detached) {
       child.unref();
       return 0;
     }
     signals.attach(child.pid);
     await child.exited;
+    if (session) await Promise.race([session.drained, Bun.sleep(2000)]);
     return exitStatus(child.exitCode, child.signalCode);
   } catch (e) {
     if (child && child.exitCode === null) {
@@ -83,7 +100,9 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     }
     throw e;
   } finally {
+    session?.close();
     close(ours);
+    if (consoleOurs >= 0) close(consoleOurs);
     signals.dispose();
   }
 }

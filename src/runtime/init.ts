@@ -31,6 +31,14 @@ import { INIT_ANNOTATION } from "./annotations";
 const SIGKILL = 9;
 const PR_SET_KEEPCAPS = 8;
 
+/** Our parent-death signal: SIGKILL while our life is bound to the runtime, 0 once we outlive it. */
+let deathSignal = SIGKILL;
+
+function setDeathSignal(signal: number): void {
+  deathSignal = signal;
+  setParentDeathSignal(signal);
+}
+
 function hasNamespace(spec: Spec, type: string, requirePathless = true): boolean {
   return (spec.linux?.namespaces ?? []).some((n) => n.type === type && (!requirePathless || !n.path));
 }
@@ -160,8 +168,8 @@ function switchUser(user: ResolvedUser, cwd: string): void {
   setgid(user.gid);
   setuid(user.uid);
   prctl(PR_SET_KEEPCAPS, 0, "PR_SET_KEEPCAPS, 0");
-  // A change of credentials clears the parent-death signal: set it again.
-  setParentDeathSignal(SIGKILL);
+  // A change of credentials clears the parent-death signal: set it again (if we had one).
+  if (deathSignal !== 0) setParentDeathSignal(deathSignal);
   chdir(cwd); // as the user: a directory it may not enter is an error, as with runc
 }
 
@@ -205,7 +213,7 @@ export function initMain(): void {
   setDumpable(false);
   // If the runtime dies during setup, so do we; after execve this still holds for
   // foreground containers, whose life is bound to the mycr that runs them.
-  setParentDeathSignal(SIGKILL);
+  setDeathSignal(SIGKILL);
   const reader = new MessageReader<ParentMessage>(SYNC_FD);
   const first = reader.next();
   trace("init: config received");
@@ -220,7 +228,7 @@ export function initMain(): void {
     trace("init: setup done");
     // `create` returns as soon as we are ready and the container outlives it: stop
     // tying our life to it before saying so, or its exit could still kill us.
-    if (!config.startImmediately || config.exec?.detached) setParentDeathSignal(0);
+    if (!config.startImmediately || config.exec?.detached) setDeathSignal(0);
     sendMessage(SYNC_FD, { type: "ready" });
     if (!config.startImmediately) waitForStart(fifo); // until `start`
     runHooks("startContainer", config.spec, hookState(config, "created"));

@@ -1,7 +1,8 @@
 import { ptr } from "bun:ffi";
 import { FD_CLOEXEC, F_GETFD, F_SETFD, AF_UNIX, SOCK_STREAM, SOCK_CLOEXEC } from "./constants";
 import { SYS } from "./arch";
-import { libc, check } from "./libc";
+import { libc, check, errno } from "./libc";
+import { SysError } from "./errno";
 
 /** A connected pair of unix stream sockets, both close-on-exec. */
 export function socketPair(): [number, number] {
@@ -70,4 +71,20 @@ export function receiveFd(socket: number): number {
     throw new Error("recvmsg: no file descriptor received");
   }
   return c.getInt32(CMSG_HEADER, true);
+}
+
+/** A unix stream socket connected to `path` (a --console-socket), close-on-exec. */
+export function connectUnix(path: string): number {
+  const encoded = Buffer.from(path);
+  if (encoded.length >= 108) throw new Error(`socket path too long (${encoded.length} bytes, at most 107): ${path}`);
+  const fd = check(libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket", "AF_UNIX");
+  const addr = new Uint8Array(110); // struct sockaddr_un: sa_family_t, char sun_path[108]
+  new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
+  addr.set(encoded, 2);
+  if (libc.connect(fd, addr, 2 + encoded.length + 1) < 0) {
+    const e = errno();
+    libc.close(fd);
+    throw new SysError("connect", path, e);
+  }
+  return fd;
 }

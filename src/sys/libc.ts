@@ -26,6 +26,7 @@ export const libc = dlopen("libc.so.6", {
   ioctl: { args: [i32, u64, ptr], returns: i32 },
   socket: { args: [i32, i32, i32], returns: i32 },
   socketpair: { args: [i32, i32, i32, ptr], returns: i32 },
+  connect: { args: [i32, ptr, u32], returns: i32 },
   close: { args: [i32], returns: i32 },
   kill: { args: [i32, i32], returns: i32 },
   mknod: { args: [ptr, u32, u64], returns: i32 },
