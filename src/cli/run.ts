@@ -1,4 +1,5 @@
-import { oomScoreAdjFromFlag, resourcesFromFlags } from "../engine/resource-flags";
+import { oomScoreAdjFromFlag } from "../engine/resource-flags";
+import { RESOURCE_ARGS, resourcesFromArgs } from "./resource-args";
 import { runContainer } from "../engine/run";
 import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
@@ -25,15 +26,7 @@ export default defineMycrCommand({
     },
     name: { type: "string", description: "A name for the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)" },
     hostname: { type: "string", description: "Container host name (default: the first 12 characters of its id)" },
-    memory: { type: "string", alias: "m", description: "Memory limit (512m, 1g)", valueHint: "SIZE" },
-    "memory-swap": { type: "string", description: "Memory plus swap limit; -1 for unlimited swap (default: no swap)", valueHint: "SIZE" },
-    "memory-reservation": { type: "string", description: "Memory soft limit", valueHint: "SIZE" },
-    cpus: { type: "string", description: "Number of CPUs (1.5 = one and a half CPUs of time)", valueHint: "N" },
-    "cpu-shares": { type: "string", alias: "c", description: "Relative CPU weight (default 1024)", valueHint: "N" },
-    "cpuset-cpus": { type: "string", description: "CPUs the container may use (0-1, 0,2)", valueHint: "LIST" },
-    "cpuset-mems": { type: "string", description: "Memory nodes the container may use", valueHint: "LIST" },
-    "pids-limit": { type: "string", description: "Maximum number of processes (-1: unlimited)", valueHint: "N" },
-    "blkio-weight": { type: "string", description: "Relative block I/O weight, 10 to 1000", valueHint: "N" },
+    ...RESOURCE_ARGS,
     "oom-score-adj": { type: "string", description: "OOM killer preference, -1000 to 1000", valueHint: "N" },
     "cap-add": { type: "string", description: "Add a capability (NET_ADMIN, SYS_PTRACE, ALL); repeatable", valueHint: "CAP" },
     "cap-drop": { type: "string", description: "Drop a capability (NET_RAW, ALL); repeatable", valueHint: "CAP" },
@@ -70,17 +63,7 @@ export default defineMycrCommand({
       args: args._,
       rootfs: single(args.rootfs),
       hostname: single(args.hostname),
-      resources: resourcesFromFlags({
-        memory: single(args.memory),
-        memorySwap: single(args["memory-swap"]),
-        memoryReservation: single(args["memory-reservation"]),
-        cpus: single(args.cpus),
-        cpuShares: single(args["cpu-shares"]),
-        cpusetCpus: single(args["cpuset-cpus"]),
-        cpusetMems: single(args["cpuset-mems"]),
-        pidsLimit: single(args["pids-limit"]),
-        blkioWeight: single(args["blkio-weight"]),
-      }),
+      resources: resourcesFromArgs(args),
       oomScoreAdj: oomScoreAdjFromFlag(single(args["oom-score-adj"])),
       security: securityFromFlags(
         {

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { resourcesFromFlags } from "../engine/resource-flags";
+import { RESOURCE_ARGS, resourcesFromArgs } from "./resource-args";
 import { ContainerError } from "../runtime/errors";
 import { updateContainer } from "../runtime/update";
 import { StateStore } from "../runtime/state";
@@ -26,15 +26,7 @@ export default defineMycrCommand({
   meta: { name: "update", description: "Change the resource limits of a running container" },
   args: {
     resources: { type: "string", alias: "r", description: "JSON file with linux.resources (- for stdin)", valueHint: "FILE" },
-    memory: { type: "string", description: "Memory limit", valueHint: "SIZE" },
-    "memory-swap": { type: "string", description: "Memory plus swap limit", valueHint: "SIZE" },
-    "memory-reservation": { type: "string", description: "Memory soft limit", valueHint: "SIZE" },
-    cpus: { type: "string", description: "Number of CPUs", valueHint: "N" },
-    "cpu-shares": { type: "string", description: "Relative CPU weight", valueHint: "N" },
-    "cpuset-cpus": { type: "string", description: "CPUs allowed", valueHint: "LIST" },
-    "cpuset-mems": { type: "string", description: "Memory nodes allowed", valueHint: "LIST" },
-    "pids-limit": { type: "string", description: "Maximum number of processes", valueHint: "N" },
-    "blkio-weight": { type: "string", description: "Block I/O weight", valueHint: "N" },
+    ...RESOURCE_ARGS,
     id: { type: "positional", description: "Container id" },
   },
   needsRoot: true,
@@ -43,17 +35,7 @@ export default defineMycrCommand({
     const file = single(args.resources);
     const resources = file
       ? resourcesFromFile(file)
-      : resourcesFromFlags({
-          memory: single(args.memory),
-          memorySwap: single(args["memory-swap"]),
-          memoryReservation: single(args["memory-reservation"]),
-          cpus: single(args.cpus),
-          cpuShares: single(args["cpu-shares"]),
-          cpusetCpus: single(args["cpuset-cpus"]),
-          cpusetMems: single(args["cpuset-mems"]),
-          pidsLimit: single(args["pids-limit"]),
-          blkioWeight: single(args["blkio-weight"]),
-        });
+      : resourcesFromArgs(args);
     if (!resources) throw new ContainerError("update: give --resources FILE or at least one limit flag");
     updateContainer(new StateStore(global.stateRoot), id, resources);
     return 0;

@@ -1,6 +1,6 @@
 // The one dlopen of libc. Every other module calls the typed wrappers in src/sys,
 // never these raw symbols, so each result is checked in one place.
-import { dlopen, FFIType, read } from "bun:ffi";
+import { dlopen, FFIType, ptr as addressOf, read } from "bun:ffi";
 import { SysError } from "./errno";
 
 const { i16, i32, u32, i64, u64, ptr } = FFIType;
@@ -85,4 +85,18 @@ export function cstr(s: string): Buffer {
 export function check(result: number | bigint, call: string, detail: string): number {
   if (Number(result) < 0) throw new SysError(call, detail, errno());
   return Number(result);
+}
+
+/**
+ * A NULL-terminated char*[] for C (argv, envp). The strings' buffers are pushed to
+ * `keep`, which the caller holds until the call returns: the array only points at them.
+ */
+export function cStringArray(items: string[], keep: Buffer[]): BigUint64Array {
+  const v = new BigUint64Array(items.length + 1);
+  items.forEach((s, i) => {
+    const b = cstr(s);
+    keep.push(b);
+    v[i] = BigInt(addressOf(b));
+  });
+  return v;
 }

@@ -1,6 +1,6 @@
 import { ptr } from "bun:ffi";
 import { PR_SET_DUMPABLE, PR_SET_NAME, PR_SET_PDEATHSIG, SIG_DFL, SIG_SETMASK } from "./constants";
-import { libc, check, cstr, errno } from "./libc";
+import { libc, check, cstr, cStringArray, errno } from "./libc";
 import { SysError } from "./errno";
 
 export function sethostname(name: string): void {
@@ -67,15 +67,7 @@ export function ignoreSignal(signal: number): void {
  */
 export function prepareExecve(path: string, argv: string[], env: string[]): () => never {
   const keep: Buffer[] = [];
-  const vector = (items: string[]): BigUint64Array => {
-    const v = new BigUint64Array(items.length + 1);
-    items.forEach((s, i) => {
-      const b = cstr(s);
-      keep.push(b);
-      v[i] = BigInt(ptr(b));
-    });
-    return v;
-  };
+  const vector = (items: string[]) => cStringArray(items, keep);
   const argvp = vector(argv);
   const envp = vector(env);
   const file = cstr(path);

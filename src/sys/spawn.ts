@@ -1,8 +1,7 @@
 // posix_spawn(3): starting a program from a multithreaded process without forking it.
 // glibc runs only its own code in the child (clone with CLONE_VM|CLONE_VFORK) until
 // execve, and reports a failed execve as the return value.
-import { ptr } from "bun:ffi";
-import { libc, cstr } from "./libc";
+import { libc, cstr, cStringArray } from "./libc";
 import { SysError } from "./errno";
 
 const POSIX_SPAWN_SETPGROUP = 0x02;
@@ -24,15 +23,7 @@ function check(err: number, call: string, detail: string): void {
 /** Spawns `path` with every signal at its default and none blocked; returns the pid. */
 export function spawnProgram(path: string, argv: string[], env: string[], opts: SpawnOptions): number {
   const keep: Buffer[] = [];
-  const vector = (items: string[]): BigUint64Array => {
-    const v = new BigUint64Array(items.length + 1);
-    items.forEach((s, i) => {
-      const b = cstr(s);
-      keep.push(b);
-      v[i] = BigInt(ptr(b));
-    });
-    return v;
-  };
+  const vector = (items: string[]) => cStringArray(items, keep);
   const attr = new Uint8Array(ATTR_SIZE);
   check(libc.posix_spawnattr_init(attr), "posix_spawnattr_init", "");
   try {
