@@ -11,6 +11,7 @@ import { ContainerError } from "./errors";
 import { initFailure, type Stdio } from "./launch";
 import { MessageReader, sendMessage, type InitMessage } from "./messages";
 import { selfCommand } from "./self";
+import { seccompCacheDir } from "./paths";
 import { exitStatus, forwardSignals } from "./signals";
 import { containerStatus, type StateStore } from "./state";
 
@@ -74,6 +75,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
         noPivot: false,
         startImmediately: true,
         exec: { mountNamespaceFd: MOUNT_NS_FD, detached: opts.detached },
+        seccompCacheDir: seccompCacheDir(),
       },
     });
     const reader = new MessageReader<InitMessage>(ours);

@@ -5,7 +5,7 @@
 import { trace } from "./trace";
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import {
-  CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, close, closeFdsOnExec, exitNow, linkUp, loadLibseccomp,
+  CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, close, closeFdsOnExec, exitNow, linkUp,
   prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns,
   setParentDeathSignal, setPropagation, setsid, setuid, unshare, umask,
 } from "../sys";
@@ -21,6 +21,7 @@ import { propagationFlags } from "./rootfs/mount-options";
 import { applySecurity, prepareSecurity, releaseSecurity, type PreparedSecurity } from "./security";
 import { refuseSelfExec } from "./self-exec";
 import { applySysctls } from "./sysctl";
+import { prepareSeccomp } from "./seccomp";
 import { CONSOLE_FD, SYNC_FD } from "./init-fd";
 import { setupConsole } from "./console";
 import { applyRlimits } from "./rlimits";
@@ -116,7 +117,8 @@ function setup(config: InitConfig): Prepared {
   const ownMounts = !config.exec && hasNamespace(spec, "mount", false);
 
   setsid();
-  if (spec.linux?.seccomp) loadLibseccomp(); // from the host's root, while we still see it
+  // Compiled (or read from the cache) now, from the host's root while we still see it.
+  const seccomp = spec.linux?.seccomp ? prepareSeccomp(spec.linux.seccomp, config.seccompCacheDir) : null;
   if (config.exec) {
     // `exec`: the runtime spawned us inside the container's other namespaces; the
     // mount namespace we join ourselves, so that our own binary was found on the host.
@@ -155,7 +157,7 @@ function setup(config: InitConfig): Prepared {
   const env = proc.env ?? [];
   const withHome = user.home !== undefined && !env.some((e) => e.startsWith("HOME=")) ? [...env, `HOME=${user.home}`] : env;
   // Checked and compiled now, so a bad profile fails the start; applied right before execve.
-  return { env: withHome, user, cwd, security: prepareSecurity(proc, spec.linux?.seccomp) };
+  return { env: withHome, user, cwd, security: prepareSecurity(proc, seccomp) };
 }
 
 /**

@@ -11,6 +11,7 @@ import { DEFAULT_DEVICE_RULES } from "../security/devices";
 import { ContainerError } from "./errors";
 import { MessageReader, sendMessage, type InitConfig, type InitMessage } from "./messages";
 import { runHooks } from "./hooks";
+import { seccompCacheDir } from "./paths";
 import { planNamespaces } from "./namespaces";
 import { processRef, type ProcessRef } from "./procfs";
 import { selfCommand } from "./self";
@@ -135,6 +136,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       noPivot: opts.noPivot ?? false,
       startImmediately: opts.startImmediately,
       hostPid: child.pid,
+      seccompCacheDir: seccompCacheDir(),
     };
     if (!opts.startImmediately) config.execFifo = makeExecFifo(store.dir(id));
     const hookState = { id, pid: child.pid, bundle, status: "creating" as const };

@@ -14,6 +14,8 @@ export interface InitConfig {
   bundle: string;
   /** Move the root instead of pivot_root (runc's --no-pivot). */
   noPivot: boolean;
+  /** Where compiled seccomp programs are kept between containers (see seccomp.ts). */
+  seccompCacheDir?: string;
   /** init's pid as the host sees it, for the state hooks receive. */
   hostPid?: number;
   /** true: exec the process as soon as setup is done (run). false: wait for start (create). */

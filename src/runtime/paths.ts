@@ -8,3 +8,8 @@ export function stateRoot(): string {
 export function containerStateDir(id: string, root = stateRoot()): string {
   return join(root, id);
 }
+
+/** Compiled seccomp programs, shared by containers with the same profile; under MYCR_ROOT. */
+export function seccompCacheDir(): string {
+  return join(process.env.MYCR_ROOT || "/var/lib/mycr", "cache", "seccomp");
+}

@@ -1,6 +1,8 @@
 // linux.seccomp -> a libseccomp filter, compiled during setup (so a bad profile fails
 // the start cleanly) and loaded as the last step before execve (see security.ts).
-import { SCMP_ACT, SCMP_CMP, SCMP_FLTATR, SeccompFilter, type ArgCondition } from "../sys";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { SCMP_ACT, SCMP_CMP, SCMP_FLTATR, SeccompFilter, loadLibseccomp, loadSeccompProgram, type ArgCondition } from "../sys";
 import type { Seccomp } from "../spec/types";
 
 const EPERM = 1;
@@ -91,4 +93,51 @@ export function compileSeccomp(config: Seccomp): SeccompFilter {
     filter.release();
     throw e;
   }
+}
+
+/** A filter ready to install: compiled by libseccomp now, or read back from the cache. */
+export interface LoadableSeccomp {
+  load(): void;
+  release(): void;
+}
+
+/** seccomp(2) flags for the spec's flags, as libseccomp derives them from its attributes. */
+function kernelFlags(config: Seccomp): number {
+  const FLAG_BITS: Record<string, number> = { SECCOMP_FILTER_FLAG_LOG: 2, SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4 };
+  return (config.flags ?? []).reduce((bits, f) => bits | (FLAG_BITS[f] ?? 0), 0);
+}
+
+/**
+ * The filter for `config`. Compiling a profile as large as docker's takes libseccomp
+ * milliseconds at every start, so the program it produces is kept in `cacheDir` under
+ * the hash of the profile; the next container with the same profile installs it
+ * directly (root-only files, written with rename, on the host's side of pivot_root).
+ */
+export function prepareSeccomp(config: Seccomp, cacheDir?: string): LoadableSeccomp {
+  const key = new Bun.CryptoHasher("sha256").update(`${process.arch}\n${JSON.stringify(config)}`).digest("hex");
+  const cached = cacheDir ? join(cacheDir, `${key}.bpf`) : null;
+  if (cached && existsSync(cached)) {
+    const program = new Uint8Array(readFileSync(cached));
+    if (program.length > 0 && program.length % 8 === 0) {
+      return { load: () => loadSeccompProgram(program, kernelFlags(config)), release: () => {} };
+    }
+  }
+  loadLibseccomp();
+  const filter = compileSeccomp(config);
+  if (cached && cacheDir) {
+    const tmp = `${cached}.${process.pid}`;
+    try {
+      mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+      const fd = openSync(tmp, "w", 0o600);
+      try {
+        filter.exportBpf(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, cached);
+    } catch {
+      rmSync(tmp, { force: true }); // a cache we cannot write only costs time
+    }
+  }
+  return filter;
 }

@@ -14,10 +14,9 @@ import {
   lastCapability,
   raiseAmbient,
   setNoNewPrivileges,
-  type SeccompFilter,
 } from "../sys";
-import type { Capabilities, Process, Seccomp } from "../spec/types";
-import { compileSeccomp } from "./seccomp";
+import type { Capabilities, Process } from "../spec/types";
+import type { LoadableSeccomp } from "./seccomp";
 
 type CapabilitySet = keyof Capabilities;
 const SETS: CapabilitySet[] = ["bounding", "effective", "permitted", "inheritable", "ambient"];
@@ -35,7 +34,7 @@ interface CapabilityMasks {
 export interface PreparedSecurity {
   capabilities: CapabilityMasks | null;
   noNewPrivileges: boolean;
-  seccomp: SeccompFilter | null;
+  seccomp: LoadableSeccomp | null;
 }
 
 function masks(caps: Capabilities): CapabilityMasks {
@@ -63,7 +62,7 @@ function missing(wanted: bigint, have: bigint): string[] {
   return names;
 }
 
-export function prepareSecurity(proc: Process, seccomp: Seccomp | undefined): PreparedSecurity {
+export function prepareSecurity(proc: Process, seccomp: LoadableSeccomp | null): PreparedSecurity {
   let capabilities: CapabilityMasks | null = null;
   if (proc.capabilities) {
     capabilities = masks(proc.capabilities);
@@ -76,7 +75,7 @@ export function prepareSecurity(proc: Process, seccomp: Seccomp | undefined): Pr
   return {
     capabilities,
     noNewPrivileges: proc.noNewPrivileges === true,
-    seccomp: seccomp ? compileSeccomp(seccomp) : null,
+    seccomp,
   };
 }
 
@@ -93,7 +92,7 @@ function setCapabilities(c: CapabilityMasks): void {
   for (const cap of c.ambient) raiseAmbient(cap);
 }
 
-function loadSeccomp(filter: SeccompFilter): void {
+function loadSeccomp(filter: LoadableSeccomp): void {
   try {
     filter.load();
   } catch (e) {

@@ -3,7 +3,8 @@
 // libseccomp returns negative errno values instead of setting errno.
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { SysError } from "./errno";
-import { cstr } from "./libc";
+import { check, cstr, libc } from "./libc";
+import { SYS } from "./arch";
 
 const { i32, u32, ptr: p } = FFIType;
 
@@ -149,4 +150,17 @@ export class SeccompFilter {
     if (this.ctx !== null) seccomp().seccomp_release(this.ctx);
     this.ctx = null;
   }
+}
+
+/**
+ * Installs an already compiled filter (struct sock_filter[], 8 bytes each) with
+ * seccomp(2) directly: what libseccomp's load does, without libseccomp.
+ */
+export function loadSeccompProgram(program: Uint8Array, flags: number): void {
+  const SECCOMP_SET_MODE_FILTER = 1;
+  const fprog = new Uint8Array(16); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+  const view = new DataView(fprog.buffer);
+  view.setUint16(0, program.length / 8, true);
+  view.setBigUint64(8, BigInt(ptr(program)), true);
+  check(libc.syscall(SYS.seccomp, SECCOMP_SET_MODE_FILTER, flags, ptr(fprog), 0), "seccomp", `SET_MODE_FILTER, ${program.length / 8} instructions`);
 }
