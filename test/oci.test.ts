@@ -253,3 +253,37 @@ describe("bad input", () => {
     expect(existsSync("/nonexistent")).toBe(false);
   });
 });
+
+describe("--preserve-fds and the session keyring", () => {
+  test("--preserve-fds N hands the caller's fds 3.. to the process as 3..", async () => {
+    const { openSync, closeSync } = await import("node:fs");
+    const { MYCR, mycrEnv } = await import("./helpers/env");
+    const file = join(WORK, `preserved-${process.pid}`);
+    writeFileSync(file, "handed over\n");
+    const bundle = await makeBundle(["sh", "-c", "cat <&3; ls /proc/self/fd | tr '\\n' ' '"]);
+    const fd = openSync(file, "r");
+    try {
+      const r = Bun.spawnSync([MYCR, "run", "--preserve-fds", "1", "--bundle", bundle, uniqueId("fds")], {
+        stdio: ["ignore", "pipe", "pipe", fd],
+        env: mycrEnv(),
+      });
+      const [content, fds] = r.stdout.toString().split("\n");
+      expect(content).toBe("handed over");
+      expect(fds!.trim().split(" ").map(Number)).toEqual([0, 1, 2, 3, 4]); // 4: ls's own
+      const none = Bun.spawnSync([MYCR, "run", "--bundle", bundle, uniqueId("nofds")], { stdio: ["ignore", "pipe", "pipe", fd], env: mycrEnv() });
+      expect(none.stderr.toString()).toContain("Bad file descriptor");
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  test("each container joins a session keyring of its own unless --no-new-keyring", async () => {
+    const bundle = await makeBundle(["sh", "-c", "grep -o '_ses[^ :]*' /proc/keys"]);
+    const id = uniqueId("keys");
+    const own = await mycr(["run", "--bundle", bundle, id]);
+    expect(own.stdout.split("\n")).toContain(`_ses.${id}`);
+    const shared = await mycr(["run", "--no-new-keyring", "--bundle", bundle, uniqueId("shared")]);
+    expect(shared.stdout).not.toContain(`_ses.${id}`);
+    expect(shared.stdout).not.toMatch(/_ses\.shared/);
+  });
+});

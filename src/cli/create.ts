@@ -1,7 +1,7 @@
 import { ContainerError } from "../runtime/errors";
 import { createContainer } from "../runtime/create";
 import { StateStore } from "../runtime/state";
-import { single } from "./argv";
+import { single, type ParsedFlags } from "./argv";
 import { defineMycrCommand } from "./command";
 
 /** Flags `create` and `run --bundle` share with runc. */
@@ -21,9 +21,17 @@ export function requireId(args: { _: string[] }, command: string): string {
   return id;
 }
 
-export function unsupportedOciFlags(args: Record<string, unknown>): void {
-  const preserve = args["preserve-fds"];
-  if (preserve !== undefined && preserve !== "0") throw new ContainerError("--preserve-fds is not supported by this mycr yet");
+/** The options `create` and `run --bundle` share beyond the bundle and id. */
+export function ociCreateOptions(args: ParsedFlags) {
+  const text = single(args["preserve-fds"]) ?? "0";
+  if (!/^\d+$/.test(text)) throw new ContainerError(`--preserve-fds ${text}: must be a number of file descriptors`);
+  return {
+    pidFile: single(args["pid-file"]),
+    consoleSocket: single(args["console-socket"]),
+    noPivot: args["no-pivot"] === true,
+    preserveFds: Number(text),
+    newKeyring: args["no-new-keyring"] !== true,
+  };
 }
 
 export default defineMycrCommand({
@@ -31,14 +39,11 @@ export default defineMycrCommand({
   args: { ...OCI_CREATE_ARGS, id: { type: "positional", description: "Container id" } },
   needsRoot: true,
   async run(args, global) {
-    unsupportedOciFlags(args);
     await createContainer({
       id: requireId(args, "create"),
       bundleDir: single(args.bundle) ?? ".",
       store: new StateStore(global.stateRoot),
-      pidFile: single(args["pid-file"]),
-      consoleSocket: single(args["console-socket"]),
-      noPivot: args["no-pivot"] === true,
+      ...ociCreateOptions(args),
     });
     return 0;
   },

@@ -5,7 +5,6 @@ import { StateStore } from "../runtime/state";
 import type { Process } from "../spec/types";
 import { list, single } from "./argv";
 import { defineMycrCommand } from "./command";
-import { unsupportedOciFlags } from "./create";
 
 function parseUser(text: string): { uid: number; gid: number } {
   const m = /^(\d+)(?::(\d+))?$/.exec(text);
@@ -31,7 +30,8 @@ export default defineMycrCommand({
   parse: { stopAtFirstPositional: true, leadingPositionals: 1 },
   needsRoot: true,
   async run(args, global) {
-    unsupportedOciFlags(args);
+    const preserve = single(args["preserve-fds"]);
+    if (preserve !== undefined && preserve !== "0") throw new ContainerError("exec --preserve-fds is not supported by mycr yet (create and run --bundle support it)");
     const [id, ...command] = args._;
     if (!id) throw new ContainerError("exec needs a container id");
     const store = new StateStore(global.stateRoot);

@@ -7,22 +7,14 @@ import { startContainer } from "../runtime/start";
 import { StateStore } from "../runtime/state";
 import { single, type ParsedFlags } from "./argv";
 import type { GlobalOptions } from "./command";
-import { requireId, unsupportedOciFlags } from "./create";
+import { ociCreateOptions, requireId } from "./create";
 
 export async function runBundle(args: ParsedFlags, global: GlobalOptions): Promise<number> {
-  unsupportedOciFlags(args);
   const id = requireId(args, "run --bundle");
   const store = new StateStore(global.stateRoot);
   const bundleDir = single(args.bundle) ?? ".";
   if (args.detach) {
-    await createContainer({
-      id,
-      bundleDir,
-      store,
-      pidFile: single(args["pid-file"]),
-      consoleSocket: single(args["console-socket"]),
-      noPivot: args["no-pivot"] === true,
-    });
+    await createContainer({ id, bundleDir, store, ...ociCreateOptions(args) });
     await startContainer(store, id);
     return 0;
   }
@@ -33,7 +25,7 @@ export async function runBundle(args: ParsedFlags, global: GlobalOptions): Promi
     spec,
     store,
     owner: processRef(process.pid)!,
-    noPivot: args["no-pivot"] === true,
+    ...ociCreateOptions(args),
     attachStdin: spec.process?.terminal === true, // runc run: the terminal is the caller's
   });
   return result.exitCode;

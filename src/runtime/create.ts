@@ -13,6 +13,8 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   noPivot?: boolean;
+  preserveFds?: number;
+  newKeyring?: boolean;
   stdio?: Stdio;
 }
 
@@ -26,6 +28,8 @@ export async function createContainer(opts: CreateOptions): Promise<number> {
     store: opts.store,
     startImmediately: false,
     noPivot: opts.noPivot,
+    preserveFds: opts.preserveFds,
+    newKeyring: opts.newKeyring,
     stdio: opts.stdio,
   });
   // The container lives on after we exit; its parent becomes our caller's subreaper.

@@ -5,7 +5,7 @@
 import { trace } from "./trace";
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import {
-  CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, close, closeFdsOnExec, exitNow, linkUp,
+  CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
   prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns,
   setParentDeathSignal, setPropagation, setsid, setuid, unshare, umask,
 } from "../sys";
@@ -22,7 +22,7 @@ import { applySecurity, prepareSecurity, releaseSecurity, type PreparedSecurity 
 import { refuseSelfExec } from "./self-exec";
 import { applySysctls } from "./sysctl";
 import { prepareSeccomp } from "./seccomp";
-import { CONSOLE_FD, SYNC_FD } from "./init-fd";
+import { CONSOLE_FD, PRESERVED_FDS_BASE, SYNC_FD } from "./init-fd";
 import { setupConsole } from "./console";
 import { applyRlimits } from "./rlimits";
 import { effectiveUser, type ResolvedUser } from "./user";
@@ -148,6 +148,8 @@ function setup(config: InitConfig): Prepared {
     if (spec.domainname !== undefined && hasNamespace(spec, "uts", false)) setdomainname(spec.domainname);
   }
 
+  // As runc: a session keyring of the container's own, so keys of the host's session stay out.
+  if (!config.exec && config.newKeyring) joinSessionKeyring(`_ses.${config.id}`);
   if (proc.oomScoreAdj !== undefined) setOomScoreAdj(proc.oomScoreAdj);
   applyRlimits(proc.rlimits);
   const user = effectiveUser(spec); // names are looked up in the container's /etc
@@ -183,8 +185,14 @@ function findProgram(spec: Spec): { path: string; args: string[] } {
   return { path, args };
 }
 
-function execProcess(path: string, args: string[], p: Prepared): never {
+/** Moves the preserved fds to 3, 4, ... (dup2 leaves the copies open across execve). */
+function placePreservedFds(count: number): void {
+  for (let i = 0; i < count; i++) dup2(PRESERVED_FDS_BASE + i, 3 + i);
+}
+
+function execProcess(path: string, args: string[], p: Prepared, preserveFds: number): never {
   closeFdsOnExec(3); // nothing of mycr's may leak into the container
+  placePreservedFds(preserveFds);
   resetSignals();
   const exec = prepareExecve(path, args, p.env);
   trace("init: execve");
@@ -243,7 +251,7 @@ export function initMain(): void {
       close(SYNC_FD); // as a successful execve would: the runtime now knows the program runs
       return;
     }
-    execProcess(path, args, prepared);
+    execProcess(path, args, prepared, config.preserveFds ?? 0);
   } catch (e) {
     releaseSecurity(prepared?.security ?? null);
     const code = e instanceof ExecError ? e.exitCode : 125;

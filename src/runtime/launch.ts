@@ -36,6 +36,10 @@ export interface LaunchOptions {
   prepare?: () => void;
   noPivot?: boolean;
   stdio?: Stdio;
+  /** runc's --preserve-fds: our fds 3..3+N-1 become the container's 3..3+N-1. */
+  preserveFds?: number;
+  /** false with --no-new-keyring: the container keeps the caller's session keyring. */
+  newKeyring?: boolean;
 }
 
 export interface Launched {
@@ -96,9 +100,12 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     consoleSocket = consoleOurs;
     const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
     // The terminal replaces init's stdio before execve; until then stdin is /dev/null.
-    const stdio: [Stdio[number], Stdio[number], Stdio[number], ...number[]] = terminal
-      ? ["ignore", given[1], given[2], theirs, consoleTheirs]
-      : [...given, theirs];
+    const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
+    const stdio: [Stdio[number], Stdio[number], Stdio[number], ...Array<number | "ignore">] = terminal
+      ? ["ignore", given[1], given[2], theirs, consoleTheirs, ...preserved]
+      : preserved.length > 0
+        ? [...given, theirs, "ignore", ...preserved] // preserved fds start at PRESERVED_FDS_BASE either way
+        : [...given, theirs];
     try {
       child = inNamespaces(plan.unshareFlags, plan.joins, () =>
         Bun.spawn(selfCommand("init"), { stdio, env: initEnvironment() }),
@@ -137,6 +144,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       startImmediately: opts.startImmediately,
       hostPid: child.pid,
       seccompCacheDir: seccompCacheDir(),
+      preserveFds: opts.preserveFds ?? 0,
+      newKeyring: opts.newKeyring ?? true,
     };
     if (!opts.startImmediately) config.execFifo = makeExecFifo(store.dir(id));
     const hookState = { id, pid: child.pid, bundle, status: "creating" as const };

@@ -14,6 +14,10 @@ export interface InitConfig {
   bundle: string;
   /** Move the root instead of pivot_root (runc's --no-pivot). */
   noPivot: boolean;
+  /** How many fds (from init-fd.ts's PRESERVED_FDS_BASE) become the process's 3, 4, ... */
+  preserveFds?: number;
+  /** Join a session keyring of the container's own (runc's default). */
+  newKeyring?: boolean;
   /** Where compiled seccomp programs are kept between containers (see seccomp.ts). */
   seccompCacheDir?: string;
   /** init's pid as the host sees it, for the state hooks receive. */

@@ -1,10 +1,10 @@
 // What differs between the two architectures built (x86_64, aarch64): raw syscall
 // numbers for calls glibc does not wrap, and two open(2) flags aarch64 numbers its own way.
-type SyscallTable = { pivot_root: number; seccomp: number; openat2: number; close_range: number; O_DIRECTORY: number; O_NOFOLLOW: number };
+type SyscallTable = { pivot_root: number; seccomp: number; keyctl: number; openat2: number; close_range: number; O_DIRECTORY: number; O_NOFOLLOW: number };
 
 const TABLES: Record<string, SyscallTable> = {
-  x64: { pivot_root: 155, seccomp: 317, openat2: 437, close_range: 436, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
-  arm64: { pivot_root: 41, seccomp: 277, openat2: 437, close_range: 436, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
+  x64: { pivot_root: 155, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
+  arm64: { pivot_root: 41, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
 };
 
 const table = TABLES[process.arch];

@@ -2,6 +2,7 @@ import { ptr } from "bun:ffi";
 import { PR_SET_DUMPABLE, PR_SET_NAME, PR_SET_PDEATHSIG, SIG_DFL, SIG_SETMASK } from "./constants";
 import { libc, check, cstr, cStringArray, errno } from "./libc";
 import { SysError } from "./errno";
+import { SYS } from "./arch";
 
 export function sethostname(name: string): void {
   const b = Buffer.from(name);
@@ -104,4 +105,14 @@ export function reapChild(pid = -1): { pid: number; status: number } | null {
   const r = libc.waitpid(pid, status, WNOHANG);
   if (r <= 0) return null;
   return { pid: r, status: status[0]! };
+}
+
+/** keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new session keyring for this thread's process. */
+export function joinSessionKeyring(name: string): void {
+  const KEYCTL_JOIN_SESSION_KEYRING = 1;
+  const buffer = cstr(name);
+  const r = Number(libc.syscall(SYS.keyctl, KEYCTL_JOIN_SESSION_KEYRING, ptr(buffer), 0, 0));
+  if (r < 0 && errno() !== 38 /* ENOSYS: a kernel without keyrings has nothing to isolate */) {
+    throw new SysError("keyctl", `JOIN_SESSION_KEYRING, ${name}`, errno());
+  }
 }
