@@ -22,7 +22,20 @@ export interface NamespacePlan {
   initUnsharesCgroup: boolean;
 }
 
+/** Parts of a valid config mycr cannot honour: refused, never silently ignored. */
+function refuseUnsupported(spec: Spec): void {
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (m.uidMappings?.length || m.gidMappings?.length) {
+      throw new Error(`mounts[${i}]: idmapped mounts (uidMappings/gidMappings) are not supported by mycr yet`);
+    }
+  });
+  if (spec.linux?.uidMappings?.length || spec.linux?.gidMappings?.length) {
+    throw new Error("linux.uidMappings: user namespaces are not supported by mycr yet");
+  }
+}
+
 export function planNamespaces(spec: Spec): NamespacePlan {
+  refuseUnsupported(spec);
   const namespaces: Namespace[] = spec.linux?.namespaces ?? [];
   let unshareFlags = 0;
   const joins: NamespaceJoin[] = [];
