@@ -46,10 +46,13 @@ function hasNamespace(spec: Spec, type: string, requirePathless = true): boolean
 
 function prepareRoot(config: InitConfig): void {
   const { spec, rootfs } = config;
-  // Nothing we mount may propagate back to the host.
+  // Nothing we mount may propagate back to the host, and pivot_root refuses shared
+  // mounts: slave (or private, if asked) now; a shared rootfsPropagation is applied
+  // to the new root after pivot_root (finishRoot).
   const rootProp = spec.linux?.rootfsPropagation;
   const propagation = rootProp ? propagationFlags(rootProp) : null;
-  setPropagation("/", propagation ?? MS.SLAVE | MS.REC);
+  const privateAsked = propagation !== null && (propagation & MS.PRIVATE) !== 0;
+  setPropagation("/", privateAsked ? MS.PRIVATE | MS.REC : MS.SLAVE | MS.REC);
   // pivot_root needs the new root to be a mount point of its own.
   bind(rootfs, rootfs, true);
 
