@@ -1,8 +1,9 @@
 // The cgroups room's front door: place a container's cgroup, find it again later.
 // Mode (v1, v2, hybrid) comes from the mount table, never from a guess.
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import type { Resources } from "../spec/types";
+import { readPids } from "./files";
 import { availableControllers, hostCgroups, selfCgroups, type HostCgroups } from "./hierarchy";
 import { CgroupError, type Cgroup, type CgroupRecord } from "./types";
 import { V1Cgroup } from "./v1";
@@ -120,11 +121,40 @@ export function missingController(
 }
 
 /**
- * Container cgroups in the default place (`mycr/<id>` under our own cgroup) whose id
- * `isKnown` does not claim: left by a mycr that died between creating one and
- * recording it. Returned ready to destroy.
+ * The cgroups a container with this id and cgroupsPath may have, found without its
+ * record (a mycr killed after creating the cgroup, before saving the record). With the
+ * default placement on v2 that includes the fallback at the root of the tree.
  */
-export function strayCgroups(isKnown: (id: string) => boolean): Cgroup[] {
+export function cgroupsOf(id: string, cgroupsPath?: string): Cgroup[] {
+  const h = host();
+  const self = selfCgroups();
+  const found = [openCgroup(recordFor(h, placement(id, cgroupsPath), self))];
+  if (!cgroupsPath && h.unified) found.push(openCgroup(recordFor(h, placement(id), self, "/")));
+  return found.filter((cg) => Object.values(cg.record.dirs).some((d) => existsSync(d)));
+}
+
+/** No process in any of its directories, and none of them created within `minAgeMs`. */
+function abandoned(record: CgroupRecord, minAgeMs: number): boolean {
+  const now = Date.now();
+  for (const dir of Object.values(record.dirs)) {
+    try {
+      if (now - statSync(dir).mtimeMs < minAgeMs) return false;
+    } catch {
+      continue; // not in this hierarchy
+    }
+    if (readPids(dir).length > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Container cgroups in the default place (`mycr/<id>` under our own cgroup) whose id
+ * `isKnown` does not claim, that are empty and older than `minAgeMs`: left by a mycr
+ * that died between creating one and recording it. Others may belong to a container
+ * whose state lives under another --root, or to a create in progress: never touched.
+ * Returned ready to destroy.
+ */
+export function strayCgroups(isKnown: (id: string) => boolean, minAgeMs: number): Cgroup[] {
   const h = host();
   const self = selfCgroups();
   const ids = new Set<string>();
@@ -136,5 +166,9 @@ export function strayCgroups(isKnown: (id: string) => boolean): Cgroup[] {
       // no such parent: nothing stray there
     }
   }
-  return [...ids].filter((id) => !isKnown(id)).map((id) => openCgroup(recordFor(h, placement(id), self)));
+  return [...ids]
+    .filter((id) => !isKnown(id))
+    .map((id) => recordFor(h, placement(id), self))
+    .filter((record) => abandoned(record, minAgeMs))
+    .map(openCgroup);
 }
