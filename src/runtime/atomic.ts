@@ -24,7 +24,11 @@ const STAGED = /^\..+\.staged-(\d+)-(\d+)$/;
 export function makeDirAtomic(path: string, files: Record<string, string>, mode = 0o700): void {
   const self = processRef(process.pid);
   const staged = join(dirname(path), `.${basename(path)}.staged-${process.pid}-${self?.startTime ?? 0}`);
-  mkdirSync(staged, { mode });
+  try {
+    mkdirSync(staged, { mode });
+  } catch (e) {
+    throw Object.assign(new Error(`cannot create ${path}: ${(e as Error).message}`), { code: (e as NodeJS.ErrnoException).code });
+  }
   try {
     for (const [name, data] of Object.entries(files)) writeFileSync(join(staged, name), data, { mode: 0o600 });
     renameSync(staged, path);
@@ -34,7 +38,8 @@ export function makeDirAtomic(path: string, files: Record<string, string>, mode 
     if (code === "ENOTEMPTY" || code === "EEXIST") {
       throw Object.assign(new Error(`${path} exists`), { code: "EEXIST" });
     }
-    throw e;
+    // Node's message for a failed write names no file ("ENOSPC: ..., write"): say which.
+    throw Object.assign(new Error(`cannot create ${path}: ${(e as Error).message}`), { code });
   }
 }
 
