@@ -102,9 +102,21 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Errors often quote the user's input (a path, an env entry, a flag value), which may
+ * hold newlines or escape sequences: show them escaped, so the error stays one line.
+ */
+function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
 function reportError(e: unknown, debug: boolean): number {
   const err = e instanceof Error ? e : new Error(String(e));
-  log.error(err.message);
+  log.error(oneLine(err.message));
   if (debug) {
     if (err instanceof ContainerError && err.detail) log.debug(err.detail);
     else if (err.stack) log.debug(err.stack);
