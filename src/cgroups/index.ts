@@ -71,6 +71,11 @@ export async function createCgroup(id: string, resources: Resources | undefined,
   const self = selfCgroups();
   const where = placement(id, cgroupsPath);
   let cg = openCgroup(recordFor(h, where, self));
+  // An existing cgroup with processes belongs to someone else (as runc refuses it too):
+  // the container's would be killed with it when the container goes.
+  for (const dir of Object.values(cg.record.dirs)) {
+    if (readPids(dir).length > 0) throw new CgroupError(`cgroup ${dir} already has processes: a container needs a cgroup of its own`);
+  }
   try {
     if (cg instanceof V2Cgroup) {
       try {
@@ -131,6 +136,20 @@ export function cgroupsOf(id: string, cgroupsPath?: string): Cgroup[] {
   const found = [openCgroup(recordFor(h, placement(id, cgroupsPath), self))];
   if (!cgroupsPath && h.unified) found.push(openCgroup(recordFor(h, placement(id), self, "/")));
   return found.filter((cg) => Object.values(cg.record.dirs).some((d) => existsSync(d)));
+}
+
+/**
+ * Removes the cgroups cgroupsOf() finds once they are empty (waiting up to `waitMs` for
+ * a dying init to leave), and never kills: without a record nothing proves that the
+ * processes in a cgroup at that path are the container's.
+ */
+export async function removeIfEmpty(cgroups: Cgroup[], waitMs = 2000): Promise<void> {
+  for (const cg of cgroups) {
+    const dirs = Object.values(cg.record.dirs);
+    const deadline = Date.now() + waitMs;
+    while (dirs.some((d) => readPids(d).length > 0) && Date.now() < deadline) await Bun.sleep(10);
+    if (dirs.every((d) => readPids(d).length === 0)) await cg.destroy();
+  }
 }
 
 /** No process in any of its directories, and none of them created within `minAgeMs`. */

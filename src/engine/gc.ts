@@ -2,7 +2,7 @@
 // state of containers whose owner is gone, their processes, overlay mounts and files.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { cgroupsOf, openCgroup, strayCgroups } from "../cgroups";
+import { cgroupsOf, openCgroup, removeIfEmpty, strayCgroups } from "../cgroups";
 import { removeStaleStaging } from "../runtime/atomic";
 import { kill } from "../sys";
 import { isAlive } from "../runtime/procfs";
@@ -33,7 +33,7 @@ export async function collectGarbage(store: StateStore): Promise<GcReport> {
       const claim = store.readClaim(id);
       const abandoned = claim ? !isAlive(claim.owner) : Date.now() - statSync(store.dir(id)).mtimeMs > GRACE_MS;
       if (abandoned) {
-        for (const cg of cgroupsOf(id, claim?.cgroupsPath)) await cg.destroy();
+        await removeIfEmpty(cgroupsOf(id, claim?.cgroupsPath));
         store.remove(id);
         removed.add(id);
       }

@@ -1,5 +1,5 @@
 // `delete`: removes a stopped container's cgroup and state; --force kills it first.
-import { cgroupsOf, openCgroup } from "../cgroups";
+import { cgroupsOf, openCgroup, removeIfEmpty } from "../cgroups";
 import { kill } from "../sys";
 import { ContainerError } from "./errors";
 import { isAlive } from "./procfs";
@@ -18,7 +18,7 @@ export async function deleteContainer(store: StateStore, id: string, force = fal
       throw new ContainerError(`cannot delete container ${id}: it is being created (use --force)`);
     }
     // its cgroup may exist already: the record was to say where
-    for (const cg of cgroupsOf(id, claim?.cgroupsPath)) await cg.destroy();
+    await removeIfEmpty(cgroupsOf(id, claim?.cgroupsPath));
     store.remove(id);
     return;
   }
