@@ -68,10 +68,12 @@ function splitGlobal(argv: string[]): { global: string[]; name?: string; rest: s
 
 export async function runCli(argv: string[]): Promise<number> {
   trace("cli");
-  let debug = argv.includes("--debug");
+  // Only a global flag: "--debug" after the command is the command's (mycr run echo --debug)
+  // or an unknown flag to report, and must not turn stack traces on.
+  const { global: globalArgv, name, rest } = splitGlobal(argv);
+  const debug = globalArgv.includes("--debug");
   if (debug) enableDebug();
   try {
-    const { global: globalArgv, name, rest } = splitGlobal(argv);
     const g = parseFlags(globalArgv, GLOBAL_ARGS);
     if (g.version) {
       out(`mycr version ${VERSION}`);
