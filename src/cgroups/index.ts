@@ -1,8 +1,9 @@
 // The cgroups room's front door: place a container's cgroup, find it again later.
 // Mode (v1, v2, hybrid) comes from the mount table, never from a guess.
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import type { Resources } from "../spec/types";
+import { readPids } from "./files";
 import { availableControllers, hostCgroups, selfCgroups, type HostCgroups } from "./hierarchy";
 import { CgroupError, type Cgroup, type CgroupRecord } from "./types";
 import { V1Cgroup } from "./v1";
@@ -70,6 +71,11 @@ export async function createCgroup(id: string, resources: Resources | undefined,
   const self = selfCgroups();
   const where = placement(id, cgroupsPath);
   let cg = openCgroup(recordFor(h, where, self));
+  // An existing cgroup with processes belongs to someone else (as runc refuses it too):
+  // the container's would be killed with it when the container goes.
+  for (const dir of Object.values(cg.record.dirs)) {
+    if (readPids(dir).length > 0) throw new CgroupError(`cgroup ${dir} already has processes: a container needs a cgroup of its own`);
+  }
   try {
     if (cg instanceof V2Cgroup) {
       try {
@@ -120,11 +126,54 @@ export function missingController(
 }
 
 /**
- * Container cgroups in the default place (`mycr/<id>` under our own cgroup) whose id
- * `isKnown` does not claim: left by a mycr that died between creating one and
- * recording it. Returned ready to destroy.
+ * The cgroups a container with this id and cgroupsPath may have, found without its
+ * record (a mycr killed after creating the cgroup, before saving the record). With the
+ * default placement on v2 that includes the fallback at the root of the tree.
  */
-export function strayCgroups(isKnown: (id: string) => boolean): Cgroup[] {
+export function cgroupsOf(id: string, cgroupsPath?: string): Cgroup[] {
+  const h = host();
+  const self = selfCgroups();
+  const found = [openCgroup(recordFor(h, placement(id, cgroupsPath), self))];
+  if (!cgroupsPath && h.unified) found.push(openCgroup(recordFor(h, placement(id), self, "/")));
+  return found.filter((cg) => Object.values(cg.record.dirs).some((d) => existsSync(d)));
+}
+
+/**
+ * Removes the cgroups cgroupsOf() finds once they are empty (waiting up to `waitMs` for
+ * a dying init to leave), and never kills: without a record nothing proves that the
+ * processes in a cgroup at that path are the container's.
+ */
+export async function removeIfEmpty(cgroups: Cgroup[], waitMs = 2000): Promise<void> {
+  for (const cg of cgroups) {
+    const dirs = Object.values(cg.record.dirs);
+    const deadline = Date.now() + waitMs;
+    while (dirs.some((d) => readPids(d).length > 0) && Date.now() < deadline) await Bun.sleep(10);
+    if (dirs.every((d) => readPids(d).length === 0)) await cg.destroy();
+  }
+}
+
+/** No process in any of its directories, and none of them created within `minAgeMs`. */
+function abandoned(record: CgroupRecord, minAgeMs: number): boolean {
+  const now = Date.now();
+  for (const dir of Object.values(record.dirs)) {
+    try {
+      if (now - statSync(dir).mtimeMs < minAgeMs) return false;
+    } catch {
+      continue; // not in this hierarchy
+    }
+    if (readPids(dir).length > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Container cgroups in the default place (`mycr/<id>` under our own cgroup) whose id
+ * `isKnown` does not claim, that are empty and older than `minAgeMs`: left by a mycr
+ * that died between creating one and recording it. Others may belong to a container
+ * whose state lives under another --root, or to a create in progress: never touched.
+ * Returned ready to destroy.
+ */
+export function strayCgroups(isKnown: (id: string) => boolean, minAgeMs: number): Cgroup[] {
   const h = host();
   const self = selfCgroups();
   const ids = new Set<string>();
@@ -136,5 +185,9 @@ export function strayCgroups(isKnown: (id: string) => boolean): Cgroup[] {
       // no such parent: nothing stray there
     }
   }
-  return [...ids].filter((id) => !isKnown(id)).map((id) => openCgroup(recordFor(h, placement(id), self)));
+  return [...ids]
+    .filter((id) => !isKnown(id))
+    .map((id) => recordFor(h, placement(id), self))
+    .filter((record) => abandoned(record, minAgeMs))
+    .map(openCgroup);
 }

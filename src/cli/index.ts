@@ -69,10 +69,12 @@ function splitGlobal(argv: string[]): { global: string[]; name?: string; rest: s
 
 export async function runCli(argv: string[]): Promise<number> {
   trace("cli");
-  let debug = argv.includes("--debug");
+  // Only a global flag: "--debug" after the command is the command's (mycr run echo --debug)
+  // or an unknown flag to report, and must not turn stack traces on.
+  const { global: globalArgv, name, rest } = splitGlobal(argv);
+  const debug = globalArgv.includes("--debug");
   if (debug) enableDebug();
   try {
-    const { global: globalArgv, name, rest } = splitGlobal(argv);
     const g = parseFlags(globalArgv, GLOBAL_ARGS);
     if (g.version) {
       out(`mycr version ${VERSION}`);
@@ -104,9 +106,21 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Errors often quote the user's input (a path, an env entry, a flag value), which may
+ * hold newlines or escape sequences: show them escaped, so the error stays one line.
+ */
+function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
 function reportError(e: unknown, debug: boolean): number {
   const err = e instanceof Error ? e : new Error(String(e));
-  log.error(err.message);
+  log.error(oneLine(err.message));
   if (debug) {
     if (err instanceof ContainerError && err.detail) log.debug(err.detail);
     else if (err.stack) log.debug(err.stack);

@@ -2,7 +2,8 @@
 // state of containers whose owner is gone, their processes, overlay mounts and files.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { openCgroup, strayCgroups } from "../cgroups";
+import { cgroupsOf, openCgroup, removeIfEmpty, strayCgroups } from "../cgroups";
+import { removeStaleStaging } from "../runtime/atomic";
 import { kill } from "../sys";
 import { isAlive } from "../runtime/procfs";
 import { StateStore } from "../runtime/state";
@@ -24,10 +25,15 @@ async function waitGone(ref: { pid: number; startTime: number }, ms: number): Pr
 
 export async function collectGarbage(store: StateStore): Promise<GcReport> {
   const removed = new Set<string>();
+  removeStaleStaging(store.root);
   for (const id of store.ids()) {
     const rec = store.tryLoad(id);
     if (!rec) {
-      if (Date.now() - statSync(store.dir(id)).mtimeMs > GRACE_MS) {
+      // Claimed, but the record never followed: a create in progress, or one whose mycr died.
+      const claim = store.readClaim(id);
+      const abandoned = claim ? !isAlive(claim.owner) : Date.now() - statSync(store.dir(id)).mtimeMs > GRACE_MS;
+      if (abandoned) {
+        await removeIfEmpty(cgroupsOf(id, claim?.cgroupsPath));
         store.remove(id);
         removed.add(id);
       }
@@ -43,9 +49,10 @@ export async function collectGarbage(store: StateStore): Promise<GcReport> {
     store.remove(id);
     removed.add(id);
   }
+  removeStaleStaging(containersDir());
   let entries: string[] = [];
   try {
-    entries = readdirSync(containersDir());
+    entries = readdirSync(containersDir()).filter((name) => !name.startsWith("."));
   } catch {
     // nothing was ever created
   }
@@ -58,7 +65,8 @@ export async function collectGarbage(store: StateStore): Promise<GcReport> {
     removeContainerFiles(dir, record?.keep ?? false);
     removed.add(id);
   }
-  for (const cg of strayCgroups((id) => store.tryLoad(id) !== null || existsSync(store.dir(id)))) {
+  const known = (id: string) => store.tryLoad(id) !== null || existsSync(store.dir(id));
+  for (const cg of strayCgroups(known, GRACE_MS)) {
     await cg.destroy();
     removed.add(basename(Object.values(cg.record.dirs)[0] ?? ""));
   }

@@ -2,9 +2,9 @@
 // It exists from the first moment (before any mount), so `mycr gc` can always tell
 // whose leftovers a directory holds.
 import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { isAlive, type ProcessRef } from "../runtime/procfs";
-import { writeFileAtomic } from "../runtime/atomic";
+import { makeDirAtomic } from "../runtime/atomic";
 import { containerDir } from "./paths";
 
 export interface EngineRecord {
@@ -18,10 +18,11 @@ export interface EngineRecord {
   name?: string;
 }
 
+/** Creates the container's directory with its record already inside (see makeDirAtomic). */
 export function writeRecord(record: EngineRecord, root?: string): string {
   const dir = containerDir(record.id, root);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileAtomic(join(dir, "container.json"), JSON.stringify(record, null, 2));
+  mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
+  makeDirAtomic(dir, { "container.json": JSON.stringify(record, null, 2) });
   return dir;
 }
 

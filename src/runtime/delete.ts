@@ -1,5 +1,5 @@
 // `delete`: removes a stopped container's cgroup and state; --force kills it first.
-import { openCgroup } from "../cgroups";
+import { cgroupsOf, openCgroup, removeIfEmpty } from "../cgroups";
 import { kill } from "../sys";
 import { ContainerError } from "./errors";
 import { runHooks } from "./hooks";
@@ -10,12 +10,18 @@ import { containerStatus, type StateStore } from "./state";
 export async function deleteContainer(store: StateStore, id: string, force = false): Promise<void> {
   const record = store.tryLoad(id);
   if (!record) {
-    // a directory without a record: a create that died half-way
-    if (force || store.ids().includes(id)) {
-      store.remove(id);
-      return;
+    if (!store.ids().includes(id)) {
+      if (force) return; // nothing to delete, as runc's --force
+      store.load(id); // throws "does not exist"
     }
-    store.load(id); // throws "does not exist"
+    // a directory without a record: a create in progress, or one that died half-way
+    const claim = store.readClaim(id);
+    if (claim && isAlive(claim.owner) && !force) {
+      throw new ContainerError(`cannot delete container ${id}: it is being created (use --force)`);
+    }
+    // its cgroup may exist already: the record was to say where
+    await removeIfEmpty(cgroupsOf(id, claim?.cgroupsPath));
+    store.remove(id);
     return;
   }
   const status = containerStatus(record);

@@ -84,7 +84,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   }
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
-  store.claim(id);
+  store.claim(id, spec.linux?.cgroupsPath);
 
   let child: Subprocess | null = null;
   let cgroup: Cgroup | null = null;

@@ -53,5 +53,11 @@ export function planNamespaces(spec: Spec): NamespacePlan {
     else if (ns.type === "cgroup") initUnsharesCgroup = true;
     else unshareFlags |= flag;
   }
+  // init mounts the root filesystem, /proc, /dev... and pivots into it: without a mount
+  // namespace of its own that would happen to the host's (or another container's) mounts.
+  if (!(unshareFlags & CLONE.NEWNS)) {
+    const how = joins.some((j) => j.flag === CLONE.NEWNS) ? "joining an existing one is not supported" : "add {\"type\": \"mount\"}";
+    throw new Error(`linux.namespaces: a new mount namespace is required (${how})`);
+  }
   return { unshareFlags, joins, initUnsharesCgroup };
 }

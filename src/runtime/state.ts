@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { OCI_VERSION, type Spec, type State } from "../spec/types";
 import type { CgroupRecord } from "../cgroups/types";
 import { openCgroup } from "../cgroups";
-import { writeFileAtomic } from "./atomic";
+import { makeDirAtomic, writeFileAtomic } from "./atomic";
 import { ContainerError } from "./errors";
 import { containerStateDir, stateRoot } from "./paths";
-import { isAlive, type ProcessRef } from "./procfs";
+import { isAlive, processRef, type ProcessRef } from "./procfs";
 
 export interface ContainerRecord {
   id: string;
@@ -27,6 +27,15 @@ export interface ContainerRecord {
   /** The container's cgroup, once created. */
   cgroup?: CgroupRecord;
 }
+
+/** MYCR_STATE/<id>/claim.json: written with the directory, before anything else exists. */
+export interface Claim {
+  owner: ProcessRef;
+  /** The spec's linux.cgroupsPath, to find a cgroup created before the record was saved. */
+  cgroupsPath?: string;
+}
+
+const CLAIM_FILE = "claim.json";
 
 export class ContainerNotFound extends ContainerError {
   constructor(id: string) {
@@ -50,18 +59,30 @@ export class StateStore {
   }
 
   /**
-   * Claims the id: fails if a container with it exists (mkdir is the atomic test).
-   * The record follows with save(); a directory without one is a create in progress
-   * (or one that crashed: gc removes it after a grace period).
+   * Claims the id: fails if a container with it exists. The directory appears at once
+   * with claim.json naming the claiming process (and where the cgroup will go), so a
+   * mycr killed before save() leaves state that gc and delete can attribute and undo.
+   * The record follows with save().
    */
-  claim(id: string): void {
+  claim(id: string, cgroupsPath?: string): void {
     validateId(id);
     mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    const owner = processRef(process.pid);
+    const claim: Claim = { owner: owner ?? { pid: process.pid, startTime: 0 }, ...(cgroupsPath ? { cgroupsPath } : {}) };
     try {
-      mkdirSync(this.dir(id), { mode: 0o700 });
+      makeDirAtomic(this.dir(id), { [CLAIM_FILE]: JSON.stringify(claim) });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new ContainerError(`container "${id}" already exists`);
       throw e;
+    }
+  }
+
+  /** Who claimed a directory that has no record yet, or null (none, or written by an older mycr). */
+  readClaim(id: string): Claim | null {
+    try {
+      return JSON.parse(readFileSync(join(this.dir(id), CLAIM_FILE), "utf8")) as Claim;
+    } catch {
+      return null;
     }
   }
 

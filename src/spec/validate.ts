@@ -123,7 +123,16 @@ function validateLinux(l: Record<string, Json>, path: string): void {
       optional(o, "path", `${q}[${i}]`, absolute);
     });
   });
-  optional(l, "cgroupsPath", path, str);
+  optional(l, "cgroupsPath", path, (v, q) => {
+    // The runtime kills whatever is in the container's cgroup when it goes: never let
+    // that be a hierarchy's root or a cgroup above mycr's own.
+    const s = str(v, q);
+    const parts = s.split("/").filter((c) => c !== "" && c !== ".");
+    // eslint-disable-next-line no-control-regex
+    if (parts.length === 0 || parts.includes("..") || /[\u0000-\u001f]/.test(s)) {
+      throw new SpecError(q, `must name a cgroup below the root, without "..", not "${s}"`);
+    }
+  });
   optional(l, "rootfsPropagation", path, (v, q) => {
     const s = str(v, q);
     if (!["private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable"].includes(s)) {
