@@ -1,4 +1,5 @@
-// Start-up time: `mycr run --rootfs <busybox> -- /bin/true` against `runc run` of the
+// Start-up time: `mycr run --rootfs <busybox> --network none -- /bin/true` (runc's
+// bundle has an empty network namespace too) against `runc run` of the
 // same root filesystem, interleaved so both see the same machine, median wall times
 // and their ratio printed. Target: mycr <= 0.6 x runc.
 //   bun bench/start.ts [--runs 20]
@@ -51,10 +52,10 @@ const median = (xs: number[]) => {
 const mycrTimes: number[] = [];
 const runcTimes: number[] = [];
 // one warm-up each, not counted
-timeOnce([MYCR, "run", "--rootfs", rootfs, "--", "/bin/true"], mycrEnv());
+timeOnce([MYCR, "run", "--rootfs", rootfs, "--network", "none", "--", "/bin/true"], mycrEnv());
 timeOnce([runc, "--root", runcRoot, "run", "--bundle", bundle, "bench-warmup"]);
 for (let i = 0; i < runs; i++) {
-  mycrTimes.push(timeOnce([MYCR, "run", "--rootfs", rootfs, "--", "/bin/true"], mycrEnv()));
+  mycrTimes.push(timeOnce([MYCR, "run", "--rootfs", rootfs, "--network", "none", "--", "/bin/true"], mycrEnv()));
   runcTimes.push(timeOnce([runc, "--root", runcRoot, "run", "--bundle", bundle, `bench-${process.pid}-${i}`]));
 }
 rmSync(bundle, { recursive: true, force: true });

@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   exec: () => import("./exec"),
   update: () => import("./update"),
   events: () => import("./events"),
+  network: () => import("./network"),
 };
 
 const GLOBAL_ARGS = {

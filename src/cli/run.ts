@@ -10,6 +10,20 @@ import { defineMycrCommand } from "./command";
 import { OCI_CREATE_ARGS } from "./create";
 import { runBundle } from "./oci-run";
 import { log } from "./log";
+import { parsePort } from "../net/ports";
+import { parseAddHost } from "../net/dns";
+import { ContainerError } from "../runtime/errors";
+
+/** Parsing errors of flag values become one-line usage errors. */
+function parseFlagValue<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (e) {
+      throw new ContainerError((e as Error).message);
+    }
+  };
+}
 
 /** A boolean flag the user did not give stays undefined: -t/-i have an automatic default. */
 function given(value: unknown): boolean | undefined {
@@ -51,6 +65,10 @@ export default defineMycrCommand({
     ulimit: { type: "string", description: "Resource limit", valueHint: "NAME=SOFT[:HARD]" },
     init: { type: "boolean", description: "Run a small init as PID 1 that reaps zombies and passes signals on" },
     keep: { type: "boolean", description: "Keep the container's files (its upper dir) after it exits" },
+    network: { type: "string", description: "none, host, bridge (default with CNI plugins), container:NAME, or a network's name", valueHint: "NET" },
+    publish: { type: "string", alias: "p", description: "Publish a port: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]", valueHint: "PORT" },
+    dns: { type: "string", description: "Name server for /etc/resolv.conf (repeatable)", valueHint: "IP" },
+    "add-host": { type: "string", description: "Add HOST:IP to /etc/hosts (repeatable)", valueHint: "HOST:IP" },
     ...OCI_CREATE_ARGS,
     detach: { type: "boolean", alias: "d", description: "With --bundle: create and start, then return" },
     command: { type: "positional", description: "Command and its arguments (with --bundle: the container id)", required: false },
@@ -77,6 +95,13 @@ export default defineMycrCommand({
         new Set(defaultNamespaces().map((n) => n.type)),
       ),
       name: single(args.name),
+      network: {
+        mode: single(args.network),
+        ports: list(args.publish).map(parseFlagValue(parsePort)),
+        dns: list(args.dns),
+        addHosts: list(args["add-host"]).map(parseFlagValue(parseAddHost)),
+      },
+      onNotice: (m) => log.warn(m),
       tty: given(args.tty),
       interactive: given(args.interactive),
       env: list(args.env),

@@ -9,6 +9,7 @@ import { isAlive } from "../runtime/procfs";
 import { StateStore } from "../runtime/state";
 import { containersDir } from "./paths";
 import { ownerAlive, readRecord } from "./record";
+import { detachNetwork, networkFiles, unpinNetns } from "./network";
 import { removeContainerFiles } from "./rootfs";
 
 /** A directory this young without a record may be a container being created right now. */
@@ -62,6 +63,14 @@ export async function collectGarbage(store: StateStore): Promise<GcReport> {
     if (ownerAlive(record)) continue;
     if (!record && Date.now() - statSync(dir).mtimeMs < GRACE_MS) continue;
     if (store.tryLoad(id)) continue; // still known to the runtime (an OCI container)
+    if (record?.network) {
+      try {
+        detachNetwork(record.network.list, id, record.network.result, record.network.netns, record.network.ports); // address, rules, namespace
+      } catch {
+        // the plugins may be gone; the files still go
+      }
+    }
+    unpinNetns(networkFiles(dir).netns); // pinned, but killed before its record said so
     removeContainerFiles(dir, record?.keep ?? false);
     removed.add(id);
   }

@@ -6,6 +6,9 @@ import { dirname, join } from "node:path";
 import { isAlive, type ProcessRef } from "../runtime/procfs";
 import { makeDirAtomic } from "../runtime/atomic";
 import { containerDir } from "./paths";
+import { writeFileAtomic } from "../runtime/atomic";
+import type { CniConflist, CniResult } from "../net/cni";
+import type { PortMapping } from "../net/ports";
 
 export interface EngineRecord {
   id: string;
@@ -14,6 +17,8 @@ export interface EngineRecord {
   owner: ProcessRef;
   /** Keep the upper dir after exit (--keep). */
   keep: boolean;
+  /** The CNI network it is attached to, and what ADD returned: what gc needs for DEL. */
+  network?: { list: CniConflist; result: CniResult | null; netns: string; ports: PortMapping[] };
   /** --name; later commands (ps, logs) will accept it in place of the id. */
   name?: string;
 }
@@ -36,4 +41,9 @@ export function readRecord(dir: string): EngineRecord | null {
 
 export function ownerAlive(record: EngineRecord | null): boolean {
   return record !== null && isAlive(record.owner);
+}
+
+/** Rewrites the record of a container whose directory exists (e.g. once it has a network). */
+export function updateRecord(record: EngineRecord, root?: string): void {
+  writeFileAtomic(join(containerDir(record.id, root), "container.json"), JSON.stringify(record, null, 2));
 }

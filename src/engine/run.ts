@@ -11,7 +11,9 @@ import { StateStore } from "../runtime/state";
 import { trace } from "../runtime/trace";
 import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
-import { writeRecord } from "./record";
+import { updateRecord, writeRecord, type EngineRecord } from "./record";
+import { applyNetwork, attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
+import { checkPortFree } from "../net/ports";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
 import { buildSpec } from "./spec";
@@ -21,6 +23,9 @@ import { chooseStdio } from "./stdio";
 import { parseUlimits } from "./ulimits";
 
 export interface RunRequest {
+  network: NetworkRequest;
+  /** Things worth telling the user that are not errors. */
+  onNotice?: (message: string) => void;
   args: string[];
   resources?: Resources;
   oomScoreAdj?: number;
@@ -83,6 +88,9 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
   const keep = req.keep === true;
+  const network = planNetwork(req.network, dataRoot(), req.store);
+  if ("notice" in network && network.notice) req.onNotice?.(network.notice);
+  for (const p of req.network.ports) await checkPortFree(p);
   const signals = forwardSignals(); // before anything exists that a signal could strand
   const id = newContainerId();
   const owner = processRef(process.pid)!;
@@ -110,6 +118,8 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
     rlimits,
     init: req.init,
   });
+  applyNetwork(spec, network, dir);
+  let attached: EngineRecord["network"] | undefined;
   try {
     const result = await runForeground({
       id,
@@ -121,13 +131,38 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
       stdio: [stdio.attachStdin ? "inherit" : "ignore", "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       // The record first: from then on `mycr gc` knows whose files these are.
-      prepare: () => {
-        writeRecord({ id, created: new Date().toISOString(), owner, keep, ...(name !== undefined ? { name } : {}) });
+      prepare: (initPid) => {
+        // The record first, with the network it will join: from then on `mycr gc` knows
+        // whose files these are and what to detach, whenever this process dies.
+        const netns = networkFiles(dir).netns;
+        const planned = network.kind === "cni" ? { list: network.list, result: null, netns, ports: req.network.ports } : undefined;
+        const record: EngineRecord = {
+          id,
+          created: new Date().toISOString(),
+          owner,
+          keep,
+          ...(name !== undefined ? { name } : {}),
+          ...(planned ? { network: planned } : {}),
+        };
+        writeRecord(record);
         createRootfsDirs(dir);
+        const names = [spec.hostname!, ...(name !== undefined ? [name] : [])];
+        const result = attachNetwork(network, req.network, id, initPid, dir, names);
+        if (planned) {
+          attached = { ...planned, result };
+          updateRecord({ ...record, network: attached });
+        }
       },
     });
     return { ...result, id };
   } finally {
+    if (attached) {
+      try {
+        detachNetwork(attached.list, id, attached.result, attached.netns, attached.ports);
+      } catch (e) {
+        req.onNotice?.(`network: ${(e as Error).message}`);
+      }
+    }
     removeContainerFiles(dir, keep);
     if (keep && existsSync(paths.upper)) req.onKept?.(paths.upper);
     signals.dispose();

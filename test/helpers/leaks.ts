@@ -82,6 +82,16 @@ function cgroupDirs(): string[] {
 }
 
 /** Everything of mycr's still on the host; `baseline` lists foreign processes that predate the tests. */
+/** Host ends of container interfaces (veths on a mycr bridge) that outlived their container. */
+function strayVeths(): string[] {
+  const found: string[] = [];
+  for (const dev of entries("/sys/class/net")) {
+    const master = readlinkOrNull(`/sys/class/net/${dev}/master`);
+    if (master && /\/mycr[^/]*$/.test(master) && dev.startsWith("veth")) found.push(`network device ${dev} on ${master.split("/").pop()}`);
+  }
+  return found;
+}
+
 export function findLeaks(baseline: Set<string>): string[] {
   const leaks: string[] = [];
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
@@ -89,6 +99,6 @@ export function findLeaks(baseline: Set<string>): string[] {
   }
   for (const id of entries(TEST_STATE)) leaks.push(`state dir ${join(TEST_STATE, id)}`);
   for (const id of entries(join(TEST_ROOT, "containers"))) leaks.push(`container dir ${join(TEST_ROOT, "containers", id)}`);
-  leaks.push(...cgroupDirs(), ...mycrProcesses(baseline));
+  leaks.push(...cgroupDirs(), ...mycrProcesses(baseline), ...strayVeths());
   return leaks;
 }

@@ -1,0 +1,132 @@
+// `mycr run --network ...`: which network namespace a container gets and what is in it.
+// none: loopback only. host: the host's namespace. container:NAME: another container's.
+// bridge (the default when CNI plugins are installed) or a named network: a fresh
+// namespace attached with CNI once init exists, detached again on every exit path.
+import { closeSync, existsSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { bind, detach } from "../sys";
+import { join } from "node:path";
+import { cniAdd, cniDel, cniPath, type CniConflist, type CniResult } from "../net/cni";
+import { hostsFile, resolvConf } from "../net/dns";
+import { DEFAULT_NETWORK, loadNetwork } from "../net/networks";
+import type { PortMapping } from "../net/ports";
+import { ContainerError } from "../runtime/errors";
+import { containerStatus, type StateStore } from "../runtime/state";
+import type { Mount, Spec } from "../spec/types";
+
+export interface NetworkRequest {
+  /** --network as given; undefined: bridge when CNI plugins are there, else none. */
+  mode?: string;
+  ports: PortMapping[];
+  dns: string[];
+  addHosts: Array<{ host: string; ip: string }>;
+}
+
+export type NetworkPlan =
+  | { kind: "none" | "host"; notice?: string }
+  | { kind: "container"; path: string }
+  | { kind: "cni"; list: CniConflist };
+
+export function planNetwork(req: NetworkRequest, root: string, store: StateStore): NetworkPlan {
+  let mode = req.mode;
+  let notice: string | undefined;
+  if (mode === undefined) {
+    mode = cniPath().length > 0 ? "bridge" : "none";
+    if (mode === "none") notice = "no CNI plugins found (apt-get install containernetworking-plugins): the container gets loopback only";
+  }
+  let plan: NetworkPlan;
+  if (mode === "none" || mode === "host") plan = { kind: mode, ...(notice ? { notice } : {}) };
+  else if (mode.startsWith("container:")) {
+    const other = store.load(store.resolve(mode.slice("container:".length)));
+    if (containerStatus(other) !== "running") throw new ContainerError(`--network ${mode}: that container is not running`);
+    plan = { kind: "container", path: `/proc/${other.init!.pid}/ns/net` };
+  } else {
+    if (cniPath().length === 0) throw new ContainerError(`--network ${mode}: CNI plugins not found (apt-get install containernetworking-plugins, or set CNI_PATH)`);
+    try {
+      plan = { kind: "cni", list: loadNetwork(root, mode === "bridge" ? DEFAULT_NETWORK : mode) };
+    } catch (e) {
+      throw new ContainerError((e as Error).message);
+    }
+  }
+  if (req.ports.length > 0 && plan.kind !== "cni") throw new ContainerError("-p publishes ports on a bridge network: drop --network none/host/container:");
+  return plan;
+}
+
+/** The files the container's /etc/resolv.conf and /etc/hosts are bound from. */
+export function networkFiles(dir: string): { resolv: string; hosts: string; netns: string } {
+  return { resolv: join(dir, "resolv.conf"), hosts: join(dir, "hosts"), netns: join(dir, "netns") };
+}
+
+/** Namespaces and mounts of the spec for the plan. */
+export function applyNetwork(spec: Spec, plan: NetworkPlan, dir: string): void {
+  const linux = spec.linux!;
+  if (plan.kind === "host") linux.namespaces = linux.namespaces!.filter((n) => n.type !== "network");
+  if (plan.kind === "container") linux.namespaces = linux.namespaces!.map((n) => (n.type === "network" ? { type: "network", path: plan.path } : n));
+  if (plan.kind === "none") return;
+  const files = networkFiles(dir);
+  const bind = (source: string, destination: string): Mount => ({ destination, type: "bind", source, options: ["rbind", "rw"] });
+  spec.mounts!.push(bind(files.resolv, "/etc/resolv.conf"), bind(files.hosts, "/etc/hosts"));
+}
+
+/** After init exists: CNI ADD into its namespace, then the name files. Returns the CNI result. */
+export function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: string, pid: number, dir: string, names: string[]): CniResult | null {
+  if (plan.kind === "none") return null;
+  let result: CniResult | null = null;
+  let ip: string | null = null;
+  if (plan.kind === "cni") {
+    const netns = networkFiles(dir).netns;
+    pinNetns(pid, netns);
+    try {
+      result = cniAdd(plan.list, {
+        containerId: id,
+        netns,
+        ifname: "eth0",
+        runtimeConfig: { portMappings: req.ports },
+      });
+    } catch (e) {
+      // Undo what the plugins before the failing one did (address, rules).
+      try {
+        detachNetwork(plan.list, id, null, netns, req.ports);
+      } catch {
+        // the first error is the one to report
+      }
+      throw new ContainerError((e as Error).message);
+    }
+    ip = result.ips?.[0]?.address.split("/")[0] ?? null;
+  }
+  const files = networkFiles(dir);
+  writeFileSync(files.resolv, resolvConf(req.dns));
+  writeFileSync(files.hosts, hostsFile(ip, names, req.addHosts));
+  return result;
+}
+
+/**
+ * The container's network namespace, kept alive by a bind mount of its nsfs file until
+ * CNI DEL has run: the plugins need it to find what to remove (the bridge plugin reads
+ * the interface's addresses to take down its masquerade rules), and the container's pid
+ * may belong to another process by then.
+ */
+export function pinNetns(pid: number, file: string): void {
+  closeSync(openSync(file, "w", 0o600));
+  bind(`/proc/${pid}/ns/net`, file, false);
+}
+
+export function unpinNetns(file: string): void {
+  try {
+    detach(file);
+  } catch {
+    // not mounted (any more)
+  }
+  rmSync(file, { force: true });
+}
+
+/**
+ * CNI DEL through the pinned namespace (or none, if it is gone), then unpin it. The
+ * spec wants DEL to see what ADD saw: the same runtimeConfig (portmap finds its rules by it).
+ */
+export function detachNetwork(list: CniConflist, id: string, result: CniResult | null, netns: string, ports: PortMapping[]): void {
+  try {
+    cniDel(list, { containerId: id, netns: existsSync(netns) ? netns : "", ifname: "eth0", runtimeConfig: { portMappings: ports } }, result);
+  } finally {
+    unpinNetns(netns);
+  }
+}

@@ -1,0 +1,96 @@
+// Named networks: CNI conflists kept under MYCR_ROOT/networks. The default network
+// "mycr" is a bridge (mycr0) with its own subnet and masquerade for outbound traffic.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../runtime/atomic";
+import type { CniConflist } from "./cni";
+
+export const DEFAULT_NETWORK = "mycr";
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+
+export class NetworkError extends Error {}
+
+export function networksDir(root: string): string {
+  return join(root, "networks");
+}
+
+function ipamDir(root: string): string {
+  return join(root, "cni", "ipam");
+}
+
+export function conflist(root: string, name: string, subnet: string, bridge: string): CniConflist {
+  const gateway = subnet.replace(/\.0\/\d+$/, ".1");
+  return {
+    cniVersion: "1.0.0",
+    name,
+    plugins: [
+      {
+        type: "bridge",
+        bridge,
+        isGateway: true,
+        ipMasq: true,
+        hairpinMode: true,
+        ipam: { type: "host-local", ranges: [[{ subnet, gateway }]], routes: [{ dst: "0.0.0.0/0" }], dataDir: ipamDir(root) },
+      },
+      { type: "portmap", capabilities: { portMappings: true } },
+      { type: "firewall", backend: "iptables" },
+    ],
+  };
+}
+
+export function listNetworks(root: string): CniConflist[] {
+  ensureDefault(root);
+  return readdirSync(networksDir(root))
+    .filter((f) => f.endsWith(".conflist"))
+    .map((f) => JSON.parse(readFileSync(join(networksDir(root), f), "utf8")) as CniConflist);
+}
+
+function subnetOf(list: CniConflist): string {
+  const ipam = list.plugins[0]?.ipam as { ranges?: Array<Array<{ subnet: string }>> } | undefined;
+  return ipam?.ranges?.[0]?.[0]?.subnet ?? "";
+}
+
+export function ensureDefault(root: string): void {
+  const file = join(networksDir(root), `${DEFAULT_NETWORK}.conflist`);
+  if (existsSync(file)) return;
+  mkdirSync(networksDir(root), { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, JSON.stringify(conflist(root, DEFAULT_NETWORK, "10.89.0.0/24", "mycr0"), null, 2));
+}
+
+export function loadNetwork(root: string, name: string): CniConflist {
+  ensureDefault(root);
+  const file = join(networksDir(root), `${name}.conflist`);
+  if (!NAME.test(name) || !existsSync(file)) throw new NetworkError(`network "${name}" does not exist (mycr network ls lists them)`);
+  return JSON.parse(readFileSync(file, "utf8")) as CniConflist;
+}
+
+/** Creates a bridge network; without --subnet the next free 10.89.N.0/24. */
+export function createNetwork(root: string, name: string, subnet?: string): CniConflist {
+  if (!NAME.test(name)) throw new NetworkError(`invalid network name "${name}": letters, digits, '_', '.', '-'`);
+  const existing = listNetworks(root);
+  if (existing.some((n) => n.name === name)) throw new NetworkError(`network "${name}" already exists`);
+  const taken = new Set(existing.map(subnetOf));
+  if (subnet !== undefined) {
+    if (!/^10\.\d{1,3}\.\d{1,3}\.0\/24$|^172\.(1[6-9]|2\d|3[01])\.\d{1,3}\.0\/24$|^192\.168\.\d{1,3}\.0\/24$/.test(subnet)) {
+      throw new NetworkError(`--subnet ${subnet}: use a private /24 such as 10.90.0.0/24`);
+    }
+    if (taken.has(subnet)) throw new NetworkError(`--subnet ${subnet} overlaps network "${existing.find((n) => subnetOf(n) === subnet)!.name}"`);
+  }
+  let chosen = subnet;
+  for (let n = 1; chosen === undefined && n < 255; n++) if (!taken.has(`10.89.${n}.0/24`)) chosen = `10.89.${n}.0/24`;
+  if (!chosen) throw new NetworkError("no free subnet left in 10.89.0.0/16: give --subnet");
+  const bridge = `mycr${new Bun.CryptoHasher("sha256").update(name).digest("hex").slice(0, 8)}`;
+  const list = conflist(root, name, chosen, bridge);
+  writeFileAtomic(join(networksDir(root), `${name}.conflist`), JSON.stringify(list, null, 2));
+  return list;
+}
+
+export function removeNetwork(root: string, name: string): void {
+  if (name === DEFAULT_NETWORK) throw new NetworkError(`the default network "${DEFAULT_NETWORK}" cannot be removed`);
+  loadNetwork(root, name);
+  rmSync(join(networksDir(root), `${name}.conflist`));
+}
+
+export function networkSubnet(list: CniConflist): string {
+  return subnetOf(list);
+}

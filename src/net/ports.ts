@@ -1,0 +1,28 @@
+// -p [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp] -> CNI portMappings.
+import { createServer } from "node:net";
+
+export interface PortMapping {
+  hostPort: number;
+  containerPort: number;
+  protocol: "tcp" | "udp";
+  hostIP?: string;
+}
+
+export function parsePort(text: string): PortMapping {
+  const m = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(text);
+  if (!m) throw new Error(`-p ${text}: use [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]`);
+  const hostPort = Number(m[2]);
+  const containerPort = Number(m[3]);
+  if (hostPort < 1 || hostPort > 65535 || containerPort < 1 || containerPort > 65535) throw new Error(`-p ${text}: ports are 1 to 65535`);
+  return { hostPort, containerPort, protocol: (m[4] as "tcp" | "udp") ?? "tcp", ...(m[1] ? { hostIP: m[1] } : {}) };
+}
+
+/** Fails when something on the host already listens on the port (tcp), as docker does. */
+export async function checkPortFree(p: PortMapping): Promise<void> {
+  if (p.protocol !== "tcp") return;
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once("error", () => reject(new Error(`-p ${p.hostPort}:${p.containerPort}: port ${p.hostPort} is already in use on the host`)));
+    server.listen({ port: p.hostPort, host: p.hostIP ?? "0.0.0.0", exclusive: true }, () => server.close(() => resolve()));
+  });
+}
