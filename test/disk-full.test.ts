@@ -73,7 +73,7 @@ function expectOneLineError(r: { exitCode: number; stdout: string; stderr: strin
 test("a container writing until the disk is full gets ENOSPC; mycr cleans up and the space comes back", async () => {
   const fs = smallFs("size=4m");
   const script = "dd if=/dev/zero of=/big bs=64k 2>/tmp/dd.err; echo dd=$?; grep -o 'No space left on device' /tmp/dd.err; echo more >> /big || echo append failed";
-  const r = await mycr(["run", "--rootfs", rootfs, "--", "sh", "-c", script], { env: { MYCR_ROOT: fs } });
+  const r = await mycr(["run", "--rootfs", rootfs, "--network", "none", "--", "sh", "-c", script], { env: { MYCR_ROOT: fs } });
   expect(r.stdout).toBe("dd=1\nNo space left on device\nappend failed\n");
   expect(r.exitCode).toBe(0);
   expect(entries(join(fs, "containers"))).toEqual([]);
@@ -89,7 +89,7 @@ test("MYCR_ROOT full: one line naming the file, exit 125, nothing left", async (
   const fs = smallFs("size=1m");
   mkdirSync(join(fs, "containers"));
   fill(fs);
-  for (const args of [["--rootfs", rootfs, "true"], ["true"]]) {
+  for (const args of [["--rootfs", rootfs, "--network", "none", "true"], ["--network", "none", "true"]]) {
     const r = await mycr(["run", ...args], { env: { MYCR_ROOT: fs } });
     expectOneLineError(r, "no space left on device");
     expect(r.stderr).toContain(join(fs, "containers"));

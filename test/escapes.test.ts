@@ -165,7 +165,9 @@ describe("escapes through the runtime", () => {
       symlinkSync("/../../../../../../../../etc", join(dir, "proc"));
     });
     const mountsBefore = hostMounts();
-    const r = await inside(`ls -A /tmp/ | grep -c canary; echo pwned > /tmp/pwned; echo done`, [], hostile);
+    // --network none: with /proc pointing at /etc, proc lands on the root's own /etc
+    // (inside the root, as it must), where /etc/resolv.conf could not be bound.
+    const r = await inside(`ls -A /tmp/ | grep -c canary; echo pwned > /tmp/pwned; echo done`, ["--network", "none"], hostile);
     expect(r.stdout).toContain("done");
     expect(r.stdout.trim().split("\n")[0]).toBe("0"); // the host's directory is not what /tmp shows
     expect(readdirSync(hostDir)).toEqual(["canary"]);

@@ -9,8 +9,15 @@ import { isAlive, processRef } from "./procfs";
  */
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode });
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data, { mode });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    // Name the file: "ENOSPC: no space left on device, write" alone does not say where.
+    throw Object.assign(new Error(`cannot write ${path}: ${code === "ENOSPC" ? "no space left on device" : (e as Error).message}`), { code });
+  }
 }
 
 const STAGED = /^\..+\.staged-(\d+)-(\d+)$/;
