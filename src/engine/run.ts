@@ -3,7 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { ContainerError } from "../runtime/errors";
-import { processRef } from "../runtime/procfs";
+import { processRef, type ProcessRef } from "../runtime/procfs";
 import { runForeground, type ForegroundResult } from "../runtime/run";
 import type { Resources } from "../spec/types";
 import { forwardSignals } from "../runtime/signals";
@@ -12,11 +12,12 @@ import { trace } from "../runtime/trace";
 import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
 import { writeRecord } from "./record";
-import { createRootfsDirs, overlayRootMount, removeContainerFiles, rootfsPaths } from "./rootfs";
+import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
 import { buildSpec } from "./spec";
 import { parseTmpfs, parseVolume } from "./mounts";
-import { checkName, checkUser } from "./names";
+import { assertNameFree, checkName, checkUser } from "./names";
+import { withEngineLock } from "./detached";
 import { chooseStdio } from "./stdio";
 import { parseUlimits } from "./ulimits";
 
@@ -46,6 +47,12 @@ export interface RunRequest {
   /** Told where the files of a --keep container are, once it exited. */
   onKept?: (upperDir: string) => void;
   init?: boolean;
+  /** Set by a detached container's monitor: the id `run -d` already printed. */
+  id?: string;
+  /** Detached: the container's directory (monitor record, logs) stays after exit; only its root goes. */
+  detached?: boolean;
+  /** Told once the container's process runs (a monitor then reports "started"). */
+  onStarted?: (init: ProcessRef) => void;
 }
 
 function checkRootfsDir(path: string): string {
@@ -84,7 +91,7 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   const stdio = chooseStdio(req.tty, req.interactive);
   const keep = req.keep === true;
   const signals = forwardSignals(); // before anything exists that a signal could strand
-  const id = newContainerId();
+  const id = req.id ?? newContainerId();
   const owner = processRef(process.pid)!;
   const dir = containerDir(id);
   const paths = rootfsPaths(dir);
@@ -111,6 +118,12 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
     init: req.init,
   });
   try {
+    // The record first: from then on `mycr gc` knows whose files these are. A name is
+    // checked and claimed in one step under the engine lock: names are unique.
+    withEngineLock(() => {
+      if (name !== undefined) assertNameFree(name, id);
+      writeRecord({ id, created: new Date().toISOString(), owner, keep, ...(name !== undefined ? { name } : {}) });
+    });
     const result = await runForeground({
       id,
       bundle: dir,
@@ -120,15 +133,13 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
       signals,
       stdio: [stdio.attachStdin ? "inherit" : "ignore", "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
-      // The record first: from then on `mycr gc` knows whose files these are.
-      prepare: () => {
-        writeRecord({ id, created: new Date().toISOString(), owner, keep, ...(name !== undefined ? { name } : {}) });
-        createRootfsDirs(dir);
-      },
+      prepare: () => createRootfsDirs(dir),
+      ...(req.onStarted ? { onStarted: req.onStarted } : {}),
     });
     return { ...result, id };
   } finally {
-    removeContainerFiles(dir, keep);
+    if (req.detached) removeRootfsDirs(dir, keep);
+    else removeContainerFiles(dir, keep);
     if (keep && existsSync(paths.upper)) req.onKept?.(paths.upper);
     signals.dispose();
     trace("engine: cleaned up");
