@@ -29,6 +29,14 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   exec: () => import("./exec"),
   update: () => import("./update"),
   events: () => import("./events"),
+  // docker's lifecycle commands over both faces' containers
+  logs: () => import("./logs"),
+  stop: () => import("./stop"),
+  rm: () => import("./rm"),
+  wait: () => import("./wait"),
+  inspect: () => import("./inspect"),
+  top: () => import("./top"),
+  container: () => import("./container"),
 };
 
 const GLOBAL_ARGS = {

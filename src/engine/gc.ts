@@ -8,7 +8,8 @@ import { isAlive } from "../runtime/procfs";
 import { StateStore } from "../runtime/state";
 import { containersDir } from "./paths";
 import { ownerAlive, readRecord } from "./record";
-import { removeContainerFiles } from "./rootfs";
+import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
+import { effectiveStatus, readDetached, updateDetached } from "./detached";
 
 /** A directory this young without a record may be a container being created right now. */
 const GRACE_MS = 30_000;
@@ -51,6 +52,23 @@ export async function collectGarbage(store: StateStore): Promise<GcReport> {
   }
   for (const id of entries) {
     const dir = join(containersDir(), id);
+    // A detached container is kept until `rm`, exited or not; one whose monitor was
+    // killed gets its root removed and its record marked, so `ps -a` says what happened.
+    const detached = readDetached(id);
+    if (detached) {
+      if (effectiveStatus(detached) === "dead" && !store.tryLoad(id)) {
+        removeRootfsDirs(dir);
+        updateDetached(id, (r) => {
+          r.status = "exited";
+          r.error = "the container's monitor died; its exit code is unknown";
+          r.finishedAt ??= new Date().toISOString();
+          r.exitCode ??= -1;
+          delete r.pid;
+        });
+        removed.add(id);
+      }
+      continue;
+    }
     const record = readRecord(dir);
     if (ownerAlive(record)) continue;
     if (!record && Date.now() - statSync(dir).mtimeMs < GRACE_MS) continue;

@@ -126,8 +126,33 @@ export function parseEntries(text: string): LogEntry[] {
   return entries;
 }
 
-export function readLog(path: string): LogEntry[] {
-  return logFiles(path).flatMap((f) => parseEntries(readFileSync(f, "utf8")));
+/** Every entry so far, and where the live file was read up to (to follow on from there). */
+export function readLog(path: string): { entries: LogEntry[]; position: LogPosition } {
+  const old = logFiles(path).filter((f) => f !== path);
+  let position: LogPosition = { ino: -1, offset: 0 };
+  let live = "";
+  try {
+    const fd = openSync(path, "r");
+    try {
+      const data = readFileSync(fd);
+      const st = fstatSync(fd);
+      // only whole lines: a line being written is read again by the follower
+      const end = data.lastIndexOf(0x0a) + 1;
+      live = data.subarray(0, end).toString("utf8");
+      position = { ino: st.ino, offset: end };
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no live file yet
+  }
+  const entries = old.flatMap((f) => parseEntries(readFileSync(f, "utf8")));
+  return { entries: [...entries, ...parseEntries(live)], position };
+}
+
+export interface LogPosition {
+  ino: number;
+  offset: number;
 }
 
 /** Follows the live file from `offset`, noticing rotation (a new inode): returns new entries. */
@@ -136,10 +161,12 @@ export class LogFollower {
   private offset: number;
   private partial = "";
 
-  constructor(private readonly path: string) {
-    const st = existsSync(path) ? statSync(path) : null;
-    this.ino = st?.ino ?? -1;
-    this.offset = st?.size ?? 0;
+  constructor(
+    private readonly path: string,
+    from: LogPosition,
+  ) {
+    this.ino = from.ino;
+    this.offset = from.offset;
   }
 
   poll(): LogEntry[] {
@@ -152,7 +179,9 @@ export class LogFollower {
     let text = "";
     if (st.ino !== this.ino) {
       // rotated: the rest of the old file is now container.log.1
-      if (this.ino !== -1 && existsSync(`${this.path}.1`)) text += this.readFrom(`${this.path}.1`, this.offset);
+      if (this.ino !== -1 && existsSync(`${this.path}.1`) && statSync(`${this.path}.1`).ino === this.ino) {
+        text += this.readFrom(`${this.path}.1`, this.offset);
+      }
       this.ino = st.ino;
       this.offset = 0;
     }
