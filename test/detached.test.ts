@@ -128,7 +128,7 @@ test("names are unique; unknown names and bad input are one line and 125", async
   for (const cmd of [["logs", "no-such"], ["stop", "no-such"], ["rm", "no-such"], ["exec", "no-such", "true"], ["inspect", "no-such"], ["kill", "-s", "KILL", "no-such"]]) {
     const r = await mycr(cmd);
     expect(r.exitCode).toBe(125);
-    expect(r.stderr).toBe("mycr: no such container: no-such\n");
+    expect(r.stderr).toBe('mycr: container "no-such" does not exist\n');
   }
   const rm = await mycr(["rm", name]);
   expect(rm.exitCode).toBe(125);

@@ -46,7 +46,8 @@ export default defineMycrCommand({
     if (!id) throw new ContainerError("exec needs a container id");
     const store = new StateStore(global.stateRoot);
     const view = findContainer(store, id);
-    if (!view.runtime || (view.state !== "running" && view.state !== "paused")) {
+    // (the runtime's own check below words it for OCI containers)
+    if (!view.runtime) {
       throw new ContainerError(`cannot exec in container ${id}: it is ${view.state === "created" ? "not started" : view.state}`);
     }
     const fullId = view.id;

@@ -29,10 +29,10 @@ export default defineMycrCommand({
     if (positional.length === 0) throw new ContainerError("kill needs a container id");
     let refs = positional;
     let signalText = single(args.signal);
-    // runc's `kill ID SIGNAL`: two words, the second a signal and not a container.
-    if (signalText === undefined && positional.length === 2 && isSignal(positional[1]!)) {
+    // runc's `kill ID SIGNAL`: two words, the second not a container (a bad signal is named as such).
+    if (signalText === undefined && positional.length === 2) {
       const second = positional[1]!;
-      if (!listContainers(store).some((c) => c.id === second || c.name === second)) {
+      if (isSignal(second) || !listContainers(store).some((c) => c.id === second || c.name === second)) {
         refs = [positional[0]!];
         signalText = second;
       }

@@ -4,7 +4,7 @@
 import { readdirSync } from "node:fs";
 import { openCgroup } from "../cgroups";
 import { ContainerError } from "../runtime/errors";
-import { containerStatus, type ContainerRecord, type StateStore } from "../runtime/state";
+import { ContainerNotFound, containerStatus, type ContainerRecord, type StateStore } from "../runtime/state";
 import { effectiveStatus, readDetached, type DetachedRecord } from "./detached";
 import { containerDir, containersDir } from "./paths";
 import { ownerAlive, readRecord, type EngineRecord } from "./record";
@@ -121,11 +121,6 @@ export function listContainers(store: StateStore): ContainerView[] {
   return views.sort((a, b) => b.created.localeCompare(a.created));
 }
 
-export class NoSuchContainer extends ContainerError {
-  constructor(ref: string) {
-    super(`no such container: ${ref}`);
-  }
-}
 
 /** A container by full id, name, or unique id prefix (in that order, as docker). */
 export function findContainer(store: StateStore, ref: string): ContainerView {
@@ -135,7 +130,7 @@ export function findContainer(store: StateStore, ref: string): ContainerView {
   const matches = ref.length > 0 ? all.filter((c) => c.id.startsWith(ref)) : [];
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) throw new ContainerError(`"${ref}" matches ${matches.length} containers: give more of the id`);
-  throw new NoSuchContainer(ref);
+  throw new ContainerNotFound(ref);
 }
 
 /** A container's view again (after a change), or null once it is gone. */
