@@ -5,6 +5,15 @@ import { StateStore } from "../runtime/state";
 import type { Process } from "../spec/types";
 import { list, single } from "./argv";
 import { defineMycrCommand } from "./command";
+import { findContainer } from "../engine/containers";
+import { isTerminal } from "../sys";
+
+/** `-e KEY` takes KEY's value from our environment, and is left out when unset (docker). */
+function envEntry(text: string): string[] {
+  if (text.includes("=")) return [text];
+  const value = process.env[text];
+  return value === undefined ? [] : [`${text}=${value}`];
+}
 
 function parseUser(text: string): { uid: number; gid: number } {
   const m = /^(\d+)(?::(\d+))?$/.exec(text);
@@ -17,8 +26,9 @@ export default defineMycrCommand({
   args: {
     process: { type: "string", alias: "p", description: "JSON file with the OCI process to run", valueHint: "FILE" },
     tty: { type: "boolean", alias: "t", description: "Allocate a terminal" },
-    cwd: { type: "string", description: "Working directory inside", valueHint: "DIR" },
-    env: { type: "string", alias: "e", description: "KEY=VALUE added to the environment (repeatable)", valueHint: "KEY=VALUE" },
+    interactive: { type: "boolean", alias: "i", description: "Pass stdin (a pipe or file is passed anyway; a terminal only with -i)" },
+    cwd: { type: "string", alias: ["w", "workdir"], description: "Working directory inside", valueHint: "DIR" },
+    env: { type: "string", alias: "e", description: "KEY=VALUE added to the environment, or KEY from ours (repeatable)", valueHint: "KEY[=VALUE]" },
     user: { type: "string", alias: "u", description: "UID[:GID] to run as", valueHint: "UID[:GID]" },
     detach: { type: "boolean", alias: "d", description: "Return once the process runs" },
     "pid-file": { type: "string", description: "Write the process's pid to this file", valueHint: "FILE" },
@@ -35,7 +45,12 @@ export default defineMycrCommand({
     const [id, ...command] = args._;
     if (!id) throw new ContainerError("exec needs a container id");
     const store = new StateStore(global.stateRoot);
-    const fullId = store.resolve(id);
+    const view = findContainer(store, id);
+    // (the runtime's own check below words it for OCI containers)
+    if (!view.runtime) {
+      throw new ContainerError(`cannot exec in container ${id}: it is ${view.state === "created" ? "not started" : view.state}`);
+    }
+    const fullId = view.id;
     let proc: Process;
     const file = single(args.process);
     if (file) {
@@ -53,7 +68,7 @@ export default defineMycrCommand({
         ...base,
         args: command,
         cwd: single(args.cwd) ?? base.cwd,
-        env: [...(base.env ?? []), ...list(args.env)],
+        env: [...(base.env ?? []), ...list(args.env).flatMap(envEntry)],
         terminal: args.tty === true,
         user: args.user ? { ...base.user, ...parseUser(single(args.user)!) } : base.user,
         ...(args["no-new-privs"] ? { noNewPrivileges: true } : {}),
@@ -66,6 +81,8 @@ export default defineMycrCommand({
       detached: args.detach === true,
       pidFile: single(args["pid-file"]),
       consoleSocket: single(args["console-socket"]),
+      // As run: a terminal on stdin is passed with -i only, a pipe or file always (OCI clients pass pipes).
+      stdio: [args.interactive === true || (args.interactive === undefined && !isTerminal(0)) ? "inherit" : "ignore", "inherit", "inherit"],
     });
   },
 });

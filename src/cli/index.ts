@@ -30,6 +30,14 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   update: () => import("./update"),
   events: () => import("./events"),
   network: () => import("./network"),
+  // docker's lifecycle commands over both faces' containers
+  logs: () => import("./logs"),
+  stop: () => import("./stop"),
+  rm: () => import("./rm"),
+  wait: () => import("./wait"),
+  inspect: () => import("./inspect"),
+  top: () => import("./top"),
+  container: () => import("./container"),
 };
 
 const GLOBAL_ARGS = {

@@ -1,37 +1,61 @@
 import { openCgroup } from "../cgroups";
 import { ContainerError } from "../runtime/errors";
 import { containerStatus, StateStore } from "../runtime/state";
-import { single } from "./argv";
+import { single, type ParsedFlags } from "./argv";
+import { findContainer, listContainers } from "../engine/containers";
+import { containerJson, containerTable } from "./container-table";
 import { defineMycrCommand } from "./command";
 import { out } from "./output";
 
 export default defineMycrCommand({
-  meta: { name: "ps", description: "List the processes running in a container (runc's ps: ID [ps options])" },
+  meta: { name: "ps", description: "List containers (docker's ps), or with an ID the processes of that container (runc's ps)" },
   args: {
-    format: { type: "enum", alias: "f", options: ["table", "json"], default: "table", description: "table: ps output; json: the host pids" },
+    format: { type: "enum", alias: "f", options: ["table", "json"], default: "table", description: "table, or json (one object a line; with ID: the host pids)" },
+    all: { type: "boolean", alias: "a", description: "Without ID: all containers, not only running ones" },
+    quiet: { type: "boolean", alias: "q", description: "Without ID: only the ids" },
+    "no-trunc": { type: "boolean", description: "Without ID: full ids and commands" },
     id: { type: "positional", description: "Container id, then options for ps(1) (default -ef)" },
   },
   parse: { stopAtFirstPositional: true },
   needsRoot: true,
   run(args, global) {
     const [idArg, ...psArgs] = args._;
-    if (!idArg) throw new ContainerError("ps needs a container id");
     const store = new StateStore(global.stateRoot);
-    const record = store.load(store.resolve(idArg));
-    if (containerStatus(record) === "stopped" || !record.cgroup) throw new ContainerError(`container ${record.id} is not running`);
-    const pids = openCgroup(record.cgroup).pids();
-    if (single(args.format) === "json") {
-      out(JSON.stringify(pids));
-      return 0;
-    }
-    // As runc does: the host's ps, filtered to the container's processes.
-    const ps = Bun.spawnSync(["ps", ...(psArgs.length > 0 ? psArgs : ["-ef"])]);
-    if (ps.exitCode !== 0) throw new ContainerError(`ps failed: ${ps.stderr.toString().trim()}`);
-    const [header = "", ...lines] = ps.stdout.toString().trimEnd().split("\n");
-    const pidColumn = header.trim().split(/\s+/).indexOf("PID");
-    if (pidColumn < 0) throw new ContainerError("ps output has no PID column: pass options that print one");
-    const wanted = new Set(pids);
-    out([header, ...lines.filter((l) => wanted.has(Number(l.trim().split(/\s+/)[pidColumn])))].join("\n"));
-    return 0;
+    if (!idArg) return listAll(store, args);
+    return showProcesses(store, idArg, psArgs, single(args.format) === "json");
   },
 });
+
+function listAll(store: StateStore, args: ParsedFlags): number {
+  const views = listContainers(store).filter((v) => args.all === true || v.state === "running" || v.state === "paused" || v.state === "restarting");
+  const trunc = args["no-trunc"] !== true;
+  if (args.quiet) {
+    for (const v of views) out(trunc ? v.id.slice(0, 12) : v.id);
+  } else if (single(args.format) === "json") {
+    for (const v of views) out(containerJson(v));
+  } else {
+    out(containerTable(views, trunc));
+  }
+  return 0;
+}
+
+/** runc's ps (and docker's top): the host's ps, filtered to the container's processes. */
+export function showProcesses(store: StateStore, ref: string, psArgs: string[], json: boolean): number {
+  const record = findContainer(store, ref).runtime;
+  if (!record) throw new ContainerError(`container ${ref} is not running`);
+  if (containerStatus(record) === "stopped" || !record.cgroup) throw new ContainerError(`container ${record.id} is not running`);
+  const pids = openCgroup(record.cgroup).pids();
+  if (json) {
+    out(JSON.stringify(pids));
+    return 0;
+  }
+  // As runc does: the host's ps, filtered to the container's processes.
+  const ps = Bun.spawnSync(["ps", ...(psArgs.length > 0 ? psArgs : ["-ef"])]);
+  if (ps.exitCode !== 0) throw new ContainerError(`ps failed: ${ps.stderr.toString().trim()}`);
+  const [header = "", ...lines] = ps.stdout.toString().trimEnd().split("\n");
+  const pidColumn = header.trim().split(/\s+/).indexOf("PID");
+  if (pidColumn < 0) throw new ContainerError("ps output has no PID column: pass options that print one");
+  const wanted = new Set(pids);
+  out([header, ...lines.filter((l) => wanted.has(Number(l.trim().split(/\s+/)[pidColumn])))].join("\n"));
+  return 0;
+}

@@ -1,11 +1,13 @@
 import { oomScoreAdjFromFlag } from "../engine/resource-flags";
 import { RESOURCE_ARGS, resourcesFromArgs } from "./resource-args";
-import { runContainer } from "../engine/run";
+import { runContainer, type RunRequest } from "../engine/run";
+import { runDetached } from "../engine/detach";
+import { out } from "./output";
 import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
 import { securityFromFlags } from "../engine/security-flags";
 import { defaultNamespaces } from "../spec/defaults";
-import { list, single } from "./argv";
+import { UsageError, list, single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { OCI_CREATE_ARGS } from "./create";
 import { runBundle } from "./oci-run";
@@ -31,7 +33,7 @@ function given(value: unknown): boolean | undefined {
 }
 
 export default defineMycrCommand({
-  meta: { name: "run", description: "Run a command in a new container (foreground)" },
+  meta: { name: "run", description: "Run a command in a new container (foreground, or -d in the background)" },
   args: {
     rootfs: {
       type: "string",
@@ -70,14 +72,17 @@ export default defineMycrCommand({
     dns: { type: "string", description: "Name server for /etc/resolv.conf (repeatable)", valueHint: "IP" },
     "add-host": { type: "string", description: "Add HOST:IP to /etc/hosts (repeatable)", valueHint: "HOST:IP" },
     ...OCI_CREATE_ARGS,
-    detach: { type: "boolean", alias: "d", description: "With --bundle: create and start, then return" },
+    detach: { type: "boolean", alias: "d", description: "Run in the background under a monitor and print the id (with --bundle: OCI create and start)" },
+    rm: { type: "boolean", description: "With -d: remove the container when it exits (a foreground run always does)" },
+    restart: { type: "string", description: "With -d: no, on-failure[:N] or always", valueHint: "POLICY" },
+    "log-opt": { type: "string", description: "With -d: max-size=10m,max-file=3 for the container's log", valueHint: "OPT" },
     command: { type: "positional", description: "Command and its arguments (with --bundle: the container id)", required: false },
   },
   parse: { stopAtFirstPositional: true },
   needsRoot: true,
   async run(args, global) {
     if (args.bundle !== undefined) return runBundle(args, global); // the OCI runtime's run
-    const outcome = await runContainer({
+    const request: RunRequest = {
       args: args._,
       rootfs: single(args.rootfs),
       hostname: single(args.hostname),
@@ -117,7 +122,14 @@ export default defineMycrCommand({
       keep: args.keep === true,
       onKept: (dir) => log.info(`kept the container's files in ${dir}`),
       store: new StateStore(global.stateRoot),
-    });
+    };
+    if (args.detach === true) {
+      // docker's -d (without --bundle): a monitor keeps the container; we print its id.
+      out(await runDetached(request, { restart: single(args.restart), autoRemove: args.rm === true, logOpts: list(args["log-opt"]) }));
+      return 0;
+    }
+    if (args.restart !== undefined || args["log-opt"] !== undefined) throw new UsageError("--restart and --log-opt need -d");
+    const outcome = await runContainer(request);
     if (outcome.oomKills > 0) {
       const limit = outcome.memoryLimit === null ? "" : ` (limit ${formatBytes(outcome.memoryLimit)})`;
       const who = outcome.exitCode === 137 ? `container ${outcome.id.slice(0, 12)} was killed` : `a process in container ${outcome.id.slice(0, 12)} was killed`;

@@ -1,7 +1,8 @@
 import { collectStats, type ContainerStats } from "../engine/stats";
 import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
-import { UsageError, single } from "./argv";
+import { single } from "./argv";
+import { findContainer, listContainers } from "../engine/containers";
 import { defineMycrCommand } from "./command";
 import { out } from "./output";
 
@@ -18,6 +19,12 @@ function table(rows: ContainerStats[]): string {
   return [header, ...lines].map((cols) => cols.map((c, i) => c.padEnd(widths[i]!)).join("   ").trimEnd()).join("\n");
 }
 
+function runningIds(store: StateStore): string[] {
+  return listContainers(store)
+    .filter((v) => v.runtime && (v.state === "running" || v.state === "paused"))
+    .map((v) => v.id);
+}
+
 export default defineMycrCommand({
   meta: { name: "stats", description: "Show CPU, memory and process counts of running containers" },
   args: {
@@ -28,8 +35,8 @@ export default defineMycrCommand({
   needsRoot: true,
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
-    if (args._.length === 0) throw new UsageError("stats needs at least one container id");
-    const ids = args._.map((x) => store.resolve(x));
+    // Without ids: every running container, as docker.
+    const ids = args._.length > 0 ? args._.map((x) => findContainer(store, x).id) : runningIds(store);
     const json = single(args.format) === "json";
     for (;;) {
       const rows = await collectStats(store, ids, 500);

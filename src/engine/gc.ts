@@ -10,7 +10,8 @@ import { StateStore } from "../runtime/state";
 import { containersDir } from "./paths";
 import { ownerAlive, readRecord } from "./record";
 import { detachNetwork, networkFiles, unpinNetns } from "./network";
-import { removeContainerFiles } from "./rootfs";
+import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
+import { effectiveStatus, readDetached, updateDetached } from "./detached";
 
 /** A directory this young without a record may be a container being created right now. */
 const GRACE_MS = 30_000;
@@ -22,6 +23,19 @@ export interface GcReport {
 async function waitGone(ref: { pid: number; startTime: number }, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (isAlive(ref) && Date.now() < deadline) await Bun.sleep(10);
+}
+
+/** CNI DEL for a container whose mycr died (address, rules), and its pinned namespace. */
+function releaseNetwork(id: string, dir: string): void {
+  const network = readRecord(dir)?.network;
+  if (network) {
+    try {
+      detachNetwork(network.list, id, network.result, network.netns, network.ports);
+    } catch {
+      // the plugins may be gone; the files still go
+    }
+  }
+  unpinNetns(networkFiles(dir).netns); // pinned, but killed before its record said so
 }
 
 export async function collectGarbage(store: StateStore): Promise<GcReport> {
@@ -59,18 +73,29 @@ export async function collectGarbage(store: StateStore): Promise<GcReport> {
   }
   for (const id of entries) {
     const dir = join(containersDir(), id);
+    // A detached container is kept until `rm`, exited or not; one whose monitor was
+    // killed gets its root removed and its record marked, so `ps -a` says what happened.
+    const detached = readDetached(id);
+    if (detached) {
+      if (effectiveStatus(detached) === "dead" && !store.tryLoad(id)) {
+        releaseNetwork(id, dir);
+        removeRootfsDirs(dir);
+        updateDetached(id, (r) => {
+          r.status = "exited";
+          r.error = "the container's monitor died; its exit code is unknown";
+          r.finishedAt ??= new Date().toISOString();
+          r.exitCode ??= -1;
+          delete r.pid;
+        });
+        removed.add(id);
+      }
+      continue;
+    }
     const record = readRecord(dir);
     if (ownerAlive(record)) continue;
     if (!record && Date.now() - statSync(dir).mtimeMs < GRACE_MS) continue;
     if (store.tryLoad(id)) continue; // still known to the runtime (an OCI container)
-    if (record?.network) {
-      try {
-        detachNetwork(record.network.list, id, record.network.result, record.network.netns, record.network.ports); // address, rules, namespace
-      } catch {
-        // the plugins may be gone; the files still go
-      }
-    }
-    unpinNetns(networkFiles(dir).netns); // pinned, but killed before its record said so
+    releaseNetwork(id, dir);
     removeContainerFiles(dir, record?.keep ?? false);
     removed.add(id);
   }

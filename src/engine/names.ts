@@ -1,5 +1,9 @@
 // Checks on --name and -u text, before anything is created.
+import { readdirSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
+import { readDetached } from "./detached";
+import { containerDir, containersDir } from "./paths";
+import { ownerAlive, readRecord } from "./record";
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -14,4 +18,27 @@ export function checkName(name: string): string {
 export function checkUser(text: string): string {
   if (!/^[^:\s]+(:[^:\s]+)?$/.test(text)) throw new ContainerError(`-u "${text}": expected USER[:GROUP], names or numbers`);
   return text;
+}
+
+/**
+ * Fails when another container holds `name`: a detached one until it is removed, a
+ * foreground one while its mycr lives. Call it under the engine lock, together with
+ * writing the record that claims the name, so two runs cannot both pass the check.
+ */
+export function assertNameFree(name: string, ownId: string): void {
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(containersDir());
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    if (id === ownId) continue;
+    const detached = readDetached(id);
+    const holder = detached ?? readRecord(containerDir(id));
+    if (holder?.name !== name) continue;
+    if (detached || ownerAlive(readRecord(containerDir(id)))) {
+      throw new ContainerError(`the name "${name}" is already in use by container ${id.slice(0, 12)} (remove it or choose another name)`);
+    }
+  }
 }

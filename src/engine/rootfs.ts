@@ -50,3 +50,9 @@ export function removeContainerFiles(dir: string, keepUpper = false): void {
   }
   rmSync(dir, { recursive: true, force: true });
 }
+
+/** A detached container's root goes when it exits; its directory (record, logs) stays until rm. */
+export function removeRootfsDirs(dir: string, keepUpper = false): void {
+  const paths = rootfsPaths(dir);
+  for (const d of keepUpper ? [paths.merged, paths.work] : [paths.merged, paths.work, paths.upper]) rmSync(d, { recursive: true, force: true });
+}

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { ContainerError } from "../runtime/errors";
-import { processRef } from "../runtime/procfs";
+import { processRef, type ProcessRef } from "../runtime/procfs";
 import { runForeground, type ForegroundResult } from "../runtime/run";
 import type { Resources } from "../spec/types";
 import { forwardSignals } from "../runtime/signals";
@@ -14,11 +14,12 @@ import { containerDir, dataRoot } from "./paths";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
 import { applyNetwork, attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
 import { checkPortFree } from "../net/ports";
-import { createRootfsDirs, overlayRootMount, removeContainerFiles, rootfsPaths } from "./rootfs";
+import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
 import { buildSpec } from "./spec";
 import { parseTmpfs, parseVolume } from "./mounts";
-import { checkName, checkUser } from "./names";
+import { assertNameFree, checkName, checkUser } from "./names";
+import { withEngineLock } from "./detached";
 import { chooseStdio } from "./stdio";
 import { parseUlimits } from "./ulimits";
 
@@ -51,6 +52,12 @@ export interface RunRequest {
   /** Told where the files of a --keep container are, once it exited. */
   onKept?: (upperDir: string) => void;
   init?: boolean;
+  /** Set by a detached container's monitor: the id `run -d` already printed. */
+  id?: string;
+  /** Detached: the container's directory (monitor record, logs) stays after exit; only its root goes. */
+  detached?: boolean;
+  /** Told once the container's process runs (a monitor then reports "started"). */
+  onStarted?: (init: ProcessRef) => void;
 }
 
 function checkRootfsDir(path: string): string {
@@ -92,7 +99,7 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   if ("notice" in network && network.notice) req.onNotice?.(network.notice);
   for (const p of req.network.ports) await checkPortFree(p);
   const signals = forwardSignals(); // before anything exists that a signal could strand
-  const id = newContainerId();
+  const id = req.id ?? newContainerId();
   const owner = processRef(process.pid)!;
   const dir = containerDir(id);
   const paths = rootfsPaths(dir);
@@ -121,6 +128,23 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   applyNetwork(spec, network, dir);
   let attached: EngineRecord["network"] | undefined;
   try {
+    // The record first: from then on `mycr gc` knows whose files these are. A name is
+    // checked and claimed in one step under the engine lock: names are unique.
+    // The network it will join is in the record too: gc detaches whenever this process dies.
+    const netns = networkFiles(dir).netns;
+    const planned = network.kind === "cni" ? { list: network.list, result: null, netns, ports: req.network.ports } : undefined;
+    const record: EngineRecord = {
+      id,
+      created: new Date().toISOString(),
+      owner,
+      keep,
+      ...(name !== undefined ? { name } : {}),
+      ...(planned ? { network: planned } : {}),
+    };
+    withEngineLock(() => {
+      if (name !== undefined) assertNameFree(name, id);
+      writeRecord(record);
+    });
     const result = await runForeground({
       id,
       bundle: dir,
@@ -130,21 +154,7 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
       signals,
       stdio: [stdio.attachStdin ? "inherit" : "ignore", "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
-      // The record first: from then on `mycr gc` knows whose files these are.
       prepare: (initPid) => {
-        // The record first, with the network it will join: from then on `mycr gc` knows
-        // whose files these are and what to detach, whenever this process dies.
-        const netns = networkFiles(dir).netns;
-        const planned = network.kind === "cni" ? { list: network.list, result: null, netns, ports: req.network.ports } : undefined;
-        const record: EngineRecord = {
-          id,
-          created: new Date().toISOString(),
-          owner,
-          keep,
-          ...(name !== undefined ? { name } : {}),
-          ...(planned ? { network: planned } : {}),
-        };
-        writeRecord(record);
         createRootfsDirs(dir);
         const names = [spec.hostname!, ...(name !== undefined ? [name] : [])];
         const result = attachNetwork(network, req.network, id, initPid, dir, names);
@@ -153,6 +163,7 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
           updateRecord({ ...record, network: attached });
         }
       },
+      ...(req.onStarted ? { onStarted: req.onStarted } : {}),
     });
     return { ...result, id };
   } finally {
@@ -163,7 +174,8 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
         req.onNotice?.(`network: ${(e as Error).message}`);
       }
     }
-    removeContainerFiles(dir, keep);
+    if (req.detached) removeRootfsDirs(dir, keep);
+    else removeContainerFiles(dir, keep);
     if (keep && existsSync(paths.upper)) req.onKept?.(paths.upper);
     signals.dispose();
     trace("engine: cleaned up");

@@ -5,6 +5,7 @@ import { initFailure, launch, type LaunchOptions } from "./launch";
 import { SIGNALS } from "../sys";
 import { exitStatus, forwardSignals, type SignalForwarder } from "./signals";
 import { trace } from "./trace";
+import type { ProcessRef } from "./procfs";
 import { runHooks } from "./hooks";
 import { warn } from "./warn";
 import { attachTerminal, type TerminalSession } from "./terminal";
@@ -17,6 +18,8 @@ export interface ForegroundOptions extends Omit<LaunchOptions, "startImmediately
   signals?: SignalForwarder;
   /** With process.terminal: copy our stdin into the container's terminal (-i). */
   attachStdin?: boolean;
+  /** Called once the container's process runs (after a successful execve). */
+  onStarted?: (init: ProcessRef) => void;
 }
 
 /** How long the last output of a container may take to arrive after it exited. */
@@ -49,6 +52,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
       if (early) return result(128 + SIGNALS[early]!);
       record.started = true;
       opts.store.save(record);
+      opts.onStarted?.(record.init!);
       if (launched.console !== undefined) {
         session = attachTerminal(launched.console, { stdin: opts.attachStdin ?? false });
       }

@@ -69,6 +69,9 @@ export const libc = dlopen("libc.so.6", {
   openat: { args: [i32, ptr, i32, u32], returns: i32 },
   mkdirat: { args: [i32, ptr, u32], returns: i32 },
   readlinkat: { args: [i32, ptr, ptr, u64], returns: i64 },
+  // locks and pipes of detached containers (src/sys/lock.ts, src/sys/pipe.ts)
+  flock: { args: [i32, i32], returns: i32 },
+  pipe2: { args: [ptr, i32], returns: i32 },
 }).symbols;
 
 export function errno(): number {

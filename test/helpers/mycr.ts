@@ -51,7 +51,9 @@ async function mycrToFiles(args: string[], opts: RunOptions): Promise<Result> {
 
 /** Runs `mycr ARGS...` to completion. */
 export async function mycr(args: string[], opts: RunOptions = {}): Promise<Result> {
-  const detaching = (args[0] === "run" || args[0] === "exec") && (args.includes("-d") || args.includes("--detach"));
+  // -d alone or among short booleans (-dit); a detached run's monitor does not keep our
+  // pipes, but an OCI `run -d --bundle` or `exec -d` leaves a process that does.
+  const detaching = (args[0] === "run" || args[0] === "exec") && args.some((a) => a === "--detach" || /^-[a-z]*d[a-z]*$/.test(a));
   if (opts.leavesContainer || args[0] === "create" || detaching) {
     return mycrToFiles(args, opts);
   }

@@ -1,0 +1,139 @@
+// One view of every container, whichever face made it: detached ones (their monitor's
+// record), foreground runs and OCI containers (the runtime's state store). Commands
+// find a container by full id, name, or unique id prefix through here.
+import { readdirSync } from "node:fs";
+import { openCgroup } from "../cgroups";
+import { ContainerError } from "../runtime/errors";
+import { ContainerNotFound, containerStatus, type ContainerRecord, type StateStore } from "../runtime/state";
+import { effectiveStatus, readDetached, type DetachedRecord } from "./detached";
+import { containerDir, containersDir } from "./paths";
+import { ownerAlive, readRecord, type EngineRecord } from "./record";
+import { humanDuration } from "./duration";
+
+export type ContainerState = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
+
+export interface ContainerView {
+  id: string;
+  name?: string;
+  image: string;
+  command: string[];
+  created: string;
+  state: ContainerState;
+  /** docker's words: "Up 3 minutes", "Exited (137) 5 seconds ago". */
+  status: string;
+  /** Host pid of the container's PID 1 while it runs. */
+  pid?: number;
+  exitCode?: number;
+  detached?: DetachedRecord;
+  runtime?: ContainerRecord;
+  engine?: EngineRecord;
+}
+
+function frozen(rt: ContainerRecord | undefined): boolean {
+  try {
+    return !!rt?.cgroup && openCgroup(rt.cgroup).frozen();
+  } catch {
+    return false;
+  }
+}
+
+function statusText(state: ContainerState, v: { exitCode?: number; startedAt?: string; finishedAt?: string; created: string }, now: number): string {
+  const since = (t: string | undefined) => humanDuration(now - Date.parse(t ?? v.created));
+  switch (state) {
+    case "running":
+      return `Up ${since(v.startedAt)}`;
+    case "paused":
+      return `Up ${since(v.startedAt)} (Paused)`;
+    case "restarting":
+      return `Restarting (${v.exitCode ?? 0}) ${since(v.finishedAt)} ago`;
+    case "exited":
+      return v.exitCode === undefined ? "Exited" : `Exited (${v.exitCode}) ${since(v.finishedAt)} ago`;
+    case "dead":
+      return "Dead";
+    default:
+      return "Created";
+  }
+}
+
+/** A foreground run's lower layer, from its overlay root mount ("host" for the host's /). */
+function lowerOf(rt: ContainerRecord): string {
+  const root = rt.spec.mounts?.find((m) => m.destination === "/" && m.type === "overlay");
+  const lower = root?.options?.find((o) => o.startsWith("lowerdir="))?.slice("lowerdir=".length);
+  if (lower === undefined) return rt.rootfs;
+  return lower === "/" ? "host" : lower.replace(/\\(.)/g, "$1");
+}
+
+function viewOf(id: string, store: StateStore, now: number): ContainerView | null {
+  const detached = readDetached(id) ?? undefined;
+  const runtime = store.tryLoad(id) ?? undefined;
+  const engine = readRecord(containerDir(id)) ?? undefined;
+  const base = {
+    id,
+    ...(detached?.name ?? engine?.name ? { name: detached?.name ?? engine?.name } : {}),
+    ...(detached ? { detached } : {}),
+    ...(runtime ? { runtime } : {}),
+    ...(engine ? { engine } : {}),
+  };
+  if (detached) {
+    let state: ContainerState = effectiveStatus(detached);
+    if (state === "running" && frozen(runtime)) state = "paused";
+    const pid = state === "running" || state === "paused" ? (detached.pid?.pid ?? runtime?.init?.pid) : undefined;
+    return {
+      ...base,
+      image: detached.image,
+      command: detached.command,
+      created: detached.created,
+      state,
+      status: statusText(state, detached, now),
+      ...(pid !== undefined ? { pid } : {}),
+      ...(detached.exitCode !== undefined ? { exitCode: detached.exitCode } : {}),
+    };
+  }
+  if (runtime) {
+    const s = containerStatus(runtime);
+    const state: ContainerState = s === "stopped" ? "exited" : s === "creating" ? "created" : s;
+    const image = engine ? lowerOf(runtime) : runtime.rootfs;
+    return {
+      ...base,
+      image,
+      command: runtime.spec.process?.args ?? [],
+      created: runtime.created,
+      state,
+      status: statusText(state, { created: runtime.created }, now),
+      ...(state === "running" || state === "paused" ? { pid: runtime.init!.pid } : {}),
+    };
+  }
+  if (engine && ownerAlive(engine)) {
+    return { ...base, image: "", command: [], created: engine.created, state: "created", status: "Created" };
+  }
+  return null;
+}
+
+export function listContainers(store: StateStore): ContainerView[] {
+  const ids = new Set(store.ids());
+  try {
+    for (const id of readdirSync(containersDir())) ids.add(id);
+  } catch {
+    // no engine containers yet
+  }
+  const now = Date.now();
+  const views = [...ids].flatMap((id) => viewOf(id, store, now) ?? []);
+  return views.sort((a, b) => b.created.localeCompare(a.created));
+}
+
+
+/** A container by full id, name, or unique id prefix (in that order, as docker). */
+export function findContainer(store: StateStore, ref: string): ContainerView {
+  const all = listContainers(store);
+  const exact = all.find((c) => c.id === ref) ?? all.find((c) => c.name === ref);
+  if (exact) return exact;
+  const matches = ref.length > 0 ? all.filter((c) => c.id.startsWith(ref)) : [];
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) throw new ContainerError(`"${ref}" matches ${matches.length} containers: give more of the id`);
+  throw new ContainerNotFound(ref);
+}
+
+/** A container's view again (after a change), or null once it is gone. */
+export function refresh(store: StateStore, id: string): ContainerView | null {
+  return viewOf(id, store, Date.now());
+}

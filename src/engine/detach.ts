@@ -1,0 +1,76 @@
+// `mycr run -d`: records the container, starts its monitor in a session of its own,
+// and returns the id once the monitor reports the container's process running (or
+// fails with the monitor's error). The caller may exit at once; the monitor stays.
+import { mkdirSync, rmSync } from "node:fs";
+import { ContainerError } from "../runtime/errors";
+import { isAlive, processRef } from "../runtime/procfs";
+import { selfCommand } from "../runtime/self";
+import { close, pipe } from "../sys";
+import { withEngineLock, writeDetached, type DetachedRecord } from "./detached";
+import { newContainerId } from "./ids";
+import { parseLogOptions } from "./logs";
+import { readReport } from "./monitor-messages";
+import { assertNameFree, checkName } from "./names";
+import { containerDir } from "./paths";
+import { parseRestart } from "./restart";
+import type { RunRequest } from "./run";
+
+export interface DetachOptions {
+  restart?: string;
+  /** --rm: remove the container (record, logs) when it exits for good. */
+  autoRemove: boolean;
+  logOpts: string[];
+}
+
+export async function runDetached(req: RunRequest, opts: DetachOptions): Promise<string> {
+  const restart = parseRestart(opts.restart);
+  if (restart.name !== "no" && opts.autoRemove) throw new ContainerError("--rm and --restart cannot be used together");
+  const log = parseLogOptions(opts.logOpts);
+  const command = req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
+  if (command.length === 0) throw new ContainerError("no command given: mycr run -d [flags] COMMAND [ARG...]");
+  if (req.name !== undefined) checkName(req.name);
+  const { store, onKept: _onKept, onStarted: _onStarted, id: _id, detached: _detached, ...request } = req;
+  const id = newContainerId();
+  const record: DetachedRecord = {
+    id,
+    ...(req.name !== undefined ? { name: req.name } : {}),
+    created: new Date().toISOString(),
+    image: req.rootfs ?? "host",
+    command,
+    request,
+    stateRoot: store.root,
+    restart,
+    autoRemove: opts.autoRemove,
+    log,
+    status: "created",
+    restartCount: 0,
+  };
+  withEngineLock(() => {
+    if (req.name !== undefined) assertNameFree(req.name, id);
+    mkdirSync(containerDir(id), { recursive: true, mode: 0o700 });
+    writeDetached(record);
+  });
+  const [ours, theirs] = pipe();
+  let monitor;
+  try {
+    const stdio: ["ignore", "ignore", "ignore", number] = ["ignore", "ignore", "ignore", theirs];
+    // The caller's directory and environment: relative paths and `-e KEY` mean what they meant here.
+    monitor = Bun.spawn(selfCommand("monitor", id), { stdio, env: { ...process.env, MYCR_MONITOR: "1" }, cwd: process.cwd() });
+  } catch (e) {
+    rmSync(containerDir(id), { recursive: true, force: true });
+    throw e;
+  } finally {
+    close(theirs);
+  }
+  const report = await readReport(ours);
+  close(ours);
+  if (report?.type === "started") {
+    monitor.unref();
+    return id;
+  }
+  const ref = processRef(monitor.pid);
+  await Promise.race([monitor.exited, Bun.sleep(5000)]);
+  if (!ref || !isAlive(ref)) withEngineLock(() => rmSync(containerDir(id), { recursive: true, force: true }));
+  if (report?.type === "error") throw new ContainerError(report.message, report.code);
+  throw new ContainerError("the container's monitor exited before the container started");
+}

@@ -1,0 +1,214 @@
+// A detached container's output: JSON lines {time, stream, log} as docker's json-file
+// driver writes them, in MYCR_ROOT/containers/<id>/container.log, rotated by size into
+// container.log.1 (the newest old one), .2, ... up to max-file files in all.
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { ContainerError } from "../runtime/errors";
+import { parseSize } from "./units";
+
+export interface LogOptions {
+  /** Bytes after which the log is rotated; 0: never. */
+  maxSize: number;
+  maxFiles: number;
+}
+
+export interface LogEntry {
+  time: string;
+  stream: "stdout" | "stderr";
+  log: string;
+}
+
+export const LOG_FILE = "container.log";
+
+export function logPath(dir: string): string {
+  return join(dir, LOG_FILE);
+}
+
+/** `--log-opt max-size=10m,max-file=3` (repeatable); defaults: 10 MB, 3 files. */
+export function parseLogOptions(opts: string[]): LogOptions {
+  const result: LogOptions = { maxSize: 10 * 1024 * 1024, maxFiles: 3 };
+  for (const item of opts.flatMap((o) => o.split(","))) {
+    const [key, value = ""] = item.split("=", 2) as [string, string?];
+    if (key === "max-size") {
+      if (value === "-1") result.maxSize = 0;
+      else {
+        result.maxSize = parseSize("--log-opt max-size", value);
+        if (result.maxSize <= 0) throw new ContainerError(`--log-opt ${item}: expected a size such as 10m`);
+      }
+    } else if (key === "max-file") {
+      if (!/^\d+$/.test(value) || Number(value) < 1) throw new ContainerError(`--log-opt ${item}: expected a number of files, at least 1`);
+      result.maxFiles = Number(value);
+    } else {
+      throw new ContainerError(`--log-opt ${item}: unknown option (max-size, max-file)`);
+    }
+  }
+  return result;
+}
+
+/** Appends entries, splitting each stream into lines (a line longer than 16 KiB is cut, as docker). */
+export class LogWriter {
+  private fd: number;
+  private size: number;
+  private pending: Record<LogEntry["stream"], string> = { stdout: "", stderr: "" };
+
+  constructor(
+    private readonly path: string,
+    private readonly opts: LogOptions,
+  ) {
+    this.fd = openSync(path, "a", 0o600);
+    this.size = fstatSync(this.fd).size;
+  }
+
+  write(stream: LogEntry["stream"], text: string): void {
+    let buf = this.pending[stream] + text;
+    for (;;) {
+      const nl = buf.indexOf("\n");
+      const cut = nl >= 0 ? nl + 1 : buf.length >= 16384 ? 16384 : -1;
+      if (cut < 0) break;
+      this.append(stream, buf.slice(0, cut));
+      buf = buf.slice(cut);
+    }
+    this.pending[stream] = buf;
+  }
+
+  /** Writes what is left of a line without its newline (at the end of a stream). */
+  flush(stream: LogEntry["stream"]): void {
+    if (this.pending[stream]) this.append(stream, this.pending[stream]);
+    this.pending[stream] = "";
+  }
+
+  close(): void {
+    this.flush("stdout");
+    this.flush("stderr");
+    closeSync(this.fd);
+  }
+
+  private append(stream: LogEntry["stream"], log: string): void {
+    const line = Buffer.from(JSON.stringify({ time: new Date().toISOString(), stream, log } satisfies LogEntry) + "\n");
+    if (this.opts.maxSize > 0 && this.size > 0 && this.size + line.length > this.opts.maxSize) this.rotate();
+    let off = 0;
+    while (off < line.length) off += writeSync(this.fd, line, off);
+    this.size += line.length;
+  }
+
+  private rotate(): void {
+    closeSync(this.fd);
+    const n = this.opts.maxFiles - 1;
+    if (n === 0) rmSync(this.path, { force: true });
+    else {
+      rmSync(`${this.path}.${n}`, { force: true });
+      for (let i = n - 1; i >= 1; i--) if (existsSync(`${this.path}.${i}`)) renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+      renameSync(this.path, `${this.path}.1`);
+    }
+    this.fd = openSync(this.path, "a", 0o600);
+    this.size = 0;
+  }
+}
+
+/** The log files, oldest first. */
+export function logFiles(path: string): string[] {
+  const files: string[] = [];
+  for (let i = 1; existsSync(`${path}.${i}`); i++) files.unshift(`${path}.${i}`);
+  if (existsSync(path)) files.push(path);
+  return files;
+}
+
+export function parseEntries(text: string): LogEntry[] {
+  const entries: LogEntry[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    try {
+      entries.push(JSON.parse(line) as LogEntry);
+    } catch {
+      // a line cut by a crash mid-write: skip it
+    }
+  }
+  return entries;
+}
+
+/** Every entry so far, and where the live file was read up to (to follow on from there). */
+export function readLog(path: string): { entries: LogEntry[]; position: LogPosition } {
+  const old = logFiles(path).filter((f) => f !== path);
+  let position: LogPosition = { ino: -1, offset: 0 };
+  let live = "";
+  try {
+    const fd = openSync(path, "r");
+    try {
+      const data = readFileSync(fd);
+      const st = fstatSync(fd);
+      // only whole lines: a line being written is read again by the follower
+      const end = data.lastIndexOf(0x0a) + 1;
+      live = data.subarray(0, end).toString("utf8");
+      position = { ino: st.ino, offset: end };
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no live file yet
+  }
+  const entries = old.flatMap((f) => parseEntries(readFileSync(f, "utf8")));
+  return { entries: [...entries, ...parseEntries(live)], position };
+}
+
+export interface LogPosition {
+  ino: number;
+  offset: number;
+}
+
+/** Follows the live file from `offset`, noticing rotation (a new inode): returns new entries. */
+export class LogFollower {
+  private ino: number;
+  private offset: number;
+  private partial = "";
+
+  constructor(
+    private readonly path: string,
+    from: LogPosition,
+  ) {
+    this.ino = from.ino;
+    this.offset = from.offset;
+  }
+
+  poll(): LogEntry[] {
+    let st;
+    try {
+      st = statSync(this.path);
+    } catch {
+      return [];
+    }
+    let text = "";
+    if (st.ino !== this.ino) {
+      // rotated: the rest of the old file is now container.log.1
+      if (this.ino !== -1 && existsSync(`${this.path}.1`) && statSync(`${this.path}.1`).ino === this.ino) {
+        text += this.readFrom(`${this.path}.1`, this.offset);
+      }
+      this.ino = st.ino;
+      this.offset = 0;
+    }
+    const fresh = this.readFrom(this.path, this.offset);
+    this.offset += Buffer.byteLength(fresh);
+    text = this.partial + text + fresh;
+    const end = text.lastIndexOf("\n") + 1;
+    this.partial = text.slice(end);
+    return parseEntries(text.slice(0, end));
+  }
+
+  private readFrom(path: string, offset: number): string {
+    try {
+      const data = readFileSync(path);
+      return data.subarray(Math.min(offset, data.length)).toString("utf8");
+    } catch {
+      return "";
+    }
+  }
+}
+
+/** --since: an RFC 3339 time, a Unix timestamp, or a duration before now (10m, 1h30m, 45s). */
+export function parseSince(text: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const rel = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (rel && text !== "") return now - ((Number(rel[1] ?? 0) * 60 + Number(rel[2] ?? 0)) * 60 + Number(rel[3] ?? 0)) * 1000;
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new ContainerError(`--since ${text}: expected a time (2024-05-01T10:00:00Z), a Unix timestamp or a duration (10m)`);
+  return t;
+}
