@@ -1,7 +1,7 @@
 // The engine's record of a container it made: MYCR_ROOT/containers/<id>/container.json.
 // It exists from the first moment (before any mount), so `mycr gc` can always tell
 // whose leftovers a directory holds.
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { isAlive, type ProcessRef } from "../runtime/procfs";
 import { makeDirAtomic } from "../runtime/atomic";
@@ -27,7 +27,15 @@ export interface EngineRecord {
 export function writeRecord(record: EngineRecord, root?: string): string {
   const dir = containerDir(record.id, root);
   mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
-  makeDirAtomic(dir, { "container.json": JSON.stringify(record, null, 2) });
+  const data = JSON.stringify(record, null, 2);
+  try {
+    makeDirAtomic(dir, { "container.json": data });
+  } catch (e) {
+    // A detached container's directory exists already (its monitor's record is there);
+    // a restart writes the record again. Anything else owning the directory is an error.
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST" || !existsSync(join(dir, "monitor.json"))) throw e;
+    writeFileAtomic(join(dir, "container.json"), data);
+  }
   return dir;
 }
 
