@@ -85,8 +85,11 @@ test("random mycr run flag combinations: one-line errors or a working container,
   for (let i = 0; i < 220; i++) {
     const argv = randomArgv(rnd);
     const started = Date.now();
-    const r = await mycr(argv, { timeoutMs: TIMEOUT_MS, leavesContainer: argv.includes("-d") || argv.includes("--detach=true") });
+    const detached = argv.includes("-d") || argv.includes("--detach=true");
+    const r = await mycr(argv, { timeoutMs: TIMEOUT_MS, leavesContainer: detached });
     const found = outcomeProblems(r, Date.now() - started, TIMEOUT_MS);
+    // A detached container is kept until `rm`, as with docker: remove it as a user would.
+    if (detached && r.exitCode === 0) await mycr(["rm", "-f", r.stdout.trim()]);
     if (![0, 3, 125, 126, 127].includes(r.exitCode)) found.push(`unexpected exit ${r.exitCode}`);
     for (const p of found) problems.push(`seed ${seed} case ${i}: ${p}: ${JSON.stringify(argv).slice(0, 400)} -> ${JSON.stringify(r.stderr.slice(0, 300))}`);
   }

@@ -55,7 +55,10 @@ async function cleanUp(): Promise<void> {
     }
   }
   await Bun.sleep(200);
-  // OCI containers have no owner for gc to miss: delete them the way their client would.
+  // Detached containers stay until `rm`; OCI containers have no owner for gc to miss:
+  // remove both the way their users would.
+  const detached = Bun.spawnSync([MYCR, "ps", "-aq"], { env: mycrEnv() }).stdout.toString().split("\n").filter(Boolean);
+  if (detached.length > 0) Bun.spawnSync([MYCR, "rm", "-f", ...detached], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
   const ids = Bun.spawnSync([MYCR, "list", "-q"], { env: mycrEnv() }).stdout.toString().split("\n").filter(Boolean);
   for (const id of ids) Bun.spawnSync([MYCR, "delete", "--force", id], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
   Bun.spawnSync([MYCR, "gc"], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
