@@ -133,7 +133,8 @@ describe("limits take effect", () => {
     // PID 1 starts the bomb, then becomes `sleep` without forking; when it exits the
     // kernel ends the whole PID namespace.
     const bg = mycrBackground(["run", "--rootfs", rootfs, "--pids-limit", "64", "--", "sh", "-c", `bomb() { bomb | bomb & }; bomb; exec sleep ${marker}`]);
-    const pid = await waitForContainerPid(marker);
+    // PID 1 once it is `sleep` (the bomb's shells carry the marker in their command line too)
+    const pid = await waitForContainerPid(`sleep ${marker}`, 10_000, true);
     await Bun.sleep(500);
     const cg = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n");
     const pidsDir = v1 ? `/sys/fs/cgroup/pids${cg.find((l) => /:pids:/.test(l))!.split(":")[2]}` : `${host.unified}${cg.find((l) => l.startsWith("0::"))!.slice(3)}`;

@@ -1,14 +1,18 @@
 // Finding a container's processes from the host, as a user would with ps.
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
-/** Host pid of the process whose command line contains `marker`, in a PID namespace not ours. */
-export function containerPid(marker: string): number | null {
+/**
+ * Host pid of the process whose command line contains `marker` (or, with `exact`, is
+ * exactly it), in a PID namespace not ours.
+ */
+export function containerPid(marker: string, exact = false): number | null {
   const ours = readlinkSync("/proc/self/ns/pid");
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       if (readlinkSync(`/proc/${pid}/ns/pid`) === ours) continue;
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").includes(marker)) return Number(pid);
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+      if (exact ? cmdline === marker : cmdline.includes(marker)) return Number(pid);
     } catch {
       // gone meanwhile
     }
@@ -16,10 +20,10 @@ export function containerPid(marker: string): number | null {
   return null;
 }
 
-export async function waitForContainerPid(marker: string, timeoutMs = 10_000): Promise<number> {
+export async function waitForContainerPid(marker: string, timeoutMs = 10_000, exact = false): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const pid = containerPid(marker);
+    const pid = containerPid(marker, exact);
     if (pid !== null) return pid;
     if (Date.now() > deadline) throw new Error(`no container process with "${marker}" appeared`);
     await Bun.sleep(10);
