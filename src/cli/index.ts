@@ -29,6 +29,11 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   exec: () => import("./exec"),
   update: () => import("./update"),
   events: () => import("./events"),
+  pull: () => import("./pull"),
+  images: () => import("./images"),
+  rmi: () => import("./rmi"),
+  login: () => import("./login"),
+  logout: () => import("./logout"),
 };
 
 const GLOBAL_ARGS = {

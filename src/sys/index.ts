@@ -15,3 +15,5 @@ export * from "./spawn";
 export { SYS } from "./arch";
 export * from "./capabilities";
 export * from "./seccomp";
+export * from "./files-at";
+export * from "./lock";
