@@ -48,7 +48,8 @@ export function lutimensat(dirfd: number, name: string, mtimeSec: number, mtimeN
 
 /** An extended attribute on the entry `name` in the directory `dirfd` (not followed if a symlink). */
 export function lsetxattrAt(dirfd: number, name: string, key: string, value: Uint8Array): void {
-  const path = name === "" ? fdPath(dirfd) : `${fdPath(dirfd)}/${name}`;
+  // "/." names the directory itself: lsetxattr on the bare /proc/self/fd link would act on the link.
+  const path = name === "" ? `${fdPath(dirfd)}/.` : `${fdPath(dirfd)}/${name}`;
   const buf = value.length === 0 ? Buffer.alloc(1) : Buffer.from(value);
   check(libc.lsetxattr(cstr(path), cstr(key), ptr(buf), value.length, 0), "lsetxattr", `${path}, ${key}`);
 }
