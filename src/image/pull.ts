@@ -5,6 +5,7 @@ import { ContainerError } from "../runtime/errors";
 import { unlock } from "../sys";
 import { findCredentials } from "./auth";
 import { downloadBlob, unpackBlob } from "./layer";
+import { pruneStore } from "./images";
 import { formatPlatform, hostPlatform, matches, selectManifest } from "./platform";
 import { formatReference, manifestReference, parseReference, type Reference } from "./reference";
 import { Registry, RegistryError } from "./registry";
@@ -79,11 +80,17 @@ async function ensureLayer(store: ImageStore, registry: Registry, repo: string, 
 export async function pullImage(store: ImageStore, text: string, opts: PullOptions = {}): Promise<ImageRecord> {
   const ref = parseReference(text);
   const name = formatReference(ref);
+  // Held shared for the whole pull: rmi and pruning wait until no pull is between
+  // "layer unpacked" and "image recorded" (see images.ts pruneStore).
+  const pulls = await store.lock("pulls.lock", true);
   try {
     return await pull(store, ref, name, opts);
   } catch (e) {
-    if (e instanceof RegistryError || e instanceof ContainerError) throw new ContainerError(`pull ${name}: ${e.message}`);
     throw new ContainerError(`pull ${name}: ${(e as Error).message}`);
+  } finally {
+    unlock(pulls);
+    // What a replaced tag or a failed pull left unreferenced goes, unless another pull runs.
+    await pruneStore(store, false);
   }
 }
 

@@ -45,7 +45,7 @@ export class OciLayout {
     const diffIds: string[] = [];
     for (const l of spec.layers) {
       const c = l.compression ?? "gzip";
-      const data = c === "gzip" ? Bun.gzipSync(l.tar) : c === "zstd" ? Bun.zstdCompressSync(l.tar) : l.tar;
+      const data: Uint8Array = c === "gzip" ? Bun.gzipSync(l.tar as Uint8Array<ArrayBuffer>) : c === "zstd" ? Bun.zstdCompressSync(l.tar) : l.tar;
       const type = `application/vnd.oci.image.layer.v1.tar${c === "none" ? "" : `+${c}`}`;
       layers.push(this.blob(type, data));
       diffIds.push(l.diffId ?? sha(l.tar));
