@@ -118,8 +118,9 @@ export class ImageStore {
     }
   }
 
+  /** Not created here: listing images must work (empty) before the first pull and without root. */
   private refsFile(): string {
-    return join(this.dir("images"), "refs.json");
+    return join(this.root, "images", "refs.json");
   }
 
   images(): ImageRecord[] {
@@ -137,6 +138,7 @@ export class ImageStore {
     try {
       const images = this.images();
       const result = change(images);
+      this.dir("images");
       writeFileAtomic(this.refsFile(), JSON.stringify(images, null, 2) + "\n", 0o644);
       return result;
     } finally {
