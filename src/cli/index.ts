@@ -38,6 +38,11 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   inspect: () => import("./inspect"),
   top: () => import("./top"),
   container: () => import("./container"),
+  pull: () => import("./pull"),
+  images: () => import("./images"),
+  rmi: () => import("./rmi"),
+  login: () => import("./login"),
+  logout: () => import("./logout"),
 };
 
 const GLOBAL_ARGS = {

@@ -7,7 +7,8 @@ import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
 import { securityFromFlags } from "../engine/security-flags";
 import { defaultNamespaces } from "../spec/defaults";
-import { UsageError, list, single } from "./argv";
+import { list, single, UsageError, type ParsedFlags } from "./argv";
+import type { ImageRequest, PullPolicy } from "../engine/image";
 import { defineMycrCommand } from "./command";
 import { OCI_CREATE_ARGS } from "./create";
 import { runBundle } from "./oci-run";
@@ -27,6 +28,22 @@ function parseFlagValue<T>(parse: (text: string) => T): (text: string) => T {
   };
 }
 
+/** --image and the flags that say how to get it. */
+function imageRequest(args: ParsedFlags): ImageRequest | undefined {
+  const ref = single(args.image);
+  if (ref === undefined) {
+    for (const f of ["pull", "platform", "tls-verify"]) if (args[f] !== undefined) throw new UsageError(`--${f} needs --image`);
+    return undefined;
+  }
+  return {
+    ref,
+    pull: single(args.pull) as PullPolicy | undefined,
+    platform: single(args.platform),
+    tlsVerify: args["tls-verify"] !== false,
+    say: (m) => log.info(m),
+  };
+}
+
 /** A boolean flag the user did not give stays undefined: -t/-i have an automatic default. */
 function given(value: unknown): boolean | undefined {
   return typeof value === "boolean" ? value : undefined;
@@ -40,6 +57,10 @@ export default defineMycrCommand({
       description: "Directory to use as the read-only lower layer of the root (default: the host's /)",
       valueHint: "DIR",
     },
+    image: { type: "string", description: "Image to run (pulled when missing): alpine:3.20, localhost:5000/app@sha256:…", valueHint: "REF" },
+    pull: { type: "enum", options: ["always", "missing", "never"], description: "When to pull the --image (default missing)" },
+    platform: { type: "string", description: "Platform of the --image to pull (default the host's)", valueHint: "OS/ARCH[/VARIANT]" },
+    "tls-verify": { type: "boolean", description: "Verify the registry's certificate; false also allows plain http (default true)" },
     name: { type: "string", description: "A name for the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)" },
     hostname: { type: "string", description: "Container host name (default: the first 12 characters of its id)" },
     ...RESOURCE_ARGS,
@@ -85,6 +106,7 @@ export default defineMycrCommand({
     const request: RunRequest = {
       args: args._,
       rootfs: single(args.rootfs),
+      image: imageRequest(args),
       hostname: single(args.hostname),
       resources: resourcesFromArgs(args),
       oomScoreAdj: oomScoreAdjFromFlag(single(args["oom-score-adj"])),

@@ -5,6 +5,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Mount } from "../spec/types";
+import { ContainerError } from "../runtime/errors";
 
 export interface ContainerRootfs {
   /** The empty directory that becomes the root (spec root.path). */
@@ -30,6 +31,12 @@ export function createRootfsDirs(dir: string): ContainerRootfs {
 
 /** The spec mount that puts the overlay on the root (see docs/spec-extensions.md). */
 export function overlayRootMount(paths: ContainerRootfs, lowers: string[]): Mount {
+  // mount(2) takes at most one page of options; image layers go through short links
+  // (MYCR_ROOT/l/, see image/store.ts) so ~140 layers fit under /var/lib/mycr.
+  const length = lowers.reduce((n, l) => n + escapeOverlayPath(l).length + 1, 0) + paths.upper.length + paths.work.length + 40;
+  if (length >= 4096) {
+    throw new ContainerError(`the root's overlay options are ${length} bytes, over the kernel's 4096 (${lowers.length} layers): use a shorter MYCR_ROOT or an image with fewer layers`);
+  }
   return {
     destination: "/",
     type: "overlay",

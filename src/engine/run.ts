@@ -21,6 +21,7 @@ import { parseTmpfs, parseVolume } from "./mounts";
 import { assertNameFree, checkName, checkUser } from "./names";
 import { withEngineLock } from "./detached";
 import { chooseStdio } from "./stdio";
+import { commandFromImage, prepareImage, type ImageRequest, type PreparedImage } from "./image";
 import { parseUlimits } from "./ulimits";
 
 export interface RunRequest {
@@ -58,6 +59,8 @@ export interface RunRequest {
   detached?: boolean;
   /** Told once the container's process runs (a monitor then reports "started"). */
   onStarted?: (init: ProcessRef) => void;
+  /** --image: the root is the image's layers and its config supplies defaults. */
+  image?: ImageRequest;
 }
 
 function checkRootfsDir(path: string): string {
@@ -83,14 +86,27 @@ export interface RunOutcome extends ForegroundResult {
 
 export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   trace("engine: run");
+  if (req.image && req.rootfs !== undefined) throw new ContainerError("--image and --rootfs: give one or the other");
+  const image = req.image ? await prepareImage(req.image) : undefined;
+  try {
+    return await runWithRoot(req, image);
+  } finally {
+    image?.release();
+  }
+}
+
+async function runWithRoot(req: RunRequest, image: PreparedImage | undefined): Promise<RunOutcome> {
+  const fromImage = image ? commandFromImage(image.config, { args: req.args, entrypoint: req.entrypoint }) : undefined;
   // --entrypoint replaces the program; the command's words become its arguments.
-  const args = req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
-  if (args.length === 0) throw new ContainerError("no command given: mycr run [flags] COMMAND [ARG...]");
+  const args = fromImage ? fromImage.args : req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
+  if (args.length === 0) throw new ContainerError(`no command given${image ? ` and image ${image.name} has none` : ""}: mycr run [flags] COMMAND [ARG...]`);
   // Every flag is checked before anything exists: bad input leaves nothing behind.
-  const lower = req.rootfs ? checkRootfsDir(req.rootfs) : "/";
+  const lowers = image ? image.lowers : [req.rootfs ? checkRootfsDir(req.rootfs) : "/"];
+  const lower = lowers[0];
   const name = req.name !== undefined ? checkName(req.name) : undefined;
-  const user = req.user !== undefined ? checkUser(req.user) : undefined;
-  const cwd = req.workdir !== undefined ? checkWorkdir(req.workdir) : undefined;
+  const userText = req.user ?? fromImage?.user;
+  const user = userText !== undefined ? checkUser(userText) : undefined;
+  const cwd = req.workdir !== undefined ? checkWorkdir(req.workdir) : fromImage?.cwd;
   const mounts = [...(req.volumes ?? []).map(parseVolume), ...(req.tmpfs ?? []).map(parseTmpfs)];
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
@@ -107,7 +123,7 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
     id,
     args,
     rootfs: paths.merged,
-    rootMount: overlayRootMount(paths, [lower]),
+    rootMount: overlayRootMount(paths, lowers),
     hostname: req.hostname,
     // With the host's root as the lower layer, mycr's own stores would show through.
     hidePaths: lower === "/" ? [dataRoot(), req.store.root] : [],
@@ -124,6 +140,8 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
     consoleSize: stdio.consoleSize,
     rlimits,
     init: req.init,
+    imageEnv: fromImage?.env,
+    stopSignal: fromImage?.stopSignal,
   });
   applyNetwork(spec, network, dir);
   let attached: EngineRecord["network"] | undefined;

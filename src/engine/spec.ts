@@ -32,6 +32,10 @@ export interface ContainerSettings {
   rlimits?: Rlimit[];
   /** --init: PID 1 is mycr's reaper. */
   init?: boolean;
+  /** The image config's Env: over mycr's defaults, under --env-file and -e. */
+  imageEnv?: string[];
+  /** The image config's StopSignal, recorded as the image-spec annotation. */
+  stopSignal?: string;
 }
 
 /** Where the spec's security fields come from: see security-flags.ts for the choices. */
@@ -60,7 +64,7 @@ export function buildSpec(s: ContainerSettings): Spec {
   spec.hostname = s.hostname ?? s.id.slice(0, 12);
   // HOME comes from the container's /etc/passwd when a user is named (init fills it in).
   const defaults = [`PATH=${DEFAULT_PATH}`, ...(s.user === undefined ? ["HOME=/root"] : []), `HOSTNAME=${spec.hostname}`];
-  proc.env = buildEnv(defaults, s.envFiles ?? [], s.env ?? []);
+  proc.env = buildEnv([...defaults, ...(s.imageEnv ?? [])], s.envFiles ?? [], s.env ?? []);
   if (s.cwd !== undefined) proc.cwd = s.cwd;
   if (s.terminal) {
     proc.terminal = true;
@@ -70,6 +74,7 @@ export function buildSpec(s: ContainerSettings): Spec {
   const annotations: Record<string, string> = {};
   if (s.user !== undefined) annotations[USER_ANNOTATION] = s.user;
   if (s.init) annotations[INIT_ANNOTATION] = "true";
+  if (s.stopSignal) annotations["org.opencontainers.image.stopSignal"] = s.stopSignal;
   if (Object.keys(annotations).length > 0) spec.annotations = annotations;
   spec.root!.readonly = s.readonlyRoot === true;
 

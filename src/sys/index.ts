@@ -15,5 +15,6 @@ export * from "./spawn";
 export { SYS } from "./arch";
 export * from "./capabilities";
 export * from "./seccomp";
+export * from "./files-at";
 export * from "./lock";
 export * from "./pipe";

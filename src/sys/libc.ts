@@ -72,6 +72,16 @@ export const libc = dlopen("libc.so.6", {
   // locks and pipes of detached containers (src/sys/lock.ts, src/sys/pipe.ts)
   flock: { args: [i32, i32], returns: i32 },
   pipe2: { args: [ptr, i32], returns: i32 },
+  // image layers written entry by entry below a layer root (src/sys/files-at.ts), store locks (src/sys/lock.ts)
+  mknodat: { args: [i32, ptr, u32, u64], returns: i32 },
+  symlinkat: { args: [ptr, i32, ptr], returns: i32 },
+  linkat: { args: [i32, ptr, i32, ptr, i32], returns: i32 },
+  unlinkat: { args: [i32, ptr, i32], returns: i32 },
+  fchownat: { args: [i32, ptr, u32, u32, i32], returns: i32 },
+  fchmodat: { args: [i32, ptr, u32, i32], returns: i32 },
+  utimensat: { args: [i32, ptr, ptr, i32], returns: i32 },
+  lsetxattr: { args: [ptr, ptr, ptr, u64, i32], returns: i32 },
+  lgetxattr: { args: [ptr, ptr, ptr, u64], returns: i64 },
 }).symbols;
 
 export function errno(): number {

@@ -1,11 +1,19 @@
-// flock(2): concurrent mycr processes serialise changes to shared records with it.
-// The lock belongs to the open file, so a process that dies releases it: no stale locks.
+// flock(2) on lock files: how concurrent mycr processes take turns with shared records
+// and store entries. A lock belongs to the open file, so a process that dies releases
+// it: no stale locks.
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
-import { libc, check } from "./libc";
+import { libc, check, errno } from "./libc";
+import { SysError } from "./errno";
+import { openat } from "./openat";
+import { AT_FDCWD, O_CLOEXEC, O_CREAT, O_RDWR } from "./constants";
+import { close } from "./fd";
 
+const LOCK_SH = 1;
 const LOCK_EX = 2;
+const LOCK_NB = 4;
 const LOCK_UN = 8;
+const EWOULDBLOCK = 11;
 
 /**
  * Runs `fn` holding an exclusive lock on `path` (created if missing). `fn` is
@@ -24,4 +32,19 @@ export function withLock<T>(path: string, fn: () => T): T {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Opens (creating) `path` and tries to lock it; returns the fd, or null if another holder has it. */
+export function tryLock(path: string, shared = false): number | null {
+  const fd = openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600);
+  if (libc.flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) === 0) return fd;
+  const e = errno();
+  close(fd);
+  if (e === EWOULDBLOCK) return null;
+  throw new SysError("flock", path, e);
+}
+
+/** Releases a lock taken with tryLock (closing the fd drops it). */
+export function unlock(fd: number): void {
+  close(fd);
 }

@@ -1,0 +1,116 @@
+// One layer from registry to disk: the blob streamed to a temp file while its digest is
+// computed, renamed into blobs/ once it matches; then decompressed, its diff id computed
+// while the tar is unpacked into a temp dir, renamed to layers/CHAIN once that matches too.
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { ContainerError } from "../runtime/errors";
+import type { Registry } from "./registry";
+import { ImageStore, hex, tempName } from "./store";
+import { readTar } from "./tar";
+import type { Descriptor } from "./types";
+import { unpackLayer, type UnpackStats } from "./unpack";
+
+const DOWNLOAD_ATTEMPTS = 4;
+
+export class DigestMismatch extends ContainerError {}
+
+async function downloadOnce(registry: Registry, repo: string, desc: Descriptor, tmp: string): Promise<string> {
+  const res = await registry.blob(repo, desc.digest);
+  const hasher = new Bun.CryptoHasher("sha256");
+  const fd = openSync(tmp, "w", 0o600);
+  let size = 0;
+  try {
+    for await (const chunk of res.body!) {
+      hasher.update(chunk);
+      for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+      size += chunk.length;
+      if (size > desc.size) break; // more than declared: the digest cannot match
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return `sha256:${hasher.digest("hex")}`;
+}
+
+/**
+ * Downloads a blob into the store and verifies it; a dropped connection starts it again
+ * (the registry client already retried the request itself). A mismatch removes the bytes.
+ */
+export async function downloadBlob(
+  store: ImageStore,
+  registry: Registry,
+  repo: string,
+  desc: Descriptor,
+  onRetry?: (why: string) => void,
+): Promise<string> {
+  const path = store.blobPath(desc.digest);
+  if (!desc.digest.startsWith("sha256:")) throw new ContainerError(`blob ${desc.digest}: only sha256 digests are supported`);
+  for (let attempt = 1; ; attempt++) {
+    const tmp = tempName(store.dir("blobs", "sha256"), hex(desc.digest));
+    try {
+      const got = await downloadOnce(registry, repo, desc, tmp);
+      if (got !== desc.digest) throw new DigestMismatch(`blob ${desc.digest}: digest mismatch: downloaded content is ${got}`);
+      renameSync(tmp, path);
+      return path;
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      if (e instanceof ContainerError || attempt >= DOWNLOAD_ATTEMPTS) throw e;
+      onRetry?.((e as Error).message);
+      await Bun.sleep(250 * 2 ** attempt);
+    }
+  }
+}
+
+/** gzip and zstd by their magic numbers: media types lie more often than bytes do. */
+function compressionOf(path: string): "gzip" | "zstd" | "none" {
+  const head = Buffer.alloc(4);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+  if (head.readUInt32LE(0) === 0xfd2fb528) return "zstd";
+  return "none";
+}
+
+async function* hashed(source: AsyncIterable<Uint8Array>, hasher: Bun.CryptoHasher): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    hasher.update(chunk);
+    yield chunk;
+  }
+}
+
+/**
+ * Unpacks the blob at `blob` as the layer `chainId`, verifying `diffId` (the digest of the
+ * uncompressed tar). Nothing appears under layers/ unless the whole layer matched.
+ */
+export async function unpackBlob(store: ImageStore, blob: string, diffId: string, chainId: string): Promise<UnpackStats> {
+  const tmp = tempName(store.dir("layers"), hex(chainId));
+  const diff = join(tmp, "diff");
+  mkdirSync(diff, { recursive: true, mode: 0o755 });
+  try {
+    let stream: ReadableStream<Uint8Array> = Bun.file(blob).stream();
+    const compression = compressionOf(blob);
+    if (compression !== "none") {
+      stream = stream.pipeThrough(new DecompressionStream(compression as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+    }
+    const hasher = new Bun.CryptoHasher("sha256");
+    let stats: UnpackStats;
+    try {
+      stats = await unpackLayer(readTar(hashed(stream, hasher)), diff);
+    } catch (e) {
+      if (e instanceof ContainerError) throw e;
+      throw new ContainerError(`layer ${diffId}: ${compression === "none" ? "" : `${compression}: `}${(e as Error).message}`);
+    }
+    const got = `sha256:${hasher.digest("hex")}`;
+    if (got !== diffId) throw new DigestMismatch(`layer ${diffId}: diff id mismatch: the uncompressed content is ${got}`);
+    writeFileSync(join(tmp, "size"), String(stats.bytes));
+    store.commitLayer(chainId, tmp);
+    return stats;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

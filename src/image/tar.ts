@@ -1,0 +1,210 @@
+// A streaming tar reader: ustar, pax extended headers (path, linkpath, size, uid, gid,
+// mtime, SCHILY.xattr.*), GNU long names (L/K) and base-256 numbers. It only parses:
+// what an entry may do to the disk is decided in unpack.ts.
+import { ContainerError } from "../runtime/errors";
+
+export type EntryType = "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo";
+
+export interface TarEntry {
+  path: string;
+  type: EntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Seconds since the epoch; pax mtimes may carry a fraction. */
+  mtime: number;
+  linkname: string;
+  devmajor: number;
+  devminor: number;
+  xattrs: Map<string, Uint8Array>;
+}
+
+const BLOCK = 512;
+const TYPES: Record<string, EntryType> = { "0": "file", "\0": "file", "7": "file", "1": "hardlink", "2": "symlink", "3": "char", "4": "block", "5": "dir", "6": "fifo" };
+
+/** Reads exact byte counts out of a stream of chunks of any size. */
+class ByteReader {
+  private buf: Uint8Array = new Uint8Array(0);
+  private readonly it: AsyncIterator<Uint8Array>;
+  private done = false;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  private async fill(n: number): Promise<boolean> {
+    while (this.buf.length < n && !this.done) {
+      const r = await this.it.next();
+      if (r.done) this.done = true;
+      else if (r.value.length > 0) this.buf = this.buf.length === 0 ? r.value : concat(this.buf, r.value);
+    }
+    return this.buf.length >= n;
+  }
+
+  /** Exactly n bytes, or null at a clean end of the stream. */
+  async exact(n: number): Promise<Uint8Array | null> {
+    if (!(await this.fill(n))) {
+      if (this.buf.length === 0) return null;
+      throw new ContainerError("layer: truncated tar stream");
+    }
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
+  }
+
+  /** The next n bytes as they arrive, in chunks. */
+  async *chunks(n: number): AsyncGenerator<Uint8Array> {
+    let left = n;
+    while (left > 0) {
+      if (this.buf.length === 0 && !(await this.fill(1))) throw new ContainerError("layer: truncated tar stream");
+      const take = Math.min(left, this.buf.length);
+      yield this.buf.subarray(0, take);
+      this.buf = this.buf.subarray(take);
+      left -= take;
+    }
+  }
+
+  async skip(n: number): Promise<void> {
+    for await (const _ of this.chunks(n)) {
+      // discarded
+    }
+  }
+
+  /** Reads the rest of the stream (a compressor's trailer must reach the hash). */
+  async drain(): Promise<void> {
+    this.buf = new Uint8Array(0);
+    while (!(await this.it.next()).done) {
+      // discarded
+    }
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function str(h: Uint8Array, off: number, len: number): string {
+  const field = h.subarray(off, off + len);
+  const end = field.indexOf(0);
+  return new TextDecoder().decode(end >= 0 ? field.subarray(0, end) : field);
+}
+
+/** Octal ASCII, or GNU base-256 when the top bit of the first byte is set. */
+function num(h: Uint8Array, off: number, len: number, what: string): number {
+  const field = h.subarray(off, off + len);
+  if (field[0]! & 0x80) {
+    let v = field[0]! & 0x7f;
+    for (let i = 1; i < len; i++) v = v * 256 + field[i]!;
+    if (!Number.isSafeInteger(v)) throw new ContainerError(`layer: tar header ${what} too large`);
+    return v;
+  }
+  const text = str(h, off, len).trim();
+  if (text === "") return 0;
+  if (!/^[0-7]+$/.test(text)) throw new ContainerError(`layer: tar header ${what} "${text}" is not an octal number`);
+  return parseInt(text, 8);
+}
+
+function checksumOk(h: Uint8Array): boolean {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
+  return num(h, 148, 8, "checksum") === sum;
+}
+
+function padding(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+/** `LEN KEY=VALUE\n` records; values stay bytes (xattr values are binary). */
+function parsePax(data: Uint8Array): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  let pos = 0;
+  while (pos < data.length) {
+    const sp = data.indexOf(0x20, pos);
+    if (sp < 0) break;
+    const len = parseInt(new TextDecoder().decode(data.subarray(pos, sp)), 10);
+    if (!Number.isInteger(len) || len <= sp - pos || pos + len > data.length) throw new ContainerError("layer: malformed pax header");
+    const rec = data.subarray(sp + 1, pos + len - 1); // without the trailing newline
+    const eq = rec.indexOf(0x3d);
+    if (eq < 0) throw new ContainerError("layer: malformed pax record");
+    out.set(new TextDecoder().decode(rec.subarray(0, eq)), rec.subarray(eq + 1));
+    pos += len;
+  }
+  return out;
+}
+
+const MAX_META = 1 << 20; // a pax header or long name larger than 1 MiB is an attack, not a name
+
+export interface TarItem {
+  entry: TarEntry;
+  /** The file's content; must be read (or left alone: it is skipped) before the next item. */
+  content: AsyncGenerator<Uint8Array>;
+}
+
+/** Entries of a tar stream in order. Reads the stream to its end (trailing zero blocks too). */
+export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarItem> {
+  const r = new ByteReader(source);
+  let globalPax = new Map<string, Uint8Array>();
+  let pax = new Map<string, Uint8Array>();
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  for (;;) {
+    const h = await r.exact(BLOCK);
+    if (h === null || h.every((b) => b === 0)) break;
+    if (!checksumOk(h)) throw new ContainerError("layer: tar header checksum mismatch (corrupt or not a tar)");
+    const flag = String.fromCharCode(h[156]!);
+    const size = num(h, 124, 12, "size");
+    if (flag === "x" || flag === "g" || flag === "L" || flag === "K") {
+      if (size > MAX_META) throw new ContainerError(`layer: tar metadata entry of ${size} bytes`);
+      const data = (await r.exact(size + padding(size))) ?? new Uint8Array(0);
+      const body = data.subarray(0, size);
+      if (flag === "x") pax = new Map([...pax, ...parsePax(body)]);
+      else if (flag === "g") globalPax = new Map([...globalPax, ...parsePax(body)]);
+      else if (flag === "L") longName = str(body, 0, body.length);
+      else longLink = str(body, 0, body.length);
+      continue;
+    }
+    const type = TYPES[flag];
+    if (!type) throw new ContainerError(`layer: unsupported tar entry type "${flag}" (${str(h, 0, 100)})`);
+    const magic = str(h, 257, 6);
+    const prefix = magic === "ustar" ? str(h, 345, 155) : ""; // GNU ("ustar  ") has no prefix field
+    const all = new Map([...globalPax, ...pax]);
+    const text = (k: string) => (all.has(k) ? new TextDecoder().decode(all.get(k)) : undefined);
+    const paxNum = (k: string) => {
+      const v = text(k);
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new ContainerError(`layer: pax ${k} "${v}" is not a number`);
+      return n;
+    };
+    const xattrs = new Map<string, Uint8Array>();
+    for (const [k, v] of all) if (k.startsWith("SCHILY.xattr.")) xattrs.set(k.slice("SCHILY.xattr.".length), v);
+    const entry: TarEntry = {
+      path: text("path") ?? longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100)),
+      type,
+      mode: num(h, 100, 8, "mode") & 0o7777,
+      uid: paxNum("uid") ?? num(h, 108, 8, "uid"),
+      gid: paxNum("gid") ?? num(h, 116, 8, "gid"),
+      size: type === "file" ? (paxNum("size") ?? size) : 0,
+      mtime: paxNum("mtime") ?? num(h, 136, 12, "mtime"),
+      linkname: text("linkpath") ?? longLink ?? str(h, 157, 100),
+      devmajor: num(h, 329, 8, "devmajor"),
+      devminor: num(h, 337, 8, "devminor"),
+      xattrs,
+    };
+    pax = new Map();
+    longName = longLink = undefined;
+    // Hard links and others may carry a size in the header that is not followed by data.
+    const dataSize = type === "file" ? entry.size : 0;
+    const content = r.chunks(dataSize);
+    yield { entry, content };
+    for await (const _ of content) {
+      // the consumer did not read it all: skip the rest
+    }
+    await r.skip(padding(dataSize));
+  }
+  await r.drain();
+}

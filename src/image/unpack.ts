@@ -1,0 +1,207 @@
+// Writes one layer's tar entries below a fresh directory so that no entry, however
+// hostile, reaches outside it: every parent is resolved with openat2(RESOLVE_IN_ROOT)
+// (symlinks followed but confined to the layer, `..` stops at its root), the last
+// component is created with *at calls that never follow it, `..` in names is refused,
+// device nodes are skipped, and overlay's own xattrs can only come from whiteouts.
+import { closeSync, lstatSync, rmSync, writeSync } from "node:fs";
+import { ContainerError } from "../runtime/errors";
+import {
+  O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE, S_IFCHR, S_IFIFO,
+  SysError, close, fchmodat, fdPath, lchownat, linkat, lsetxattrAt, lutimensat, mkdirat, mknodat, openPath, openat, openat2,
+  symlinkat, unlinkat,
+} from "../sys";
+import type { TarItem } from "./tar";
+
+export const WHITEOUT_PREFIX = ".wh.";
+export const OPAQUE_MARKER = ".wh..wh..opq";
+const OPAQUE_XATTR = "trusted.overlay.opaque";
+
+export interface UnpackStats {
+  entries: number;
+  /** Bytes of file content written. */
+  bytes: number;
+  /** Device nodes left out (an image has no business carrying them; the runtime makes /dev). */
+  skippedDevices: string[];
+}
+
+/** The entry's path as components below the layer root; `..` anywhere is refused, a leading `/` dropped. */
+export function cleanPath(raw: string): string[] {
+  const parts = raw.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.includes("..")) throw new ContainerError(`layer entry "${raw}": the path leaves the layer (..)`);
+  return parts;
+}
+
+class LayerWriter {
+  private readonly root: number;
+  private readonly dirs = new Map<string, number>();
+  private readonly dirTimes: { parent: string[]; name: string; mtime: number }[] = [];
+  readonly stats: UnpackStats = { entries: 0, bytes: 0, skippedDevices: [] };
+  /** Set when cached directory fds may no longer match their paths; dropped after the entry. */
+  private stale = false;
+
+  constructor(dir: string) {
+    this.root = openPath(dir, O_DIRECTORY);
+  }
+
+  close(): void {
+    this.forgetDirs();
+    close(this.root);
+  }
+
+  private forgetDirs(): void {
+    for (const fd of this.dirs.values()) close(fd);
+    this.dirs.clear();
+  }
+
+  /** An O_PATH fd of the directory `parts` inside the layer, created (0755) where missing. */
+  private dir(parts: string[]): number {
+    if (parts.length === 0) return this.root;
+    const key = parts.join("/");
+    const cached = this.dirs.get(key);
+    if (cached !== undefined) return cached;
+    const flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    const resolve = RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_XDEV;
+    let fd: number;
+    try {
+      fd = openat2(this.root, key, flags, resolve);
+    } catch (e) {
+      if (!(e instanceof SysError) || e.code !== "ENOENT") throw e;
+      const parent = this.dir(parts.slice(0, -1));
+      mkdirat(parent, parts.at(-1)!, 0o755);
+      fd = openat2(this.root, key, flags, resolve);
+    }
+    this.dirs.set(key, fd);
+    return fd;
+  }
+
+  /** Removes whatever is at `name` unless it is a directory and a directory is wanted. */
+  private clear(parent: number, name: string, keepDir: boolean): void {
+    let st;
+    try {
+      st = lstatSync(`${fdPath(parent)}/${name}`);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      if (keepDir) return;
+      this.stale = true; // cached fds below it would point at a removed tree
+      rmSync(`${fdPath(parent)}/${name}`, { recursive: true, force: true });
+    } else {
+      unlinkat(parent, name);
+    }
+  }
+
+  private async writeFile(parent: number, name: string, content: AsyncIterable<Uint8Array>): Promise<void> {
+    const fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
+    try {
+      for await (const chunk of content) {
+        for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+        this.stats.bytes += chunk.length;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private whiteout(parts: string[], base: string, raw: string): void {
+    const parent = this.dir(parts.slice(0, -1));
+    if (base === OPAQUE_MARKER) {
+      lsetxattrAt(parent, "", OPAQUE_XATTR, new TextEncoder().encode("y"));
+      return;
+    }
+    const name = base.slice(WHITEOUT_PREFIX.length);
+    if (name === "" || name === "." || name === "..") throw new ContainerError(`layer entry "${raw}": not a valid whiteout`);
+    this.clear(parent, name, false);
+    mknodat(parent, name, S_IFCHR, 0, 0); // overlayfs's whiteout: a 0:0 character device
+  }
+
+  async add(item: TarItem): Promise<void> {
+    try {
+      await this.addEntry(item);
+    } finally {
+      if (this.stale) this.forgetDirs();
+      this.stale = false;
+    }
+  }
+
+  private async addEntry({ entry, content }: TarItem): Promise<void> {
+    this.stats.entries++;
+    const parts = cleanPath(entry.path);
+    if (parts.length === 0) return; // the layer root itself: its metadata belongs to the runtime
+    const name = parts.at(-1)!;
+    if (name.startsWith(WHITEOUT_PREFIX)) return this.whiteout(parts, name, entry.path);
+    if (entry.type === "char" || entry.type === "block") {
+      this.stats.skippedDevices.push(entry.path);
+      return;
+    }
+    const parentParts = parts.slice(0, -1);
+    const parent = this.dir(parentParts);
+    this.clear(parent, name, entry.type === "dir");
+    switch (entry.type) {
+      case "dir":
+        try {
+          mkdirat(parent, name, 0o700);
+        } catch (e) {
+          if (!(e instanceof SysError) || e.code !== "EEXIST") throw e;
+        }
+        break;
+      case "file":
+        await this.writeFile(parent, name, content);
+        break;
+      case "symlink":
+        // The target is only text here; it is never followed while the layer is written.
+        symlinkat(entry.linkname, parent, name);
+        this.stale = true; // a directory path may now resolve through this link
+        break;
+      case "hardlink": {
+        const target = cleanPath(entry.linkname);
+        if (target.length === 0) throw new ContainerError(`layer entry "${entry.path}": hard link to the layer root`);
+        const targetParent = this.dir(target.slice(0, -1));
+        try {
+          linkat(targetParent, target.at(-1)!, parent, name);
+        } catch (e) {
+          if (e instanceof SysError && e.code === "ENOENT") {
+            throw new ContainerError(`layer entry "${entry.path}": hard link to "${entry.linkname}", which is not in this layer`);
+          }
+          throw e;
+        }
+        return; // the link shares the target's inode and metadata
+      }
+      case "fifo":
+        mknodat(parent, name, S_IFIFO | 0o600);
+        break;
+    }
+    lchownat(parent, name, entry.uid, entry.gid);
+    if (entry.type !== "symlink") fchmodat(parent, name, entry.mode); // after chown, which clears setuid
+    for (const [key, value] of entry.xattrs) {
+      if (key.startsWith("trusted.overlay.")) continue; // only whiteouts may speak to overlayfs
+      lsetxattrAt(parent, name, key, value);
+    }
+    if (entry.type === "dir") this.dirTimes.push({ parent: parentParts, name, mtime: entry.mtime });
+    else lutimensat(parent, name, Math.floor(entry.mtime), Math.round((entry.mtime % 1) * 1e9));
+  }
+
+  /** Directory mtimes last: creating their children changed them. */
+  finish(): void {
+    for (const d of this.dirTimes) lutimensat(this.dir(d.parent), d.name, Math.floor(d.mtime), Math.round((d.mtime % 1) * 1e9));
+  }
+}
+
+/** Unpacks tar items into `dir` (an empty directory the caller owns). */
+export async function unpackLayer(items: AsyncIterable<TarItem>, dir: string): Promise<UnpackStats> {
+  const w = new LayerWriter(dir);
+  try {
+    for await (const item of items) {
+      try {
+        await w.add(item);
+      } catch (e) {
+        if (e instanceof ContainerError) throw e;
+        throw new ContainerError(`layer entry "${item.entry.path}": ${(e as Error).message}`);
+      }
+    }
+    w.finish();
+    return w.stats;
+  } finally {
+    w.close();
+  }
+}

@@ -1,0 +1,226 @@
+// Pulling from a real registry (Debian's docker-registry) and running what was pulled:
+// image config defaults, multi-layer images with whiteouts, zstd, multi-platform indexes,
+// shared layers, integrity failures, hostile layers, basic and bearer auth, retries.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { mycr } from "./helpers/mycr";
+import { TEST_ROOT, WORK } from "./helpers/env";
+import { OciLayout, sha } from "./helpers/oci-layout";
+import { push, startRegistry, type TestRegistry } from "./helpers/registry";
+import { busyboxLayerEntries, makeTar } from "./helpers/tar";
+import { startTokenProxy, type TokenProxy } from "./helpers/token-proxy";
+
+let reg: TestRegistry;
+let layoutDir: string;
+const pulled: string[] = [];
+const busyboxTar = makeTar(busyboxLayerEntries());
+
+/** Builds an image layout and pushes it as REG/name:tag. */
+function publish(host: string, name: string, build: (l: OciLayout) => ReturnType<OciLayout["image"]>, creds?: string): string {
+  const dir = join(layoutDir, name.replace(/[/:]/g, "_"));
+  const layout = new OciLayout(dir);
+  layout.tag(build(layout), "t");
+  const ref = `${host}/${name}`;
+  push(dir, "t", ref, creds);
+  pulled.push(ref);
+  return ref;
+}
+
+async function ok(args: string[], opts: Parameters<typeof mycr>[1] = {}) {
+  const r = await mycr(args, { timeoutMs: 90_000, ...opts });
+  if (r.exitCode !== 0) throw new Error(`mycr ${args.join(" ")} exited ${r.exitCode}: ${r.stderr}`);
+  return r;
+}
+
+let simple: string;
+let multi: string;
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  layoutDir = mkdtempSync(join(WORK, "layouts-"));
+  simple = publish(reg.host, "busybox:1", (l) =>
+    l.image({
+      layers: [{ tar: busyboxTar }, { tar: makeTar([{ path: "work/", type: "dir" }, { path: "work/hello", data: "hi\n" }]) }],
+      config: { Cmd: ["sh", "-c", 'echo "$GREETING from $(pwd) as $(id -u)"'], Env: ["PATH=/bin", "GREETING=hello"], WorkingDir: "/work", StopSignal: "SIGQUIT" },
+    }),
+  );
+  multi = publish(reg.host, "team/layers:2", (l) =>
+    l.image({
+      layers: [
+        { tar: busyboxTar },
+        { tar: makeTar([{ path: "data/a", data: "a" }, { path: "data/b", data: "b" }, { path: "opq/old", data: "o" }]) },
+        {
+          tar: makeTar([{ path: "data/.wh.a", data: "" }, { path: "opq/", type: "dir" }, { path: "opq/.wh..wh..opq", data: "" }, { path: "opq/new", data: "n" }]),
+          compression: "zstd",
+        },
+      ],
+      config: { Entrypoint: ["/bin/sh", "-c"], Cmd: ["ls /data /opq"], User: "app" },
+    }),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  for (const ref of pulled) await mycr(["rmi", ref]);
+  await reg?.stop();
+  // nothing of this file's images is left in the store
+  const left = (d: string) => (existsSync(join(TEST_ROOT, d)) ? readdirSync(join(TEST_ROOT, d)) : []);
+  expect([left("layers"), left("blobs/sha256"), left("l")]).toEqual([[], [], []]);
+  if (layoutDir) rmSync(layoutDir, { recursive: true, force: true });
+});
+
+describe("pull and run", () => {
+  test("pull prints the id, images lists it, run uses Cmd, Env, WorkingDir from the config", async () => {
+    const p = await ok(["pull", simple]);
+    expect(p.stdout.trim()).toMatch(/^[a-f0-9]{64}$/);
+    const list = await ok(["images"]);
+    expect(list.stdout).toContain(`${reg.host}/busybox`);
+    expect(list.stdout).toContain(p.stdout.trim().slice(0, 12));
+    const r = await ok(["run", "--image", simple]);
+    expect(r.stdout).toBe("hello from /work as 0\n");
+    // words after the flags replace Cmd; -e and -w win over the config
+    const r2 = await ok(["run", "--image", simple, "-e", "GREETING=bye", "-w", "/tmp", "sh", "-c", 'echo "$GREETING $(pwd) $PATH"; cat /work/hello']);
+    expect(r2.stdout).toBe("bye /tmp /bin\nhi\n");
+  }, 120_000);
+
+  test("layers with whiteouts, an opaque dir, zstd; Entrypoint and User from the config", async () => {
+    const r = await ok(["run", "--image", multi]); // pulled because missing
+    expect(r.stdout).toBe("/data:\nb\n\n/opq:\nnew\n");
+    const who = await ok(["run", "--image", multi, "id -u"]);
+    expect(who.stdout).toBe("1000\n");
+    const ep = await ok(["run", "--image", multi, "--entrypoint", "echo", "replaced"]);
+    expect(ep.stdout).toBe("replaced\n");
+  }, 120_000);
+
+  test("images share their common layer; rmi keeps what another image uses", async () => {
+    await ok(["pull", simple]);
+    await ok(["pull", multi]);
+    const chain = sha(busyboxTar).slice(7);
+    expect(readdirSync(join(TEST_ROOT, "layers")).filter((d) => d === chain)).toHaveLength(1);
+    expect((await ok(["rmi", simple])).stdout.trim()).toBe(`${reg.host}/busybox:1`);
+    expect(existsSync(join(TEST_ROOT, "layers", chain, "diff/bin/busybox"))).toBe(true);
+    expect((await ok(["run", "--pull", "never", "--image", multi, "true"])).exitCode).toBe(0);
+    const never = await mycr(["run", "--pull", "never", "--image", simple, "true"]);
+    expect(never.exitCode).toBe(125);
+    expect(never.stderr).toBe(`mycr: image ${simple} is not present (--pull never)\n`);
+    await ok(["rmi", multi]);
+    expect(existsSync(join(TEST_ROOT, "layers", chain))).toBe(false);
+  }, 120_000);
+
+  test("a multi-platform index: the host's platform by default, --platform to choose", async () => {
+    const ref = publish(reg.host, "multi/arch:1", (l) => {
+      const img = (architecture: string, variant?: string) =>
+        l.image({ architecture, variant, layers: [{ tar: busyboxTar }, { tar: makeTar([{ path: "platform", data: architecture }]) }], config: { Cmd: ["cat", "/platform"] } });
+      return l.index([img("amd64"), img("arm64", "v8"), img("ppc64le")]);
+    });
+    const host = process.arch === "arm64" ? "arm64" : "amd64";
+    expect((await ok(["run", "--image", ref])).stdout).toBe(host);
+    await ok(["pull", "--platform", "linux/ppc64le", ref]);
+    expect((await ok(["run", "--pull", "never", "--image", ref])).stdout).toBe("ppc64le");
+    const none = await mycr(["pull", "--platform", "linux/s390x", ref]);
+    expect(none.stderr).toBe(`mycr: pull ${ref}: no image for linux/s390x (the image has: linux/amd64, linux/arm64/v8, linux/ppc64le)\n`);
+  }, 120_000);
+
+  test("pull by digest", async () => {
+    const head = await fetch(`http://${reg.host}/v2/busybox/manifests/1`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
+    const digest = head.headers.get("docker-content-digest")!;
+    const ref = `${reg.host}/busybox@${digest}`;
+    pulled.push(ref);
+    await ok(["pull", ref]);
+    expect((await ok(["images", "--digests"])).stdout).toContain(digest);
+    const wrong = await mycr(["pull", `${reg.host}/busybox@sha256:${"0".repeat(64)}`]);
+    expect(wrong.exitCode).toBe(125);
+    expect(wrong.stderr).toBe(`mycr: pull ${reg.host}/busybox@sha256:${"0".repeat(64)}: manifest unknown\n`);
+  }, 120_000);
+
+  test("errors: unknown manifest, unknown image name", async () => {
+    const r = await mycr(["pull", `${reg.host}/nope:1`]);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toBe(`mycr: pull ${reg.host}/nope:1: manifest unknown\n`);
+    const bad = await mycr(["run", "--image", "Bad/Ref", "true"]);
+    expect(bad.stderr).toContain('invalid image reference "Bad/Ref"');
+  }, 60_000);
+});
+
+describe("integrity and hostile images", () => {
+  test("a layer whose content does not match its diff id is refused and not kept", async () => {
+    const lie = `sha256:${"1".repeat(64)}`;
+    const layer = makeTar([{ path: "x", data: "x" }]);
+    const ref = publish(reg.host, "lies:1", (l) => l.image({ layers: [{ tar: layer, diffId: lie }] }));
+    const r = await mycr(["pull", ref]);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toEndWith(`\nmycr: pull ${ref}: layer ${lie}: diff id mismatch: the uncompressed content is ${sha(layer)}\n`);
+    expect(existsSync(join(TEST_ROOT, "layers", lie.slice(7)))).toBe(false);
+    expect(readdirSync(join(TEST_ROOT, "layers")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
+    expect(readdirSync(join(TEST_ROOT, "blobs/sha256")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
+  }, 60_000);
+
+  test("a layer that writes outside its root is refused; nothing escapes", async () => {
+    const target = join(WORK, `escape-${process.pid}`);
+    rmSync(target, { force: true });
+    const ref = publish(reg.host, "hostile:1", (l) =>
+      l.image({ layers: [{ tar: makeTar([{ path: "ok", data: "" }, { path: `../../../../../../../..${target}`, data: "pwned" }]) }] }),
+    );
+    const r = await mycr(["pull", ref]);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toContain("the path leaves the layer (..)");
+    expect(existsSync(target)).toBe(false);
+  }, 60_000);
+});
+
+describe("authentication", () => {
+  test("basic auth: refused without credentials, login --password-stdin, pull, logout", async () => {
+    const secure = await startRegistry({ users: { alice: "s3cret" } });
+    const authFile = join(WORK, `auth-${process.pid}.json`);
+    const env = { REGISTRY_AUTH_FILE: authFile, HOME: "/nonexistent" };
+    try {
+      const ref = publish(secure.host, "private:1", (l) => l.image({ layers: [{ tar: busyboxTar }], config: { Cmd: ["echo", "private"] } }), "alice:s3cret");
+      const anon = await mycr(["pull", ref], { env });
+      expect(anon.stderr).toBe(`mycr: pull ${ref}: ${secure.host}: authentication required (no credentials: mycr login)\n`);
+      const bad = await mycr(["login", secure.host, "-u", "alice", "--password-stdin"], { env, stdin: "wrong\n" });
+      expect(bad.exitCode).toBe(125);
+      expect(bad.stderr).toContain("authentication failed for user alice");
+      await ok(["login", secure.host, "-u", "alice", "--password-stdin"], { env, stdin: "s3cret\n" });
+      const stored = (await Bun.file(authFile).json()) as { auths: Record<string, { auth: string }> };
+      expect(stored.auths[secure.host]!.auth).toBe(Buffer.from("alice:s3cret").toString("base64"));
+      expect((await ok(["run", "--image", ref], { env })).stdout).toBe("private\n");
+      await ok(["rmi", ref]);
+      await ok(["logout", secure.host], { env });
+      expect((await mycr(["pull", ref], { env })).exitCode).toBe(125);
+      // credentials from ~/.docker/config.json
+      const home = mkdtempSync(join(WORK, "home-"));
+      await Bun.write(join(home, ".docker/config.json"), JSON.stringify({ auths: { [secure.host]: { auth: Buffer.from("alice:s3cret").toString("base64") } } }));
+      await ok(["pull", ref], { env: { HOME: home } });
+      rmSync(home, { recursive: true, force: true });
+    } finally {
+      rmSync(authFile, { force: true });
+      await secure.stop();
+    }
+  }, 120_000);
+
+  test("bearer tokens, redirects to storage without credentials, 503 retried, each layer downloaded once by concurrent pulls", async () => {
+    const proxy: TokenProxy = startTokenProxy(reg.host, "bob", "pw");
+    const authFile = join(WORK, `auth-bearer-${process.pid}.json`);
+    writeFileSync(authFile, JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from("bob:pw").toString("base64") } } }));
+    const env = { REGISTRY_AUTH_FILE: authFile };
+    try {
+      publish(reg.host, "viaproxy:1", (l) =>
+        l.image({ layers: [{ tar: busyboxTar }, { tar: makeTar([{ path: "proxied", data: "yes" }]) }], config: { Cmd: ["cat", "/proxied"] } }),
+      );
+      const ref = `${proxy.host}/viaproxy:1`;
+      pulled.push(ref);
+      proxy.failOnce.push(/\/manifests\//);
+      const [a, b] = await Promise.all([mycr(["pull", ref], { env, timeoutMs: 90_000 }), mycr(["pull", ref], { env, timeoutMs: 90_000 })]);
+      expect([a.exitCode, b.exitCode, a.stderr + b.stderr]).toEqual([0, 0, expect.stringContaining("retrying (HTTP 503)")]);
+      expect(proxy.tokenRequests[0]).toContain("scope=repository%3Aviaproxy%3Apull");
+      // layers once each (per-layer locks), the config (tiny, not locked) at most twice
+      const gets = [...proxy.blobGets.values()];
+      expect(gets.filter((n) => n > 1).length).toBeLessThanOrEqual(1);
+      expect(gets.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(4);
+      expect((await ok(["run", "--pull", "never", "--image", ref], { env })).stdout).toBe("yes");
+    } finally {
+      proxy.stop();
+      rmSync(authFile, { force: true });
+    }
+  }, 120_000);
+});
