@@ -124,8 +124,8 @@ describe("limits take effect", () => {
     const bg = mycrBackground(["run", "--rootfs", rootfs, "--memory", "64m", "--", "sleep", marker]);
     process.kill(await waitForContainerPid(marker), "SIGKILL");
     const r = await bg.result();
-    expect(r.exitCode).toBe(137);
     expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(137);
   });
 
   test("a fork bomb under --pids-limit 64 fails inside while the host stays responsive", async () => {

@@ -42,7 +42,9 @@ describe("exit status", () => {
     const bg = mycrBackground(["run", "--rootfs", rootfs, "--", "sleep", marker]);
     const pid = await waitForContainerPid(marker);
     process.kill(pid, "SIGKILL");
-    expect((await bg.result()).exitCode).toBe(137);
+    const r = await bg.result();
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(137);
   });
 
   test("a signal PID 1 has no handler for is ignored, as the kernel does for every PID 1", async () => {

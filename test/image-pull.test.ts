@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { mycr } from "./helpers/mycr";
+import { mycr, mycrBackground } from "./helpers/mycr";
 import { TEST_ROOT, WORK } from "./helpers/env";
 import { OciLayout, sha } from "./helpers/oci-layout";
 import { push, startRegistry, type TestRegistry } from "./helpers/registry";
@@ -140,6 +140,39 @@ describe("pull and run", () => {
     const bad = await mycr(["run", "--image", "Bad/Ref", "true"]);
     expect(bad.stderr).toContain('invalid image reference "Bad/Ref"');
   }, 60_000);
+});
+
+/** An address of this host outside mycr's bridges (DNAT from the host's own address). */
+function hostAddress(): string {
+  const out = Bun.spawnSync(["ip", "-4", "-o", "addr", "show", "scope", "global"]).stdout.toString();
+  return /inet (\d+\.\d+\.\d+\.\d+)/.exec(out.split("\n").find((l) => !/ mycr/.test(l)) ?? "")?.[1] ?? "127.0.0.1";
+}
+
+describe("ports the image exposes", () => {
+  test("-P publishes them on free host ports and says which", async () => {
+    const web = publish(reg.host, "web:1", (l) =>
+      l.image({
+        layers: [{ tar: busyboxTar }, { tar: makeTar([{ path: "www/", type: "dir" }, { path: "www/index.html", data: "exposed\n" }]) }],
+        config: { Cmd: ["httpd", "-f", "-p", "8080", "-h", "/www"], ExposedPorts: { "8080/tcp": {} } },
+      }),
+    );
+    const bg = mycrBackground(["run", "--image", web, "--pull", "always", "-P"]);
+    try {
+      for (let i = 0; i < 300 && !/host port \d+/.test(bg.errors()); i++) await Bun.sleep(50);
+      const port = Number(/published 8080\/tcp on host port (\d+)/.exec(bg.errors())?.[1]);
+      expect(port).toBeGreaterThan(0);
+      let body = "";
+      for (let i = 0; i < 50 && body === ""; i++) {
+        body = await fetch(`http://${hostAddress()}:${port}/`).then((r) => r.text()).catch(() => "");
+        if (body === "") await Bun.sleep(100);
+      }
+      expect(body).toBe("exposed\n");
+    } finally {
+      bg.proc.kill("SIGKILL");
+      await bg.result();
+      await mycr(["gc"]);
+    }
+  });
 });
 
 describe("integrity and hostile images", () => {

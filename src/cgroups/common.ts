@@ -51,7 +51,9 @@ export async function removeDir(dir: string, parent?: string): Promise<void> {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT") break;
-      if (code !== "EBUSY" || attempt > 200) throw e;
+      // A cgroup stays busy until the kernel has finished with its exiting tasks (and, on
+      // v1, offlined the memory controller's state): on a loaded machine, seconds.
+      if (code !== "EBUSY" || attempt > 1000) throw e;
       await Bun.sleep(5);
     }
   }

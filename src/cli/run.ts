@@ -90,6 +90,7 @@ export default defineMycrCommand({
     keep: { type: "boolean", description: "Keep the container's files (its upper dir) after it exits" },
     network: { type: "string", description: "none, host, bridge (default with CNI plugins), container:NAME, or a network's name", valueHint: "NET" },
     publish: { type: "string", alias: "p", description: "Publish a port: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]", valueHint: "PORT" },
+    "publish-all": { type: "boolean", alias: "P", description: "Publish every port the image exposes on a free host port" },
     dns: { type: "string", description: "Name server for /etc/resolv.conf (repeatable)", valueHint: "IP" },
     "add-host": { type: "string", description: "Add HOST:IP to /etc/hosts (repeatable)", valueHint: "HOST:IP" },
     ...OCI_CREATE_ARGS,
@@ -125,6 +126,7 @@ export default defineMycrCommand({
       network: {
         mode: single(args.network),
         ports: list(args.publish).map(parseFlagValue(parsePort)),
+        publishAll: args["publish-all"] === true,
         dns: list(args.dns),
         addHosts: list(args["add-host"]).map(parseFlagValue(parseAddHost)),
       },

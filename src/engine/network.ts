@@ -17,6 +17,8 @@ export interface NetworkRequest {
   /** --network as given; undefined: bridge when CNI plugins are there, else none. */
   mode?: string;
   ports: PortMapping[];
+  /** -P: publish every port the image exposes, on free host ports. */
+  publishAll?: boolean;
   dns: string[];
   addHosts: Array<{ host: string; ip: string }>;
 }

@@ -13,7 +13,7 @@ import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
 import { applyNetwork, attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
-import { checkPortFree } from "../net/ports";
+import { checkPortFree, publishAll } from "../net/ports";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
 import { buildSpec } from "./spec";
@@ -111,6 +111,11 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined): P
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
   const keep = req.keep === true;
+  if (req.network.publishAll && image) {
+    const published = await publishAll(Object.keys(image.config.config?.ExposedPorts ?? {}));
+    for (const p of published) req.onNotice?.(`published ${p.containerPort}/${p.protocol} on host port ${p.hostPort}`);
+    req = { ...req, network: { ...req.network, ports: [...req.network.ports, ...published] } };
+  }
   const network = planNetwork(req.network, dataRoot(), req.store);
   if ("notice" in network && network.notice) req.onNotice?.(network.notice);
   for (const p of req.network.ports) await checkPortFree(p);

@@ -60,6 +60,7 @@ export interface ImageConfig {
     Cmd?: string[] | null;
     WorkingDir?: string;
     StopSignal?: string;
+    ExposedPorts?: Record<string, object> | null;
     Labels?: Record<string, string> | null;
   };
   rootfs: { type: string; diff_ids: string[] };

@@ -26,3 +26,27 @@ export async function checkPortFree(p: PortMapping): Promise<void> {
     server.listen({ port: p.hostPort, host: p.hostIP ?? "0.0.0.0", exclusive: true }, () => server.close(() => resolve()));
   });
 }
+
+/** A port the kernel says is free now (listen on port 0 and ask which it got). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen({ port: 0, host: "0.0.0.0" }, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** -P: every port an image exposes ("80/tcp"), published on a free host port. */
+export async function publishAll(exposed: string[]): Promise<PortMapping[]> {
+  const out: PortMapping[] = [];
+  for (const key of exposed) {
+    const m = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(key);
+    if (!m) continue; // port ranges and other forms: docker's own -P skips what it cannot map
+    out.push({ hostPort: await freePort(), containerPort: Number(m[1]), protocol: (m[2] as "tcp" | "udp") ?? "tcp" });
+  }
+  return out;
+}

@@ -70,7 +70,12 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
       child.kill(9);
       await child.exited;
       close(launched.sync);
-      await cgroup.destroy();
+      try {
+        await cgroup.destroy();
+      } catch (e) {
+        // The container's own exit status stays the answer; `mycr gc` retries later.
+        warn(`cgroup not removed yet (mycr gc removes it later): ${(e as Error).message}`);
+      }
       for (const w of runHooks("poststop", opts.spec, { id: record.id, bundle: record.bundle, status: "stopped" })) warn(w);
       opts.store.remove(record.id);
     }
