@@ -121,8 +121,9 @@ describe("limits take effect", () => {
 
   test("a SIGKILL from outside is not reported as out of memory", async () => {
     const marker = `1000.${process.pid}6`;
-    const bg = mycrBackground(["run", "--rootfs", rootfs, "--memory", "64m", "--", "sleep", marker]);
-    process.kill(await waitForContainerPid(marker), "SIGKILL");
+    const bg = mycrBackground(["run", "--rootfs", rootfs, "--memory", "64m", "--", "sh", "-c", `echo up; exec sleep ${marker}`]);
+    await bg.waitFor("up");
+    process.kill(await waitForContainerPid(`sleep ${marker}`, 10_000, true), "SIGKILL");
     const r = await bg.result();
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(137);

@@ -39,8 +39,10 @@ describe("exit status", () => {
 
   test("128+N when the container's PID 1 is killed by signal N", async () => {
     const marker = `1000.${process.pid}1`;
-    const bg = mycrBackground(["run", "--rootfs", rootfs, "--", "sleep", marker]);
-    const pid = await waitForContainerPid(marker);
+    // As a user would: kill a container that is up (it said so), then read mycr's status.
+    const bg = mycrBackground(["run", "--rootfs", rootfs, "--", "sh", "-c", `echo up; exec sleep ${marker}`]);
+    await bg.waitFor("up");
+    const pid = await waitForContainerPid(`sleep ${marker}`, 10_000, true);
     process.kill(pid, "SIGKILL");
     const r = await bg.result();
     expect(r.stderr).toBe("");
