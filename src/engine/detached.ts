@@ -3,13 +3,13 @@
 // starts, exits and restarts, and by stop/rm; it outlives the container until `rm`, so
 // `ps -a`, `logs`, `wait` and `inspect` can tell what happened. Every change is a
 // read-modify-write under the engine lock, so concurrent commands never lose one.
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../runtime/atomic";
 import { isAlive, type ProcessRef } from "../runtime/procfs";
 import { withLock } from "../sys";
 import type { LogOptions } from "./logs";
-import { containerDir, containersDir, dataRoot } from "./paths";
+import { containerDir, dataRoot } from "./paths";
 import type { RestartPolicy } from "./restart";
 import type { RunRequest } from "./run";
 
@@ -78,16 +78,6 @@ export function updateDetached(id: string, change: (r: DetachedRecord) => void):
     writeDetached(rec);
     return rec;
   });
-}
-
-export function detachedIds(): string[] {
-  let names: string[] = [];
-  try {
-    names = readdirSync(containersDir());
-  } catch {
-    return [];
-  }
-  return names.filter((id) => readDetached(id) !== null);
 }
 
 /**

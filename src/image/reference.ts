@@ -32,10 +32,6 @@ export function manifestReference(ref: Reference): string {
   return ref.digest ?? ref.tag ?? "latest";
 }
 
-export function isDigest(s: string): boolean {
-  return DIGEST.test(s);
-}
-
 export function parseReference(text: string): Reference {
   const bad = (why: string) => new ContainerError(`invalid image reference "${text}": ${why}`);
   if (text === "") throw bad("empty");

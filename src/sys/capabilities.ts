@@ -19,7 +19,6 @@ export const CAPABILITIES: Record<string, number> = {
   CAP_PERFMON: 38, CAP_BPF: 39, CAP_CHECKPOINT_RESTORE: 40,
 };
 
-const PR_CAPBSET_READ = 23;
 const PR_CAPBSET_DROP = 24;
 const PR_CAP_AMBIENT = 47;
 const PR_CAP_AMBIENT_RAISE = 2;
@@ -77,10 +76,6 @@ export function capset(sets: CapabilitySets): void {
     "capset",
     `effective=${hex(sets.effective)}, permitted=${hex(sets.permitted)}, inheritable=${hex(sets.inheritable)}`,
   );
-}
-
-export function inBoundingSet(cap: number): boolean {
-  return check(libc.prctl(PR_CAPBSET_READ, cap, 0, 0, 0), "prctl", `PR_CAPBSET_READ, ${capabilityName(cap)}`) === 1;
 }
 
 /** Removes a capability from the bounding set for good (needs CAP_SETPCAP). */

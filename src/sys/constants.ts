@@ -45,7 +45,6 @@ export const S_IFIFO = 0o010000;
 
 export const PR_SET_PDEATHSIG = 1;
 export const PR_SET_DUMPABLE = 4;
-export const PR_SET_NAME = 15;
 export const PR_SET_NO_NEW_PRIVS = 38;
 export const PR_SET_CHILD_SUBREAPER = 36;
 
@@ -67,9 +66,6 @@ export const TIOCGWINSZ = 0x5413;
 export const TIOCSWINSZ = 0x5414;
 export const TIOCVHANGUP = 0x5437;
 export const TIOCGPTPEER = 0x5441;
-export const F_GETFD = 1;
-export const F_SETFD = 2;
-export const FD_CLOEXEC = 1;
 
 export const AF_UNIX = 1;
 export const AF_INET = 2;

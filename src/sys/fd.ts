@@ -1,5 +1,5 @@
 import { ptr } from "bun:ffi";
-import { FD_CLOEXEC, F_GETFD, F_SETFD, AF_UNIX, SOCK_STREAM, SOCK_CLOEXEC } from "./constants";
+import { AF_UNIX, SOCK_STREAM, SOCK_CLOEXEC } from "./constants";
 import { SYS } from "./arch";
 import { libc, check, errno } from "./libc";
 import { SysError } from "./errno";
@@ -9,12 +9,6 @@ export function socketPair(): [number, number] {
   const fds = new Int32Array(2);
   check(libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair", "AF_UNIX");
   return [fds[0]!, fds[1]!];
-}
-
-export function setCloexec(fd: number, on: boolean): void {
-  const flags = check(libc.fcntl(fd, F_GETFD, 0), "fcntl", `${fd}, F_GETFD`);
-  const next = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
-  check(libc.fcntl(fd, F_SETFD, next), "fcntl", `${fd}, F_SETFD`);
 }
 
 export function close(fd: number): void {

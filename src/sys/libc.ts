@@ -33,7 +33,6 @@ export const libc = dlopen("libc.so.6", {
   umask: { args: [u32], returns: u32 },
   signal: { args: [i32, u64], returns: u64 },
   sigprocmask: { args: [i32, ptr, ptr], returns: i32 },
-  fcntl: { args: [i32, i32, i32], returns: i32 },
   _exit: { args: [i32], returns: FFIType.void },
   dup2: { args: [i32, i32], returns: i32 },
   // terminals (src/sys/pty.ts, src/sys/termios.ts)

@@ -1,5 +1,5 @@
 import { ptr } from "bun:ffi";
-import { PR_SET_DUMPABLE, PR_SET_NAME, PR_SET_PDEATHSIG, SIG_DFL, SIG_SETMASK } from "./constants";
+import { PR_SET_DUMPABLE, PR_SET_PDEATHSIG, SIG_DFL, SIG_SETMASK } from "./constants";
 import { libc, check, cstr, cStringArray, errno } from "./libc";
 import { SysError } from "./errno";
 import { SYS } from "./arch";
@@ -27,10 +27,6 @@ export function setDumpable(on: boolean): void {
   check(libc.prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0), "prctl", `PR_SET_DUMPABLE, ${on ? 1 : 0}`);
 }
 
-export function setProcessName(name: string): void {
-  check(libc.prctl(PR_SET_NAME, BigInt(ptr(cstr(name))), 0, 0, 0), "prctl", `PR_SET_NAME, ${name}`);
-}
-
 export function prctl(option: number, arg2: number | bigint, what: string): void {
   check(libc.prctl(option, arg2, 0, 0, 0), "prctl", what);
 }
@@ -54,12 +50,6 @@ export function resetSignals(): void {
   }
   const empty = new Uint8Array(128);
   check(libc.sigprocmask(SIG_SETMASK, empty, null), "sigprocmask", "SIG_SETMASK, {}");
-}
-
-/** Sets a signal's disposition to "ignore" (SIG_IGN); resetSignals() undoes it before execve. */
-export function ignoreSignal(signal: number): void {
-  const SIG_ERR = 0xffffffffffffffffn;
-  if (BigInt(libc.signal(signal, 1n)) === SIG_ERR) throw new SysError("signal", `${signal}, SIG_IGN`, errno());
 }
 
 /**
