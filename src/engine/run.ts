@@ -21,7 +21,7 @@ import { parseTmpfs, parseVolume } from "./mounts";
 import { assertNameFree, checkName, checkUser } from "./names";
 import { withEngineLock } from "./detached";
 import { chooseStdio } from "./stdio";
-import { commandFromImage, prepareImage, type ImageRequest, type PreparedImage } from "./image";
+import type { CommandDefaults, ImageRequest, PreparedImage } from "./image";
 import { parseUlimits } from "./ulimits";
 
 export interface RunRequest {
@@ -87,16 +87,19 @@ export interface RunOutcome extends ForegroundResult {
 export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   trace("engine: run");
   if (req.image && req.rootfs !== undefined) throw new ContainerError("--image and --rootfs: give one or the other");
-  const image = req.image ? await prepareImage(req.image) : undefined;
+  if (!req.image) return runWithRoot(req, undefined, undefined);
+  // The image code (registry client, tar reader, store) is loaded only when an image is
+  // used: a run from a directory or the host's root does not pay for it at start-up.
+  const images = await import("./image");
+  const image = await images.prepareImage(req.image);
   try {
-    return await runWithRoot(req, image);
+    return await runWithRoot(req, image, images.commandFromImage(image.config, { args: req.args, entrypoint: req.entrypoint }));
   } finally {
-    image?.release();
+    image.release();
   }
 }
 
-async function runWithRoot(req: RunRequest, image: PreparedImage | undefined): Promise<RunOutcome> {
-  const fromImage = image ? commandFromImage(image.config, { args: req.args, entrypoint: req.entrypoint }) : undefined;
+async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fromImage: CommandDefaults | undefined): Promise<RunOutcome> {
   // --entrypoint replaces the program; the command's words become its arguments.
   const args = fromImage ? fromImage.args : req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
   if (args.length === 0) throw new ContainerError(`no command given${image ? ` and image ${image.name} has none` : ""}: mycr run [flags] COMMAND [ARG...]`);
