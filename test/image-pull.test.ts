@@ -130,13 +130,13 @@ describe("pull and run", () => {
     expect((await ok(["images", "--digests"])).stdout).toContain(digest);
     const wrong = await mycr(["pull", `${reg.host}/busybox@sha256:${"0".repeat(64)}`]);
     expect(wrong.exitCode).toBe(125);
-    expect(wrong.stderr).toBe(`mycr: pull ${reg.host}/busybox@sha256:${"0".repeat(64)}: manifest unknown\n`);
+    expect(wrong.stderr).toBe(`mycr: image not found: ${reg.host}/busybox@sha256:${"0".repeat(64)} (manifest unknown)\n`);
   }, 120_000);
 
   test("errors: unknown manifest, unknown image name", async () => {
     const r = await mycr(["pull", `${reg.host}/nope:1`]);
     expect(r.exitCode).toBe(125);
-    expect(r.stderr).toBe(`mycr: pull ${reg.host}/nope:1: manifest unknown\n`);
+    expect(r.stderr).toBe(`mycr: image not found: ${reg.host}/nope:1 (manifest unknown)\n`);
     const bad = await mycr(["run", "--image", "Bad/Ref", "true"]);
     expect(bad.stderr).toContain('invalid image reference "Bad/Ref"');
   }, 60_000);

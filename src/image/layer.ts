@@ -29,6 +29,8 @@ async function downloadOnce(registry: Registry, repo: string, desc: Descriptor, 
   } finally {
     closeSync(fd);
   }
+  // Short of the declared size: the connection ended early (retried like a dropped one).
+  if (size < desc.size) throw new Error(`truncated: received ${size} of ${desc.size} bytes`);
   return `sha256:${hasher.digest("hex")}`;
 }
 
@@ -54,7 +56,8 @@ export async function downloadBlob(
       return path;
     } catch (e) {
       rmSync(tmp, { force: true });
-      if (e instanceof ContainerError || attempt >= DOWNLOAD_ATTEMPTS) throw e;
+      if (e instanceof ContainerError) throw e;
+      if (attempt >= DOWNLOAD_ATTEMPTS) throw new ContainerError(`blob ${desc.digest}: ${(e as Error).message} (after ${attempt} attempts)`);
       onRetry?.((e as Error).message);
       await Bun.sleep(250 * 2 ** attempt);
     }
@@ -101,8 +104,9 @@ export async function unpackBlob(store: ImageStore, blob: string, diffId: string
     try {
       stats = await unpackLayer(readTar(hashed(stream, hasher)), diff);
     } catch (e) {
-      if (e instanceof ContainerError) throw e;
-      throw new ContainerError(`layer ${diffId}: ${compression === "none" ? "" : `${compression}: `}${(e as Error).message}`);
+      // Ours name the entry or the tar ("layer entry …", "layer: truncated …"); the decompressor's name nothing.
+      const what = e instanceof ContainerError ? e.message.replace(/^layer:? /, "") : `${compression}: ${(e as Error).message}`;
+      throw new ContainerError(`layer ${diffId}: ${what}`);
     }
     const got = `sha256:${hasher.digest("hex")}`;
     if (got !== diffId) throw new DigestMismatch(`layer ${diffId}: diff id mismatch: the uncompressed content is ${got}`);

@@ -8,7 +8,7 @@ import { downloadBlob, unpackBlob } from "./layer";
 import { pruneStore } from "./images";
 import { formatPlatform, hostPlatform, matches, selectManifest } from "./platform";
 import { formatReference, manifestReference, parseReference, type Reference } from "./reference";
-import { Registry, RegistryError } from "./registry";
+import { NotFound, Registry, RegistryError } from "./registry";
 import { ImageStore, chainIds, hex, sha256, type ImageRecord } from "./store";
 import { MEDIA, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from "./types";
 
@@ -86,6 +86,7 @@ export async function pullImage(store: ImageStore, text: string, opts: PullOptio
   try {
     return await pull(store, ref, name, opts);
   } catch (e) {
+    if (e instanceof NotFound) throw new ContainerError(`image not found: ${name} (${e.message})`);
     throw new ContainerError(`pull ${name}: ${(e as Error).message}`);
   } finally {
     unlock(pulls);
@@ -111,7 +112,10 @@ async function pull(store: ImageStore, ref: Reference, name: string, opts: PullO
       const offered = (index.manifests ?? []).filter((m) => m.platform && m.platform.os !== "unknown").map((m) => formatPlatform(m.platform!));
       throw new RegistryError(`no image for ${formatPlatform(want)} (the image has: ${offered.join(", ") || "none"})`);
     }
-    manifestDoc = await fetchVerified(registry, ref.path, chosen.digest, chosen.digest);
+    manifestDoc = await fetchVerified(registry, ref.path, chosen.digest, chosen.digest).catch((e: unknown) => {
+      // the name was found: a manifest missing below its index is a broken image
+      throw e instanceof NotFound ? new RegistryError(`manifest ${chosen.digest} of the index: ${e.message}`) : e;
+    });
   }
   const manifest = parseJson<Manifest>(manifestDoc.body, "manifest");
   if (!manifest.config || !Array.isArray(manifest.layers)) throw new RegistryError(`manifest ${manifestDoc.digest}: not an image manifest (${manifestDoc.mediaType || "no media type"})`);
@@ -123,7 +127,10 @@ async function pull(store: ImageStore, ref: Reference, name: string, opts: PullO
     throw new RegistryError(`config ${manifest.config.digest}: ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
   }
   if (config.architecture && config.os && !matches(want, { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) })) {
-    say(`warning: the image is for ${config.os}/${config.architecture}, not ${formatPlatform(want)}`);
+    const actual = `${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ""}`;
+    // Asked for by name (docker's rule): refuse. The host's by default: it may still run (binfmt), so warn.
+    if (opts.platform) throw new RegistryError(`the image is for ${actual} only, not ${formatPlatform(want)}`);
+    say(`warning: the image is for ${actual}, not ${formatPlatform(want)}`);
   }
   const chains = chainIds(diffIds);
   await inParallel([...manifest.layers.keys()], PARALLEL, (i) => ensureLayer(store, registry, ref.path, manifest.layers[i]!, diffIds[i]!, chains[i]!, say));
