@@ -97,7 +97,7 @@ describe("pull and run", () => {
     await ok(["pull", multi]);
     const chain = sha(busyboxTar).slice(7);
     expect(readdirSync(join(TEST_ROOT, "layers")).filter((d) => d === chain)).toHaveLength(1);
-    expect((await ok(["rmi", simple])).stdout.trim()).toBe(`${reg.host}/busybox:1`);
+    expect((await ok(["rmi", simple])).stdout).toMatch(new RegExp(`^Untagged: ${reg.host}/busybox:1\nDeleted: sha256:[0-9a-f]{64}\n$`));
     expect(existsSync(join(TEST_ROOT, "layers", chain, "diff/bin/busybox"))).toBe(true);
     expect((await ok(["run", "--pull", "never", "--image", multi, "true"])).exitCode).toBe(0);
     const never = await mycr(["run", "--pull", "never", "--image", simple, "true"]);
@@ -140,6 +140,79 @@ describe("pull and run", () => {
     const bad = await mycr(["run", "--image", "Bad/Ref", "true"]);
     expect(bad.stderr).toContain('invalid image reference "Bad/Ref"');
   }, 60_000);
+});
+
+describe("managing local images", () => {
+  test("images --format json and image ls, image inspect; CREATED from the config", async () => {
+    const ref = publish(reg.host, "listed:1", (l) => l.image({ layers: [{ tar: busyboxTar }], config: { Cmd: ["true"], Labels: { team: "a" } } }));
+    const id = (await ok(["pull", "-q", ref])).stdout.trim();
+    const lines = (await ok(["images", "--format", "json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const mine = lines.find((l) => l.Repository === `${reg.host}/listed`)!;
+    expect(mine).toMatchObject({ ID: id.slice(0, 12), Tag: "1", Digest: expect.stringMatching(/^sha256:/), CreatedSince: expect.stringMatching(/ ago$/) });
+    expect(mine.SizeBytes).toBeGreaterThan(500_000); // busybox
+    const table = (await ok(["image", "ls"])).stdout.split("\n");
+    expect(table[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
+    expect(table.find((l) => l.startsWith(`${reg.host}/listed `))).toMatch(new RegExp(`\\s1\\s+${id.slice(0, 12)}\\s+.+ ago\\s+\\d`));
+    const [doc] = JSON.parse((await ok(["image", "inspect", id.slice(0, 12)])).stdout) as Record<string, unknown>[];
+    expect(doc).toMatchObject({ Id: `sha256:${id}`, RepoTags: [ref], Os: "linux", Config: { Cmd: ["true"], Labels: { team: "a" } } });
+    expect((await ok(["image", "rm", ref])).stdout).toStartWith(`Untagged: ${ref}\n`);
+    const gone = await mycr(["image", "inspect", ref]);
+    expect([gone.exitCode, gone.stderr]).toEqual([125, `mycr: image inspect ${ref}: no such image\n`]);
+  }, 60_000);
+
+  test("rmi refuses an image a container runs on; -f takes the name now and the layers when it ends", async () => {
+    const ref = publish(reg.host, "inuse:1", (l) => l.image({ layers: [{ tar: busyboxTar }, { tar: makeTar([{ path: "note", data: "still here" }]) }] }));
+    await ok(["pull", "-q", ref]);
+    const bg = mycrBackground(["run", "--network", "none", "--image", ref, "sh", "-c", "echo up; sleep 2; cat /note"]);
+    try {
+      await bg.waitFor("up");
+      const refused = await mycr(["rmi", ref]);
+      expect([refused.exitCode, refused.stderr]).toEqual([125, `mycr: rmi ${ref}: the image is in use by a running container (stop it first, or -f to remove the name now and the layers when it ends)\n`]);
+      expect((await ok(["rmi", "-f", ref])).stdout).toStartWith(`Untagged: ${ref}\n`);
+      expect((await ok(["images"])).stdout).not.toContain(`${reg.host}/inuse`);
+      const layers = readdirSync(join(TEST_ROOT, "layers"));
+      const r = await bg.result();
+      expect([r.exitCode, r.stdout]).toEqual([0, "up\nstill here"]);
+      // the container's end let go of the layers and pruned what was only its image's
+      expect(readdirSync(join(TEST_ROOT, "layers")).length).toBeLessThan(layers.length);
+    } finally {
+      bg.proc.kill("SIGKILL");
+      await bg.result();
+    }
+  }, 60_000);
+
+  test("an id with two names: rmi by id refuses, -f removes both; image prune -a keeps what runs", async () => {
+    const dir = join(layoutDir, "twonames");
+    const layout = new OciLayout(dir);
+    layout.tag(layout.image({ layers: [{ tar: busyboxTar }, { tar: makeTar([{ path: "two", data: "2" }]) }] }), "t");
+    const [a, b] = [`${reg.host}/name-a:1`, `${reg.host}/name-b:1`];
+    push(dir, "t", a);
+    push(dir, "t", b);
+    pulled.push(a, b);
+    await ok(["pull", "-q", a]);
+    const id = (await ok(["pull", "-q", b])).stdout.trim();
+    const refused = await mycr(["rmi", id.slice(0, 12)]);
+    expect(refused.stderr).toBe(`mycr: rmi ${id.slice(0, 12)}: the image has 2 names (${a}, ${b}): remove them by name, or use -f\n`);
+    expect((await ok(["rmi", "-f", id.slice(0, 12)])).stdout).toBe(`Untagged: ${a}\nUntagged: ${b}\nDeleted: sha256:${id}\n`);
+
+    // prune: nothing unnamed to remove; -a removes all but the image a container runs on
+    await ok(["pull", "-q", a]);
+    await ok(["pull", "-q", simple]);
+    expect((await ok(["image", "prune"])).stdout).toBe("Deleted Images:\n\nTotal reclaimed space: 0 B\n");
+    const bg = mycrBackground(["run", "--network", "none", "--image", simple, "sh", "-c", "echo up; sleep 30"]);
+    try {
+      await bg.waitFor("up");
+      const pruned = await ok(["image", "prune", "-a", "-f"]);
+      expect(pruned.stdout).toContain(`untagged: ${a}\n`);
+      expect(pruned.stdout).not.toContain(simple);
+      expect(pruned.stdout).toMatch(/Total reclaimed space: [1-9][\d.]* (B|KiB)\n$/); // the small layer; busybox is shared
+      expect((await ok(["images", "--format", "json"])).stdout).toContain(`"Repository":"${reg.host}/busybox"`);
+    } finally {
+      bg.proc.kill("SIGKILL");
+      await bg.result();
+      await mycr(["gc"]);
+    }
+  }, 90_000);
 });
 
 /** An address of this host outside mycr's bridges (DNAT from the host's own address). */

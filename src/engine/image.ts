@@ -1,7 +1,7 @@
 // `mycr run --image`: the image found or pulled (--pull), its layers held for the
 // container's life, and its config's defaults merged with the flags the way docker does.
 import { ContainerError } from "../runtime/errors";
-import { findImage, holdLayers, imageConfig, lowerDirs } from "../image/images";
+import { findImage, holdLayers, imageConfig, lowerDirs, pruneStore } from "../image/images";
 import { parsePlatform } from "../image/platform";
 import { pullImage } from "../image/pull";
 import { ImageStore } from "../image/store";
@@ -24,7 +24,7 @@ export interface PreparedImage {
   lowers: string[];
   config: ImageConfig;
   /** Lets go of the layers (rmi may remove them again). */
-  release: () => void;
+  release: () => Promise<void>;
 }
 
 export function imageStore(): ImageStore {
@@ -40,7 +40,14 @@ export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
     if (policy === "never") throw new ContainerError(`image ${req.ref} is not present (--pull never)`);
     image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say });
   }
-  const release = await holdLayers(store, image);
+  const unhold = await holdLayers(store, image);
+  const chosen = image;
+  const release = async () => {
+    unhold();
+    // `rmi -f` took the name while we ran: its layers go now that nobody uses them.
+    const referenced = new Set(store.images().flatMap((i) => i.layers));
+    if (chosen.layers.some((l) => !referenced.has(l))) await pruneStore(store, false);
+  };
   return { name: image.name, lowers: lowerDirs(store, image), config: imageConfig(store, image), release };
 }
 

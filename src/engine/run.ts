@@ -95,7 +95,7 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   try {
     return await runWithRoot(req, image, images.commandFromImage(image.config, { args: req.args, entrypoint: req.entrypoint }));
   } finally {
-    image.release();
+    await image.release();
   }
 }
 
