@@ -2,7 +2,7 @@
 // image config defaults, multi-layer images with whiteouts, zstd, multi-platform indexes,
 // shared layers, integrity failures, hostile layers, basic and bearer auth, retries.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mycr, mycrBackground } from "./helpers/mycr";
 import { TEST_ROOT, WORK } from "./helpers/env";
@@ -300,6 +300,45 @@ describe("authentication", () => {
       rmSync(home, { recursive: true, force: true });
     } finally {
       rmSync(authFile, { force: true });
+      await secure.stop();
+    }
+  }, 120_000);
+
+  test("credential helpers: credsStore takes login's secret, pull asks it, logout erases it; a missing helper is named", async () => {
+    const secure = await startRegistry({ users: { carol: "pw2" } });
+    const home = mkdtempSync(join(WORK, "home-helper-"));
+    const bin = join(home, "bin");
+    mkdirSync(bin);
+    // a helper speaking docker's protocol, keeping each server's JSON in a file beside it
+    const helper = `#!/bin/sh
+key() { echo "$1" | tr '/:' '__'; }
+case "$1" in
+get) read url; f="${bin}/secret-$(key "$url")"; [ -f "$f" ] || { echo "credentials not found in native keychain"; exit 1; }; cat "$f";;
+store) json=$(cat); url=$(echo "$json" | sed -n 's/.*"ServerURL":"\\([^"]*\\)".*/\\1/p'); echo "$json" > "${bin}/secret-$(key "$url")";;
+erase) read url; f="${bin}/secret-$(key "$url")"; [ -f "$f" ] || { echo "credentials not found in native keychain"; exit 1; }; rm "$f";;
+esac
+`;
+    writeFileSync(join(bin, "docker-credential-mycrtest"), helper, { mode: 0o755 });
+    const config = join(home, ".docker/config.json");
+    await Bun.write(config, JSON.stringify({ credsStore: "mycrtest" }));
+    const env = { HOME: home, PATH: `${bin}:${process.env.PATH}` };
+    try {
+      const ref = publish(secure.host, "helped:1", (l) => l.image({ layers: [{ tar: busyboxTar }], config: { Cmd: ["echo", "helped"] } }), "carol:pw2");
+      expect((await mycr(["pull", ref], { env })).stderr).toContain("authentication required (no credentials: mycr login)");
+      const login = await ok(["login", secure.host, "-u", "carol", "--password-stdin"], { env, stdin: "pw2\n" });
+      expect(login.stderr).toContain("credential helper docker-credential-mycrtest");
+      expect(JSON.parse(readFileSync(config, "utf8"))).toEqual({ credsStore: "mycrtest", auths: { [secure.host]: {} } }); // no secret in the file
+      expect(readFileSync(join(bin, `secret-${secure.host.replace(":", "_")}`), "utf8")).toContain('"Secret":"pw2"');
+      expect((await ok(["run", "--network", "none", "--image", ref], { env })).stdout).toBe("helped\n");
+      await ok(["rmi", ref]);
+      await ok(["logout", secure.host], { env });
+      expect(readdirSync(bin)).toEqual(["docker-credential-mycrtest"]);
+      expect((await mycr(["pull", ref], { env })).exitCode).toBe(125);
+      await Bun.write(config, JSON.stringify({ credHelpers: { [secure.host]: "absent" } }));
+      const missing = await mycr(["pull", ref], { env });
+      expect(missing.stderr).toBe(`mycr: pull ${ref}: credential helper docker-credential-absent (named in ${config}): not found in PATH; install it or remove it from the file\n`);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
       await secure.stop();
     }
   }, 120_000);
