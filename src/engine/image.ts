@@ -3,6 +3,7 @@
 import { ContainerError } from "../runtime/errors";
 import { findImage, holdLayers, imageConfig, lowerDirs } from "../image/images";
 import { parsePlatform } from "../image/platform";
+import type { PullProgress } from "../image/progress";
 import { pullImage } from "../image/pull";
 import { ImageStore } from "../image/store";
 import type { ImageConfig } from "../image/types";
@@ -16,6 +17,7 @@ export interface ImageRequest {
   platform?: string;
   tlsVerify?: boolean;
   say?: (message: string) => void;
+  progress?: PullProgress;
 }
 
 export interface PreparedImage {
@@ -38,7 +40,7 @@ export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
   let image = policy === "always" ? undefined : findImage(store, req.ref);
   if (!image) {
     if (policy === "never") throw new ContainerError(`image ${req.ref} is not present (--pull never)`);
-    image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say });
+    image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
   }
   const release = await holdLayers(store, image);
   return { name: image.name, lowers: lowerDirs(store, image), config: imageConfig(store, image), release };
