@@ -26,6 +26,11 @@ export function humanSize(bytes: number): string {
   return i === 0 ? `${Math.round(v)}B` : `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)}${units[i]}`;
 }
 
+/** Bun's fetch errors end in advice for programmers ("For more information, pass `verbose: true`…"). */
+function reason(why: string): string {
+  return why.replace(/\.? For more information.*$/s, "");
+}
+
 function seconds(s: number): string {
   return s < 10 ? `${s.toFixed(1)}s` : `${Math.round(s)}s`;
 }
@@ -49,7 +54,7 @@ class Lines implements PullReporter {
       return;
     }
     const id = this.ids[e.layer] ?? `layer ${e.layer + 1}`;
-    if (e.kind === "retry") log.info(`${id}: retrying (${e.why})`);
+    if (e.kind === "retry") log.info(`${id}: retrying (${reason(e.why)})`);
     if ((e.kind === "exists" || e.kind === "done") && !this.told.has(e.layer)) {
       this.told.add(e.layer);
       log.info(e.kind === "exists" ? `${id}: already exists` : `${id}: pull complete (${humanSize(e.size)} in ${seconds(e.seconds)})`);
@@ -120,7 +125,7 @@ class Bars implements PullReporter {
         break;
       }
       case "retry":
-        this.say(`${id}: retrying (${e.why})`);
+        this.say(`${id}: retrying (${reason(e.why)})`);
         this.layers[e.layer] = { id, size, phase: "downloading", bytes: 0, since: performance.now() };
         break;
       case "done":

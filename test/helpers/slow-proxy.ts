@@ -8,7 +8,7 @@ export interface SlowProxy {
   /** Bytes sent between pauses, and the pause; change them between pulls. */
   chunk: number;
   pauseMs: number;
-  /** The next blob download stops after this many bytes (the connection dropped). */
+  /** The next download of a blob larger than this stops after this many bytes (the connection dropped). */
   breakNextAfter?: number;
   stop: () => void;
 }
@@ -28,8 +28,8 @@ export function startSlowProxy(upstream: string, chunk = 64 * 1024, pauseMs = 50
         return new Response(res.body, { status: res.status, headers: res.headers });
       }
       const data = new Uint8Array(await res.arrayBuffer());
-      const breakAt = proxy.breakNextAfter;
-      proxy.breakNextAfter = undefined;
+      const breakAt = proxy.breakNextAfter !== undefined && data.length > proxy.breakNextAfter ? proxy.breakNextAfter : undefined;
+      if (breakAt !== undefined) proxy.breakNextAfter = undefined;
       let sent = 0;
       const body = new ReadableStream<Uint8Array>({
         async pull(controller) {
