@@ -123,6 +123,17 @@ describe("not a terminal", () => {
     expect([misuse.exitCode, misuse.stderr]).toEqual([125, "mycr: --quiet needs --image\n"]);
   }, 120_000);
 
+  test("run -d --image: the pull is shown by the command the user typed, not lost in the background", async () => {
+    const r = await ok(["run", "-d", "--image", direct, "sleep", "30"]);
+    try {
+      expect(r.stdout).toMatch(/^[a-f0-9]{64}\n$/);
+      expect(r.stderr.match(/^mycr: [a-f0-9]{12}: pull complete \(.*\)$/gm)).toHaveLength(layers.length);
+      expect((await ok(["ps", "-q"])).stdout).toContain(r.stdout.trim().slice(0, 12));
+    } finally {
+      await mycr(["rm", "-f", r.stdout.trim()]);
+    }
+  }, 120_000);
+
   test("a download that breaks off midway is retried, and the user is told", async () => {
     proxy.breakNextAfter = 200_000;
     const r = await ok(["pull", slow]);

@@ -46,6 +46,19 @@ export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
   return { name: image.name, lowers: lowerDirs(store, image), config: imageConfig(store, image), release };
 }
 
+/**
+ * `run -d`: the container's monitor runs without a terminal or our stderr, so a missing
+ * image is pulled here, where the user sees it; the monitor then finds it in the store
+ * (docker pulls once at create time too, not at every restart).
+ */
+export async function pullForDetached(req: ImageRequest): Promise<ImageRequest> {
+  const policy = req.pull ?? "missing";
+  if (policy === "never" || (policy === "missing" && findImage(imageStore(), req.ref))) return req;
+  const platform = req.platform !== undefined ? parsePlatform(req.platform) : undefined;
+  await pullImage(imageStore(), req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
+  return { ...req, pull: "missing" };
+}
+
 export interface CommandDefaults {
   args: string[];
   env: string[];
