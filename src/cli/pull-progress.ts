@@ -15,7 +15,7 @@ export interface PullReporter {
 }
 
 /** docker's sizes: decimal units, so they match what registries and docker print. */
-export function humanSize(bytes: number): string {
+function humanSize(bytes: number): string {
   const units = ["B", "kB", "MB", "GB", "TB"];
   let v = bytes;
   let i = 0;
@@ -37,7 +37,8 @@ function seconds(s: number): string {
 
 export function pullReporter(opts: { quiet: boolean }): PullReporter {
   if (opts.quiet) return { say: () => {}, progress: () => {} };
-  return isatty(2) ? new Bars() : new Lines();
+  // a dumb terminal (emacs shell, some CI consoles) cannot move the cursor
+  return isatty(2) && process.env.TERM !== "dumb" ? new Bars() : new Lines();
 }
 
 /** Not a terminal: a line when a layer is done (or found), so a log shows what happened. */
@@ -169,7 +170,7 @@ class Bars implements PullReporter {
   private draw(): void {
     if (this.layers.length === 0) return;
     // a character short of the width: a full line would wrap on some terminals
-    const width = Math.max(20, (getWindowSize(2)?.cols || 80) - 1);
+    const width = Math.max(1, (getWindowSize(2)?.cols || 80) - 1);
     let frame = this.drawn > 0 ? `\x1b[${this.drawn}A\r` : "";
     for (const l of this.layers) frame += `\x1b[2K${render(l, width)}\n`;
     this.write(frame);
