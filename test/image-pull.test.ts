@@ -255,7 +255,7 @@ describe("integrity and hostile images", () => {
     const ref = publish(reg.host, "lies:1", (l) => l.image({ layers: [{ tar: layer, diffId: lie }] }));
     const r = await mycr(["pull", ref]);
     expect(r.exitCode).toBe(125);
-    expect(r.stderr).toEndWith(`\nmycr: pull ${ref}: layer ${lie}: diff id mismatch: the uncompressed content is ${sha(layer)}\n`);
+    expect(r.stderr).toBe(`mycr: pull ${ref}: layer ${lie}: diff id mismatch: the uncompressed content is ${sha(layer)}\n`);
     expect(existsSync(join(TEST_ROOT, "layers", lie.slice(7)))).toBe(false);
     expect(readdirSync(join(TEST_ROOT, "layers")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
     expect(readdirSync(join(TEST_ROOT, "blobs/sha256")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);

@@ -29,6 +29,7 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
   const command = req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
   if (command.length === 0) throw new ContainerError("no command given: mycr run -d [flags] COMMAND [ARG...]");
   if (req.name !== undefined) checkName(req.name);
+  if (req.image && req.rootfs === undefined) req = { ...req, image: await (await import("./image")).pullForDetached(req.image) };
   const { store, onKept: _onKept, onStarted: _onStarted, id: _id, detached: _detached, ...request } = req;
   const id = newContainerId();
   const record: DetachedRecord = {

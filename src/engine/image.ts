@@ -3,6 +3,7 @@
 import { ContainerError } from "../runtime/errors";
 import { findImage, holdLayers, imageConfig, lowerDirs, pruneStore } from "../image/images";
 import { parsePlatform } from "../image/platform";
+import type { PullProgress } from "../image/progress";
 import { pullImage } from "../image/pull";
 import { ImageStore } from "../image/store";
 import type { ImageConfig } from "../image/types";
@@ -16,6 +17,7 @@ export interface ImageRequest {
   platform?: string;
   tlsVerify?: boolean;
   say?: (message: string) => void;
+  progress?: PullProgress;
 }
 
 export interface PreparedImage {
@@ -38,7 +40,7 @@ export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
   let image = policy === "always" ? undefined : findImage(store, req.ref);
   if (!image) {
     if (policy === "never") throw new ContainerError(`image ${req.ref} is not present (--pull never)`);
-    image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say });
+    image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
   }
   const unhold = await holdLayers(store, image);
   const chosen = image;
@@ -49,6 +51,19 @@ export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
     if (chosen.layers.some((l) => !referenced.has(l))) await pruneStore(store, false);
   };
   return { name: image.name, lowers: lowerDirs(store, image), config: imageConfig(store, image), release };
+}
+
+/**
+ * `run -d`: the container's monitor runs without a terminal or our stderr, so a missing
+ * image is pulled here, where the user sees it; the monitor then finds it in the store
+ * (docker pulls once at create time too, not at every restart).
+ */
+export async function pullForDetached(req: ImageRequest): Promise<ImageRequest> {
+  const policy = req.pull ?? "missing";
+  if (policy === "never" || (policy === "missing" && findImage(imageStore(), req.ref))) return req;
+  const platform = req.platform !== undefined ? parsePlatform(req.platform) : undefined;
+  await pullImage(imageStore(), req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
+  return { ...req, pull: "missing" };
 }
 
 export interface CommandDefaults {
