@@ -83,6 +83,19 @@ describe("pull and run", () => {
     expect(r2.stdout).toBe("bye /tmp /bin\nhi\n");
   }, 120_000);
 
+  test("run -d with the image's own command; ps shows the image's name", async () => {
+    const name = `img-detached-${process.pid}`;
+    const id = (await ok(["run", "-d", "--network", "none", "--name", name, "--image", simple])).stdout.trim();
+    try {
+      expect((await ok(["wait", name])).stdout).toBe("0\n");
+      expect((await ok(["logs", name])).stdout).toBe("hello from /work as 0\n");
+      const row = (await ok(["ps", "-a", "--format", "json"])).stdout.split("\n").find((l) => l.includes(id))!;
+      expect(JSON.parse(row)).toMatchObject({ Image: simple, Names: name });
+    } finally {
+      await mycr(["rm", "-f", name]);
+    }
+  }, 60_000);
+
   test("layers with whiteouts, an opaque dir, zstd; Entrypoint and User from the config", async () => {
     const r = await ok(["run", "--image", multi]); // pulled because missing
     expect(r.stdout).toBe("/data:\nb\n\n/opq:\nnew\n");

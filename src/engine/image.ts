@@ -56,14 +56,20 @@ export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
 /**
  * `run -d`: the container's monitor runs without a terminal or our stderr, so a missing
  * image is pulled here, where the user sees it; the monitor then finds it in the store
- * (docker pulls once at create time too, not at every restart).
+ * (docker pulls once at create time too, not at every restart). Returns what the record
+ * shows: the image's name and the command its config and the flags make.
  */
-export async function pullForDetached(req: ImageRequest): Promise<ImageRequest> {
+export async function pullForDetached(req: ImageRequest, given: { args: string[]; entrypoint?: string }): Promise<{ request: ImageRequest; name: string; command: string[] }> {
+  const store = imageStore();
   const policy = req.pull ?? "missing";
-  if (policy === "never" || (policy === "missing" && findImage(imageStore(), req.ref))) return req;
-  const platform = req.platform !== undefined ? parsePlatform(req.platform) : undefined;
-  await pullImage(imageStore(), req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
-  return { ...req, pull: "missing" };
+  let image = policy === "always" ? undefined : findImage(store, req.ref);
+  if (!image) {
+    if (policy === "never") throw new ContainerError(`image ${req.ref} is not present (--pull never)`);
+    const platform = req.platform !== undefined ? parsePlatform(req.platform) : undefined;
+    image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
+  }
+  const command = commandFromImage(imageConfig(store, image), given).args;
+  return { request: { ...req, ref: image.name, pull: "missing" }, name: image.name, command };
 }
 
 export interface CommandDefaults {

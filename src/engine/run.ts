@@ -165,6 +165,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       owner,
       keep,
       ...(name !== undefined ? { name } : {}),
+      ...(image ? { image: image.name } : {}),
       ...(planned ? { network: planned } : {}),
     };
     withEngineLock(() => {
