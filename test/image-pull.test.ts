@@ -134,6 +134,12 @@ describe("pull and run", () => {
     expect(none.stderr).toBe(`mycr: pull ${ref}: no image for linux/s390x (the image has: linux/amd64, linux/arm64/v8, linux/ppc64le)\n`);
   }, 120_000);
 
+  test("an image of 200 layers: past mount(2)'s one page of options, the layers go one by one", async () => {
+    const layers = Array.from({ length: 200 }, (_, i) => ({ tar: makeTar([{ path: `layer-${i}`, data: `${i}\n` }, { path: "top", data: `${i}\n` }]) }));
+    const ref = publish(reg.host, "tall:1", (l) => l.image({ layers: [{ tar: busyboxTar }, ...layers], config: { Cmd: ["sh", "-c", "cat /layer-0 /layer-199 /top; ls / | grep -c layer-"] } }));
+    expect((await ok(["run", "--network", "none", "--image", ref], { timeoutMs: 120_000 })).stdout).toBe("0\n199\n199\n200\n");
+  }, 180_000);
+
   test("pull by digest", async () => {
     const head = await fetch(`http://${reg.host}/v2/busybox/manifests/1`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
     const digest = head.headers.get("docker-content-digest")!;

@@ -29,13 +29,15 @@ export function createRootfsDirs(dir: string): ContainerRootfs {
   return paths;
 }
 
+/** OVL_MAX_STACK in the kernel's fs/overlayfs. */
+const OVERLAY_MAX_LOWERS = 500;
+
 /** The spec mount that puts the overlay on the root (see docs/spec-extensions.md). */
 export function overlayRootMount(paths: ContainerRootfs, lowers: string[]): Mount {
-  // mount(2) takes at most one page of options; image layers go through short links
-  // (MYCR_ROOT/l/, see image/store.ts) so ~140 layers fit under /var/lib/mycr.
-  const length = lowers.reduce((n, l) => n + escapeOverlayPath(l).length + 1, 0) + paths.upper.length + paths.work.length + 40;
-  if (length >= 4096) {
-    throw new ContainerError(`the root's overlay options are ${length} bytes, over the kernel's 4096 (${lowers.length} layers): use a shorter MYCR_ROOT or an image with fewer layers`);
+  // Past one page of options init hands overlayfs the layers one by one (runtime/rootfs/overlay.ts);
+  // overlayfs itself stacks at most 500 lower layers.
+  if (lowers.length > OVERLAY_MAX_LOWERS) {
+    throw new ContainerError(`the image has ${lowers.length} layers; overlayfs stacks at most ${OVERLAY_MAX_LOWERS}`);
   }
   return {
     destination: "/",

@@ -1,10 +1,25 @@
 // What differs between the two architectures built (x86_64, aarch64): raw syscall
 // numbers for calls glibc does not wrap, and two open(2) flags aarch64 numbers its own way.
-type SyscallTable = { pivot_root: number; seccomp: number; keyctl: number; openat2: number; close_range: number; O_DIRECTORY: number; O_NOFOLLOW: number };
+type SyscallTable = {
+  pivot_root: number;
+  seccomp: number;
+  keyctl: number;
+  openat2: number;
+  close_range: number;
+  move_mount: number;
+  fsopen: number;
+  fsconfig: number;
+  fsmount: number;
+  O_DIRECTORY: number;
+  O_NOFOLLOW: number;
+};
+
+/** The new mount API (Linux 5.2) has the same numbers on both. */
+const NEW_MOUNT = { move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432 };
 
 const TABLES: Record<string, SyscallTable> = {
-  x64: { pivot_root: 155, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
-  arm64: { pivot_root: 41, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
+  x64: { pivot_root: 155, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
+  arm64: { pivot_root: 41, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
 };
 
 const table = TABLES[process.arch];

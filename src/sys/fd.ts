@@ -1,7 +1,7 @@
 import { ptr } from "bun:ffi";
 import { AF_UNIX, SOCK_STREAM, SOCK_CLOEXEC } from "./constants";
 import { SYS } from "./arch";
-import { libc, check, errno } from "./libc";
+import { libc, check, errno, syscall } from "./libc";
 import { SysError } from "./errno";
 
 /** A connected pair of unix stream sockets, both close-on-exec. */
@@ -18,7 +18,7 @@ export function close(fd: number): void {
 /** Marks every fd from `first` up close-on-exec (close_range(2), Linux 5.11+). */
 export function closeFdsOnExec(first: number): void {
   const CLOSE_RANGE_CLOEXEC = 1 << 2;
-  check(libc.syscall(SYS.close_range, first, 0xffffffff, CLOSE_RANGE_CLOEXEC, 0), "close_range", `${first}, ~0, CLOEXEC`);
+  check(syscall(SYS.close_range, first, 0xffffffff, CLOSE_RANGE_CLOEXEC, 0), "close_range", `${first}, ~0, CLOEXEC`);
 }
 
 // SCM_RIGHTS over a unix socket: how init hands the terminal master it opened inside

@@ -1,11 +1,11 @@
 import { ptr } from "bun:ffi";
 import { SYS } from "./arch";
-import { libc, check, cstr } from "./libc";
+import { libc, check, cstr, syscall } from "./libc";
 
 export function pivotRoot(newRoot: string, putOld: string): void {
   const a = cstr(newRoot);
   const b = cstr(putOld);
-  check(libc.syscall(SYS.pivot_root, ptr(a), ptr(b), 0, 0), "pivot_root", `${newRoot}, ${putOld}`);
+  check(syscall(SYS.pivot_root, ptr(a), ptr(b), 0, 0), "pivot_root", `${newRoot}, ${putOld}`);
 }
 
 export function chroot(path: string): void {

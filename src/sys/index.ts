@@ -18,3 +18,4 @@ export * from "./seccomp";
 export * from "./files-at";
 export * from "./lock";
 export * from "./pipe";
+export * from "./new-mount";

@@ -12,7 +12,8 @@ export const libc = dlopen("libc.so.6", {
   mount: { args: [ptr, ptr, ptr, u64, ptr], returns: i32 },
   umount2: { args: [ptr, i32], returns: i32 },
   // variadic in C; every argument is passed as a 64-bit integer (pointers via ptr()).
-  syscall: { args: [i64, i64, i64, i64, i64], returns: i64 },
+  // Always all six: a register not passed holds garbage, and calls such as fsconfig read all five of theirs.
+  syscall: { args: [i64, i64, i64, i64, i64, i64, i64], returns: i64 },
   chdir: { args: [ptr], returns: i32 },
   fchdir: { args: [i32], returns: i32 },
   chroot: { args: [ptr], returns: i32 },
@@ -82,6 +83,12 @@ export const libc = dlopen("libc.so.6", {
   lsetxattr: { args: [ptr, ptr, ptr, u64, i32], returns: i32 },
   lgetxattr: { args: [ptr, ptr, ptr, u64], returns: i64 },
 }).symbols;
+
+/** syscall(2) with the arguments given and zeros for the rest. */
+export function syscall(nr: number, ...args: number[]): number | bigint {
+  const a = [...args, 0, 0, 0, 0, 0, 0];
+  return libc.syscall(nr, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
+}
 
 export function errno(): number {
   const p = libc.__errno_location();

@@ -1,7 +1,7 @@
 // fd-relative path calls: how paths inside an untrusted root filesystem are opened
 // without ever following a symlink out of it (see runtime/rootfs/paths.ts).
 import { ptr } from "bun:ffi";
-import { libc, check, cstr } from "./libc";
+import { libc, check, cstr, syscall } from "./libc";
 import { SYS } from "./arch";
 import { AT_FDCWD, O_CLOEXEC, O_PATH } from "./constants";
 
@@ -21,7 +21,7 @@ export const O_NOFOLLOW = SYS.O_NOFOLLOW;
 export function openat2(dirfd: number, path: string, flags: number, resolve: number): number {
   const how = new BigUint64Array([BigInt(flags), 0n, BigInt(resolve)]); // struct open_how { flags, mode, resolve }
   const p = cstr(path);
-  return check(libc.syscall(SYS.openat2, dirfd, ptr(p), ptr(how), how.byteLength), "openat2", `${dirfd}, ${path}`);
+  return check(syscall(SYS.openat2, dirfd, ptr(p), ptr(how), how.byteLength), "openat2", `${dirfd}, ${path}`);
 }
 
 export function openat(dirfd: number, path: string, flags: number, mode = 0): number {

@@ -1,6 +1,6 @@
 import { ptr } from "bun:ffi";
 import { PR_SET_DUMPABLE, PR_SET_PDEATHSIG, SIG_DFL, SIG_SETMASK } from "./constants";
-import { libc, check, cstr, cStringArray, errno } from "./libc";
+import { libc, check, cstr, cStringArray, errno, syscall } from "./libc";
 import { SysError } from "./errno";
 import { SYS } from "./arch";
 
@@ -101,7 +101,7 @@ export function reapChild(pid = -1): { pid: number; status: number } | null {
 export function joinSessionKeyring(name: string): void {
   const KEYCTL_JOIN_SESSION_KEYRING = 1;
   const buffer = cstr(name);
-  const r = Number(libc.syscall(SYS.keyctl, KEYCTL_JOIN_SESSION_KEYRING, ptr(buffer), 0, 0));
+  const r = Number(syscall(SYS.keyctl, KEYCTL_JOIN_SESSION_KEYRING, ptr(buffer), 0, 0));
   if (r < 0 && errno() !== 38 /* ENOSYS: a kernel without keyrings has nothing to isolate */) {
     throw new SysError("keyctl", `JOIN_SESSION_KEYRING, ${name}`, errno());
   }

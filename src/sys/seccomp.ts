@@ -3,7 +3,7 @@
 // libseccomp returns negative errno values instead of setting errno.
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { SysError } from "./errno";
-import { check, cstr, libc } from "./libc";
+import { check, cstr, syscall } from "./libc";
 import { SYS } from "./arch";
 
 const { i32, u32, ptr: p } = FFIType;
@@ -162,5 +162,5 @@ export function loadSeccompProgram(program: Uint8Array, flags: number): void {
   const view = new DataView(fprog.buffer);
   view.setUint16(0, program.length / 8, true);
   view.setBigUint64(8, BigInt(ptr(program)), true);
-  check(libc.syscall(SYS.seccomp, SECCOMP_SET_MODE_FILTER, flags, ptr(fprog), 0), "seccomp", `SET_MODE_FILTER, ${program.length / 8} instructions`);
+  check(syscall(SYS.seccomp, SECCOMP_SET_MODE_FILTER, flags, ptr(fprog), 0), "seccomp", `SET_MODE_FILTER, ${program.length / 8} instructions`);
 }

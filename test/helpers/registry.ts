@@ -32,7 +32,10 @@ export async function startRegistry(opts: { users?: Record<string, string> } = {
     join(dir, "config.yml"),
     `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, "data")}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
   );
-  const proc: Subprocess = Bun.spawn(["docker-registry", "serve", join(dir, "config.yml")], { stdout: "ignore", stderr: "pipe" });
+  // Its log goes to a file: it logs every HEAD of a blob it lacks (each push starts with
+  // those), and an unread pipe would fill up and stall it mid-push.
+  const logFile = join(dir, "registry.log");
+  const proc: Subprocess = Bun.spawn(["docker-registry", "serve", join(dir, "config.yml")], { stdout: "ignore", stderr: Bun.file(logFile) });
   const host = `127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -41,7 +44,7 @@ export async function startRegistry(opts: { users?: Record<string, string> } = {
       if (res.status === 200 || res.status === 401) break;
     } catch {}
     if (proc.exitCode !== null || Date.now() > deadline) {
-      const err = await new Response(proc.stderr as ReadableStream).text();
+      const err = await Bun.file(logFile).text().catch(() => "");
       proc.kill(9);
       throw new Error(`docker-registry did not start: ${err}`);
     }

@@ -5,6 +5,7 @@ import { MS, SysError, bind, close, fdPath, mount, setPropagation } from "../../
 import type { Mount } from "../../spec/types";
 import { mountCgroupBase, populateCgroups } from "./cgroup-mount";
 import { parseMountOptions } from "./mount-options";
+import { mountOverlay } from "./overlay";
 import { openInRoot } from "./paths";
 
 export interface MountContext {
@@ -88,7 +89,8 @@ export function mountOne(m: Mount, ctx: MountContext): void {
     let boundHostSys = false;
     atMountPoint(ctx, m.destination, false, (target) => {
       try {
-        mount(m.source ?? type, target, type, opts.flags, opts.data || null);
+        if (type === "overlay") mountOverlay(m.source ?? type, target, opts);
+        else mount(m.source ?? type, target, type, opts.flags, opts.data || null);
       } catch (e) {
         // Without a network namespace of its own the kernel refuses a new sysfs; runc binds the host's.
         if (type === "sysfs" && e instanceof SysError && e.errno === 1 && !ctx.newNetworkNamespace) {
