@@ -7,6 +7,7 @@ import { formatTable } from "./table";
 
 /** docker.io/library/alpine:3.20 -> [docker.io/library/alpine, 3.20]; a digest-only name has no tag. */
 function splitName(name: string): [string, string] {
+  if (name === "") return ["<none>", "<none>"]; // untagged (load or import without a name)
   const at = name.indexOf("@");
   const base = at >= 0 ? name.slice(0, at) : name;
   const colon = base.lastIndexOf(":");

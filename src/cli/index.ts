@@ -41,6 +41,10 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   pull: () => import("./pull"),
   images: () => import("./images"),
   rmi: () => import("./rmi"),
+  tag: () => import("./tag"),
+  import: () => import("./import"),
+  load: () => import("./load"),
+  save: () => import("./save"),
   login: () => import("./login"),
   logout: () => import("./logout"),
 };

@@ -1,5 +1,5 @@
 import { imageStore } from "../engine/image";
-import { removeImage } from "../image/images";
+import { displayName, removeImage } from "../image/images";
 import { defineMycrCommand } from "./command";
 import { out } from "./output";
 
@@ -11,7 +11,7 @@ export default defineMycrCommand({
   needsRoot: true,
   async run(args) {
     const store = imageStore();
-    for (const ref of args._) out((await removeImage(store, ref)).name);
+    for (const ref of args._) out(displayName(await removeImage(store, ref)));
     return 0;
   },
 });

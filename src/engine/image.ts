@@ -1,7 +1,7 @@
 // `mycr run --image`: the image found or pulled (--pull), its layers held for the
 // container's life, and its config's defaults merged with the flags the way docker does.
 import { ContainerError } from "../runtime/errors";
-import { findImage, holdLayers, imageConfig, lowerDirs } from "../image/images";
+import { displayName, findImage, holdLayers, imageConfig, lowerDirs } from "../image/images";
 import { parsePlatform } from "../image/platform";
 import { pullImage } from "../image/pull";
 import { ImageStore } from "../image/store";
@@ -41,7 +41,7 @@ export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
     image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say });
   }
   const release = await holdLayers(store, image);
-  return { name: image.name, lowers: lowerDirs(store, image), config: imageConfig(store, image), release };
+  return { name: displayName(image), lowers: lowerDirs(store, image), config: imageConfig(store, image), release };
 }
 
 export interface CommandDefaults {

@@ -25,6 +25,11 @@ export function findImage(store: ImageStore, text: string): ImageRecord | undefi
   return images.find((i) => i.name === name);
 }
 
+/** The name, or the short id of an untagged image. */
+export function displayName(image: ImageRecord): string {
+  return image.name || hex(image.config).slice(0, 12);
+}
+
 export function imageConfig(store: ImageStore, image: ImageRecord): ImageConfig {
   return JSON.parse(new TextDecoder().decode(store.readBlob(image.config))) as ImageConfig;
 }
@@ -70,16 +75,19 @@ export async function removeImage(store: ImageStore, text: string): Promise<Imag
   const pulls = await store.lock("pulls.lock");
   try {
     const image = await store.updateImages((images) => {
-      const image = findImage(store, text);
-      if (!image) throw new ContainerError(`rmi ${text}: no such image`);
-      const used = new Set(images.filter((i) => i.name !== image.name).flatMap((i) => i.layers));
+      const found = findImage(store, text);
+      // untagged images all have the name "": the id tells them apart
+      const at = found ? images.findIndex((i) => i.name === found.name && i.config === found.config) : -1;
+      if (at < 0) throw new ContainerError(`rmi ${text}: no such image`);
+      const image = images[at]!;
+      const used = new Set(images.filter((_, n) => n !== at).flatMap((i) => i.layers));
       // A running container holds its layers' locks shared: an exclusive try proves none is in use.
       for (const l of image.layers.filter((l) => !used.has(l))) {
         const fd = tryLock(store.lockPath(`layer-${hex(l)}`));
-        if (fd === null) throw new ContainerError(`rmi ${image.name}: the image is in use by a container`);
+        if (fd === null) throw new ContainerError(`rmi ${displayName(image)}: the image is in use by a container`);
         unlock(fd);
       }
-      images.splice(images.findIndex((i) => i.name === image.name), 1);
+      images.splice(at, 1);
       return image;
     });
     pruneUnlocked(store);
