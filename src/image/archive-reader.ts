@@ -102,7 +102,7 @@ export class ArchiveReader {
       }
     } catch (e) {
       const why = (e as Error).message.replace(/^layer: /, "");
-      throw new ContainerError(why.includes("checksum") ? "not a tar archive (or a corrupt one)" : why.replace("tar stream", "archive"));
+      throw new ContainerError(why.startsWith("tar header") ? "not a tar archive (or a corrupt one)" : why.replace("tar stream", "archive"));
     }
   }
 

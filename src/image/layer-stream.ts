@@ -93,7 +93,8 @@ export async function unpackToTemp(store: ImageStore, source: ReadableStream<Uin
       stats = await unpackLayer(split.items(readTar(hashed(tar, tarHasher, tarSize), split.tap)), diff);
       split.finish();
     } catch (e) {
-      const why = (e as Error).message.replace(/^layer: /, "");
+      let why = (e as Error).message.replace(/^layer: /, "");
+      if (why.startsWith("tar header")) why = `not a tar archive (${why.replace(" (corrupt or not a tar)", "")})`;
       throw new ContainerError(`${what}: ${compression === "none" ? "" : `${compression}: `}${why}`);
     } finally {
       split.close();
