@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { MYCR, TEST_ROOT, WORK, mycrEnv } from "./helpers/env";
 import { mycr, type Result } from "./helpers/mycr";
 import { OciLayout, sha } from "./helpers/oci-layout";
+import { push, startRegistry } from "./helpers/registry";
 import { busyboxRootfs } from "./helpers/rootfs";
 import { busyboxLayerEntries, makeTar } from "./helpers/tar";
 
@@ -56,10 +57,9 @@ function idOf(name: string): string | undefined {
 
 let layout: string;
 
-beforeAll(() => {
-  dir = mkdtempSync(join(WORK, "archives-"));
-  layout = join(dir, "layout");
-  const l = new OciLayout(layout);
+/** The test image as an OCI layout; `last` compresses its whiteout layer (skopeo's docker-archive cannot take zstd). */
+function buildLayout(path: string, last: "none" | "zstd"): void {
+  const l = new OciLayout(path);
   l.tag(
     l.image({
       layers: [
@@ -78,13 +78,19 @@ beforeAll(() => {
         },
         {
           tar: makeTar([{ path: "data/.wh.a", data: "" }, { path: "opq/", type: "dir" }, { path: "opq/.wh..wh..opq", data: "" }, { path: "opq/new", data: "n" }]),
-          compression: "none",
+          compression: last,
         },
       ],
       config: { Cmd: ["sh", "-c", "ls /data /opq; cat /etc/msg"], Env: ["PATH=/bin"] },
     }),
     "t",
   );
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(WORK, "archives-"));
+  layout = join(dir, "layout");
+  buildLayout(layout, "none");
 });
 
 afterAll(async () => {
@@ -166,6 +172,28 @@ describe("save", () => {
     const tty = Bun.spawnSync(["script", "-qec", `${MYCR} save example.com/team/app:1`, "/dev/null"], { env: mycrEnv() });
     expect(tty.stdout.toString()).toContain("refusing to write an archive to a terminal");
   }, 180_000);
+
+  test("a pulled image (gzip and zstd layers, whiteouts) saves with its own image id and diff ids", async () => {
+    const reg = await startRegistry();
+    try {
+      const ref = `${reg.host}/pulled:1`;
+      const zstd = join(dir, "layout-zstd");
+      buildLayout(zstd, "zstd");
+      push(zstd, "t", ref);
+      const id = `sha256:${(await ok(["pull", "-q", ref])).stdout.trim()}`;
+      const file = join(dir, "pulled.tar");
+      await ok(["save", "-o", file, ref]);
+      // skopeo verifies each layer against the config's diff ids as it copies
+      run(["skopeo", "copy", "-q", `docker-archive:${file}`, `oci:${join(dir, "pulled-copy")}:x`]);
+      await ok(["rmi", ref]);
+      expect((await ok(["load", "-q", "-i", file])).stdout).toBe(`Loaded image: ${ref}\n`);
+      expect(idOf(ref)).toBe(id);
+      expect((await ok(["run", "--network", "none", "--image", ref])).stdout).toBe(EXPECTED);
+      await ok(["rmi", ref]);
+    } finally {
+      await reg.stop();
+    }
+  }, 120_000);
 
   test("a layer whose files changed since it was unpacked is refused, not written with a wrong digest", async () => {
     const tar = join(dir, "small.tar");
