@@ -203,7 +203,7 @@ describe("save", () => {
     writeFileSync(join(TEST_ROOT, "layers", chain, "diff/f"), "modified"); // same length, other bytes
     const r = await mycr(["save", "-o", join(dir, "changed.tar"), "changed:1"]);
     expect(r.exitCode).toBe(125);
-    expect(r.stderr).toBe(`mycr: layer sha256:${chain}: written again it is ${sha(makeTar([{ path: "f", data: "modified" }]))}; its files changed since it was unpacked\n`);
+    expect(r.stderr).toBe(`mycr: save: layer sha256:${chain}: written again it is ${sha(makeTar([{ path: "f", data: "modified" }]))}; its files changed since it was unpacked\n`);
     expect(existsSync(join(dir, "changed.tar"))).toBe(false);
     expect(readdirSync(dir).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
     await ok(["rmi", id.slice(7)]);

@@ -1,3 +1,4 @@
+import { isatty } from "node:tty";
 import { imageStore } from "../engine/image";
 import { importRootfs } from "../image/import";
 import { hex } from "../image/store";
@@ -15,6 +16,7 @@ export default defineMycrCommand({
   needsRoot: true,
   async run(args) {
     if (args._.length < 1 || args._.length > 2) throw new UsageError("usage: mycr import FILE|- [REFERENCE]");
+    if (args._[0] === "-" && isatty(0)) throw new UsageError("import: stdin is a terminal: pipe a tar into it (tar -C DIR -c . | mycr import - NAME)");
     const id = await importRootfs(imageStore(), args._[0]!, { name: args._[1], changes: list(args.change) });
     out(`sha256:${hex(id)}`);
     return 0;

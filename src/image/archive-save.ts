@@ -59,7 +59,7 @@ function layerFiles(store: ImageStore, image: SavedImage): LayerFile[] {
   return image.record.layers.map((chainId, i) => {
     const split = join(store.layerDir(chainId), TAR_SPLIT);
     if (!existsSync(split)) {
-      throw new ContainerError(`image ${image.record.name || hex(image.record.config).slice(0, 12)}: layer ${hex(chainId).slice(0, 12)} was stored without the tar metadata save needs (an older mycr): pull or load the image again`);
+      throw new ContainerError(`image ${image.record.name || hex(image.record.config).slice(0, 12)}: layer ${hex(chainId).slice(0, 12)} was stored without the tar metadata save needs (by an older mycr): rmi the image, then pull or load it again`);
     }
     return { diffId: image.diffIds[i]!, chainId, size: splitTarSize(split) };
   });
@@ -128,6 +128,14 @@ export interface SaveOptions {
 
 /** Writes the images `args` (names or ids) as one archive. */
 export async function saveImages(store: ImageStore, args: string[], opts: SaveOptions): Promise<void> {
+  try {
+    await save(store, args, opts);
+  } catch (e) {
+    throw new ContainerError(`save: ${(e as Error).message}`);
+  }
+}
+
+async function save(store: ImageStore, args: string[], opts: SaveOptions): Promise<void> {
   const images = resolve(store, args);
   const releases: (() => void)[] = [];
   let tmp: string | undefined;
@@ -142,7 +150,8 @@ export async function saveImages(store: ImageStore, args: string[], opts: SaveOp
         fd = openSync(tmp, "wx", 0o644);
       } catch (e) {
         tmp = undefined;
-        throw new ContainerError(`${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new ContainerError(`cannot create ${opts.output}: ${code === "ENOENT" ? "its directory does not exist" : code === "EACCES" ? "permission denied" : (e as Error).message}`);
       }
     }
     const tar = new TarWriter(fd);
