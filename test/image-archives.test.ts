@@ -132,6 +132,41 @@ describe("load", () => {
   }, 120_000);
 });
 
+describe("load: formats by hand", () => {
+  test("docker-archive with gzip and zstd layers and a short name; an oci-archive whose entry is an index (host platform chosen)", async () => {
+    const top = makeTar([{ path: "etc/msg", data: "compressed layers\n" }]);
+    const cfg = JSON.stringify({ architecture: "amd64", os: "linux", config: { Cmd: ["cat", "/etc/msg"] }, rootfs: { type: "layers", diff_ids: [sha(busyboxTar), sha(top)] } });
+    const file = join(dir, "compressed.docker.tar");
+    writeFileSync(
+      file,
+      makeTar([
+        { path: "manifest.json", data: JSON.stringify([{ Config: "cfg.json", RepoTags: ["mini"], Layers: ["one/layer.tar", "two/layer.tar"] }]) },
+        { path: "cfg.json", data: cfg },
+        { path: "one/", type: "dir" },
+        { path: "one/layer.tar", data: Bun.gzipSync(busyboxTar as Uint8Array<ArrayBuffer>) },
+        { path: "two/", type: "dir" },
+        { path: "two/layer.tar", data: Bun.zstdCompressSync(top) },
+      ]),
+    );
+    expect((await ok(["load", "-q", "-i", file])).stdout).toBe("Loaded image: docker.io/library/mini:latest\n");
+    expect((await ok(["run", "--network", "none", "--image", "mini"])).stdout).toBe("compressed layers\n");
+    await ok(["rmi", "mini"]);
+
+    // an OCI layout with a multi-platform index, tarred as it is, is an oci-archive
+    const multi = join(dir, "multi-layout");
+    const l = new OciLayout(multi);
+    const img = (architecture: string, variant?: string) =>
+      l.image({ architecture, variant, layers: [{ tar: busyboxTar }, { tar: makeTar([{ path: "platform", data: architecture }]) }], config: { Cmd: ["cat", "/platform"] } });
+    const idx = l.index([img("ppc64le"), img("arm64", "v8"), img("amd64")]);
+    writeFileSync(join(multi, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ ...idx, annotations: { "org.opencontainers.image.ref.name": "example.org/multi:3" } }] }));
+    const archive = join(dir, "multi.oci.tar");
+    run(["tar", "-C", multi, "-cf", archive, "."]);
+    expect((await ok(["load", "-q", "-i", archive])).stdout).toBe("Loaded image: example.org/multi:3\n");
+    expect((await ok(["run", "--network", "none", "--image", "example.org/multi:3"])).stdout).toBe(process.arch === "arm64" ? "arm64" : "amd64");
+    await ok(["rmi", "example.org/multi:3"]);
+  }, 120_000);
+});
+
 describe("save", () => {
   test("docker-archive: skopeo inspects and copies it (verifying every digest), podman loads it; save -> rmi -> load runs again", async () => {
     const before = (await ok(["images", "-q"])).stdout;
