@@ -182,10 +182,18 @@ describe("save", () => {
     const loaded = Bun.spawnSync([...podman, "load", "-i", file], { stderr: "pipe" });
     expect(loaded.stdout.toString() + loaded.stderr.toString()).toContain("Loaded image: example.com/team/app:1");
     const podId = Bun.spawnSync([...podman, "images", "-q", "--no-trunc"]).stdout.toString().trim();
+    // and what podman saves, we load
+    const podmanSaved = join(dir, "podman-saved.oci.tar");
+    const saved = Bun.spawnSync([...podman, "save", "--format", "oci-archive", "-o", podmanSaved, "example.com/team/app:1"], { stderr: "pipe" });
     Bun.spawnSync([...podman, "rmi", "-a", "-f"]);
     rmSync(pod, { recursive: true, force: true });
+    expect(saved.exitCode).toBe(0);
     expect(idOf("example.com/team/app:1")).toBe(podId);
 
+    await ok(["rmi", "example.com/team/app:1"]);
+    // (podman writes the config as an OCI config: another image id, the same files)
+    expect((await ok(["load", "-q", "-i", podmanSaved])).stdout).toBe("Loaded image: example.com/team/app:1\n");
+    expect((await ok(["run", "--network", "none", "--image", "example.com/team/app:1"])).stdout).toBe(EXPECTED);
     await ok(["rmi", "example.com/team/app:1"]);
     expect((await ok(["load", "-i", file])).stdout).toBe("Loaded image: example.com/team/app:1\n");
     expect((await ok(["run", "--network", "none", "--image", "example.com/team/app:1"])).stdout).toBe(EXPECTED);
