@@ -2,7 +2,7 @@
 // image config defaults, multi-layer images with whiteouts, zstd, multi-platform indexes,
 // shared layers, integrity failures, hostile layers, basic and bearer auth, retries.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mycr, mycrBackground } from "./helpers/mycr";
 import { TEST_ROOT, WORK } from "./helpers/env";
@@ -83,6 +83,19 @@ describe("pull and run", () => {
     expect(r2.stdout).toBe("bye /tmp /bin\nhi\n");
   }, 120_000);
 
+  test("run -d with the image's own command; ps shows the image's name", async () => {
+    const name = `img-detached-${process.pid}`;
+    const id = (await ok(["run", "-d", "--network", "none", "--name", name, "--image", simple])).stdout.trim();
+    try {
+      expect((await ok(["wait", name])).stdout).toBe("0\n");
+      expect((await ok(["logs", name])).stdout).toBe("hello from /work as 0\n");
+      const row = (await ok(["ps", "-a", "--format", "json"])).stdout.split("\n").find((l) => l.includes(id))!;
+      expect(JSON.parse(row)).toMatchObject({ Image: simple, Names: name });
+    } finally {
+      await mycr(["rm", "-f", name]);
+    }
+  }, 60_000);
+
   test("layers with whiteouts, an opaque dir, zstd; Entrypoint and User from the config", async () => {
     const r = await ok(["run", "--image", multi]); // pulled because missing
     expect(r.stdout).toBe("/data:\nb\n\n/opq:\nnew\n");
@@ -97,7 +110,7 @@ describe("pull and run", () => {
     await ok(["pull", multi]);
     const chain = sha(busyboxTar).slice(7);
     expect(readdirSync(join(TEST_ROOT, "layers")).filter((d) => d === chain)).toHaveLength(1);
-    expect((await ok(["rmi", simple])).stdout.trim()).toBe(`${reg.host}/busybox:1`);
+    expect((await ok(["rmi", simple])).stdout).toMatch(new RegExp(`^Untagged: ${reg.host}/busybox:1\nDeleted: sha256:[0-9a-f]{64}\n$`));
     expect(existsSync(join(TEST_ROOT, "layers", chain, "diff/bin/busybox"))).toBe(true);
     expect((await ok(["run", "--pull", "never", "--image", multi, "true"])).exitCode).toBe(0);
     const never = await mycr(["run", "--pull", "never", "--image", simple, "true"]);
@@ -130,16 +143,89 @@ describe("pull and run", () => {
     expect((await ok(["images", "--digests"])).stdout).toContain(digest);
     const wrong = await mycr(["pull", `${reg.host}/busybox@sha256:${"0".repeat(64)}`]);
     expect(wrong.exitCode).toBe(125);
-    expect(wrong.stderr).toBe(`mycr: pull ${reg.host}/busybox@sha256:${"0".repeat(64)}: manifest unknown\n`);
+    expect(wrong.stderr).toBe(`mycr: image not found: ${reg.host}/busybox@sha256:${"0".repeat(64)} (manifest unknown)\n`);
   }, 120_000);
 
   test("errors: unknown manifest, unknown image name", async () => {
     const r = await mycr(["pull", `${reg.host}/nope:1`]);
     expect(r.exitCode).toBe(125);
-    expect(r.stderr).toBe(`mycr: pull ${reg.host}/nope:1: manifest unknown\n`);
+    expect(r.stderr).toBe(`mycr: image not found: ${reg.host}/nope:1 (manifest unknown)\n`);
     const bad = await mycr(["run", "--image", "Bad/Ref", "true"]);
     expect(bad.stderr).toContain('invalid image reference "Bad/Ref"');
   }, 60_000);
+});
+
+describe("managing local images", () => {
+  test("images --format json and image ls, image inspect; CREATED from the config", async () => {
+    const ref = publish(reg.host, "listed:1", (l) => l.image({ layers: [{ tar: busyboxTar }], config: { Cmd: ["true"], Labels: { team: "a" } } }));
+    const id = (await ok(["pull", "-q", ref])).stdout.trim();
+    const lines = (await ok(["images", "--format", "json"])).stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const mine = lines.find((l) => l.Repository === `${reg.host}/listed`)!;
+    expect(mine).toMatchObject({ ID: id.slice(0, 12), Tag: "1", Digest: expect.stringMatching(/^sha256:/), CreatedSince: expect.stringMatching(/ ago$/) });
+    expect(mine.SizeBytes).toBeGreaterThan(500_000); // busybox
+    const table = (await ok(["image", "ls"])).stdout.split("\n");
+    expect(table[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
+    expect(table.find((l) => l.startsWith(`${reg.host}/listed `))).toMatch(new RegExp(`\\s1\\s+${id.slice(0, 12)}\\s+.+ ago\\s+\\d`));
+    const [doc] = JSON.parse((await ok(["image", "inspect", id.slice(0, 12)])).stdout) as Record<string, unknown>[];
+    expect(doc).toMatchObject({ Id: `sha256:${id}`, RepoTags: [ref], Os: "linux", Config: { Cmd: ["true"], Labels: { team: "a" } } });
+    expect((await ok(["image", "rm", ref])).stdout).toStartWith(`Untagged: ${ref}\n`);
+    const gone = await mycr(["image", "inspect", ref]);
+    expect([gone.exitCode, gone.stderr]).toEqual([125, `mycr: image inspect ${ref}: no such image\n`]);
+  }, 60_000);
+
+  test("rmi refuses an image a container runs on; -f takes the name now and the layers when it ends", async () => {
+    const ref = publish(reg.host, "inuse:1", (l) => l.image({ layers: [{ tar: busyboxTar }, { tar: makeTar([{ path: "note", data: "still here" }]) }] }));
+    await ok(["pull", "-q", ref]);
+    const bg = mycrBackground(["run", "--network", "none", "--image", ref, "sh", "-c", "echo up; sleep 2; cat /note"]);
+    try {
+      await bg.waitFor("up");
+      const refused = await mycr(["rmi", ref]);
+      expect([refused.exitCode, refused.stderr]).toEqual([125, `mycr: rmi ${ref}: the image is in use by a running container (stop it first, or -f to remove the name now and the layers when it ends)\n`]);
+      expect((await ok(["rmi", "-f", ref])).stdout).toStartWith(`Untagged: ${ref}\n`);
+      expect((await ok(["images"])).stdout).not.toContain(`${reg.host}/inuse`);
+      const layers = readdirSync(join(TEST_ROOT, "layers"));
+      const r = await bg.result();
+      expect([r.exitCode, r.stdout]).toEqual([0, "up\nstill here"]);
+      // the container's end let go of the layers and pruned what was only its image's
+      expect(readdirSync(join(TEST_ROOT, "layers")).length).toBeLessThan(layers.length);
+    } finally {
+      bg.proc.kill("SIGKILL");
+      await bg.result();
+    }
+  }, 60_000);
+
+  test("an id with two names: rmi by id refuses, -f removes both; image prune -a keeps what runs", async () => {
+    const dir = join(layoutDir, "twonames");
+    const layout = new OciLayout(dir);
+    layout.tag(layout.image({ layers: [{ tar: busyboxTar }, { tar: makeTar([{ path: "two", data: "2" }]) }] }), "t");
+    const [a, b] = [`${reg.host}/name-a:1`, `${reg.host}/name-b:1`];
+    push(dir, "t", a);
+    push(dir, "t", b);
+    pulled.push(a, b);
+    await ok(["pull", "-q", a]);
+    const id = (await ok(["pull", "-q", b])).stdout.trim();
+    const refused = await mycr(["rmi", id.slice(0, 12)]);
+    expect(refused.stderr).toBe(`mycr: rmi ${id.slice(0, 12)}: the image has 2 names (${a}, ${b}): remove them by name, or use -f\n`);
+    expect((await ok(["rmi", "-f", id.slice(0, 12)])).stdout).toBe(`Untagged: ${a}\nUntagged: ${b}\nDeleted: sha256:${id}\n`);
+
+    // prune: nothing unnamed to remove; -a removes all but the image a container runs on
+    await ok(["pull", "-q", a]);
+    await ok(["pull", "-q", simple]);
+    expect((await ok(["image", "prune"])).stdout).toBe("Deleted Images:\n\nTotal reclaimed space: 0 B\n");
+    const bg = mycrBackground(["run", "--network", "none", "--image", simple, "sh", "-c", "echo up; sleep 30"]);
+    try {
+      await bg.waitFor("up");
+      const pruned = await ok(["image", "prune", "-a", "-f"]);
+      expect(pruned.stdout).toContain(`untagged: ${a}\n`);
+      expect(pruned.stdout).not.toContain(simple);
+      expect(pruned.stdout).toMatch(/Total reclaimed space: [1-9][\d.]* (B|KiB)\n$/); // the small layer; busybox is shared
+      expect((await ok(["images", "--format", "json"])).stdout).toContain(`"Repository":"${reg.host}/busybox"`);
+    } finally {
+      bg.proc.kill("SIGKILL");
+      await bg.result();
+      await mycr(["gc"]);
+    }
+  }, 90_000);
 });
 
 /** An address of this host outside mycr's bridges (DNAT from the host's own address). */
@@ -182,7 +268,7 @@ describe("integrity and hostile images", () => {
     const ref = publish(reg.host, "lies:1", (l) => l.image({ layers: [{ tar: layer, diffId: lie }] }));
     const r = await mycr(["pull", ref]);
     expect(r.exitCode).toBe(125);
-    expect(r.stderr).toEndWith(`\nmycr: pull ${ref}: layer ${lie}: diff id mismatch: the uncompressed content is ${sha(layer)}\n`);
+    expect(r.stderr).toBe(`mycr: pull ${ref}: layer ${lie}: diff id mismatch: the uncompressed content is ${sha(layer)}\n`);
     expect(existsSync(join(TEST_ROOT, "layers", lie.slice(7)))).toBe(false);
     expect(readdirSync(join(TEST_ROOT, "layers")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
     expect(readdirSync(join(TEST_ROOT, "blobs/sha256")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
@@ -227,6 +313,45 @@ describe("authentication", () => {
       rmSync(home, { recursive: true, force: true });
     } finally {
       rmSync(authFile, { force: true });
+      await secure.stop();
+    }
+  }, 120_000);
+
+  test("credential helpers: credsStore takes login's secret, pull asks it, logout erases it; a missing helper is named", async () => {
+    const secure = await startRegistry({ users: { carol: "pw2" } });
+    const home = mkdtempSync(join(WORK, "home-helper-"));
+    const bin = join(home, "bin");
+    mkdirSync(bin);
+    // a helper speaking docker's protocol, keeping each server's JSON in a file beside it
+    const helper = `#!/bin/sh
+key() { echo "$1" | tr '/:' '__'; }
+case "$1" in
+get) read url; f="${bin}/secret-$(key "$url")"; [ -f "$f" ] || { echo "credentials not found in native keychain"; exit 1; }; cat "$f";;
+store) json=$(cat); url=$(echo "$json" | sed -n 's/.*"ServerURL":"\\([^"]*\\)".*/\\1/p'); echo "$json" > "${bin}/secret-$(key "$url")";;
+erase) read url; f="${bin}/secret-$(key "$url")"; [ -f "$f" ] || { echo "credentials not found in native keychain"; exit 1; }; rm "$f";;
+esac
+`;
+    writeFileSync(join(bin, "docker-credential-mycrtest"), helper, { mode: 0o755 });
+    const config = join(home, ".docker/config.json");
+    await Bun.write(config, JSON.stringify({ credsStore: "mycrtest" }));
+    const env = { HOME: home, PATH: `${bin}:${process.env.PATH}` };
+    try {
+      const ref = publish(secure.host, "helped:1", (l) => l.image({ layers: [{ tar: busyboxTar }], config: { Cmd: ["echo", "helped"] } }), "carol:pw2");
+      expect((await mycr(["pull", ref], { env })).stderr).toContain("authentication required (no credentials: mycr login)");
+      const login = await ok(["login", secure.host, "-u", "carol", "--password-stdin"], { env, stdin: "pw2\n" });
+      expect(login.stderr).toContain("credential helper docker-credential-mycrtest");
+      expect(JSON.parse(readFileSync(config, "utf8"))).toEqual({ credsStore: "mycrtest", auths: { [secure.host]: {} } }); // no secret in the file
+      expect(readFileSync(join(bin, `secret-${secure.host.replace(":", "_")}`), "utf8")).toContain('"Secret":"pw2"');
+      expect((await ok(["run", "--network", "none", "--image", ref], { env })).stdout).toBe("helped\n");
+      await ok(["rmi", ref]);
+      await ok(["logout", secure.host], { env });
+      expect(readdirSync(bin)).toEqual(["docker-credential-mycrtest"]);
+      expect((await mycr(["pull", ref], { env })).exitCode).toBe(125);
+      await Bun.write(config, JSON.stringify({ credHelpers: { [secure.host]: "absent" } }));
+      const missing = await mycr(["pull", ref], { env });
+      expect(missing.stderr).toBe(`mycr: pull ${ref}: credential helper docker-credential-absent (named in ${config}): not found in PATH; install it or remove it from the file\n`);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
       await secure.stop();
     }
   }, 120_000);

@@ -47,7 +47,20 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   save: () => import("./save"),
   login: () => import("./login"),
   logout: () => import("./logout"),
+  image: () => import("./image"),
 };
+
+/** docker's grouped names for top-level commands: `mycr image ls` is `mycr images`. */
+const GROUPED: Record<string, Record<string, string>> = {
+  image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", tag: "tag", load: "load", save: "save", import: "import" },
+  container: { ls: "ps", list: "ps", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec" },
+};
+
+/** `image ls -a` -> `images -a`; anything else unchanged. */
+function ungroup(name: string | undefined, rest: string[]): { name: string | undefined; rest: string[] } {
+  const target = name !== undefined ? GROUPED[name]?.[rest[0] ?? ""] : undefined;
+  return target !== undefined && target in COMMANDS ? { name: target, rest: rest.slice(1) } : { name, rest };
+}
 
 const GLOBAL_ARGS = {
   debug: { type: "boolean", description: "Print debug messages and stack traces" },
@@ -89,7 +102,9 @@ export async function runCli(argv: string[]): Promise<number> {
   trace("cli");
   // Only a global flag: "--debug" after the command is the command's (mycr run echo --debug)
   // or an unknown flag to report, and must not turn stack traces on.
-  const { global: globalArgv, name, rest } = splitGlobal(argv);
+  const split = splitGlobal(argv);
+  const { global: globalArgv } = split;
+  const { name, rest } = ungroup(split.name, split.rest);
   const debug = globalArgv.includes("--debug");
   if (debug) enableDebug();
   try {

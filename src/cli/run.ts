@@ -13,6 +13,7 @@ import { defineMycrCommand } from "./command";
 import { OCI_CREATE_ARGS } from "./create";
 import { runBundle } from "./oci-run";
 import { log } from "./log";
+import { pullReporter } from "./pull-progress";
 import { parsePort } from "../net/ports";
 import { parseAddHost } from "../net/dns";
 import { ContainerError } from "../runtime/errors";
@@ -32,7 +33,7 @@ function parseFlagValue<T>(parse: (text: string) => T): (text: string) => T {
 function imageRequest(args: ParsedFlags): ImageRequest | undefined {
   const ref = single(args.image);
   if (ref === undefined) {
-    for (const f of ["pull", "platform", "tls-verify"]) if (args[f] !== undefined) throw new UsageError(`--${f} needs --image`);
+    for (const f of ["pull", "platform", "tls-verify", "quiet"]) if (args[f] !== undefined) throw new UsageError(`--${f} needs --image`);
     return undefined;
   }
   return {
@@ -40,7 +41,7 @@ function imageRequest(args: ParsedFlags): ImageRequest | undefined {
     pull: single(args.pull) as PullPolicy | undefined,
     platform: single(args.platform),
     tlsVerify: args["tls-verify"] !== false,
-    say: (m) => log.info(m),
+    ...pullReporter({ quiet: args.quiet === true }),
   };
 }
 
@@ -61,6 +62,7 @@ export default defineMycrCommand({
     pull: { type: "enum", options: ["always", "missing", "never"], description: "When to pull the --image (default missing)" },
     platform: { type: "string", description: "Platform of the --image to pull (default the host's)", valueHint: "OS/ARCH[/VARIANT]" },
     "tls-verify": { type: "boolean", description: "Verify the registry's certificate; false also allows plain http (default true)" },
+    quiet: { type: "boolean", alias: "q", description: "No pull progress for the --image on stderr (errors still)" },
     name: { type: "string", description: "A name for the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)" },
     hostname: { type: "string", description: "Container host name (default: the first 12 characters of its id)" },
     ...RESOURCE_ARGS,

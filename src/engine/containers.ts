@@ -92,7 +92,7 @@ function viewOf(id: string, store: StateStore, now: number): ContainerView | nul
   if (runtime) {
     const s = containerStatus(runtime);
     const state: ContainerState = s === "stopped" ? "exited" : s === "creating" ? "created" : s;
-    const image = engine ? lowerOf(runtime) : runtime.rootfs;
+    const image = engine ? (engine.image ?? lowerOf(runtime)) : runtime.rootfs;
     return {
       ...base,
       image,

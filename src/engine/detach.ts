@@ -26,16 +26,23 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
   const restart = parseRestart(opts.restart);
   if (restart.name !== "no" && opts.autoRemove) throw new ContainerError("--rm and --restart cannot be used together");
   const log = parseLogOptions(opts.logOpts);
-  const command = req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
-  if (command.length === 0) throw new ContainerError("no command given: mycr run -d [flags] COMMAND [ARG...]");
   if (req.name !== undefined) checkName(req.name);
+  let command = req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
+  let image = req.rootfs ?? "host";
+  if (req.image && req.rootfs === undefined) {
+    const pulled = await (await import("./image")).pullForDetached(req.image, { args: req.args, entrypoint: req.entrypoint });
+    req = { ...req, image: pulled.request };
+    command = pulled.command;
+    image = pulled.name;
+  }
+  if (command.length === 0) throw new ContainerError(`no command given${req.image ? ` and image ${image} has none` : ""}: mycr run -d [flags] COMMAND [ARG...]`);
   const { store, onKept: _onKept, onStarted: _onStarted, id: _id, detached: _detached, ...request } = req;
   const id = newContainerId();
   const record: DetachedRecord = {
     id,
     ...(req.name !== undefined ? { name: req.name } : {}),
     created: new Date().toISOString(),
-    image: req.rootfs ?? "host",
+    image,
     command,
     request,
     stateRoot: store.root,

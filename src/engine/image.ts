@@ -1,8 +1,9 @@
 // `mycr run --image`: the image found or pulled (--pull), its layers held for the
 // container's life, and its config's defaults merged with the flags the way docker does.
 import { ContainerError } from "../runtime/errors";
-import { displayName, findImage, holdLayers, imageConfig, lowerDirs } from "../image/images";
+import { findImage, holdLayers, imageConfig, lowerDirs, pruneStore } from "../image/images";
 import { parsePlatform } from "../image/platform";
+import type { PullProgress } from "../image/progress";
 import { pullImage } from "../image/pull";
 import { ImageStore } from "../image/store";
 import type { ImageConfig } from "../image/types";
@@ -16,6 +17,7 @@ export interface ImageRequest {
   platform?: string;
   tlsVerify?: boolean;
   say?: (message: string) => void;
+  progress?: PullProgress;
 }
 
 export interface PreparedImage {
@@ -24,7 +26,7 @@ export interface PreparedImage {
   lowers: string[];
   config: ImageConfig;
   /** Lets go of the layers (rmi may remove them again). */
-  release: () => void;
+  release: () => Promise<void>;
 }
 
 export function imageStore(): ImageStore {
@@ -38,10 +40,36 @@ export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
   let image = policy === "always" ? undefined : findImage(store, req.ref);
   if (!image) {
     if (policy === "never") throw new ContainerError(`image ${req.ref} is not present (--pull never)`);
-    image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say });
+    image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
   }
-  const release = await holdLayers(store, image);
-  return { name: displayName(image), lowers: lowerDirs(store, image), config: imageConfig(store, image), release };
+  const unhold = await holdLayers(store, image);
+  const chosen = image;
+  const release = async () => {
+    unhold();
+    // `rmi -f` took the name while we ran: its layers go now that nobody uses them.
+    const referenced = new Set(store.images().flatMap((i) => i.layers));
+    if (chosen.layers.some((l) => !referenced.has(l))) await pruneStore(store, false);
+  };
+  return { name: image.name, lowers: lowerDirs(store, image), config: imageConfig(store, image), release };
+}
+
+/**
+ * `run -d`: the container's monitor runs without a terminal or our stderr, so a missing
+ * image is pulled here, where the user sees it; the monitor then finds it in the store
+ * (docker pulls once at create time too, not at every restart). Returns what the record
+ * shows: the image's name and the command its config and the flags make.
+ */
+export async function pullForDetached(req: ImageRequest, given: { args: string[]; entrypoint?: string }): Promise<{ request: ImageRequest; name: string; command: string[] }> {
+  const store = imageStore();
+  const policy = req.pull ?? "missing";
+  let image = policy === "always" ? undefined : findImage(store, req.ref);
+  if (!image) {
+    if (policy === "never") throw new ContainerError(`image ${req.ref} is not present (--pull never)`);
+    const platform = req.platform !== undefined ? parsePlatform(req.platform) : undefined;
+    image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
+  }
+  const command = commandFromImage(imageConfig(store, image), given).args;
+  return { request: { ...req, ref: image.name, pull: "missing" }, name: image.name, command };
 }
 
 export interface CommandDefaults {

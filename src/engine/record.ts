@@ -21,6 +21,8 @@ export interface EngineRecord {
   network?: { list: CniConflist; result: CniResult | null; netns: string; ports: PortMapping[] };
   /** --name; later commands (ps, logs) will accept it in place of the id. */
   name?: string;
+  /** --image: the image's name, for ps. */
+  image?: string;
 }
 
 /** Creates the container's directory with its record already inside (see makeDirAtomic). */

@@ -95,7 +95,7 @@ export async function runContainer(req: RunRequest): Promise<RunOutcome> {
   try {
     return await runWithRoot(req, image, images.commandFromImage(image.config, { args: req.args, entrypoint: req.entrypoint }));
   } finally {
-    image.release();
+    await image.release();
   }
 }
 
@@ -165,6 +165,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       owner,
       keep,
       ...(name !== undefined ? { name } : {}),
+      ...(image ? { image: image.name } : {}),
       ...(planned ? { network: planned } : {}),
     };
     withEngineLock(() => {

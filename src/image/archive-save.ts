@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ContainerError } from "../runtime/errors";
 import { layerManifest } from "./commit";
-import { findImage, holdLayers, imageConfig } from "./images";
+import { findImage, holdLayers, imageConfig, isUntagged } from "./images";
 import { formatReference, parseReference } from "./reference";
 import { ImageStore, hex, tempName, type ImageRecord } from "./store";
 import { TAR_SPLIT, assembleTar, splitTarSize } from "./tar-split";
@@ -59,7 +59,7 @@ function layerFiles(store: ImageStore, image: SavedImage): LayerFile[] {
   return image.record.layers.map((chainId, i) => {
     const split = join(store.layerDir(chainId), TAR_SPLIT);
     if (!existsSync(split)) {
-      throw new ContainerError(`image ${image.record.name || hex(image.record.config).slice(0, 12)}: layer ${hex(chainId).slice(0, 12)} was stored without the tar metadata save needs (by an older mycr): rmi the image, then pull or load it again`);
+      throw new ContainerError(`image ${isUntagged(image.record) ? hex(image.record.config).slice(0, 12) : image.record.name}: layer ${hex(chainId).slice(0, 12)} was stored without the tar metadata save needs (by an older mycr): rmi the image, then pull or load it again`);
     }
     return { diffId: image.diffIds[i]!, chainId, size: splitTarSize(split) };
   });

@@ -1,11 +1,13 @@
 // Registry credentials: read from $REGISTRY_AUTH_FILE (podman's) and then
 // ~/.docker/config.json (docker's); `mycr login` writes to $REGISTRY_AUTH_FILE when set,
-// else to ~/.docker/config.json. Both use docker's format: {"auths": {"HOST": {"auth": base64("user:pass")}}}.
+// else to ~/.docker/config.json. Both use docker's format: {"auths": {"HOST": {"auth": base64("user:pass")}}},
+// where "credHelpers" (per registry) or "credsStore" (all) may hand the secrets to a credential helper.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { ContainerError } from "../runtime/errors";
 import { writeFileAtomic } from "../runtime/atomic";
+import { helperErase, helperGet, helperStore } from "./cred-helper";
 
 export interface Credentials {
   username: string;
@@ -14,6 +16,8 @@ export interface Credentials {
 
 interface AuthFile {
   auths?: Record<string, { auth?: string; username?: string; password?: string }>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
   [key: string]: unknown;
 }
 
@@ -52,6 +56,15 @@ function keysFor(domain: string): string[] {
   return [domain, `https://${domain}`, `http://${domain}`];
 }
 
+/** docker's order: the registry's own helper, else the store for all registries. */
+function helperFor(data: AuthFile, domain: string): string | undefined {
+  for (const key of keysFor(domain)) {
+    const helper = data.credHelpers?.[key];
+    if (typeof helper === "string" && helper !== "") return helper;
+  }
+  return typeof data.credsStore === "string" && data.credsStore !== "" ? data.credsStore : undefined;
+}
+
 function decode(entry: { auth?: string; username?: string; password?: string }, where: string): Credentials | null {
   if (entry.auth) {
     const text = Buffer.from(entry.auth, "base64").toString("utf8");
@@ -65,7 +78,11 @@ function decode(entry: { auth?: string; username?: string; password?: string }, 
 
 export function findCredentials(domain: string): Credentials | null {
   for (const file of authFiles()) {
-    const auths = readAuthFile(file).auths ?? {};
+    const data = readAuthFile(file);
+    const helper = helperFor(data, domain);
+    const fromHelper = helper !== undefined ? helperGet(helper, domain, file) : null;
+    if (fromHelper) return fromHelper;
+    const auths = data.auths ?? {};
     for (const key of keysFor(domain)) {
       const entry = auths[key];
       if (entry) {
@@ -77,17 +94,20 @@ export function findCredentials(domain: string): Credentials | null {
   return null;
 }
 
+/** Where the secret went: the file, or the credential helper it names. */
 export function storeCredentials(domain: string, creds: Credentials): string {
   const file = loginFile();
   const data = readAuthFile(file);
+  const helper = helperFor(data, domain);
   const auths = { ...(data.auths ?? {}) };
   for (const key of keysFor(domain)) delete auths[key];
-  auths[domain === "docker.io" ? "https://index.docker.io/v1/" : domain] = {
-    auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64"),
-  };
+  if (helper !== undefined) helperStore(helper, domain, creds, file);
+  // With a helper the file keeps an empty entry, as docker's does: it lists where we are logged in.
+  auths[domain === "docker.io" ? "https://index.docker.io/v1/" : domain] =
+    helper !== undefined ? {} : { auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64") };
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileAtomic(file, JSON.stringify({ ...data, auths }, null, "\t") + "\n", 0o600);
-  return file;
+  return helper !== undefined ? `credential helper docker-credential-${helper}` : file;
 }
 
 /** Removes the registry's entry; false when there was none. */
@@ -95,7 +115,8 @@ export function removeCredentials(domain: string): boolean {
   const file = loginFile();
   const data = readAuthFile(file);
   const auths = { ...(data.auths ?? {}) };
-  let found = false;
+  const helper = helperFor(data, domain);
+  let found = helper !== undefined && helperErase(helper, domain, file);
   for (const key of keysFor(domain)) {
     if (key in auths) {
       delete auths[key];

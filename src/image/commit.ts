@@ -1,7 +1,8 @@
 // Images made here rather than pulled (load, import, tag): their generated manifests,
-// their records under names, and untagged images (name "", shown as <none>:<none>,
-// addressed by id). A name that moves to another image leaves the old image untagged
-// rather than deleting it, as docker does: it may exist nowhere else.
+// their records under names, and untagged images (recorded under their id, `sha256:…`,
+// as images.ts isUntagged expects: shown as <none> <none>). A name that moves to another
+// image leaves the old image untagged rather than deleting it, as docker does: it may
+// exist nowhere else.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ContainerError } from "../runtime/errors";
@@ -43,15 +44,15 @@ export function layerTarSize(store: ImageStore, chainId: string): number | undef
   return existsSync(split) ? splitTarSize(split) : undefined;
 }
 
-/** Gives a record whose name was taken the empty name if no other record keeps its image. */
+/** Keeps an image whose name was taken, under its id, if no other record keeps it. */
 function keepUntagged(images: ImageRecord[], removed: ImageRecord): void {
-  if (!images.some((i) => i.config === removed.config)) images.push({ ...removed, name: "" });
+  if (!images.some((i) => i.config === removed.config)) images.push({ ...removed, name: removed.config });
 }
 
-/** Points `name` at the image; "" adds it untagged unless the store already has the image. Call inside updateImages. */
-export function setName(images: ImageRecord[], image: Omit<ImageRecord, "name">, name: string): void {
-  if (name === "") {
-    if (!images.some((i) => i.config === image.config)) images.push({ ...image, name: "" });
+/** Points `name` at the image; undefined adds it untagged unless the store already has the image. Call inside updateImages. */
+export function setName(images: ImageRecord[], image: Omit<ImageRecord, "name">, name: string | undefined): void {
+  if (name === undefined) {
+    if (!images.some((i) => i.config === image.config)) images.push({ ...image, name: image.config });
     return;
   }
   const at = images.findIndex((i) => i.name === name);
@@ -60,7 +61,7 @@ export function setName(images: ImageRecord[], image: Omit<ImageRecord, "name">,
     if (old!.config !== image.config) keepUntagged(images, old!);
   }
   images.push({ ...image, name });
-  const untagged = images.findIndex((i) => i.name === "" && i.config === image.config);
+  const untagged = images.findIndex((i) => i.name === image.config);
   if (untagged >= 0) images.splice(untagged, 1); // it has a name now
 }
 
@@ -69,7 +70,7 @@ export async function recordImage(store: ImageStore, image: Omit<ImageRecord, "n
   const size = image.layers.reduce((sum, c) => sum + store.layerSize(c), 0);
   const record = { ...image, size, pulled: new Date().toISOString() };
   await store.updateImages((images) => {
-    if (names.length === 0) setName(images, record, "");
+    if (names.length === 0) setName(images, record, undefined);
     for (const n of names) setName(images, record, n);
   });
 }

@@ -25,11 +25,6 @@ export function findImage(store: ImageStore, text: string): ImageRecord | undefi
   return images.find((i) => i.name === name);
 }
 
-/** The name, or the short id of an untagged image. */
-export function displayName(image: ImageRecord): string {
-  return image.name || hex(image.config).slice(0, 12);
-}
-
 export function imageConfig(store: ImageStore, image: ImageRecord): ImageConfig {
   return JSON.parse(new TextDecoder().decode(store.readBlob(image.config))) as ImageConfig;
 }
@@ -50,15 +45,18 @@ export async function pruneStore(store: ImageStore, wait: boolean): Promise<void
   }
 }
 
-function pruneUnlocked(store: ImageStore): void {
+/** Bytes freed: what the removed layers held (blobs are small: manifests and configs). */
+function pruneUnlocked(store: ImageStore): number {
   const images = store.images();
   const layers = new Set(images.flatMap((i) => i.layers.map(hex)));
   const blobs = new Set(images.flatMap((i) => [i.digest, i.manifest, i.config].map(hex)));
   const list = (d: string) => (existsSync(d) ? readdirSync(d) : []);
+  let freed = 0;
   for (const name of list(join(store.root, "layers"))) {
     if (layers.has(name)) continue;
     const fd = name.startsWith(".tmp-") ? -1 : tryLock(store.lockPath(`layer-${name}`));
     if (fd === null) continue; // a container still runs on it
+    freed += store.layerSize(`sha256:${name}`);
     rmSync(join(store.root, "layers", name), { recursive: true, force: true });
     if (fd >= 0) unlock(fd);
   }
@@ -68,33 +66,91 @@ function pruneUnlocked(store: ImageStore): void {
   for (const name of list(join(store.root, "l"))) {
     if (!existsSync(join(store.root, "l", name))) rmSync(join(store.root, "l", name), { force: true }); // dangling
   }
+  return freed;
 }
 
-/** Removes the name; then, if no other name refers to the image, its blobs and the layers nobody else shares. */
-export async function removeImage(store: ImageStore, text: string): Promise<ImageRecord> {
+/** True when a running container uses the image (it holds the image's lock shared, see holdLayers). */
+function inUse(store: ImageStore, config: string): boolean {
+  const fd = tryLock(store.lockPath(`image-${hex(config)}`));
+  if (fd === null) return true;
+  unlock(fd);
+  return false;
+}
+
+export interface RemoveOptions {
+  /** docker's -f: remove every name of an id, and names of images containers still run on (their layers stay until those end). */
+  force?: boolean;
+}
+
+/**
+ * Removes a name (or, given an id, the image's names); then the blobs and layers nobody
+ * refers to any more. Refuses an image a container runs on, unless forced.
+ */
+export async function removeImage(store: ImageStore, text: string, opts: RemoveOptions = {}): Promise<ImageRecord[]> {
   const pulls = await store.lock("pulls.lock");
   try {
-    const image = await store.updateImages((images) => {
-      const found = findImage(store, text);
-      // untagged images all have the name "": the id tells them apart
-      const at = found ? images.findIndex((i) => i.name === found.name && i.config === found.config) : -1;
-      if (at < 0) throw new ContainerError(`rmi ${text}: no such image`);
-      const image = images[at]!;
-      const used = new Set(images.filter((_, n) => n !== at).flatMap((i) => i.layers));
-      // A running container holds its layers' locks shared: an exclusive try proves none is in use.
-      for (const l of image.layers.filter((l) => !used.has(l))) {
-        const fd = tryLock(store.lockPath(`layer-${hex(l)}`));
-        if (fd === null) throw new ContainerError(`rmi ${displayName(image)}: the image is in use by a container`);
-        unlock(fd);
+    const removed = await store.updateImages((images) => {
+      const image = findImage(store, text);
+      if (!image) throw new ContainerError(`rmi ${text}: no such image`);
+      const byId = image.name !== text && formatReferenceOrNull(text) !== image.name;
+      const targets = byId ? images.filter((i) => i.config === image.config) : [image];
+      if (targets.length > 1 && !opts.force) {
+        throw new ContainerError(`rmi ${text}: the image has ${targets.length} names (${targets.map((t) => t.name).join(", ")}): remove them by name, or use -f`);
       }
-      images.splice(at, 1);
-      return image;
+      const names = new Set(targets.map((t) => t.name));
+      // Taking one of several names is only untagging, in use or not (as docker).
+      const lastName = !images.some((i) => i.config === image.config && !names.has(i.name));
+      if (!opts.force && lastName && inUse(store, image.config)) {
+        throw new ContainerError(`rmi ${image.name}: the image is in use by a running container (stop it first, or -f to remove the name now and the layers when it ends)`);
+      }
+      for (let i = images.length - 1; i >= 0; i--) if (names.has(images[i]!.name)) images.splice(i, 1);
+      return targets;
     });
     pruneUnlocked(store);
-    return image;
+    return removed;
   } finally {
     unlock(pulls);
   }
+}
+
+function formatReferenceOrNull(text: string): string | null {
+  try {
+    return formatReference(parseReference(text));
+  } catch {
+    return null;
+  }
+}
+
+export interface PruneResult {
+  removed: ImageRecord[];
+  freed: number;
+}
+
+/**
+ * `image prune`: images without a name (`all`: every image no running container uses),
+ * then every layer, blob and temp name nothing refers to.
+ */
+export async function pruneImages(store: ImageStore, all: boolean): Promise<PruneResult> {
+  const pulls = await store.lock("pulls.lock");
+  try {
+    const removed = await store.updateImages((images) => {
+      const out: ImageRecord[] = [];
+      for (let i = images.length - 1; i >= 0; i--) {
+        const image = images[i]!;
+        if (!(all || isUntagged(image)) || inUse(store, image.config)) continue;
+        out.push(...images.splice(i, 1));
+      }
+      return out.reverse();
+    });
+    return { removed, freed: pruneUnlocked(store) };
+  } finally {
+    unlock(pulls);
+  }
+}
+
+/** An image known only by its id (imported or loaded without a name): `<none>` in listings. */
+export function isUntagged(image: ImageRecord): boolean {
+  return image.name === "" || image.name.startsWith("sha256:");
 }
 
 /** The overlay lower dirs of an image, top layer first (overlayfs order), through their short links. */
@@ -103,13 +159,14 @@ export function lowerDirs(store: ImageStore, image: ImageRecord): string[] {
 }
 
 /**
- * Holds the image's layers (shared locks) for as long as a container uses them, so `rmi`
- * cannot pull them from under it. Fails if a layer disappeared in the meantime.
+ * Holds the image and its layers (shared locks) for as long as a container uses them, so
+ * `rmi` refuses it and pruning cannot pull the layers from under it. Fails if a layer disappeared in the meantime.
  */
 export async function holdLayers(store: ImageStore, image: ImageRecord): Promise<() => void> {
   const fds: number[] = [];
   const release = () => fds.splice(0).forEach(unlock);
   try {
+    fds.push(await store.lock(`image-${hex(image.config)}`, true)); // "in use" for rmi and prune
     for (const l of image.layers) {
       fds.push(await store.lock(`layer-${hex(l)}`, true));
       if (!store.hasLayer(l)) throw new ContainerError(`image ${image.name}: layer ${l} is missing (removed meanwhile?); pull it again`);

@@ -15,7 +15,10 @@ const DOWNLOAD_ATTEMPTS = 4;
 
 export class DigestMismatch extends ContainerError {}
 
-async function downloadOnce(registry: Registry, repo: string, desc: Descriptor, tmp: string): Promise<string> {
+/** Bytes so far of one blob, for progress reports. */
+export type ByteCount = (bytes: number) => void;
+
+async function downloadOnce(registry: Registry, repo: string, desc: Descriptor, tmp: string, onBytes?: ByteCount): Promise<string> {
   const res = await registry.blob(repo, desc.digest);
   const hasher = new Bun.CryptoHasher("sha256");
   const fd = openSync(tmp, "w", 0o600);
@@ -25,11 +28,14 @@ async function downloadOnce(registry: Registry, repo: string, desc: Descriptor, 
       hasher.update(chunk);
       for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
       size += chunk.length;
+      onBytes?.(size);
       if (size > desc.size) break; // more than declared: the digest cannot match
     }
   } finally {
     closeSync(fd);
   }
+  // Short of the declared size: the connection ended early (retried like a dropped one).
+  if (size < desc.size) throw new Error(`truncated: received ${size} of ${desc.size} bytes`);
   return `sha256:${hasher.digest("hex")}`;
 }
 
@@ -43,19 +49,21 @@ export async function downloadBlob(
   repo: string,
   desc: Descriptor,
   onRetry?: (why: string) => void,
+  onBytes?: ByteCount,
 ): Promise<string> {
   const path = store.blobPath(desc.digest);
   if (!desc.digest.startsWith("sha256:")) throw new ContainerError(`blob ${desc.digest}: only sha256 digests are supported`);
   for (let attempt = 1; ; attempt++) {
     const tmp = tempName(store.dir("blobs", "sha256"), hex(desc.digest));
     try {
-      const got = await downloadOnce(registry, repo, desc, tmp);
+      const got = await downloadOnce(registry, repo, desc, tmp, onBytes);
       if (got !== desc.digest) throw new DigestMismatch(`blob ${desc.digest}: digest mismatch: downloaded content is ${got}`);
       renameSync(tmp, path);
       return path;
     } catch (e) {
       rmSync(tmp, { force: true });
-      if (e instanceof ContainerError || attempt >= DOWNLOAD_ATTEMPTS) throw e;
+      if (e instanceof ContainerError) throw e;
+      if (attempt >= DOWNLOAD_ATTEMPTS) throw new ContainerError(`blob ${desc.digest}: ${(e as Error).message} (after ${attempt} attempts)`);
       onRetry?.((e as Error).message);
       await Bun.sleep(250 * 2 ** attempt);
     }
@@ -76,6 +84,17 @@ function compressionOf(path: string): "gzip" | "zstd" | "none" {
   return "none";
 }
 
+function counting(onBytes: ByteCount): TransformStream<Uint8Array, Uint8Array> {
+  let bytes = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      bytes += chunk.length;
+      onBytes(bytes);
+      controller.enqueue(chunk);
+    },
+  });
+}
+
 async function* hashed(source: AsyncIterable<Uint8Array>, hasher: Bun.CryptoHasher): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
     hasher.update(chunk);
@@ -87,12 +106,13 @@ async function* hashed(source: AsyncIterable<Uint8Array>, hasher: Bun.CryptoHash
  * Unpacks the blob at `blob` as the layer `chainId`, verifying `diffId` (the digest of the
  * uncompressed tar). Nothing appears under layers/ unless the whole layer matched.
  */
-export async function unpackBlob(store: ImageStore, blob: string, diffId: string, chainId: string): Promise<UnpackStats> {
+export async function unpackBlob(store: ImageStore, blob: string, diffId: string, chainId: string, onBytes?: ByteCount): Promise<UnpackStats> {
   const tmp = tempName(store.dir("layers"), hex(chainId));
   const diff = join(tmp, "diff");
   mkdirSync(diff, { recursive: true, mode: 0o755 });
   try {
     let stream: ReadableStream<Uint8Array> = Bun.file(blob).stream();
+    if (onBytes) stream = stream.pipeThrough(counting(onBytes));
     const compression = compressionOf(blob);
     if (compression !== "none") {
       stream = stream.pipeThrough(new DecompressionStream(compression as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
@@ -104,8 +124,9 @@ export async function unpackBlob(store: ImageStore, blob: string, diffId: string
       stats = await unpackLayer(split.items(readTar(hashed(stream, hasher), split.tap)), diff);
       split.finish();
     } catch (e) {
-      if (e instanceof ContainerError) throw e;
-      throw new ContainerError(`layer ${diffId}: ${compression === "none" ? "" : `${compression}: `}${(e as Error).message}`);
+      // Ours name the entry or the tar ("layer entry …", "layer: truncated …"); the decompressor's name nothing.
+      const what = e instanceof ContainerError ? e.message.replace(/^layer:? /, "") : `${compression}: ${(e as Error).message}`;
+      throw new ContainerError(`layer ${diffId}: ${what}`);
     } finally {
       split.close();
     }

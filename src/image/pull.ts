@@ -6,17 +6,20 @@ import { unlock } from "../sys";
 import { findCredentials } from "./auth";
 import { downloadBlob, unpackBlob } from "./layer";
 import { pruneStore } from "./images";
+import type { PullProgress } from "./progress";
 import { formatPlatform, hostPlatform, matches, selectManifest } from "./platform";
 import { formatReference, manifestReference, parseReference, type Reference } from "./reference";
-import { Registry, RegistryError } from "./registry";
+import { NotFound, Registry, RegistryError } from "./registry";
 import { ImageStore, chainIds, hex, sha256, type ImageRecord } from "./store";
 import { MEDIA, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from "./types";
 
 export interface PullOptions {
   platform?: Platform;
   tlsVerify?: boolean;
-  /** Progress lines for the user (stderr). */
+  /** Messages for the user (stderr): warnings, registry retries. */
   say?: (message: string) => void;
+  /** Each layer's state as it changes, for progress bars or lines. */
+  progress?: PullProgress;
 }
 
 /** Layers downloaded at the same time. */
@@ -59,19 +62,27 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 }
 
 /** Gets one layer into the store unless it is there; concurrent pulls take turns per layer. */
-async function ensureLayer(store: ImageStore, registry: Registry, repo: string, desc: Descriptor, diffId: string, chainId: string, say: (m: string) => void): Promise<void> {
-  if (store.hasLayer(chainId)) return;
+async function ensureLayer(store: ImageStore, registry: Registry, repo: string, desc: Descriptor, diffId: string, chainId: string, layer: number, progress: PullProgress, say: (m: string) => void): Promise<void> {
+  if (store.hasLayer(chainId)) return progress({ kind: "exists", layer });
   const fd = await store.lock(`layer-${hex(chainId)}`);
   try {
-    if (store.hasLayer(chainId)) return; // another pull finished it while we waited
-    say(`layer ${hex(desc.digest).slice(0, 12)}: downloading ${desc.size} bytes`);
-    const blob = await downloadBlob(store, registry, repo, desc, (why) => say(`layer ${hex(desc.digest).slice(0, 12)}: retrying (${why})`));
+    if (store.hasLayer(chainId)) return progress({ kind: "exists", layer }); // another pull finished it while we waited
+    const started = performance.now();
+    const total = desc.size;
+    progress({ kind: "downloading", layer, bytes: 0, total });
+    const blob = await downloadBlob(
+      store, registry, repo, desc,
+      (why) => progress({ kind: "retry", layer, why }),
+      (bytes) => progress({ kind: "downloading", layer, bytes, total }),
+    );
     try {
-      const stats = await unpackBlob(store, blob, diffId, chainId);
+      progress({ kind: "extracting", layer, bytes: 0, total });
+      const stats = await unpackBlob(store, blob, diffId, chainId, (bytes) => progress({ kind: "extracting", layer, bytes, total }));
       if (stats.skippedDevices.length > 0) say(`layer ${hex(desc.digest).slice(0, 12)}: left out ${stats.skippedDevices.length} device node(s) (${stats.skippedDevices.slice(0, 3).join(", ")})`);
     } finally {
       rmSync(blob, { force: true }); // the unpacked layer is what is kept (or nothing, after a failure)
     }
+    progress({ kind: "done", layer, size: total, seconds: (performance.now() - started) / 1000 });
   } finally {
     unlock(fd);
   }
@@ -86,8 +97,10 @@ export async function pullImage(store: ImageStore, text: string, opts: PullOptio
   try {
     return await pull(store, ref, name, opts);
   } catch (e) {
+    if (e instanceof NotFound) throw new ContainerError(`image not found: ${name} (${e.message})`);
     throw new ContainerError(`pull ${name}: ${(e as Error).message}`);
   } finally {
+    opts.progress?.({ kind: "end" });
     unlock(pulls);
     // What a replaced tag or a failed pull left unreferenced goes, unless another pull runs.
     await pruneStore(store, false);
@@ -96,6 +109,7 @@ export async function pullImage(store: ImageStore, text: string, opts: PullOptio
 
 async function pull(store: ImageStore, ref: Reference, name: string, opts: PullOptions): Promise<ImageRecord> {
   const say = opts.say ?? (() => {});
+  const progress = opts.progress ?? (() => {});
   const want = opts.platform ?? hostPlatform();
   const registry = new Registry(ref.domain, {
     tlsVerify: opts.tlsVerify,
@@ -111,7 +125,10 @@ async function pull(store: ImageStore, ref: Reference, name: string, opts: PullO
       const offered = (index.manifests ?? []).filter((m) => m.platform && m.platform.os !== "unknown").map((m) => formatPlatform(m.platform!));
       throw new RegistryError(`no image for ${formatPlatform(want)} (the image has: ${offered.join(", ") || "none"})`);
     }
-    manifestDoc = await fetchVerified(registry, ref.path, chosen.digest, chosen.digest);
+    manifestDoc = await fetchVerified(registry, ref.path, chosen.digest, chosen.digest).catch((e: unknown) => {
+      // the name was found: a manifest missing below its index is a broken image
+      throw e instanceof NotFound ? new RegistryError(`manifest ${chosen.digest} of the index: ${e.message}`) : e;
+    });
   }
   const manifest = parseJson<Manifest>(manifestDoc.body, "manifest");
   if (!manifest.config || !Array.isArray(manifest.layers)) throw new RegistryError(`manifest ${manifestDoc.digest}: not an image manifest (${manifestDoc.mediaType || "no media type"})`);
@@ -123,10 +140,15 @@ async function pull(store: ImageStore, ref: Reference, name: string, opts: PullO
     throw new RegistryError(`config ${manifest.config.digest}: ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
   }
   if (config.architecture && config.os && !matches(want, { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) })) {
-    say(`warning: the image is for ${config.os}/${config.architecture}, not ${formatPlatform(want)}`);
+    const actual = `${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ""}`;
+    // Asked for by name (docker's rule): refuse. The host's by default: it may still run (binfmt), so warn.
+    if (opts.platform) throw new RegistryError(`the image is for ${actual} only, not ${formatPlatform(want)}`);
+    say(`warning: the image is for ${actual}, not ${formatPlatform(want)}`);
   }
   const chains = chainIds(diffIds);
-  await inParallel([...manifest.layers.keys()], PARALLEL, (i) => ensureLayer(store, registry, ref.path, manifest.layers[i]!, diffIds[i]!, chains[i]!, say));
+  progress({ kind: "layers", layers: manifest.layers.map((l) => ({ id: hex(l.digest).slice(0, 12), size: l.size })) });
+  chains.forEach((c, i) => store.hasLayer(c) && progress({ kind: "exists", layer: i }));
+  await inParallel([...manifest.layers.keys()], PARALLEL, (i) => ensureLayer(store, registry, ref.path, manifest.layers[i]!, diffIds[i]!, chains[i]!, i, progress, say));
   store.putBlob(manifestDoc.digest, manifestDoc.body);
   if (top !== manifestDoc) store.putBlob(top.digest, top.body);
 

@@ -15,8 +15,22 @@ export interface RegistryOptions {
 
 export class RegistryError extends Error {}
 
+/**
+ * The registry has no such repository or tag: 404 for the manifest, or (Docker Hub's way
+ * for a repository that does not exist or is private) 401 even with a token for the scope.
+ */
+export class NotFound extends RegistryError {}
+
 const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest, MEDIA.dockerSchema1Signed, MEDIA.dockerSchema1].join(", ");
 const ATTEMPTS = 4;
+
+/** Connection failures that are answers, not accidents: reported at once, not retried. */
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: "connection refused (is it running, and on that port?)",
+  ENOTFOUND: "no such host (check the name)",
+  EHOSTUNREACH: "no route to host",
+  ENETUNREACH: "network unreachable",
+};
 const MAX_REDIRECTS = 5;
 
 function isLocal(host: string): boolean {
@@ -92,6 +106,9 @@ export class Registry {
         await res.body?.cancel().catch(() => {});
       } catch (e) {
         if (e instanceof RegistryError || e instanceof ContainerError) throw e;
+        const unreachable = UNREACHABLE[(e as { code?: string }).code ?? ""];
+        // Nobody listening or no such host: asking again in a second will not change it.
+        if (unreachable) throw new RegistryError(`cannot reach registry ${this.host}: ${unreachable}`);
         why = (e as Error).message;
         if (attempt + 1 >= ATTEMPTS) throw new RegistryError(`${this.host}: ${why}`);
       }
@@ -165,20 +182,36 @@ export class Registry {
       await res.body?.cancel().catch(() => {});
       res = await this.withRetries(url, () => this.fetchOnce(url, { method, headers }));
     }
-    if (res.status === 401) throw new RegistryError(`${this.host}: authentication failed${this.opts.credentials ? ` for user ${this.opts.credentials.username}` : " (no credentials: mycr login)"}`);
-    if (res.status === 403) throw new RegistryError(`${this.host}: access denied`);
+    if (res.status === 401 || res.status === 403) throw this.refused(res.status);
     return res;
+  }
+
+  /**
+   * A refusal after authenticating: with a bearer token the registry knew who we are and
+   * still said no, which is how Docker Hub answers for repositories that do not exist.
+   */
+  private refused(status: number): RegistryError {
+    const who = this.opts.credentials ? ` for user ${this.opts.credentials.username}` : "";
+    if (this.tokens.size > 0) {
+      const hint = this.opts.credentials ? `user ${this.opts.credentials.username} may not read it` : `it needs credentials: mycr login ${this.domain}`;
+      return new NotFound(`the repository does not exist or ${hint}`);
+    }
+    if (status === 403) return new RegistryError(`${this.host}: access denied${who}`);
+    return new RegistryError(`${this.host}: authentication failed${who || " (no credentials: mycr login)"}`);
   }
 
   /** Checks that the registry answers and the credentials are accepted (`mycr login`). */
   async ping(): Promise<void> {
-    const res = await this.get("", "");
+    const res = await this.get("", "").catch((e: unknown) => {
+      throw e instanceof NotFound ? new RegistryError(`${this.host}: access denied`) : e;
+    });
     if (!res.ok) throw new RegistryError(`${this.host}: ${await errorText(res)}`);
     await res.body?.cancel().catch(() => {});
   }
 
   async manifest(repo: string, reference: string): Promise<{ body: Uint8Array; mediaType: string }> {
     const res = await this.get(`${repo}/manifests/${reference}`, `repository:${repo}:pull`, { accept: MANIFEST_ACCEPT });
+    if (res.status === 404) throw new NotFound(await errorText(res));
     if (!res.ok) throw new RegistryError(await errorText(res));
     const body = new Uint8Array(await res.arrayBuffer());
     let mediaType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim();
@@ -193,7 +226,9 @@ export class Registry {
 
   /** The blob's bytes as a response whose body the caller consumes (and verifies). */
   async blob(repo: string, digest: string): Promise<Response> {
-    const res = await this.get(`${repo}/blobs/${digest}`, `repository:${repo}:pull`);
+    const res = await this.get(`${repo}/blobs/${digest}`, `repository:${repo}:pull`).catch((e: unknown) => {
+      throw e instanceof NotFound ? new RegistryError(`blob ${digest}: ${e.message}`) : e;
+    });
     if (!res.ok) throw new RegistryError(`blob ${digest}: ${await errorText(res)}`);
     return res;
   }

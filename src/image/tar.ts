@@ -107,7 +107,7 @@ function num(h: Uint8Array, off: number, len: number, what: string): number {
   }
   const text = str(h, off, len).trim();
   if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new ContainerError(`layer: tar header ${what} "${text}" is not an octal number`);
+  if (!/^[0-7]+$/.test(text)) throw new ContainerError(`layer: tar header ${what} ${JSON.stringify(text)} is not an octal number`);
   return parseInt(text, 8);
 }
 
@@ -175,7 +175,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, tap?: (raw: Ui
       continue;
     }
     const type = TYPES[flag];
-    if (!type) throw new ContainerError(`layer: unsupported tar entry type "${flag}" (${str(h, 0, 100)})`);
+    if (!type) throw new ContainerError(`layer: unsupported tar entry type ${JSON.stringify(flag)} (${JSON.stringify(str(h, 0, 100))})`);
     const magic = str(h, 257, 6);
     const prefix = magic === "ustar" ? str(h, 345, 155) : ""; // GNU ("ustar  ") has no prefix field
     const all = new Map([...globalPax, ...pax]);

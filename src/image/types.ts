@@ -50,6 +50,7 @@ export interface Index {
 
 /** The parts of an image config `mycr run` uses. */
 export interface ImageConfig {
+  created?: string;
   architecture?: string;
   os?: string;
   variant?: string;

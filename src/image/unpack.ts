@@ -25,9 +25,14 @@ export interface UnpackStats {
 }
 
 /** The entry's path as components below the layer root; `..` anywhere is refused, a leading `/` dropped. */
+/** A name from the tar as errors show it: escaped (names may hold newlines) and cut to a sane length. */
+function quoted(name: string): string {
+  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
+}
+
 export function cleanPath(raw: string): string[] {
   const parts = raw.split("/").filter((p) => p !== "" && p !== ".");
-  if (parts.includes("..")) throw new ContainerError(`layer entry "${raw}": the path leaves the layer (..)`);
+  if (parts.includes("..")) throw new ContainerError(`layer entry ${quoted(raw)}: the path leaves the layer (..)`);
   return parts;
 }
 
@@ -110,7 +115,7 @@ class LayerWriter {
       return;
     }
     const name = base.slice(WHITEOUT_PREFIX.length);
-    if (name === "" || name === "." || name === "..") throw new ContainerError(`layer entry "${raw}": not a valid whiteout`);
+    if (name === "" || name === "." || name === "..") throw new ContainerError(`layer entry ${quoted(raw)}: not a valid whiteout`);
     this.clear(parent, name, false);
     mknodat(parent, name, S_IFCHR, 0, 0); // overlayfs's whiteout: a 0:0 character device
   }
@@ -155,13 +160,13 @@ class LayerWriter {
         break;
       case "hardlink": {
         const target = cleanPath(entry.linkname);
-        if (target.length === 0) throw new ContainerError(`layer entry "${entry.path}": hard link to the layer root`);
+        if (target.length === 0) throw new ContainerError(`layer entry ${quoted(entry.path)}: hard link to the layer root`);
         const targetParent = this.dir(target.slice(0, -1));
         try {
           linkat(targetParent, target.at(-1)!, parent, name);
         } catch (e) {
           if (e instanceof SysError && e.code === "ENOENT") {
-            throw new ContainerError(`layer entry "${entry.path}": hard link to "${entry.linkname}", which is not in this layer`);
+            throw new ContainerError(`layer entry ${quoted(entry.path)}: hard link to ${quoted(entry.linkname)}, which is not in this layer`);
           }
           throw e;
         }
@@ -183,7 +188,14 @@ class LayerWriter {
 
   /** Directory mtimes last: creating their children changed them. */
   finish(): void {
-    for (const d of this.dirTimes) lutimensat(this.dir(d.parent), d.name, Math.floor(d.mtime), Math.round((d.mtime % 1) * 1e9));
+    for (const d of this.dirTimes) {
+      try {
+        lutimensat(this.dir(d.parent), d.name, Math.floor(d.mtime), Math.round((d.mtime % 1) * 1e9));
+      } catch (e) {
+        // a later entry replaced the directory (or a parent) with something else: nothing to date
+        if (!(e instanceof SysError) || (e.code !== "ENOENT" && e.code !== "ENOTDIR")) throw e;
+      }
+    }
   }
 }
 
@@ -196,10 +208,14 @@ export async function unpackLayer(items: AsyncIterable<TarItem>, dir: string): P
         await w.add(item);
       } catch (e) {
         if (e instanceof ContainerError) throw e;
-        throw new ContainerError(`layer entry "${item.entry.path}": ${(e as Error).message}`);
+        throw new ContainerError(`layer entry ${quoted(item.entry.path)}: ${(e as Error).message}`);
       }
     }
-    w.finish();
+    try {
+      w.finish();
+    } catch (e) {
+      throw new ContainerError(`layer: setting directory times: ${(e as Error).message}`);
+    }
     return w.stats;
   } finally {
     w.close();

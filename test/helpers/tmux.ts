@@ -33,8 +33,14 @@ export class Terminal {
     this.tmux("send-keys", "-t", "main", name);
   }
 
-  screen(): string {
-    return this.tmux("capture-pane", "-p", "-t", "main");
+  /** What is on the screen; with `history`, also what scrolled off the top. */
+  screen(history = false): string {
+    return this.tmux("capture-pane", "-p", "-t", "main", ...(history ? ["-S", "-"] : []));
+  }
+
+  /** Whether the terminal shows its cursor (a program may hide it with ESC[?25l). */
+  cursorVisible(): boolean {
+    return this.tmux("display-message", "-p", "-t", "main", "#{cursor_flag}").trim() === "1";
   }
 
   resize(cols: number, rows: number): void {

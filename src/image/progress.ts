@@ -1,0 +1,21 @@
+// What a pull tells whoever shows its progress. The image code only emits these events;
+// drawing them (bars on a terminal, lines otherwise) is the CLI's business.
+
+/** A layer is named by its position in the manifest: two layers may share a digest. */
+export type PullEvent =
+  /** The manifest's layers, in order; `id` is the first 12 hex digits of the blob digest. */
+  | { kind: "layers"; layers: { id: string; size: number }[] }
+  /** Already in the store (or another pull just finished it): nothing to do. */
+  | { kind: "exists"; layer: number }
+  /** Bytes of the compressed blob received so far (0 again when a download starts over). */
+  | { kind: "downloading"; layer: number; bytes: number; total: number }
+  /** Bytes of the compressed blob read by the unpacker so far. */
+  | { kind: "extracting"; layer: number; bytes: number; total: number }
+  /** In the store; `size` is what was downloaded, `seconds` the whole layer's time. */
+  | { kind: "done"; layer: number; size: number; seconds: number }
+  /** The download broke off and starts again. */
+  | { kind: "retry"; layer: number; why: string }
+  /** The pull is over, whether it succeeded or failed: the last event. */
+  | { kind: "end" };
+
+export type PullProgress = (event: PullEvent) => void;
