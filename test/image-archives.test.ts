@@ -238,6 +238,25 @@ describe("save", () => {
     }
   }, 120_000);
 
+  test("layers written by GNU tar in gnu, posix (pax) and ustar formats come back byte for byte", async () => {
+    const src = mkdtempSync(join(dir, "formats-"));
+    run(["cp", "-a", `${busyboxRootfs()}/.`, src]);
+    writeFileSync(join(src, `${"n".repeat(150)}.txt`), "a long name\n");
+    for (const format of ["gnu", "posix", "ustar"]) {
+      const tar = join(dir, `rootfs-${format}.tar`);
+      // ustar cannot hold the long name: leave it out there
+      const exclude = format === "ustar" ? ["--exclude", `./${"n".repeat(150)}.txt`] : [];
+      run(["tar", `--format=${format}`, ...exclude, "-C", src, "-cf", tar, "."]);
+      const id = (await ok(["import", tar, `formats:${format}`])).stdout.trim();
+      const saved = join(dir, `saved-${format}.tar`);
+      await ok(["save", "-o", saved, `formats:${format}`]);
+      const manifest = JSON.parse(run(["tar", "-xOf", saved, "manifest.json"])) as { Layers: string[] }[];
+      const layer = Bun.spawnSync(["tar", "-xOf", saved, manifest[0]!.Layers[0]!]).stdout;
+      expect(Buffer.compare(layer, readFileSync(tar))).toBe(0);
+      await ok(["rmi", id.slice(7)]);
+    }
+  }, 120_000);
+
   test("a layer whose files changed since it was unpacked is refused, not written with a wrong digest", async () => {
     const tar = join(dir, "small.tar");
     writeFileSync(tar, makeTar([{ path: "f", data: "original" }]));
@@ -246,7 +265,7 @@ describe("save", () => {
     writeFileSync(join(TEST_ROOT, "layers", chain, "diff/f"), "modified"); // same length, other bytes
     const r = await mycr(["save", "-o", join(dir, "changed.tar"), "changed:1"]);
     expect(r.exitCode).toBe(125);
-    expect(r.stderr).toBe(`mycr: save: layer sha256:${chain}: written again it is ${sha(makeTar([{ path: "f", data: "modified" }]))}; its files changed since it was unpacked\n`);
+    expect(r.stderr).toBe(`mycr: save: layer sha256:${chain}: written again it is ${sha(makeTar([{ path: "f", data: "modified" }]))}: its files changed since it was unpacked (or its tar held a path twice)\n`);
     expect(existsSync(join(dir, "changed.tar"))).toBe(false);
     expect(readdirSync(dir).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
     await ok(["rmi", id.slice(7)]);

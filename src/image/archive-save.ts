@@ -74,7 +74,9 @@ async function* verifiedLayer(store: ImageStore, layer: LayerFile): AsyncGenerat
     yield chunk;
   }
   const got = `sha256:${hasher.digest("hex")}`;
-  if (got !== layer.diffId) throw new ContainerError(`layer ${layer.diffId}: written again it is ${got}; its files changed since it was unpacked`);
+  if (got !== layer.diffId) {
+    throw new ContainerError(`layer ${layer.diffId}: written again it is ${got}: its files changed since it was unpacked (or its tar held a path twice)`);
+  }
 }
 
 async function writeDocker(store: ImageStore, tar: TarWriter, images: SavedImage[], layers: LayerFile[][]): Promise<void> {
