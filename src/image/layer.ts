@@ -7,6 +7,7 @@ import { ContainerError } from "../runtime/errors";
 import type { Registry } from "./registry";
 import { ImageStore, hex, tempName } from "./store";
 import { readTar } from "./tar";
+import { TAR_SPLIT, TarSplitWriter } from "./tar-split";
 import type { Descriptor } from "./types";
 import { unpackLayer, type UnpackStats } from "./unpack";
 
@@ -118,12 +119,16 @@ export async function unpackBlob(store: ImageStore, blob: string, diffId: string
     }
     const hasher = new Bun.CryptoHasher("sha256");
     let stats: UnpackStats;
+    const split = new TarSplitWriter(join(tmp, TAR_SPLIT)); // lets `save` write the same tar again
     try {
-      stats = await unpackLayer(readTar(hashed(stream, hasher)), diff);
+      stats = await unpackLayer(split.items(readTar(hashed(stream, hasher), split.tap)), diff);
+      split.finish();
     } catch (e) {
       // Ours name the entry or the tar ("layer entry …", "layer: truncated …"); the decompressor's name nothing.
       const what = e instanceof ContainerError ? e.message.replace(/^layer:? /, "") : `${compression}: ${(e as Error).message}`;
       throw new ContainerError(`layer ${diffId}: ${what}`);
+    } finally {
+      split.close();
     }
     const got = `sha256:${hasher.digest("hex")}`;
     if (got !== diffId) throw new DigestMismatch(`layer ${diffId}: diff id mismatch: the uncompressed content is ${got}`);

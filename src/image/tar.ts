@@ -29,7 +29,11 @@ class ByteReader {
   private readonly it: AsyncIterator<Uint8Array>;
   private done = false;
 
-  constructor(source: AsyncIterable<Uint8Array>) {
+  /** `tap` sees every byte that is not file content (headers, padding, trailer), in order. */
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    private readonly tap?: (raw: Uint8Array) => void,
+  ) {
     this.it = source[Symbol.asyncIterator]();
   }
 
@@ -50,6 +54,7 @@ class ByteReader {
     }
     const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
+    this.tap?.(out);
     return out;
   }
 
@@ -65,18 +70,16 @@ class ByteReader {
     }
   }
 
+  /** Skips padding (seen by the tap). */
   async skip(n: number): Promise<void> {
-    for await (const _ of this.chunks(n)) {
-      // discarded
-    }
+    for await (const chunk of this.chunks(n)) this.tap?.(chunk);
   }
 
   /** Reads the rest of the stream (a compressor's trailer must reach the hash). */
   async drain(): Promise<void> {
+    if (this.buf.length > 0) this.tap?.(this.buf);
     this.buf = new Uint8Array(0);
-    while (!(await this.it.next()).done) {
-      // discarded
-    }
+    for (let r = await this.it.next(); !r.done; r = await this.it.next()) this.tap?.(r.value);
   }
 }
 
@@ -144,9 +147,13 @@ export interface TarItem {
   content: AsyncGenerator<Uint8Array>;
 }
 
-/** Entries of a tar stream in order. Reads the stream to its end (trailing zero blocks too). */
-export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarItem> {
-  const r = new ByteReader(source);
+/**
+ * Entries of a tar stream in order. Reads the stream to its end (trailing zero blocks too).
+ * `tap`, if given, receives every byte that is not file content, in stream order (tar-split.ts
+ * keeps them so a layer's tar can be written again byte for byte).
+ */
+export async function* readTar(source: AsyncIterable<Uint8Array>, tap?: (raw: Uint8Array) => void): AsyncGenerator<TarItem> {
+  const r = new ByteReader(source, tap);
   let globalPax = new Map<string, Uint8Array>();
   let pax = new Map<string, Uint8Array>();
   let longName: string | undefined;
