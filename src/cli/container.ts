@@ -1,4 +1,5 @@
-// `mycr container prune` (and `container ls`, `container rm`, ... as docker's aliases).
+// `mycr container prune`; `container ls|rm|stop|…` are docker's other names for top-level
+// commands and are resolved before this file is loaded (index.ts).
 import { listContainers } from "../engine/containers";
 import { removeContainer } from "../engine/remove";
 import { StateStore } from "../runtime/state";
@@ -8,7 +9,7 @@ import { log } from "./log";
 import { out } from "./output";
 
 export default defineMycrCommand({
-  meta: { name: "container", description: "Manage containers: prune removes every stopped container" },
+  meta: { name: "container", description: "Manage containers: prune removes every stopped container (and ls, rm, stop, logs, inspect, wait, top, stats, run, exec as docker's other names)" },
   args: {
     force: { type: "boolean", alias: "f", description: "Do not ask (mycr never asks; accepted for docker's sake)" },
     command: { type: "positional", description: "prune" },
@@ -16,7 +17,7 @@ export default defineMycrCommand({
   needsRoot: true,
   async run(args, global) {
     const [sub, ...rest] = args._;
-    if (sub !== "prune" || rest.length > 0) throw new UsageError("container: the only subcommand is prune (mycr container prune)");
+    if (sub !== "prune" || rest.length > 0) throw new UsageError(`container: unknown subcommand "${sub ?? ""}" (prune, ls, rm, stop, logs, inspect, wait, top, stats, run, exec)`);
     const store = new StateStore(global.stateRoot);
     let failed = false;
     out("Deleted Containers:");
