@@ -1,10 +1,9 @@
 // `mycr pull`: reference -> manifest (through an index for the wanted platform) -> config
 // -> layers, each downloaded and unpacked at most once however many pulls run at a time.
-import { rmSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
 import { unlock } from "../sys";
 import { findCredentials } from "./auth";
-import { downloadBlob, unpackBlob } from "./layer";
+import { downloadBlob, pullLayer } from "./layer";
 import { pruneStore } from "./images";
 import { formatPlatform, hostPlatform, matches, selectManifest } from "./platform";
 import { formatReference, manifestReference, parseReference, type Reference } from "./reference";
@@ -65,13 +64,8 @@ async function ensureLayer(store: ImageStore, registry: Registry, repo: string, 
   try {
     if (store.hasLayer(chainId)) return; // another pull finished it while we waited
     say(`layer ${hex(desc.digest).slice(0, 12)}: downloading ${desc.size} bytes`);
-    const blob = await downloadBlob(store, registry, repo, desc, (why) => say(`layer ${hex(desc.digest).slice(0, 12)}: retrying (${why})`));
-    try {
-      const stats = await unpackBlob(store, blob, diffId, chainId);
-      if (stats.skippedDevices.length > 0) say(`layer ${hex(desc.digest).slice(0, 12)}: left out ${stats.skippedDevices.length} device node(s) (${stats.skippedDevices.slice(0, 3).join(", ")})`);
-    } finally {
-      rmSync(blob, { force: true }); // the unpacked layer is what is kept (or nothing, after a failure)
-    }
+    const stats = await pullLayer(store, registry, repo, desc, diffId, chainId, (why) => say(`layer ${hex(desc.digest).slice(0, 12)}: retrying (${why})`));
+    if (stats.skippedDevices.length > 0) say(`layer ${hex(desc.digest).slice(0, 12)}: left out ${stats.skippedDevices.length} device node(s) (${stats.skippedDevices.slice(0, 3).join(", ")})`);
   } finally {
     unlock(fd);
   }
