@@ -9,9 +9,9 @@ import type { ReadableStreamReadResult } from "node:stream/web";
 import { ContainerError } from "../runtime/errors";
 import type { Registry } from "./registry";
 import { ImageStore, hex, tempName } from "./store";
-import { readTar } from "./tar";
 import type { Descriptor } from "./types";
-import { unpackLayer, type UnpackStats } from "./unpack";
+import type { UnpackStats } from "./unpack";
+import { unpackCompressed } from "./unpack-stream";
 
 const DOWNLOAD_ATTEMPTS = 4;
 
@@ -190,59 +190,6 @@ export async function unpackBlob(store: ImageStore, blob: string, diffId: string
   return unpackStream(store, Bun.file(blob).stream(), diffId, chainId, () => {});
 }
 
-/** gzip and zstd by their magic numbers: media types lie more often than bytes do. */
-function compressionOf(head: Uint8Array): "gzip" | "zstd" | "none" {
-  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
-  if (head.length >= 4 && new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true) === 0xfd2fb528) return "zstd";
-  return "none";
-}
-
-/** Reads the first bytes of `source` (enough to tell the compression); returns them with the rest. */
-async function sniff(source: AsyncIterable<Uint8Array>): Promise<{ compression: "gzip" | "zstd" | "none"; chunks: AsyncGenerator<Uint8Array> }> {
-  const it = source[Symbol.asyncIterator]();
-  let head: Uint8Array = new Uint8Array(0);
-  let done = false;
-  while (head.length < 4) {
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    head = head.length === 0 ? r.value : Buffer.concat([head, r.value]);
-  }
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    if (head.length > 0) yield head;
-    while (!done) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  }
-  return { compression: compressionOf(head), chunks: chunks() };
-}
-
-async function* hashed(source: AsyncIterable<Uint8Array>, hasher: Bun.CryptoHasher): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    hasher.update(chunk);
-    yield chunk;
-  }
-}
-
-/** A pull-based stream over an async iterable, so it can be piped through a decompressor. */
-function toStream(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
-  const it = source[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const r = await it.next();
-      if (r.done) controller.close();
-      else controller.enqueue(r.value);
-    },
-    async cancel(reason) {
-      await it.return?.(reason);
-    },
-  });
-}
-
 /**
  * Unpacks a (compressed) layer tar arriving from `source` into a temp dir, verifies
  * `diffId` (the digest of the uncompressed tar) and calls `verify` (the blob's own
@@ -254,22 +201,9 @@ async function unpackStream(store: ImageStore, source: AsyncIterable<Uint8Array>
   const diff = join(tmp, "diff");
   mkdirSync(diff, { recursive: true, mode: 0o755 });
   try {
-    const { compression, chunks } = await sniff(source);
-    let stream: AsyncIterable<Uint8Array> = chunks;
-    if (compression !== "none") {
-      stream = toStream(chunks).pipeThrough(new DecompressionStream(compression as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
-    }
-    const hasher = new Bun.CryptoHasher("sha256");
-    let stats: UnpackStats;
-    try {
-      stats = await unpackLayer(readTar(hashed(stream, hasher)), diff);
-    } catch (e) {
-      if (e instanceof ContainerError) throw e;
-      throw new ContainerError(`layer ${diffId}: ${compression === "none" ? "" : `${compression}: `}${(e as Error).message}`);
-    }
+    const { stats, digest } = await unpackCompressed(source, diff, `layer ${diffId}`);
     verify(); // a wrong blob explains a wrong diff id: say that first
-    const got = `sha256:${hasher.digest("hex")}`;
-    if (got !== diffId) throw new DigestMismatch(`layer ${diffId}: diff id mismatch: the uncompressed content is ${got}`);
+    if (digest !== diffId) throw new DigestMismatch(`layer ${diffId}: diff id mismatch: the uncompressed content is ${digest}`);
     writeFileSync(join(tmp, "size"), String(stats.bytes));
     store.commitLayer(chainId, tmp);
     return stats;
