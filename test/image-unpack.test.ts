@@ -167,6 +167,28 @@ describe("faithful layers", () => {
     t[0] = 0x41;
     await expect(unpackLayer(readTar(once(t)), layer)).rejects.toThrow("checksum mismatch");
   });
+
+  test("numeric header fields: octal with spaces or NULs, base-256, anything else refused", async () => {
+    /** The tar with header field [off, off+len) of its first entry replaced, checksum fixed. */
+    const withField = (entries: TarSpec[], off: number, bytes: number[]) => {
+      const t = makeTar(entries);
+      t.set(bytes, off);
+      t.fill(0x20, 148, 156);
+      let sum = 0;
+      for (let i = 0; i < 512; i++) sum += t[i]!;
+      t.set(new TextEncoder().encode(sum.toString(8).padStart(6, "0") + "\0 "), 148);
+      return t;
+    };
+    const ascii = (s: string) => [...new TextEncoder().encode(s)];
+    // mode " 755 \0  " (leading and trailing spaces), uid in base-256 (0x80 … 0x03 0xe8 = 1000)
+    await unpackLayer(readTar(once(withField([{ path: "a", data: "x" }], 100, ascii(" 755 \0  ")))), layer);
+    expect(statSync(join(layer, "a")).mode & 0o7777).toBe(0o755);
+    rmSync(join(layer, "a"));
+    await unpackLayer(readTar(once(withField([{ path: "b", data: "x" }], 108, [0x80, 0, 0, 0, 0, 0, 0x03, 0xe8]))), layer);
+    expect(statSync(join(layer, "b")).uid).toBe(1000);
+    await expect(unpackLayer(readTar(once(withField([{ path: "c", data: "x" }], 100, ascii("07x5\0\0\0\0")))), layer)).rejects.toThrow('tar header mode "07x5" is not an octal number');
+    await expect(unpackLayer(readTar(once(withField([{ path: "d", data: "x" }], 100, ascii("7 55\0\0\0\0")))), layer)).rejects.toThrow('tar header mode "7 55" is not an octal number');
+  });
 });
 
 describe("references", () => {
