@@ -180,10 +180,13 @@ function existsDirs(dir: string): string[] {
     return [];
   }
 }
+// A signal is seen between runs (a run is a blocking spawn): the rounds stop there and
+// the cleanup below runs as after the last round.
+let stopping = false;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => {
-    console.error(`bench: ${sig}, cleaning up`);
-    void cleanup().finally(() => process.exit(130));
+    console.error(`bench: ${sig}, stopping after this run and cleaning up`);
+    stopping = true;
   });
 }
 
@@ -195,8 +198,10 @@ try {
   mountScratch();
   const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
   console.error(`image: ${image.layers} gzip layers, ${mb(image.compressed)} compressed, ${mb(image.unpacked)} as tar; ${runs} runs each, interleaved; stores in ${values.dir ? scratch : "a fresh ext4 on a loop device"}`);
-  for (let round = 0; round < runs; round++) {
-    for (let k = 0; k < chosen.length; k++) {
+  for (let round = 0; round < runs && !stopping; round++) {
+    for (let k = 0; k < chosen.length && !stopping; k++) {
+      await Bun.sleep(0); // lets a pending signal's handler run
+      if (stopping) break;
       const tool = chosen[(round + k) % chosen.length]!;
       const dir = join(scratch, `${slug(tool.name)}-${round}`);
       mkdirSync(dir, { recursive: true });
@@ -215,6 +220,7 @@ try {
 } finally {
   await cleanup();
 }
+if (stopping) process.exit(130);
 
 const med = new Map([...times].map(([name, ts]) => [name, { wall: median(ts.map((t) => t.wall)), cpu: median(ts.map((t) => t.cpu)) }]));
 for (const [name, m] of med) console.log(`${name.padEnd(28)} median ${(m.wall / 1000).toFixed(2)} s wall, ${(m.cpu / 1000).toFixed(2)} s CPU (min ${(Math.min(...times.get(name)!.map((t) => t.wall)) / 1000).toFixed(2)} s)`);
