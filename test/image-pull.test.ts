@@ -189,7 +189,7 @@ describe("integrity and hostile images", () => {
     expect(readdirSync(join(TEST_ROOT, "blobs/sha256")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
   }, 60_000);
 
-  test("a layer blob is downloaded and unpacked in one pass, and kept only if all of it matched: damaged, overlong, cut off", async () => {
+  test("a layer blob is downloaded and unpacked in one pass, and kept only if all of it matched: damaged, overlong, short, cut off", async () => {
     const proxy = startFaultyProxy(reg.host);
     const layer = makeTar([{ path: "data/big", data: new Uint8Array(300_000).map((_, i) => (i * 7919) % 251) }, { path: "data/small", data: "s" }]);
     const blob = sha(Bun.gzipSync(layer as Uint8Array<ArrayBuffer>));
@@ -213,11 +213,18 @@ describe("integrity and hostile images", () => {
       expect([r.exitCode, r.stderr]).toEqual([125, expect.stringContaining(`blob ${blob}: the registry sent more than the`)]);
       noTemps();
       proxy.overlong.clear();
+      // fewer bytes than declared, and the response says that is all: not retried
+      proxy.short.add(blob);
+      r = await mycr(["pull", ref]);
+      expect([r.exitCode, r.stderr]).toEqual([125, expect.stringMatching(new RegExp(`blob ${blob}: the registry sent \\d+ bytes, the manifest declares \\d+\n$`))]);
+      expect(r.stderr).not.toContain("retrying");
+      noTemps();
+      proxy.short.clear();
       // the connection dropped halfway: the layer starts again from nothing, and succeeds
       proxy.cutOnce.add(blob);
       r = await ok(["pull", ref]);
       expect(r.stderr).toContain("retrying");
-      expect(proxy.blobGets.get(blob)).toBe(4);
+      expect(proxy.blobGets.get(blob)).toBe(5);
       expect(readdirSync(join(TEST_ROOT, "layers")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
       expect(existsSync(join(TEST_ROOT, "layers", sha(layer).slice(7), "diff/data/small"))).toBe(true);
     } finally {

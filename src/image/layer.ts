@@ -57,6 +57,8 @@ class BlobStream {
   constructor(
     private readonly desc: Descriptor,
     body: ReadableStream<Uint8Array>,
+    /** The response's Content-Length, if it had one. */
+    private readonly length?: number,
   ) {
     const reader = body.getReader();
     this.next = () => reader.read();
@@ -72,8 +74,12 @@ class BlobStream {
       throw (this.failure = new Interrupted((e as Error).message, { cause: e }));
     }
     if (r.done) {
-      // A body that ends early without an error is a connection that closed early.
-      if (this.size < this.desc.size) throw (this.failure = new Interrupted(`the connection closed after ${this.size} of ${this.desc.size} bytes`));
+      if (this.size < this.desc.size) {
+        // All the registry meant to send, and still short: the manifest's size is wrong.
+        if (this.size === this.length) throw (this.failure = new DigestMismatch(`blob ${this.desc.digest}: the registry sent ${this.size} bytes, the manifest declares ${this.desc.size}`));
+        // Otherwise a body that ends early without an error is a connection that closed early.
+        throw (this.failure = new Interrupted(`the connection closed after ${this.size} of ${this.desc.size} bytes`));
+      }
       this.ended = true;
       return null;
     }
@@ -123,7 +129,8 @@ async function fetchBlob(registry: Registry, repo: string, desc: Descriptor): Pr
     if (e instanceof ContainerError) throw e;
     throw new Interrupted((e as Error).message, { cause: e });
   }
-  return new BlobStream(desc, res.body!);
+  const length = res.headers.get("content-length");
+  return new BlobStream(desc, res.body!, length !== null && /^\d+$/.test(length) ? Number(length) : undefined);
 }
 
 /**

@@ -1,5 +1,5 @@
 // A registry front that damages blob downloads on request: ends a blob's body
-// halfway (once), flips a byte in one, or appends bytes to one; everything else
+// halfway (once), flips a byte in one, appends bytes to one or serves half of one; everything else
 // passes through to the real registry unchanged.
 import type { Server } from "bun";
 
@@ -11,12 +11,14 @@ export interface FaultyProxy {
   corrupt: Set<string>;
   /** Blob digests always served with extra bytes after the real ones. */
   overlong: Set<string>;
+  /** Blob digests always served cut in half, with a content-length that says so. */
+  short: Set<string>;
   blobGets: Map<string, number>;
   stop: () => void;
 }
 
 export function startFaultyProxy(upstream: string): FaultyProxy {
-  const state = { cutOnce: new Set<string>(), corrupt: new Set<string>(), overlong: new Set<string>(), blobGets: new Map<string, number>() };
+  const state = { cutOnce: new Set<string>(), corrupt: new Set<string>(), overlong: new Set<string>(), short: new Set<string>(), blobGets: new Map<string, number>() };
   const server: Server<undefined> = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -41,7 +43,7 @@ export function startFaultyProxy(upstream: string): FaultyProxy {
         return new Response(body, { headers: { "content-length": String(data.length) } });
       }
       if (state.corrupt.has(digest)) data[data.length >> 1] = data[data.length >> 1]! ^ 0xff;
-      const out = state.overlong.has(digest) ? Buffer.concat([data, new Uint8Array(4096)]) : data;
+      const out = state.overlong.has(digest) ? Buffer.concat([data, new Uint8Array(4096)]) : state.short.has(digest) ? data.subarray(0, data.length >> 1) : data;
       return new Response(out, { headers: { "content-type": res.headers.get("content-type") ?? "application/octet-stream" } });
     },
   });
