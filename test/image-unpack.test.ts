@@ -150,6 +150,25 @@ describe("faithful layers", () => {
     expect(lstatSync(join(layer, "bin/sh")).uid).toBe(1000);
   });
 
+  test("a file's owner and mode are the tar's even where the kernel's defaults differ (setgid dir, umask)", async () => {
+    await unpack([
+      { path: "shared/", type: "dir", mode: 0o2775, gid: 50 },
+      { path: "shared/root-file", data: "r", mode: 0o664, uid: 0, gid: 0 },
+      { path: "shared/group-file", data: "g", mode: 0o640, uid: 0, gid: 50 },
+      { path: "open", data: "o", mode: 0o777 },
+      { path: "closed", data: "c", mode: 0o000 },
+    ]);
+    const owner = (p: string) => {
+      const st = statSync(join(layer, p));
+      return [st.mode & 0o7777, st.uid, st.gid];
+    };
+    expect(owner("shared")).toEqual([0o2775, 0, 50]);
+    expect(owner("shared/root-file")).toEqual([0o664, 0, 0]); // not the setgid dir's group
+    expect(owner("shared/group-file")).toEqual([0o640, 0, 50]);
+    expect(owner("open")).toEqual([0o777, 0, 0]); // not less the umask
+    expect(owner("closed")).toEqual([0o000, 0, 0]);
+  });
+
   test("long names through pax and GNU headers", async () => {
     const long = `${"d".repeat(80)}/${"e".repeat(80)}/${"f".repeat(120)}`;
     await unpack([
