@@ -129,22 +129,35 @@ describe("the image or registry is not there", () => {
 });
 
 describe("layers that are not what they claim", () => {
-  test("a truncated download is retried, then named with its byte counts", async () => {
+  test("a body shorter than the manifest says: at once; a connection cut mid-blob: retried, then named", async () => {
     const data = crypto.getRandomValues(new Uint8Array(64 * 1024));
     const ref = publish("truncated", (l) => l.image({ layers: [{ tar: makeTar([{ path: "data", data }]) }] }));
-    let cuts = 0;
-    const host = front(async (url) => {
-      if (!/\/blobs\/sha256:/.test(url.pathname)) return undefined;
-      const whole = new Uint8Array(await (await fetch(`http://${reg.host}${url.pathname}`)).arrayBuffer());
-      if (whole.length < 60 * 1024) return new Response(whole); // the config
-      cuts++;
-      return new Response(whole.slice(0, 1000));
-    });
-    const proxied = ref.replace(reg.host, host);
+    let requests = 0;
+    /** Serves the layer blob cut after 1000 bytes: a complete short answer, or a connection that breaks. */
+    const cutting = (how: "short" | "broken") =>
+      front(async (url) => {
+        if (!/\/blobs\/sha256:/.test(url.pathname)) return undefined;
+        const whole = new Uint8Array(await (await fetch(`http://${reg.host}${url.pathname}`)).arrayBuffer());
+        if (whole.length < 60 * 1024) return new Response(whole); // the config
+        requests++;
+        if (how === "short") return new Response(whole.slice(0, 1000));
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(whole.slice(0, 1000));
+            setTimeout(() => controller.error(new Error("cut on purpose")), 50);
+          },
+        });
+        return new Response(body, { headers: { "content-length": String(whole.length) } });
+      });
     const before = storeContents();
-    const r = await mycr(["pull", "-q", proxied], { timeoutMs: 60_000 });
-    expectOneLine(r, new RegExp(`^mycr: pull ${proxied}: blob sha256:[0-9a-f]{64}: truncated: received 1000 of \\d+ bytes \\(after 4 attempts\\)$`));
-    expect(cuts).toBe(4);
+    const short = ref.replace(reg.host, cutting("short"));
+    expectOneLine(await mycr(["pull", "-q", short]), new RegExp(`^mycr: pull ${short}: blob sha256:[0-9a-f]{64}: the registry sent 1000 bytes, the manifest declares \\d+$`));
+    expect(requests).toBe(1); // a complete answer is not asked again
+    requests = 0;
+    const broken = ref.replace(reg.host, cutting("broken"));
+    const r = await mycr(["pull", "-q", broken], { timeoutMs: 60_000 });
+    expectOneLine(r, new RegExp(`^mycr: pull ${broken}: blob sha256:[0-9a-f]{64}: .+ \\(after 4 attempts\\)$`));
+    expect(requests).toBe(4);
     expect(storeContents()).toEqual(before);
   }, 60_000);
 

@@ -9,6 +9,7 @@ import { TEST_ROOT, WORK } from "./helpers/env";
 import { OciLayout, sha } from "./helpers/oci-layout";
 import { push, startRegistry, type TestRegistry } from "./helpers/registry";
 import { busyboxLayerEntries, makeTar } from "./helpers/tar";
+import { startFaultyProxy } from "./helpers/faulty-proxy";
 import { startTokenProxy, type TokenProxy } from "./helpers/token-proxy";
 
 let reg: TestRegistry;
@@ -279,6 +280,49 @@ describe("integrity and hostile images", () => {
     expect(readdirSync(join(TEST_ROOT, "layers")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
     expect(readdirSync(join(TEST_ROOT, "blobs/sha256")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
   }, 60_000);
+
+  test("a layer blob is downloaded and unpacked in one pass, and kept only if all of it matched: damaged, overlong, short, cut off", async () => {
+    const proxy = startFaultyProxy(reg.host);
+    const layer = makeTar([{ path: "data/big", data: new Uint8Array(300_000).map((_, i) => (i * 7919) % 251) }, { path: "data/small", data: "s" }]);
+    const blob = sha(Bun.gzipSync(layer as Uint8Array<ArrayBuffer>));
+    const noTemps = () => {
+      expect(readdirSync(join(TEST_ROOT, "layers")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
+      expect(existsSync(join(TEST_ROOT, "layers", sha(layer).slice(7)))).toBe(false);
+    };
+    try {
+      publish(reg.host, "faulty:1", (l) => l.image({ layers: [{ tar: layer }], config: { Cmd: ["x"] } }));
+      const ref = `${proxy.host}/faulty:1`;
+      pulled.push(ref);
+      // one byte changed: whatever the decompressor makes of it, the blob's digest is the reason given
+      proxy.corrupt.add(blob);
+      let r = await mycr(["pull", ref]);
+      expect([r.exitCode, r.stderr]).toEqual([125, expect.stringMatching(new RegExp(`(^|\n)mycr: pull ${ref}: blob ${blob}: digest mismatch: downloaded content is sha256:[0-9a-f]{64}\n$`))]);
+      noTemps();
+      proxy.corrupt.clear();
+      // more bytes than the manifest declares
+      proxy.overlong.add(blob);
+      r = await mycr(["pull", ref]);
+      expect([r.exitCode, r.stderr]).toEqual([125, expect.stringContaining(`blob ${blob}: the registry sent more than the`)]);
+      noTemps();
+      proxy.overlong.clear();
+      // fewer bytes than declared, and the response says that is all: not retried
+      proxy.short.add(blob);
+      r = await mycr(["pull", ref]);
+      expect([r.exitCode, r.stderr]).toEqual([125, expect.stringMatching(new RegExp(`blob ${blob}: the registry sent \\d+ bytes, the manifest declares \\d+\n$`))]);
+      expect(r.stderr).not.toContain("retrying");
+      noTemps();
+      proxy.short.clear();
+      // the connection dropped halfway: the layer starts again from nothing, and succeeds
+      proxy.cutOnce.add(blob);
+      r = await ok(["pull", ref]);
+      expect(r.stderr).toContain("retrying");
+      expect(proxy.blobGets.get(blob)).toBe(5);
+      expect(readdirSync(join(TEST_ROOT, "layers")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
+      expect(existsSync(join(TEST_ROOT, "layers", sha(layer).slice(7), "diff/data/small"))).toBe(true);
+    } finally {
+      proxy.stop();
+    }
+  }, 90_000);
 
   test("a layer that writes outside its root is refused; nothing escapes", async () => {
     const target = join(WORK, `escape-${process.pid}`);

@@ -150,6 +150,25 @@ describe("faithful layers", () => {
     expect(lstatSync(join(layer, "bin/sh")).uid).toBe(1000);
   });
 
+  test("a file's owner and mode are the tar's even where the kernel's defaults differ (setgid dir, umask)", async () => {
+    await unpack([
+      { path: "shared/", type: "dir", mode: 0o2775, gid: 50 },
+      { path: "shared/root-file", data: "r", mode: 0o664, uid: 0, gid: 0 },
+      { path: "shared/group-file", data: "g", mode: 0o640, uid: 0, gid: 50 },
+      { path: "open", data: "o", mode: 0o777 },
+      { path: "closed", data: "c", mode: 0o000 },
+    ]);
+    const owner = (p: string) => {
+      const st = statSync(join(layer, p));
+      return [st.mode & 0o7777, st.uid, st.gid];
+    };
+    expect(owner("shared")).toEqual([0o2775, 0, 50]);
+    expect(owner("shared/root-file")).toEqual([0o664, 0, 0]); // not the setgid dir's group
+    expect(owner("shared/group-file")).toEqual([0o640, 0, 50]);
+    expect(owner("open")).toEqual([0o777, 0, 0]); // not less the umask
+    expect(owner("closed")).toEqual([0o000, 0, 0]);
+  });
+
   test("long names through pax and GNU headers", async () => {
     const long = `${"d".repeat(80)}/${"e".repeat(80)}/${"f".repeat(120)}`;
     await unpack([
@@ -166,6 +185,28 @@ describe("faithful layers", () => {
     const t = makeTar([{ path: "a", data: "x" }]);
     t[0] = 0x41;
     await expect(unpackLayer(readTar(once(t)), layer)).rejects.toThrow("checksum mismatch");
+  });
+
+  test("numeric header fields: octal with spaces or NULs, base-256, anything else refused", async () => {
+    /** The tar with header field [off, off+len) of its first entry replaced, checksum fixed. */
+    const withField = (entries: TarSpec[], off: number, bytes: number[]) => {
+      const t = makeTar(entries);
+      t.set(bytes, off);
+      t.fill(0x20, 148, 156);
+      let sum = 0;
+      for (let i = 0; i < 512; i++) sum += t[i]!;
+      t.set(new TextEncoder().encode(sum.toString(8).padStart(6, "0") + "\0 "), 148);
+      return t;
+    };
+    const ascii = (s: string) => [...new TextEncoder().encode(s)];
+    // mode " 755 \0  " (leading and trailing spaces), uid in base-256 (0x80 … 0x03 0xe8 = 1000)
+    await unpackLayer(readTar(once(withField([{ path: "a", data: "x" }], 100, ascii(" 755 \0  ")))), layer);
+    expect(statSync(join(layer, "a")).mode & 0o7777).toBe(0o755);
+    rmSync(join(layer, "a"));
+    await unpackLayer(readTar(once(withField([{ path: "b", data: "x" }], 108, [0x80, 0, 0, 0, 0, 0, 0x03, 0xe8]))), layer);
+    expect(statSync(join(layer, "b")).uid).toBe(1000);
+    await expect(unpackLayer(readTar(once(withField([{ path: "c", data: "x" }], 100, ascii("07x5\0\0\0\0")))), layer)).rejects.toThrow('tar header mode "07x5" is not an octal number');
+    await expect(unpackLayer(readTar(once(withField([{ path: "d", data: "x" }], 100, ascii("7 55\0\0\0\0")))), layer)).rejects.toThrow('tar header mode "7 55" is not an octal number');
   });
 });
 

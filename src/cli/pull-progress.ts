@@ -1,6 +1,6 @@
 // How a pull shows its progress on stderr: on a terminal one line per layer redrawn in
-// place (docker's bars: Waiting, Downloading [==>  ] 1.2MB/4.5MB 3.1MB/s, Extracting,
-// Pull complete, Already exists); otherwise one line per finished layer, for logs.
+// place (docker's bars: Waiting, Downloading [==>  ] 1.2MB/4.5MB 3.1MB/s, Pull complete,
+// Already exists; a layer is unpacked as it arrives, so there is no separate Extracting); otherwise one line per finished layer, for logs.
 import { writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { PullEvent, PullProgress } from "../image/progress";
@@ -65,7 +65,7 @@ class Lines implements PullReporter {
 
 type LayerState =
   | { id: string; size: number; phase: "waiting" | "exists" }
-  | { id: string; size: number; phase: "downloading" | "extracting"; bytes: number; since: number }
+  | { id: string; size: number; phase: "downloading"; bytes: number; since: number }
   | { id: string; size: number; phase: "done"; seconds: number };
 
 /** Redraws at most this often: enough to look alive, cheap for a slow terminal or ssh. */
@@ -119,8 +119,7 @@ class Bars implements PullReporter {
       case "exists":
         if (layer.phase !== "done") this.layers[e.layer] = { id, size, phase: "exists" };
         break;
-      case "downloading":
-      case "extracting": {
+      case "downloading": {
         const since = layer.phase === e.kind ? layer.since : performance.now();
         this.layers[e.layer] = { id, size, phase: e.kind, bytes: e.bytes, since };
         break;
@@ -204,10 +203,10 @@ function render(l: LayerState, width: number): string {
     case "done":
       return fit(`${l.id}: Pull complete  ${humanSize(l.size)} in ${seconds(l.seconds)}`, `${l.id}: Pull complete  ${humanSize(l.size)}`, `${l.id}: Pull complete`);
     default: {
-      const head = `${l.id}: ${l.phase === "downloading" ? "Downloading" : "Extracting "} `;
+      const head = `${l.id}: Downloading `;
       const elapsed = (performance.now() - l.since) / 1000;
       const sizes = `${humanSize(l.bytes)}/${humanSize(l.size)}`;
-      const speed = l.phase === "downloading" && elapsed > 0.2 ? `  ${humanSize(l.bytes / elapsed)}/s` : "";
+      const speed = elapsed > 0.2 ? `  ${humanSize(l.bytes / elapsed)}/s` : "";
       // the same room whatever the numbers, so the bars of all layers line up
       const room = Math.min(BAR, width - head.length - TAIL);
       const withBar = room >= 10 ? [`${head}${bar(l.bytes / Math.max(l.size, 1), room)}  ${sizes}${speed}`] : [];

@@ -1,15 +1,18 @@
-// One layer from registry to disk: the blob streamed to a temp file while its digest is
-// computed, renamed into blobs/ once it matches; then decompressed, its diff id computed
-// while the tar is unpacked into a temp dir, renamed to layers/CHAIN once that matches too.
-import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync, renameSync } from "node:fs";
+// One layer from registry to disk in a single pass: the blob streams from the registry
+// through its digest, the decompressor and the diff-id digest into the tar writer, which
+// unpacks into a temp dir; the dir is renamed to layers/CHAIN only once the blob's
+// digest, its size and the diff id all matched, and removed otherwise. No copy of the
+// compressed blob is written to disk. Small blobs (configs) are stored whole.
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync, renameSync } from "node:fs";
 import { join } from "node:path";
+import type { ReadableStreamReadResult } from "node:stream/web";
 import { ContainerError } from "../runtime/errors";
-import type { Registry } from "./registry";
+import { RegistryError, type Registry } from "./registry";
 import { ImageStore, hex, tempName } from "./store";
-import { readTar } from "./tar";
-import { TAR_SPLIT, TarSplitWriter } from "./tar-split";
 import type { Descriptor } from "./types";
-import { unpackLayer, type UnpackStats } from "./unpack";
+import type { UnpackStats } from "./unpack";
+import { TAR_SPLIT } from "./tar-split";
+import { unpackCompressed } from "./unpack-stream";
 
 const DOWNLOAD_ATTEMPTS = 4;
 
@@ -18,25 +21,123 @@ export class DigestMismatch extends ContainerError {}
 /** Bytes so far of one blob, for progress reports. */
 export type ByteCount = (bytes: number) => void;
 
-async function downloadOnce(registry: Registry, repo: string, desc: Descriptor, tmp: string, onBytes?: ByteCount): Promise<string> {
-  const res = await registry.blob(repo, desc.digest);
-  const hasher = new Bun.CryptoHasher("sha256");
-  const fd = openSync(tmp, "w", 0o600);
-  let size = 0;
-  try {
-    for await (const chunk of res.body!) {
-      hasher.update(chunk);
-      for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
-      size += chunk.length;
-      onBytes?.(size);
-      if (size > desc.size) break; // more than declared: the digest cannot match
+/** The connection failed while a blob's bytes were arriving: worth starting again. */
+class Interrupted extends Error {}
+
+function requireSha256(desc: Descriptor): void {
+  if (!desc.digest.startsWith("sha256:")) throw new ContainerError(`blob ${desc.digest}: only sha256 digests are supported`);
+}
+
+/** Retries `attempt` when the connection failed (not when the content was wrong); `what` names the blob in the last error. */
+async function withRetries<T>(what: string, attempt: () => Promise<T>, onRetry?: (why: string) => void): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      const cause = e instanceof Interrupted && e.cause instanceof Error ? e.cause : (e as Error);
+      if (e instanceof ContainerError || e instanceof RegistryError) throw cause;
+      if (n >= DOWNLOAD_ATTEMPTS) throw new ContainerError(`${what}: ${cause.message} (after ${n} attempts)`);
+      onRetry?.(cause.message);
+      await Bun.sleep(250 * 2 ** n);
     }
-  } finally {
-    closeSync(fd);
   }
-  // Short of the declared size: the connection ended early (retried like a dropped one).
-  if (size < desc.size) throw new Error(`truncated: received ${size} of ${desc.size} bytes`);
-  return `sha256:${hasher.digest("hex")}`;
+}
+
+/**
+ * A blob's bytes as they arrive, hashed on the way. `check()`, once the consumer has
+ * read everything it wanted, throws unless all of the blob arrived and matched.
+ */
+class BlobStream {
+  private readonly hasher = new Bun.CryptoHasher("sha256");
+  private readonly next: () => Promise<ReadableStreamReadResult<Uint8Array>>;
+  private size = 0;
+  private ended = false;
+  private digest: string | undefined;
+  /**
+   * Why reading stopped, if it failed here: the error may reach the consumer only
+   * wrapped (through a decompressor), so the caller asks this instead.
+   */
+  failure: Error | undefined;
+
+  constructor(
+    private readonly desc: Descriptor,
+    body: ReadableStream<Uint8Array>,
+    /** The response's Content-Length, if it had one. */
+    private readonly length?: number,
+    private readonly onBytes?: ByteCount,
+  ) {
+    const reader = body.getReader();
+    this.next = () => reader.read();
+  }
+
+  /** The next chunk, hashed and counted; null at the end. Every chunk passes here exactly once. */
+  private async read(): Promise<Uint8Array | null> {
+    if (this.ended) return null;
+    let r;
+    try {
+      r = await this.next();
+    } catch (e) {
+      throw (this.failure = new Interrupted((e as Error).message, { cause: e }));
+    }
+    if (r.done) {
+      if (this.size < this.desc.size) {
+        // All the registry meant to send, and still short: the manifest's size is wrong.
+        if (this.size === this.length) throw (this.failure = new DigestMismatch(`blob ${this.desc.digest}: the registry sent ${this.size} bytes, the manifest declares ${this.desc.size}`));
+        // Otherwise a body that ends early without an error is a connection that closed early.
+        throw (this.failure = new Interrupted(`the connection closed after ${this.size} of ${this.desc.size} bytes`));
+      }
+      this.ended = true;
+      return null;
+    }
+    this.size += r.value.length;
+    if (this.size > this.desc.size) {
+      throw (this.failure = new DigestMismatch(`blob ${this.desc.digest}: the registry sent more than the ${this.desc.size} bytes the manifest declares`));
+    }
+    this.hasher.update(r.value);
+    this.onBytes?.(this.size);
+    return r.value;
+  }
+
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    for (let c = await this.read(); c !== null; c = await this.read()) yield c;
+  }
+
+  /**
+   * After the consumer failed: reads the rest of the blob and returns the digest error if
+   * its bytes were wrong, the real cause of whatever the decompressor or tar reader saw.
+   */
+  async mismatch(): Promise<Error | undefined> {
+    if (this.failure) return this.failure;
+    try {
+      while ((await this.read()) !== null) {
+        // hashed on the way
+      }
+      this.check();
+    } catch (e) {
+      if (e instanceof Interrupted || e instanceof DigestMismatch) return e;
+    }
+    return this.failure;
+  }
+
+  /** Throws unless the whole blob arrived and matched its digest (call after reading it). */
+  check(): void {
+    if (!this.ended) throw new DigestMismatch(`blob ${this.desc.digest}: data after the end of the compressed stream`);
+    this.digest ??= `sha256:${this.hasher.digest("hex")}`; // a hasher gives its digest once
+    const got = this.digest;
+    if (got !== this.desc.digest) throw new DigestMismatch(`blob ${this.desc.digest}: digest mismatch: downloaded content is ${got}`);
+  }
+}
+
+async function fetchBlob(registry: Registry, repo: string, desc: Descriptor, onBytes?: ByteCount): Promise<BlobStream> {
+  let res: Response;
+  try {
+    res = await registry.blob(repo, desc.digest);
+  } catch (e) {
+    if (e instanceof ContainerError || e instanceof RegistryError) throw e; // the registry's answer, retried there already
+    throw new Interrupted((e as Error).message, { cause: e });
+  }
+  const length = res.headers.get("content-length");
+  return new BlobStream(desc, res.body!, length !== null && /^\d+$/.test(length) ? Number(length) : undefined, onBytes);
 }
 
 /**
@@ -51,87 +152,70 @@ export async function downloadBlob(
   onRetry?: (why: string) => void,
   onBytes?: ByteCount,
 ): Promise<string> {
+  requireSha256(desc);
   const path = store.blobPath(desc.digest);
-  if (!desc.digest.startsWith("sha256:")) throw new ContainerError(`blob ${desc.digest}: only sha256 digests are supported`);
-  for (let attempt = 1; ; attempt++) {
+  return withRetries(`blob ${desc.digest}`, async () => {
     const tmp = tempName(store.dir("blobs", "sha256"), hex(desc.digest));
     try {
-      const got = await downloadOnce(registry, repo, desc, tmp, onBytes);
-      if (got !== desc.digest) throw new DigestMismatch(`blob ${desc.digest}: digest mismatch: downloaded content is ${got}`);
+      const blob = await fetchBlob(registry, repo, desc, onBytes);
+      const fd = openSync(tmp, "w", 0o600);
+      try {
+        for await (const chunk of blob.chunks()) {
+          for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+        }
+      } finally {
+        closeSync(fd);
+      }
+      blob.check();
       renameSync(tmp, path);
       return path;
     } catch (e) {
       rmSync(tmp, { force: true });
-      if (e instanceof ContainerError) throw e;
-      if (attempt >= DOWNLOAD_ATTEMPTS) throw new ContainerError(`blob ${desc.digest}: ${(e as Error).message} (after ${attempt} attempts)`);
-      onRetry?.((e as Error).message);
-      await Bun.sleep(250 * 2 ** attempt);
+      throw e;
     }
-  }
-}
-
-/** gzip and zstd by their magic numbers: media types lie more often than bytes do. */
-function compressionOf(path: string): "gzip" | "zstd" | "none" {
-  const head = Buffer.alloc(4);
-  const fd = openSync(path, "r");
-  try {
-    readSync(fd, head, 0, 4, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
-  if (head.readUInt32LE(0) === 0xfd2fb528) return "zstd";
-  return "none";
-}
-
-function counting(onBytes: ByteCount): TransformStream<Uint8Array, Uint8Array> {
-  let bytes = 0;
-  return new TransformStream({
-    transform(chunk, controller) {
-      bytes += chunk.length;
-      onBytes(bytes);
-      controller.enqueue(chunk);
-    },
-  });
-}
-
-async function* hashed(source: AsyncIterable<Uint8Array>, hasher: Bun.CryptoHasher): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    hasher.update(chunk);
-    yield chunk;
-  }
+  }, onRetry);
 }
 
 /**
- * Unpacks the blob at `blob` as the layer `chainId`, verifying `diffId` (the digest of the
- * uncompressed tar). Nothing appears under layers/ unless the whole layer matched.
+ * Downloads and unpacks the layer `desc` as `chainId` in one pass, verifying the blob's
+ * digest and `diffId`. A dropped connection starts the layer again from nothing.
  */
-export async function unpackBlob(store: ImageStore, blob: string, diffId: string, chainId: string, onBytes?: ByteCount): Promise<UnpackStats> {
+export async function pullLayer(
+  store: ImageStore,
+  registry: Registry,
+  repo: string,
+  desc: Descriptor,
+  diffId: string,
+  chainId: string,
+  onRetry?: (why: string) => void,
+  onBytes?: ByteCount,
+): Promise<UnpackStats> {
+  requireSha256(desc);
+  return withRetries(`blob ${desc.digest}`, async () => {
+    const blob = await fetchBlob(registry, repo, desc, onBytes);
+    try {
+      return await unpackStream(store, blob.chunks(), diffId, chainId, () => blob.check());
+    } catch (e) {
+      throw (await blob.mismatch()) ?? e;
+    }
+  }, onRetry);
+}
+
+/**
+ * Unpacks a (compressed) layer tar arriving from `source` into a temp dir, verifies
+ * `diffId` (the digest of the uncompressed tar) and calls `verify` (the blob's own
+ * checks) before renaming the dir to layers/CHAIN. Nothing appears under layers/
+ * unless the whole layer matched.
+ */
+async function unpackStream(store: ImageStore, source: AsyncIterable<Uint8Array>, diffId: string, chainId: string, verify: () => void): Promise<UnpackStats> {
   const tmp = tempName(store.dir("layers"), hex(chainId));
   const diff = join(tmp, "diff");
   mkdirSync(diff, { recursive: true, mode: 0o755 });
   try {
-    let stream: ReadableStream<Uint8Array> = Bun.file(blob).stream();
-    if (onBytes) stream = stream.pipeThrough(counting(onBytes));
-    const compression = compressionOf(blob);
-    if (compression !== "none") {
-      stream = stream.pipeThrough(new DecompressionStream(compression as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
-    }
-    const hasher = new Bun.CryptoHasher("sha256");
-    let stats: UnpackStats;
-    const split = new TarSplitWriter(join(tmp, TAR_SPLIT)); // lets `save` write the same tar again
-    try {
-      stats = await unpackLayer(split.items(readTar(hashed(stream, hasher), split.tap)), diff);
-      split.finish();
-    } catch (e) {
-      // Ours name the entry or the tar ("layer entry …", "layer: truncated …"); the decompressor's name nothing.
-      const what = e instanceof ContainerError ? e.message.replace(/^layer:? /, "") : `${compression}: ${(e as Error).message}`;
-      throw new ContainerError(`layer ${diffId}: ${what}`);
-    } finally {
-      split.close();
-    }
-    const got = `sha256:${hasher.digest("hex")}`;
-    if (got !== diffId) throw new DigestMismatch(`layer ${diffId}: diff id mismatch: the uncompressed content is ${got}`);
+    // with its tar-split, so that `save` can write the same tar again
+    const { stats, digest } = await unpackCompressed(source, diff, `layer ${diffId}`, join(tmp, TAR_SPLIT));
+    verify(); // a wrong blob explains a wrong diff id: say that first
+    if (digest !== diffId) throw new DigestMismatch(`layer ${diffId}: diff id mismatch: the uncompressed content is ${digest}`);
     writeFileSync(join(tmp, "size"), String(stats.bytes));
     store.commitLayer(chainId, tmp);
     return stats;

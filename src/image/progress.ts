@@ -7,10 +7,8 @@ export type PullEvent =
   | { kind: "layers"; layers: { id: string; size: number }[] }
   /** Already in the store (or another pull just finished it): nothing to do. */
   | { kind: "exists"; layer: number }
-  /** Bytes of the compressed blob received so far (0 again when a download starts over). */
+  /** Bytes of the compressed blob received, and unpacked on the way, so far (0 again when a download starts over). */
   | { kind: "downloading"; layer: number; bytes: number; total: number }
-  /** Bytes of the compressed blob read by the unpacker so far. */
-  | { kind: "extracting"; layer: number; bytes: number; total: number }
   /** In the store; `size` is what was downloaded, `seconds` the whole layer's time. */
   | { kind: "done"; layer: number; size: number; seconds: number }
   /** The download broke off and starts again. */

@@ -1,10 +1,9 @@
 // `mycr pull`: reference -> manifest (through an index for the wanted platform) -> config
 // -> layers, each downloaded and unpacked at most once however many pulls run at a time.
-import { rmSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
 import { unlock } from "../sys";
 import { findCredentials } from "./auth";
-import { downloadBlob, unpackBlob } from "./layer";
+import { downloadBlob, pullLayer } from "./layer";
 import { pruneStore } from "./images";
 import type { PullProgress } from "./progress";
 import { formatPlatform, hostPlatform, matches, selectManifest } from "./platform";
@@ -70,18 +69,13 @@ async function ensureLayer(store: ImageStore, registry: Registry, repo: string, 
     const started = performance.now();
     const total = desc.size;
     progress({ kind: "downloading", layer, bytes: 0, total });
-    const blob = await downloadBlob(
-      store, registry, repo, desc,
+    // Downloaded and unpacked in one pass: the bytes arriving are the progress of both.
+    const stats = await pullLayer(
+      store, registry, repo, desc, diffId, chainId,
       (why) => progress({ kind: "retry", layer, why }),
       (bytes) => progress({ kind: "downloading", layer, bytes, total }),
     );
-    try {
-      progress({ kind: "extracting", layer, bytes: 0, total });
-      const stats = await unpackBlob(store, blob, diffId, chainId, (bytes) => progress({ kind: "extracting", layer, bytes, total }));
-      if (stats.skippedDevices.length > 0) say(`layer ${hex(desc.digest).slice(0, 12)}: left out ${stats.skippedDevices.length} device node(s) (${stats.skippedDevices.slice(0, 3).join(", ")})`);
-    } finally {
-      rmSync(blob, { force: true }); // the unpacked layer is what is kept (or nothing, after a failure)
-    }
+    if (stats.skippedDevices.length > 0) say(`layer ${hex(desc.digest).slice(0, 12)}: left out ${stats.skippedDevices.length} device node(s) (${stats.skippedDevices.slice(0, 3).join(", ")})`);
     progress({ kind: "done", layer, size: total, seconds: (performance.now() - started) / 1000 });
   } finally {
     unlock(fd);

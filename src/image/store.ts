@@ -1,5 +1,5 @@
 // The image store under MYCR_ROOT:
-//   blobs/sha256/HEX        manifests and configs (layer blobs only while being unpacked)
+//   blobs/sha256/HEX        manifests and configs (layer blobs are unpacked as they arrive, never stored)
 //   layers/CHAINHEX/diff    each layer unpacked once, shared by every image that has it
 //   layers/CHAINHEX/size    bytes of its files
 //   l/SHORT -> ../layers/CHAINHEX/diff   short names that keep overlay's lowerdir under a page

@@ -90,25 +90,40 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+const decoder = new TextDecoder();
+
 function str(h: Uint8Array, off: number, len: number): string {
   const field = h.subarray(off, off + len);
   const end = field.indexOf(0);
-  return new TextDecoder().decode(end >= 0 ? field.subarray(0, end) : field);
+  return decoder.decode(end >= 0 ? field.subarray(0, end) : field);
 }
 
 /** Octal ASCII, or GNU base-256 when the top bit of the first byte is set. */
 function num(h: Uint8Array, off: number, len: number, what: string): number {
-  const field = h.subarray(off, off + len);
-  if (field[0]! & 0x80) {
-    let v = field[0]! & 0x7f;
-    for (let i = 1; i < len; i++) v = v * 256 + field[i]!;
+  if (h[off]! & 0x80) {
+    let v = h[off]! & 0x7f;
+    for (let i = 1; i < len; i++) v = v * 256 + h[off + i]!;
     if (!Number.isSafeInteger(v)) throw new ContainerError(`layer: tar header ${what} too large`);
     return v;
   }
-  const text = str(h, off, len).trim();
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new ContainerError(`layer: tar header ${what} ${JSON.stringify(text)} is not an octal number`);
-  return parseInt(text, 8);
+  // Digits between optional spaces, up to the first NUL; read in place (one call per field of every header).
+  const end = off + len;
+  let i = off;
+  while (i < end && h[i] === 0x20) i++;
+  let v = 0;
+  let digits = 0;
+  for (; i < end && h[i]! >= 0x30 && h[i]! <= 0x37; i++, digits++) v = v * 8 + (h[i]! - 0x30);
+  while (i < end && h[i] === 0x20) i++;
+  if (i < end && h[i] !== 0) {
+    const text = str(h, off, len).trim();
+    throw new ContainerError(`layer: tar header ${what} ${JSON.stringify(text)} is not an octal number`);
+  }
+  return digits === 0 ? 0 : v;
+}
+
+function isZeroBlock(h: Uint8Array): boolean {
+  for (let i = 0; i < BLOCK; i++) if (h[i] !== 0) return false;
+  return true;
 }
 
 function checksumOk(h: Uint8Array): boolean {
@@ -128,12 +143,12 @@ function parsePax(data: Uint8Array): Map<string, Uint8Array> {
   while (pos < data.length) {
     const sp = data.indexOf(0x20, pos);
     if (sp < 0) break;
-    const len = parseInt(new TextDecoder().decode(data.subarray(pos, sp)), 10);
+    const len = parseInt(decoder.decode(data.subarray(pos, sp)), 10);
     if (!Number.isInteger(len) || len <= sp - pos || pos + len > data.length) throw new ContainerError("layer: malformed pax header");
     const rec = data.subarray(sp + 1, pos + len - 1); // without the trailing newline
     const eq = rec.indexOf(0x3d);
     if (eq < 0) throw new ContainerError("layer: malformed pax record");
-    out.set(new TextDecoder().decode(rec.subarray(0, eq)), rec.subarray(eq + 1));
+    out.set(decoder.decode(rec.subarray(0, eq)), rec.subarray(eq + 1));
     pos += len;
   }
   return out;
@@ -160,7 +175,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, tap?: (raw: Ui
   let longLink: string | undefined;
   for (;;) {
     const h = await r.exact(BLOCK);
-    if (h === null || h.every((b) => b === 0)) break;
+    if (h === null || (h[0] === 0 && isZeroBlock(h))) break;
     if (!checksumOk(h)) throw new ContainerError("layer: tar header checksum mismatch (corrupt or not a tar)");
     const flag = String.fromCharCode(h[156]!);
     const size = num(h, 124, 12, "size");
@@ -178,8 +193,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, tap?: (raw: Ui
     if (!type) throw new ContainerError(`layer: unsupported tar entry type ${JSON.stringify(flag)} (${JSON.stringify(str(h, 0, 100))})`);
     const magic = str(h, 257, 6);
     const prefix = magic === "ustar" ? str(h, 345, 155) : ""; // GNU ("ustar  ") has no prefix field
-    const all = new Map([...globalPax, ...pax]);
-    const text = (k: string) => (all.has(k) ? new TextDecoder().decode(all.get(k)) : undefined);
+    const all = globalPax.size === 0 ? pax : pax.size === 0 ? globalPax : new Map([...globalPax, ...pax]);
+    const text = (k: string) => (all.size > 0 && all.has(k) ? decoder.decode(all.get(k)) : undefined);
     const paxNum = (k: string) => {
       const v = text(k);
       if (v === undefined) return undefined;
@@ -202,7 +217,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, tap?: (raw: Ui
       devminor: num(h, 337, 8, "devminor"),
       xattrs,
     };
-    pax = new Map();
+    if (pax.size > 0) pax = new Map();
     longName = longLink = undefined;
     // Hard links and others may carry a size in the header that is not followed by data.
     const dataSize = type === "file" ? entry.size : 0;

@@ -3,14 +3,14 @@
 // (symlinks followed but confined to the layer, `..` stops at its root), the last
 // component is created with *at calls that never follow it, `..` in names is refused,
 // device nodes are skipped, and overlay's own xattrs can only come from whiteouts.
-import { closeSync, lstatSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fchownSync, fstatSync, lstatSync, rmSync, writeSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
 import {
   O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE, S_IFCHR, S_IFIFO,
   SysError, close, fchmodat, fdPath, lchownat, linkat, lsetxattrAt, lutimensat, mkdirat, mknodat, openPath, openat, openat2,
   symlinkat, unlinkat,
 } from "../sys";
-import type { TarItem } from "./tar";
+import type { TarEntry, TarItem } from "./tar";
 
 export const WHITEOUT_PREFIX = ".wh.";
 export const OPAQUE_MARKER = ".wh..wh..opq";
@@ -96,13 +96,38 @@ class LayerWriter {
     }
   }
 
-  private async writeFile(parent: number, name: string, content: AsyncIterable<Uint8Array>): Promise<void> {
-    const fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
+  /**
+   * Runs `create` (an *at call that fails with EEXIST rather than follow or overwrite);
+   * if the name is taken, removes what is there and tries once more. Most names are new
+   * in a layer: looking first would cost a failed lstat for nearly every entry.
+   */
+  private create<T>(parent: number, name: string, create: () => T): T {
+    try {
+      return create();
+    } catch (e) {
+      if (!(e instanceof SysError) || e.code !== "EEXIST") throw e;
+    }
+    this.clear(parent, name, false);
+    return create();
+  }
+
+  /** A regular file with its content and metadata, all through the one fd it was created with. */
+  private async writeFile(parent: number, name: string, entry: TarEntry, content: AsyncIterable<Uint8Array>): Promise<void> {
+    // Created with its final permission bits (less the umask) so that, usually, no chmod
+    // is needed; setuid/setgid only come after chown, below. Nobody else can reach the
+    // file meanwhile: the layer's temp dir is below the store's 0700 layers/.
+    const fd = this.create(parent, name, () => openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, entry.mode & 0o777));
     try {
       for await (const chunk of content) {
         for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
         this.stats.bytes += chunk.length;
       }
+      // What the kernel gave the new file (our ids, or the parent's group if it is setgid,
+      // the mode less the umask) decides which of chown and chmod are needed at all.
+      // The new file has no setuid/setgid bits, so chown cannot clear any; chmod comes after it.
+      const st = fstatSync(fd);
+      if (st.uid !== entry.uid || st.gid !== entry.gid) fchownSync(fd, entry.uid, entry.gid);
+      if ((st.mode & 0o7777) !== entry.mode) fchmodSync(fd, entry.mode);
     } finally {
       closeSync(fd);
     }
@@ -141,21 +166,27 @@ class LayerWriter {
     }
     const parentParts = parts.slice(0, -1);
     const parent = this.dir(parentParts);
-    this.clear(parent, name, entry.type === "dir");
     switch (entry.type) {
       case "dir":
         try {
           mkdirat(parent, name, 0o700);
         } catch (e) {
           if (!(e instanceof SysError) || e.code !== "EEXIST") throw e;
+          this.clear(parent, name, true); // a directory stays (its content too); anything else goes
+          try {
+            mkdirat(parent, name, 0o700);
+          } catch (e2) {
+            if (!(e2 instanceof SysError) || e2.code !== "EEXIST") throw e2;
+          }
         }
         break;
       case "file":
-        await this.writeFile(parent, name, content);
-        break;
+        await this.writeFile(parent, name, entry, content);
+        this.finishEntry(parent, parentParts, name, entry, false);
+        return;
       case "symlink":
         // The target is only text here; it is never followed while the layer is written.
-        symlinkat(entry.linkname, parent, name);
+        this.create(parent, name, () => symlinkat(entry.linkname, parent, name));
         this.stale = true; // a directory path may now resolve through this link
         break;
       case "hardlink": {
@@ -163,7 +194,7 @@ class LayerWriter {
         if (target.length === 0) throw new ContainerError(`layer entry ${quoted(entry.path)}: hard link to the layer root`);
         const targetParent = this.dir(target.slice(0, -1));
         try {
-          linkat(targetParent, target.at(-1)!, parent, name);
+          this.create(parent, name, () => linkat(targetParent, target.at(-1)!, parent, name));
         } catch (e) {
           if (e instanceof SysError && e.code === "ENOENT") {
             throw new ContainerError(`layer entry ${quoted(entry.path)}: hard link to ${quoted(entry.linkname)}, which is not in this layer`);
@@ -173,11 +204,18 @@ class LayerWriter {
         return; // the link shares the target's inode and metadata
       }
       case "fifo":
-        mknodat(parent, name, S_IFIFO | 0o600);
+        this.create(parent, name, () => mknodat(parent, name, S_IFIFO | 0o600));
         break;
     }
-    lchownat(parent, name, entry.uid, entry.gid);
-    if (entry.type !== "symlink") fchmodat(parent, name, entry.mode); // after chown, which clears setuid
+    this.finishEntry(parent, parentParts, name, entry, true);
+  }
+
+  /** Owner, mode (unless a file already did both), xattrs and times of the entry just created. */
+  private finishEntry(parent: number, parentParts: string[], name: string, entry: TarEntry, ownerAndMode: boolean): void {
+    if (ownerAndMode) {
+      lchownat(parent, name, entry.uid, entry.gid);
+      if (entry.type !== "symlink") fchmodat(parent, name, entry.mode); // after chown, which clears setuid
+    }
     for (const [key, value] of entry.xattrs) {
       if (key.startsWith("trusted.overlay.")) continue; // only whiteouts may speak to overlayfs
       lsetxattrAt(parent, name, key, value);

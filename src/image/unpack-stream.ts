@@ -1,0 +1,87 @@
+// A layer blob's bytes to files: the compression told by its magic number, decompressed,
+// the diff id (digest of the uncompressed tar) computed on the way, unpacked by
+// unpack.ts into a directory. Verifying and committing are the caller's (layer.ts).
+import { ContainerError } from "../runtime/errors";
+import { readTar } from "./tar";
+import { TarSplitWriter } from "./tar-split";
+import { unpackLayer, type UnpackStats } from "./unpack";
+
+/** gzip and zstd by their magic numbers: media types lie more often than bytes do. */
+function compressionOf(head: Uint8Array): "gzip" | "zstd" | "none" {
+  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+  if (head.length >= 4 && new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true) === 0xfd2fb528) return "zstd";
+  return "none";
+}
+
+/** Reads the first bytes of `source` (enough to tell the compression); returns them with the rest. */
+async function sniff(source: AsyncIterable<Uint8Array>): Promise<{ compression: "gzip" | "zstd" | "none"; chunks: AsyncGenerator<Uint8Array> }> {
+  const it = source[Symbol.asyncIterator]();
+  let head: Uint8Array = new Uint8Array(0);
+  let done = false;
+  while (head.length < 4) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    head = head.length === 0 ? r.value : Buffer.concat([head, r.value]);
+  }
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    if (head.length > 0) yield head;
+    while (!done) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { compression: compressionOf(head), chunks: chunks() };
+}
+
+async function* hashed(source: AsyncIterable<Uint8Array>, hasher: Bun.CryptoHasher): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    hasher.update(chunk);
+    yield chunk;
+  }
+}
+
+/** A pull-based stream over an async iterable, so it can be piped through a decompressor. */
+function toStream(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const r = await it.next();
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    async cancel(reason) {
+      await it.return?.(reason);
+    },
+  });
+}
+
+/**
+ * Unpacks the (compressed) tar arriving from `source` into `dir`; returns what was
+ * written and the digest of the uncompressed tar. Errors name `label` (the layer). With
+ * `splitPath`, the tar's skeleton is kept there (tar-split.ts) for `save`.
+ */
+export async function unpackCompressed(source: AsyncIterable<Uint8Array>, dir: string, label: string, splitPath?: string): Promise<{ stats: UnpackStats; digest: string }> {
+  const { compression, chunks } = await sniff(source);
+  let stream: AsyncIterable<Uint8Array> = chunks;
+  if (compression !== "none") {
+    stream = toStream(chunks).pipeThrough(new DecompressionStream(compression as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+  }
+  const hasher = new Bun.CryptoHasher("sha256");
+  const split = splitPath !== undefined ? new TarSplitWriter(splitPath) : undefined;
+  try {
+    const tar = readTar(hashed(stream, hasher), split?.tap);
+    const stats = await unpackLayer(split ? split.items(tar) : tar, dir);
+    split?.finish();
+    return { stats, digest: `sha256:${hasher.digest("hex")}` };
+  } catch (e) {
+    // Ours name the entry or the tar ("layer entry …", "layer: truncated …"); the decompressor's name nothing.
+    const what = e instanceof ContainerError ? e.message.replace(/^layer:? /, "") : `${compression}: ${(e as Error).message}`;
+    throw new ContainerError(`${label}: ${what}`);
+  } finally {
+    split?.close();
+  }
+}
