@@ -396,7 +396,7 @@ describe("broken and hostile archives: one line, exit 125, nothing left in the s
         writeFileSync(f, dockerArchive([{ path: "l.tar", data: evil }, { path: "c.json", data: config([sha(evil)]) }, { path: "manifest.json", data: JSON.stringify([{ Config: "c.json", RepoTags: ["evil:1"], Layers: ["l.tar"] }]) }]));
         return f;
       },
-      (f) => `mycr: load ${f}: layer l.tar: layer entry "../outside": the path leaves the layer (..)\n`,
+      (f) => `mycr: load ${f}: layer l.tar: entry "../outside": the path leaves the layer (..)\n`,
     ],
   ];
 

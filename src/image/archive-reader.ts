@@ -50,9 +50,10 @@ export class ArchiveReader {
 
   /** `input` a file name or "-" (stdin). */
   static async open(store: ImageStore, input: string): Promise<ArchiveReader> {
-    let source: ReadableStream<Uint8Array>;
+    // Opened only when it is read: an unread file stream holds an fd until it is collected.
+    let source: () => ReadableStream<Uint8Array>;
     let direct = false;
-    if (input === "-") source = Bun.stdin.stream();
+    if (input === "-") source = () => Bun.stdin.stream();
     else {
       let st;
       try {
@@ -63,7 +64,7 @@ export class ArchiveReader {
       }
       if (st.isDirectory()) throw new ContainerError("a directory, not an archive");
       direct = st.isFile() && compressionOf(input) === "none";
-      source = Bun.file(input).stream();
+      source = () => Bun.file(input).stream();
     }
     let reader: ArchiveReader;
     if (direct) reader = new ArchiveReader(input, undefined);
@@ -71,7 +72,7 @@ export class ArchiveReader {
       const tmp = tempName(store.dir("blobs", "sha256"), "archive");
       reader = new ArchiveReader(tmp, tmp);
       try {
-        await spool(source, tmp);
+        await spool(source(), tmp);
       } catch (e) {
         reader.close();
         throw e;

@@ -37,9 +37,11 @@ async function sniff(source: AsyncIterable<Uint8Array>): Promise<{ compression: 
   return { compression: compressionOf(head), chunks: chunks() };
 }
 
-async function* hashed(source: AsyncIterable<Uint8Array>, hasher: Bun.CryptoHasher): AsyncGenerator<Uint8Array> {
+/** Passes the bytes on, hashed (and counted, with `total`). */
+export async function* hashed(source: AsyncIterable<Uint8Array>, hasher: Bun.CryptoHasher, total?: { n: number }): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
     hasher.update(chunk);
+    if (total) total.n += chunk.length;
     yield chunk;
   }
 }
@@ -59,28 +61,43 @@ function toStream(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array>
   });
 }
 
+export type Compression = "gzip" | "zstd" | "none";
+
+/** The uncompressed bytes of `source`, whose compression is told by its first bytes. */
+export async function decompressed(source: AsyncIterable<Uint8Array>): Promise<{ compression: Compression; tar: AsyncIterable<Uint8Array> }> {
+  const { compression, chunks } = await sniff(source);
+  if (compression === "none") return { compression, tar: chunks };
+  return { compression, tar: toStream(chunks).pipeThrough(new DecompressionStream(compression as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>) };
+}
+
+export interface Unpacked {
+  stats: UnpackStats;
+  /** Digest of the uncompressed tar: the diff id. */
+  digest: string;
+  /** Bytes of the uncompressed tar. */
+  tarSize: number;
+}
+
 /**
  * Unpacks the (compressed) tar arriving from `source` into `dir`; returns what was
- * written and the digest of the uncompressed tar. Errors name `label` (the layer). With
- * `splitPath`, the tar's skeleton is kept there (tar-split.ts) for `save`.
+ * written and the digest and size of the uncompressed tar. Errors name `label` (the
+ * layer). With `splitPath`, the tar's skeleton is kept there (tar-split.ts) for `save`.
  */
-export async function unpackCompressed(source: AsyncIterable<Uint8Array>, dir: string, label: string, splitPath?: string): Promise<{ stats: UnpackStats; digest: string }> {
-  const { compression, chunks } = await sniff(source);
-  let stream: AsyncIterable<Uint8Array> = chunks;
-  if (compression !== "none") {
-    stream = toStream(chunks).pipeThrough(new DecompressionStream(compression as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
-  }
+export async function unpackCompressed(source: AsyncIterable<Uint8Array>, dir: string, label: string, splitPath?: string): Promise<Unpacked> {
+  const { compression, tar } = await decompressed(source);
   const hasher = new Bun.CryptoHasher("sha256");
+  const size = { n: 0 };
   const split = splitPath !== undefined ? new TarSplitWriter(splitPath) : undefined;
   try {
-    const tar = readTar(hashed(stream, hasher), split?.tap);
-    const stats = await unpackLayer(split ? split.items(tar) : tar, dir);
+    const items = readTar(hashed(tar, hasher, size), split?.tap);
+    const stats = await unpackLayer(split ? split.items(items) : items, dir);
     split?.finish();
-    return { stats, digest: `sha256:${hasher.digest("hex")}` };
+    return { stats, digest: `sha256:${hasher.digest("hex")}`, tarSize: size.n };
   } catch (e) {
-    // Ours name the entry or the tar ("layer entry …", "layer: truncated …"); the decompressor's name nothing.
-    const what = e instanceof ContainerError ? e.message.replace(/^layer:? /, "") : `${compression}: ${(e as Error).message}`;
-    throw new ContainerError(`${label}: ${what}`);
+    // Ours name the entry or the tar ("layer entry …", "layer: tar header …"); the decompressor's name nothing.
+    let why = (e as Error).message.replace(/^layer:? /, "");
+    if (why.startsWith("tar header")) why = `not a tar archive (${why.replace(" (corrupt or not a tar)", "")})`;
+    throw new ContainerError(`${label}: ${compression === "none" ? "" : `${compression}: `}${why}`);
   } finally {
     split?.close();
   }

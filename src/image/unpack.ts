@@ -72,7 +72,13 @@ class LayerWriter {
     } catch (e) {
       if (!(e instanceof SysError) || e.code !== "ENOENT") throw e;
       const parent = this.dir(parts.slice(0, -1));
-      mkdirat(parent, parts.at(-1)!, 0o755);
+      try {
+        mkdirat(parent, parts.at(-1)!, 0o755);
+      } catch (e2) {
+        // There after all: seen (rarely, under load) when openat2 said ENOENT for a
+        // directory that existed; the open below decides, and fails if it is not one.
+        if (!(e2 instanceof SysError) || e2.code !== "EEXIST") throw e2;
+      }
       fd = openat2(this.root, key, flags, resolve);
     }
     this.dirs.set(key, fd);

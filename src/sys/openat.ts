@@ -1,7 +1,7 @@
 // fd-relative path calls: how paths inside an untrusted root filesystem are opened
 // without ever following a symlink out of it (see runtime/rootfs/paths.ts).
 import { ptr } from "bun:ffi";
-import { libc, check, cstr, syscall } from "./libc";
+import { libc, check, cstr, errno, syscall } from "./libc";
 import { SYS } from "./arch";
 import { AT_FDCWD, O_CLOEXEC, O_PATH } from "./constants";
 
@@ -17,11 +17,20 @@ export const RESOLVE = {
 export const O_DIRECTORY = SYS.O_DIRECTORY;
 export const O_NOFOLLOW = SYS.O_NOFOLLOW;
 
-/** openat2(2) (Linux 5.6+); throws SysError, ENOSYS where the kernel lacks it. */
+const EAGAIN = 11;
+
+/**
+ * openat2(2) (Linux 5.6+); throws SysError, ENOSYS where the kernel lacks it. A scoped
+ * lookup (RESOLVE_IN_ROOT, RESOLVE_BENEATH) fails with EAGAIN when a rename or mount
+ * elsewhere raced it; the man page says to retry, so it is retried here.
+ */
 export function openat2(dirfd: number, path: string, flags: number, resolve: number): number {
   const how = new BigUint64Array([BigInt(flags), 0n, BigInt(resolve)]); // struct open_how { flags, mode, resolve }
   const p = cstr(path);
-  return check(syscall(SYS.openat2, dirfd, ptr(p), ptr(how), how.byteLength), "openat2", `${dirfd}, ${path}`);
+  for (let attempt = 1; ; attempt++) {
+    const r = syscall(SYS.openat2, dirfd, ptr(p), ptr(how), how.byteLength);
+    if (Number(r) >= 0 || attempt >= 8 || errno() !== EAGAIN) return check(r, "openat2", `${dirfd}, ${path}`);
+  }
 }
 
 export function openat(dirfd: number, path: string, flags: number, mode = 0): number {
