@@ -7,6 +7,7 @@ import { unlock } from "../sys";
 import { ArchiveReader } from "./archive-reader";
 import { imageName, layerManifest, recordImage } from "./commit";
 import { pruneStore } from "./images";
+import { parseJson } from "./json";
 import { ensureLayerFrom } from "./layer-stream";
 import { formatPlatform, hostPlatform, selectManifest } from "./platform";
 import { ImageStore, chainIds, hex, sha256 } from "./store";
@@ -101,14 +102,6 @@ function verifiedBlob(archive: ArchiveReader, desc: Descriptor, where: string): 
   return bytes;
 }
 
-function json<T>(bytes: Uint8Array, where: string): T {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as T;
-  } catch {
-    throw new ContainerError(`${where}: not valid JSON`);
-  }
-}
-
 function isIndex(desc: Descriptor, body: object): boolean {
   return desc.mediaType === MEDIA.ociIndex || desc.mediaType === MEDIA.dockerList || "manifests" in body;
 }
@@ -123,7 +116,7 @@ async function loadOci(store: ImageStore, archive: ArchiveReader, say: (m: strin
     const top = verifiedBlob(archive, d, "manifest");
     let manifestDesc = d;
     let manifestBytes = top;
-    const topDoc = json<object>(top, `manifest ${d.digest}`);
+    const topDoc = parseJson<object>(top, `manifest ${d.digest}`);
     if (isIndex(d, topDoc)) {
       const want = hostPlatform();
       const nested = (topDoc as Index).manifests ?? [];
@@ -135,7 +128,7 @@ async function loadOci(store: ImageStore, archive: ArchiveReader, say: (m: strin
       manifestDesc = chosen;
       manifestBytes = verifiedBlob(archive, chosen, "manifest");
     }
-    const manifest = json<Manifest>(manifestBytes, `manifest ${manifestDesc.digest}`);
+    const manifest = parseJson<Manifest>(manifestBytes, `manifest ${manifestDesc.digest}`);
     if (!manifest.config || !Array.isArray(manifest.layers)) throw new ContainerError(`manifest ${manifestDesc.digest}: not an image manifest`);
     const configBytes = verifiedBlob(archive, manifest.config, "config");
     const { diffIds } = parseConfig(configBytes, `config ${manifest.config.digest}`, manifest.layers.length);

@@ -6,6 +6,7 @@
 // is first copied (decompressed) into a temp file of the store, as docker load does.
 import { closeSync, fstatSync, openSync, readSync, rmSync, statSync, writeSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
+import { parseJson } from "./json";
 import { ImageStore, tempName } from "./store";
 import { readTar } from "./tar";
 
@@ -174,12 +175,7 @@ export class ArchiveReader {
   }
 
   json<T>(name: string): T {
-    try {
-      return JSON.parse(new TextDecoder().decode(this.read(name))) as T;
-    } catch (e) {
-      if (e instanceof ContainerError) throw e;
-      throw new ContainerError(`"${name}" is not valid JSON`);
-    }
+    return parseJson<T>(this.read(name), `"${name}"`);
   }
 }
 

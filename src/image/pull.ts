@@ -5,6 +5,7 @@ import { unlock } from "../sys";
 import { findCredentials } from "./auth";
 import { downloadBlob, pullLayer } from "./layer";
 import { pruneStore } from "./images";
+import { parseJson } from "./json";
 import type { PullProgress } from "./progress";
 import { formatPlatform, hostPlatform, matches, selectManifest } from "./platform";
 import { formatReference, manifestReference, parseReference, type Reference } from "./reference";
@@ -23,14 +24,6 @@ export interface PullOptions {
 
 /** Layers downloaded at the same time. */
 const PARALLEL = 3;
-
-function parseJson<T>(body: Uint8Array, what: string): T {
-  try {
-    return JSON.parse(new TextDecoder().decode(body)) as T;
-  } catch {
-    throw new RegistryError(`${what}: not valid JSON`);
-  }
-}
 
 function refuseSchema1(mediaType: string, body: Uint8Array): void {
   const v = parseJson<{ schemaVersion?: number }>(body, "manifest").schemaVersion;
