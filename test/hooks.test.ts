@@ -47,6 +47,24 @@ test("every hook runs once, at its point, with the container's state", async () 
   expect(JSON.parse(readFileSync(join(dir, "poststop.json"), "utf8"))).toMatchObject({ id, status: "stopped" });
 });
 
+test("exec runs no hooks: startContainer ran once, at the container's start", async () => {
+  const dir = join(WORK, `hooks-exec-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const bundle = await makeBundle(["sleep", "100"], (spec) => {
+    spec.mounts!.push({ destination: "/hooks", type: "bind", source: dir, options: ["rbind", "rw"] });
+    spec.hooks = { startContainer: [{ path: "/bin/sh", args: ["sh", "-c", "echo ran >> /hooks/count"] }] };
+  });
+  const id = uniqueId("hooks-exec");
+  expect((await mycr(["create", "-b", bundle, id])).exitCode).toBe(0);
+  try {
+    expect((await mycr(["start", id])).exitCode).toBe(0);
+    for (let i = 0; i < 3; i++) expect((await mycr(["exec", id, "true"])).exitCode).toBe(0);
+    expect(readFileSync(join(dir, "count"), "utf8")).toBe("ran\n");
+  } finally {
+    await mycr(["delete", "--force", id]);
+  }
+});
+
 test("a failing createRuntime hook fails create with its message, and nothing is left", async () => {
   const bundle = await makeBundle(["true"], (spec) => {
     spec.hooks = { createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", "echo network is down >&2; exit 3"] }] };

@@ -10,7 +10,7 @@ import type { Process } from "../spec/types";
 import { ContainerError } from "./errors";
 import { initFailure, type Stdio } from "./launch";
 import { MessageReader, sendMessage, type InitMessage } from "./messages";
-import { selfCommand } from "./self";
+import { containerSelfCommand } from "./self";
 import { seccompCacheDir } from "./paths";
 import { exitStatus, forwardSignals } from "./signals";
 import { containerStatus, type StateStore } from "./state";
@@ -57,8 +57,9 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
     // fd 4 is the console socket when there is a terminal; /dev/null holds its place otherwise.
     const stdio = terminal ? ["ignore", given[1], given[2], theirs, consoleTheirs, mountNs] : [...given, theirs, "ignore", mountNs];
+    const command = containerSelfCommand("init");
     try {
-      child = inNamespaces(0, joins, () => Bun.spawn(selfCommand("init"), { stdio: stdio as Stdio, env: {} }));
+      child = inNamespaces(0, joins, () => Bun.spawn(command, { stdio: stdio as Stdio, env: {} }));
     } finally {
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);

@@ -19,7 +19,6 @@ import { makeReadonly, maskPath } from "./rootfs/masked";
 import { switchRoot } from "./rootfs/pivot";
 import { propagationFlags } from "./rootfs/mount-options";
 import { applySecurity, prepareSecurity, releaseSecurity, type PreparedSecurity } from "./security";
-import { refuseSelfExec } from "./self-exec";
 import { applySysctls } from "./sysctl";
 import { prepareSeccomp } from "./seccomp";
 import { CONSOLE_FD, PRESERVED_FDS_BASE, SYNC_FD } from "./init-fd";
@@ -184,7 +183,6 @@ function switchUser(user: ResolvedUser, cwd: string): void {
 function findProgram(spec: Spec): { path: string; args: string[] } {
   const args = spec.process!.args ?? [];
   const path = lookPath(args[0] ?? "", spec.process!.env ?? []);
-  refuseSelfExec(path, args[0] ?? "");
   return { path, args };
 }
 
@@ -221,8 +219,9 @@ function waitForStart(fifo: number): void {
 
 export function initMain(): void {
   trace("init: start");
-  // Nobody in the container may reach our binary through /proc/PID/exe (CVE-2019-5736):
-  // a non-dumpable process's /proc entries need CAP_SYS_PTRACE.
+  // Our binary is a sealed, read-only handle (self.ts), so /proc/PID/exe cannot be
+  // written through (CVE-2019-5736); besides, a non-dumpable process's /proc entries
+  // (fds, memory, environment) need CAP_SYS_PTRACE.
   setDumpable(false);
   // If the runtime dies during setup, so do we; after execve this still holds for
   // foreground containers, whose life is bound to the mycr that runs them.
@@ -244,7 +243,8 @@ export function initMain(): void {
     if (!config.startImmediately || config.exec?.detached) setDeathSignal(0);
     sendMessage(SYNC_FD, { type: "ready" });
     if (!config.startImmediately) waitForStart(fifo); // until `start`
-    runHooks("startContainer", config.spec, hookState(config, "created"));
+    // The container's own start, not each exec's: runc runs no hooks for exec either.
+    if (!config.exec) runHooks("startContainer", config.spec, hookState(config, "created"));
     if (config.spec.annotations?.[INIT_ANNOTATION] === "true") {
       // --init: we stay PID 1, confined like the program, and reap for it.
       const p = prepared;

@@ -14,7 +14,7 @@ import { runHooks } from "./hooks";
 import { seccompCacheDir } from "./paths";
 import { planNamespaces } from "./namespaces";
 import { processRef, type ProcessRef } from "./procfs";
-import { selfCommand } from "./self";
+import { containerSelfCommand } from "./self";
 import { StateStore, type ContainerRecord } from "./state";
 import { sysctlError } from "./sysctl";
 
@@ -106,10 +106,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       : preserved.length > 0
         ? [...given, theirs, "ignore", ...preserved] // preserved fds start at PRESERVED_FDS_BASE either way
         : [...given, theirs];
+    const command = containerSelfCommand("init"); // sealed in our own mount namespace, before we leave it
     try {
-      child = inNamespaces(plan.unshareFlags, plan.joins, () =>
-        Bun.spawn(selfCommand("init"), { stdio, env: initEnvironment() }),
-      );
+      child = inNamespaces(plan.unshareFlags, plan.joins, () => Bun.spawn(command, { stdio, env: initEnvironment() }));
     } finally {
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);

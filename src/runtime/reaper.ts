@@ -6,9 +6,9 @@
 // docker bind-mounts a static docker-init into the container and execs it. mycr is
 // linked against the host's glibc: exec'd inside an alpine or busybox root it fails
 // for want of its ELF interpreter. So the init already running keeps the job and
-// starts the program with posix_spawn: nothing of the host is exec'd inside, and the
-// mycr binary stays busy (ETXTBSY) as long as anything in the container lives, so
-// /proc/1/exe cannot be opened for writing from inside.
+// starts the program with posix_spawn: nothing of the host is exec'd inside. Its
+// /proc/1/exe is the sealed, read-only handle of the binary (self.ts), which nothing can
+// reopen for writing.
 import { ExecError } from "./lookpath";
 import { SIGNALS, SysError, closeFdsOnExec, kill, reapChild, spawnProgram, tcsetpgrp, waitStatusCode } from "../sys";
 import { FORWARDED_SIGNALS } from "./signals";

@@ -10,16 +10,20 @@ type SyscallTable = {
   fsopen: number;
   fsconfig: number;
   fsmount: number;
+  open_tree: number;
+  mount_setattr: number;
+  memfd_create: number;
+  sendfile: number;
   O_DIRECTORY: number;
   O_NOFOLLOW: number;
 };
 
 /** The new mount API (Linux 5.2) has the same numbers on both. */
-const NEW_MOUNT = { move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432 };
+const NEW_MOUNT = { open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, mount_setattr: 442 };
 
 const TABLES: Record<string, SyscallTable> = {
-  x64: { pivot_root: 155, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
-  arm64: { pivot_root: 41, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
+  x64: { pivot_root: 155, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, memfd_create: 319, sendfile: 40, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
+  arm64: { pivot_root: 41, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, memfd_create: 279, sendfile: 71, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
 };
 
 const table = TABLES[process.arch];

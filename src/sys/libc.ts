@@ -36,6 +36,7 @@ export const libc = dlopen("libc.so.6", {
   sigprocmask: { args: [i32, ptr, ptr], returns: i32 },
   _exit: { args: [i32], returns: FFIType.void },
   dup2: { args: [i32, i32], returns: i32 },
+  fcntl: { args: [i32, i32, u64], returns: i32 },
   // terminals (src/sys/pty.ts, src/sys/termios.ts)
   posix_openpt: { args: [i32], returns: i32 },
   grantpt: { args: [i32], returns: i32 },

@@ -20,9 +20,9 @@ export type FsParam = { key: string; value?: string };
 
 /**
  * Creates a filesystem of `type` from `params` (a key with a value is a string, without
- * one a flag; keys may repeat, as "lowerdir+") and attaches it at `target`.
+ * one a flag; keys may repeat, as "lowerdir+") as a detached mount: an fd, attached nowhere.
  */
-export function mountWithParams(type: string, params: FsParam[], attrs: number, target: string): void {
+export function detachedMount(type: string, params: FsParam[], attrs: number): number {
   // Every C string is held in a variable until its call returns, so no buffer is collected under it.
   const name = cstr(type);
   const fs = check(syscall(SYS.fsopen, ptr(name), FSOPEN_CLOEXEC, 0, 0, 0), "fsopen", type);
@@ -37,7 +37,16 @@ export function mountWithParams(type: string, params: FsParam[], attrs: number, 
       }
     }
     check(syscall(SYS.fsconfig, fs, FSCONFIG.CMD_CREATE, 0, 0, 0), "fsconfig", `${type}, create`);
-    const mnt = check(syscall(SYS.fsmount, fs, FSMOUNT_CLOEXEC, attrs, 0, 0), "fsmount", type);
+    return check(syscall(SYS.fsmount, fs, FSMOUNT_CLOEXEC, attrs, 0, 0), "fsmount", type);
+  } finally {
+    close(fs);
+  }
+}
+
+/** detachedMount, then attached at `target`. */
+export function mountWithParams(type: string, params: FsParam[], attrs: number, target: string): void {
+  const mnt = detachedMount(type, params, attrs);
+  try {
     // Onto an fd of the target: move_mount refuses a /proc/self/fd path (EINVAL), which is how callers name mount points.
     const to = openPath(target, O_DIRECTORY);
     try {
@@ -45,9 +54,8 @@ export function mountWithParams(type: string, params: FsParam[], attrs: number, 
       check(syscall(SYS.move_mount, mnt, ptr(empty), to, ptr(empty), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), "move_mount", target);
     } finally {
       close(to);
-      close(mnt);
     }
   } finally {
-    close(fs);
+    close(mnt);
   }
 }

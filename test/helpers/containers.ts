@@ -1,8 +1,6 @@
 // Finding a container's processes from the host, as a user would with ps.
-import { readFileSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
-import { MYCR } from "./env";
-
-const mycrBinary = realpathSync(MYCR);
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { isMycrProcess } from "./mycr-process";
 
 /**
  * Host pid of the process whose command line contains `marker` (or, with `exact`, is
@@ -16,7 +14,7 @@ export function containerPid(marker: string, exact = false): number | null {
       if (readlinkSync(`/proc/${pid}/ns/pid`) === ours) continue;
       // A child between fork and exec still runs mycr with mycr's command line (which
       // holds the marker): that is mycr's init being born, not the container's program.
-      if (readlinkSync(`/proc/${pid}/exe`) === mycrBinary) continue;
+      if (isMycrProcess(pid)) continue;
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
       if (exact ? cmdline === marker : cmdline.includes(marker)) return Number(pid);
     } catch {

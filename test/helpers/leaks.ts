@@ -1,7 +1,8 @@
 // What a mycr run may leave on the host, listed so the suite can fail on any of it.
-import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { MYCR, TEST_ROOT, TEST_STATE } from "./env";
+import { TEST_ROOT, TEST_STATE } from "./env";
+import { isMycrProcess } from "./mycr-process";
 
 function entries(dir: string): string[] {
   try {
@@ -39,11 +40,10 @@ export function foreignNamespaceProcesses(): Set<string> {
   return found;
 }
 
-/** Processes running the mycr binary. */
+/** Processes running the mycr binary (or its sealed handle). */
 export function mycrPids(): number[] {
-  const mycr = realpathSync(MYCR);
   return entries("/proc")
-    .filter((pid) => /^\d+$/.test(pid) && readlinkOrNull(`/proc/${pid}/exe`) === mycr)
+    .filter((pid) => /^\d+$/.test(pid) && isMycrProcess(pid))
     .map(Number);
 }
 

@@ -27,6 +27,8 @@ export interface RunOptions {
   stdin?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Another mycr binary than the one built (the attack tests aim at a copy). */
+  binary?: string;
 }
 
 let captures = 0;
@@ -34,7 +36,7 @@ let captures = 0;
 async function mycrToFiles(args: string[], opts: RunOptions): Promise<Result> {
   mkdirSync(WORK, { recursive: true });
   const base = join(WORK, `capture-${process.pid}-${++captures}`);
-  const proc = Bun.spawn([MYCR, ...args], {
+  const proc = Bun.spawn([opts.binary ?? MYCR, ...args], {
     stdin: "ignore",
     stdout: Bun.file(`${base}.out`),
     stderr: Bun.file(`${base}.err`),
@@ -57,7 +59,7 @@ export async function mycr(args: string[], opts: RunOptions = {}): Promise<Resul
   if (opts.leavesContainer || args[0] === "create" || detaching) {
     return mycrToFiles(args, opts);
   }
-  const proc = Bun.spawn([MYCR, ...args], {
+  const proc = Bun.spawn([opts.binary ?? MYCR, ...args], {
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
     stdout: "pipe",
     stderr: "pipe",
