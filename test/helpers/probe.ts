@@ -20,3 +20,15 @@ export const canBuildProbe = (() => {
   const r = Bun.spawnSync(["sh", "-c", "command -v gcc && test -e /usr/lib/x86_64-linux-gnu/libc.a -o -e /usr/lib/aarch64-linux-gnu/libc.a"]);
   return r.exitCode === 0;
 })();
+
+/** Path of test/fixtures/NAME.c compiled statically into WORK, or null when this machine cannot build it. */
+export function buildFixture(name: string): string | null {
+  const out = join(WORK, name);
+  if (existsSync(out)) return out;
+  mkdirSync(WORK, { recursive: true });
+  const tmp = `${out}.tmp-${process.pid}`;
+  const r = Bun.spawnSync(["gcc", "-static", "-O1", "-o", tmp, join(REPO, `test/fixtures/${name}.c`)], { stderr: "pipe" });
+  if (r.exitCode !== 0) return null;
+  Bun.spawnSync(["mv", "-f", tmp, out]);
+  return out;
+}
