@@ -3,6 +3,7 @@
 // -p container ran there; `-p 127.0.0.1:PORT:...` keeps working from the host.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
+import { basename } from "node:path";
 import { WORK } from "./helpers/env";
 import { mycr, mycrBackground } from "./helpers/mycr";
 import { buildFixture, canBuildProbe } from "./helpers/probe";
@@ -52,7 +53,7 @@ async function attack(network: string): Promise<string> {
     "ping -c 1 -W 1 $gw >/dev/null 2>&1",
     "mac=$(awk -v gw=$gw '$1 == gw {print $4}' /proc/net/arp)",
     'echo "bridge mac: $mac"',
-    `/w/loopback-escape eth0 $mac ${server.port} 20`,
+    `/w/${basename(probe!)} eth0 $mac ${server.port} 20`,
   ].join("; ");
   const r = await mycr(["run", "--rootfs", rootfs, "--network", network, "-v", `${WORK}:/w:ro`, "--", "sh", "-c", script], { timeoutMs: 60_000 });
   expect(r.stderr).toBe("");

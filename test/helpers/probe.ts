@@ -1,6 +1,6 @@
 // test/fixtures/probe.c, compiled statically at test time: system calls busybox has no
 // applet for (keyctl, ptrace, clone flags). Needs gcc and static glibc (libc6-dev).
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, WORK } from "./env";
 
@@ -23,11 +23,13 @@ export const canBuildProbe = (() => {
 
 /** Path of test/fixtures/NAME.c compiled statically into WORK, or null when this machine cannot build it. */
 export function buildFixture(name: string): string | null {
-  const out = join(WORK, name);
+  const source = join(REPO, `test/fixtures/${name}.c`);
+  // Named by the source's hash: an edited fixture is compiled again.
+  const out = join(WORK, `${name}-${new Bun.CryptoHasher("sha256").update(readFileSync(source)).digest("hex").slice(0, 12)}`);
   if (existsSync(out)) return out;
   mkdirSync(WORK, { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
-  const r = Bun.spawnSync(["gcc", "-static", "-O1", "-o", tmp, join(REPO, `test/fixtures/${name}.c`)], { stderr: "pipe" });
+  const r = Bun.spawnSync(["gcc", "-static", "-O1", "-o", tmp, source], { stderr: "pipe" });
   if (r.exitCode !== 0) return null;
   Bun.spawnSync(["mv", "-f", tmp, out]);
   return out;
