@@ -2,7 +2,7 @@
 // the default bridge, named networks, published ports, DNS and hosts, and no veth,
 // address or rule left behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { TEST_ROOT } from "./helpers/env";
 import { mycr, mycrBackground } from "./helpers/mycr";
@@ -121,6 +121,38 @@ describe.if(havePlugins)("named networks", () => {
     const dup = await mycr(["network", "create", "--subnet", "10.89.200.0/24", `${name}b`]);
     expect(dup.stderr).toBe(`mycr: --subnet 10.89.200.0/24 overlaps network "${name}"\n`);
     expect((await mycr(["network", "rm", name])).exitCode).toBe(0);
+  });
+
+  test("network rm: refused while a container is attached; then no bridge, IPAM state, rule or conflist stays", async () => {
+    const net = `rmnet${process.pid % 1000}`;
+    const web = `rmweb-${process.pid}`;
+    expect((await mycr(["network", "create", "--subnet", `10.94.${20 + (process.pid % 200)}.0/24`, net])).exitCode).toBe(0);
+    const bridge = JSON.parse((await mycr(["network", "inspect", net])).stdout).plugins[0].bridge as string;
+    const run = await mycr(["run", "-d", "--name", web, "--rootfs", rootfs, "--network", net, "--", "sleep", "300"]);
+    expect(run.exitCode).toBe(0);
+    const id = run.stdout.trim();
+    const mentions = () => Bun.spawnSync(["iptables-save"]).stdout.toString().split("\n").filter((l) => l.includes(bridge));
+    try {
+      expect(existsSync(`/sys/class/net/${bridge}`)).toBe(true);
+      expect(leases(net)).toHaveLength(1);
+      expect(mentions().length).toBeGreaterThan(0); // the loopback guard
+      const refused = await mycr(["network", "rm", net]);
+      expect(refused.stderr).toBe(`mycr: network "${net}" has active endpoints: ${web} (${id.slice(0, 12)}): stop or remove them first\n`);
+      expect(refused.exitCode).toBe(125);
+      expect((await mycr(["network", "ls"])).stdout).toContain(net);
+      expect(existsSync(`/sys/class/net/${bridge}`)).toBe(true);
+    } finally {
+      expect((await mycr(["rm", "-f", web])).exitCode).toBe(0);
+    }
+    const removed = await mycr(["network", "rm", net]);
+    expect(removed.stderr).toBe("");
+    expect(removed.exitCode).toBe(0);
+    expect(existsSync(`/sys/class/net/${bridge}`)).toBe(false);
+    expect(existsSync(`/proc/sys/net/ipv4/conf/${bridge}`)).toBe(false);
+    expect(existsSync(join(TEST_ROOT, "cni", "ipam", net))).toBe(false);
+    expect(mentions()).toEqual([]);
+    expect((await mycr(["network", "ls"])).stdout).not.toContain(net);
+    expect((await mycr(["network", "rm", net])).stderr).toBe(`mycr: network "${net}" does not exist (mycr network ls lists them)\n`);
   });
 
   test("bad input: unknown network, port in use, bad -p", async () => {

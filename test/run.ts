@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, WORK, MYCR, mycrEnv } from "./helpers/env";
-import { findLeaks, foreignNamespaceProcesses, mycrPids } from "./helpers/leaks";
+import { findLeaks, foreignNamespaceProcesses, mycrPids, removeNetworkLeftovers } from "./helpers/leaks";
 
 const patterns = process.argv.slice(2);
 const files = readdirSync(join(REPO, "test"))
@@ -62,6 +62,7 @@ async function cleanUp(): Promise<void> {
   const ids = Bun.spawnSync([MYCR, "list", "-q"], { env: mycrEnv() }).stdout.toString().split("\n").filter(Boolean);
   for (const id of ids) Bun.spawnSync([MYCR, "delete", "--force", id], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
   Bun.spawnSync([MYCR, "gc"], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
+  removeNetworkLeftovers();
 }
 
 const baseline = foreignNamespaceProcesses();

@@ -1,6 +1,7 @@
 import { dataRoot } from "../engine/paths";
 import { ContainerError } from "../runtime/errors";
-import { createNetwork, listNetworks, loadNetwork, networkSubnet, removeNetwork } from "../net/networks";
+import { removeNetworkChecked } from "../engine/network-remove";
+import { createNetwork, listNetworks, loadNetwork, networkSubnet } from "../net/networks";
 import { single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { out } from "./output";
@@ -43,7 +44,7 @@ export default defineMycrCommand({
         return 0;
       case "rm":
       case "remove":
-        wrap(() => removeNetwork(root, needName()));
+        removeNetworkChecked(root, needName());
         return 0;
       default:
         throw new ContainerError(`network: unknown action "${action ?? ""}" (create, ls, inspect, rm)`);

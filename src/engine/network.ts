@@ -7,7 +7,8 @@ import { bind, detach } from "../sys";
 import { join } from "node:path";
 import { cniAdd, cniDel, cniPath, type CniConflist, type CniResult } from "../net/cni";
 import { hostsFile, resolvConf } from "../net/dns";
-import { DEFAULT_NETWORK, loadNetwork } from "../net/networks";
+import { guardBridge } from "../net/loopback-guard";
+import { bridgeOf, DEFAULT_NETWORK, loadNetwork, withNetworksLock } from "../net/networks";
 import type { PortMapping } from "../net/ports";
 import { ContainerError } from "../runtime/errors";
 import { containerStatus, type StateStore } from "../runtime/state";
@@ -26,7 +27,7 @@ export interface NetworkRequest {
 export type NetworkPlan =
   | { kind: "none" | "host"; notice?: string }
   | { kind: "container"; path: string }
-  | { kind: "cni"; list: CniConflist };
+  | { kind: "cni"; list: CniConflist; root: string };
 
 export function planNetwork(req: NetworkRequest, root: string, store: StateStore): NetworkPlan {
   let mode = req.mode;
@@ -44,7 +45,7 @@ export function planNetwork(req: NetworkRequest, root: string, store: StateStore
   } else {
     if (cniPath().length === 0) throw new ContainerError(`--network ${mode}: CNI plugins not found (apt-get install containernetworking-plugins, or set CNI_PATH)`);
     try {
-      plan = { kind: "cni", list: loadNetwork(root, mode === "bridge" ? DEFAULT_NETWORK : mode) };
+      plan = { kind: "cni", list: loadNetwork(root, mode === "bridge" ? DEFAULT_NETWORK : mode), root };
     } catch (e) {
       throw new ContainerError((e as Error).message);
     }
@@ -78,12 +79,17 @@ export function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: string
     const netns = networkFiles(dir).netns;
     pinNetns(pid, netns);
     try {
-      result = cniAdd(plan.list, {
-        containerId: id,
-        netns,
-        ifname: "eth0",
-        runtimeConfig: { portMappings: req.ports },
-      });
+      const { list, root } = plan;
+      result = withNetworksLock(
+        root,
+        () => {
+          loadNetwork(root, list.name); // not removed since planNetwork read it
+          // Before the container is on the bridge: it may be hostile from its first packet.
+          guardBridge(bridgeOf(list));
+          return cniAdd(list, { containerId: id, netns, ifname: "eth0", runtimeConfig: { portMappings: req.ports } });
+        },
+        true,
+      );
     } catch (e) {
       // Undo what the plugins before the failing one did (address, rules).
       try {

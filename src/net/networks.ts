@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../runtime/atomic";
+import { withLock } from "../sys";
 import type { CniConflist } from "./cni";
 
 export const DEFAULT_NETWORK = "mycr";
@@ -16,6 +17,48 @@ export function networksDir(root: string): string {
 
 function ipamDir(root: string): string {
   return join(root, "cni", "ipam");
+}
+
+/** host-local's state for one network: a file per leased address, named by it. */
+export function networkIpamDir(root: string, name: string): string {
+  return join(ipamDir(root), name);
+}
+
+/** The network's bridge device, as its conflist names it. */
+export function bridgeOf(list: CniConflist): string {
+  return String(list.plugins[0]?.bridge ?? "cni0"); // the bridge plugin's own default
+}
+
+/** The containers holding an address on the network: host-local's lease files (first line: the container id). */
+export function networkLeases(root: string, name: string): Array<{ ip: string; containerId: string }> {
+  const dir = networkIpamDir(root, name);
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return files
+    .filter((f) => /^\d+\.\d+\.\d+\.\d+$|:/.test(f))
+    .map((ip) => {
+      let containerId = "";
+      try {
+        containerId = readFileSync(join(dir, ip), "utf8").split(/\r?\n/)[0]!.trim();
+      } catch {
+        // released meanwhile
+      }
+      return { ip, containerId };
+    });
+}
+
+/**
+ * Serializes changes to the set of networks with the attachments to them: create and
+ * rm take it exclusively; attaching a container holds it shared, so a network cannot
+ * be removed between a container's check that it exists and its CNI ADD.
+ */
+export function withNetworksLock<T>(root: string, fn: () => T, shared = false): T {
+  mkdirSync(networksDir(root), { recursive: true, mode: 0o700 });
+  return withLock(join(networksDir(root), ".lock"), fn, shared);
 }
 
 export function conflist(root: string, name: string, subnet: string, bridge: string): CniConflist {
@@ -67,6 +110,10 @@ export function loadNetwork(root: string, name: string): CniConflist {
 /** Creates a bridge network; without --subnet the next free 10.89.N.0/24. */
 export function createNetwork(root: string, name: string, subnet?: string): CniConflist {
   if (!NAME.test(name)) throw new NetworkError(`invalid network name "${name}": letters, digits, '_', '.', '-'`);
+  return withNetworksLock(root, () => createUnlocked(root, name, subnet));
+}
+
+function createUnlocked(root: string, name: string, subnet?: string): CniConflist {
   const existing = listNetworks(root);
   if (existing.some((n) => n.name === name)) throw new NetworkError(`network "${name}" already exists`);
   const taken = new Set(existing.map(subnetOf));
@@ -85,9 +132,8 @@ export function createNetwork(root: string, name: string, subnet?: string): CniC
   return list;
 }
 
-export function removeNetwork(root: string, name: string): void {
-  if (name === DEFAULT_NETWORK) throw new NetworkError(`the default network "${DEFAULT_NETWORK}" cannot be removed`);
-  loadNetwork(root, name);
+/** The conflist, which is the network's existence: removed last, so a failed rm can be retried. */
+export function removeConflist(root: string, name: string): void {
   rmSync(join(networksDir(root), `${name}.conflist`));
 }
 

@@ -77,6 +77,7 @@ export const SIOCGIFFLAGS = 0x8913;
 export const SIOCSIFFLAGS = 0x8914;
 export const IFF_UP = 0x1;
 export const IFF_RUNNING = 0x40;
+export const SIOCBRDELBR = 0x89a1;
 
 export const SIG_SETMASK = 2;
 export const SIG_DFL = 0n;

@@ -16,14 +16,14 @@ const LOCK_UN = 8;
 const EWOULDBLOCK = 11;
 
 /**
- * Runs `fn` holding an exclusive lock on `path` (created if missing). `fn` is
+ * Runs `fn` holding an exclusive (or, with `shared`, a shared) lock on `path` (created if missing). `fn` is
  * synchronous on purpose: flock blocks the JS thread, so the section must be short.
  */
-export function withLock<T>(path: string, fn: () => T): T {
+export function withLock<T>(path: string, fn: () => T, shared = false): T {
   mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
   const fd = openSync(path, "a", 0o600);
   try {
-    check(libc.flock(fd, LOCK_EX), "flock", `${path}, LOCK_EX`);
+    check(libc.flock(fd, shared ? LOCK_SH : LOCK_EX), "flock", `${path}, ${shared ? "LOCK_SH" : "LOCK_EX"}`);
     try {
       return fn();
     } finally {

@@ -1,6 +1,7 @@
 // What a mycr run may leave on the host, listed so the suite can fail on any of it.
-import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { GUARD_COMMENT } from "../../src/net/loopback-guard";
 import { TEST_ROOT, TEST_STATE } from "./env";
 import { isMycrProcess } from "./mycr-process";
 
@@ -92,6 +93,78 @@ function strayVeths(): string[] {
   return found;
 }
 
+/** Names in the conflists under `root`: networks and the bridges they use. */
+function networksOf(root: string): { names: Set<string>; bridges: Set<string> } {
+  const names = new Set<string>();
+  const bridges = new Set<string>();
+  const dir = join(root, "networks");
+  for (const file of entries(dir)) {
+    if (!file.endsWith(".conflist")) continue;
+    try {
+      const list = JSON.parse(readFileSync(join(dir, file), "utf8")) as { name: string; plugins: Array<{ bridge?: string }> };
+      names.add(list.name);
+      if (list.plugins[0]?.bridge) bridges.add(list.plugins[0].bridge);
+    } catch {
+      // being written: judged on the next look
+    }
+  }
+  return { names, bridges };
+}
+
+/** The raw table's PREROUTING rules (none where iptables is not installed: nothing made them). */
+function guardRules(): string[] {
+  try {
+    return Bun.spawnSync(["iptables", "-w", "-t", "raw", "-S", "PREROUTING"], { stderr: "ignore" }).stdout.toString().split("\n");
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * What `network rm` must take with it: bridges mycr made (mycr...) that no network of
+ * any mycr data root on this host names, IPAM state of removed networks in our root,
+ * and loopback guard rules (raw PREROUTING) of bridges that no longer exist.
+ */
+function networkLeftovers(): string[] {
+  const found: string[] = [];
+  const roots = new Set([TEST_ROOT, ...entries("/var/lib").filter((d) => d.startsWith("mycr")).map((d) => join("/var/lib", d))]);
+  const bridges = new Set(["mycr0"]); // the default network's, which is never removed
+  for (const root of roots) for (const b of networksOf(root).bridges) bridges.add(b);
+  for (const dev of entries("/sys/class/net")) {
+    if (dev.startsWith("mycr") && existsSync(`/sys/class/net/${dev}/bridge`) && !bridges.has(dev)) found.push(`bridge ${dev} of a removed network`);
+  }
+  const ours = networksOf(TEST_ROOT).names;
+  const ipam = join(TEST_ROOT, "cni", "ipam");
+  for (const net of entries(ipam)) if (!ours.has(net)) found.push(`IPAM state ${join(ipam, net)} of a removed network`);
+  for (const rule of guardRules()) {
+    if (!rule.includes(GUARD_COMMENT)) continue;
+    const bridge = /-i (\S+)/.exec(rule)?.[1];
+    if (bridge && !existsSync(`/sys/class/net/${bridge}`)) found.push(`loopback guard rule of bridge ${bridge}, which is gone: ${rule}`);
+  }
+  return found;
+}
+
+/** After a reported leak: removes what networkLeftovers() found, so the next file is judged on its own. */
+export function removeNetworkLeftovers(): void {
+  for (const leak of networkLeftovers()) {
+    try {
+      removeNetworkLeftover(leak);
+    } catch {
+      // a tool missing: the next file's check says what stays
+    }
+  }
+}
+
+function removeNetworkLeftover(leak: string): void {
+  const bridge = /^bridge (\S+) of a removed network$/.exec(leak)?.[1];
+  if (bridge) Bun.spawnSync(["ip", "link", "del", bridge], { stderr: "ignore" });
+  const ipam = /^IPAM state (\S+) of a removed network$/.exec(leak)?.[1];
+  if (ipam) rmSync(ipam, { recursive: true, force: true });
+  // The rule as iptables -S printed it, quotes and all: the shell splits it back into words.
+  const rule = /^loopback guard rule of bridge \S+, which is gone: -A (.*)$/.exec(leak)?.[1];
+  if (rule) Bun.spawnSync(["sh", "-c", `iptables -w -t raw -D ${rule}`], { stderr: "ignore" });
+}
+
 export function findLeaks(baseline: Set<string>): string[] {
   const leaks: string[] = [];
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
@@ -99,6 +172,6 @@ export function findLeaks(baseline: Set<string>): string[] {
   }
   for (const id of entries(TEST_STATE)) leaks.push(`state dir ${join(TEST_STATE, id)}`);
   for (const id of entries(join(TEST_ROOT, "containers"))) leaks.push(`container dir ${join(TEST_ROOT, "containers", id)}`);
-  leaks.push(...cgroupDirs(), ...mycrProcesses(baseline), ...strayVeths());
+  leaks.push(...cgroupDirs(), ...mycrProcesses(baseline), ...strayVeths(), ...networkLeftovers());
   return leaks;
 }
