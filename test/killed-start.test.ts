@@ -115,8 +115,7 @@ describe("after a SIGKILLed mycr run, the next run collects what it left (no myc
 
   test("killed while the container runs: its processes, veth and address go too", async () => {
     const marker = `1000.${process.pid}1`;
-    // -u: a credential change clears init's parent-death signal, so the container may outlive mycr.
-    const bg = mycrBackground(["run", "--rootfs", rootfs, "-u", "65534", "--", "sh", "-c", `cat /sys/class/net/eth0/iflink 2>/dev/null || echo none; exec sleep ${marker}`]);
+    const bg = mycrBackground(["run", "--rootfs", rootfs, "--", "sh", "-c", `cat /sys/class/net/eth0/iflink 2>/dev/null || echo none; exec sleep ${marker}`]);
     let id: string | undefined;
     try {
       await waitForContainerPid(marker);
