@@ -9,6 +9,7 @@ import { cgroupsOf, openCgroup, removeIfEmpty, strayCgroups } from "../cgroups";
 import { removeStaleStaging } from "../runtime/atomic";
 import { kill, tryLock, unlock } from "../sys";
 import { isAlive } from "../runtime/procfs";
+import { trace } from "../runtime/trace";
 import type { StateStore } from "../runtime/state";
 import { containersDir, dataRoot } from "./paths";
 import { readRecord } from "./record";
@@ -132,7 +133,10 @@ export async function collectGarbage(store: StateStore): Promise<GcReport> {
  */
 export async function collectAbandoned(store: StateStore, onProblem?: (message: string) => void): Promise<void> {
   try {
-    if (!anythingAbandoned(store)) return;
+    trace("gc: look for abandoned containers");
+    const found = anythingAbandoned(store);
+    trace(found ? "gc: found some" : "gc: none");
+    if (!found) return;
     const fd = await lockGc(false);
     if (fd === null) return;
     try {
