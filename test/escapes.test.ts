@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { WORK } from "./helpers/env";
-import { mycr } from "./helpers/mycr";
+import { hostCgroups } from "../src/cgroups/hierarchy";
+import { containerPid, waitForContainerPid } from "./helpers/containers";
+import { mycr, mycrBackground } from "./helpers/mycr";
 import { buildProbe, canBuildProbe } from "./helpers/probe";
 import { busyboxRootfs } from "./helpers/rootfs";
 
@@ -172,5 +174,51 @@ describe("escapes through the runtime", () => {
     expect(readFileSync(join(hostDir, "canary"), "utf8")).toBe("host data\n");
     expect(hostMounts()).toBe(mountsBefore);
     expect(hostMounts()).not.toContain(hostDir);
+  });
+});
+
+describe("escapes through the cgroup file systems", () => {
+  const host = hostCgroups();
+  const systemd = host.mode === "v2" ? undefined : host.v1.find((h) => h.controllers.includes("name=systemd"));
+  const hybrid = host.mode === "hybrid" && host.unified !== null;
+
+  /** Names of the cgroups directly under a hierarchy's root on the host: what a container must not see. */
+  function hostCgroupNames(mount: string): string[] {
+    return readdirSync(mount, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  }
+
+  // A named hierarchy has no controller whose limits would matter, but its root holds the
+  // host's release_agent and, below it, every cgroup of the host and of other containers.
+  // On a hybrid host the cgroup2 tree at /sys/fs/cgroup/unified is checked the same way.
+  test.skipIf(!systemd)("cgroup escape: a container sees only its own cgroup in name=systemd", async () => {
+    const marker = `1000.${process.pid}7`;
+    const sibling = mycrBackground(["run", "--rootfs", rootfs, "--network", "none", "--", "sleep", marker]);
+    try {
+      const pid = await waitForContainerPid(marker);
+      const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
+      const siblingId = /\/mycr\/([0-9a-f]{64})$/.exec(lines.find((l) => /:memory:/.test(l)) ?? "")?.[1];
+      expect(siblingId).toBeDefined();
+      // Seen from the host, the sibling sits in a cgroup of its own in name=systemd too.
+      expect(lines.find((l) => /:name=systemd:/.test(l))).toEndWith(`/mycr/${siblingId}`);
+      const hierarchies = ["/sys/fs/cgroup/systemd", ...(hybrid ? ["/sys/fs/cgroup/unified"] : [])];
+      const forbidden = ["release_agent", ...hostCgroupNames(systemd!.mount), ...(hybrid ? hostCgroupNames(host.unified!) : [])];
+      const script = hierarchies.map((h) => `echo "== ${h}"; ls -A ${h}; find ${h} -mindepth 1 -type d`).join("; ");
+      for (let i = 0; i < 8; i++) {
+        const r = await inside(script, ["--network", "none"]);
+        expect(r.exitCode).toBe(0);
+        const seen = r.stdout.split("\n").filter((l) => l !== "" && !l.startsWith("== "));
+        // Each hierarchy was listed, and what it shows is a cgroup: the container's own.
+        for (const h of hierarchies) expect(r.stdout).toContain(`== ${h}\ncgroup.`);
+        expect({ i, seen: seen.filter((name) => forbidden.includes(name) || name.includes(siblingId!)) }).toEqual({ i, seen: [] });
+        // The container's cgroup has no cgroups below it: a directory there is someone else's.
+        expect({ i, dirs: seen.filter((l) => l.startsWith("/")) }).toEqual({ i, dirs: [] });
+      }
+    } finally {
+      // sleep as PID 1 ignores SIGTERM: end it as the host's root would, mycr then cleans up.
+      const pid = containerPid(marker);
+      if (pid !== null) process.kill(pid, "SIGKILL");
+      else sibling.proc.kill("SIGKILL");
+      await sibling.result();
+    }
   });
 });

@@ -50,8 +50,11 @@ function recordFor(h: HostCgroups, where: Placement, self: Map<string, string>, 
     if (p) parents[key] = dirIn(mount, root, p);
   };
   if (h.mode !== "v2") {
+    // Named hierarchies (name=systemd) too, as runc does: they have no limits, but the
+    // container's /sys/fs/cgroup mounts them, and a cgroup namespace shows each
+    // hierarchy from the cgroup init was in. Left in ours, the container would see the
+    // host's root there: every cgroup's name and the hierarchy's release_agent.
     for (const hier of h.v1) {
-      if (hier.controllers.every((c) => c.startsWith("name="))) continue;
       const key = hier.controllers.join(",");
       add(key, hier.mount, hier.root, self.get(key) ?? "/");
     }

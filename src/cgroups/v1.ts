@@ -1,4 +1,5 @@
-// cgroup v1: one directory per hierarchy (memory, cpu,cpuacct, cpuset, pids, ...).
+// cgroup v1: one directory per hierarchy (memory, cpu,cpuacct, cpuset, pids, ...), named
+// ones without controllers (name=systemd) included, so the container sees none of the host's.
 // On hybrid hosts the container is also placed in the (controller-less) cgroup2 tree,
 // so tools reading /proc/PID/cgroup's "0::" line find it there too.
 import { existsSync } from "node:fs";

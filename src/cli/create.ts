@@ -1,5 +1,7 @@
 import { ContainerError } from "../runtime/errors";
 import { createContainer } from "../runtime/create";
+import { collectAbandoned } from "../engine/gc";
+import { log } from "./log";
 import { StateStore } from "../runtime/state";
 import { single, type ParsedFlags } from "./argv";
 import { defineMycrCommand } from "./command";
@@ -39,12 +41,15 @@ export default defineMycrCommand({
   args: { ...OCI_CREATE_ARGS, id: { type: "positional", description: "Container id" } },
   needsRoot: true,
   async run(args, global) {
+    const store = new StateStore(global.stateRoot);
     await createContainer({
       id: requireId(args, "create"),
       bundleDir: single(args.bundle) ?? ".",
-      store: new StateStore(global.stateRoot),
+      store,
       ...ociCreateOptions(args),
     });
+    // Created: now, not before, what killed mycr processes left.
+    await collectAbandoned(store, (m) => log.warn(m));
     return 0;
   },
 });

@@ -1,5 +1,7 @@
 // `run --bundle DIR [-d] ID`: runc's run, create and start in one, for OCI bundles.
 import { createContainer } from "../runtime/create";
+import { collectAbandoned } from "../engine/gc";
+import { log } from "./log";
 import { loadBundle } from "../runtime/bundle";
 import { processRef } from "../runtime/procfs";
 import { runForeground } from "../runtime/run";
@@ -13,20 +15,31 @@ export async function runBundle(args: ParsedFlags, global: GlobalOptions): Promi
   const id = requireId(args, "run --bundle");
   const store = new StateStore(global.stateRoot);
   const bundleDir = single(args.bundle) ?? ".";
+  // Once the container runs, what killed mycr processes left (see collectAbandoned).
+  const collect = () => collectAbandoned(store, (m) => log.warn(m));
   if (args.detach) {
     await createContainer({ id, bundleDir, store, ...ociCreateOptions(args) });
     await startContainer(store, id);
+    await collect();
     return 0;
   }
   const { bundle, spec } = loadBundle(bundleDir);
-  const result = await runForeground({
-    id,
-    bundle,
-    spec,
-    store,
-    owner: processRef(process.pid)!,
-    ...ociCreateOptions(args),
-    attachStdin: spec.process?.terminal === true, // runc run: the terminal is the caller's
-  });
-  return result.exitCode;
+  let collecting: Promise<void> | undefined;
+  try {
+    const result = await runForeground({
+      id,
+      bundle,
+      spec,
+      store,
+      owner: processRef(process.pid)!,
+      ...ociCreateOptions(args),
+      attachStdin: spec.process?.terminal === true, // runc run: the terminal is the caller's
+      onStarted: () => {
+        collecting = Bun.sleep(0).then(collect);
+      },
+    });
+    return result.exitCode;
+  } finally {
+    await collecting;
+  }
 }

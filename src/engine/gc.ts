@@ -1,20 +1,22 @@
 // `mycr gc`: removes what a mycr that died (SIGKILL, power cut) could not: runtime
 // state of containers whose owner is gone, their processes, overlay mounts and files.
-import { existsSync, readdirSync, statSync } from "node:fs";
+// The commands that create a container run the same collection after their container
+// started (collectAbandoned), when a cheap look finds something dead: see ./abandoned.ts
+// for what counts as dead.
+import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { cgroupsOf, openCgroup, removeIfEmpty, strayCgroups } from "../cgroups";
 import { removeStaleStaging } from "../runtime/atomic";
-import { kill } from "../sys";
+import { kill, tryLock, unlock } from "../sys";
 import { isAlive } from "../runtime/procfs";
-import { StateStore } from "../runtime/state";
-import { containersDir } from "./paths";
-import { ownerAlive, readRecord } from "./record";
+import { trace } from "../runtime/trace";
+import type { StateStore } from "../runtime/state";
+import { containersDir, dataRoot } from "./paths";
+import { readRecord } from "./record";
 import { detachNetwork, networkFiles, unpinNetns } from "./network";
 import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
-import { effectiveStatus, readDetached, updateDetached } from "./detached";
-
-/** A directory this young without a record may be a container being created right now. */
-const GRACE_MS = 30_000;
+import { updateDetached, withEngineLock } from "./detached";
+import { GRACE_MS, anythingAbandoned, containerDirFate, containerDirIds, stateFate } from "./abandoned";
 
 export interface GcReport {
   removed: string[];
@@ -38,71 +40,111 @@ function releaseNetwork(id: string, dir: string): void {
   unpinNetns(networkFiles(dir).netns); // pinned, but killed before its record said so
 }
 
-export async function collectGarbage(store: StateStore): Promise<GcReport> {
-  const removed = new Set<string>();
+/** One collector at a time: two would both run CNI DEL and race on the same files. */
+function gcLockPath(): string {
+  return join(dataRoot(), "gc.lock");
+}
+
+async function lockGc(wait: boolean): Promise<number | null> {
+  for (;;) {
+    const fd = tryLock(gcLockPath());
+    if (fd !== null || !wait) return fd;
+    await Bun.sleep(20);
+  }
+}
+
+/** The runtime's state of containers whose mycr is gone: their processes, cgroups, state. */
+async function collectState(store: StateStore, removed: Set<string>): Promise<void> {
   removeStaleStaging(store.root);
   for (const id of store.ids()) {
-    const rec = store.tryLoad(id);
-    if (!rec) {
-      // Claimed, but the record never followed: a create in progress, or one whose mycr died.
-      const claim = store.readClaim(id);
-      const abandoned = claim ? !isAlive(claim.owner) : Date.now() - statSync(store.dir(id)).mtimeMs > GRACE_MS;
-      if (abandoned) {
-        await removeIfEmpty(cgroupsOf(id, claim?.cgroupsPath));
-        store.remove(id);
-        removed.add(id);
+    const fate = stateFate(store, id);
+    if (fate.kind === "keep") continue;
+    if (fate.kind === "unrecorded") {
+      // Claimed, but the record never followed: the cgroup may exist, the record was to say where.
+      await removeIfEmpty(cgroupsOf(id, fate.claim?.cgroupsPath));
+    } else {
+      const rec = fate.record;
+      if (rec.init && isAlive(rec.init)) {
+        kill(rec.init.pid, 9);
+        await waitGone(rec.init, 5000);
       }
-      continue;
+      if (rec.cgroup) await openCgroup(rec.cgroup).destroy();
     }
-    // Containers without an owner belong to an OCI client (podman, containerd): it deletes them.
-    if (!rec.owner || isAlive(rec.owner)) continue;
-    if (rec.init && isAlive(rec.init)) {
-      kill(rec.init.pid, 9);
-      await waitGone(rec.init, 5000);
-    }
-    if (rec.cgroup) await openCgroup(rec.cgroup).destroy();
     store.remove(id);
     removed.add(id);
   }
+}
+
+/** The engine's files (upper dirs, netns pins, networks) of containers whose mycr is gone. */
+async function collectContainerDirs(store: StateStore, removed: Set<string>): Promise<void> {
   removeStaleStaging(containersDir());
-  let entries: string[] = [];
-  try {
-    entries = readdirSync(containersDir()).filter((name) => !name.startsWith("."));
-  } catch {
-    // nothing was ever created
-  }
-  for (const id of entries) {
+  for (const id of containerDirIds()) {
+    // Decided under the engine lock, as records are written: never on a half-made directory.
+    const fate = withEngineLock(() => containerDirFate(store, id));
+    if (fate === "keep") continue;
     const dir = join(containersDir(), id);
-    // A detached container is kept until `rm`, exited or not; one whose monitor was
-    // killed gets its root removed and its record marked, so `ps -a` says what happened.
-    const detached = readDetached(id);
-    if (detached) {
-      if (effectiveStatus(detached) === "dead" && !store.tryLoad(id)) {
-        releaseNetwork(id, dir);
-        removeRootfsDirs(dir);
-        updateDetached(id, (r) => {
-          r.status = "exited";
-          r.error = "the container's monitor died; its exit code is unknown";
-          r.finishedAt ??= new Date().toISOString();
-          r.exitCode ??= -1;
-          delete r.pid;
-        });
-        removed.add(id);
-      }
-      continue;
-    }
-    const record = readRecord(dir);
-    if (ownerAlive(record)) continue;
-    if (!record && Date.now() - statSync(dir).mtimeMs < GRACE_MS) continue;
-    if (store.tryLoad(id)) continue; // still known to the runtime (an OCI container)
     releaseNetwork(id, dir);
-    removeContainerFiles(dir, record?.keep ?? false);
+    if (fate === "dead-detached") {
+      // A detached container is kept until `rm`; one whose monitor was killed gets its
+      // root removed and its record marked, so `ps -a` says what happened.
+      removeRootfsDirs(dir);
+      updateDetached(id, (r) => {
+        r.status = "exited";
+        r.error = "the container's monitor died; its exit code is unknown";
+        r.finishedAt ??= new Date().toISOString();
+        r.exitCode ??= -1;
+        delete r.pid;
+      });
+    } else {
+      withEngineLock(() => removeContainerFiles(dir, readRecord(dir)?.keep ?? false));
+    }
     removed.add(id);
   }
+}
+
+async function collect(store: StateStore): Promise<GcReport> {
+  const removed = new Set<string>();
+  await collectState(store, removed);
+  await collectContainerDirs(store, removed);
   const known = (id: string) => store.tryLoad(id) !== null || existsSync(store.dir(id));
   for (const cg of strayCgroups(known, GRACE_MS)) {
     await cg.destroy();
     removed.add(basename(Object.values(cg.record.dirs)[0] ?? ""));
   }
   return { removed: [...removed] };
+}
+
+/** `mycr gc`: everything dead owners left, waiting for a collector already at work. */
+export async function collectGarbage(store: StateStore): Promise<GcReport> {
+  const fd = await lockGc(true);
+  try {
+    return await collect(store);
+  } finally {
+    if (fd !== null) unlock(fd);
+  }
+}
+
+/**
+ * For the commands that create a container, once its process runs (so the start is not
+ * slowed): when a cheap look (one readdir each of the state and containers directories,
+ * a liveness test of each recorded owner) finds something a dead mycr left, collect as
+ * `mycr gc` would. Skipped while another process collects. Never fails the command:
+ * problems go to `onProblem`, and `mycr gc` remains.
+ */
+export async function collectAbandoned(store: StateStore, onProblem?: (message: string) => void): Promise<void> {
+  try {
+    trace("gc: look for abandoned containers");
+    const found = anythingAbandoned(store);
+    trace(found ? "gc: found some" : "gc: none");
+    if (!found) return;
+    const fd = await lockGc(false);
+    if (fd === null) return;
+    try {
+      await collect(store);
+    } finally {
+      unlock(fd);
+    }
+  } catch (e) {
+    onProblem?.(`cleaning up after a killed mycr: ${(e as Error).message} (mycr gc retries)`);
+  }
 }

@@ -20,6 +20,7 @@ import { buildSpec } from "./spec";
 import { parseTmpfs, parseVolume } from "./mounts";
 import { assertNameFree, checkName, checkUser } from "./names";
 import { withEngineLock } from "./detached";
+import { collectAbandoned } from "./gc";
 import { chooseStdio } from "./stdio";
 import type { CommandDefaults, ImageRequest, PreparedImage } from "./image";
 import { parseUlimits } from "./ulimits";
@@ -153,6 +154,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   });
   applyNetwork(spec, network, dir);
   let attached: EngineRecord["network"] | undefined;
+  let collecting: Promise<void> | undefined;
   try {
     // The record first: from then on `mycr gc` knows whose files these are. A name is
     // checked and claimed in one step under the engine lock: names are unique.
@@ -190,7 +192,11 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
           updateRecord({ ...record, network: attached });
         }
       },
-      ...(req.onStarted ? { onStarted: req.onStarted } : {}),
+      onStarted: (init) => {
+        req.onStarted?.(init);
+        // Now that the container runs, what killed mycr processes left (no start waits for it).
+        collecting = Bun.sleep(0).then(() => collectAbandoned(req.store, req.onNotice));
+      },
     });
     return { ...result, id };
   } finally {
@@ -205,6 +211,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     else removeContainerFiles(dir, keep);
     if (keep && existsSync(paths.upper)) req.onKept?.(paths.upper);
     signals.dispose();
+    await collecting;
     trace("engine: cleaned up");
   }
 }

@@ -50,6 +50,12 @@ export function makeDirAtomic(path: string, files: Record<string, string>, mode 
   }
 }
 
+/** A staging directory's name (see makeDirAtomic) whose mycr is gone. */
+export function isStaleStaging(name: string): boolean {
+  const m = STAGED.exec(name);
+  return m !== null && !isAlive({ pid: Number(m[1]), startTime: Number(m[2]) });
+}
+
 /** Removes staging directories in `parent` whose mycr is gone; returns their names. */
 export function removeStaleStaging(parent: string): string[] {
   let names: string[] = [];
@@ -60,8 +66,7 @@ export function removeStaleStaging(parent: string): string[] {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const m = STAGED.exec(name);
-    if (!m || isAlive({ pid: Number(m[1]), startTime: Number(m[2]) })) continue;
+    if (!isStaleStaging(name)) continue;
     rmSync(join(parent, name), { recursive: true, force: true });
     removed.push(name);
   }

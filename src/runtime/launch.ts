@@ -130,7 +130,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       started: false,
       init: ref,
       cgroup: cgroup.record,
-      ...(opts.owner ? { owner: opts.owner } : {}),
+      ...(opts.owner ? { owner: opts.owner } : { creator: processRef(process.pid)! }),
     };
     store.save(record);
 
@@ -155,6 +155,11 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const reply = reader.next();
     trace("launch: init ready");
     if (reply?.type !== "ready") throw initFailure(reply);
+    if (record.creator) {
+      // Created: from now on the container is its OCI client's to delete, not gc's.
+      delete record.creator;
+      store.save(record);
+    }
     const master = terminal ? receiveFd(consoleSocket) : undefined;
     close(consoleSocket);
     consoleSocket = -1;

@@ -24,6 +24,12 @@ export interface ContainerRecord {
    * When it is gone and the container is not running, `mycr gc` may remove everything.
    */
   owner?: ProcessRef;
+  /**
+   * Without an owner (an OCI `create`): the mycr process creating the container, until
+   * init reports it ready. Set and gone means the create died half-way, and `mycr gc`
+   * (or the next container's start) removes it; a created container has none.
+   */
+  creator?: ProcessRef;
   /** The container's cgroup, once created. */
   cgroup?: CgroupRecord;
 }
@@ -44,6 +50,10 @@ export class ContainerNotFound extends ContainerError {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export function isContainerId(name: string): boolean {
+  return ID_PATTERN.test(name);
+}
 
 export function validateId(id: string): void {
   if (!ID_PATTERN.test(id)) {
@@ -120,8 +130,13 @@ export class StateStore {
   }
 
   ids(): string[] {
+    return this.names().filter(isContainerId);
+  }
+
+  /** Everything in the state directory: container ids and staging directories (one readdir). */
+  names(): string[] {
     try {
-      return readdirSync(this.root).filter((n) => ID_PATTERN.test(n));
+      return readdirSync(this.root);
     } catch {
       return [];
     }

@@ -66,6 +66,7 @@ function cmdline(pid: string): string {
   }
 }
 
+/** Cgroups named with "mycr" in every hierarchy, named ones (/sys/fs/cgroup/systemd) and cgroup2 included. */
 function cgroupDirs(): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
