@@ -5,8 +5,8 @@
 // the kernel says so — not because a check of ours looked at a path first.
 //
 // Three ways, best first:
-// - overlay: a private overlayfs whose only layers are the binary's directory and an
-//   empty tmpfs, attached nowhere. An overlay without an upper layer is read-only at
+// - overlay (Linux 6.15+): a private overlayfs whose only layers are the binary's
+//   directory and an empty tmpfs, attached nowhere. An overlay without an upper layer is read-only at
 //   the superblock, so even clearing the mount's read-only flag (mount_setattr needs
 //   CAP_SYS_ADMIN) leaves writes refused. No copy; page cache shared with the file.
 // - bind: open_tree(OPEN_TREE_CLONE) of the file itself, made read-only with
@@ -14,6 +14,7 @@
 // - memfd: a sealed in-memory copy (the kernels without the new mount API): correct,
 //   but it copies the whole executable once per mycr process that needs it.
 import { ptr } from "bun:ffi";
+import { release } from "node:os";
 import { basename, dirname } from "node:path";
 import { SYS } from "./arch";
 import { check, cstr, libc, syscall } from "./libc";
@@ -43,7 +44,17 @@ function escapeLayer(dir: string): string {
   return dir.replace(/[\\:,]/g, (c) => `\\${c}`);
 }
 
+/**
+ * Detached mounts as overlay layers came with Linux 6.15; an older kernel refuses them
+ * and logs "failed to clone lowerpath" for every try, so it is not tried there.
+ */
+function overlayTakesDetachedLayers(): boolean {
+  const [major = 0, minor = 0] = release().split(".").map((n) => Number.parseInt(n, 10));
+  return major > 6 || (major === 6 && minor >= 15);
+}
+
 function overlaySeal(path: string): number {
+  if (!overlayTakesDetachedLayers()) throw new Error("overlay: this kernel takes no detached layers");
   const empty = detachedMount("tmpfs", [{ key: "size", value: "4k" }, { key: "mode", value: "0500" }], MOUNT_ATTR.RDONLY);
   try {
     // Two layers: an overlay without an upper layer needs at least two lower ones.
