@@ -35,6 +35,20 @@ describe("process", () => {
     expect(lines).toMatchObject({ CapEff: mask, CapPrm: mask, CapBnd: mask, CapInh: "0000000000000000", CapAmb: "0000000000000000", NoNewPrivs: "1" });
   });
 
+  test("runc spec's default (ambient capabilities without inheritable ones) runs: what can be raised is, the rest is named in a warning", async () => {
+    const r = await runWith("grep -E '^(CapInh|CapEff|CapAmb)' /proc/self/status", (s) => {
+      const caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
+      // KILL is also inheritable, so it can be ambient; the other two cannot.
+      s.process!.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: ["CAP_KILL"], ambient: caps };
+    });
+    expect(r.exitCode).toBe(0);
+    const lines = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(/:\s+/) as [string, string]));
+    const kill = (1 << 5).toString(16).padStart(16, "0");
+    expect(lines).toMatchObject({ CapInh: kill, CapAmb: kill });
+    expect(r.stderr).toContain("process.capabilities.ambient: CAP_AUDIT_WRITE, CAP_NET_BIND_SERVICE not raised");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
   test("rlimits and oomScoreAdj", async () => {
     const r = await runWith("ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj", (s) => {
       s.process!.rlimits = [{ type: "RLIMIT_NOFILE", soft: 512, hard: 768 }];

@@ -11,6 +11,8 @@ import { ContainerError } from "./errors";
 import { initFailure, type Stdio } from "./launch";
 import { MessageReader, sendMessage, type InitMessage } from "./messages";
 import { containerSelfCommand } from "./self";
+import { warnUnraisableAmbient } from "./security";
+import { warn } from "./warn";
 import { seccompCacheDir } from "./paths";
 import { exitStatus, forwardSignals } from "./signals";
 import { containerStatus, type StateStore } from "./state";
@@ -45,6 +47,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   const record = opts.store.load(opts.id);
   const status = containerStatus(record);
   if (status !== "running") throw new ContainerError(`cannot exec in container ${opts.id}: it is ${status}`);
+  warnUnraisableAmbient(opts.process.capabilities, warn);
   const initPid = record.init!.pid;
   const joins: NamespaceJoin[] = JOINED.map(([flag, name]) => ({ flag, path: `/proc/${initPid}/ns/${name}` }));
   const signals = forwardSignals();

@@ -17,6 +17,8 @@ import { processRef, type ProcessRef } from "./procfs";
 import { containerSelfCommand } from "./self";
 import { StateStore, type ContainerRecord } from "./state";
 import { sysctlError } from "./sysctl";
+import { warnUnraisableAmbient } from "./security";
+import { warn } from "./warn";
 
 export type Stdio = [number | "inherit" | "ignore", number | "inherit" | "ignore", number | "inherit" | "ignore"];
 
@@ -84,6 +86,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   }
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
+  warnUnraisableAmbient(spec.process?.capabilities, warn);
   store.claim(id, spec.linux?.cgroupsPath);
 
   let child: Subprocess | null = null;

@@ -49,7 +49,28 @@ function masks(caps: Capabilities): CapabilityMasks {
       else out[set] |= 1n << BigInt(cap);
     }
   }
+  // The kernel raises an ambient capability only when it is permitted and inheritable
+  // too; the rest are left out (see unraisableAmbient), as runc does.
+  const raisable = out.permitted & out.inheritable;
+  out.ambient = out.ambient.filter((cap) => raisable & (1n << BigInt(cap)));
   return out;
+}
+
+/**
+ * Ambient capabilities of a config that cannot be raised, because the config leaves
+ * them out of the inheritable or permitted set. `runc spec`'s own default lists its
+ * ambient capabilities without inheritable ones, and clients copy it: runc runs it,
+ * without those ambient capabilities, and so do we, with a warning naming them.
+ */
+export function unraisableAmbient(caps: Capabilities | undefined): string[] {
+  const both = new Set((caps?.permitted ?? []).filter((name) => caps?.inheritable?.includes(name)));
+  return (caps?.ambient ?? []).filter((name) => !both.has(name));
+}
+
+export function warnUnraisableAmbient(caps: Capabilities | undefined, warn: (message: string) => void): void {
+  const names = unraisableAmbient(caps);
+  if (names.length === 0) return;
+  warn(`process.capabilities.ambient: ${names.join(", ")} not raised: an ambient capability must also be in the inheritable and permitted sets`);
 }
 
 /** Names of the capabilities in `wanted` that we do not have ourselves, so cannot give. */
