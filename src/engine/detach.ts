@@ -11,9 +11,9 @@ import { newContainerId } from "./ids";
 import { parseLogOptions } from "./logs";
 import { readReport } from "./monitor-messages";
 import { assertNameFree, checkName } from "./names";
-import { containerDir } from "./paths";
+import { containerDir, makeContainersDir } from "./paths";
 import { parseRestart } from "./restart";
-import type { RunRequest } from "./run";
+import { checkRootfsDir, mycrStores, type RunRequest } from "./run";
 
 export interface DetachOptions {
   restart?: string;
@@ -27,6 +27,8 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
   if (restart.name !== "no" && opts.autoRemove) throw new ContainerError("--rm and --restart cannot be used together");
   const log = parseLogOptions(opts.logOpts);
   if (req.name !== undefined) checkName(req.name);
+  // Checked here too, before the monitor exists: bad input leaves nothing behind.
+  if (req.rootfs !== undefined) checkRootfsDir(req.rootfs, mycrStores(req.store));
   let command = req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
   let image = req.rootfs ?? "host";
   if (req.image && req.rootfs === undefined) {
@@ -54,7 +56,8 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
   };
   withEngineLock(() => {
     if (req.name !== undefined) assertNameFree(req.name, id);
-    mkdirSync(containerDir(id), { recursive: true, mode: 0o700 });
+    makeContainersDir();
+    mkdirSync(containerDir(id), { mode: 0o700 });
     writeDetached(record);
   });
   const [ours, theirs] = pipe();
