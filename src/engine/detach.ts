@@ -10,7 +10,7 @@ import { withEngineLock, writeDetached, type DetachedRecord } from "./detached";
 import { newContainerId } from "./ids";
 import { parseLogOptions } from "./logs";
 import { readReport } from "./monitor-messages";
-import { assertNameFree, checkName } from "./names";
+import { assertNameFree, checkHostname, checkName } from "./names";
 import { containerDir, makeContainersDir } from "./paths";
 import { parseRestart } from "./restart";
 import { checkRootfsDir, mycrStores, type RunRequest } from "./run";
@@ -27,6 +27,7 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
   if (restart.name !== "no" && opts.autoRemove) throw new ContainerError("--rm and --restart cannot be used together");
   const log = parseLogOptions(opts.logOpts);
   if (req.name !== undefined) checkName(req.name);
+  if (req.hostname !== undefined) checkHostname(req.hostname);
   // Checked here too, before the monitor exists: bad input leaves nothing behind.
   if (req.rootfs !== undefined) checkRootfsDir(req.rootfs, mycrStores(req.store));
   let command = req.entrypoint ? [req.entrypoint, ...req.args] : req.args;

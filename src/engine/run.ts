@@ -20,7 +20,7 @@ import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsD
 import type { SecuritySettings } from "./security-flags";
 import { buildSpec } from "./spec";
 import { parseTmpfs, parseVolume } from "./mounts";
-import { assertNameFree, checkName, checkUser } from "./names";
+import { assertNameFree, checkHostname, checkName, checkUser } from "./names";
 import { withEngineLock } from "./detached";
 import { chooseStdio } from "./stdio";
 import type { CommandDefaults, ImageRequest, PreparedImage } from "./image";
@@ -120,6 +120,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   const lowers = image ? image.lowers : [req.rootfs !== undefined ? checkRootfsDir(req.rootfs, mycrStores(req.store)) : "/"];
   const lower = lowers[0]!;
   const name = req.name !== undefined ? checkName(req.name) : undefined;
+  const hostname = req.hostname !== undefined ? checkHostname(req.hostname) : undefined;
   const userText = req.user ?? fromImage?.user;
   const user = userText !== undefined ? checkUser(userText) : undefined;
   const cwd = req.workdir !== undefined ? checkWorkdir(req.workdir) : fromImage?.cwd;
@@ -150,7 +151,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     args,
     rootfs: paths.merged,
     rootMount: overlayRootMount(paths, lowers),
-    hostname: req.hostname,
+    hostname,
     // mycr's own stores must not show through the lower layer or a volume that contains
     // them (the host's root however it is spelled, --rootfs /var, -v /run:/x).
     hidePaths: exposedStores([...(image ? [] : [{ hostDir: lower, at: "/" }]), ...volumes.map((v) => ({ hostDir: v.source!, at: v.destination }))], mycrStores(req.store)),
