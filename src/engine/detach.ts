@@ -9,6 +9,7 @@ import { close, pipe } from "../sys";
 import { withEngineLock, writeDetached, type DetachedRecord } from "./detached";
 import { newContainerId } from "./ids";
 import { parseLogOptions } from "./logs";
+import { resolveEnv } from "./env";
 import { readReport } from "./monitor-messages";
 import { assertNameFree, checkHostname, checkName } from "./names";
 import { containerDir, makeContainersDir } from "./paths";
@@ -39,7 +40,8 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
     image = pulled.name;
   }
   if (command.length === 0) throw new ContainerError(`no command given${req.image ? ` and image ${image} has none` : ""}: mycr run -d [flags] COMMAND [ARG...]`);
-  const { store, onKept: _onKept, onStarted: _onStarted, id: _id, detached: _detached, ...request } = req;
+  const { store, onKept: _onKept, onStarted: _onStarted, id: _id, detached: _detached, ...given } = req;
+  const request = { ...given, env: resolveEnv(req.envFiles ?? [], req.env ?? []), envFiles: [] };
   const id = newContainerId();
   const record: DetachedRecord = {
     id,

@@ -6,13 +6,15 @@
 // /proc/1/exe while it runs (execve makes the container's program dumpable again).
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { ExecError } from "./lookpath";
+import { decodeBytes, encodeBytes } from "../sys/bytes";
 
 /** The kernel follows at most this many "#!" interpreters (BINPRM_MAX_RECURSION). */
 const MAX_INTERPRETERS = 4;
 
 function identity(path: string): string | null {
   try {
-    const st = statSync(path);
+    const st = statSync(encodeBytes(path)); // the exact bytes execve will get
+
     return `${st.dev}:${st.ino}`;
   } catch {
     return null;
@@ -23,14 +25,15 @@ function identity(path: string): string | null {
 function interpreterOf(path: string): string | null {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(encodeBytes(path), "r");
   } catch {
     return null;
   }
   try {
     const head = Buffer.alloc(256);
     const n = readSync(fd, head, 0, head.length, 0);
-    const text = head.toString("latin1", 0, n);
+    // Decoded losing no byte: the kernel reads the interpreter's path as bytes, and so must we.
+    const text = decodeBytes(head.subarray(0, n));
     if (!text.startsWith("#!")) return null;
     const line = text.slice(2).split("\n")[0]!.trim();
     return line.split(/[ \t]/)[0] || null;
