@@ -88,10 +88,12 @@ test("a root filesystem tar with device nodes: import says which entries it left
       { path: "etc/hostname", data: "kept\n" },
     ]),
   );
-  const name = `localhost/mycr-test/devices-${process.pid}:1`;
+  // a name per round: importing again under one name would leave the first image untagged
+  const names = [1, 2].map((round) => `localhost/mycr-test/devices-${process.pid}:${round}`);
+  const name = names[0]!;
   try {
-    for (let round = 0; round < 2; round++) {
-      const r = await mycr(["import", tar, name]);
+    for (const round of names) {
+      const r = await mycr(["import", tar, round]);
       expect(r.stderr).toBe(
         `mycr: warning: import ${tar}: left out device node dev/sda (images carry no device nodes)\n` +
           `mycr: warning: import ${tar}: left out device node dev/mem (images carry no device nodes)\n`,
@@ -104,7 +106,7 @@ test("a root filesystem tar with device nodes: import says which entries it left
     expect(ls.stderr).toBe("");
     expect(ls.stdout.split("\n")[0]).toBe("kept");
   } finally {
-    await mycr(["rmi", name]);
+    for (const n of names) await mycr(["rmi", n]);
     rmSync(dir, { recursive: true, force: true });
   }
 });
