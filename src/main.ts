@@ -10,6 +10,7 @@ if (argv[0] === "init") {
   // a detached container's monitor (src/engine/monitor.ts), started by `run -d` only
   void import("./engine/monitor").then((m) => m.monitorMain(argv[1]!));
 } else {
-  void import("./cli/index").then(async (m) => m.finish(await m.runCli(argv)));
+  // the CLI reads its words again from /proc/self/cmdline, bytes and all (cli/raw-argv.ts)
+  void import("./cli/index").then(async (m) => m.finish(await m.runCli()));
 }
 export {};

@@ -2,6 +2,7 @@
 // accepts unknown flags silently and keeps parsing after the container command
 // (so `run ls -l` would eat `-l`); a runtime must do neither.
 import type { ArgsDef } from "citty";
+import { firstEscapedByte } from "../sys/bytes";
 
 export class UsageError extends Error {}
 
@@ -10,6 +11,19 @@ export interface ParseOptions {
   stopAtFirstPositional?: boolean;
   /** How many leading positionals belong to mycr before the command starts (e.g. exec's ID). */
   leadingPositionals?: number;
+  /**
+   * Flags whose values go to the container's process byte for byte (-e): they may hold
+   * bytes that are not UTF-8. Every other value is mycr's to read, and such bytes there
+   * are refused rather than changed (see sys/bytes.ts). So is the command's part when
+   * the command has none (stopAtFirstPositional).
+   */
+  bytesFlags?: string[];
+}
+
+/** A value mycr itself reads must be text: a byte that is not UTF-8 is an error, never replaced. */
+function refuseBytes(what: string, value: string): void {
+  const byte = firstEscapedByte(value);
+  if (byte !== null) throw new UsageError(`${what}: not valid UTF-8 (byte ${byte}); give it in UTF-8 (only the container's command and -e values may hold other bytes)`);
 }
 
 export type ParsedFlags = Record<string, string | boolean | string[] | undefined> & { _: string[] };
@@ -49,7 +63,11 @@ export function parseFlags(argv: string[], def: ArgsDef, opts: ParseOptions = {}
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
-      out._.push(...argv.slice(i + 1));
+      const rest = argv.slice(i + 1);
+      // After "--" the container's command begins (mycr's own positionals, when it takes any, come first)
+      const mine = opts.stopAtFirstPositional ? Math.max(0, (opts.leadingPositionals ?? 0) - positionals) : rest.length;
+      rest.slice(0, mine).forEach((a) => refuseBytes(`argument ${JSON.stringify(a)}`, a));
+      out._.push(...rest);
       break;
     }
     if (!arg.startsWith("-") || arg === "-") {
@@ -59,6 +77,7 @@ export function parseFlags(argv: string[], def: ArgsDef, opts: ParseOptions = {}
         out._.push(...argv.slice(i + 1));
         break;
       }
+      refuseBytes(`argument ${JSON.stringify(arg)}`, arg);
       continue;
     }
     // --name=value, --name value, -n value, -abc (booleans)
@@ -88,6 +107,7 @@ export function parseFlags(argv: string[], def: ArgsDef, opts: ParseOptions = {}
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`flag --${spec.name} needs a value`);
+    if (!opts.bytesFlags?.includes(spec.name)) refuseBytes(`--${spec.name}`, value);
     store(out, spec, value);
   }
   for (const [name, arg] of Object.entries(def)) {

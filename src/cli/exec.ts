@@ -6,12 +6,12 @@ import type { Process } from "../spec/types";
 import { list, single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { findContainer } from "../engine/containers";
-import { isTerminal } from "../sys";
+import { callerVariable, isTerminal } from "../sys";
 
 /** `-e KEY` takes KEY's value from our environment, and is left out when unset (docker). */
 function envEntry(text: string): string[] {
   if (text.includes("=")) return [text];
-  const value = process.env[text];
+  const value = callerVariable(text); // bytes kept, as -e KEY=VALUE keeps them
   return value === undefined ? [] : [`${text}=${value}`];
 }
 
@@ -37,7 +37,7 @@ export default defineMycrCommand({
     "no-new-privs": { type: "boolean", description: "Set no_new_privileges for the process" },
     id: { type: "positional", description: "Container id, then the command" },
   },
-  parse: { stopAtFirstPositional: true, leadingPositionals: 1 },
+  parse: { stopAtFirstPositional: true, leadingPositionals: 1, bytesFlags: ["env"] },
   needsRoot: true,
   async run(args, global) {
     const preserve = single(args["preserve-fds"]);

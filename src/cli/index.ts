@@ -4,6 +4,7 @@ import { defineCommand, renderUsage, type ArgsDef } from "citty";
 import { ContainerError } from "../runtime/errors";
 import { SysError } from "../sys/errno";
 import { UsageError, parseFlags } from "./argv";
+import { commandLineArgs } from "./raw-argv";
 import type { GlobalOptions, MycrCommand } from "./command";
 import { enableDebug, log, logToFile } from "./log";
 import { setWarningSink } from "../runtime/warn";
@@ -98,8 +99,9 @@ function splitGlobal(argv: string[]): { global: string[]; name?: string; rest: s
   return { global: argv.slice(0, i), name: argv[i], rest: argv.slice(i + 1) };
 }
 
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(): Promise<number> {
   trace("cli");
+  const { args: argv, exact } = commandLineArgs();
   // Only a global flag: "--debug" after the command is the command's (mycr run echo --debug)
   // or an unknown flag to report, and must not turn stack traces on.
   const split = splitGlobal(argv);
@@ -108,6 +110,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const debug = globalArgv.includes("--debug");
   if (debug) enableDebug();
   try {
+    const lossy = exact ? undefined : argv.find((a) => a.includes("\ufffd"));
+    if (lossy !== undefined) throw new UsageError(`argument ${JSON.stringify(lossy)}: cannot be read byte for byte (no /proc/self/cmdline); give it in UTF-8`);
     const g = parseFlags(globalArgv, GLOBAL_ARGS);
     if (g.version) {
       out(`mycr version ${VERSION}`);

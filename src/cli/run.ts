@@ -102,7 +102,8 @@ export default defineMycrCommand({
     "log-opt": { type: "string", description: "With -d: max-size=10m,max-file=3 for the container's log", valueHint: "OPT" },
     command: { type: "positional", description: "Command and its arguments (with --bundle: the container id)", required: false },
   },
-  parse: { stopAtFirstPositional: true },
+  // -e and --entrypoint reach the container's execve byte for byte, as the command does
+  parse: { stopAtFirstPositional: true, bytesFlags: ["env", "entrypoint"] },
   needsRoot: true,
   async run(args, global) {
     if (args.bundle !== undefined) return runBundle(args, global); // the OCI runtime's run

@@ -16,7 +16,8 @@ export default defineMycrCommand({
     const spec = defaultSpec(["sh"], "rootfs");
     spec.process!.terminal = true;
     spec.process!.env!.push("TERM=xterm");
-    writeFileSync(path, JSON.stringify(spec, null, 2) + "\n");
+    // root's alone, as mycr's own records: a bundle's config.json soon holds -e secrets
+    writeFileSync(path, JSON.stringify(spec, null, 2) + "\n", { mode: 0o600 });
     return 0;
   },
 });

@@ -9,11 +9,12 @@ import { close, pipe } from "../sys";
 import { withEngineLock, writeDetached, type DetachedRecord } from "./detached";
 import { newContainerId } from "./ids";
 import { parseLogOptions } from "./logs";
+import { resolveEnv } from "./env";
 import { readReport } from "./monitor-messages";
-import { assertNameFree, checkName } from "./names";
-import { containerDir } from "./paths";
+import { assertNameFree, checkHostname, checkName } from "./names";
+import { containerDir, makeContainersDir } from "./paths";
 import { parseRestart } from "./restart";
-import type { RunRequest } from "./run";
+import { checkRootfsDir, mycrStores, type RunRequest } from "./run";
 
 export interface DetachOptions {
   restart?: string;
@@ -27,6 +28,9 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
   if (restart.name !== "no" && opts.autoRemove) throw new ContainerError("--rm and --restart cannot be used together");
   const log = parseLogOptions(opts.logOpts);
   if (req.name !== undefined) checkName(req.name);
+  if (req.hostname !== undefined) checkHostname(req.hostname);
+  // Checked here too, before the monitor exists: bad input leaves nothing behind.
+  if (req.rootfs !== undefined) checkRootfsDir(req.rootfs, mycrStores(req.store));
   let command = req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
   let image = req.rootfs ?? "host";
   if (req.image && req.rootfs === undefined) {
@@ -36,7 +40,8 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
     image = pulled.name;
   }
   if (command.length === 0) throw new ContainerError(`no command given${req.image ? ` and image ${image} has none` : ""}: mycr run -d [flags] COMMAND [ARG...]`);
-  const { store, onKept: _onKept, onStarted: _onStarted, id: _id, detached: _detached, ...request } = req;
+  const { store, onKept: _onKept, onStarted: _onStarted, id: _id, detached: _detached, ...given } = req;
+  const request = { ...given, env: resolveEnv(req.envFiles ?? [], req.env ?? []), envFiles: [] };
   const id = newContainerId();
   const record: DetachedRecord = {
     id,
@@ -54,7 +59,8 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
   };
   withEngineLock(() => {
     if (req.name !== undefined) assertNameFree(req.name, id);
-    mkdirSync(containerDir(id), { recursive: true, mode: 0o700 });
+    makeContainersDir();
+    mkdirSync(containerDir(id), { mode: 0o700 });
     writeDetached(record);
   });
   const [ours, theirs] = pipe();

@@ -1,6 +1,7 @@
 // The container's environment from -e and --env-file, over mycr's defaults.
 import { readFileSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
+import { callerEnvironment, decodeBytes } from "../sys/bytes";
 
 /** `KEY=VALUE` as given, or `KEY` taken from mycr's own environment (left out when unset, as docker). */
 function entry(text: string, where: string, callerEnv: Record<string, string | undefined>): string | null {
@@ -17,7 +18,7 @@ function entry(text: string, where: string, callerEnv: Record<string, string | u
 function readEnvFile(path: string, callerEnv: Record<string, string | undefined>): string[] {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = decodeBytes(readFileSync(path)); // values are the container's: every byte kept
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ContainerError(`--env-file ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (e as Error).message}`);
@@ -33,7 +34,7 @@ function readEnvFile(path: string, callerEnv: Record<string, string | undefined>
 }
 
 /** defaults, then env files in order, then -e in order; a later KEY replaces an earlier one in place. */
-export function buildEnv(defaults: string[], envFiles: string[], flags: string[], callerEnv = process.env): string[] {
+export function buildEnv(defaults: string[], envFiles: string[], flags: string[], callerEnv = callerEnvironment): string[] {
   const merged = new Map<string, string>();
   const add = (e: string) => merged.set(e.slice(0, e.indexOf("=")), e);
   defaults.forEach(add);
@@ -43,4 +44,14 @@ export function buildEnv(defaults: string[], envFiles: string[], flags: string[]
     if (e !== null) add(e);
   }
   return [...merged.values()];
+}
+
+/**
+ * -e and --env-file resolved now, in this process, as KEY=VALUE entries in their order:
+ * for a detached container, whose monitor has another environment (one Bun.spawn would
+ * pass with U+FFFD for bytes that are not UTF-8). buildEnv(defaults, [], resolveEnv(...))
+ * equals buildEnv(defaults, files, flags).
+ */
+export function resolveEnv(envFiles: string[], flags: string[]): string[] {
+  return buildEnv([], envFiles, flags);
 }

@@ -1,6 +1,7 @@
 // Checks on --name and -u text, before anything is created.
 import { readdirSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
+import { HOSTNAME_RULE, hostnameProblem } from "../spec/hostname";
 import { readDetached } from "./detached";
 import { containerDir, containersDir } from "./paths";
 import { ownerAlive, readRecord } from "./record";
@@ -11,6 +12,13 @@ export function checkName(name: string): string {
   if (!NAME.test(name) || name.length > 128) {
     throw new ContainerError(`--name "${name}": use letters, digits, '_', '.' and '-', starting with a letter or digit (at most 128)`);
   }
+  return name;
+}
+
+/** --hostname: an RFC 1123 host name the kernel takes (see spec/hostname.ts). */
+export function checkHostname(name: string): string {
+  const problem = hostnameProblem(name);
+  if (problem) throw new ContainerError(`--hostname ${JSON.stringify(name)}: ${problem}; use ${HOSTNAME_RULE}`);
   return name;
 }
 

@@ -1,11 +1,11 @@
 // The engine's record of a container it made: MYCR_ROOT/containers/<id>/container.json.
 // It exists from the first moment (before any mount), so `mycr gc` can always tell
 // whose leftovers a directory holds.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { isAlive, type ProcessRef } from "../runtime/procfs";
 import { makeDirAtomic } from "../runtime/atomic";
-import { containerDir } from "./paths";
+import { containerDir, makeContainersDir } from "./paths";
 import { writeFileAtomic } from "../runtime/atomic";
 import type { CniConflist, CniResult } from "../net/cni";
 import type { PortMapping } from "../net/ports";
@@ -28,7 +28,7 @@ export interface EngineRecord {
 /** Creates the container's directory with its record already inside (see makeDirAtomic). */
 export function writeRecord(record: EngineRecord, root?: string): string {
   const dir = containerDir(record.id, root);
-  mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
+  makeContainersDir(root);
   const data = JSON.stringify(record, null, 2);
   try {
     makeDirAtomic(dir, { "container.json": data });

@@ -8,9 +8,11 @@ import { runForeground, type ForegroundResult } from "../runtime/run";
 import type { Resources } from "../spec/types";
 import { forwardSignals } from "../runtime/signals";
 import { StateStore } from "../runtime/state";
+import { stateRoot } from "../runtime/paths";
 import { trace } from "../runtime/trace";
 import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
+import { exposedStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
 import { applyNetwork, attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
@@ -18,7 +20,7 @@ import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsD
 import type { SecuritySettings } from "./security-flags";
 import { buildSpec } from "./spec";
 import { parseTmpfs, parseVolume } from "./mounts";
-import { assertNameFree, checkName, checkUser } from "./names";
+import { assertNameFree, checkHostname, checkName, checkUser } from "./names";
 import { withEngineLock } from "./detached";
 import { collectAbandoned } from "./gc";
 import { chooseStdio } from "./stdio";
@@ -64,7 +66,9 @@ export interface RunRequest {
   image?: ImageRequest;
 }
 
-function checkRootfsDir(path: string): string {
+/** --rootfs DIR: an existing directory, not empty text (which once meant the host's root). */
+export function checkRootfsDir(path: string, stores: string[]): string {
+  if (path === "") throw new ContainerError("--rootfs: empty; give a directory (leave the flag out to use the host's root)");
   const abs = resolve(path);
   let isDir = false;
   try {
@@ -73,12 +77,21 @@ function checkRootfsDir(path: string): string {
     throw new ContainerError(`--rootfs ${path}: no such directory`);
   }
   if (!isDir) throw new ContainerError(`--rootfs ${path}: not a directory`);
+  const store = storeHolding(abs, stores);
+  if (store !== undefined) {
+    throw new ContainerError(`--rootfs ${path}: inside mycr's own store ${store}, which holds other containers' records; use a directory outside it`);
+  }
   return abs;
 }
 
 function checkWorkdir(dir: string): string {
   if (!isAbsolute(dir)) throw new ContainerError(`--workdir ${dir}: must be an absolute path`);
   return dir;
+}
+
+/** MYCR_ROOT and MYCR_STATE: what no container may see of another's. */
+export function mycrStores(store?: StateStore): string[] {
+  return [dataRoot(), store?.root ?? stateRoot()];
 }
 
 export interface RunOutcome extends ForegroundResult {
@@ -105,13 +118,19 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   const args = fromImage ? fromImage.args : req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
   if (args.length === 0) throw new ContainerError(`no command given${image ? ` and image ${image.name} has none` : ""}: mycr run [flags] COMMAND [ARG...]`);
   // Every flag is checked before anything exists: bad input leaves nothing behind.
-  const lowers = image ? image.lowers : [req.rootfs ? checkRootfsDir(req.rootfs) : "/"];
-  const lower = lowers[0];
+  const lowers = image ? image.lowers : [req.rootfs !== undefined ? checkRootfsDir(req.rootfs, mycrStores(req.store)) : "/"];
+  const lower = lowers[0]!;
   const name = req.name !== undefined ? checkName(req.name) : undefined;
+  const hostname = req.hostname !== undefined ? checkHostname(req.hostname) : undefined;
   const userText = req.user ?? fromImage?.user;
   const user = userText !== undefined ? checkUser(userText) : undefined;
   const cwd = req.workdir !== undefined ? checkWorkdir(req.workdir) : fromImage?.cwd;
-  const mounts = [...(req.volumes ?? []).map(parseVolume), ...(req.tmpfs ?? []).map(parseTmpfs)];
+  const volumes = (req.volumes ?? []).map(parseVolume);
+  for (const v of volumes) {
+    const store = storeHolding(v.source!, mycrStores(req.store));
+    if (store !== undefined) throw new ContainerError(`-v ${v.source}: inside mycr's own store ${store}, which holds other containers' records`);
+  }
+  const mounts = [...volumes, ...(req.tmpfs ?? []).map(parseTmpfs)];
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
   const keep = req.keep === true;
@@ -133,9 +152,10 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     args,
     rootfs: paths.merged,
     rootMount: overlayRootMount(paths, lowers),
-    hostname: req.hostname,
-    // With the host's root as the lower layer, mycr's own stores would show through.
-    hidePaths: lower === "/" ? [dataRoot(), req.store.root] : [],
+    hostname,
+    // mycr's own stores must not show through the lower layer or a volume that contains
+    // them (the host's root however it is spelled, --rootfs /var, -v /run:/x).
+    hidePaths: exposedStores([...(image ? [] : [{ hostDir: lower, at: "/" }]), ...volumes.map((v) => ({ hostDir: v.source!, at: v.destination }))], mycrStores(req.store)),
     resources: req.resources,
     oomScoreAdj: req.oomScoreAdj,
     security: req.security,

@@ -18,6 +18,8 @@ export interface ImportOptions {
   name?: string;
   /** Dockerfile-style config changes (--change). */
   changes?: string[];
+  /** Told of each entry left out (device nodes: README "Safe unpacking"). */
+  onWarning?: (message: string) => void;
 }
 
 function source(input: string): ReadableStream<Uint8Array> {
@@ -41,6 +43,9 @@ export async function importRootfs(store: ImageStore, input: string, opts: Impor
   const pulls = await store.lock("pulls.lock", true);
   try {
     const layer = await unpackToTemp(store, source(input), {}, "root filesystem");
+    // The image keeps the tar's diff id, but not these files: say so, entry by entry, so
+    // nobody wonders later where their /dev/sda went (a container gets its own /dev).
+    for (const path of layer.stats.skippedDevices) opts.onWarning?.(`import ${label}: left out device node ${path} (images carry no device nodes)`);
     await commitUnpacked(store, layer, layer.diffId); // one layer: its chain id is its diff id
     const created = new Date().toISOString();
     const { os, architecture, variant } = hostPlatform();

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isAlive, processRef } from "./procfs";
 
@@ -71,4 +71,16 @@ export function removeStaleStaging(parent: string): string[] {
     removed.push(name);
   }
   return removed;
+}
+
+/**
+ * Makes directory `path` (and its missing parents) with `mode` at most, and narrows
+ * it when it exists with more: a store made by an older mycr, by hand, or under an
+ * admin's umask must not stay readable by others. mkdir's mode is only ever narrowed
+ * by the umask, never widened, so a new directory needs no chmod.
+ */
+export function makePrivateDir(path: string, mode: number): void {
+  mkdirSync(path, { recursive: true, mode });
+  const current = statSync(path).mode & 0o7777;
+  if ((current & ~mode) !== 0) chmodSync(path, current & mode);
 }

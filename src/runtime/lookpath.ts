@@ -1,7 +1,8 @@
 // Finding the program to exec inside the container, with the exit codes users know:
 // 127 when it is not there, 126 when it is there but cannot run.
 import { accessSync, constants, statSync } from "node:fs";
-import { join } from "node:path";
+// Paths as Buffers: a name may hold bytes that are not UTF-8 (sys/bytes.ts).
+import { encodeBytes } from "../sys/bytes";
 
 export { DEFAULT_PATH } from "../spec/defaults";
 import { DEFAULT_PATH } from "../spec/defaults";
@@ -18,13 +19,13 @@ export class ExecError extends Error {
 function checkExecutable(name: string, path: string): void {
   let st;
   try {
-    st = statSync(path);
+    st = statSync(encodeBytes(path));
   } catch {
     throw new ExecError(`"${name}": no such file or directory`, 127);
   }
   if (st.isDirectory()) throw new ExecError(`"${name}": is a directory`, 126);
   try {
-    accessSync(path, constants.X_OK);
+    accessSync(encodeBytes(path), constants.X_OK);
   } catch {
     throw new ExecError(`"${name}": permission denied`, 126);
   }
@@ -40,9 +41,10 @@ export function lookPath(name: string, env: string[]): string {
   const pathVar = env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
   let denied: ExecError | null = null;
   for (const dir of pathVar.split(":")) {
-    const candidate = join(dir || ".", name);
+    // Concatenated as execvp does: Bun's path.join turns bytes that are not UTF-8 into U+FFFD.
+    const candidate = `${dir || "."}/${name}`;
     try {
-      if (!statSync(candidate).isFile()) continue;
+      if (!statSync(encodeBytes(candidate)).isFile()) continue;
     } catch {
       continue;
     }

@@ -1,10 +1,10 @@
 // The runtime's record of one container: MYCR_STATE/<id>/state.json.
-import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { OCI_VERSION, type Spec, type State } from "../spec/types";
 import type { CgroupRecord } from "../cgroups/types";
 import { openCgroup } from "../cgroups";
-import { makeDirAtomic, writeFileAtomic } from "./atomic";
+import { makeDirAtomic, makePrivateDir, writeFileAtomic } from "./atomic";
 import { ContainerError } from "./errors";
 import { containerStateDir, stateRoot } from "./paths";
 import { isAlive, processRef, type ProcessRef } from "./procfs";
@@ -76,7 +76,8 @@ export class StateStore {
    */
   claim(id: string, cgroupsPath?: string): void {
     validateId(id);
-    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    // Others may pass through (the exec FIFO's path) but not list the containers.
+    makePrivateDir(this.root, 0o711);
     const owner = processRef(process.pid);
     const claim: Claim = { owner: owner ?? { pid: process.pid, startTime: 0 }, ...(cgroupsPath ? { cgroupsPath } : {}) };
     try {

@@ -2,6 +2,7 @@
 // `config.json: process.args: must not be empty`. Types only go as deep as the
 // runtime relies on; unknown fields are allowed (the spec permits extensions).
 import type { Spec } from "./types";
+import { HOSTNAME_RULE, hostnameProblem } from "./hostname";
 
 export class SpecError extends Error {
   constructor(
@@ -183,7 +184,12 @@ export function parseSpec(text: string): Spec {
   str(root.path, "root.path");
   optional(root, "readonly", "root", bool);
   optional(spec, "process", "", (v, p) => validateProcess(object(v, p), "process"));
-  optional(spec, "hostname", "", str);
+  optional(spec, "hostname", "", (v, p) => {
+    // "" is no name, as runc reads it (it sets none); anything else must be one the kernel takes
+    const text = str(v, p);
+    const problem = text === "" ? null : hostnameProblem(text);
+    if (problem) throw new SpecError(p, `${JSON.stringify(v)}: ${problem}; use ${HOSTNAME_RULE}`);
+  });
   optional(spec, "domainname", "", str);
   optional(spec, "mounts", "", (v) => validateMounts(v, "mounts"));
   optional(spec, "annotations", "", (v, p) => Object.entries(object(v, p)).forEach(([k, x]) => str(x, `annotations.${k}`)));

@@ -20,3 +20,4 @@ export * from "./lock";
 export * from "./pipe";
 export * from "./new-mount";
 export * from "./sealed-exe";
+export * from "./bytes";

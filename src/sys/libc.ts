@@ -1,5 +1,6 @@
 // The one dlopen of libc. Every other module calls the typed wrappers in src/sys,
 // never these raw symbols, so each result is checked in one place.
+import { encodeBytes } from "./bytes";
 import { dlopen, FFIType, ptr as addressOf, read } from "bun:ffi";
 import { SysError } from "./errno";
 
@@ -96,9 +97,9 @@ export function errno(): number {
   return p === null ? 0 : read.i32(p, 0);
 }
 
-/** NUL-terminated copy of a string for passing to C. */
+/** NUL-terminated copy of a string for passing to C: its bytes exactly (see bytes.ts). */
 export function cstr(s: string): Buffer {
-  return Buffer.from(s + "\0");
+  return Buffer.concat([encodeBytes(s), Buffer.of(0)]);
 }
 
 /** Throws a SysError naming the call when a libc call returned -1. */
