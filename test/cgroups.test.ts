@@ -222,3 +222,33 @@ describe("bad input: one line, exit 125", () => {
     expect(missingController({ memory: { limit: 1 << 26 } }, { ...host, mode: "v2" }, noCpuset)).toBeNull();
   });
 });
+
+describe("a cgroupsPath of several levels (OCI face)", () => {
+  test("delete removes the levels mycr made for the container, and only those", async () => {
+    const { makeBundle, uniqueId } = await import("./helpers/bundle");
+    const { mkdirSync, rmdirSync } = await import("node:fs");
+    const host = hostCgroups();
+    const pidsRoot = host.mode === "v2" ? host.unified! : host.v1.find((h) => h.controllers.includes("pids"))!.mount;
+    const top = `mycr-levels-${process.pid}`;
+    // "kept" existed before the container: it is not mycr's to remove.
+    mkdirSync(`${pidsRoot}/${top}-kept`);
+    try {
+      for (const [path, made] of [
+        [`${top}/a/b/c`, [`${top}`, `${top}/a`, `${top}/a/b`]],
+        [`${top}-kept/x/y`, [`${top}-kept/x`]],
+      ] as Array<[string, string[]]>) {
+        const bundle = await makeBundle(["sleep", "100"], (s) => {
+          s.linux!.cgroupsPath = path;
+        });
+        const id = uniqueId("levels");
+        expect((await mycr(["create", "--bundle", bundle, id], { leavesContainer: true })).exitCode).toBe(0);
+        for (const dir of [...made, path]) expect(existsSync(`${pidsRoot}/${dir}`)).toBe(true);
+        expect((await mycr(["delete", "--force", id])).exitCode).toBe(0);
+        for (const dir of [...made, path]) expect({ dir, exists: existsSync(`${pidsRoot}/${dir}`) }).toEqual({ dir, exists: false });
+      }
+      expect(existsSync(`${pidsRoot}/${top}-kept`)).toBe(true);
+    } finally {
+      rmdirSync(`${pidsRoot}/${top}-kept`);
+    }
+  });
+});

@@ -2,6 +2,7 @@
 import { mkdirSync, rmdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { readPids } from "./files";
+import type { CgroupRecord } from "./types";
 
 /** mkdir -p that reports which directories it created, top-down. */
 export function makeDirs(dir: string): string[] {
@@ -39,11 +40,19 @@ export async function waitEmpty(dir: string, timeoutMs = 5000): Promise<boolean>
   }
 }
 
+/** Notes in the record which directories above `dir` makeDirs made for it (`created`). */
+export function noteMadeParents(record: CgroupRecord, key: string, dir: string, created: string[]): void {
+  const above = created.filter((d) => d !== dir);
+  if (above.length === 0) return;
+  record.madeParents = { ...record.madeParents, [key]: above };
+}
+
 /**
  * Removes a cgroup directory (retrying while the kernel finishes with exiting tasks),
- * then `parent` if given and empty: the shared "mycr" directory goes with its last container.
+ * then `parent` if given and empty (the shared "mycr" directory goes with its last
+ * container), then the directories made for it, deepest first, while they are empty.
  */
-export async function removeDir(dir: string, parent?: string): Promise<void> {
+export async function removeDir(dir: string, parent?: string, madeParents: string[] = []): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       rmdirSync(dir);
@@ -62,6 +71,13 @@ export async function removeDir(dir: string, parent?: string): Promise<void> {
       rmdirSync(parent);
     } catch {
       // another container still lives there
+    }
+  }
+  for (const made of [...madeParents].reverse()) {
+    try {
+      rmdirSync(made);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") break; // still used by another cgroup
     }
   }
 }

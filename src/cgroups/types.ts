@@ -10,6 +10,11 @@ export interface CgroupRecord {
   dirs: Record<string, string>;
   /** The shared parent directory to remove with the last container, per hierarchy (default paths only). */
   parents: Record<string, string>;
+  /**
+   * Directories above the container's own that mycr made for it (a cgroupsPath of
+   * several levels), per hierarchy, top-down: removed with it, deepest first, while empty.
+   */
+  madeParents?: Record<string, string[]>;
 }
 
 export interface CgroupStats {

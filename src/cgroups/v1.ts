@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../spec/types";
-import { makeDirs, removeDir, waitEmpty } from "./common";
+import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
 import { deviceRuleLine, limitValue } from "./convert";
 import { readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
@@ -28,8 +28,9 @@ export class V1Cgroup implements Cgroup {
   }
 
   create(): void {
-    for (const dir of Object.values(this.record.dirs)) {
+    for (const [key, dir] of Object.entries(this.record.dirs)) {
       const created = makeDirs(dir);
+      noteMadeParents(this.record, key, dir, created);
       // A new cpuset cgroup starts with no CPUs and no memory nodes: inherit the parent's.
       if (this.dir("cpuset") === dir) {
         for (const d of created) {
@@ -168,6 +169,6 @@ export class V1Cgroup implements Cgroup {
       if (freezer) writeCgroupFile(freezer, "freezer.state", "THAWED");
       await waitEmpty(any);
     }
-    for (const [key, dir] of Object.entries(this.record.dirs)) await removeDir(dir, this.record.parents[key]);
+    for (const [key, dir] of Object.entries(this.record.dirs)) await removeDir(dir, this.record.parents[key], this.record.madeParents?.[key]);
   }
 }

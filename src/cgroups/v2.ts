@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../spec/types";
-import { makeDirs, removeDir, waitEmpty } from "./common";
+import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
 import { blkioToIoWeight, limitValue, sharesToWeight, swapOnly } from "./convert";
 import { readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
@@ -29,6 +29,7 @@ export class V2Cgroup implements Cgroup {
   /** Creates the directory, enabling every available controller on the way down. */
   create(): void {
     const created = makeDirs(this.dir);
+    noteMadeParents(this.record, "", this.dir, created);
     const chain = created.length > 0 ? created : [this.dir];
     for (const d of chain) {
       const parent = join(d, "..");
@@ -153,6 +154,6 @@ export class V2Cgroup implements Cgroup {
       }
       await waitEmpty(this.dir);
     }
-    await removeDir(this.dir, this.record.parents[""]);
+    await removeDir(this.dir, this.record.parents[""], this.record.madeParents?.[""]);
   }
 }
