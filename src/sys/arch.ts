@@ -10,6 +10,8 @@ type SyscallTable = {
   fsopen: number;
   fsconfig: number;
   fsmount: number;
+  quotactl: number;
+  quotactl_fd: number;
   O_DIRECTORY: number;
   O_NOFOLLOW: number;
 };
@@ -18,8 +20,8 @@ type SyscallTable = {
 const NEW_MOUNT = { move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432 };
 
 const TABLES: Record<string, SyscallTable> = {
-  x64: { pivot_root: 155, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
-  arm64: { pivot_root: 41, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
+  x64: { pivot_root: 155, quotactl: 179, quotactl_fd: 443, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
+  arm64: { pivot_root: 41, quotactl: 60, quotactl_fd: 443, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
 };
 
 const table = TABLES[process.arch];

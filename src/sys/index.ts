@@ -19,3 +19,4 @@ export * from "./files-at";
 export * from "./lock";
 export * from "./pipe";
 export * from "./new-mount";
+export * from "./quota";
