@@ -84,7 +84,7 @@ export default defineMycrCommand({
     workdir: { type: "string", alias: "w", description: "Working directory inside (absolute; created if missing)", valueHint: "DIR" },
     user: { type: "string", alias: "u", description: "Run as USER[:GROUP], names from the container's /etc/passwd and /etc/group", valueHint: "USER[:GROUP]" },
     volume: { type: "string", alias: "v", description: "Bind-mount a host path", valueHint: "SRC:DST[:ro|rw]" },
-    tmpfs: { type: "string", description: "Mount a tmpfs (default size 64m, or --memory when smaller; size=0: unlimited)", valueHint: "DST[:size=64m,mode=1777]" },
+    tmpfs: { type: "string", description: "Mount a tmpfs (default size 64m, or half of --memory when smaller; size=0: unlimited)", valueHint: "DST[:size=64m,mode=1777]" },
     "shm-size": { type: "string", description: "Size of /dev/shm (default 64m)", valueHint: "SIZE" },
     "storage-opt": { type: "string", description: "size=SIZE: the most the container may write to its root (MYCR_ROOT on xfs/ext4 with prjquota)", valueHint: "size=SIZE" },
     "read-only": { type: "boolean", description: "Mount the root filesystem read-only" },

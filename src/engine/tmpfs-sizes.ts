@@ -9,9 +9,14 @@ import { parseSize } from "./units";
 /** /tmp and a --tmpfs without size=: docker's /dev/shm default, small enough for many containers. */
 export const DEFAULT_TMPFS_SIZE = 64 * 1024 * 1024;
 
-/** 64 MiB, or the memory limit when that is smaller: then a full /tmp is ENOSPC, not an OOM kill. */
+/**
+ * 64 MiB, or half of --memory when that is smaller (the kernel's own default is half of
+ * RAM): a tmpfs's pages count against the container's memory, so a /tmp as large as the
+ * limit would end in an OOM kill; half leaves room for the programs and fails with ENOSPC.
+ */
 export function defaultTmpfsSize(memoryLimit: number | undefined): number {
-  return memoryLimit !== undefined && memoryLimit > 0 && memoryLimit < DEFAULT_TMPFS_SIZE ? memoryLimit : DEFAULT_TMPFS_SIZE;
+  if (memoryLimit === undefined || memoryLimit <= 0) return DEFAULT_TMPFS_SIZE;
+  return Math.min(DEFAULT_TMPFS_SIZE, Math.floor(memoryLimit / 2));
 }
 
 function hasSize(m: Mount): boolean {
