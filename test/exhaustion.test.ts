@@ -121,3 +121,10 @@ test("--storage-opt: unknown keys and bad sizes are refused in one line, exit 12
   }
   expect(containers()).toEqual(before);
 });
+
+test("the OCI face is unchanged: --shm-size and --storage-opt are refused with --bundle and unknown to create", async () => {
+  for (const flag of [["--shm-size", "8m"], ["--storage-opt", "size=10m"]]) {
+    expectOneLine(await mycr(["run", "--bundle", "/nonexistent", ...flag, "quota-bundle"]), `${flag[0]} does not apply to --bundle`);
+    expectOneLine(await mycr(["create", "--bundle", "/nonexistent", ...flag, "quota-create"]), `unknown flag: ${flag[0]}`);
+  }
+});
