@@ -49,6 +49,9 @@ const FLAGS: Record<string, readonly string[]> = {
   "--hostname": ["box", "h".repeat(64), "h".repeat(65), "", "bad name", "-x"],
   "--rootfs": ["ROOTFS", "ROOTFS", "/nonexistent", "/etc/passwd", "", "relative"],
   "--bundle": ["/nonexistent-bundle", ""],
+  "--shm-size": SIZES,
+  "--storage-opt": ["size=10m", "size=0", "size=", "size", "foo=1", "=", "", "size=1x", "SIZE=1g"],
+  "--tmpfs": ["/tmp", "/tmp:size=0", "/scratch:size=1m", "/dev/shm", "relative", ""],
 };
 const BOOLEANS = ["--privileged", "--no-privileged", "--privileged=false", "--privileged=maybe", "-d", "--detach=true"];
 const NOISE = ["--bogus", "-Z", "---", "--memory=", "--=x", "-", "--cap-add=", "-mm", "-dZ", "--root", "--debug", "--help"];

@@ -6,6 +6,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Mount } from "../spec/types";
 import { ContainerError } from "../runtime/errors";
+import { releaseContainerDisk } from "./disk-quota";
 
 export interface ContainerRootfs {
   /** The empty directory that becomes the root (spec root.path). */
@@ -53,15 +54,19 @@ export function overlayRootMount(paths: ContainerRootfs, lowers: string[]): Moun
 
 /** Removes the container's files (all of them, or all but the upper dir). */
 export function removeContainerFiles(dir: string, keepUpper = false): void {
-  if (keepUpper) {
-    rmSync(rootfsPaths(dir).work, { recursive: true, force: true });
-    return;
+  try {
+    releaseContainerDisk(rootfsPaths(dir)); // a --storage-opt size limit goes with the container, kept files or not
+  } finally {
+    rmSync(keepUpper ? rootfsPaths(dir).work : dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /** A detached container's root goes when it exits; its directory (record, logs) stays until rm. */
 export function removeRootfsDirs(dir: string, keepUpper = false): void {
   const paths = rootfsPaths(dir);
-  for (const d of keepUpper ? [paths.merged, paths.work] : [paths.merged, paths.work, paths.upper]) rmSync(d, { recursive: true, force: true });
+  try {
+    releaseContainerDisk(paths);
+  } finally {
+    for (const d of keepUpper ? [paths.merged, paths.work] : [paths.merged, paths.work, paths.upper]) rmSync(d, { recursive: true, force: true });
+  }
 }

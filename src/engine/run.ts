@@ -26,6 +26,9 @@ import { collectAbandoned } from "./gc";
 import { chooseStdio } from "./stdio";
 import type { CommandDefaults, ImageRequest, PreparedImage } from "./image";
 import { parseUlimits } from "./ulimits";
+import { defaultTmpfsSize, parseShmSize } from "./tmpfs-sizes";
+import { parseStorageOpts } from "./storage-opt";
+import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 
 export interface RunRequest {
   network: NetworkRequest;
@@ -49,6 +52,10 @@ export interface RunRequest {
   user?: string;
   volumes?: string[];
   tmpfs?: string[];
+  /** --shm-size as given (docker's units). */
+  shmSize?: string;
+  /** --storage-opt KEY=VALUE as given. */
+  storageOpts?: string[];
   readOnly?: boolean;
   entrypoint?: string;
   ulimits?: string[];
@@ -131,6 +138,12 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     if (store !== undefined) throw new ContainerError(`-v ${v.source}: inside mycr's own store ${store}, which holds other containers' records`);
   }
   const mounts = [...volumes, ...(req.tmpfs ?? []).map(parseTmpfs)];
+  const shmSize = req.shmSize !== undefined ? parseShmSize(req.shmSize) : undefined;
+  if (shmSize !== undefined && mounts.some((m) => m.destination === "/dev/shm")) {
+    throw new ContainerError("--shm-size and a mount on /dev/shm: give one or the other");
+  }
+  const storage = parseStorageOpts(req.storageOpts ?? []);
+  if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
   const keep = req.keep === true;
@@ -171,6 +184,8 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     init: req.init,
     imageEnv: fromImage?.env,
     stopSignal: fromImage?.stopSignal,
+    tmpfsSize: defaultTmpfsSize(req.resources?.memory?.limit),
+    ...(shmSize !== undefined ? { shmSize } : {}),
   });
   applyNetwork(spec, network, dir);
   let attached: EngineRecord["network"] | undefined;
@@ -204,7 +219,9 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       stdio: [stdio.attachStdin ? "inherit" : "ignore", "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       prepare: (initPid) => {
-        createRootfsDirs(dir);
+        const rootDirs = createRootfsDirs(dir);
+        const diskSize = storage.size;
+        if (diskSize !== undefined) withEngineLock(() => limitContainerDisk(rootDirs, diskSize));
         const names = [spec.hostname!, ...(name !== undefined ? [name] : [])];
         const result = attachNetwork(network, req.network, id, initPid, dir, names);
         if (planned) {

@@ -5,6 +5,7 @@ import { INIT_ANNOTATION, USER_ANNOTATION } from "../runtime/annotations";
 import type { SecuritySettings } from "./security-flags";
 import { buildEnv } from "./env";
 import { mergeMounts } from "./mounts";
+import { boundTmpfs, sizeShm } from "./tmpfs-sizes";
 
 export interface ContainerSettings {
   id: string;
@@ -36,6 +37,10 @@ export interface ContainerSettings {
   imageEnv?: string[];
   /** The image config's StopSignal, recorded as the image-spec annotation. */
   stopSignal?: string;
+  /** Bytes of /tmp and of every --tmpfs that names no size (see tmpfs-sizes.ts). */
+  tmpfsSize: number;
+  /** --shm-size in bytes; the default spec's /dev/shm is 64 MiB. */
+  shmSize?: number;
 }
 
 /** Where the spec's security fields come from: see security-flags.ts for the choices. */
@@ -79,7 +84,8 @@ export function buildSpec(s: ContainerSettings): Spec {
   spec.root!.readonly = s.readonlyRoot === true;
 
   const tmp: Mount = { destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] };
-  spec.mounts = [s.rootMount, ...mergeMounts([...spec.mounts!, tmp], s.mounts ?? [])];
+  const defaultMounts = s.shmSize !== undefined ? sizeShm([...spec.mounts!, tmp], s.shmSize) : [...spec.mounts!, tmp];
+  spec.mounts = [s.rootMount, ...boundTmpfs(mergeMounts(defaultMounts, s.mounts ?? []), s.tmpfsSize)];
   spec.linux!.maskedPaths = [...s.hidePaths];
   if (s.resources) spec.linux!.resources = s.resources;
   if (s.oomScoreAdj !== undefined) spec.process!.oomScoreAdj = s.oomScoreAdj;

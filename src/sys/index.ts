@@ -21,3 +21,4 @@ export * from "./pipe";
 export * from "./new-mount";
 export * from "./sealed-exe";
 export * from "./bytes";
+export * from "./quota";
