@@ -53,7 +53,7 @@ function applySecurity(spec: Spec, sec: SecuritySettings): void {
   linux.maskedPaths!.push(...sec.maskedPaths);
   linux.readonlyPaths = [...sec.readonlyPaths];
   if (sec.devices.length > 0) linux.devices = sec.devices;
-  if (sec.deviceRules) linux.resources = { ...linux.resources, devices: sec.deviceRules };
+  linux.resources = { ...linux.resources, devices: sec.deviceRules };
   if (sec.sysctl) linux.sysctl = sec.sysctl;
   if (sec.privileged) {
     // docker: a privileged container's /sys and cgroup file systems are writable

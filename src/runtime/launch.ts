@@ -6,8 +6,8 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { S_IFIFO, close, inNamespaces, kill, mknod, receiveFd, socketPair, umask } from "../sys";
 import { createCgroup, missingController, type Cgroup } from "../cgroups";
-import type { Resources, Spec } from "../spec/types";
-import { DEFAULT_DEVICE_RULES } from "../security/devices";
+import type { Spec } from "../spec/types";
+import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
 import { MessageReader, sendMessage, type InitConfig, type InitMessage } from "./messages";
 import { runHooks } from "./hooks";
@@ -196,14 +196,4 @@ function makeExecFifo(stateDir: string): string {
 /** init needs nothing from our environment; only tracing is passed on. */
 function initEnvironment(): Record<string, string> {
   return process.env.MYCR_TRACE ? { MYCR_TRACE: process.env.MYCR_TRACE } : {};
-}
-
-/**
- * The runtime-spec's default devices (/dev/null, /dev/tty, the pts, ...) are the
- * runtime's to provide, so a device list that denies everything (podman sends just
- * that) still lets the container use them, as runc allows them too.
- */
-function withDefaultDevices(resources: Resources | undefined): Resources | undefined {
-  if (!resources?.devices?.length) return resources;
-  return { ...resources, devices: [...resources.devices, ...DEFAULT_DEVICE_RULES.filter((r) => r.allow)] };
 }
