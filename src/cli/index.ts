@@ -8,7 +8,7 @@ import { commandLineArgs } from "./raw-argv";
 import type { GlobalOptions, MycrCommand } from "./command";
 import { enableDebug, log, logToFile } from "./log";
 import { setWarningSink } from "../runtime/warn";
-import { out, plain } from "./output";
+import { OUTPUT_CLOSED_STATUS, OutputClosed, out, plain } from "./output";
 
 const VERSION = "0.1.0";
 
@@ -156,6 +156,7 @@ function oneLine(message: string): string {
 }
 
 function reportError(e: unknown, debug: boolean): number {
+  if (e instanceof OutputClosed) return OUTPUT_CLOSED_STATUS; // `mycr ps | head`: nothing went wrong
   const err = e instanceof Error ? e : new Error(String(e));
   log.error(oneLine(err.message));
   if (debug) {
