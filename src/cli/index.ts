@@ -38,6 +38,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   wait: () => import("./wait"),
   inspect: () => import("./inspect"),
   top: () => import("./top"),
+  port: () => import("./port"),
   container: () => import("./container"),
   pull: () => import("./pull"),
   images: () => import("./images"),
@@ -54,7 +55,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
 /** docker's grouped names for top-level commands: `mycr image ls` is `mycr images`. */
 const GROUPED: Record<string, Record<string, string>> = {
   image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", tag: "tag", load: "load", save: "save", import: "import" },
-  container: { ls: "ps", list: "ps", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec" },
+  container: { ls: "ps", list: "ps", port: "port", start: "start", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec" },
 };
 
 /** `image ls -a` -> `images -a`; anything else unchanged. */

@@ -9,6 +9,8 @@ import { effectiveStatus, readDetached, type DetachedRecord } from "./detached";
 import { containerDir, containersDir } from "./paths";
 import { ownerAlive, readRecord, type EngineRecord } from "./record";
 import { humanDuration } from "./duration";
+import type { PortMapping } from "../net/ports";
+import { livePorts } from "./ports";
 
 export type ContainerState = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
 
@@ -24,6 +26,8 @@ export interface ContainerView {
   /** Host pid of the container's PID 1 while it runs. */
   pid?: number;
   exitCode?: number;
+  /** Host ports it publishes while it runs (-p, -P). */
+  ports: PortMapping[];
   detached?: DetachedRecord;
   runtime?: ContainerRecord;
   engine?: EngineRecord;
@@ -69,6 +73,7 @@ function viewOf(id: string, store: StateStore, now: number): ContainerView | nul
   const engine = readRecord(containerDir(id)) ?? undefined;
   const base = {
     id,
+    ports: livePorts(engine),
     ...(detached?.name ?? engine?.name ? { name: detached?.name ?? engine?.name } : {}),
     ...(detached ? { detached } : {}),
     ...(runtime ? { runtime } : {}),
