@@ -74,9 +74,9 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
     // fd 4 is the console socket when there is a terminal; /dev/null holds its place otherwise.
     const stdio = terminal ? ["ignore", given[1], given[2], theirs, consoleTheirs, mountNs] : [...given, theirs, "ignore", mountNs];
-    const command = containerSelfCommand("init");
+    const { command, argv0 } = containerSelfCommand("init");
     try {
-      child = inNamespaces(0, joins, () => Bun.spawn(command, { stdio: stdio as Stdio, env: {} }));
+      child = inNamespaces(0, joins, () => Bun.spawn(command, { argv0, stdio: stdio as Stdio, env: {} }));
     } finally {
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);

@@ -109,9 +109,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       : preserved.length > 0
         ? [...given, theirs, "ignore", ...preserved] // preserved fds start at PRESERVED_FDS_BASE either way
         : [...given, theirs];
-    const command = containerSelfCommand("init"); // sealed in our own mount namespace, before we leave it
+    const { command, argv0 } = containerSelfCommand("init"); // sealed in our own mount namespace, before we leave it
     try {
-      child = inNamespaces(plan.unshareFlags, plan.joins, () => Bun.spawn(command, { stdio, env: initEnvironment() }));
+      child = inNamespaces(plan.unshareFlags, plan.joins, () => Bun.spawn(command, { argv0, stdio, env: initEnvironment() }));
     } finally {
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);
