@@ -68,7 +68,8 @@ export function buildSpec(s: ContainerSettings): Spec {
   const proc = spec.process!;
   spec.hostname = s.hostname ?? s.id.slice(0, 12);
   // HOME comes from the container's /etc/passwd when a user is named (init fills it in).
-  const defaults = [`PATH=${DEFAULT_PATH}`, ...(s.user === undefined ? ["HOME=/root"] : []), `HOSTNAME=${spec.hostname}`];
+  // -t: TERM=xterm as docker, podman and ctr set it (an image's or -e's TERM wins).
+  const defaults = [`PATH=${DEFAULT_PATH}`, ...(s.user === undefined ? ["HOME=/root"] : []), `HOSTNAME=${spec.hostname}`, ...(s.terminal ? ["TERM=xterm"] : [])];
   proc.env = buildEnv([...defaults, ...(s.imageEnv ?? [])], s.envFiles ?? [], s.env ?? []);
   if (s.cwd !== undefined) proc.cwd = s.cwd;
   if (s.terminal) {
