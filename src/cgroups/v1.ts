@@ -10,6 +10,22 @@ import { deviceRuleLine, limitValue } from "./convert";
 import { readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
+/**
+ * A new cpuset cgroup starts with no CPUs and no memory nodes (a process cannot join it:
+ * ENOSPC): each empty one on the way down inherits its parent's. Every level is checked,
+ * not only the ones this call made: a parent another start has just made may not be
+ * filled yet.
+ */
+function fillCpuset(dir: string): void {
+  const empty: string[] = [];
+  for (let d = dir; existsSync(join(d, "..", "cpuset.cpus")) && !readCgroupFile(d, "cpuset.cpus"); d = join(d, "..")) empty.unshift(d);
+  for (const d of empty) {
+    for (const file of ["cpuset.cpus", "cpuset.mems"]) {
+      if (!readCgroupFile(d, file)) writeCgroupFile(d, file, readCgroupFile(join(d, ".."), file) ?? "");
+    }
+  }
+}
+
 export class V1Cgroup implements Cgroup {
   constructor(readonly record: CgroupRecord) {}
 
@@ -31,14 +47,7 @@ export class V1Cgroup implements Cgroup {
     for (const [key, dir] of Object.entries(this.record.dirs)) {
       const created = makeDirs(dir);
       noteMadeParents(this.record, key, dir, created);
-      // A new cpuset cgroup starts with no CPUs and no memory nodes: inherit the parent's.
-      if (this.dir("cpuset") === dir) {
-        for (const d of created) {
-          for (const file of ["cpuset.cpus", "cpuset.mems"]) {
-            if (!readCgroupFile(d, file)) writeCgroupFile(d, file, readCgroupFile(join(d, ".."), file) ?? "");
-          }
-        }
-      }
+      if (this.dir("cpuset") === dir) fillCpuset(dir);
     }
   }
 
