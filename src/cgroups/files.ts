@@ -1,5 +1,5 @@
 // Cgroup files: writes whose failures name the file and the value.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CgroupError } from "./types";
 
@@ -39,4 +39,20 @@ export function readKeyed(dir: string, file: string): Map<string, number> {
 
 export function readPids(dir: string): number[] {
   return (readCgroupFile(dir, "cgroup.procs") ?? "").split("\n").filter(Boolean).map(Number);
+}
+
+/** writeCgroupFile for a config field: a failure names the field first. */
+export function writeField(field: string, dir: string, file: string, value: string | number): void {
+  try {
+    writeCgroupFile(dir, file, value);
+  } catch (e) {
+    throw new CgroupError(`${field}: ${(e as Error).message}`);
+  }
+}
+
+/** The first of `files` the cgroup has, or a refusal naming the field and what is missing. */
+export function firstFile(field: string, dir: string, files: string[], why: string): string {
+  const found = files.find((f) => existsSync(join(dir, f)));
+  if (!found) throw new CgroupError(`${field}: this host's kernel has no ${files.join(" or ")} (${why})`);
+  return found;
 }
