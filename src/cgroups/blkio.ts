@@ -29,6 +29,12 @@ const V2_THROTTLE: Record<ThrottleKey, string> = {
 
 const THROTTLES = Object.keys(V1_THROTTLE) as ThrottleKey[];
 
+/** What the kernel's ENOTSUP means for a device weight, and what to do. */
+function notProportional(d: { major: number; minor: number }): Record<string, string> {
+  const dev = `${d.major}:${d.minor}`;
+  return { ENOTSUP: `device ${dev}'s I/O scheduler is not BFQ (echo bfq > /sys/dev/block/${dev}/queue/scheduler)` };
+}
+
 export function applyBlkioV1(dir: string, b: BlockIO): void {
   if (b.weight !== undefined) {
     writeField(`${FIELD}.weight`, dir, firstFile(`${FIELD}.weight`, dir, ["blkio.weight", "blkio.bfq.weight"], NO_SCHEDULER), b.weight);
@@ -40,7 +46,7 @@ export function applyBlkioV1(dir: string, b: BlockIO): void {
     const field = `${FIELD}.weightDevice[${i}]`;
     if (d.weight !== undefined) {
       const file = firstFile(`${field}.weight`, dir, ["blkio.weight_device", "blkio.bfq.weight_device"], NO_SCHEDULER);
-      writeField(`${field}.weight`, dir, file, `${d.major}:${d.minor} ${d.weight}`);
+      writeField(`${field}.weight`, dir, file, `${d.major}:${d.minor} ${d.weight}`, notProportional(d));
     }
     if (d.leafWeight !== undefined) {
       const file = firstFile(`${field}.leafWeight`, dir, ["blkio.leaf_weight_device"], "only CFQ had it, gone in Linux 5.0");
@@ -71,7 +77,7 @@ export function applyIoV2(dir: string, b: BlockIO): void {
     if (d.leafWeight !== undefined) throw new CgroupError(`${field}.leafWeight: cgroup v2 has no leaf weights; remove the field`);
     if (d.weight === undefined) return;
     const file = firstFile(`${field}.weight`, dir, ["io.weight", "io.bfq.weight"], NO_SCHEDULER);
-    writeField(`${field}.weight`, dir, file, `${d.major}:${d.minor} ${weightOf(file, d.weight)}`);
+    writeField(`${field}.weight`, dir, file, `${d.major}:${d.minor} ${weightOf(file, d.weight)}`, notProportional(d));
   });
   for (const key of THROTTLES) {
     (b[key] ?? []).forEach((d, i) => {

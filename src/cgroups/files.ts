@@ -8,7 +8,7 @@ export function writeCgroupFile(dir: string, file: string, value: string | numbe
     writeFileSync(join(dir, file), String(value));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? "error";
-    throw new CgroupError(`cannot set ${file} to ${value} (${code}) in ${dir}`);
+    throw new CgroupError(`cannot set ${file} to ${value} (${code}) in ${dir}`, code);
   }
 }
 
@@ -41,12 +41,14 @@ export function readPids(dir: string): number[] {
   return (readCgroupFile(dir, "cgroup.procs") ?? "").split("\n").filter(Boolean).map(Number);
 }
 
-/** writeCgroupFile for a config field: a failure names the field first. */
-export function writeField(field: string, dir: string, file: string, value: string | number): void {
+/** writeCgroupFile for a config field: a failure names the field first, and what to do for the errors in `advice`. */
+export function writeField(field: string, dir: string, file: string, value: string | number, advice: Record<string, string> = {}): void {
   try {
     writeCgroupFile(dir, file, value);
   } catch (e) {
-    throw new CgroupError(`${field}: ${(e as Error).message}`);
+    const code = (e as CgroupError).code;
+    const hint = code && advice[code] ? `: ${advice[code]}` : "";
+    throw new CgroupError(`${field}: ${(e as Error).message}${hint}`, code);
   }
 }
 

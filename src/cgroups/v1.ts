@@ -98,6 +98,11 @@ export class V1Cgroup implements Cgroup {
     if (mem.reservation !== undefined) writeCgroupFile(dir, "memory.soft_limit_in_bytes", mem.reservation < 0 ? -1 : mem.reservation);
     if (mem.kernel !== undefined) {
       writeField(`${field}.kernel`, dir, firstFile(`${field}.kernel`, dir, ["memory.kmem.limit_in_bytes"], "removed from newer kernels"), mem.kernel < 0 ? -1 : mem.kernel);
+      // Linux 5.16 and later keep the file but ignore what is written to it: read it back.
+      const now = readNumber(dir, "memory.kmem.limit_in_bytes");
+      if (mem.kernel >= 0 && (now === null || Math.abs(now - mem.kernel) >= 4096)) {
+        throw new CgroupError(`${field}.kernel: this kernel ignores memory.kmem.limit_in_bytes (deprecated since Linux 5.16); remove the field`);
+      }
     }
     if (mem.kernelTCP !== undefined) {
       const file = firstFile(`${field}.kernelTCP`, dir, ["memory.kmem.tcp.limit_in_bytes"], "removed from this kernel");

@@ -73,7 +73,7 @@ export const FIELDS: FieldSupport[] = [
   f("linux.resources.memory.limit", A, A, "memory.limit_in_bytes / memory.max"),
   f("linux.resources.memory.reservation", A, A, "memory.soft_limit_in_bytes / memory.low"),
   f("linux.resources.memory.swap", H, H, "memory.memsw.limit_in_bytes / memory.swap.max: needs swap accounting"),
-  f("linux.resources.memory.kernel", H, R, "memory.kmem.limit_in_bytes (gone from newer kernels); v2 has no kernel memory limit"),
+  f("linux.resources.memory.kernel", H, R, "memory.kmem.limit_in_bytes, read back: Linux 5.16 and later ignore what is written there, so it is refused; v2 has no kernel memory limit"),
   f("linux.resources.memory.kernelTCP", H, R, "memory.kmem.tcp.limit_in_bytes; v2 has no such limit"),
   f("linux.resources.memory.swappiness", H, R, "memory.swappiness; v2 has no per-cgroup swappiness"),
   f("linux.resources.memory.disableOOMKiller", H, R, "memory.oom_control; v2 cannot disable the OOM killer (false is accepted: the default)"),
