@@ -64,7 +64,6 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   if (status !== "running") throw new ContainerError(`cannot exec in container ${opts.id}: it is ${status}`);
   const refused = processRefusal(opts.process);
   if (refused) throw new ContainerError(refused);
-  warnUnraisableAmbient(opts.process.capabilities, warn);
   const initPid = record.init!.pid;
   const joins: NamespaceJoin[] = JOINED.map(([flag, name]) => ({ flag, path: `/proc/${initPid}/ns/${name}` }));
   const signals = forwardSignals();
@@ -102,6 +101,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     const reader = new MessageReader<InitMessage>(ours);
     const ready = reader.next();
     if (ready?.type !== "ready") throw initFailure(ready);
+    warnUnraisableAmbient(opts.process.capabilities, warn); // init checked the names: the process is good
     const master = terminal ? receiveFd(consoleOurs) : undefined;
     const after = reader.next(); // EOF: execve happened
     if (after) throw initFailure(after);

@@ -89,7 +89,6 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   }
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
-  warnUnraisableAmbient(spec.process?.capabilities, warn);
   store.claim(id, spec.linux?.cgroupsPath);
 
   let child: Subprocess | null = null;
@@ -161,6 +160,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const reply = reader.next();
     trace("launch: init ready");
     if (reply?.type !== "ready") throw initFailure(reply);
+    warnUnraisableAmbient(spec.process?.capabilities, warn); // init checked the names: the config is good
     if (record.creator) {
       // Created: from now on the container is its OCI client's to delete, not gc's.
       delete record.creator;
