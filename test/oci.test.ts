@@ -1,6 +1,6 @@
 // The OCI runtime face: runc's commands and flags, the runtime-spec's state machine.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { WORK } from "./helpers/env";
 import { makeBundle, uniqueId } from "./helpers/bundle";
@@ -246,11 +246,18 @@ describe("bad input", () => {
     expect(typeof entry.time).toBe("string");
   });
 
-  test("--systemd-cgroup is refused with advice", async () => {
-    const r = await mycr(["--systemd-cgroup", "list"]);
+  test("--systemd-cgroup on a host that is not pure cgroup v2 is refused in one line, leaving nothing", async () => {
+    // The systemd driver is tested on a real systemd host in test/systemd-vm.test.ts; here
+    // (hybrid cgroups, no systemd) create must fail before anything exists.
+    const bundle = await makeBundle(["true"], (spec) => {
+      spec.linux = { ...spec.linux, cgroupsPath: "system.slice:mycr:x" };
+    });
+    const id = uniqueId("sd");
+    const r = await mycr(["--systemd-cgroup", "create", "-b", bundle, id]);
     expect(r.exitCode).toBe(125);
-    expect(r.stderr).toContain("--cgroup-manager cgroupfs");
-    expect(existsSync("/nonexistent")).toBe(false);
+    expect(r.stderr).toMatch(/^mycr: the systemd cgroup manager \(--systemd-cgroup\) needs a pure cgroup v2 host; this one is (hybrid|v1)/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect((await mycr(["state", id])).exitCode).not.toBe(0);
   });
 });
 

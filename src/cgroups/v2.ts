@@ -137,7 +137,17 @@ export class V2Cgroup implements Cgroup {
     writeCgroupFile(this.dir, "cgroup.freeze", 0);
   }
 
+  async update(resources: Resources): Promise<void> {
+    this.apply(resources);
+  }
+
   async destroy(): Promise<void> {
+    await this.kill();
+    await removeDir(this.dir, this.record.parents[""], this.record.madeParents?.[""]);
+  }
+
+  /** Kills every process in the cgroup and waits until it is empty. */
+  async kill(): Promise<void> {
     if (existsSync(this.dir) && readPids(this.dir).length > 0) {
       if (existsSync(join(this.dir, "cgroup.kill"))) {
         writeCgroupFile(this.dir, "cgroup.kill", 1);
@@ -154,6 +164,5 @@ export class V2Cgroup implements Cgroup {
       }
       await waitEmpty(this.dir);
     }
-    await removeDir(this.dir, this.record.parents[""], this.record.madeParents?.[""]);
   }
 }

@@ -16,7 +16,7 @@ export default defineMycrCommand({
           mountOptions: ["ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync", "async", "dirsync", "remount", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "bind", "rbind", "relatime", "norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime", "nosymfollow", "symfollow", "silent", "loud", "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable"],
           linux: {
             namespaces: ["cgroup", "ipc", "mount", "network", "pid", "uts"],
-            cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
+            cgroup: { v1: true, v2: true, systemd: true, systemdUser: false },
             apparmor: { enabled: false },
             selinux: { enabled: false },
           },

@@ -30,14 +30,14 @@ export default defineMycrCommand({
     id: { type: "positional", description: "Container id" },
   },
   needsRoot: true,
-  run(args, global) {
+  async run(args, global) {
     const id = requireId(args, "update");
     const file = single(args.resources);
     const resources = file
       ? resourcesFromFile(file)
       : resourcesFromArgs(args);
     if (!resources) throw new ContainerError("update: give --resources FILE or at least one limit flag");
-    updateContainer(new StateStore(global.stateRoot), id, resources);
+    await updateContainer(new StateStore(global.stateRoot), id, resources);
     return 0;
   },
 });
