@@ -1,0 +1,127 @@
+#!/bin/sh
+# The systemd cgroup driver on a real systemd host (Debian 12, systemd PID 1, cgroup v2).
+# Run by test/systemd-vm.test.ts through run-in-debian.sh, with /files/config.json: an
+# OCI config (sleep, root "rootfs", cgroupsPath system.slice:mycr:sdtest, memory 64 MiB,
+# pids 50, cpu quota 50000/100000, shares 512). Prints "PASS name" or "FAIL name: why"
+# per check and exits non-zero if any failed.
+set -u
+export MYCR_ROOT=/var/lib/mycr MYCR_STATE=/run/mycr
+failed=0
+check() { # name expected actual
+  if [ "$2" = "$3" ]; then echo "PASS $1"; else echo "FAIL $1: expected [$2] got [$3]"; failed=1; fi
+}
+scopes() { # the mycr scopes systemd knows, loaded in any state
+  systemctl list-units --all --type=scope --no-legend --plain 'mycr-*.scope' | awk '{ print $1 }' | tr '\n' ' '
+}
+pid_of() { mycr state "$1" | sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p'; }
+
+echo "systemd $(systemctl --version | head -n 1 | cut -d' ' -f2), PID 1 is $(cat /proc/1/comm), $(stat -f -c %T /sys/fs/cgroup)"
+B=/tmp/bundle
+mkdir -p $B/rootfs/bin $B/rootfs/proc $B/rootfs/dev $B/rootfs/sys $B/rootfs/tmp
+cp /bin/busybox $B/rootfs/bin/
+for a in sh sleep cat; do ln -s busybox $B/rootfs/bin/$a; done
+cp /files/config.json $B/
+
+# --- create/start with --systemd-cgroup: a scope with the limits ---------------------------
+id=sdtest
+unit=mycr-$id.scope
+cg=/sys/fs/cgroup/system.slice/$unit
+out=$(mycr --systemd-cgroup create -b $B $id 2>&1)
+check "create with --systemd-cgroup" "0 " "$? $out"
+mycr start $id
+check "the scope is active" "active" "$(systemctl is-active $unit)"
+check "init is in the scope" "0::/system.slice/$unit" "$(cat /proc/"$(pid_of $id)"/cgroup)"
+check "memory.max read back from the scope" "67108864" "$(cat $cg/memory.max)"
+check "pids.max read back from the scope" "50" "$(cat $cg/pids.max)"
+check "cpu.max read back from the scope" "50000 100000" "$(cat $cg/cpu.max)"
+check "cpu.weight read back from the scope" "20" "$(cat $cg/cpu.weight)"
+check "systemd's own MemoryMax, TasksMax, CPUQuotaPerSecUSec, CPUWeight" "67108864 50 500ms 20" \
+  "$(systemctl show -P MemoryMax $unit) $(systemctl show -P TasksMax $unit) $(systemctl show -P CPUQuotaPerSecUSec $unit) $(systemctl show -P CPUWeight $unit)"
+check "the scope is delegated" "yes" "$(systemctl show -P Delegate $unit)"
+check "systemctl status shows the container's process" "yes" \
+  "$(systemctl status $unit --no-pager 2>&1 | grep -q 'sleep 1000' && echo yes || echo no)"
+
+# --- update: through systemd and the files ---------------------------------------------------
+mycr --systemd-cgroup update --memory 128m --pids-limit 70 $id
+check "update --memory changes memory.max" "134217728" "$(cat $cg/memory.max)"
+check "update --pids-limit changes pids.max" "70" "$(cat $cg/pids.max)"
+check "update reaches systemd (MemoryMax, TasksMax)" "134217728 70" \
+  "$(systemctl show -P MemoryMax $unit) $(systemctl show -P TasksMax $unit)"
+systemctl daemon-reload
+check "the limits survive a daemon-reload" "134217728 70" "$(cat $cg/memory.max) $(cat $cg/pids.max)"
+
+# --- delete: the scope is gone ----------------------------------------------------------------
+mycr kill $id KILL
+sleep 1
+mycr delete $id
+check "delete leaves no scope" "" "$(scopes)"
+check "delete leaves no cgroup" "no" "$([ -e $cg ] && echo yes || echo no)"
+
+# --- delete --force of a running container ---------------------------------------------------
+mycr --systemd-cgroup create -b $B $id && mycr start $id
+check "a second scope is active" "active" "$(systemctl is-active $unit)"
+mycr delete --force $id
+check "delete --force leaves no scope" "" "$(scopes)"
+check "delete --force leaves no cgroup" "no" "$([ -e $cg ] && echo yes || echo no)"
+
+# --- a nested slice and an empty slice ---------------------------------------------------------
+sed 's/"system.slice:mycr:sdtest"/"mycr-test.slice:mycrt:nest"/' $B/config.json >$B/nested.json
+mkdir -p /tmp/nested && cp $B/nested.json /tmp/nested/config.json && ln -s $B/rootfs /tmp/nested/rootfs
+mycr --systemd-cgroup create -b /tmp/nested nest && mycr start nest
+check "a-b.slice nests in a.slice" "0::/mycr.slice/mycr-test.slice/mycrt-nest.scope" "$(cat /proc/"$(pid_of nest)"/cgroup)"
+mycr delete --force nest
+check "the nested scope is gone" "inactive" "$(systemctl is-active mycrt-nest.scope)"
+
+# --- a failure after the scope exists leaves nothing ------------------------------------------
+sed 's/"limit": 50/"limit": 50}, "unified": {"no.such.file": "1"/' $B/config.json >/tmp/bad.json
+mkdir -p /tmp/bad && cp /tmp/bad.json /tmp/bad/config.json && ln -s $B/rootfs /tmp/bad/rootfs
+out=$(mycr --systemd-cgroup create -b /tmp/bad bad 2>&1); rc=$?
+check "a setting the kernel refuses fails create" "125" "$rc"
+echo "  ($out)"
+check "the failed create leaves no scope" "" "$(scopes)"
+
+# --- a bad cgroupsPath is refused in one line ---------------------------------------------------
+sed 's/"system.slice:mycr:sdtest"/"\/plain\/path"/' $B/config.json >/tmp/plain.json
+mkdir -p /tmp/plain && cp /tmp/plain.json /tmp/plain/config.json && ln -s $B/rootfs /tmp/plain/rootfs
+out=$(mycr --systemd-cgroup create -b /tmp/plain plain 2>&1)
+case $out in
+  *'must be "slice:prefix:name"'*) echo "PASS a plain cgroupsPath is refused: $out" ;;
+  *) echo "FAIL a plain cgroupsPath is refused: [$out]"; failed=1 ;;
+esac
+
+# --- mycr run on a systemd host: a scope of its own, chosen automatically --------------------
+mycr run --rootfs $B/rootfs --memory 32m -- sleep 4 &
+run_pid=$!
+n=0
+while [ -z "$(scopes)" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+s=$(scopes)
+case $s in
+  "mycr-"*".scope ") echo "PASS mycr run puts the container in a scope ($s)" ;;
+  *) echo "FAIL mycr run puts the container in a scope: [$s]"; failed=1 ;;
+esac
+s=${s% }
+check "mycr run's scope has --memory" "33554432" "$(cat /sys/fs/cgroup/system.slice/$s/memory.max 2>&1)"
+wait $run_pid
+check "mycr run exits 0" "0" "$?"
+check "mycr run leaves no scope" "" "$(scopes)"
+
+MYCR_CGROUP_MANAGER=cgroupfs mycr run --rootfs $B/rootfs -- sleep 3 &
+run_pid=$!
+sleep 2
+check "MYCR_CGROUP_MANAGER=cgroupfs: no scope" "" "$(scopes)"
+wait $run_pid
+
+# --- gc after a killed mycr run -----------------------------------------------------------------
+mycr run --rootfs $B/rootfs -- sleep 100 &
+run_pid=$!
+n=0
+while [ -z "$(scopes)" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+kill -KILL $run_pid
+wait $run_pid 2>/dev/null
+mycr gc >/dev/null
+check "gc after a killed mycr run leaves no scope" "" "$(scopes)"
+check "no mycr scope's cgroup left anywhere" "" "$(find /sys/fs/cgroup -name 'mycr*.scope' | tr '\n' ' ')"
+check "no runtime state left" "" "$(ls $MYCR_STATE 2>/dev/null)"
+check "no failed units" "" "$(systemctl list-units --failed --no-legend --plain | awk '{ print $1 }' | tr '\n' ' ')"
+
+exit $failed
