@@ -13,6 +13,8 @@ check() { # name expected actual
 scopes() { # the mycr scopes systemd knows, loaded in any state
   systemctl list-units --all --type=scope --no-legend --plain 'mycr-*.scope' | awk '{ print $1 }' | tr '\n' ' '
 }
+# Every mycr call is bounded, so a hang is a failed check, not a VM timeout.
+mycr() { timeout 60 /bin/mycr "$@"; }
 pid_of() { mycr state "$1" | sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p'; }
 
 echo "systemd $(systemctl --version | head -n 1 | cut -d' ' -f2), PID 1 is $(cat /proc/1/comm), $(stat -f -c %T /sys/fs/cgroup)"
@@ -26,8 +28,9 @@ cp /files/config.json $B/
 id=sdtest
 unit=mycr-$id.scope
 cg=/sys/fs/cgroup/system.slice/$unit
-out=$(mycr --systemd-cgroup create -b $B $id 2>&1)
-check "create with --systemd-cgroup" "0 " "$? $out"
+# create's output to a file: the container inherits stdout and keeps a $(...) pipe open.
+mycr --systemd-cgroup create -b $B $id >/tmp/create.out 2>&1
+check "create with --systemd-cgroup" "0 " "$? $(cat /tmp/create.out)"
 mycr start $id
 check "the scope is active" "active" "$(systemctl is-active $unit)"
 check "init is in the scope" "0::/system.slice/$unit" "$(cat /proc/"$(pid_of $id)"/cgroup)"
@@ -58,7 +61,7 @@ check "delete leaves no scope" "" "$(scopes)"
 check "delete leaves no cgroup" "no" "$([ -e $cg ] && echo yes || echo no)"
 
 # --- delete --force of a running container ---------------------------------------------------
-mycr --systemd-cgroup create -b $B $id && mycr start $id
+mycr --systemd-cgroup create -b $B $id </dev/null >/dev/null && mycr start $id
 check "a second scope is active" "active" "$(systemctl is-active $unit)"
 mycr delete --force $id
 check "delete --force leaves no scope" "" "$(scopes)"
@@ -67,7 +70,7 @@ check "delete --force leaves no cgroup" "no" "$([ -e $cg ] && echo yes || echo n
 # --- a nested slice and an empty slice ---------------------------------------------------------
 sed 's/"system.slice:mycr:sdtest"/"mycr-test.slice:mycrt:nest"/' $B/config.json >$B/nested.json
 mkdir -p /tmp/nested && cp $B/nested.json /tmp/nested/config.json && ln -s $B/rootfs /tmp/nested/rootfs
-mycr --systemd-cgroup create -b /tmp/nested nest && mycr start nest
+mycr --systemd-cgroup create -b /tmp/nested nest </dev/null >/dev/null && mycr start nest
 check "a-b.slice nests in a.slice" "0::/mycr.slice/mycr-test.slice/mycrt-nest.scope" "$(cat /proc/"$(pid_of nest)"/cgroup)"
 mycr delete --force nest
 check "the nested scope is gone" "inactive" "$(systemctl is-active mycrt-nest.scope)"
@@ -75,7 +78,8 @@ check "the nested scope is gone" "inactive" "$(systemctl is-active mycrt-nest.sc
 # --- a failure after the scope exists leaves nothing ------------------------------------------
 sed 's/"limit": 50/"limit": 50}, "unified": {"no.such.file": "1"/' $B/config.json >/tmp/bad.json
 mkdir -p /tmp/bad && cp /tmp/bad.json /tmp/bad/config.json && ln -s $B/rootfs /tmp/bad/rootfs
-out=$(mycr --systemd-cgroup create -b /tmp/bad bad 2>&1); rc=$?
+mycr --systemd-cgroup create -b /tmp/bad bad >/tmp/bad.out 2>&1; rc=$?
+out=$(cat /tmp/bad.out)
 check "a setting the kernel refuses fails create" "125" "$rc"
 echo "  ($out)"
 check "the failed create leaves no scope" "" "$(scopes)"
@@ -83,14 +87,15 @@ check "the failed create leaves no scope" "" "$(scopes)"
 # --- a bad cgroupsPath is refused in one line ---------------------------------------------------
 sed 's/"system.slice:mycr:sdtest"/"\/plain\/path"/' $B/config.json >/tmp/plain.json
 mkdir -p /tmp/plain && cp /tmp/plain.json /tmp/plain/config.json && ln -s $B/rootfs /tmp/plain/rootfs
-out=$(mycr --systemd-cgroup create -b /tmp/plain plain 2>&1)
+mycr --systemd-cgroup create -b /tmp/plain plain >/tmp/plain.out 2>&1
+out=$(cat /tmp/plain.out)
 case $out in
   *'must be "slice:prefix:name"'*) echo "PASS a plain cgroupsPath is refused: $out" ;;
   *) echo "FAIL a plain cgroupsPath is refused: [$out]"; failed=1 ;;
 esac
 
 # --- mycr run on a systemd host: a scope of its own, chosen automatically --------------------
-mycr run --rootfs $B/rootfs --memory 32m -- sleep 4 &
+/bin/mycr run --rootfs $B/rootfs --memory 32m -- sleep 4 &
 run_pid=$!
 n=0
 while [ -z "$(scopes)" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
@@ -105,14 +110,14 @@ wait $run_pid
 check "mycr run exits 0" "0" "$?"
 check "mycr run leaves no scope" "" "$(scopes)"
 
-MYCR_CGROUP_MANAGER=cgroupfs mycr run --rootfs $B/rootfs -- sleep 3 &
+MYCR_CGROUP_MANAGER=cgroupfs /bin/mycr run --rootfs $B/rootfs -- sleep 3 &
 run_pid=$!
 sleep 2
 check "MYCR_CGROUP_MANAGER=cgroupfs: no scope" "" "$(scopes)"
 wait $run_pid
 
 # --- gc after a killed mycr run -----------------------------------------------------------------
-mycr run --rootfs $B/rootfs -- sleep 100 &
+/bin/mycr run --rootfs $B/rootfs -- sleep 100 &
 run_pid=$!
 n=0
 while [ -z "$(scopes)" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
