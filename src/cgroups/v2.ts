@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../spec/types";
 import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
+import { setDeviceRules } from "./device-program";
 import { blkioToIoWeight, limitValue, sharesToWeight, swapOnly } from "./convert";
 import { readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
@@ -92,10 +93,9 @@ export class V2Cgroup implements Cgroup {
       this.need("hugetlb", "linux.resources.hugepageLimits");
       writeCgroupFile(this.dir, `hugetlb.${limit.pageSize}.max`, limit.limit);
     }
-    if (r.devices?.some((d) => !d.allow)) {
-      // cgroup v2 has no devices files: rules are an eBPF program, which mycr does not build yet.
-      throw new CgroupError("linux.resources.devices: device rules on a cgroup v2 host need an eBPF device filter, which mycr does not implement yet; remove the deny rules (all devices are then allowed)");
-    }
+    // cgroup v2 has no devices files: the rules become an eBPF program on the cgroup,
+    // replacing the one an earlier create or update put there.
+    if (r.devices?.length) setDeviceRules(this.dir, r.devices);
     for (const [file, value] of Object.entries(r.unified ?? {})) {
       if (file.includes("/") || file.startsWith(".")) throw new CgroupError(`linux.resources.unified: invalid file name "${file}"`);
       writeCgroupFile(this.dir, file, value);

@@ -2,6 +2,7 @@
 import type { ContainerView } from "../engine/containers";
 import { humanDuration } from "../engine/duration";
 import { formatTable } from "./table";
+import { portText } from "../engine/ports";
 
 function quoteCommand(cmd: string[], trunc: boolean): string {
   const text = cmd.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(" ");
@@ -11,13 +12,14 @@ function quoteCommand(cmd: string[], trunc: boolean): string {
 export function containerTable(views: ContainerView[], trunc: boolean): string {
   const now = Date.now();
   return formatTable(
-    ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"],
+    ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
     views.map((v) => [
       trunc ? v.id.slice(0, 12) : v.id,
       v.image,
       quoteCommand(v.command, trunc),
       `${humanDuration(now - Date.parse(v.created))} ago`,
       v.status,
+      v.ports.map(portText).join(", "),
       v.name ?? "",
     ]),
   );
@@ -33,6 +35,7 @@ export function containerJson(v: ContainerView): string {
     CreatedAt: v.created,
     State: v.state,
     Status: v.status,
+    Ports: v.ports.map(portText).join(", "),
     ...(v.pid !== undefined ? { Pid: v.pid } : {}),
     ...(v.exitCode !== undefined ? { ExitCode: v.exitCode } : {}),
   });

@@ -2,6 +2,7 @@ import { deleteContainer } from "../runtime/delete";
 import { StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
 import { requireId } from "./create";
+import { resolveContainerId } from "../engine/containers";
 
 export default defineMycrCommand({
   meta: { name: "delete", description: "Delete a stopped container (--force: also a running one)" },
@@ -11,7 +12,8 @@ export default defineMycrCommand({
   },
   needsRoot: true,
   async run(args, global) {
-    await deleteContainer(new StateStore(global.stateRoot), requireId(args, "delete"), args.force === true);
+    const store = new StateStore(global.stateRoot);
+    await deleteContainer(store, resolveContainerId(store, requireId(args, "delete")), args.force === true);
     return 0;
   },
 });

@@ -4,6 +4,7 @@ import { containerStatus, StateStore } from "../runtime/state";
 import { single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { out } from "./output";
+import { loadRuntime } from "../engine/containers";
 
 function parseInterval(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
@@ -24,7 +25,7 @@ export default defineMycrCommand({
     const store = new StateStore(global.stateRoot);
     const id = args._[0];
     if (!id) throw new ContainerError("events needs a container id");
-    const record = store.load(store.resolve(id));
+    const record = loadRuntime(store, id);
     if (!record.cgroup) throw new ContainerError(`container ${id} has no cgroup`);
     const cg = openCgroup(record.cgroup);
     const interval = parseInterval(single(args.interval) ?? "5s");

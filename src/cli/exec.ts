@@ -6,6 +6,7 @@ import type { Process } from "../spec/types";
 import { list, single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { findContainer } from "../engine/containers";
+import { checkUser } from "../engine/names";
 import { callerVariable, isTerminal } from "../sys";
 
 /** `-e KEY` takes KEY's value from our environment, and is left out when unset (docker). */
@@ -15,10 +16,17 @@ function envEntry(text: string): string[] {
   return value === undefined ? [] : [`${text}=${value}`];
 }
 
-function parseUser(text: string): { uid: number; gid: number } {
-  const m = /^(\d+)(?::(\d+))?$/.exec(text);
-  if (!m) throw new ContainerError(`--user ${text}: use UID[:GID] (numbers)`);
-  return { uid: Number(m[1]), gid: Number(m[2] ?? 0) };
+/**
+ * The container's environment for a process run as another user: without mycr's default
+ * HOME=/root, so the user's own HOME comes from its passwd entry (as run -u and docker).
+ */
+function baseEnv(env: string[], otherUser: boolean): string[] {
+  return otherUser ? env.filter((e) => e !== "HOME=/root") : env;
+}
+
+/** -t: TERM=xterm unless the container's or -e's environment has a TERM (docker). */
+function withTerm(env: string[], tty: boolean): string[] {
+  return tty && !env.some((e) => e.startsWith("TERM=")) ? [...env, "TERM=xterm"] : env;
 }
 
 export default defineMycrCommand({
@@ -29,7 +37,7 @@ export default defineMycrCommand({
     interactive: { type: "boolean", alias: "i", description: "Pass stdin (a pipe or file is passed anyway; a terminal only with -i)" },
     cwd: { type: "string", alias: ["w", "workdir"], description: "Working directory inside", valueHint: "DIR" },
     env: { type: "string", alias: "e", description: "KEY=VALUE added to the environment, or KEY from ours (repeatable)", valueHint: "KEY[=VALUE]" },
-    user: { type: "string", alias: "u", description: "UID[:GID] to run as", valueHint: "UID[:GID]" },
+    user: { type: "string", alias: "u", description: "USER[:GROUP] to run as, names from the container's /etc/passwd and /etc/group", valueHint: "USER[:GROUP]" },
     detach: { type: "boolean", alias: "d", description: "Return once the process runs" },
     "pid-file": { type: "string", description: "Write the process's pid to this file", valueHint: "FILE" },
     "console-socket": { type: "string", description: "Unix socket to receive the terminal's master fd", valueHint: "PATH" },
@@ -68,16 +76,18 @@ export default defineMycrCommand({
         ...base,
         args: command,
         cwd: single(args.cwd) ?? base.cwd,
-        env: [...(base.env ?? []), ...list(args.env).flatMap(envEntry)],
+        env: withTerm([...baseEnv(base.env ?? [], args.user !== undefined), ...list(args.env).flatMap(envEntry)], args.tty === true),
         terminal: args.tty === true,
-        user: args.user ? { ...base.user, ...parseUser(single(args.user)!) } : base.user,
         ...(args["no-new-privs"] ? { noNewPrivileges: true } : {}),
       };
     }
+    const userText = single(args.user);
     return execInContainer({
       store,
       id: fullId,
       process: proc,
+      // -u as run -u: resolved by init in the container's files; --process: its numbers
+      user: userText !== undefined ? checkUser(userText) : file ? null : undefined,
       detached: args.detach === true,
       pidFile: single(args["pid-file"]),
       consoleSocket: single(args["console-socket"]),

@@ -8,7 +8,7 @@ import { commandLineArgs } from "./raw-argv";
 import type { GlobalOptions, MycrCommand } from "./command";
 import { enableDebug, log, logToFile } from "./log";
 import { setWarningSink } from "../runtime/warn";
-import { out, plain } from "./output";
+import { OUTPUT_CLOSED_STATUS, OutputClosed, out, plain } from "./output";
 
 const VERSION = "0.1.0";
 
@@ -38,6 +38,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   wait: () => import("./wait"),
   inspect: () => import("./inspect"),
   top: () => import("./top"),
+  port: () => import("./port"),
   container: () => import("./container"),
   pull: () => import("./pull"),
   images: () => import("./images"),
@@ -54,7 +55,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
 /** docker's grouped names for top-level commands: `mycr image ls` is `mycr images`. */
 const GROUPED: Record<string, Record<string, string>> = {
   image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", tag: "tag", load: "load", save: "save", import: "import" },
-  container: { ls: "ps", list: "ps", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec" },
+  container: { ls: "ps", list: "ps", port: "port", start: "start", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec" },
 };
 
 /** `image ls -a` -> `images -a`; anything else unchanged. */
@@ -153,6 +154,7 @@ function oneLine(message: string): string {
 }
 
 function reportError(e: unknown, debug: boolean): number {
+  if (e instanceof OutputClosed) return OUTPUT_CLOSED_STATUS; // `mycr ps | head`: nothing went wrong
   const err = e instanceof Error ? e : new Error(String(e));
   log.error(oneLine(err.message));
   if (debug) {

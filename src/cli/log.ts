@@ -16,9 +16,18 @@ function format(obj: LogObject): string {
   }
 }
 
+/** A message nobody can read any more (stderr closed) is dropped, not a second error. */
+function toStderr(line: string): void {
+  try {
+    writeSync(2, line);
+  } catch {
+    // EPIPE or EBADF: there is no one to tell
+  }
+}
+
 export const log = createConsola({
   level: LogLevels.info,
-  reporters: [{ log: (obj: LogObject) => writeSync(2, format(obj) + "\n") }],
+  reporters: [{ log: (obj: LogObject) => toStderr(format(obj) + "\n") }],
 });
 
 export function enableDebug(): void {

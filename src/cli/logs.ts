@@ -3,14 +3,12 @@ import { LogFollower, logPath, parseSince, readLog, type LogEntry } from "../eng
 import { containerDir } from "../engine/paths";
 import { ContainerError } from "../runtime/errors";
 import { StateStore } from "../runtime/state";
-import { writeSync } from "node:fs";
 import { single } from "./argv";
 import { defineMycrCommand } from "./command";
+import { writeAll } from "./output";
 
-function write(fd: number, text: string): void {
-  const data = Buffer.from(text);
-  let off = 0;
-  while (off < data.length) off += writeSync(fd, data, off);
+function write(fd: 1 | 2, text: string): void {
+  writeAll(fd, Buffer.from(text));
 }
 
 export default defineMycrCommand({

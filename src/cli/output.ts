@@ -3,10 +3,33 @@
 import { writeSync } from "node:fs";
 import { isatty } from "node:tty";
 
-export function out(text: string): void {
-  const data = Buffer.from(text.endsWith("\n") ? text : text + "\n");
+/**
+ * The reader of our stdout (or stderr) went away (`mycr stats | head`). Not an error
+ * to report: the command ends quietly with 141, the status of a program killed by
+ * SIGPIPE, as docker (Go) and every classic Unix tool end there.
+ */
+export class OutputClosed extends Error {
+  constructor() {
+    super("output closed");
+  }
+}
+
+/** The status a command ends with when its output was closed: 128 + SIGPIPE. */
+export const OUTPUT_CLOSED_STATUS = 141;
+
+/** All of `data` to fd 1 or 2; a reader that went away is OutputClosed. */
+export function writeAll(fd: 1 | 2, data: Uint8Array): void {
   let off = 0;
-  while (off < data.length) off += writeSync(1, data, off);
+  try {
+    while (off < data.length) off += writeSync(fd, data, off);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EPIPE") throw new OutputClosed();
+    throw e;
+  }
+}
+
+export function out(text: string): void {
+  writeAll(1, Buffer.from(text.endsWith("\n") ? text : text + "\n"));
 }
 
 /** citty renders usage with colours; keep them for terminals only. */

@@ -3,11 +3,12 @@ import { ContainerError } from "../runtime/errors";
 import { containerStatus, StateStore, type ContainerRecord } from "../runtime/state";
 import { defineMycrCommand, type GlobalOptions } from "./command";
 import { requireId } from "./create";
+import { loadRuntime } from "../engine/containers";
 
-function runningRecord(global: GlobalOptions, id: string, want: string): ContainerRecord {
-  const record = new StateStore(global.stateRoot).load(id);
+function runningRecord(global: GlobalOptions, ref: string, want: string): ContainerRecord {
+  const record = loadRuntime(new StateStore(global.stateRoot), ref);
   const status = containerStatus(record);
-  if (status !== want || !record.cgroup) throw new ContainerError(`container ${id} is ${status}, not ${want}`);
+  if (status !== want || !record.cgroup) throw new ContainerError(`container ${ref} is ${status}, not ${want}`);
   return record;
 }
 

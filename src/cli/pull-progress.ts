@@ -1,7 +1,7 @@
 // How a pull shows its progress on stderr: on a terminal one line per layer redrawn in
 // place (docker's bars: Waiting, Downloading [==>  ] 1.2MB/4.5MB 3.1MB/s, Pull complete,
 // Already exists; a layer is unpacked as it arrives, so there is no separate Extracting); otherwise one line per finished layer, for logs.
-import { writeSync } from "node:fs";
+import { writeAll } from "./output";
 import { isatty } from "node:tty";
 import type { PullEvent, PullProgress } from "../image/progress";
 import { getWindowSize } from "../sys/pty";
@@ -157,7 +157,7 @@ class Bars implements PullReporter {
 
   private write(text: string): void {
     const data = Buffer.from(text);
-    for (let off = 0; off < data.length; ) off += writeSync(2, data, off);
+    writeAll(2, data);
   }
 
   /** Up to the first of our lines and everything below it cleared. */

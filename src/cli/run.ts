@@ -136,6 +136,7 @@ export default defineMycrCommand({
         addHosts: list(args["add-host"]).map(parseFlagValue(parseAddHost)),
       },
       onNotice: (m) => log.warn(m),
+      onInfo: (m) => log.info(m),
       tty: given(args.tty),
       interactive: given(args.interactive),
       env: list(args.env),

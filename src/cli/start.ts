@@ -1,14 +1,27 @@
+import { refresh, resolveContainerId } from "../engine/containers";
+import { startDetached } from "../engine/start";
 import { startContainer } from "../runtime/start";
 import { StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
 import { requireId } from "./create";
+import { out } from "./output";
 
 export default defineMycrCommand({
-  meta: { name: "start", description: "Start a created container (OCI runtime)" },
-  args: { id: { type: "positional", description: "Container id" } },
+  meta: { name: "start", description: "Start a created container (OCI runtime), or a detached one that exited again (docker)" },
+  args: { id: { type: "positional", description: "Container id, name or unique id prefix" } },
   needsRoot: true,
   async run(args, global) {
-    await startContainer(new StateStore(global.stateRoot), requireId(args, "start"));
+    const store = new StateStore(global.stateRoot);
+    const ref = requireId(args, "start");
+    const id = resolveContainerId(store, ref);
+    const view = refresh(store, id);
+    if (view?.detached) {
+      // docker's start: prints what it was given, once the container runs
+      await startDetached(store, view, ref);
+      out(ref);
+      return 0;
+    }
+    await startContainer(store, id); // the OCI runtime's start: silent, as runc
     return 0;
   },
 });

@@ -1,6 +1,7 @@
 import { ociState, StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
 import { requireId } from "./create";
+import { loadRuntime } from "../engine/containers";
 import { out } from "./output";
 
 export default defineMycrCommand({
@@ -9,7 +10,7 @@ export default defineMycrCommand({
   needsRoot: true,
   run(args, global) {
     const store = new StateStore(global.stateRoot);
-    out(JSON.stringify(ociState(store.load(requireId(args, "state"))), null, 2));
+    out(JSON.stringify(ociState(loadRuntime(store, requireId(args, "state"))), null, 2));
     return 0;
   },
 });

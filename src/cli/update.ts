@@ -8,6 +8,7 @@ import type { Resources } from "../spec/types";
 import { single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { requireId } from "./create";
+import { resolveContainerId } from "../engine/containers";
 
 /** --resources FILE (or - for stdin): a linux.resources object, validated like config.json's. */
 function resourcesFromFile(path: string): Resources {
@@ -31,13 +32,14 @@ export default defineMycrCommand({
   },
   needsRoot: true,
   async run(args, global) {
-    const id = requireId(args, "update");
+    const store = new StateStore(global.stateRoot);
+    const id = resolveContainerId(store, requireId(args, "update"));
     const file = single(args.resources);
     const resources = file
       ? resourcesFromFile(file)
       : resourcesFromArgs(args);
     if (!resources) throw new ContainerError("update: give --resources FILE or at least one limit flag");
-    await updateContainer(new StateStore(global.stateRoot), id, resources);
+    await updateContainer(store, id, resources);
     return 0;
   },
 });

@@ -1,14 +1,16 @@
 // One view of every container, whichever face made it: detached ones (their monitor's
 // record), foreground runs and OCI containers (the runtime's state store). Commands
 // find a container by full id, name, or unique id prefix through here.
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { openCgroup } from "../cgroups";
 import { ContainerError } from "../runtime/errors";
-import { ContainerNotFound, containerStatus, type ContainerRecord, type StateStore } from "../runtime/state";
+import { ContainerNotFound, containerStatus, isContainerId, type ContainerRecord, type StateStore } from "../runtime/state";
 import { effectiveStatus, readDetached, type DetachedRecord } from "./detached";
 import { containerDir, containersDir } from "./paths";
 import { ownerAlive, readRecord, type EngineRecord } from "./record";
 import { humanDuration } from "./duration";
+import type { PortMapping } from "../net/ports";
+import { livePorts } from "./ports";
 
 export type ContainerState = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
 
@@ -24,6 +26,8 @@ export interface ContainerView {
   /** Host pid of the container's PID 1 while it runs. */
   pid?: number;
   exitCode?: number;
+  /** Host ports it publishes while it runs (-p, -P). */
+  ports: PortMapping[];
   detached?: DetachedRecord;
   runtime?: ContainerRecord;
   engine?: EngineRecord;
@@ -69,6 +73,7 @@ function viewOf(id: string, store: StateStore, now: number): ContainerView | nul
   const engine = readRecord(containerDir(id)) ?? undefined;
   const base = {
     id,
+    ports: livePorts(engine),
     ...(detached?.name ?? engine?.name ? { name: detached?.name ?? engine?.name } : {}),
     ...(detached ? { detached } : {}),
     ...(runtime ? { runtime } : {}),
@@ -131,6 +136,29 @@ export function findContainer(store: StateStore, ref: string): ContainerView {
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) throw new ContainerError(`"${ref}" matches ${matches.length} containers: give more of the id`);
   throw new ContainerNotFound(ref);
+}
+
+/**
+ * The full id `ref` means, for every command that takes a container: a full id as it is
+ * (OCI clients such as podman and containerd pass full ids, and a container still being
+ * created has no view yet), otherwise a name or a unique id prefix, as findContainer.
+ */
+export function resolveContainerId(store: StateStore, ref: string): string {
+  if (isContainerId(ref) && (existsSync(store.dir(ref)) || existsSync(containerDir(ref)))) return ref;
+  return findContainer(store, ref).id;
+}
+
+/**
+ * The runtime's record of the container `ref` means (id, name or prefix). One that has
+ * none (a detached container that exited) is named with its state, not called missing.
+ */
+export function loadRuntime(store: StateStore, ref: string): ContainerRecord {
+  const id = resolveContainerId(store, ref);
+  const record = store.tryLoad(id);
+  if (record) return record;
+  const view = refresh(store, id);
+  if (view) throw new ContainerError(`container ${ref} is ${view.state}: it has no process${view.detached ? ` (mycr start ${ref} runs it again)` : ""}`);
+  return store.load(id); // the store's own error
 }
 
 /** A container's view again (after a change), or null once it is gone. */

@@ -51,6 +51,7 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
     command,
     request,
     stateRoot: store.root,
+    cwd: process.cwd(),
     restart,
     autoRemove: opts.autoRemove,
     log,
@@ -63,14 +64,24 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
     mkdirSync(containerDir(id), { mode: 0o700 });
     writeDetached(record);
   });
+  await launchMonitor(id, process.cwd(), () => rmSync(containerDir(id), { recursive: true, force: true }));
+  return id;
+}
+
+/**
+ * Starts the monitor of the recorded container `id` in a session of its own and returns
+ * once it reports the container's process running. When it does not, and the monitor is
+ * gone, `undo` runs under the engine lock; the monitor's error is thrown.
+ */
+export async function launchMonitor(id: string, cwd: string, undo: () => void): Promise<void> {
   const [ours, theirs] = pipe();
   let monitor;
   try {
     const stdio: ["ignore", "ignore", "ignore", number] = ["ignore", "ignore", "ignore", theirs];
     // The caller's directory and environment: relative paths and `-e KEY` mean what they meant here.
-    monitor = Bun.spawn(selfCommand("monitor", id), { stdio, env: { ...process.env, MYCR_MONITOR: "1" }, cwd: process.cwd() });
+    monitor = Bun.spawn(selfCommand("monitor", id), { stdio, env: { ...process.env, MYCR_MONITOR: "1" }, cwd });
   } catch (e) {
-    rmSync(containerDir(id), { recursive: true, force: true });
+    withEngineLock(undo);
     throw e;
   } finally {
     close(theirs);
@@ -79,11 +90,11 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
   close(ours);
   if (report?.type === "started") {
     monitor.unref();
-    return id;
+    return;
   }
   const ref = processRef(monitor.pid);
   await Promise.race([monitor.exited, Bun.sleep(5000)]);
-  if (!ref || !isAlive(ref)) withEngineLock(() => rmSync(containerDir(id), { recursive: true, force: true }));
+  if (!ref || !isAlive(ref)) withEngineLock(undo);
   if (report?.type === "error") throw new ContainerError(report.message, report.code);
   throw new ContainerError("the container's monitor exited before the container started");
 }

@@ -26,6 +26,8 @@ export interface DetachedRecord {
   image: string;
   command: string[];
   request: StoredRequest;
+  /** The directory `run -d` was typed in: relative paths of the request mean it (for `start`). */
+  cwd?: string;
   /** runc's --root of the command that made it: where the runtime state lives. */
   stateRoot?: string;
   restart: RestartPolicy;

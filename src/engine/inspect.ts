@@ -3,6 +3,7 @@
 import type { ContainerView } from "./containers";
 import { logPath } from "./logs";
 import { containerDir } from "./paths";
+import { portBindings } from "./ports";
 
 export function inspectContainer(v: ContainerView): Record<string, unknown> {
   const det = v.detached;
@@ -44,6 +45,7 @@ export function inspectContainer(v: ContainerView): Record<string, unknown> {
       LogConfig: det ? { Type: "json-file", Config: { "max-size": String(det.log.maxSize), "max-file": String(det.log.maxFiles) } } : null,
       ReadonlyRootfs: spec?.root?.readonly ?? det?.request.readOnly ?? false,
     },
+    NetworkSettings: { Ports: portBindings(v.ports) },
     Mounts: (spec?.mounts ?? []).map((m) => ({ Type: m.type ?? "bind", Source: m.source ?? "", Destination: m.destination, Options: m.options ?? [] })),
     Cgroup: rt?.cgroup ?? null,
     LogPath: det ? logPath(containerDir(v.id)) : "",

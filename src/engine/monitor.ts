@@ -89,9 +89,19 @@ export async function monitorMain(id: string): Promise<never> {
       process.chdir("/"); // the caller's directory was needed for relative paths only
     });
     if (!started) {
-      // Never ran: the caller reports the error and nothing of the container remains.
-      sendReport({ type: "error", message: result.error ?? "the container exited during setup", code: result.code });
-      removeContainer(id);
+      // Never ran: the caller reports the error. A new container leaves nothing behind;
+      // one that ran before (`mycr start` again) stays, exited, with the reason.
+      const message = result.error ?? "the container exited during setup";
+      sendReport({ type: "error", message, code: result.code });
+      if (first.startedAt === undefined) removeContainer(id);
+      else {
+        updateDetached(id, (r) => {
+          r.status = "exited";
+          r.error = message;
+          r.finishedAt = new Date().toISOString();
+          delete r.monitor;
+        });
+      }
       return exitNow(125);
     }
     let again = false;

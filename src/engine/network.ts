@@ -12,6 +12,7 @@ import { bridgeOf, DEFAULT_NETWORK, loadNetwork, withNetworksLock } from "../net
 import type { PortMapping } from "../net/ports";
 import { ContainerError } from "../runtime/errors";
 import { containerStatus, type StateStore } from "../runtime/state";
+import { loadRuntime } from "./containers";
 import type { Mount, Spec } from "../spec/types";
 
 export interface NetworkRequest {
@@ -39,7 +40,7 @@ export function planNetwork(req: NetworkRequest, root: string, store: StateStore
   let plan: NetworkPlan;
   if (mode === "none" || mode === "host") plan = { kind: mode, ...(notice ? { notice } : {}) };
   else if (mode.startsWith("container:")) {
-    const other = store.load(store.resolve(mode.slice("container:".length)));
+    const other = loadRuntime(store, mode.slice("container:".length));
     if (containerStatus(other) !== "running") throw new ContainerError(`--network ${mode}: that container is not running`);
     plan = { kind: "container", path: `/proc/${other.init!.pid}/ns/net` };
   } else {

@@ -17,6 +17,7 @@ import { exposedStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
 import { applyNetwork, attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
+import { abandonedHolder, assertPortsFree, takenPorts } from "./ports";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
 import { buildSpec } from "./spec";
@@ -38,6 +39,8 @@ export interface RunRequest {
   network: NetworkRequest;
   /** Things worth telling the user that are not errors. */
   onNotice?: (message: string) => void;
+  /** Plain information (the host ports -P chose). */
+  onInfo?: (message: string) => void;
   args: string[];
   resources?: Resources;
   oomScoreAdj?: number;
@@ -151,16 +154,19 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
   const keep = req.keep === true;
+  const id = req.id ?? newContainerId();
   if (req.network.publishAll && image) {
-    const published = await publishAll(Object.keys(image.config.config?.ExposedPorts ?? {}));
-    for (const p of published) req.onNotice?.(`published ${p.containerPort}/${p.protocol} on host port ${p.hostPort}`);
+    const taken = takenPorts();
+    const published = await publishAll(Object.keys(image.config.config?.ExposedPorts ?? {}), (port) => taken.some((t) => t.hostPort === port));
+    for (const p of published) req.onInfo?.(`published ${p.containerPort}/${p.protocol} on host port ${p.hostPort} (mycr port ${name ?? id.slice(0, 12)})`);
     req = { ...req, network: { ...req.network, ports: [...req.network.ports, ...published] } };
   }
   const network = planNetwork(req.network, dataRoot(), req.store);
   if ("notice" in network && network.notice) req.onNotice?.(network.notice);
+  // A container whose mycr died still has its port rules: collected first, its ports are free.
+  if (abandonedHolder(req.network.ports)) await collectAbandoned(req.store, req.onNotice);
   for (const p of req.network.ports) await checkPortFree(p);
   const signals = forwardSignals(); // before anything exists that a signal could strand
-  const id = req.id ?? newContainerId();
   const owner = processRef(process.pid)!;
   const dir = containerDir(id);
   const paths = rootfsPaths(dir);
@@ -193,6 +199,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   });
   applyNetwork(spec, network, dir);
   let attached: EngineRecord["network"] | undefined;
+  let written: EngineRecord | undefined;
   let collecting: Promise<void> | undefined;
   try {
     // The record first: from then on `mycr gc` knows whose files these are. A name is
@@ -211,8 +218,10 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     };
     withEngineLock(() => {
       if (name !== undefined) assertNameFree(name, id);
+      assertPortsFree(req.network.ports, id);
       writeRecord(record);
     });
+    written = record;
     const result = await runForeground({
       id,
       bundle: dir,
@@ -248,6 +257,11 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       } catch (e) {
         req.onNotice?.(`network: ${(e as Error).message}`);
       }
+    }
+    // A detached container's record stays: its ports are free again now, not once its monitor ends.
+    if (req.detached && written?.network) {
+      const { network: _released, ...rest } = written;
+      updateRecord(rest);
     }
     if (req.detached) removeRootfsDirs(dir, keep);
     else removeContainerFiles(dir, keep);

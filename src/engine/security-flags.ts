@@ -3,7 +3,6 @@
 // linux.maskedPaths/readonlyPaths, linux.devices, linux.resources.devices, linux.sysctl.
 // Without flags a container is held as docker holds one; each flag loosens one thing.
 import { readFileSync } from "node:fs";
-import { host as cgroupHost } from "../cgroups";
 import { ContainerError } from "../runtime/errors";
 import { CapabilityError, containerCapabilities } from "../security/capabilities";
 import { DEFAULT_SECCOMP_PROFILE } from "../security/default-seccomp";
@@ -31,8 +30,8 @@ export interface SecuritySettings {
   maskedPaths: string[];
   readonlyPaths: string[];
   devices: Device[];
-  /** Absent where the host cannot enforce device rules (cgroup v2 without eBPF). */
-  deviceRules?: DeviceCgroupRule[];
+  /** linux.resources.devices: the v1 devices controller or, on cgroup v2, an eBPF program applies them. */
+  deviceRules: DeviceCgroupRule[];
   sysctl?: Record<string, string>;
 }
 
@@ -118,14 +117,9 @@ function parseSysctls(flags: string[], namespaces: Set<NamespaceType>): Record<s
 
 export function securityFromFlags(f: SecurityFlags, namespaces: Set<NamespaceType>): SecuritySettings {
   const opts = parseSecurityOpts(f.securityOpt);
-  const cgroupV2 = cgroupHost().mode === "v2";
-  let drop = f.capDrop;
-  // On cgroup v2 mycr cannot restrict devices yet (that needs eBPF): without the device
-  // cgroup, CAP_MKNOD would let a container create and open the host's disks.
-  if (cgroupV2 && !f.privileged && !f.capAdd.some((c) => /^(cap_)?mknod$/i.test(c.trim()))) drop = [...drop, "MKNOD"];
   let caps: string[];
   try {
-    caps = containerCapabilities(f.capAdd, drop, f.privileged);
+    caps = containerCapabilities(f.capAdd, f.capDrop, f.privileged);
   } catch (e) {
     if (e instanceof CapabilityError) throw new ContainerError(e.message);
     throw e;
@@ -145,7 +139,7 @@ export function securityFromFlags(f: SecurityFlags, namespaces: Set<NamespaceTyp
     maskedPaths: confinedPaths ? [...DEFAULT_MASKED_PATHS] : [],
     readonlyPaths: confinedPaths ? [...DEFAULT_READONLY_PATHS] : [],
     devices,
-    ...(cgroupV2 ? {} : { deviceRules: rules }),
+    deviceRules: rules,
     sysctl: parseSysctls(f.sysctls, namespaces),
   };
 }

@@ -53,7 +53,7 @@ function applySecurity(spec: Spec, sec: SecuritySettings): void {
   linux.maskedPaths!.push(...sec.maskedPaths);
   linux.readonlyPaths = [...sec.readonlyPaths];
   if (sec.devices.length > 0) linux.devices = sec.devices;
-  if (sec.deviceRules) linux.resources = { ...linux.resources, devices: sec.deviceRules };
+  linux.resources = { ...linux.resources, devices: sec.deviceRules };
   if (sec.sysctl) linux.sysctl = sec.sysctl;
   if (sec.privileged) {
     // docker: a privileged container's /sys and cgroup file systems are writable
@@ -68,7 +68,8 @@ export function buildSpec(s: ContainerSettings): Spec {
   const proc = spec.process!;
   spec.hostname = s.hostname ?? s.id.slice(0, 12);
   // HOME comes from the container's /etc/passwd when a user is named (init fills it in).
-  const defaults = [`PATH=${DEFAULT_PATH}`, ...(s.user === undefined ? ["HOME=/root"] : []), `HOSTNAME=${spec.hostname}`];
+  // -t: TERM=xterm as docker, podman and ctr set it (an image's or -e's TERM wins).
+  const defaults = [`PATH=${DEFAULT_PATH}`, ...(s.user === undefined ? ["HOME=/root"] : []), `HOSTNAME=${spec.hostname}`, ...(s.terminal ? ["TERM=xterm"] : [])];
   proc.env = buildEnv([...defaults, ...(s.imageEnv ?? [])], s.envFiles ?? [], s.env ?? []);
   if (s.cwd !== undefined) proc.cwd = s.cwd;
   if (s.terminal) {

@@ -11,7 +11,7 @@ import { imageName, layerManifest, recordImage } from "./commit";
 import { pruneStore } from "./images";
 import { commitUnpacked, unpackToTemp } from "./layer-stream";
 import { hostPlatform } from "./platform";
-import { ImageStore, sha256 } from "./store";
+import { ImageStore, hex, sha256 } from "./store";
 
 export interface ImportOptions {
   /** Name for the image; none: untagged. */
@@ -20,6 +20,8 @@ export interface ImportOptions {
   changes?: string[];
   /** Told of each entry left out (device nodes: README "Safe unpacking"). */
   onWarning?: (message: string) => void;
+  /** Told what is worth knowing but not wrong (the layer was in the store already). */
+  onInfo?: (message: string) => void;
 }
 
 function source(input: string): ReadableStream<Uint8Array> {
@@ -46,7 +48,8 @@ export async function importRootfs(store: ImageStore, input: string, opts: Impor
     // The image keeps the tar's diff id, but not these files: say so, entry by entry, so
     // nobody wonders later where their /dev/sda went (a container gets its own /dev).
     for (const path of layer.stats.skippedDevices) opts.onWarning?.(`import ${label}: left out device node ${path} (images carry no device nodes)`);
-    await commitUnpacked(store, layer, layer.diffId); // one layer: its chain id is its diff id
+    // One layer: its chain id is its diff id. Already there: said as pull and load say it.
+    if (!(await commitUnpacked(store, layer, layer.diffId))) opts.onInfo?.(`${hex(layer.diffId).slice(0, 12)}: already exists`);
     const created = new Date().toISOString();
     const { os, architecture, variant } = hostPlatform();
     const config = {

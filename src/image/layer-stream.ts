@@ -4,7 +4,7 @@
 // then, verified, renamed to layers/CHAIN. The pipeline is unpack-stream.ts's, as pull's.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { unlock } from "../sys";
+import { tryLock, unlock } from "../sys";
 import { layerTarSize } from "./commit";
 import { DigestMismatch } from "./layer";
 import { ImageStore, hex, tempName } from "./store";
@@ -51,21 +51,36 @@ export async function unpackToTemp(store: ImageStore, source: ReadableStream<Uin
   }
 }
 
-/** Makes an unpacked layer visible as `chainId`, unless another process got there first (then it is dropped). */
-export async function commitUnpacked(store: ImageStore, layer: UnpackedLayer, chainId: string): Promise<void> {
-  const fd = await store.lock(`layer-${hex(chainId)}`);
+/**
+ * Makes an unpacked layer visible as `chainId`; returns false when the store has it
+ * already (then the copy is dropped). Never waits on the layer's lock while the layer
+ * exists: a running container holds that lock shared for as long as it runs, and the
+ * caller may hold the store's pulls lock, which every rmi and prune waits for.
+ */
+export async function commitUnpacked(store: ImageStore, layer: UnpackedLayer, chainId: string): Promise<boolean> {
   try {
-    if (store.hasLayer(chainId)) {
-      rmSync(layer.tmp, { recursive: true, force: true });
-      return;
+    for (;;) {
+      if (store.hasLayer(chainId)) {
+        rmSync(layer.tmp, { recursive: true, force: true });
+        return false;
+      }
+      const fd = tryLock(store.lockPath(`layer-${hex(chainId)}`));
+      if (fd === null) {
+        await Bun.sleep(50); // another import or load is writing it: it will exist soon
+        continue;
+      }
+      try {
+        if (store.hasLayer(chainId)) continue; // committed while we took the lock
+        writeFileSync(join(layer.tmp, "size"), String(layer.stats.bytes));
+        store.commitLayer(chainId, layer.tmp);
+        return true;
+      } finally {
+        unlock(fd);
+      }
     }
-    writeFileSync(join(layer.tmp, "size"), String(layer.stats.bytes));
-    store.commitLayer(chainId, layer.tmp);
   } catch (e) {
     rmSync(layer.tmp, { recursive: true, force: true });
     throw e;
-  } finally {
-    unlock(fd);
   }
 }
 

@@ -40,13 +40,19 @@ function freePort(): Promise<number> {
   });
 }
 
-/** -P: every port an image exposes ("80/tcp"), published on a free host port. */
-export async function publishAll(exposed: string[]): Promise<PortMapping[]> {
+/**
+ * -P: every port an image exposes ("80/tcp"), published on a free host port: one nothing
+ * listens on and no container publishes (`taken`: published ports are rules, not sockets).
+ */
+export async function publishAll(exposed: string[], taken: (port: number) => boolean = () => false): Promise<PortMapping[]> {
   const out: PortMapping[] = [];
+  const used = (port: number) => taken(port) || out.some((p) => p.hostPort === port);
   for (const key of exposed) {
     const m = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(key);
     if (!m) continue; // port ranges and other forms: docker's own -P skips what it cannot map
-    out.push({ hostPort: await freePort(), containerPort: Number(m[1]), protocol: (m[2] as "tcp" | "udp") ?? "tcp" });
+    let port = await freePort();
+    for (let tries = 0; used(port) && tries < 100; tries++) port = await freePort();
+    out.push({ hostPort: port, containerPort: Number(m[1]), protocol: (m[2] as "tcp" | "udp") ?? "tcp" });
   }
   return out;
 }

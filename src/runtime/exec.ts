@@ -6,7 +6,8 @@ import { CLONE, close, inNamespaces, kill, receiveFd, socketPair, type Namespace
 import { requireConsoleSocket, sendConsole } from "./console-socket";
 import { attachTerminal, type TerminalSession } from "./terminal";
 import { openCgroup } from "../cgroups";
-import type { Process } from "../spec/types";
+import type { Process, Spec } from "../spec/types";
+import { USER_ANNOTATION } from "./annotations";
 import { ContainerError } from "./errors";
 import { initFailure, type Stdio } from "./launch";
 import { MessageReader, sendMessage, type InitMessage } from "./messages";
@@ -27,6 +28,19 @@ export interface ExecOptions {
   /** With process.terminal: where to send the terminal (else a foreground exec attaches it here). */
   consoleSocket?: string;
   stdio?: Stdio;
+  /**
+   * USER[:GROUP] to look up in the container's /etc (as run -u); null: process.user as
+   * given; undefined: as the container runs (its own -u, if it had one).
+   */
+  user?: string | null;
+}
+
+/** The spec init sees: the container's, with this process and who it runs as. */
+function execSpec(spec: Spec, process: Process, user: string | null | undefined): Spec {
+  const annotations = { ...spec.annotations };
+  if (user === null) delete annotations[USER_ANNOTATION];
+  else if (user !== undefined) annotations[USER_ANNOTATION] = user;
+  return { ...spec, process, annotations };
 }
 
 /** exec's extra fds: init-fd.ts's sync (3) and console (4) sockets, then the mount namespace. */
@@ -60,9 +74,9 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
     // fd 4 is the console socket when there is a terminal; /dev/null holds its place otherwise.
     const stdio = terminal ? ["ignore", given[1], given[2], theirs, consoleTheirs, mountNs] : [...given, theirs, "ignore", mountNs];
-    const command = containerSelfCommand("init");
+    const { command, argv0 } = containerSelfCommand("init");
     try {
-      child = inNamespaces(0, joins, () => Bun.spawn(command, { stdio: stdio as Stdio, env: {} }));
+      child = inNamespaces(0, joins, () => Bun.spawn(command, { argv0, stdio: stdio as Stdio, env: {} }));
     } finally {
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);
@@ -73,7 +87,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
       type: "config",
       config: {
         id: opts.id,
-        spec: { ...record.spec, process: opts.process },
+        spec: execSpec(record.spec, opts.process, opts.user),
         rootfs: record.rootfs,
         bundle: record.bundle,
         noPivot: false,

@@ -6,7 +6,7 @@ import { trace } from "./trace";
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import {
   CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
-  prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns,
+  prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns, setProcessName,
   setParentDeathSignal, setPropagation, setsid, setuid, unshare, umask,
 } from "../sys";
 import type { Spec } from "../spec/types";
@@ -219,6 +219,8 @@ function waitForStart(fifo: number): void {
 
 export function initMain(): void {
   trace("init: start");
+  // exec named us after the sealed binary's fd number (/proc/N/fd/7 -> "7"): what ps shows.
+  setProcessName("mycr");
   // Our binary is a sealed, read-only handle (self.ts), so /proc/PID/exe cannot be
   // written through (CVE-2019-5736); besides, a non-dumpable process's /proc entries
   // (fds, memory, environment) need CAP_SYS_PTRACE.

@@ -6,8 +6,8 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { S_IFIFO, close, inNamespaces, kill, mknod, receiveFd, socketPair, umask } from "../sys";
 import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
-import type { Resources, Spec } from "../spec/types";
-import { DEFAULT_DEVICE_RULES } from "../security/devices";
+import type { Spec } from "../spec/types";
+import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
 import { MessageReader, sendMessage, type InitConfig, type InitMessage } from "./messages";
 import { runHooks } from "./hooks";
@@ -111,9 +111,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       : preserved.length > 0
         ? [...given, theirs, "ignore", ...preserved] // preserved fds start at PRESERVED_FDS_BASE either way
         : [...given, theirs];
-    const command = containerSelfCommand("init"); // sealed in our own mount namespace, before we leave it
+    const { command, argv0 } = containerSelfCommand("init"); // sealed in our own mount namespace, before we leave it
     try {
-      child = inNamespaces(plan.unshareFlags, plan.joins, () => Bun.spawn(command, { stdio, env: initEnvironment() }));
+      child = inNamespaces(plan.unshareFlags, plan.joins, () => Bun.spawn(command, { argv0, stdio, env: initEnvironment() }));
     } finally {
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);
@@ -197,14 +197,4 @@ function makeExecFifo(stateDir: string): string {
 /** init needs nothing from our environment; only tracing is passed on. */
 function initEnvironment(): Record<string, string> {
   return process.env.MYCR_TRACE ? { MYCR_TRACE: process.env.MYCR_TRACE } : {};
-}
-
-/**
- * The runtime-spec's default devices (/dev/null, /dev/tty, the pts, ...) are the
- * runtime's to provide, so a device list that denies everything (podman sends just
- * that) still lets the container use them, as runc allows them too.
- */
-function withDefaultDevices(resources: Resources | undefined): Resources | undefined {
-  if (!resources?.devices?.length) return resources;
-  return { ...resources, devices: [...resources.devices, ...DEFAULT_DEVICE_RULES.filter((r) => r.allow)] };
 }

@@ -30,10 +30,11 @@ function sealWays(): SealKind[] | undefined {
  * (sys/sealed-exe.ts), so that nothing in the container can write to the host's file
  * through /proc/PID/exe. Sealed once per process; the fd stays open while we live.
  */
-export function containerSelfCommand(...args: string[]): string[] {
+export function containerSelfCommand(...args: string[]): { command: string[]; argv0: string } {
   if (!sealed) {
     sealed = sealReadOnly(process.execPath, sealWays());
     trace(`self: sealed (${sealed.kind})`);
   }
-  return withEntry(`/proc/${process.pid}/fd/${sealed.fd}`, args);
+  // argv[0] "mycr", so ps shows "mycr init" rather than the /proc path it was started by.
+  return { command: withEntry(`/proc/${process.pid}/fd/${sealed.fd}`, args), argv0: "mycr" };
 }

@@ -122,16 +122,6 @@ export class StateStore {
     }
   }
 
-  /** A full id from an id or a unique prefix of one. */
-  resolve(idOrPrefix: string): string {
-    const ids = this.ids();
-    if (ids.includes(idOrPrefix)) return idOrPrefix;
-    const matches = idOrPrefix.length > 0 ? ids.filter((id) => id.startsWith(idOrPrefix)) : [];
-    if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1) throw new ContainerError(`"${idOrPrefix}" matches ${matches.length} containers: give more of the id`);
-    throw new ContainerNotFound(idOrPrefix);
-  }
-
   ids(): string[] {
     return this.names().filter(isContainerId);
   }

@@ -1,5 +1,6 @@
 // `update`: new limits for a live container, written to its cgroup and its record.
 import { openCgroup } from "../cgroups";
+import { withDefaultDevices } from "../security/devices";
 import type { Resources } from "../spec/types";
 import { ContainerError } from "./errors";
 import { containerStatus, type StateStore } from "./state";
@@ -8,7 +9,7 @@ export async function updateContainer(store: StateStore, id: string, resources: 
   const record = store.load(id);
   const status = containerStatus(record);
   if (status === "stopped" || !record.cgroup) throw new ContainerError(`cannot update container ${id}: it is ${status}`);
-  await openCgroup(record.cgroup).update(resources);
+  await openCgroup(record.cgroup).update(withDefaultDevices(resources)!);
   const linux = (record.spec.linux ??= {});
   const merged: Resources = { ...linux.resources };
   for (const [key, value] of Object.entries(resources) as Array<[keyof Resources, unknown]>) {

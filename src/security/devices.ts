@@ -1,6 +1,6 @@
 // The device cgroup allowlist of a `mycr run` container (docker's): creating device
 // nodes of any type is allowed, but only these may be read or written.
-import type { DeviceCgroupRule } from "../spec/types";
+import type { DeviceCgroupRule, Resources } from "../spec/types";
 
 const rule = (type: "c" | "b", major: number | null, minor: number | null, access: string): DeviceCgroupRule => ({
   allow: true,
@@ -27,3 +27,14 @@ export const DEFAULT_DEVICE_RULES: DeviceCgroupRule[] = [
 
 /** --privileged: every device. */
 export const ALLOW_ALL_DEVICES: DeviceCgroupRule[] = [{ allow: true, access: "rwm" }];
+
+/**
+ * The runtime-spec's default devices (/dev/null, /dev/tty, the pts, ...) are the
+ * runtime's to provide, so a device list that denies everything (podman sends just
+ * that) still lets the container use them, as runc allows them too. Appended last:
+ * on create and on update alike, later rules win.
+ */
+export function withDefaultDevices(resources: Resources | undefined): Resources | undefined {
+  if (!resources?.devices?.length) return resources;
+  return { ...resources, devices: [...resources.devices, ...DEFAULT_DEVICE_RULES.filter((r) => r.allow)] };
+}

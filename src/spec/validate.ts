@@ -56,6 +56,24 @@ function absolute(v: Json, path: string): string {
   return s;
 }
 
+/** A linux.resources.devices entry: what the v1 devices files and the v2 device program can both express. */
+function deviceRule(v: Json, path: string): void {
+  const o = object(v, path);
+  bool(o.allow, `${path}.allow`);
+  optional(o, "type", path, (t, q) => {
+    if (t !== "a" && t !== "c" && t !== "b") throw new SpecError(q, `must be a, c or b, not ${JSON.stringify(t)}`);
+  });
+  for (const key of ["major", "minor"]) {
+    optional(o, key, path, (n, q) => {
+      if (n !== null && (int(n, q) < -1 || (n as number) > 0xffffffff)) throw new SpecError(q, `must be a device number or -1 (any), not ${String(n)}`);
+    });
+  }
+  optional(o, "access", path, (a, q) => {
+    const s = str(a, q);
+    if (![...s].every((c) => "rwm".includes(c))) throw new SpecError(q, `must be a combination of r, w and m, not "${s}"`);
+  });
+}
+
 const NAMESPACE_TYPES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
 const MOUNT_FIELDS_NUMERIC = ["containerID", "hostID", "size"];
 
@@ -165,6 +183,7 @@ function validateLinux(l: Record<string, Json>, path: string): void {
     });
     optional(r, "pids", q, (p, pq) => int(object(p, pq).limit, `${pq}.limit`));
     optional(r, "blockIO", q, (b, bq) => optional(object(b, bq), "weight", bq, int));
+    optional(r, "devices", q, (d, dq) => array(d, dq).forEach((x, i) => deviceRule(x, `${dq}[${i}]`)));
     optional(r, "unified", q, (u, uq) => Object.entries(object(u, uq)).forEach(([k, x]) => str(x, `${uq}.${k}`)));
   });
 }

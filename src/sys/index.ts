@@ -22,3 +22,4 @@ export * from "./new-mount";
 export * from "./sealed-exe";
 export * from "./bytes";
 export * from "./quota";
+export * from "./bpf";

@@ -22,6 +22,14 @@ export function setParentDeathSignal(signal: number): void {
   check(libc.prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0), "prctl", `PR_SET_PDEATHSIG, ${signal}`);
 }
 
+const PR_SET_NAME = 15;
+
+/** The process's name as ps shows it (comm, 15 bytes at most); exec sets it from the program's file name. */
+export function setProcessName(name: string): void {
+  const buf = cstr(name.slice(0, 15));
+  check(libc.prctl(PR_SET_NAME, ptr(buf), 0, 0, 0), "prctl", `PR_SET_NAME, ${name}`);
+}
+
 /** PR_SET_DUMPABLE: a non-dumpable process's /proc entries need CAP_SYS_PTRACE to open. execve resets it. */
 export function setDumpable(on: boolean): void {
   check(libc.prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0), "prctl", `PR_SET_DUMPABLE, ${on ? 1 : 0}`);

@@ -42,6 +42,66 @@ check "the host still forks after the bomb" "ok" "$(echo ok)"
 pct=$(run --cpus 0.5 -- sh -c 'u() { grep usage_usec /sys/fs/cgroup/cpu.stat | cut -d" " -f2; }; t() { read up _ < /proc/uptime; echo ${up%.*}${up#*.}; }; a=$(u); s=$(t); (while :; do :; done) & sleep 3; kill $!; b=$(u); e=$(t); echo $(( (b - a) / 100 / (e - s) ))')
 if [ "$pct" -gt 25 ] && [ "$pct" -lt 70 ]; then echo "PASS --cpus 0.5 holds a busy loop to about half a CPU ($pct%)"; else echo "FAIL --cpus 0.5 holds a busy loop to about half a CPU: $pct%"; failed=1; fi
 
+# Device rules: an eBPF program on the container's cgroup (v2 has no devices files).
+# docker's rules under `mycr run`: the standard nodes open, CAP_MKNOD is kept (a disk's
+# node can be made), but opening that node fails with EPERM.
+check "mycr run: /dev/null and /dev/zero open" "ok" "$(run -- sh -c 'echo x > /dev/null && head -c1 /dev/zero > /dev/null && echo ok')"
+# (in /dev: the container's /tmp is mounted nodev, where no device node opens at all)
+out=$(run -- sh -c 'mknod /dev/sda b 8 0 && echo made; head -c1 /dev/sda; mknod /dev/mem c 1 1 && echo made; head -c1 /dev/mem' 2>&1)
+case $out in
+  *"made"*"/dev/sda: Operation not permitted"*"made"*"/dev/mem: Operation not permitted"*) echo "PASS mycr run: mknod of a disk works, opening it fails with EPERM" ;;
+  *) echo "FAIL mycr run: mknod of a disk works, opening it fails with EPERM: [$out]"; failed=1 ;;
+esac
+# No disk 8:0 in the VM: unfiltered, opening its node reaches the kernel's ENXIO.
+check "mycr run --privileged: no device rule stops a disk node" "1" "$(run --privileged -- sh -c 'mknod /dev/sda b 8 0; head -c1 /dev/sda 2>&1 | grep -c "No such device or address"')"
+
+# /dev/kmsg is the device the bundles below are given: readable without CAP_SYSLOG.
+echo 0 > /proc/sys/kernel/dmesg_restrict
+# An OCI bundle as podman sends it: a deny-all rule first, then allows (/dev/kmsg read only).
+B=/tmp/bundle
+mkdir -p $B
+bundle_config() { # resources.devices JSON, then the process args JSON
+  cat > $B/config.json <<JSON
+{"ociVersion": "1.2.0",
+ "process": {"args": $2, "cwd": "/", "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin"]},
+ "root": {"path": "$R"},
+ "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}],
+ "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}],
+           "devices": [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 420}],
+           "resources": {"devices": $1}}}
+JSON
+}
+PODMAN='[{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 11, "access": "r"}]'
+bundle_config "$PODMAN" '["sh", "-c", "(exec 3</dev/kmsg) && echo read-ok; (exec 4>/dev/kmsg) || echo write-denied; (exec 5</dev/null) && echo null-ok"]'
+out=$(/bin/mycr run --bundle $B podman-like 2>&1); rc=$?
+check "OCI bundle with a deny-all first rule runs (as podman sends it)" "0 read-ok write-denied null-ok" "$rc $(echo $out | grep -o 'read-ok\|write-denied\|null-ok' | tr '\n' ' ' | sed 's/ $//')"
+case $out in
+  *"/dev/kmsg: Operation not permitted"*) echo "PASS OCI bundle: the write the rules leave out fails with EPERM" ;;
+  *) echo "FAIL OCI bundle: the write the rules leave out fails with EPERM: [$out]"; failed=1 ;;
+esac
+
+# update replaces the program: a deny takes the read away, then an allow gives write.
+bundle_config "$PODMAN" '["sleep", "600"]'
+/bin/mycr create --bundle $B upd </dev/null >/dev/null 2>&1 && /bin/mycr start upd
+probe() { /bin/mycr exec upd sh -c '(exec 3</dev/kmsg) && echo r; (exec 4>/dev/kmsg) && echo w' 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
+before=$(probe)
+echo '{"devices": [{"allow": false, "access": "rwm"}]}' > /tmp/deny.json
+/bin/mycr update --resources /tmp/deny.json upd
+denied=$(probe)
+echo '{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 11, "access": "rw"}]}' > /tmp/allow.json
+/bin/mycr update --resources /tmp/allow.json upd
+allowed=$(probe)
+check "update with new device rules replaces the program" "r||r w" "$before|$denied|$allowed"
+/bin/mycr delete --force upd
+check "delete removes the container's cgroup (and its program)" "" "$(find /sys/fs/cgroup -name upd)"
+
+err=$(/bin/mycr update --resources - upd 2>&1 <<'JSON'
+{"devices": [{"allow": true, "type": "x"}]}
+JSON
+); rc=$?
+check "a bad device rule is refused with one line naming it (125)" "125 1" "$rc $(echo "$err" | grep -c 'linux.resources.devices\[0\].type')"
+
 /bin/mycr run --rootfs $R --memory 100m -- sh -c 'while :; do :; done' & mycr_pid=$!
 sleep 2
 id=$(ls $MYCR_STATE | head -1)

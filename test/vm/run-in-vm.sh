@@ -127,7 +127,7 @@ mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,run,tmp,root,files,
 modfile() { # NAME -> path of NAME.ko[.xz|.zst|.gz] under $moddir
   local n=$1 alt
   alt=$(echo "$n" | tr '_-' '-_')
-  find "$moddir/kernel" \( -name "$n.ko*" -o -name "$alt.ko*" \) | head -n 1
+  find "$moddir/kernel" \( -name "$n.ko*" -o -name "$alt.ko*" \) -print -quit
 }
 moddeps() { # FILE -> names of the modules FILE depends on
   local f=$1 cat=cat
@@ -177,7 +177,9 @@ if ldd_out=$(ldd "$mycr_bin" 2>/dev/null); then
 fi
 # Libraries mycr opens at run time with dlopen (ldd cannot see them): libseccomp.
 for name in ${MYCR_VM_DLOPEN_LIBS:-libseccomp.so.2}; do
-  lib=$(ldconfig -p 2>/dev/null | awk -v n="$name" '$1 == n && /x86-64/ { print $NF; exit }')
+  # awk reads to the end: quitting early would kill ldconfig with SIGPIPE, which
+  # pipefail turns into the script's exit (141), at random.
+  lib=$(ldconfig -p 2>/dev/null | awk -v n="$name" '$1 == n && /x86-64/ && !found { print $NF; found = 1 }')
   if [ -n "$lib" ]; then
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
