@@ -37,6 +37,7 @@ async function writeConfig(to: string): Promise<void> {
     memory: { limit: 64 * 1024 * 1024 },
     pids: { limit: 50 },
     cpu: { quota: 50000, period: 100000, shares: 512 },
+    devices: [{ allow: false, access: "rwm" }], // as podman and containerd send
   };
   writeFileSync(join(to, "config.json"), JSON.stringify(spec, null, 2));
 }
@@ -65,6 +66,9 @@ const CHECKS = [
   "systemd's own MemoryMax, TasksMax, CPUQuotaPerSecUSec, CPUWeight",
   "the scope is delegated",
   "systemctl status shows the container's process",
+  "devices deny-all + allows become DevicePolicy=strict",
+  "DeviceAllow lists /dev/null and the pts",
+  "a device outside the list cannot be opened, /dev/null can",
   "update --memory changes memory.max",
   "update --pids-limit changes pids.max",
   "update reaches systemd (MemoryMax, TasksMax)",
@@ -88,6 +92,12 @@ const CHECKS = [
   "no mycr scope's cgroup left anywhere",
   "no runtime state left",
   "no failed units",
+  "podman's cgroup manager is systemd",
+  "podman --runtime mycr run --rm",
+  "podman --memory reaches the container's cgroup",
+  "podman's container is in its libpod scope",
+  "the scope has --pids-limit",
+  "podman rm leaves no libpod scope",
 ];
 
 if (cannot) {

@@ -2,7 +2,7 @@
 # The systemd cgroup driver on a real systemd host (Debian 12, systemd PID 1, cgroup v2).
 # Run by test/systemd-vm.test.ts through run-in-debian.sh, with /files/config.json: an
 # OCI config (sleep, root "rootfs", cgroupsPath system.slice:mycr:sdtest, memory 64 MiB,
-# pids 50, cpu quota 50000/100000, shares 512). Prints "PASS name" or "FAIL name: why"
+# pids 50, cpu quota 50000/100000, shares 512, devices: deny all, as podman sends). Prints "PASS name" or "FAIL name: why"
 # per check and exits non-zero if any failed.
 set -u
 export MYCR_ROOT=/var/lib/mycr MYCR_STATE=/run/mycr
@@ -43,6 +43,19 @@ check "systemd's own MemoryMax, TasksMax, CPUQuotaPerSecUSec, CPUWeight" "671088
 check "the scope is delegated" "yes" "$(systemctl show -P Delegate $unit)"
 check "systemctl status shows the container's process" "yes" \
   "$(systemctl status $unit --no-pager 2>&1 | grep -q 'sleep 1000' && echo yes || echo no)"
+
+# --- device rules: systemd's DevicePolicy/DeviceAllow, and enforced -------------------------
+check "devices deny-all + allows become DevicePolicy=strict" "strict" "$(systemctl show -P DevicePolicy $unit)"
+allow=$(systemctl show -P DeviceAllow $unit)
+case $allow in
+  *"/dev/char/1:3 rwm"*"char-pts rwm"* | *"char-pts rwm"*"/dev/char/1:3 rwm"*) echo "PASS DeviceAllow lists /dev/null and the pts" ;;
+  *) echo "FAIL DeviceAllow lists /dev/null and the pts: [$allow]"; failed=1 ;;
+esac
+out=$(mycr exec $id /bin/busybox sh -c 'busybox mknod /dev/mem1 c 1 1 && busybox head -c1 /dev/mem1 >/dev/null; echo null >/dev/null && echo null-ok' 2>&1)
+case $out in
+  *"Operation not permitted"*null-ok*) echo "PASS a device outside the list cannot be opened, /dev/null can" ;;
+  *) echo "FAIL a device outside the list cannot be opened, /dev/null can: [$out]"; failed=1 ;;
+esac
 
 # --- update: through systemd and the files ---------------------------------------------------
 mycr --systemd-cgroup update --memory 128m --pids-limit 70 $id
@@ -128,5 +141,25 @@ check "gc after a killed mycr run leaves no scope" "" "$(scopes)"
 check "no mycr scope's cgroup left anywhere" "" "$(find /sys/fs/cgroup -name 'mycr*.scope' | tr '\n' ' ')"
 check "no runtime state left" "" "$(ls $MYCR_STATE 2>/dev/null)"
 check "no failed units" "" "$(systemctl list-units --failed --no-legend --plain | awk '{ print $1 }' | tr '\n' ' ')"
+
+# --- podman with its default configuration (systemd cgroup manager), mycr as its runtime ----
+check "podman's cgroup manager is systemd" "systemd" "$(timeout 120 podman info --format '{{.Host.CgroupManager}}' 2>&1)"
+I=/tmp/image
+mkdir -p $I/bin $I/proc $I/dev $I/sys $I/tmp $I/etc
+cp /bin/busybox $I/bin/
+for a in sh echo cat sleep; do ln -s busybox $I/bin/$a; done
+tar -C $I -cf /tmp/image.tar .
+timeout 120 podman import -q /tmp/image.tar localhost/bb >/dev/null
+P="timeout 120 podman --runtime /bin/mycr"
+check "podman --runtime mycr run --rm" "hello" "$($P run --rm --network none localhost/bb echo hello 2>&1)"
+check "podman --memory reaches the container's cgroup" "67108864" \
+  "$($P run --rm --network none --memory 64m localhost/bb cat /sys/fs/cgroup/memory.max 2>&1)"
+cid=$($P run -d --network none --pids-limit 40 localhost/bb sleep 100 2>&1)
+pscope=$(systemctl list-units --type=scope --no-legend --plain "libpod-$cid.scope" | awk '{ print $1 }')
+check "podman's container is in its libpod scope" "libpod-$cid.scope" "$pscope"
+check "the scope has --pids-limit" "40" "$(cat /sys/fs/cgroup/machine.slice/libpod-$cid.scope/pids.max 2>&1)"
+$P rm -f -t 0 "$cid" >/dev/null 2>&1
+check "podman rm leaves no libpod scope" "" \
+  "$(systemctl list-units --all --type=scope --no-legend --plain 'libpod-*.scope' | awk '{ print $1 }' | tr '\n' ' ')"
 
 exit $failed

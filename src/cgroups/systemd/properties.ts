@@ -5,6 +5,7 @@ import type { Resources } from "../../spec/types";
 import { blkioToIoWeight, sharesToWeight } from "../convert";
 import { CgroupError } from "../types";
 import { Variant } from "./dbus-marshal";
+import { deviceProperties } from "./devices";
 
 /** systemd's "infinity" for a uint64 property. */
 const INFINITY = 0xffff_ffff_ffff_ffffn;
@@ -64,5 +65,6 @@ export function resourceProperties(r: Resources | undefined): Property[] {
   if (cpu?.mems) props.push(["AllowedMemoryNodes", new Variant("ay", listToMask(cpu.mems, "linux.resources.cpu.mems"))]);
   if (r.pids) props.push(u64("TasksMax", r.pids.limit > 0 ? BigInt(r.pids.limit) : INFINITY));
   if (r.blockIO?.weight !== undefined && r.blockIO.weight > 0) props.push(u64("IOWeight", blkioToIoWeight(r.blockIO.weight)));
+  props.push(...(deviceProperties(r.devices) ?? []));
   return props;
 }

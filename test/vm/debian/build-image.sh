@@ -23,6 +23,8 @@ packages=(
   systemd systemd-sysv dbus udev kmod
   linux-image-amd64 initramfs-tools zstd
   busybox-static e2fsprogs procps
+  # an OCI client that drives mycr through the systemd cgroup manager, as on users' hosts
+  podman
 )
 
 for tool in mmdebstrap mkfs.ext4 sha256sum flock; do
