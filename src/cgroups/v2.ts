@@ -150,7 +150,14 @@ export class V2Cgroup implements Cgroup {
   async kill(): Promise<void> {
     if (existsSync(this.dir) && readPids(this.dir).length > 0) {
       if (existsSync(join(this.dir, "cgroup.kill"))) {
-        writeCgroupFile(this.dir, "cgroup.kill", 1);
+        try {
+          writeCgroupFile(this.dir, "cgroup.kill", 1);
+        } catch (e) {
+          // Emptied and removed meanwhile: systemd removes a scope's cgroup the moment
+          // its last process (a dying init) is gone.
+          if (existsSync(this.dir)) throw e;
+          return;
+        }
       } else {
         this.freeze();
         for (const pid of readPids(this.dir)) {
