@@ -94,7 +94,8 @@ test("a root filesystem tar with device nodes: import says which entries it left
   try {
     for (const round of names) {
       const r = await mycr(["import", tar, round]);
-      expect(r.stderr).toBe(
+      const warnings = r.stderr.split("\n").filter((l) => !/^mycr: [0-9a-f]{12}: already exists$/.test(l)); // the second round's layer is in the store
+      expect(warnings.join("\n")).toBe(
         `mycr: warning: import ${tar}: left out device node dev/sda (images carry no device nodes)\n` +
           `mycr: warning: import ${tar}: left out device node dev/mem (images carry no device nodes)\n`,
       );

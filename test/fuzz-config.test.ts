@@ -108,7 +108,7 @@ const RULES: Array<(s: Record<string, unknown>, rnd: Random) => void> = [
     ]),
   (s, rnd) => {
     const r = at(s, ["linux", "resources"]);
-    const section = rnd.pick(["memory", "cpu", "pids", "blockIO", "devices", "unified", "hugepageLimits"]);
+    const section = rnd.pick(["memory", "cpu", "pids", "blockIO", "devices", "unified", "hugepageLimits", "network", "rdma"]);
     const key = rnd.pick(["limit", "reservation", "swap", "shares", "quota", "period", "cpus", "mems", "weight", "realtimeRuntime"]);
     r[section] = section === "devices" ? [{ allow: rnd.chance(0.5), type: rnd.pick(["c", "b", "x", "a"]), major: rnd.pick(AWKWARD_NUMBERS), access: rnd.pick(["rwm", "bogus", ""]) }] : { [key]: rnd.chance(0.5) ? rnd.pick(AWKWARD_NUMBERS) : rnd.pick(["0-1000", "", "-1", "1,1,1", "a", "0-1"]) };
   },
@@ -248,8 +248,20 @@ const REGRESSIONS: Array<[string, (s: Record<string, unknown>) => void, string]>
   ["cgroupsPath above mycr's cgroup", (s) => (at(s, ["linux"]).cgroupsPath = "../../.."), "linux.cgroupsPath: must name a cgroup below the root"],
   ["cgroupsPath of a newline", (s) => (at(s, ["linux"]).cgroupsPath = "\n"), "linux.cgroupsPath: must name a cgroup below the root"],
   ["no mount namespace", (s) => (at(s, ["linux"]).namespaces = [{ type: "pid" }]), "a new mount namespace is required"],
+  // issue 15: fields that were accepted and ignored
+  ["linux.intelRdt", (s) => (at(s, ["linux"]).intelRdt = { closID: "x" }), "config.json: linux.intelRdt: Intel RDT (resctrl) is not supported by mycr"],
+  ["linux.timeOffsets", (s) => (at(s, ["linux"]).timeOffsets = { boottime: { secs: 1 } }), "config.json: linux.timeOffsets: time namespaces are not supported"],
+  ["rdma limits for a device the host lacks", (s) => (at(s, ["linux", "resources"]).rdma = { mlx9_9: { hcaHandles: 1 } }), "linux.resources.rdma"],
+  ["blockIO.leafWeight", (s) => (at(s, ["linux", "resources"]).blockIO = { leafWeight: 100 }), "linux.resources.blockIO.leafWeight"],
+  ["hugepageLimits given as an object", (s) => (at(s, ["linux", "resources"]).hugepageLimits = { limit: 5 }), "config.json: linux.resources.hugepageLimits: must be an array"],
+  ["a bind mount with filesystem data", (s) => arr(s, "mounts").unshift({ destination: "/x", type: "bind", source: "/nonexistent", options: ["bind", "mode=755"] }), 'config.json: mounts[0].options[1]: "mode=755" is not an option of a bind mount'],
   ["the host's mount namespace by path", (s) => (at(s, ["linux"]).namespaces = [{ type: "pid" }, { type: "mount", path: "/proc/1/ns/mnt" }]), "a new mount namespace is required"],
 ];
+
+// Where the kernel has no AppArmor, a profile is refused (where it has, it is applied: test/oci-fields.test.ts)
+if (!existsSync("/sys/module/apparmor/parameters/enabled") || readFileSync("/sys/module/apparmor/parameters/enabled", "utf8").trim() !== "Y") {
+  REGRESSIONS.push(["process.apparmorProfile on a host without AppArmor", (s) => (at(s, ["process"]).apparmorProfile = "unconfined"), "config.json: process.apparmorProfile: AppArmor is not enabled"]);
+}
 
 for (const [name, change, error] of REGRESSIONS) {
   test(`regression: ${name}`, async () => {

@@ -1,4 +1,5 @@
 import type { DeviceCgroupRule } from "../spec/types";
+import { CgroupError } from "./types";
 
 // Conversions between the runtime-spec's (cgroup v1-shaped) values and cgroup v2's,
 // the same ones runc and crun use, so a config means the same under every runtime.
@@ -33,4 +34,19 @@ export function deviceRuleLine(rule: DeviceCgroupRule): string {
   const access = rule.access || "rwm";
   if (type === "a") return `a *:* ${access}`;
   return `${type} ${num(rule.major)}:${num(rule.minor)} ${access}`;
+}
+
+/** An rdma.max line: "mlx4_0 hca_handle=2 hca_object=2000"; a limit not given is left as it is. */
+export function rdmaLine(device: string, limits: { hcaHandles?: number; hcaObjects?: number }): string {
+  const parts = [device];
+  if (limits.hcaHandles !== undefined) parts.push(`hca_handle=${limits.hcaHandles}`);
+  if (limits.hcaObjects !== undefined) parts.push(`hca_object=${limits.hcaObjects}`);
+  return parts.join(" ");
+}
+
+/** memory.checkBeforeUpdate: a new limit must not be below what the cgroup already uses. */
+export function checkAboveUsage(limit: number, usage: number | null): void {
+  if (limit >= 0 && usage !== null && usage > limit) {
+    throw new CgroupError(`linux.resources.memory.limit: ${limit} is below the container's current usage (${usage} bytes) and checkBeforeUpdate is set`);
+  }
 }

@@ -1,5 +1,5 @@
 // Cgroup files: writes whose failures name the file and the value.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CgroupError } from "./types";
 
@@ -8,7 +8,7 @@ export function writeCgroupFile(dir: string, file: string, value: string | numbe
     writeFileSync(join(dir, file), String(value));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? "error";
-    throw new CgroupError(`cannot set ${file} to ${value} (${code}) in ${dir}`);
+    throw new CgroupError(`cannot set ${file} to ${value} (${code}) in ${dir}`, code);
   }
 }
 
@@ -39,4 +39,22 @@ export function readKeyed(dir: string, file: string): Map<string, number> {
 
 export function readPids(dir: string): number[] {
   return (readCgroupFile(dir, "cgroup.procs") ?? "").split("\n").filter(Boolean).map(Number);
+}
+
+/** writeCgroupFile for a config field: a failure names the field first, and what to do for the errors in `advice`. */
+export function writeField(field: string, dir: string, file: string, value: string | number, advice: Record<string, string> = {}): void {
+  try {
+    writeCgroupFile(dir, file, value);
+  } catch (e) {
+    const code = (e as CgroupError).code;
+    const hint = code && advice[code] ? `: ${advice[code]}` : "";
+    throw new CgroupError(`${field}: ${(e as Error).message}${hint}`, code);
+  }
+}
+
+/** The first of `files` the cgroup has, or a refusal naming the field and what is missing. */
+export function firstFile(field: string, dir: string, files: string[], why: string): string {
+  const found = files.find((f) => existsSync(join(dir, f)));
+  if (!found) throw new CgroupError(`${field}: this host's kernel has no ${files.join(" or ")} (${why})`);
+  return found;
 }

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import type { Resources } from "../spec/types";
+import { wantsBlockIO } from "./blkio";
 import { readPids } from "./files";
 import { availableControllers, hostCgroups, selfCgroups, type HostCgroups } from "./hierarchy";
 import { CgroupError, type Cgroup, type CgroupRecord } from "./types";
@@ -143,8 +144,15 @@ export function requiredControllers(r: Resources | undefined, mode: HostCgroups[
   need(r.cpu?.cpus || undefined, "cpu.cpus", "cpuset");
   need(r.cpu?.mems || undefined, "cpu.mems", "cpuset");
   need(r.pids?.limit, "pids", "pids");
-  need(r.blockIO?.weight, "blockIO.weight", mode === "v2" ? "io" : "blkio");
-  if (mode !== "v2") need(r.devices?.length || undefined, "devices", "devices");
+  need(wantsBlockIO(r.blockIO) || undefined, "blockIO", mode === "v2" ? "io" : "blkio");
+  need(r.hugepageLimits?.length || undefined, "hugepageLimits", "hugetlb");
+  need(Object.keys(r.rdma ?? {}).length || undefined, "rdma", "rdma");
+  if (mode !== "v2") {
+    need(r.devices?.length || undefined, "devices", "devices");
+    // on v2 the driver refuses these with its own words: v2 has no such controllers
+    need(r.network?.classID, "network.classID", "net_cls");
+    need(r.network?.priorities?.length || undefined, "network.priorities", "net_prio");
+  }
   return out;
 }
 

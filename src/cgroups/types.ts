@@ -47,4 +47,12 @@ export interface Cgroup {
   destroy(): Promise<void>;
 }
 
-export class CgroupError extends Error {}
+export class CgroupError extends Error {
+  constructor(
+    message: string,
+    /** The errno name when a write failed ("ENOTSUP"). */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}

@@ -6,9 +6,26 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../spec/types";
 import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
-import { deviceRuleLine, limitValue } from "./convert";
-import { readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile } from "./files";
+import { applyBlkioV1, wantsBlockIO } from "./blkio";
+import { checkAboveUsage, deviceRuleLine, limitValue, rdmaLine } from "./convert";
+import { firstFile, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
+
+/**
+ * A new cpuset cgroup starts with no CPUs and no memory nodes (a process cannot join it:
+ * ENOSPC): each empty one on the way down inherits its parent's. Every level is checked,
+ * not only the ones this call made: a parent another start has just made may not be
+ * filled yet.
+ */
+function fillCpuset(dir: string): void {
+  const empty: string[] = [];
+  for (let d = dir; existsSync(join(d, "..", "cpuset.cpus")) && !readCgroupFile(d, "cpuset.cpus"); d = join(d, "..")) empty.unshift(d);
+  for (const d of empty) {
+    for (const file of ["cpuset.cpus", "cpuset.mems"]) {
+      if (!readCgroupFile(d, file)) writeCgroupFile(d, file, readCgroupFile(join(d, ".."), file) ?? "");
+    }
+  }
+}
 
 export class V1Cgroup implements Cgroup {
   constructor(readonly record: CgroupRecord) {}
@@ -31,63 +48,31 @@ export class V1Cgroup implements Cgroup {
     for (const [key, dir] of Object.entries(this.record.dirs)) {
       const created = makeDirs(dir);
       noteMadeParents(this.record, key, dir, created);
-      // A new cpuset cgroup starts with no CPUs and no memory nodes: inherit the parent's.
-      if (this.dir("cpuset") === dir) {
-        for (const d of created) {
-          for (const file of ["cpuset.cpus", "cpuset.mems"]) {
-            if (!readCgroupFile(d, file)) writeCgroupFile(d, file, readCgroupFile(join(d, ".."), file) ?? "");
-          }
-        }
-      }
+      if (this.dir("cpuset") === dir) fillCpuset(dir);
     }
   }
 
   apply(r: Resources): void {
-    const mem = r.memory;
-    if (mem) {
-      const dir = this.need("memory", "linux.resources.memory");
-      const limit = limitValue(mem.limit);
-      if (limit !== null) writeCgroupFile(dir, "memory.limit_in_bytes", limit === "max" ? -1 : limit);
-      if (mem.swap !== undefined) {
-        const memswFile = existsSync(join(dir, "memory.memsw.limit_in_bytes"));
-        // swap == limit means "no swap": only enforceable with swap accounting, harmless without.
-        if (memswFile) writeCgroupFile(dir, "memory.memsw.limit_in_bytes", mem.swap < 0 ? -1 : mem.swap);
-        else if (mem.swap !== mem.limit) {
-          throw new CgroupError("linux.resources.memory.swap needs swap accounting (boot with swapaccount=1)");
-        }
-      }
-      if (mem.reservation !== undefined) writeCgroupFile(dir, "memory.soft_limit_in_bytes", mem.reservation < 0 ? -1 : mem.reservation);
-      if (mem.swappiness !== undefined) writeCgroupFile(dir, "memory.swappiness", mem.swappiness);
-      if (mem.disableOOMKiller) writeCgroupFile(dir, "memory.oom_control", 1);
-    }
-    const cpu = r.cpu;
-    if (cpu) {
-      if (cpu.shares !== undefined || cpu.quota !== undefined || cpu.period !== undefined) {
-        const dir = this.need("cpu", "linux.resources.cpu");
-        if (cpu.shares !== undefined) writeCgroupFile(dir, "cpu.shares", cpu.shares);
-        if (cpu.period !== undefined) writeCgroupFile(dir, "cpu.cfs_period_us", cpu.period);
-        if (cpu.quota !== undefined) writeCgroupFile(dir, "cpu.cfs_quota_us", cpu.quota);
-        if (cpu.burst !== undefined) writeCgroupFile(dir, "cpu.cfs_burst_us", cpu.burst);
-        if (cpu.realtimePeriod !== undefined) writeCgroupFile(dir, "cpu.rt_period_us", cpu.realtimePeriod);
-        if (cpu.realtimeRuntime !== undefined) writeCgroupFile(dir, "cpu.rt_runtime_us", cpu.realtimeRuntime);
-      }
-      if (cpu.cpus) writeCgroupFile(this.need("cpuset", "linux.resources.cpu.cpus"), "cpuset.cpus", cpu.cpus);
-      if (cpu.mems) writeCgroupFile(this.need("cpuset", "linux.resources.cpu.mems"), "cpuset.mems", cpu.mems);
-    }
+    if (r.memory) this.applyMemory(r.memory);
+    if (r.cpu) this.applyCpu(r.cpu);
     if (r.pids) {
       writeCgroupFile(this.need("pids", "linux.resources.pids"), "pids.max", r.pids.limit > 0 ? r.pids.limit : "max");
     }
-    if (r.blockIO?.weight !== undefined) {
-      const dir = this.need("blkio", "linux.resources.blockIO.weight");
-      // Kernels with only BFQ (no CFQ) have blkio.bfq.weight instead of blkio.weight.
-      const file = existsSync(join(dir, "blkio.weight")) ? "blkio.weight" : "blkio.bfq.weight";
-      if (!existsSync(join(dir, file))) {
-        throw new CgroupError("linux.resources.blockIO.weight needs a proportional I/O scheduler (BFQ) on this host");
-      }
-      writeCgroupFile(dir, file, r.blockIO.weight);
+    if (wantsBlockIO(r.blockIO)) applyBlkioV1(this.need("blkio", "linux.resources.blockIO"), r.blockIO!);
+    (r.hugepageLimits ?? []).forEach((limit, i) => {
+      const field = `linux.resources.hugepageLimits[${i}]`;
+      const dir = this.need("hugetlb", "linux.resources.hugepageLimits");
+      writeField(field, dir, firstFile(field, dir, [`hugetlb.${limit.pageSize}.limit_in_bytes`], `no ${limit.pageSize} huge pages`), limit.limit);
+    });
+    if (r.network?.classID !== undefined) {
+      writeField("linux.resources.network.classID", this.need("net_cls", "linux.resources.network.classID"), "net_cls.classid", r.network.classID);
     }
-    for (const limit of r.hugepageLimits ?? []) {
-      writeCgroupFile(this.need("hugetlb", "linux.resources.hugepageLimits"), `hugetlb.${limit.pageSize}.limit_in_bytes`, limit.limit);
+    (r.network?.priorities ?? []).forEach((p, i) => {
+      const dir = this.need("net_prio", "linux.resources.network.priorities");
+      writeField(`linux.resources.network.priorities[${i}]`, dir, "net_prio.ifpriomap", `${p.name} ${p.priority}`);
+    });
+    for (const [device, limits] of Object.entries(r.rdma ?? {})) {
+      writeField(`linux.resources.rdma.${device}`, this.need("rdma", "linux.resources.rdma"), "rdma.max", rdmaLine(device, limits));
     }
     if (r.unified && Object.keys(r.unified).length > 0) {
       throw new CgroupError("linux.resources.unified needs a cgroup v2 host");
@@ -97,6 +82,65 @@ export class V1Cgroup implements Cgroup {
       // In order: a rule later in the list overrides an earlier one, as the spec says.
       for (const rule of r.devices) writeCgroupFile(dir, rule.allow ? "devices.allow" : "devices.deny", deviceRuleLine(rule));
     }
+  }
+
+  private applyMemory(mem: NonNullable<Resources["memory"]>): void {
+    const dir = this.need("memory", "linux.resources.memory");
+    const field = "linux.resources.memory";
+    // useHierarchy first: the kernel takes it only before limits are set
+    if (mem.useHierarchy !== undefined) {
+      writeField(`${field}.useHierarchy`, dir, firstFile(`${field}.useHierarchy`, dir, ["memory.use_hierarchy"], "removed from this kernel"), mem.useHierarchy ? 1 : 0);
+    }
+    const limit = limitValue(mem.limit);
+    if (limit !== null) {
+      if (mem.checkBeforeUpdate) checkAboveUsage(mem.limit!, readNumber(dir, "memory.usage_in_bytes"));
+      writeCgroupFile(dir, "memory.limit_in_bytes", limit === "max" ? -1 : limit);
+    }
+    if (mem.swap !== undefined) {
+      const memswFile = existsSync(join(dir, "memory.memsw.limit_in_bytes"));
+      // swap == limit means "no swap": only enforceable with swap accounting, harmless without.
+      if (memswFile) writeCgroupFile(dir, "memory.memsw.limit_in_bytes", mem.swap < 0 ? -1 : mem.swap);
+      else if (mem.swap !== mem.limit) {
+        throw new CgroupError("linux.resources.memory.swap needs swap accounting (boot with swapaccount=1)");
+      }
+    }
+    if (mem.reservation !== undefined) writeCgroupFile(dir, "memory.soft_limit_in_bytes", mem.reservation < 0 ? -1 : mem.reservation);
+    if (mem.kernel !== undefined) {
+      writeField(`${field}.kernel`, dir, firstFile(`${field}.kernel`, dir, ["memory.kmem.limit_in_bytes"], "removed from newer kernels"), mem.kernel < 0 ? -1 : mem.kernel);
+      // Linux 5.16 and later keep the file but ignore what is written to it: read it back.
+      const now = readNumber(dir, "memory.kmem.limit_in_bytes");
+      if (mem.kernel >= 0 && (now === null || Math.abs(now - mem.kernel) >= 4096)) {
+        throw new CgroupError(`${field}.kernel: this kernel ignores memory.kmem.limit_in_bytes (deprecated since Linux 5.16); remove the field`);
+      }
+    }
+    if (mem.kernelTCP !== undefined) {
+      const file = firstFile(`${field}.kernelTCP`, dir, ["memory.kmem.tcp.limit_in_bytes"], "removed from this kernel");
+      writeField(`${field}.kernelTCP`, dir, file, mem.kernelTCP < 0 ? -1 : mem.kernelTCP);
+    }
+    // -1 is "unset" to runc, which docker once sent by default
+    if (mem.swappiness !== undefined && mem.swappiness !== -1) writeField(`${field}.swappiness`, dir, "memory.swappiness", mem.swappiness);
+    if (mem.disableOOMKiller !== undefined) writeField(`${field}.disableOOMKiller`, dir, "memory.oom_control", mem.disableOOMKiller ? 1 : 0);
+  }
+
+  private applyCpu(cpu: NonNullable<Resources["cpu"]>): void {
+    const field = "linux.resources.cpu";
+    const cpuDir = () => this.need("cpu", field);
+    if (cpu.shares !== undefined) writeCgroupFile(cpuDir(), "cpu.shares", cpu.shares);
+    if (cpu.period !== undefined) writeCgroupFile(cpuDir(), "cpu.cfs_period_us", cpu.period);
+    if (cpu.quota !== undefined) writeCgroupFile(cpuDir(), "cpu.cfs_quota_us", cpu.quota);
+    const optionalFile = (key: "burst" | "realtimePeriod" | "realtimeRuntime" | "idle", file: string, why: string) => {
+      const value = cpu[key];
+      if (value === undefined) return;
+      const dir = cpuDir();
+      writeField(`${field}.${key}`, dir, firstFile(`${field}.${key}`, dir, [file], why), value);
+    };
+    optionalFile("burst", "cpu.cfs_burst_us", "Linux 5.14 or later");
+    // the period first: a runtime must fit in it
+    optionalFile("realtimePeriod", "cpu.rt_period_us", "a kernel built with RT group scheduling");
+    optionalFile("realtimeRuntime", "cpu.rt_runtime_us", "a kernel built with RT group scheduling");
+    optionalFile("idle", "cpu.idle", "Linux 5.15 or later");
+    if (cpu.cpus) writeCgroupFile(this.need("cpuset", "linux.resources.cpu.cpus"), "cpuset.cpus", cpu.cpus);
+    if (cpu.mems) writeCgroupFile(this.need("cpuset", "linux.resources.cpu.mems"), "cpuset.mems", cpu.mems);
   }
 
   addProcess(pid: number): void {

@@ -5,8 +5,9 @@ import { join } from "node:path";
 import type { Resources } from "../spec/types";
 import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
 import { setDeviceRules } from "./device-program";
-import { blkioToIoWeight, limitValue, sharesToWeight, swapOnly } from "./convert";
-import { readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile } from "./files";
+import { applyIoV2, wantsBlockIO } from "./blkio";
+import { checkAboveUsage, limitValue, rdmaLine, sharesToWeight, swapOnly } from "./convert";
+import { firstFile, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
 export class V2Cgroup implements Cgroup {
@@ -43,55 +44,29 @@ export class V2Cgroup implements Cgroup {
   }
 
   apply(r: Resources): void {
-    const mem = r.memory;
-    if (mem) {
-      this.need("memory", "linux.resources.memory");
-      const max = limitValue(mem.limit);
-      if (max !== null) writeCgroupFile(this.dir, "memory.max", max);
-      if (mem.reservation !== undefined) writeCgroupFile(this.dir, "memory.low", limitValue(mem.reservation)!);
-      if (mem.swap !== undefined) {
-        if (existsSync(join(this.dir, "memory.swap.max"))) {
-          writeCgroupFile(this.dir, "memory.swap.max", swapOnly(mem.swap, mem.limit ?? 0));
-        } else if (mem.swap !== mem.limit) {
-          throw new CgroupError("linux.resources.memory.swap needs swap accounting on this host");
-        }
-      }
-      if (mem.disableOOMKiller) throw new CgroupError("linux.resources.memory.disableOOMKiller is not available on cgroup v2");
-    }
-    const cpu = r.cpu;
-    if (cpu) {
-      if (cpu.shares !== undefined || cpu.quota !== undefined || cpu.period !== undefined) {
-        this.need("cpu", "linux.resources.cpu");
-        if (cpu.shares !== undefined) writeCgroupFile(this.dir, "cpu.weight", sharesToWeight(cpu.shares));
-        if (cpu.quota !== undefined || cpu.period !== undefined) {
-          const quota = cpu.quota === undefined || cpu.quota < 0 ? "max" : String(cpu.quota);
-          writeCgroupFile(this.dir, "cpu.max", `${quota} ${cpu.period ?? 100000}`);
-        }
-        if (cpu.burst !== undefined) writeCgroupFile(this.dir, "cpu.max.burst", cpu.burst);
-      }
-      if (cpu.idle !== undefined) writeCgroupFile(this.dir, "cpu.idle", cpu.idle);
-      if (cpu.cpus) {
-        this.need("cpuset", "linux.resources.cpu.cpus");
-        writeCgroupFile(this.dir, "cpuset.cpus", cpu.cpus);
-      }
-      if (cpu.mems) {
-        this.need("cpuset", "linux.resources.cpu.mems");
-        writeCgroupFile(this.dir, "cpuset.mems", cpu.mems);
-      }
-    }
+    if (r.memory) this.applyMemory(r.memory);
+    if (r.cpu) this.applyCpu(r.cpu);
     if (r.pids) {
       this.need("pids", "linux.resources.pids");
       writeCgroupFile(this.dir, "pids.max", r.pids.limit > 0 ? r.pids.limit : "max");
     }
-    if (r.blockIO?.weight !== undefined) {
-      this.need("io", "linux.resources.blockIO.weight");
-      if (existsSync(join(this.dir, "io.weight"))) writeCgroupFile(this.dir, "io.weight", `default ${blkioToIoWeight(r.blockIO.weight)}`);
-      else if (existsSync(join(this.dir, "io.bfq.weight"))) writeCgroupFile(this.dir, "io.bfq.weight", r.blockIO.weight);
-      else throw new CgroupError("linux.resources.blockIO.weight needs a proportional I/O scheduler (BFQ) on this host");
+    if (wantsBlockIO(r.blockIO)) {
+      this.need("io", "linux.resources.blockIO");
+      applyIoV2(this.dir, r.blockIO!);
     }
-    for (const limit of r.hugepageLimits ?? []) {
+    (r.hugepageLimits ?? []).forEach((limit, i) => {
+      const field = `linux.resources.hugepageLimits[${i}]`;
       this.need("hugetlb", "linux.resources.hugepageLimits");
-      writeCgroupFile(this.dir, `hugetlb.${limit.pageSize}.max`, limit.limit);
+      writeField(field, this.dir, firstFile(field, this.dir, [`hugetlb.${limit.pageSize}.max`], `no ${limit.pageSize} huge pages`), limit.limit);
+    });
+    for (const key of ["classID", "priorities"] as const) {
+      if (r.network?.[key] !== undefined) {
+        throw new CgroupError(`linux.resources.network.${key}: cgroup v2 has no ${key === "classID" ? "net_cls" : "net_prio"} controller; remove the field`);
+      }
+    }
+    for (const [device, limits] of Object.entries(r.rdma ?? {})) {
+      this.need("rdma", "linux.resources.rdma");
+      writeField(`linux.resources.rdma.${device}`, this.dir, "rdma.max", rdmaLine(device, limits));
     }
     // cgroup v2 has no devices files: the rules become an eBPF program on the cgroup,
     // replacing the one an earlier create or update put there.
@@ -99,6 +74,55 @@ export class V2Cgroup implements Cgroup {
     for (const [file, value] of Object.entries(r.unified ?? {})) {
       if (file.includes("/") || file.startsWith(".")) throw new CgroupError(`linux.resources.unified: invalid file name "${file}"`);
       writeCgroupFile(this.dir, file, value);
+    }
+  }
+
+  private applyMemory(mem: NonNullable<Resources["memory"]>): void {
+    const field = "linux.resources.memory";
+    this.need("memory", field);
+    const max = limitValue(mem.limit);
+    if (max !== null) {
+      if (mem.checkBeforeUpdate) checkAboveUsage(mem.limit!, readNumber(this.dir, "memory.current"));
+      writeCgroupFile(this.dir, "memory.max", max);
+    }
+    if (mem.reservation !== undefined) writeCgroupFile(this.dir, "memory.low", limitValue(mem.reservation)!);
+    if (mem.swap !== undefined) {
+      if (existsSync(join(this.dir, "memory.swap.max"))) {
+        writeCgroupFile(this.dir, "memory.swap.max", swapOnly(mem.swap, mem.limit ?? 0));
+      } else if (mem.swap !== mem.limit) {
+        throw new CgroupError("linux.resources.memory.swap needs swap accounting on this host");
+      }
+    }
+    if (mem.kernel !== undefined) throw new CgroupError(`${field}.kernel: cgroup v2 has no kernel memory limit (it is part of memory.max); remove the field`);
+    if (mem.kernelTCP !== undefined) throw new CgroupError(`${field}.kernelTCP: cgroup v2 has no TCP buffer limit (it is part of memory.max); remove the field`);
+    // -1 is "unset" to runc, which docker once sent by default
+    if (mem.swappiness !== undefined && mem.swappiness !== -1) throw new CgroupError(`${field}.swappiness: cgroup v2 has no per-cgroup swappiness; remove the field`);
+    if (mem.disableOOMKiller) throw new CgroupError(`${field}.disableOOMKiller: cgroup v2 cannot turn the OOM killer off; remove the field`);
+    if (mem.useHierarchy === false) throw new CgroupError(`${field}.useHierarchy: cgroup v2 is always hierarchical; remove the field or set it to true`);
+  }
+
+  private applyCpu(cpu: NonNullable<Resources["cpu"]>): void {
+    const field = "linux.resources.cpu";
+    if (cpu.realtimeRuntime !== undefined || cpu.realtimePeriod !== undefined) {
+      const key = cpu.realtimeRuntime !== undefined ? "realtimeRuntime" : "realtimePeriod";
+      throw new CgroupError(`${field}.${key}: cgroup v2 has no real-time CPU budget; remove the field`);
+    }
+    const wantsCpu = [cpu.shares, cpu.quota, cpu.period, cpu.burst, cpu.idle].some((v) => v !== undefined);
+    if (wantsCpu) this.need("cpu", field);
+    if (cpu.shares !== undefined) writeCgroupFile(this.dir, "cpu.weight", sharesToWeight(cpu.shares));
+    if (cpu.quota !== undefined || cpu.period !== undefined) {
+      const quota = cpu.quota === undefined || cpu.quota < 0 ? "max" : String(cpu.quota);
+      writeCgroupFile(this.dir, "cpu.max", `${quota} ${cpu.period ?? 100000}`);
+    }
+    if (cpu.burst !== undefined) writeField(`${field}.burst`, this.dir, firstFile(`${field}.burst`, this.dir, ["cpu.max.burst"], "Linux 5.14 or later"), cpu.burst);
+    if (cpu.idle !== undefined) writeField(`${field}.idle`, this.dir, firstFile(`${field}.idle`, this.dir, ["cpu.idle"], "Linux 5.15 or later"), cpu.idle);
+    if (cpu.cpus) {
+      this.need("cpuset", "linux.resources.cpu.cpus");
+      writeCgroupFile(this.dir, "cpuset.cpus", cpu.cpus);
+    }
+    if (cpu.mems) {
+      this.need("cpuset", "linux.resources.cpu.mems");
+      writeCgroupFile(this.dir, "cpuset.mems", cpu.mems);
     }
   }
 

@@ -1,5 +1,5 @@
 import { deleteContainer } from "../runtime/delete";
-import { StateStore } from "../runtime/state";
+import { ContainerNotFound, StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
 import { requireId } from "./create";
 import { resolveContainerId } from "../engine/containers";
@@ -13,7 +13,16 @@ export default defineMycrCommand({
   needsRoot: true,
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
-    await deleteContainer(store, resolveContainerId(store, requireId(args, "delete")), args.force === true);
+    const ref = requireId(args, "delete");
+    const force = args.force === true;
+    let id = ref;
+    try {
+      id = resolveContainerId(store, ref);
+    } catch (e) {
+      // --force of a container that does not exist succeeds, as runc's does (clients clean up with it)
+      if (!(force && e instanceof ContainerNotFound)) throw e;
+    }
+    await deleteContainer(store, id, force);
     return 0;
   },
 });

@@ -33,13 +33,14 @@ export default defineMycrCommand({
   needsRoot: true,
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
-    const id = resolveContainerId(store, requireId(args, "update"));
+    const ref = requireId(args, "update");
+    // The input is checked before the container is looked up: a bad value is reported as such.
     const file = single(args.resources);
     const resources = file
       ? resourcesFromFile(file)
       : resourcesFromArgs(args);
     if (!resources) throw new ContainerError("update: give --resources FILE or at least one limit flag");
-    await updateContainer(store, id, resources);
+    await updateContainer(store, resolveContainerId(store, ref), resources);
     return 0;
   },
 });

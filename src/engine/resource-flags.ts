@@ -42,7 +42,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   "cpu.cpus": "--cpuset-cpus",
   "cpu.mems": "--cpuset-mems",
   pids: "--pids-limit",
-  "blockIO.weight": "--blkio-weight",
+  blockIO: "--blkio-weight",
 };
 
 export function resourcesFromFlags(f: ResourceFlags): Resources | undefined {

@@ -13,6 +13,7 @@ import { initFailure, type Stdio } from "./launch";
 import { MessageReader, sendMessage, type InitMessage } from "./messages";
 import { containerSelfCommand } from "./self";
 import { warnUnraisableAmbient } from "./security";
+import { processRefusal } from "./refuse";
 import { warn } from "./warn";
 import { seccompCacheDir } from "./paths";
 import { exitStatus, forwardSignals } from "./signals";
@@ -61,6 +62,8 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   const record = opts.store.load(opts.id);
   const status = containerStatus(record);
   if (status !== "running") throw new ContainerError(`cannot exec in container ${opts.id}: it is ${status}`);
+  const refused = processRefusal(opts.process);
+  if (refused) throw new ContainerError(refused);
   warnUnraisableAmbient(opts.process.capabilities, warn);
   const initPid = record.init!.pid;
   const joins: NamespaceJoin[] = JOINED.map(([flag, name]) => ({ flag, path: `/proc/${initPid}/ns/${name}` }));

@@ -27,6 +27,7 @@ import { applyRlimits } from "./rlimits";
 import { effectiveUser, type ResolvedUser } from "./user";
 import { reap } from "./reaper";
 import { INIT_ANNOTATION } from "./annotations";
+import { applyExecLabels, applyProcessAttributes, prepareProcessAttributes, type ProcessAttributes } from "./process-attrs";
 
 const SIGKILL = 9;
 const PR_SET_KEEPCAPS = 8;
@@ -59,6 +60,7 @@ function prepareRoot(config: InitConfig): void {
     rootfs,
     bundle: config.bundle,
     newNetworkNamespace: hasNamespace(spec, "network"),
+    ...(spec.linux?.mountLabel ? { mountLabel: spec.linux.mountLabel } : {}),
   });
   const devIsOurs = (spec.mounts ?? []).some((m) => m.destination === "/dev" && m.type !== "bind");
   if (devIsOurs) populateDev(rootfs, spec.linux?.devices ?? []);
@@ -110,6 +112,7 @@ interface Prepared {
   user: ResolvedUser;
   cwd: string;
   security: PreparedSecurity;
+  attributes: ProcessAttributes;
 }
 
 function setup(config: InitConfig): Prepared {
@@ -160,8 +163,10 @@ function setup(config: InitConfig): Prepared {
   checkCwdInsideRoot(cwd);
   const env = proc.env ?? [];
   const withHome = user.home !== undefined && !env.some((e) => e.startsWith("HOME=")) ? [...env, `HOME=${user.home}`] : env;
+  const attributes = prepareProcessAttributes(spec);
+  applyProcessAttributes(attributes);
   // Checked and compiled now, so a bad profile fails the start; applied right before execve.
-  return { env: withHome, user, cwd, security: prepareSecurity(proc, seccomp) };
+  return { env: withHome, user, cwd, security: prepareSecurity(proc, seccomp), attributes };
 }
 
 /**
@@ -197,6 +202,7 @@ function execProcess(path: string, args: string[], p: Prepared, preserveFds: num
   resetSignals();
   const exec = prepareExecve(path, args, p.env);
   trace("init: execve");
+  applyExecLabels(p.attributes);
   applySecurity(p.security, () => switchUser(p.user, p.cwd)); // from here on the container's limits hold for this thread
   try {
     return exec();
@@ -250,6 +256,7 @@ export function initMain(): void {
     if (config.spec.annotations?.[INIT_ANNOTATION] === "true") {
       // --init: we stay PID 1, confined like the program, and reap for it.
       const p = prepared;
+      applyExecLabels(p.attributes);
       applySecurity(p.security, () => switchUser(p.user, p.cwd));
       const foreground = config.spec.process!.terminal === true;
       reap({ path, args, env: p.env, foreground }, exitNow);

@@ -13,6 +13,7 @@ import { MessageReader, sendMessage, type InitConfig, type InitMessage } from ".
 import { runHooks } from "./hooks";
 import { seccompCacheDir } from "./paths";
 import { planNamespaces } from "./namespaces";
+import { configRefusal } from "./refuse";
 import { processRef, type ProcessRef } from "./procfs";
 import { containerSelfCommand } from "./self";
 import { StateStore, type ContainerRecord } from "./state";
@@ -82,6 +83,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
   const plan = planNamespaces(spec);
+  const refused = configRefusal(spec);
+  if (refused) throw new ContainerError(`config.json: ${refused}`);
   const missing = missingController(spec.linux?.resources);
   if (missing) {
     throw new ContainerError(`linux.resources.${missing.field} needs the ${missing.controller} controller, not enabled on this host`);

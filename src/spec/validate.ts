@@ -112,6 +112,82 @@ function validateProcess(p: Record<string, Json>, path: string): void {
     const o = object(v, q);
     for (const set of ["bounding", "effective", "inheritable", "permitted", "ambient"]) optional(o, set, q, strings);
   });
+  optional(p, "commandLine", path, str);
+  optional(p, "apparmorProfile", path, str);
+  optional(p, "selinuxLabel", path, str);
+  optional(p, "ioPriority", path, (v, q) => {
+    const o = object(v, q);
+    oneOf(o.class, `${q}.class`, IO_CLASSES);
+    optional(o, "priority", q, (x, xq) => inRange(x, xq, 0, 7));
+  });
+  optional(p, "scheduler", path, (v, q) => {
+    const o = object(v, q);
+    oneOf(o.policy, `${q}.policy`, SCHED_POLICIES);
+    optional(o, "nice", q, (x, xq) => inRange(x, xq, -20, 19));
+    optional(o, "priority", q, (x, xq) => inRange(x, xq, 0, 99));
+    optional(o, "flags", q, (x, xq) => array(x, xq).forEach((flag, i) => oneOf(flag, `${xq}[${i}]`, SCHED_FLAGS)));
+    for (const k of ["runtime", "deadline", "period"]) optional(o, k, q, (x, xq) => inRange(x, xq, 0, Number.MAX_SAFE_INTEGER));
+  });
+  optional(p, "execCPUAffinity", path, (v, q) => {
+    const o = object(v, q);
+    for (const k of ["initial", "final"]) optional(o, k, q, cpuList);
+  });
+}
+
+const IO_CLASSES = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
+const SCHED_POLICIES = ["SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE"];
+const SCHED_FLAGS = [
+  "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN", "SCHED_FLAG_KEEP_POLICY",
+  "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX",
+];
+
+function oneOf(v: Json, path: string, allowed: string[]): string {
+  const s = str(v, path);
+  if (!allowed.includes(s)) throw new SpecError(path, `must be one of ${allowed.join(", ")}, not "${s}"`);
+  return s;
+}
+
+function inRange(v: Json, path: string, min: number, max: number): number {
+  const n = int(v, path);
+  if (n < min || n > max) throw new SpecError(path, `must be ${min} to ${max}, not ${n}`);
+  return n;
+}
+
+/** A CPU list as cpuset.cpus reads it: "0-3,5". */
+function cpuList(v: Json, path: string): string {
+  const s = str(v, path);
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(s)) throw new SpecError(path, `must be a CPU list such as "0-3,5", not "${s}"`);
+  return s;
+}
+
+/** An array of objects, each checked by `check`. */
+function objects(v: Json, path: string, check: (o: Record<string, Json>, p: string) => void): void {
+  array(v, path).forEach((x, i) => check(object(x, `${path}[${i}]`), `${path}[${i}]`));
+}
+
+function blockDevice(o: Record<string, Json>, p: string): void {
+  inRange(o.major, `${p}.major`, 0, 0xfff);
+  inRange(o.minor, `${p}.minor`, 0, 0xfffff);
+}
+
+function validateBlockIO(b: Record<string, Json>, q: string): void {
+  optional(b, "weight", q, int);
+  optional(b, "leafWeight", q, int);
+  optional(b, "weightDevice", q, (v, p) =>
+    objects(v, p, (o, op) => {
+      blockDevice(o, op);
+      optional(o, "weight", op, int);
+      optional(o, "leafWeight", op, int);
+    }),
+  );
+  for (const key of ["throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice"]) {
+    optional(b, key, q, (v, p) =>
+      objects(v, p, (o, op) => {
+        blockDevice(o, op);
+        inRange(o.rate, `${op}.rate`, 0, Number.MAX_SAFE_INTEGER);
+      }),
+    );
+  }
 }
 
 function validateMounts(v: Json, path: string): void {
@@ -160,6 +236,14 @@ function validateLinux(l: Record<string, Json>, path: string): void {
   });
   optional(l, "maskedPaths", path, (v, q) => array(v, q).forEach((x, i) => absolute(x, `${q}[${i}]`)));
   optional(l, "readonlyPaths", path, (v, q) => array(v, q).forEach((x, i) => absolute(x, `${q}[${i}]`)));
+  optional(l, "mountLabel", path, str);
+  optional(l, "personality", path, (v, q) => {
+    const o = object(v, q);
+    oneOf(o.domain, `${q}.domain`, ["LINUX", "LINUX32"]);
+    optional(o, "flags", q, strings);
+  });
+  optional(l, "timeOffsets", path, object);
+  optional(l, "intelRdt", path, object);
   optional(l, "sysctl", path, (v, q) => Object.entries(object(v, q)).forEach(([k, x]) => str(x, `${q}.${k}`)));
   optional(l, "devices", path, (v, q) =>
     array(v, q).forEach((d, i) => {
@@ -174,6 +258,7 @@ function validateLinux(l: Record<string, Json>, path: string): void {
     optional(r, "memory", q, (m, mq) => {
       const o = object(m, mq);
       for (const k of ["limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness"]) optional(o, k, mq, int);
+      for (const k of ["disableOOMKiller", "useHierarchy", "checkBeforeUpdate"]) optional(o, k, mq, bool);
     });
     optional(r, "cpu", q, (c, cq) => {
       const o = object(c, cq);
@@ -182,7 +267,32 @@ function validateLinux(l: Record<string, Json>, path: string): void {
       optional(o, "mems", cq, str);
     });
     optional(r, "pids", q, (p, pq) => int(object(p, pq).limit, `${pq}.limit`));
-    optional(r, "blockIO", q, (b, bq) => optional(object(b, bq), "weight", bq, int));
+    optional(r, "blockIO", q, (b, bq) => validateBlockIO(object(b, bq), bq));
+    optional(r, "hugepageLimits", q, (v, hq) =>
+      objects(v, hq, (o, op) => {
+        const size = str(o.pageSize, `${op}.pageSize`);
+        if (!/^\d+(KB|MB|GB)$/.test(size)) throw new SpecError(`${op}.pageSize`, `must be a size such as "2MB" or "1GB", not "${size}"`);
+        int(o.limit, `${op}.limit`);
+      }),
+    );
+    optional(r, "network", q, (v, nq) => {
+      const o = object(v, nq);
+      optional(o, "classID", nq, (x, xq) => inRange(x, xq, 0, 0xffffffff));
+      optional(o, "priorities", nq, (x, xq) =>
+        objects(x, xq, (e, ep) => {
+          const name = str(e.name, `${ep}.name`);
+          if (!/^[^\s/]{1,15}$/.test(name)) throw new SpecError(`${ep}.name`, `must be a network interface name, not "${name}"`);
+          inRange(e.priority, `${ep}.priority`, 0, 0xffffffff);
+        }),
+      );
+    });
+    optional(r, "rdma", q, (v, rq) =>
+      Object.entries(object(v, rq)).forEach(([dev, limits]) => {
+        if (!/^[^\s/]+$/.test(dev)) throw new SpecError(rq, `"${dev}" is not an RDMA device name`);
+        const o = object(limits, `${rq}.${dev}`);
+        for (const k of ["hcaHandles", "hcaObjects"]) optional(o, k, `${rq}.${dev}`, (x, xq) => inRange(x, xq, 0, 0x7fffffff));
+      }),
+    );
     optional(r, "devices", q, (d, dq) => array(d, dq).forEach((x, i) => deviceRule(x, `${dq}[${i}]`)));
     optional(r, "unified", q, (u, uq) => Object.entries(object(u, uq)).forEach(([k, x]) => str(x, `${uq}.${k}`)));
   });

@@ -17,6 +17,8 @@ type SyscallTable = {
   quotactl: number;
   quotactl_fd: number;
   bpf: number;
+  ioprio_set: number;
+  sched_setattr: number;
   O_DIRECTORY: number;
   O_NOFOLLOW: number;
 };
@@ -25,8 +27,8 @@ type SyscallTable = {
 const NEW_MOUNT = { open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, mount_setattr: 442 };
 
 const TABLES: Record<string, SyscallTable> = {
-  x64: { pivot_root: 155, bpf: 321, quotactl: 179, quotactl_fd: 443, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, memfd_create: 319, sendfile: 40, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
-  arm64: { pivot_root: 41, bpf: 280, quotactl: 60, quotactl_fd: 443, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, memfd_create: 279, sendfile: 71, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
+  x64: { pivot_root: 155, bpf: 321, ioprio_set: 251, sched_setattr: 314, quotactl: 179, quotactl_fd: 443, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, memfd_create: 319, sendfile: 40, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
+  arm64: { pivot_root: 41, bpf: 280, ioprio_set: 30, sched_setattr: 274, quotactl: 60, quotactl_fd: 443, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, memfd_create: 279, sendfile: 71, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
 };
 
 const table = TABLES[process.arch];

@@ -23,3 +23,4 @@ export * from "./sealed-exe";
 export * from "./bytes";
 export * from "./quota";
 export * from "./bpf";
+export * from "./sched";

@@ -1,6 +1,7 @@
 // OCI mount options -> mount(2) flags, propagation and filesystem data,
 // with the meanings mount(8) gives them.
 import { MS } from "../../sys";
+import type { Mount } from "../../spec/types";
 
 interface FlagEffect {
   set?: number;
@@ -81,4 +82,20 @@ export function parseMountOptions(options: string[] = []): ParsedMountOptions {
 /** Propagation value for linux.rootfsPropagation, or null for a value the spec does not know. */
 export function propagationFlags(name: string): number | null {
   return PROPAGATION_OPTIONS[name] ?? null;
+}
+
+/** The options that are mount flags or propagation (the rest is filesystem data): what `mycr features` lists. */
+export const MOUNT_OPTIONS = [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS)];
+
+export function isBindMount(m: Mount): boolean {
+  return m.type === "bind" || (m.options ?? []).some((o) => o === "bind" || o === "rbind");
+}
+
+/**
+ * The first option of a bind mount that is filesystem data: the kernel ignores data
+ * on a bind mount, so it could only be dropped silently.
+ */
+export function unknownBindOptions(options: string[] = []): { index: number; option: string } | null {
+  const index = options.findIndex((o) => FLAG_OPTIONS[o] === undefined && PROPAGATION_OPTIONS[o] === undefined);
+  return index < 0 ? null : { index, option: options[index]! };
 }

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from "node:path";
 import { MS, SysError, bind, close, fdPath, mount, setPropagation } from "../../sys";
 import type { Mount } from "../../spec/types";
 import { mountCgroupBase, populateCgroups } from "./cgroup-mount";
-import { parseMountOptions } from "./mount-options";
+import { isBindMount, parseMountOptions } from "./mount-options";
 import { mountOverlay } from "./overlay";
 import { openInRoot } from "./paths";
 
@@ -13,6 +13,18 @@ export interface MountContext {
   bundle: string;
   /** false when the container shares the host's network namespace: sysfs cannot be mounted then. */
   newNetworkNamespace: boolean;
+  /** linux.mountLabel (only given when SELinux is enabled: runtime/refuse.ts). */
+  mountLabel?: string;
+}
+
+/** Filesystems that take no SELinux context= option (as runc leaves them unlabelled). */
+const UNLABELLED = new Set(["proc", "sysfs", "cgroup", "cgroup2", "securityfs", "debugfs"]);
+
+/** Filesystem data with linux.mountLabel as the mount's SELinux context. */
+function labelled(data: string, type: string, label: string | undefined): string {
+  if (!label || UNLABELLED.has(type)) return data;
+  const context = `context="${label}"`;
+  return data ? `${data},${context}` : context;
 }
 
 /**
@@ -45,10 +57,6 @@ function atMountPoint<T>(ctx: MountContext, destination: string, wantFile: boole
   } finally {
     close(fd);
   }
-}
-
-function isBindMount(m: Mount): boolean {
-  return m.type === "bind" || (m.options ?? []).some((o) => o === "bind" || o === "rbind");
 }
 
 /** Turns the errors users meet into advice; others pass unchanged. */
@@ -89,8 +97,9 @@ export function mountOne(m: Mount, ctx: MountContext): void {
     let boundHostSys = false;
     atMountPoint(ctx, m.destination, false, (target) => {
       try {
-        if (type === "overlay") mountOverlay(m.source ?? type, target, opts);
-        else mount(m.source ?? type, target, type, opts.flags, opts.data || null);
+        const data = labelled(opts.data, type, ctx.mountLabel);
+        if (type === "overlay") mountOverlay(m.source ?? type, target, { ...opts, data });
+        else mount(m.source ?? type, target, type, opts.flags, data || null);
       } catch (e) {
         // Without a network namespace of its own the kernel refuses a new sysfs; runc binds the host's.
         if (type === "sysfs" && e instanceof SysError && e.errno === 1 && !ctx.newNetworkNamespace) {
