@@ -259,6 +259,25 @@ describe("bad input", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect((await mycr(["state", id])).exitCode).not.toBe(0);
   });
+
+  test("MYCR_CGROUP_MANAGER: systemd where it cannot be used, or a bad value, is one line and nothing runs", async () => {
+    const { busyboxRootfs } = await import("./helpers/rootfs");
+    const marker = join(WORK, `cgm-${process.pid}`);
+    const args = ["run", "--rootfs", busyboxRootfs(), "-v", `${WORK}:/w`, "--", "touch", `/w/cgm-${process.pid}`];
+    const forced = await mycr(args, { env: { MYCR_CGROUP_MANAGER: "systemd" } });
+    expect(forced.exitCode).toBe(125);
+    expect(forced.stderr).toMatch(/^mycr: the systemd cgroup manager (\(--systemd-cgroup\) needs a pure cgroup v2 host|needs systemd's bus)/);
+    const bad = await mycr(args, { env: { MYCR_CGROUP_MANAGER: "cgroupv3" } });
+    expect(bad.stderr).toBe('mycr: MYCR_CGROUP_MANAGER=cgroupv3: must be "systemd" or "cgroupfs"\n');
+    expect(bad.exitCode).toBe(125);
+    const { existsSync } = await import("node:fs");
+    expect(existsSync(marker)).toBe(false);
+    // and cgroupfs, forced, is what this host uses anyway: the command runs
+    const plain = await mycr(args, { env: { MYCR_CGROUP_MANAGER: "cgroupfs" } });
+    expect(plain.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    (await import("node:fs")).rmSync(marker);
+  });
 });
 
 describe("--preserve-fds and the session keyring", () => {

@@ -87,6 +87,8 @@ const CHECKS = [
   "mycr run's scope has --memory",
   "mycr run exits 0",
   "mycr run leaves no scope",
+  "mycr run -d puts the container in a scope",
+  "mycr rm -f leaves no scope",
   "MYCR_CGROUP_MANAGER=cgroupfs: no scope",
   "gc after a killed mycr run leaves no scope",
   "no mycr scope's cgroup left anywhere",

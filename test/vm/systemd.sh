@@ -123,6 +123,12 @@ wait $run_pid
 check "mycr run exits 0" "0" "$?"
 check "mycr run leaves no scope" "" "$(scopes)"
 
+# a detached container (its monitor runs it) gets a scope too; rm -f takes it away
+did=$(mycr run -d --rootfs $B/rootfs -- sleep 100 2>/dev/null)
+check "mycr run -d puts the container in a scope" "mycr-$did.scope" "$(scopes | tr -d ' ')"
+mycr rm -f "$did" >/dev/null
+check "mycr rm -f leaves no scope" "" "$(scopes)"
+
 MYCR_CGROUP_MANAGER=cgroupfs /bin/mycr run --rootfs $B/rootfs -- sleep 3 &
 run_pid=$!
 sleep 2
