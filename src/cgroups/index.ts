@@ -96,10 +96,7 @@ export async function createCgroup(
   manager: CgroupManager = "cgroupfs",
 ): Promise<Cgroup> {
   const h = host();
-  if (manager === "systemd") {
-    const cg = await SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!);
-    return cg;
-  }
+  if (manager === "systemd") return SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!);
   const self = selfCgroups();
   const where = placement(id, cgroupsPath);
   let cg = openCgroup(recordFor(h, where, self));

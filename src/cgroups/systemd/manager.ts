@@ -2,7 +2,7 @@
 // start a transient scope, change its properties, stop it, and wait for each to happen.
 import { existsSync } from "node:fs";
 import { DBusCallError, DBusConnection, SYSTEM_BUS_SOCKET } from "./dbus-connection";
-import { Variant } from "./dbus-marshal";
+import { Variant, type DBusValue } from "./dbus-marshal";
 import type { Property } from "./properties";
 
 const SYSTEMD = "org.freedesktop.systemd1";
@@ -27,8 +27,8 @@ export class SystemdManager {
     this.bus.close();
   }
 
-  private manager(member: string, signature = "", body: Array<string | boolean | unknown[]> = []) {
-    return this.bus.call({ destination: SYSTEMD, path: MANAGER_PATH, interface: MANAGER, member, signature, body: body as never });
+  private manager(member: string, signature = "", body: DBusValue[] = []) {
+    return this.bus.call({ destination: SYSTEMD, path: MANAGER_PATH, interface: MANAGER, member, signature, body });
   }
 
   /** Starts a transient unit (mode "replace") and waits until it is active; throws if it failed. */

@@ -67,8 +67,8 @@ export class SystemdCgroup implements Cgroup {
   }
 
   apply(resources: Resources): void {
-    // Synchronous by the interface: the files are written now; `update` also calls
-    // applyThroughSystemd() so that systemd keeps these values.
+    // The files only (the interface is synchronous); update() also tells systemd, so
+    // that it keeps these values.
     this.files.apply(resources);
   }
 
