@@ -257,7 +257,7 @@ describe("refused, one line naming the field, nothing left", () => {
     ["linux.personality.flags", (s) => (s.linux!.personality = { domain: "LINUX", flags: ["ADDR_NO_RANDOMIZE"] }), "config.json: linux.personality.flags"],
     ["process.execCPUAffinity.initial", (s) => (s.process!.execCPUAffinity = { initial: "0" }), "config.json: process.execCPUAffinity.initial: not supported"],
     ["a scheduler clamp flag", (s) => (s.process!.scheduler = { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_UTIL_CLAMP_MIN"] }), "config.json: process.scheduler.flags: SCHED_FLAG_UTIL_CLAMP_MIN"],
-    ["a systemd property annotation", (s) => (s.annotations = { "org.systemd.property.CPUQuota": "50%" }), "config.json: annotations.org.systemd.property.CPUQuota: systemd unit properties need the systemd cgroup manager"],
+    ["a systemd property annotation", (s) => (s.annotations = { "org.systemd.property.CPUQuota": "50%" }), "config.json: annotations.org.systemd.property.CPUQuota: systemd unit properties from annotations are not applied by mycr"],
     ["filesystem data on a bind mount", (s) => s.mounts!.unshift({ destination: "/data", type: "bind", source: "/tmp", options: ["rbind", "rro"] }), 'config.json: mounts[0].options[1]: "rro" is not an option of a bind mount'],
     ["a field of a newer runtime-spec", (s) => ((s.linux as Record<string, unknown>).netDevices = { eth1: {} }), "config.json: linux.netDevices: not supported by mycr"],
     ["seccomp listenerMetadata", (s) => (s.linux!.seccomp = { defaultAction: "SCMP_ACT_ALLOW", listenerMetadata: "x" }), "config.json: linux.seccomp.listenerMetadata"],

@@ -1,6 +1,6 @@
 // The OCI runtime face: runc's commands and flags, the runtime-spec's state machine.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { WORK } from "./helpers/env";
 import { makeBundle, uniqueId } from "./helpers/bundle";
@@ -246,11 +246,37 @@ describe("bad input", () => {
     expect(typeof entry.time).toBe("string");
   });
 
-  test("--systemd-cgroup is refused with advice", async () => {
-    const r = await mycr(["--systemd-cgroup", "list"]);
+  test("--systemd-cgroup on a host that is not pure cgroup v2 is refused in one line, leaving nothing", async () => {
+    // The systemd driver is tested on a real systemd host in test/systemd-vm.test.ts; here
+    // (hybrid cgroups, no systemd) create must fail before anything exists.
+    const bundle = await makeBundle(["true"], (spec) => {
+      spec.linux = { ...spec.linux, cgroupsPath: "system.slice:mycr:x" };
+    });
+    const id = uniqueId("sd");
+    const r = await mycr(["--systemd-cgroup", "create", "-b", bundle, id]);
     expect(r.exitCode).toBe(125);
-    expect(r.stderr).toContain("--cgroup-manager cgroupfs");
-    expect(existsSync("/nonexistent")).toBe(false);
+    expect(r.stderr).toMatch(/^mycr: the systemd cgroup manager \(--systemd-cgroup\) needs a pure cgroup v2 host; this one is (hybrid|v1)/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect((await mycr(["state", id])).exitCode).not.toBe(0);
+  });
+
+  test("MYCR_CGROUP_MANAGER: systemd where it cannot be used, or a bad value, is one line and nothing runs", async () => {
+    const { busyboxRootfs } = await import("./helpers/rootfs");
+    const marker = join(WORK, `cgm-${process.pid}`);
+    const args = ["run", "--rootfs", busyboxRootfs(), "-v", `${WORK}:/w`, "--", "touch", `/w/cgm-${process.pid}`];
+    const forced = await mycr(args, { env: { MYCR_CGROUP_MANAGER: "systemd" } });
+    expect(forced.exitCode).toBe(125);
+    expect(forced.stderr).toMatch(/^mycr: the systemd cgroup manager (\(--systemd-cgroup\) needs a pure cgroup v2 host|needs systemd's bus)/);
+    const bad = await mycr(args, { env: { MYCR_CGROUP_MANAGER: "cgroupv3" } });
+    expect(bad.stderr).toBe('mycr: MYCR_CGROUP_MANAGER=cgroupv3: must be "systemd" or "cgroupfs"\n');
+    expect(bad.exitCode).toBe(125);
+    const { existsSync } = await import("node:fs");
+    expect(existsSync(marker)).toBe(false);
+    // and cgroupfs, forced, is what this host uses anyway: the command runs
+    const plain = await mycr(args, { env: { MYCR_CGROUP_MANAGER: "cgroupfs" } });
+    expect(plain.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    (await import("node:fs")).rmSync(marker);
   });
 });
 

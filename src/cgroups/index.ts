@@ -9,9 +9,15 @@ import { availableControllers, hostCgroups, selfCgroups, type HostCgroups } from
 import { CgroupError, type Cgroup, type CgroupRecord } from "./types";
 import { V1Cgroup } from "./v1";
 import { V2Cgroup } from "./v2";
+import { SystemdCgroup } from "./systemd/scope";
+import { expandSlice, scopeName } from "./systemd/unit-name";
 
 export * from "./types";
 export { hostCgroups, availableControllers } from "./hierarchy";
+export { systemdAvailable } from "./systemd/manager";
+
+/** Who makes the container's cgroup: mycr itself through the filesystem, or systemd. */
+export type CgroupManager = "cgroupfs" | "systemd";
 
 let cachedHost: HostCgroups | null = null;
 export function host(): HostCgroups {
@@ -65,13 +71,32 @@ function recordFor(h: HostCgroups, where: Placement, self: Map<string, string>, 
 }
 
 export function openCgroup(record: CgroupRecord): Cgroup {
+  if (record.systemd) return new SystemdCgroup(record, host().unified ?? "/sys/fs/cgroup");
   if (record.mode === "v2") return new V2Cgroup(record, host().unified ?? "/sys/fs/cgroup");
   return new V1Cgroup(record);
 }
 
-/** Creates the container's cgroup and applies its limits; removes it again if that fails. */
-export async function createCgroup(id: string, resources: Resources | undefined, cgroupsPath?: string): Promise<Cgroup> {
+/** The systemd driver's scope for a container; it drives cgroup v2 only, as runc's does on v2 hosts. */
+function systemdScope(id: string, cgroupsPath: string | undefined, h: HostCgroups) {
+  if (h.mode !== "v2" || !h.unified) {
+    throw new CgroupError(`the systemd cgroup manager (--systemd-cgroup) needs a pure cgroup v2 host; this one is ${h.mode} (use the cgroupfs manager)`);
+  }
+  return scopeName(id, cgroupsPath);
+}
+
+/**
+ * Creates the container's cgroup around `pid` (the container's init, waiting for its
+ * config) and applies its limits; removes it again if that fails.
+ */
+export async function createCgroup(
+  id: string,
+  resources: Resources | undefined,
+  cgroupsPath: string | undefined,
+  pid: number,
+  manager: CgroupManager = "cgroupfs",
+): Promise<Cgroup> {
   const h = host();
+  if (manager === "systemd") return SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!);
   const self = selfCgroups();
   const where = placement(id, cgroupsPath);
   let cg = openCgroup(recordFor(h, where, self));
@@ -96,6 +121,7 @@ export async function createCgroup(id: string, resources: Resources | undefined,
       (cg as V1Cgroup).create(); // on hybrid hosts this includes the controller-less cgroup2 tree
     }
     if (resources) cg.apply(resources);
+    cg.addProcess(pid);
     return cg;
   } catch (e) {
     await cg.destroy().catch(() => undefined);
@@ -141,8 +167,19 @@ export function missingController(
  * record (a mycr killed after creating the cgroup, before saving the record). With the
  * default placement on v2 that includes the fallback at the root of the tree.
  */
-export function cgroupsOf(id: string, cgroupsPath?: string): Cgroup[] {
+export function cgroupsOf(id: string, cgroupsPath?: string, manager: CgroupManager = "cgroupfs"): Cgroup[] {
   const h = host();
+  if (manager === "systemd") {
+    // A scope whose init died is emptied and removed by systemd by itself; one still
+    // there is found by its unit's cgroup.
+    try {
+      const name = systemdScope(id, cgroupsPath, h);
+      const dir = join(h.unified!, expandSlice(name.slice), name.unit);
+      return existsSync(dir) ? [openCgroup({ mode: "v2", dirs: { "": dir }, parents: {}, systemd: name })] : [];
+    } catch {
+      return [];
+    }
+  }
   const self = selfCgroups();
   const found = [openCgroup(recordFor(h, placement(id, cgroupsPath), self))];
   if (!cgroupsPath && h.unified) found.push(openCgroup(recordFor(h, placement(id), self, "/")));

@@ -15,6 +15,8 @@ export interface CgroupRecord {
    * several levels), per hierarchy, top-down: removed with it, deepest first, while empty.
    */
   madeParents?: Record<string, string[]>;
+  /** Set when systemd manages the cgroup: the transient scope holding it (cgroup v2 only). */
+  systemd?: { unit: string; slice: string };
 }
 
 export interface CgroupStats {
@@ -30,6 +32,8 @@ export interface Cgroup {
   readonly record: CgroupRecord;
   /** Writes the limits; throws a clear error on values the kernel refuses. */
   apply(resources: Resources): void;
+  /** `update`: new limits for a live container (through systemd as well, for its scopes). */
+  update(resources: Resources): Promise<void>;
   addProcess(pid: number): void;
   /** Processes (host pids) in the cgroup. */
   pids(): number[];

@@ -194,6 +194,10 @@ export class V1Cgroup implements Cgroup {
     for (let i = 0; i < 400 && readCgroupFile(dir, "freezer.state") !== "FROZEN"; i++) await Bun.sleep(5);
   }
 
+  async update(resources: Resources): Promise<void> {
+    this.apply(resources);
+  }
+
   async destroy(): Promise<void> {
     const any = this.anyDir();
     if (existsSync(any) && readPids(any).length > 0) {

@@ -161,10 +161,27 @@ export class V2Cgroup implements Cgroup {
     writeCgroupFile(this.dir, "cgroup.freeze", 0);
   }
 
+  async update(resources: Resources): Promise<void> {
+    this.apply(resources);
+  }
+
   async destroy(): Promise<void> {
+    await this.kill();
+    await removeDir(this.dir, this.record.parents[""], this.record.madeParents?.[""]);
+  }
+
+  /** Kills every process in the cgroup and waits until it is empty. */
+  async kill(): Promise<void> {
     if (existsSync(this.dir) && readPids(this.dir).length > 0) {
       if (existsSync(join(this.dir, "cgroup.kill"))) {
-        writeCgroupFile(this.dir, "cgroup.kill", 1);
+        try {
+          writeCgroupFile(this.dir, "cgroup.kill", 1);
+        } catch (e) {
+          // Emptied and removed meanwhile: systemd removes a scope's cgroup the moment
+          // its last process (a dying init) is gone.
+          if (existsSync(this.dir)) throw e;
+          return;
+        }
       } else {
         this.freeze();
         for (const pid of readPids(this.dir)) {
@@ -178,6 +195,5 @@ export class V2Cgroup implements Cgroup {
       }
       await waitEmpty(this.dir);
     }
-    await removeDir(this.dir, this.record.parents[""], this.record.madeParents?.[""]);
   }
 }

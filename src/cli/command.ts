@@ -7,6 +7,8 @@ export interface GlobalOptions {
   debug: boolean;
   /** runc's --root: where runtime state lives. */
   stateRoot?: string;
+  /** --systemd-cgroup: containers' cgroups are systemd scopes. */
+  systemdCgroup?: boolean;
 }
 
 export interface MycrCommand {

@@ -4,7 +4,7 @@ import { collectAbandoned } from "../engine/gc";
 import { log } from "./log";
 import { StateStore } from "../runtime/state";
 import { single, type ParsedFlags } from "./argv";
-import { defineMycrCommand } from "./command";
+import { defineMycrCommand, type GlobalOptions } from "./command";
 
 /** Flags `create` and `run --bundle` share with runc. */
 export const OCI_CREATE_ARGS = {
@@ -24,7 +24,7 @@ export function requireId(args: { _: string[] }, command: string): string {
 }
 
 /** The options `create` and `run --bundle` share beyond the bundle and id. */
-export function ociCreateOptions(args: ParsedFlags) {
+export function ociCreateOptions(args: ParsedFlags, global: GlobalOptions) {
   const text = single(args["preserve-fds"]) ?? "0";
   if (!/^\d+$/.test(text)) throw new ContainerError(`--preserve-fds ${text}: must be a number of file descriptors`);
   return {
@@ -33,6 +33,7 @@ export function ociCreateOptions(args: ParsedFlags) {
     noPivot: args["no-pivot"] === true,
     preserveFds: Number(text),
     newKeyring: args["no-new-keyring"] !== true,
+    cgroupManager: global.systemdCgroup ? ("systemd" as const) : ("cgroupfs" as const),
   };
 }
 
@@ -46,7 +47,7 @@ export default defineMycrCommand({
       id: requireId(args, "create"),
       bundleDir: single(args.bundle) ?? ".",
       store,
-      ...ociCreateOptions(args),
+      ...ociCreateOptions(args, global),
     });
     // Created: now, not before, what killed mycr processes left.
     await collectAbandoned(store, (m) => log.warn(m));

@@ -20,7 +20,7 @@ export function features(): Record<string, unknown> {
     mountOptions: MOUNT_OPTIONS,
     linux: {
       namespaces: ["cgroup", "ipc", "mount", "network", "pid", "uts"],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
       seccomp: { enabled: true },
       // applied where the host's kernel has them, refused where not: so, this host's answer
       apparmor: { enabled: apparmorEnabled() },

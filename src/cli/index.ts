@@ -69,7 +69,7 @@ const GLOBAL_ARGS = {
   root: { type: "string", description: "Directory for runtime state (default /run/mycr)", valueHint: "DIR" },
   log: { type: "string", description: "Also write messages to this file (OCI clients read it)", valueHint: "FILE" },
   "log-format": { type: "enum", options: ["text", "json"], default: "text", description: "Format of --log" },
-  "systemd-cgroup": { type: "boolean", description: "Use systemd to manage cgroups (not available: cgroupfs only)" },
+  "systemd-cgroup": { type: "boolean", description: "Make each container's cgroup a transient systemd scope (cgroupsPath slice:prefix:name)" },
   help: { type: "boolean", alias: "h", description: "Show help" },
   version: { type: "boolean", alias: "v", description: "Show the version" },
 } satisfies ArgsDef;
@@ -124,9 +124,6 @@ export async function runCli(): Promise<number> {
     }
     setWarningSink((m) => log.warn(m));
     if (typeof g.log === "string") logToFile(g.log, g["log-format"] === "json" ? "json" : "text");
-    if (g["systemd-cgroup"]) {
-      throw new ContainerError("--systemd-cgroup: mycr manages cgroups through the cgroup filesystem only; drop the flag (podman: --cgroup-manager cgroupfs)");
-    }
     const load = COMMANDS[name];
     if (!load) throw new UsageError(`unknown command "${name}" (see mycr --help)`);
     const cmd = (await load()).default;
@@ -136,7 +133,7 @@ export async function runCli(): Promise<number> {
       return 0;
     }
     const args = parseFlags(rest, cmd.args, cmd.parse);
-    const global: GlobalOptions = { debug, stateRoot: typeof g.root === "string" ? g.root : undefined };
+    const global: GlobalOptions = { debug, stateRoot: typeof g.root === "string" ? g.root : undefined, systemdCgroup: g["systemd-cgroup"] === true };
     if (cmd.needsRoot && process.getuid?.() !== 0) throw new ContainerError("must run as root (try sudo)");
     return await cmd.run(args, global);
   } catch (e) {

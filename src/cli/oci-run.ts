@@ -22,7 +22,7 @@ export async function runBundle(args: ParsedFlags, global: GlobalOptions): Promi
   // Once the container runs, what killed mycr processes left (see collectAbandoned).
   const collect = () => collectAbandoned(store, (m) => log.warn(m));
   if (args.detach) {
-    await createContainer({ id, bundleDir, store, ...ociCreateOptions(args) });
+    await createContainer({ id, bundleDir, store, ...ociCreateOptions(args, global) });
     await startContainer(store, id);
     await collect();
     return 0;
@@ -36,7 +36,7 @@ export async function runBundle(args: ParsedFlags, global: GlobalOptions): Promi
       spec,
       store,
       owner: processRef(process.pid)!,
-      ...ociCreateOptions(args),
+      ...ociCreateOptions(args, global),
       attachStdin: spec.process?.terminal === true, // runc run: the terminal is the caller's
       onStarted: () => {
         collecting = Bun.sleep(0).then(collect);

@@ -154,6 +154,7 @@ export default defineMycrCommand({
       keep: args.keep === true,
       onKept: (dir) => log.info(`kept the container's files in ${dir}`),
       store: new StateStore(global.stateRoot),
+      ...(global.systemdCgroup ? { cgroupManager: "systemd" as const } : {}),
     };
     if (args.detach === true) {
       // docker's -d (without --bundle): a monitor keeps the container; we print its id.

@@ -31,7 +31,7 @@ export default defineMycrCommand({
     id: { type: "positional", description: "Container id" },
   },
   needsRoot: true,
-  run(args, global) {
+  async run(args, global) {
     const store = new StateStore(global.stateRoot);
     const ref = requireId(args, "update");
     // The input is checked before the container is looked up: a bad value is reported as such.
@@ -40,7 +40,7 @@ export default defineMycrCommand({
       ? resourcesFromFile(file)
       : resourcesFromArgs(args);
     if (!resources) throw new ContainerError("update: give --resources FILE or at least one limit flag");
-    updateContainer(store, resolveContainerId(store, ref), resources);
+    await updateContainer(store, resolveContainerId(store, ref), resources);
     return 0;
   },
 });

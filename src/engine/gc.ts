@@ -61,7 +61,7 @@ async function collectState(store: StateStore, removed: Set<string>): Promise<vo
     if (fate.kind === "keep") continue;
     if (fate.kind === "unrecorded") {
       // Claimed, but the record never followed: the cgroup may exist, the record was to say where.
-      await removeIfEmpty(cgroupsOf(id, fate.claim?.cgroupsPath));
+      await removeIfEmpty(cgroupsOf(id, fate.claim?.cgroupsPath, fate.claim?.systemd ? "systemd" : "cgroupfs"));
     } else {
       const rec = fate.record;
       if (rec.init && isAlive(rec.init)) {

@@ -6,6 +6,7 @@ import { ContainerError } from "../runtime/errors";
 import { processRef, type ProcessRef } from "../runtime/procfs";
 import { runForeground, type ForegroundResult } from "../runtime/run";
 import type { Resources } from "../spec/types";
+import type { CgroupManager } from "../cgroups";
 import { forwardSignals } from "../runtime/signals";
 import { StateStore } from "../runtime/state";
 import { stateRoot } from "../runtime/paths";
@@ -20,6 +21,7 @@ import { abandonedHolder, assertPortsFree, takenPorts } from "./ports";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
 import { buildSpec } from "./spec";
+import { chooseCgroupManager } from "./cgroup-manager";
 import { parseTmpfs, parseVolume } from "./mounts";
 import { assertNameFree, checkHostname, checkName, checkUser } from "./names";
 import { withEngineLock } from "./detached";
@@ -32,6 +34,8 @@ import { parseStorageOpts } from "./storage-opt";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 
 export interface RunRequest {
+  /** The cgroup manager to use; chosen from the host (and MYCR_CGROUP_MANAGER) when absent. */
+  cgroupManager?: CgroupManager;
   network: NetworkRequest;
   /** Things worth telling the user that are not errors. */
   onNotice?: (message: string) => void;
@@ -225,6 +229,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       store: req.store,
       owner,
       signals,
+      cgroupManager: req.cgroupManager ?? chooseCgroupManager(),
       stdio: [stdio.attachStdin ? "inherit" : "ignore", "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       prepare: (initPid) => {

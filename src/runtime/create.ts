@@ -1,6 +1,7 @@
 // `create`: everything set up, the process waiting on the exec FIFO until `start`.
 import { writeFileSync } from "node:fs";
 import { close } from "../sys";
+import type { CgroupManager } from "../cgroups";
 import { launch, type Stdio } from "./launch";
 import { loadBundle } from "./bundle";
 import { requireConsoleSocket, sendConsole } from "./console-socket";
@@ -16,6 +17,7 @@ export interface CreateOptions {
   preserveFds?: number;
   newKeyring?: boolean;
   stdio?: Stdio;
+  cgroupManager?: CgroupManager;
 }
 
 export async function createContainer(opts: CreateOptions): Promise<number> {
@@ -31,6 +33,7 @@ export async function createContainer(opts: CreateOptions): Promise<number> {
     preserveFds: opts.preserveFds,
     newKeyring: opts.newKeyring,
     stdio: opts.stdio,
+    cgroupManager: opts.cgroupManager,
   });
   // The container lives on after we exit; its parent becomes our caller's subreaper.
   launched.process.unref();

@@ -20,7 +20,7 @@ export async function deleteContainer(store: StateStore, id: string, force = fal
       throw new ContainerError(`cannot delete container ${id}: it is being created (use --force)`);
     }
     // its cgroup may exist already: the record was to say where
-    await removeIfEmpty(cgroupsOf(id, claim?.cgroupsPath));
+    await removeIfEmpty(cgroupsOf(id, claim?.cgroupsPath, claim?.systemd ? "systemd" : "cgroupfs"));
     store.remove(id);
     return;
   }

@@ -5,7 +5,7 @@ import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { S_IFIFO, close, inNamespaces, kill, mknod, receiveFd, socketPair, umask } from "../sys";
-import { createCgroup, missingController, type Cgroup } from "../cgroups";
+import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
 import type { Spec } from "../spec/types";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
@@ -43,6 +43,8 @@ export interface LaunchOptions {
   preserveFds?: number;
   /** false with --no-new-keyring: the container keeps the caller's session keyring. */
   newKeyring?: boolean;
+  /** --systemd-cgroup: a transient systemd scope instead of a cgroup of mycr's own. */
+  cgroupManager?: CgroupManager;
 }
 
 export interface Launched {
@@ -89,7 +91,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   }
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
-  store.claim(id, spec.linux?.cgroupsPath);
+  store.claim(id, spec.linux?.cgroupsPath, opts.cgroupManager === "systemd");
 
   let child: Subprocess | null = null;
   let cgroup: Cgroup | null = null;
@@ -123,8 +125,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     if (!ref) throw initFailure(null);
     opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
-    cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath);
-    cgroup.addProcess(child.pid);
+    cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager);
     const rootfs = rootfsOf(spec, bundle);
     const record: ContainerRecord = {
       id,

@@ -9,7 +9,7 @@ import { apparmorEnabled, selinuxEnabled } from "./lsm";
 
 /** Annotations that ask a runtime for something mycr does not do. */
 export const REFUSED_ANNOTATION_PREFIXES: Array<[string, string]> = [
-  ["org.systemd.property.", "systemd unit properties need the systemd cgroup manager; mycr uses the cgroup filesystem (remove the annotation)"],
+  ["org.systemd.property.", "systemd unit properties from annotations are not applied by mycr, by neither cgroup manager (remove the annotation)"],
 ];
 
 function has(o: object | undefined, key: string): boolean {

@@ -39,6 +39,8 @@ export interface Claim {
   owner: ProcessRef;
   /** The spec's linux.cgroupsPath, to find a cgroup created before the record was saved. */
   cgroupsPath?: string;
+  /** The cgroup is a systemd scope (--systemd-cgroup). */
+  systemd?: boolean;
 }
 
 const CLAIM_FILE = "claim.json";
@@ -74,12 +76,12 @@ export class StateStore {
    * mycr killed before save() leaves state that gc and delete can attribute and undo.
    * The record follows with save().
    */
-  claim(id: string, cgroupsPath?: string): void {
+  claim(id: string, cgroupsPath?: string, systemd = false): void {
     validateId(id);
     // Others may pass through (the exec FIFO's path) but not list the containers.
     makePrivateDir(this.root, 0o711);
     const owner = processRef(process.pid);
-    const claim: Claim = { owner: owner ?? { pid: process.pid, startTime: 0 }, ...(cgroupsPath ? { cgroupsPath } : {}) };
+    const claim: Claim = { owner: owner ?? { pid: process.pid, startTime: 0 }, ...(cgroupsPath ? { cgroupsPath } : {}), ...(systemd ? { systemd } : {}) };
     try {
       makeDirAtomic(this.dir(id), { [CLAIM_FILE]: JSON.stringify(claim) });
     } catch (e) {

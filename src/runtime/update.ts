@@ -5,11 +5,11 @@ import type { Resources } from "../spec/types";
 import { ContainerError } from "./errors";
 import { containerStatus, type StateStore } from "./state";
 
-export function updateContainer(store: StateStore, id: string, resources: Resources): void {
+export async function updateContainer(store: StateStore, id: string, resources: Resources): Promise<void> {
   const record = store.load(id);
   const status = containerStatus(record);
   if (status === "stopped" || !record.cgroup) throw new ContainerError(`cannot update container ${id}: it is ${status}`);
-  openCgroup(record.cgroup).apply(withDefaultDevices(resources)!);
+  await openCgroup(record.cgroup).update(withDefaultDevices(resources)!);
   const linux = (record.spec.linux ??= {});
   const merged: Resources = { ...linux.resources };
   for (const [key, value] of Object.entries(resources) as Array<[keyof Resources, unknown]>) {

@@ -1,0 +1,119 @@
+// The systemd cgroup driver on a real systemd host: test/vm/systemd.sh runs inside a
+// Debian 12 VM (systemd PID 1, pure cgroup v2; test/vm/run-in-debian.sh, the image built
+// once with mmdebstrap and cached); each of its checks is one test here. Skipped, saying
+// why, only where the VM cannot be built or booted (no qemu, no mmdebstrap, not x64).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Spec } from "../src/spec/types";
+import { REPO, WORK } from "./helpers/env";
+import { mycr } from "./helpers/mycr";
+
+const harness = join(REPO, "test/vm/run-in-debian.sh");
+const which = (tool: string) => Bun.which(tool, { PATH: `${process.env.PATH}:/usr/sbin:/sbin` }) !== null;
+const cannot =
+  process.arch !== "x64" ? `the VM is x86-64 (this is ${process.arch})`
+  : !which("qemu-system-x86_64") ? "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+  : !which("mmdebstrap") ? "mmdebstrap is not installed (apt-get install mmdebstrap)"
+  : !which("mkfs.ext4") ? "mkfs.ext4 is not installed (apt-get install e2fsprogs)"
+  : null;
+
+let output = "";
+let errors = "";
+let exitCode = -1;
+let dir = "";
+
+/** The bundle's config: mycr spec's default, a sleep with limits in a named scope. */
+async function writeConfig(to: string): Promise<void> {
+  const r = await mycr(["spec", "--bundle", to]);
+  if (r.exitCode !== 0) throw new Error(`mycr spec failed: ${r.stderr}`);
+  const spec = JSON.parse(readFileSync(join(to, "config.json"), "utf8")) as Spec;
+  spec.root = { path: "rootfs", readonly: true };
+  spec.process!.terminal = false;
+  spec.process!.args = ["sleep", "1000"];
+  spec.linux!.cgroupsPath = "system.slice:mycr:sdtest";
+  spec.linux!.resources = {
+    ...spec.linux!.resources,
+    memory: { limit: 64 * 1024 * 1024 },
+    pids: { limit: 50 },
+    cpu: { quota: 50000, period: 100000, shares: 512 },
+    devices: [{ allow: false, access: "rwm" }], // as podman and containerd send
+  };
+  writeFileSync(join(to, "config.json"), JSON.stringify(spec, null, 2));
+}
+
+beforeAll(async () => {
+  if (cannot) return;
+  dir = mkdtempSync(join(WORK, "systemd-vm-"));
+  await writeConfig(dir);
+  const proc = Bun.spawn([harness, join(REPO, "test/vm/systemd.sh"), join(dir, "config.json")], { stdout: "pipe", stderr: "pipe" });
+  [output, errors] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  exitCode = await proc.exited;
+}, 1_500_000); // a first run builds the image (minutes); later ones boot the cached one
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const CHECKS = [
+  "create with --systemd-cgroup",
+  "the scope is active",
+  "init is in the scope",
+  "memory.max read back from the scope",
+  "pids.max read back from the scope",
+  "cpu.max read back from the scope",
+  "cpu.weight read back from the scope",
+  "systemd's own MemoryMax, TasksMax, CPUQuotaPerSecUSec, CPUWeight",
+  "the scope is delegated",
+  "systemctl status shows the container's process",
+  "devices deny-all + allows become DevicePolicy=strict",
+  "DeviceAllow lists /dev/null and the pts",
+  "a device outside the list cannot be opened, /dev/null can",
+  "update --memory changes memory.max",
+  "update --pids-limit changes pids.max",
+  "update reaches systemd (MemoryMax, TasksMax)",
+  "the limits survive a daemon-reload",
+  "delete leaves no scope",
+  "delete leaves no cgroup",
+  "a second scope is active",
+  "delete --force leaves no scope",
+  "delete --force leaves no cgroup",
+  "a-b.slice nests in a.slice",
+  "the nested scope is gone",
+  "a setting the kernel refuses fails create",
+  "the failed create leaves no scope",
+  "a plain cgroupsPath is refused",
+  "mycr run puts the container in a scope",
+  "mycr run's scope has --memory",
+  "mycr run exits 0",
+  "mycr run leaves no scope",
+  "mycr run -d puts the container in a scope",
+  "mycr rm -f leaves no scope",
+  "MYCR_CGROUP_MANAGER=cgroupfs: no scope",
+  "gc after a killed mycr run leaves no scope",
+  "no mycr scope's cgroup left anywhere",
+  "no runtime state left",
+  "no failed units",
+  "podman's cgroup manager is systemd",
+  "podman --runtime mycr run --rm",
+  "podman --memory reaches the container's cgroup",
+  "podman's container is in its libpod scope",
+  "the scope has --pids-limit",
+  "podman rm leaves no libpod scope",
+];
+
+if (cannot) {
+  test.skip(`systemd VM skipped: ${cannot}`, () => {});
+} else {
+  test("the Debian VM booted with systemd and ran the checks", () => {
+    if (!output.includes("MYCR-VM-EXIT=")) throw new Error(`the VM did not run (exit ${exitCode}): ${errors.trim().split("\n").slice(-5).join(" | ")}`);
+    expect(output).toMatch(/PID 1 is systemd, cgroup2fs/);
+    expect(exitCode).toBe(0);
+  });
+  for (const name of CHECKS) {
+    test(`systemd: ${name}`, () => {
+      const line = output.split("\n").find((l) => l.startsWith(`PASS ${name}`) || l.startsWith(`FAIL ${name}`));
+      expect(line ?? `(no result for "${name}")`).toStartWith(`PASS ${name}`);
+    });
+  }
+}
