@@ -13,7 +13,9 @@ let exitCode = -1;
 
 beforeAll(async () => {
   if (!canBoot) return;
-  const proc = Bun.spawn([harness, join(REPO, "test/vm/cgroup-v2.sh")], { stdout: "pipe", stderr: "pipe" });
+  // loop: the blockIO checks throttle a loop device
+  const env = { ...process.env, MYCR_VM_MODULES: "overlay loop" };
+  const proc = Bun.spawn([harness, join(REPO, "test/vm/cgroup-v2.sh")], { stdout: "pipe", stderr: "pipe", env });
   [output, errors] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   exitCode = await proc.exited;
 }, 600_000);
@@ -40,6 +42,8 @@ const CHECKS = [
   "update with new device rules replaces the program",
   "delete removes the container's cgroup (and its program)",
   "a bad device rule is refused with one line naming it (125)",
+  "blockIO throttles are io.max lines of the device",
+  "blockIO weight is io.weight (runc's conversion)",
   "mycr stats reads memory.max",
   "nothing left in /sys/fs/cgroup after gc",
   "no runtime state left",

@@ -102,6 +102,27 @@ JSON
 ); rc=$?
 check "a bad device rule is refused with one line naming it (125)" "125 1" "$rc $(echo "$err" | grep -c 'linux.resources.devices\[0\].type')"
 
+# linux.resources.blockIO on v2: throttles become io.max lines for a real block device (a
+# loop device here), the weight io.weight on io.cost's scale (runc's conversion: 500 -> 4950).
+dd if=/dev/zero of=/tmp/io-disk bs=1M count=8 2>/dev/null
+loopdev=$(losetup -f) && losetup "$loopdev" /tmp/io-disk
+majmin=$(cat "/sys/block/${loopdev#/dev/}/dev")
+cat > $B/config.json <<JSON
+{"ociVersion": "1.2.0",
+ "process": {"args": ["sleep", "600"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin"]},
+ "root": {"path": "$R"},
+ "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+ "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}],
+           "resources": {"blockIO": {"weight": 500,
+             "throttleReadBpsDevice": [{"major": ${majmin%:*}, "minor": ${majmin#*:}, "rate": 1048576}],
+             "throttleWriteIOPSDevice": [{"major": ${majmin%:*}, "minor": ${majmin#*:}, "rate": 100}]}}}}
+JSON
+/bin/mycr create --bundle $B blk </dev/null >/dev/null 2>&1
+check "blockIO throttles are io.max lines of the device" "$majmin rbps=1048576 wbps=max riops=max wiops=100" "$(grep "^$majmin " /sys/fs/cgroup/mycr/blk/io.max)"
+check "blockIO weight is io.weight (runc's conversion)" "default 4950" "$(head -n 1 /sys/fs/cgroup/mycr/blk/io.weight)"
+/bin/mycr delete --force blk
+losetup -d "$loopdev"
+
 /bin/mycr run --rootfs $R --memory 100m -- sh -c 'while :; do :; done' & mycr_pid=$!
 sleep 2
 id=$(ls $MYCR_STATE | head -1)
