@@ -10,7 +10,7 @@ import { enableDebug, log, logToFile } from "./log";
 import { setWarningSink } from "../runtime/warn";
 import { OUTPUT_CLOSED_STATUS, OutputClosed, out, plain } from "./output";
 
-const VERSION = "0.1.0";
+import { VERSION } from "./version";
 
 const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   run: () => import("./run"),
@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   resume: () => import("./resume"),
   spec: () => import("./spec"),
   features: () => import("./features"),
+  info: () => import("./info"),
   exec: () => import("./exec"),
   update: () => import("./update"),
   events: () => import("./events"),

@@ -18,6 +18,18 @@ export function selfCommand(...args: string[]): string[] {
 
 let sealed: SealedFile | undefined;
 
+function seal(): SealedFile {
+  const made = sealReadOnly(process.execPath, sealWays());
+  trace(`self: sealed (${made.kind})`);
+  return made;
+}
+
+/** Which way this host seals the binary (mycr info): overlay, bind or memfd. */
+export function containerSelfSeal(): string {
+  sealed ??= seal();
+  return sealed.kind;
+}
+
 /** Which seal this process uses: the best one, or MYCR_SEAL (tests of the fallbacks). */
 function sealWays(): SealKind[] | undefined {
   const forced = process.env.MYCR_SEAL;
@@ -31,10 +43,7 @@ function sealWays(): SealKind[] | undefined {
  * through /proc/PID/exe. Sealed once per process; the fd stays open while we live.
  */
 export function containerSelfCommand(...args: string[]): { command: string[]; argv0: string } {
-  if (!sealed) {
-    sealed = sealReadOnly(process.execPath, sealWays());
-    trace(`self: sealed (${sealed.kind})`);
-  }
+  sealed ??= seal();
   // argv[0] "mycr", so ps shows "mycr init" rather than the /proc path it was started by.
   return { command: withEntry(`/proc/${process.pid}/fd/${sealed.fd}`, args), argv0: "mycr" };
 }

@@ -1,0 +1,66 @@
+// `mycr info`: what a user checks first about a host — its containers and images, where
+// mycr keeps them, which cgroups and cgroup manager it uses, and how its binary enters
+// containers — each read from the system, never assumed.
+import { cpus, release, totalmem } from "node:os";
+import { readFileSync } from "node:fs";
+import { host } from "../cgroups";
+import { containerSelfSeal } from "../runtime/self";
+import type { StateStore } from "../runtime/state";
+import { chooseCgroupManager } from "./cgroup-manager";
+import { listContainers } from "./containers";
+import { imageStore } from "./image";
+import { dataRoot } from "./paths";
+
+export interface HostInfo {
+  containers: number;
+  running: number;
+  paused: number;
+  stopped: number;
+  images: number;
+  serverVersion: string;
+  storageRoot: string;
+  stateRoot: string;
+  cgroupVersion: "1" | "2";
+  cgroupMode: "v1" | "v2" | "hybrid";
+  cgroupDriver: string;
+  kernelVersion: string;
+  operatingSystem: string;
+  architecture: string;
+  cpus: number;
+  memTotal: number;
+  binarySeal: string;
+}
+
+function operatingSystem(): string {
+  try {
+    const text = readFileSync("/etc/os-release", "utf8");
+    return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+export function hostInfo(store: StateStore, version: string): HostInfo {
+  const containers = listContainers(store);
+  const count = (...states: string[]) => containers.filter((c) => states.includes(c.state)).length;
+  const mode = host().mode;
+  return {
+    containers: containers.length,
+    running: count("running", "restarting"),
+    paused: count("paused"),
+    stopped: count("created", "exited", "dead"),
+    images: new Set(imageStore().images().map((i) => i.config)).size,
+    serverVersion: version,
+    storageRoot: dataRoot(),
+    stateRoot: store.root,
+    cgroupVersion: mode === "v2" ? "2" : "1",
+    cgroupMode: mode,
+    cgroupDriver: chooseCgroupManager(),
+    kernelVersion: release(),
+    operatingSystem: operatingSystem(),
+    architecture: process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "aarch64" : process.arch,
+    cpus: cpus().length,
+    memTotal: totalmem(),
+    binarySeal: containerSelfSeal(),
+  };
+}
