@@ -4,20 +4,17 @@ import { beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { REPO } from "./helpers/env";
+import { NOT_RUN, checkLine, expectVmRan, runVm } from "./helpers/vm";
 
 const harness = join(REPO, "test/vm/run-in-vm.sh");
 const canBoot = existsSync("/usr/bin/qemu-system-x86_64") && process.arch === "x64";
-let output = "";
-let errors = "";
-let exitCode = -1;
+let run = NOT_RUN;
 
 beforeAll(async () => {
   if (!canBoot) return;
   // loop: the blockIO checks throttle a loop device
   const env = { ...process.env, MYCR_VM_MODULES: "overlay loop" };
-  const proc = Bun.spawn([harness, join(REPO, "test/vm/cgroup-v2.sh")], { stdout: "pipe", stderr: "pipe", env });
-  [output, errors] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  exitCode = await proc.exited;
+  run = await runVm([harness, join(REPO, "test/vm/cgroup-v2.sh")], env);
 }, 600_000);
 
 const CHECKS = [
@@ -52,13 +49,11 @@ const CHECKS = [
 
 test.if(canBoot)("the VM booted on pure cgroup v2 and ran the checks", () => {
   // the harness says on stderr why a VM did not run (a kernel package it could not fetch, ...)
-  if (!output.includes("MYCR-VM-EXIT=")) throw new Error(`the VM did not run (exit ${exitCode}): ${errors.trim().split("\n").slice(-5).join(" | ")}`);
-  expect(exitCode).toBe(0);
+  expectVmRan(run);
 });
 
 for (const name of CHECKS) {
   test.if(canBoot)(`cgroup v2: ${name}`, () => {
-    const line = output.split("\n").find((l) => l.startsWith(`PASS ${name}`) || l.startsWith(`FAIL ${name}`));
-    expect(line ?? `(no result for "${name}")`).toStartWith(`PASS ${name}`);
+    expect(checkLine(run, name)).toStartWith(`PASS ${name}`);
   });
 }

@@ -7,12 +7,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO } from "./helpers/env";
+import { NOT_RUN, checkLine, expectVmRan, runVm } from "./helpers/vm";
 
 const harness = join(REPO, "test/vm/run-in-vm.sh");
 const canBoot = existsSync("/usr/bin/qemu-system-x86_64") && process.arch === "x64";
-let output = "";
-let errors = "";
-let exitCode = -1;
+let run = NOT_RUN;
 let dir = "";
 
 function sh(args: string[]): void {
@@ -27,13 +26,10 @@ beforeAll(async () => {
   sh(["truncate", "-s", "64M", image]);
   sh(["mkfs.ext4", "-q", "-F", "-O", "quota,project", image]);
   sh(["gcc", "-static", "-O1", "-o", join(dir, "prjquota"), join(REPO, "test/fixtures/prjquota.c")]);
-  const proc = Bun.spawn([harness, join(REPO, "test/vm/disk-quota.sh"), image, join(dir, "prjquota")], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, MYCR_VM_MODULES: "overlay loop ext4 quota_v2 crc32c_generic" },
+  run = await runVm([harness, join(REPO, "test/vm/disk-quota.sh"), image, join(dir, "prjquota")], {
+    ...process.env,
+    MYCR_VM_MODULES: "overlay loop ext4 quota_v2 crc32c_generic",
   });
-  [output, errors] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  exitCode = await proc.exited;
 }, 600_000);
 
 afterAll(() => {
@@ -63,13 +59,11 @@ const CHECKS = [
 ];
 
 test.if(canBoot)("the VM booted with prjquota on a loop-mounted ext4 and ran the checks", () => {
-  if (!output.includes("MYCR-VM-EXIT=")) throw new Error(`the VM did not run (exit ${exitCode}): ${errors.trim().split("\n").slice(-5).join(" | ")}`);
-  expect(exitCode).toBe(0);
+  expectVmRan(run);
 });
 
 for (const name of CHECKS) {
   test.if(canBoot)(`disk exhaustion: a container cannot fill the host's disk past --storage-opt size: ${name}`, () => {
-    const line = output.split("\n").find((l) => l.startsWith(`PASS ${name}`) || l.startsWith(`FAIL ${name}`));
-    expect(line ?? `(no result for "${name}")`).toStartWith(`PASS ${name}`);
+    expect(checkLine(run, name)).toStartWith(`PASS ${name}`);
   });
 }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Spec } from "../src/spec/types";
 import { REPO, WORK } from "./helpers/env";
 import { mycr } from "./helpers/mycr";
+import { NOT_RUN, checkLine, expectVmRan, runVm } from "./helpers/vm";
 
 const harness = join(REPO, "test/vm/run-in-debian.sh");
 const which = (tool: string) => Bun.which(tool, { PATH: `${process.env.PATH}:/usr/sbin:/sbin` }) !== null;
@@ -18,9 +19,7 @@ const cannot =
   : !which("mkfs.ext4") ? "mkfs.ext4 is not installed (apt-get install e2fsprogs)"
   : null;
 
-let output = "";
-let errors = "";
-let exitCode = -1;
+let run = NOT_RUN;
 let dir = "";
 
 /** The bundle's config: mycr spec's default, a sleep with limits in a named scope. */
@@ -46,9 +45,7 @@ beforeAll(async () => {
   if (cannot) return;
   dir = mkdtempSync(join(WORK, "systemd-vm-"));
   await writeConfig(dir);
-  const proc = Bun.spawn([harness, join(REPO, "test/vm/systemd.sh"), join(dir, "config.json")], { stdout: "pipe", stderr: "pipe" });
-  [output, errors] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  exitCode = await proc.exited;
+  run = await runVm([harness, join(REPO, "test/vm/systemd.sh"), join(dir, "config.json")]);
 }, 1_500_000); // a first run builds the image (minutes); later ones boot the cached one
 
 afterAll(() => {
@@ -106,14 +103,12 @@ if (cannot) {
   test.skip(`systemd VM skipped: ${cannot}`, () => {});
 } else {
   test("the Debian VM booted with systemd and ran the checks", () => {
-    if (!output.includes("MYCR-VM-EXIT=")) throw new Error(`the VM did not run (exit ${exitCode}): ${errors.trim().split("\n").slice(-5).join(" | ")}`);
-    expect(output).toMatch(/PID 1 is systemd, cgroup2fs/);
-    expect(exitCode).toBe(0);
+    expectVmRan(run);
+    expect(run.output).toMatch(/PID 1 is systemd, cgroup2fs/);
   });
   for (const name of CHECKS) {
     test(`systemd: ${name}`, () => {
-      const line = output.split("\n").find((l) => l.startsWith(`PASS ${name}`) || l.startsWith(`FAIL ${name}`));
-      expect(line ?? `(no result for "${name}")`).toStartWith(`PASS ${name}`);
+      expect(checkLine(run, name)).toStartWith(`PASS ${name}`);
     });
   }
 }

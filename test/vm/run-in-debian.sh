@@ -37,18 +37,11 @@ case $vm_timeout in '' | *[!0-9]*) die "MYCR_VM_TIMEOUT must be a number of seco
 image=$("$here/debian/build-image.sh") || die "could not build the Debian image"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mycr-debian.XXXXXX")
-qemu_pid=
-reader_pid=
+# shellcheck source=boot-qemu.sh
+. "$here/boot-qemu.sh"
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
-    kill -TERM "$qemu_pid" 2>/dev/null || true
-    wait "$qemu_pid" 2>/dev/null || true
-  fi
-  if [ -n "$reader_pid" ]; then
-    kill -TERM "$reader_pid" 2>/dev/null || true
-    wait "$reader_pid" 2>/dev/null || true
-  fi
+  stop_vm
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -68,36 +61,8 @@ rm -rf "$files"
 
 append="root=/dev/vda rw console=ttyS0 quiet panic=-1 fsck.mode=skip systemd.show_status=error ${MYCR_VM_APPEND:-}"
 say "booting $(cat "$image/recipe" | cut -d' ' -f1) from $image (timeout ${vm_timeout}s)"
-log=$tmp/console.log
-mkfifo "$tmp/console"
-tr -d '\r' <"$tmp/console" | sed -u 's/\x1bc//g; s/\x1b\[[0-9;?]*[A-Za-z]//g' | tee "$log" &
-reader_pid=$!
-start=$(date +%s)
-set +e
 # snapshot=on: the guest's writes go to a temporary file qemu drops, the cached image
 # stays as built (and may be shared by VMs running side by side).
-timeout -k 10 "$vm_timeout" "$qemu" -accel tcg -cpu max -m "$vm_mem" -smp "$vm_smp" \
-  -nographic -no-reboot -nic none \
-  -kernel "$image/vmlinuz" -initrd "$image/initrd.img" -append "$append" \
+boot_vm -kernel "$image/vmlinuz" -initrd "$image/initrd.img" -append "$append" \
   -drive "file=$image/root.img,format=raw,if=virtio,snapshot=on" \
-  -drive "file=$tmp/files.img,format=raw,if=virtio" \
-  </dev/null >"$tmp/console" 2>&1 &
-qemu_pid=$!
-wait "$qemu_pid"
-status=$?
-set -e
-qemu_pid=
-wait "$reader_pid" || true
-reader_pid=
-say "the VM ran for $(($(date +%s) - start))s"
-
-if [ "$status" = 124 ] || [ "$status" = 137 ]; then
-  say "timed out after ${vm_timeout}s"
-  exit 124
-fi
-code=$(sed -n 's/^MYCR-VM-EXIT=\([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
-if [ -z "$code" ]; then
-  say "no MYCR-VM-EXIT line from the guest (qemu exited with $status)"
-  exit 125
-fi
-exit "$code"
+  -drive "file=$tmp/files.img,format=raw,if=virtio"

@@ -41,20 +41,12 @@ done
 case $vm_timeout in '' | *[!0-9]*) die "MYCR_VM_TIMEOUT must be a number of seconds" ;; esac
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mycr-vm.XXXXXX")
-qemu_pid=
-reader_pid=
 dl=
+# shellcheck source=boot-qemu.sh
+. "$here/boot-qemu.sh"
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-  # Never leave a qemu behind: `timeout` passes the TERM on to it.
-  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
-    kill -TERM "$qemu_pid" 2>/dev/null || true
-    wait "$qemu_pid" 2>/dev/null || true
-  fi
-  if [ -n "$reader_pid" ]; then
-    kill -TERM "$reader_pid" 2>/dev/null || true
-    wait "$reader_pid" 2>/dev/null || true
-  fi
+  stop_vm
   rm -rf "$tmp"
   if [ -n "$dl" ]; then rm -rf "$dl"; fi
 }
@@ -259,33 +251,4 @@ rm -rf "$root"
 
 append="console=ttyS0 quiet panic=-1 rdinit=/init cgroup_no_v1=all ${MYCR_VM_APPEND:-}"
 say "booting $kver ($(du -h "$initrd" | cut -f1) initramfs, timeout ${vm_timeout}s)"
-log=$tmp/console.log
-mkfifo "$tmp/console"
-# Without carriage returns and the firmware's terminal resets.
-tr -d '\r' <"$tmp/console" | sed -u 's/\x1bc//g; s/\x1b\[[0-9;?]*[A-Za-z]//g' | tee "$log" &
-reader_pid=$!
-start=$(date +%s)
-set +e
-timeout -k 10 "$vm_timeout" "$qemu" -accel tcg -cpu max -m "$vm_mem" -smp "$vm_smp" \
-  -nographic -no-reboot -nic none \
-  -kernel "$tmp/vmlinuz" -initrd "$initrd" -append "$append" \
-  </dev/null >"$tmp/console" 2>&1 &
-qemu_pid=$!
-wait "$qemu_pid"
-status=$?
-set -e
-qemu_pid=
-wait "$reader_pid" || true
-reader_pid=
-say "the VM ran for $(($(date +%s) - start))s"
-
-if [ "$status" = 124 ] || [ "$status" = 137 ]; then
-  say "timed out after ${vm_timeout}s"
-  exit 124
-fi
-code=$(sed -n 's/^MYCR-VM-EXIT=\([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
-if [ -z "$code" ]; then
-  say "no MYCR-VM-EXIT line from the guest (qemu exited with $status)"
-  exit 125
-fi
-exit "$code"
+boot_vm -kernel "$tmp/vmlinuz" -initrd "$initrd" -append "$append"
