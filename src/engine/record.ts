@@ -23,6 +23,8 @@ export interface EngineRecord {
   name?: string;
   /** --image: the image's name, for ps. */
   image?: string;
+  /** --image: the image's id, the parent of what `commit` makes of the container. */
+  imageId?: string;
 }
 
 /** Creates the container's directory with its record already inside (see makeDirAtomic). */

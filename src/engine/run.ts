@@ -213,7 +213,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       owner,
       keep,
       ...(name !== undefined ? { name } : {}),
-      ...(image ? { image: image.name } : {}),
+      ...(image ? { image: image.name, imageId: image.id } : {}),
       ...(planned ? { network: planned } : {}),
     };
     withEngineLock(() => {
