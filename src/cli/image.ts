@@ -36,7 +36,7 @@ async function prune(all: boolean): Promise<number> {
 
 async function inspect(refs: string[]): Promise<number> {
   const store = imageStore();
-  const views = imageViews(store);
+  const views = imageViews(store, true);
   const found: Record<string, unknown>[] = [];
   const code = await eachContainer(refs, "image inspect", (ref) => {
     const image = findImage(store, ref);

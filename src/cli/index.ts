@@ -47,6 +47,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   tag: () => import("./tag"),
   import: () => import("./import"),
   commit: () => import("./commit"),
+  build: () => import("./build"),
   load: () => import("./load"),
   save: () => import("./save"),
   login: () => import("./login"),
@@ -56,7 +57,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
 
 /** docker's grouped names for top-level commands: `mycr image ls` is `mycr images`. */
 const GROUPED: Record<string, Record<string, string>> = {
-  image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", tag: "tag", load: "load", save: "save", import: "import" },
+  image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", tag: "tag", load: "load", save: "save", import: "import", build: "build" },
   container: { ls: "ps", list: "ps", port: "port", start: "start", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec", commit: "commit" },
 };
 

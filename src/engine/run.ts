@@ -78,6 +78,10 @@ export interface RunRequest {
   onStarted?: (init: ProcessRef) => void;
   /** --image: the root is the image's layers and its config supplies defaults. */
   image?: ImageRequest;
+  /** A build step: /tmp is the image's directory (see ContainerSettings.tmpInImage). */
+  tmpInImage?: boolean;
+  /** Where the container's stdout goes (a build sends it to stderr); ours by default. */
+  stdout?: number | "ignore";
 }
 
 /** --rootfs DIR: an existing directory, not empty text (which once meant the host's root). */
@@ -195,6 +199,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     imageEnv: fromImage?.env,
     stopSignal: fromImage?.stopSignal,
     tmpfsSize: defaultTmpfsSize(req.resources?.memory?.limit),
+    ...(req.tmpInImage ? { tmpInImage: true } : {}),
     ...(shmSize !== undefined ? { shmSize } : {}),
   });
   applyNetwork(spec, network, dir);
@@ -230,7 +235,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       owner,
       signals,
       cgroupManager: req.cgroupManager ?? chooseCgroupManager(),
-      stdio: [stdio.attachStdin ? "inherit" : "ignore", "inherit", "inherit"],
+      stdio: [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       prepare: (initPid) => {
         const rootDirs = createRootfsDirs(dir);
