@@ -162,7 +162,12 @@ export class Builder {
 
   private async runStage(stage: Stage, all: Stage[], globals: Env, escape: string): Promise<StageState> {
     this.next(stage.from);
-    let state = withDefaultPath(await this.base(stage, all, globals, escape));
+    let state: StageState;
+    try {
+      state = withDefaultPath(await this.base(stage, all, globals, escape));
+    } catch (e) {
+      throw this.located(stage.from, e);
+    }
     const args: Env = new Map();
     const config = { cmdSet: false };
     for (const ins of stage.steps) {
@@ -170,8 +175,7 @@ export class Builder {
       try {
         state = await this.runStep(ins, state, { args, escape, all, stage, config });
       } catch (e) {
-        if (e instanceof BuildError) throw e;
-        throw at(this.fileName, ins, (e as Error).message);
+        throw this.located(ins, e);
       }
     }
     return state;
@@ -210,6 +214,13 @@ export class Builder {
     doc.history = [...(doc.history ?? []), entry];
     const next = { layers: state.layers, doc, key: stepKey(state.key, ins.original, JSON.stringify(Object.fromEntries(env))) };
     return ins.name === "WORKDIR" ? workdirStep(this, next, body.WorkingDir!) : next;
+  }
+
+  /** An error of a step as FILE:LINE: INSTRUCTION: message (unless it names its place already). */
+  located(ins: Instruction, e: unknown): Error {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (err.message.startsWith(`${this.fileName}:`)) return err;
+    return at(this.fileName, ins, err.message, err instanceof ContainerError ? err.exitCode : 125);
   }
 
   /** What $VARIABLES mean in an instruction: the stage's ARGs, and its ENV over them. */

@@ -54,6 +54,18 @@ function primaryGroup(fs: LayeredFs, user: string): number | undefined {
   return line !== undefined ? Number(line.split(":")[3]) : undefined;
 }
 
+/** A directory path through the image's own symlinks, as far as it exists; the rest as given. */
+function resolveDir(fs: LayeredFs, path: string): string {
+  const parts = path.split("/").filter((p) => p !== "");
+  let base = "/";
+  for (let i = 0; i < parts.length; i++) {
+    const found = fs.lookup(posix.join(base, parts[i]!));
+    if (found === null || !found.stat.isDirectory()) return posix.join(base, ...parts.slice(i));
+    base = found.path;
+  }
+  return base;
+}
+
 /** Items for everything at and below `path` in an image (COPY --from). */
 function imageItems(fs: LayeredFs, path: string, dest: string, intoDir: boolean, owner: Owner | undefined, chmod: number | undefined): CopyItem[] {
   const found = fs.lookup(path);
@@ -90,10 +102,10 @@ export async function copyStep(b: Builder, ins: Instruction, state: StageState, 
   if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) throw at(b.fileName, ins, `--chmod=${chmodText}: give octal permissions (0755)`);
   const chmod = chmodText !== undefined ? parseInt(chmodText, 8) : undefined;
   // The destination, relative to WORKDIR, through the image's own symlinks.
-  let dest = posix.resolve(body.WorkingDir || "/", destText);
+  const wanted = posix.resolve(body.WorkingDir || "/", destText);
   const into = destText.endsWith("/") || sources.length > 1;
-  const real = fs.lookup(dest);
-  if (real?.stat.isDirectory()) dest = real.path;
+  const real = fs.lookup(wanted);
+  const dest = real?.stat.isDirectory() ? real.path : posix.join(resolveDir(fs, posix.dirname(wanted)), posix.basename(wanted));
   const items: CopyItem[] = [];
   const from = ins.flags.get("from");
   if (from !== undefined) {

@@ -13,7 +13,7 @@ import { securityFromFlags } from "../engine/security-flags";
 import { defaultNamespaces } from "../spec/defaults";
 import { stepKey } from "./cache";
 import { commandOf } from "./config-steps";
-import { at, type Instruction } from "./dockerfile";
+import { BuildError, at, type Instruction } from "./dockerfile";
 import type { Builder, StageState } from "./builder";
 import type { Env } from "./shell-words";
 
@@ -48,7 +48,7 @@ export async function runStep(b: Builder, ins: Instruction, state: StageState, a
   });
   const dir = containerDir(outcome.id);
   try {
-    if (outcome.exitCode !== 0) throw at(b.fileName, ins, `${ins.args}: exit code ${outcome.exitCode}`, outcome.exitCode);
+    if (outcome.exitCode !== 0) throw new BuildError(`${b.fileName}:${ins.line}: RUN ${ins.args}: exit code ${outcome.exitCode}`, outcome.exitCode);
     const child = await makeChildImage(b.store, {
       parent: { layers: state.layers, config: state.doc },
       body,
