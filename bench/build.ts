@@ -6,7 +6,7 @@
 // (nothing changed: every step from the cache), in interleaved rounds; median wall times
 // and ratios printed. Target: mycr <= 0.5 x podman.
 //   bun bench/build.ts [--runs 5]
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { MYCR, REPO } from "../test/helpers/env";
@@ -33,8 +33,10 @@ const WORK = resolve(REPO, ".bench-work", `build-${process.pid}`);
 const env = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", MYCR_ROOT: join(WORK, "root"), MYCR_STATE: `/run/mycr-bench-build-${process.pid}` };
 const BASE = `localhost/mycr-bench-build-base:${process.pid}`;
 const IMAGE = `localhost/mycr-bench-build:${process.pid}`;
-// podman gets a store of its own too, so the bench neither sees nor touches anyone else's images.
-const PODMAN = ["podman", "--root", join(WORK, "podman-root"), "--runroot", `/run/mycr-bench-podman-${process.pid}`, "--runtime", "runc", "--cgroup-manager", "cgroupfs"];
+// podman gets a store and state of its own too (--root, --runroot, --tmpdir), so the
+// bench neither sees nor touches anyone else's images or podman's /run/libpod.
+const PODMAN_RUN = `/run/mycr-bench-podman-${process.pid}`;
+const PODMAN = ["podman", "--root", join(WORK, "podman-root"), "--runroot", join(PODMAN_RUN, "run"), "--tmpdir", join(PODMAN_RUN, "tmp"), "--runtime", "runc", "--cgroup-manager", "cgroupfs"];
 const LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"];
 
 function sh(cmd: string[], opts: { stdin?: Uint8Array; env?: Record<string, string> } = {}): string {
@@ -82,6 +84,12 @@ function timed(cmd: string[], e?: Record<string, string>): Timing {
   return { wall: performance.now() - t0 };
 }
 
+/** Whatever podman's storage left mounted below `dir` (deepest first). */
+function unmountBelow(dir: string): void {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4] ?? "").filter((m) => m === dir || m.startsWith(`${dir}/`));
+  for (const m of mounts.sort((a, b) => b.length - a.length)) Bun.spawnSync(["umount", "-l", m]);
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const ctx = join(WORK, "project");
@@ -107,11 +115,13 @@ try {
     console.log(`round ${round + 1}/${runs}: ${Object.entries(results).map(([k, v]) => `${k} ${v.at(-1)!.toFixed(0)} ms`).join(", ")}`);
   }
 } finally {
-  Bun.spawnSync([...PODMAN, "system", "reset", "--force"]);
+  Bun.spawnSync([...PODMAN, "rmi", "--all", "--force"]);
+  unmountBelow(WORK);
   Bun.spawnSync([MYCR, "gc"], { env });
   rmSync(WORK, { recursive: true, force: true });
   rmSync(env.MYCR_STATE, { recursive: true, force: true });
-  rmSync(`/run/mycr-bench-podman-${process.pid}`, { recursive: true, force: true });
+  unmountBelow(PODMAN_RUN);
+  rmSync(PODMAN_RUN, { recursive: true, force: true });
 }
 
 console.log("\nmedian wall time (ms) over", runs, "rounds:");

@@ -338,4 +338,44 @@ describe("build", () => {
       rmSync(hostDir, { recursive: true, force: true });
     }
   }, 600_000);
+
+  test("symlink escape attack: symlinks in the build context to host paths are never followed by COPY or ADD", async () => {
+    const hostDir = join(WORK, `build-host-ctx-${TAG}`);
+    mkdirSync(hostDir, { recursive: true });
+    const SECRET = `ctx-secret-${TAG}-${Math.random().toString(36).slice(2)}`;
+    writeFileSync(join(hostDir, "secret"), SECRET);
+    try {
+      const dir = context("ctx-links", { Dockerfile: "ARG BASE\nFROM ${BASE}\n", "sub/ok.txt": "ok\n" });
+      Bun.spawnSync(["ln", "-s", hostDir, join(dir, "to-host")]);
+      Bun.spawnSync(["ln", "-s", "/", join(dir, "to-root")]);
+      Bun.spawnSync(["ln", "-s", join(hostDir, "secret"), join(dir, "sub", "file-link")]);
+      const attempts = [
+        ["COPY to-host/secret /x", "to-host is a symlink"],
+        [`COPY to-root${hostDir}/secret /x`, "to-root is a symlink"],
+        ["ADD to-host/secret /x", "to-host is a symlink"],
+        ["COPY to-host/* /x/", "no files in the build context match"],
+      ];
+      for (const [line, message] of attempts) {
+        writeFileSync(join(dir, "Dockerfile"), `ARG BASE\nFROM \${BASE}\n${line}\n`);
+        const r = await build(["--no-cache", "--build-arg", `BASE=${BASE}`, dir]);
+        expect(r.exitCode).toBe(125);
+        expect(r.stderr).toContain(`Dockerfile:3: ${line!.split(" ")[0]}: `);
+        expect(r.stderr).toContain(message!);
+      }
+      // Copying the links themselves copies links, never what they point at.
+      for (const line of ["COPY sub /copied/", "COPY to-host /copied/", "COPY . /copied/"]) {
+        writeFileSync(join(dir, "Dockerfile"), `ARG BASE\nFROM \${BASE}\n${line}\n`);
+        const ref = `localhost/mycr-build-ctxlink:${TAG}`;
+        images.push(ref);
+        await ok(["--no-cache", "-t", ref, "--build-arg", `BASE=${BASE}`, dir]);
+        const file = join(ctxRoot, "ctxlink.tar");
+        Bun.spawnSync([MYCR, "save", "-o", file, ref], { env: mycrEnv() });
+        const bytes = await Bun.file(file).text();
+        rmSync(file, { force: true });
+        expect(bytes.includes(SECRET)).toBe(false);
+      }
+    } finally {
+      rmSync(hostDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -180,8 +180,9 @@ describe("commit", () => {
 
   test("a running container is frozen while its files are read; --pause=false leaves it running", async () => {
     const c = `mycr-commit-f-${TAG}`;
-    // Enough files that reading them takes a while, then a clock the freezer stops.
-    await detached(c, "mkdir /many && cd /many && i=0; while [ $i -lt 2000 ]; do echo $i > f$i; i=$((i+1)); done; touch /ready; while :; do date +%s%N > /clock; done");
+    // Enough files that reading them takes a while, then a busy loop the freezer stops
+    // (writing to /dev/shm, outside the upper dir: --pause=false must read a stable tree).
+    await detached(c, "mkdir /many && cd /many && i=0; while [ $i -lt 2000 ]; do echo $i > f$i; i=$((i+1)); done; touch /ready; while :; do date +%s%N > /dev/shm/clock; done");
     await waitForFile(c, "/ready");
     for (const pause of [true, false]) {
       const ref = `localhost/mycr-commit-frozen-${pause}:${TAG}`;
@@ -192,7 +193,7 @@ describe("commit", () => {
         states.add((await stateOf(c)).State);
         await Bun.sleep(5);
       }
-      expect(await proc.exited).toBe(0);
+      expect(await proc.exited, await new Response(proc.stderr).text()).toBe(0);
       if (pause) expect(states).toContain("paused");
       else expect(states).not.toContain("paused");
       expect((await stateOf(c)).State).toBe("running"); // thawed again

@@ -8,7 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ContainerError } from "../runtime/errors";
 import type { StateStore } from "../runtime/state";
-import { imageName } from "../image/commit";
+import { imageName, recordImage } from "../image/commit";
 import { makeChildImage, parentOf, scratchImage, type ConfigDocument, type HistoryEntry } from "../image/child-image";
 import { findImage } from "../image/images";
 import { pullImage } from "../image/pull";
@@ -113,7 +113,6 @@ export class Builder {
       for (const i of images) if (i.config === id) delete i.intermediate;
     });
     if (names.length > 0) {
-      const { recordImage } = await import("../image/commit");
       await recordImage(this.store, { digest: image.digest, manifest: image.manifest, config: image.config, layers: image.layers }, names);
       for (const n of names) this.opts.say(`Successfully tagged ${n}`);
     }
@@ -140,24 +139,18 @@ export class Builder {
     const text = expandWord(stage.base, globals, escape);
     if (stage.from.flags.size > 0) throw at(this.fileName, stage.from, `--${[...stage.from.flags.keys()][0]} is not supported (images of the host's platform only)`);
     const prior = stageNamed(all, text, stage.index);
-    if (prior) return { ...this.done.get(prior.index)!, key: this.done.get(prior.index)!.key };
+    if (prior) return this.done.get(prior.index)!;
     if (text.toLowerCase() === "scratch") {
       const s = scratchImage();
       return { layers: s.layers, doc: s.config, key: stepKey("FROM scratch", s.config.architecture ?? "") };
     }
-    const record = await this.image(text, stage.from);
+    const record = await this.image(text);
     return stateOf(record, parentOf(this.store, record).config, stepKey("FROM", record.config));
   }
 
   /** An image by name or id, pulled when missing (as run --image). */
-  async image(ref: string, ins: Instruction): Promise<ImageRecord> {
-    const found = findImage(this.store, ref);
-    if (found) return found;
-    try {
-      return await pullImage(this.store, ref, { say: (m) => this.opts.say(m) });
-    } catch (e) {
-      throw at(this.fileName, ins, (e as Error).message);
-    }
+  async image(ref: string): Promise<ImageRecord> {
+    return findImage(this.store, ref) ?? (await pullImage(this.store, ref, { say: (m) => this.opts.say(m) }));
   }
 
   private async runStage(stage: Stage, all: Stage[], globals: Env, escape: string): Promise<StageState> {
@@ -241,7 +234,7 @@ export class Builder {
       if (!s) throw new BuildError(`--from=${from}: stage ${from} was not built`);
       return s;
     }
-    const record = await this.image(from, { name: "COPY", line: 0, original: "", flags: new Map(), args: "" });
+    const record = await this.image(from);
     return stateOf(record, parentOf(this.store, record).config, stepKey("FROM", record.config));
   }
 

@@ -88,12 +88,25 @@ export class BuildContext {
     return out;
   }
 
+  /**
+   * The entry at `rel` itself (a symlink is not followed). A path through a symlink is
+   * refused: a context from an untrusted repository could otherwise name `link/etc/shadow`
+   * with `link -> /` and copy the host's files into the image.
+   */
   stat(rel: string): Stats | null {
-    try {
-      return lstatSync(join(this.dir, rel));
-    } catch {
-      return null;
+    const parts = rel.split("/").filter((p) => p !== "");
+    for (let n = 1; n <= parts.length; n++) {
+      let st: Stats;
+      try {
+        st = lstatSync(join(this.dir, ...parts.slice(0, n)));
+      } catch {
+        return null;
+      }
+      if (n === parts.length) return st;
+      if (st.isSymbolicLink()) throw new BuildError(`${rel}: ${parts.slice(0, n).join("/")} is a symlink; paths through the build context's symlinks are not followed`);
+      if (!st.isDirectory()) return null;
     }
+    return lstatSync(this.dir);
   }
 
   /** Every path in the context that is not ignored (directories too), parents before children. */

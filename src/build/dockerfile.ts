@@ -52,7 +52,7 @@ function directives(lines: string[]): { escape: string; first: number } {
     if (key === "escape") {
       if (m[2] !== "\\" && m[2] !== "`") throw new BuildError(`line ${i + 1}: # escape= must be \\ or \`, not "${m[2]}"`);
       escape = m[2]!;
-    } else if (key !== "syntax" && key !== "check") break; // an unknown directive is a comment, and ends the directives
+    } else if (key !== "syntax") break; // an unknown directive is a comment, and ends the directives
   }
   return { escape, first: i };
 }
