@@ -95,6 +95,15 @@ async function bothBuild(dir: string, name: string, extra: string[] = []): Promi
   return { ours: await savedMycr(ref), theirs: await savedPodman(ref), stderr: r.stderr };
 }
 
+/** A host directory holding a file `secret` with a random text no image may ever contain. */
+function hostSecret(what: string): { hostDir: string; SECRET: string } {
+  const hostDir = join(WORK, `build-host-${what}-${TAG}`);
+  mkdirSync(hostDir, { recursive: true });
+  const SECRET = `${what}-secret-${TAG}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(join(hostDir, "secret"), SECRET);
+  return { hostDir, SECRET };
+}
+
 beforeAll(() => {
   mkdirSync(ctxRoot, { recursive: true });
   const tar = Bun.spawnSync(["tar", "-C", busyboxRootfs(), "-c", "."]);
@@ -304,10 +313,7 @@ describe("build", () => {
   }, 300_000);
 
   test("symlink escape attack: links in a stage to host paths never lead COPY --from (or a COPY destination) out of the image", async () => {
-    const hostDir = join(WORK, `build-host-secret-${TAG}`);
-    mkdirSync(hostDir, { recursive: true });
-    const SECRET = `host-secret-${TAG}-${Math.random().toString(36).slice(2)}`;
-    writeFileSync(join(hostDir, "secret"), SECRET);
+    const { hostDir, SECRET } = hostSecret("stage");
     try {
       const shapes = [
         `ln -s ${hostDir}/secret /leak`, // absolute link to a host file
@@ -340,10 +346,7 @@ describe("build", () => {
   }, 600_000);
 
   test("symlink escape attack: symlinks in the build context to host paths are never followed by COPY or ADD", async () => {
-    const hostDir = join(WORK, `build-host-ctx-${TAG}`);
-    mkdirSync(hostDir, { recursive: true });
-    const SECRET = `ctx-secret-${TAG}-${Math.random().toString(36).slice(2)}`;
-    writeFileSync(join(hostDir, "secret"), SECRET);
+    const { hostDir, SECRET } = hostSecret("ctx");
     try {
       const dir = context("ctx-links", { Dockerfile: "ARG BASE\nFROM ${BASE}\n", "sub/ok.txt": "ok\n" });
       Bun.spawnSync(["ln", "-s", hostDir, join(dir, "to-host")]);
