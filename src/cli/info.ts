@@ -38,6 +38,7 @@ export default defineMycrCommand({
     format: { type: "enum", alias: "f", options: ["text", "json"], default: "text", description: "text, or json (one object)" },
   },
   needsRoot: true,
+  rootless: "enter",
   run(args, global) {
     const info = hostInfo(new StateStore(global.stateRoot), VERSION);
     out(single(args.format) === "json" ? JSON.stringify(info) : text(info));

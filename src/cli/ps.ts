@@ -18,6 +18,7 @@ export default defineMycrCommand({
   },
   parse: { stopAtFirstPositional: true },
   needsRoot: true,
+  rootless: "enter",
   run(args, global) {
     const [idArg, ...psArgs] = args._;
     const store = new StateStore(global.stateRoot);

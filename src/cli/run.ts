@@ -107,6 +107,7 @@ export default defineMycrCommand({
   // -e and --entrypoint reach the container's execve byte for byte, as the command does
   parse: { stopAtFirstPositional: true, bytesFlags: ["env", "entrypoint"] },
   needsRoot: true,
+  rootless: "enter",
   async run(args, global) {
     if (args.bundle !== undefined) return runBundle(args, global); // the OCI runtime's run
     const request: RunRequest = {

@@ -10,6 +10,7 @@ export default defineMycrCommand({
   },
   parse: { stopAtFirstPositional: true },
   needsRoot: true,
+  rootless: "enter",
   run(args, global) {
     const [ref, ...psArgs] = args._;
     if (!ref) throw new ContainerError("top needs a container name or id");

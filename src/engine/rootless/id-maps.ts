@@ -1,0 +1,79 @@
+// The id maps of a rootless mycr's user namespace, as podman lays them out: the user
+// becomes root (0 -> uid), its subordinate ranges follow from 1 up. Written by the
+// setuid helpers newuidmap/newgidmap (Debian's uidmap), which check the ranges against
+// /etc/subuid and /etc/subgid; without ranges, a single-id map the user may write itself.
+import { writeFileSync } from "node:fs";
+import { ContainerError } from "../../runtime/errors";
+import type { IdMapping } from "../../spec/types";
+import { readSubordinateRanges, userName, type IdRange } from "./subids";
+
+export interface RootlessMaps {
+  uid: IdMapping[];
+  gid: IdMapping[];
+  /** Set when the user has no subordinate ids: what to tell them. */
+  notice?: string;
+}
+
+/** 0 -> own id, then the ranges one after another from 1. */
+function layout(own: number, ranges: IdRange[]): IdMapping[] {
+  const maps: IdMapping[] = [{ containerID: 0, hostID: own, size: 1 }];
+  let next = 1;
+  for (const r of ranges) {
+    maps.push({ containerID: next, hostID: r.start, size: r.count });
+    next += r.count;
+  }
+  return maps;
+}
+
+export function rootlessMaps(uid: number, gid: number, files = { subuid: "/etc/subuid", subgid: "/etc/subgid" }): RootlessMaps {
+  const name = userName(uid);
+  const user = { id: uid, ...(name !== undefined ? { name } : {}) };
+  const subuids = readSubordinateRanges(files.subuid, user);
+  const subgids = readSubordinateRanges(files.subgid, user);
+  if (subuids.length > 0 && subgids.length > 0) return { uid: layout(uid, subuids), gid: layout(gid, subgids) };
+  const who = name ?? String(uid);
+  const missing = subuids.length === 0 ? files.subuid : files.subgid;
+  return {
+    uid: layout(uid, []),
+    gid: layout(gid, []),
+    notice:
+      `no subordinate ids for ${who} in ${missing}: containers get a single id (root, which is you); ` +
+      `images with files of other owners will not unpack (add ranges: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${who})`,
+  };
+}
+
+/** How many ids the maps cover inside the namespace: the container's own map can use 0..N-1. */
+export function mappedCount(maps: IdMapping[]): number {
+  return maps.reduce((n, m) => Math.max(n, m.containerID + m.size), 0);
+}
+
+function helper(program: "newuidmap" | "newgidmap", pid: number, maps: IdMapping[]): void {
+  const args = [program, String(pid), ...maps.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
+  let result;
+  try {
+    result = Bun.spawnSync(args, { stdout: "ignore", stderr: "pipe" });
+  } catch {
+    throw new ContainerError(`${program} not found: rootless mycr needs it for subordinate ids (apt-get install uidmap)`);
+  }
+  if (result.exitCode !== 0) {
+    const why = result.stderr.toString().trim().split("\n").pop() ?? "";
+    throw new ContainerError(`${program} ${args.slice(2).join(" ")}: ${why || `exit ${result.exitCode}`} (see /etc/subuid and /etc/subgid)`);
+  }
+}
+
+/**
+ * Writes the maps of the user namespace of `pid` (a child waiting for them). A single
+ * mapping of our own ids we may write ourselves, once setgroups is denied (the kernel's
+ * rule for unprivileged writers); anything more goes through the setuid helpers.
+ */
+export function writeRootlessMaps(pid: number, maps: RootlessMaps): void {
+  if (maps.uid.length === 1 && maps.gid.length === 1) {
+    const line = (m: IdMapping) => `${m.containerID} ${m.hostID} ${m.size}\n`;
+    writeFileSync(`/proc/${pid}/setgroups`, "deny");
+    writeFileSync(`/proc/${pid}/uid_map`, line(maps.uid[0]!));
+    writeFileSync(`/proc/${pid}/gid_map`, line(maps.gid[0]!));
+    return;
+  }
+  helper("newuidmap", pid, maps.uid);
+  helper("newgidmap", pid, maps.gid);
+}
