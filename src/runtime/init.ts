@@ -16,7 +16,7 @@ import { MessageReader, sendMessage, type InitConfig, type ParentMessage } from 
 import { mountAll } from "./rootfs/mounts";
 import { populateDev } from "./rootfs/devices";
 import { makeReadonly, maskPath } from "./rootfs/masked";
-import { switchRoot } from "./rootfs/pivot";
+import { chrootInto, switchRoot } from "./rootfs/pivot";
 import { propagationFlags } from "./rootfs/mount-options";
 import { applySecurity, prepareSecurity, releaseSecurity, type PreparedSecurity } from "./security";
 import { applySysctls } from "./sysctl";
@@ -44,17 +44,20 @@ function hasNamespace(spec: Spec, type: string, requirePathless = true): boolean
   return (spec.linux?.namespaces ?? []).some((n) => n.type === type && (!requirePathless || !n.path));
 }
 
-function prepareRoot(config: InitConfig): void {
+/** `sharesMounts`: no mount namespace of the container's own; we mount in the runtime's. */
+function prepareRoot(config: InitConfig, sharesMounts: boolean): void {
   const { spec, rootfs } = config;
-  // Nothing we mount may propagate back to the host, and pivot_root refuses shared
-  // mounts: slave (or private, if asked) now; a shared rootfsPropagation is applied
-  // to the new root after pivot_root (finishRoot).
-  const rootProp = spec.linux?.rootfsPropagation;
-  const propagation = rootProp ? propagationFlags(rootProp) : null;
-  const privateAsked = propagation !== null && (propagation & MS.PRIVATE) !== 0;
-  setPropagation("/", privateAsked ? MS.PRIVATE | MS.REC : MS.SLAVE | MS.REC);
-  // pivot_root needs the new root to be a mount point of its own.
-  bind(rootfs, rootfs, true);
+  if (!sharesMounts) {
+    // Nothing we mount may propagate back to the host, and pivot_root refuses shared
+    // mounts: slave (or private, if asked) now; a shared rootfsPropagation is applied
+    // to the new root after pivot_root (finishRoot).
+    const rootProp = spec.linux?.rootfsPropagation;
+    const propagation = rootProp ? propagationFlags(rootProp) : null;
+    const privateAsked = propagation !== null && (propagation & MS.PRIVATE) !== 0;
+    setPropagation("/", privateAsked ? MS.PRIVATE | MS.REC : MS.SLAVE | MS.REC);
+    // pivot_root needs the new root to be a mount point of its own.
+    bind(rootfs, rootfs, true);
+  }
 
   mountAll(spec.mounts ?? [], {
     rootfs,
@@ -120,24 +123,32 @@ function setup(config: InitConfig): Prepared {
   const proc = spec.process;
   if (!proc) throw new Error("config has no process to run");
   const ownMounts = !config.exec && hasNamespace(spec, "mount", false);
+  // Without a mount namespace the spec's mounts go into the runtime's, below the root
+  // filesystem, and we chroot (pivot_root would move the host's root): delete unmounts them.
+  const sharesMounts = !config.exec && !ownMounts;
 
   setsid();
   // Compiled (or read from the cache) now, from the host's root while we still see it.
   const seccomp = spec.linux?.seccomp ? prepareSeccomp(spec.linux.seccomp, config.seccompCacheDir) : null;
-  if (config.exec) {
-    // `exec`: the runtime spawned us inside the container's other namespaces; the
-    // mount namespace we join ourselves, so that our own binary was found on the host.
+  // `exec`, or a mount namespace given by path: the runtime spawned us inside the other
+  // namespaces; the mount namespace we join ourselves, so that our own binary was found on the host.
+  const joinMounts = config.exec?.mountNamespaceFd ?? config.mountNamespaceFd;
+  if (joinMounts !== undefined) {
     unshare(CLONE.FS);
-    setns(config.exec.mountNamespaceFd, CLONE.NEWNS, "container mount namespace");
-  } else {
+    setns(joinMounts, CLONE.NEWNS, "container mount namespace");
+  }
+  if (!config.exec) {
     if (hasNamespace(spec, "cgroup")) unshare(CLONE.NEWCGROUP); // rooted at the cgroup the runtime put us in
     if (hasNamespace(spec, "network")) linkUp("lo");
   }
-  if (ownMounts) {
-    prepareRoot(config);
+  // exec into a container that shares the runtime's mounts: its root is a chroot.
+  if (config.exec && !hasNamespace(spec, "mount", false)) chrootInto(config.rootfs);
+  if (ownMounts || sharesMounts) {
+    prepareRoot(config, sharesMounts);
     trace("init: mounts done");
     runHooks("createContainer", spec, hookState(config, "creating")); // paths still resolve on the host
-    switchRoot(config.rootfs, config.noPivot);
+    if (sharesMounts) chrootInto(config.rootfs);
+    else switchRoot(config.rootfs, config.noPivot);
     trace("init: root switched");
   }
   // before finishRoot makes /proc/sys read-only
@@ -146,7 +157,7 @@ function setup(config: InitConfig): Prepared {
   // As root and before the root may turn read-only (docker creates WORKDIR the same way).
   if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
   // Through the container's own /dev/ptmx: needs the new root and our session.
-  if (proc.terminal) setupConsole({ socket: CONSOLE_FD, size: proc.consoleSize, bindDevConsole: ownMounts });
+  if (proc.terminal) setupConsole({ socket: CONSOLE_FD, size: proc.consoleSize, bindDevConsole: ownMounts || sharesMounts });
   if (ownMounts) finishRoot(spec);
   if (!config.exec) {
     if (spec.hostname !== undefined && hasNamespace(spec, "uts", false)) sethostname(spec.hostname);

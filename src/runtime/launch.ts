@@ -3,8 +3,8 @@
 import { trace } from "./trace";
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import type { Subprocess } from "bun";
-import { S_IFIFO, close, inNamespaces, kill, mknod, receiveFd, socketPair, umask } from "../sys";
+import { openSync } from "node:fs";
+import { S_IFIFO, close, kill, mknod, receiveFd, socketPair, umask } from "../sys";
 import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
 import type { Spec } from "../spec/types";
 import { withDefaultDevices } from "../security/devices";
@@ -16,6 +16,8 @@ import { planNamespaces } from "./namespaces";
 import { configRefusal } from "./refuse";
 import { processRef, type ProcessRef } from "./procfs";
 import { containerSelfCommand } from "./self";
+import { spawnInit, type ChildStdio, type ContainerProcess } from "./spawn-init";
+import { PRESERVED_FDS_BASE } from "./init-fd";
 import { StateStore, type ContainerRecord } from "./state";
 import { sysctlError } from "./sysctl";
 import { warnUnraisableAmbient } from "./security";
@@ -50,7 +52,7 @@ export interface LaunchOptions {
 export interface Launched {
   record: ContainerRecord;
   cgroup: Cgroup;
-  process: Subprocess;
+  process: ContainerProcess;
   /** Our end of the sync socket: for `start`, and to learn whether execve worked. */
   sync: number;
   /** With process.terminal: the master of the container's terminal (ours to close). */
@@ -93,13 +95,15 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
   store.claim(id, spec.linux?.cgroupsPath, opts.cgroupManager === "systemd");
 
-  let child: Subprocess | null = null;
+  let child: ContainerProcess | null = null;
   let cgroup: Cgroup | null = null;
   let sync = -1;
   // With a terminal, init opens the pty inside the container and sends us the master
   // over a socket of its own (fd 4), as runc's init does over its console socket.
   const terminal = spec.process?.terminal === true;
   let consoleSocket = -1;
+  // A mount namespace by path: init joins it itself (our binary must be found first).
+  const mountNs = plan.mountPath !== undefined ? openSync(plan.mountPath, "r") : -1;
   try {
     const [ours, theirs] = socketPair();
     sync = ours;
@@ -108,15 +112,27 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
     // The terminal replaces init's stdio before execve; until then stdin is /dev/null.
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
-    const stdio: [Stdio[number], Stdio[number], Stdio[number], ...Array<number | "ignore">] = terminal
-      ? ["ignore", given[1], given[2], theirs, consoleTheirs, ...preserved]
-      : preserved.length > 0
-        ? [...given, theirs, "ignore", ...preserved] // preserved fds start at PRESERVED_FDS_BASE either way
+    const extra = [...preserved, ...(mountNs >= 0 ? [mountNs] : [])];
+    const stdio: ChildStdio = terminal
+      ? ["ignore", given[1], given[2], theirs, consoleTheirs, ...extra]
+      : extra.length > 0
+        ? [...given, theirs, "ignore", ...extra] // preserved fds start at PRESERVED_FDS_BASE either way
         : [...given, theirs];
     const { command, argv0 } = containerSelfCommand("init"); // sealed in our own mount namespace, before we leave it
+    const linux = spec.linux;
     try {
-      child = inNamespaces(plan.unshareFlags, plan.joins, () => Bun.spawn(command, { argv0, stdio, env: initEnvironment() }));
+      child = spawnInit({
+        plan,
+        command,
+        argv0,
+        stdio,
+        env: initEnvironment(),
+        uidMappings: linux?.uidMappings,
+        gidMappings: linux?.gidMappings,
+        timeOffsets: linux?.timeOffsets,
+      });
     } finally {
+      if (mountNs >= 0) close(mountNs);
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);
     }
@@ -151,6 +167,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       seccompCacheDir: seccompCacheDir(),
       preserveFds: opts.preserveFds ?? 0,
       newKeyring: opts.newKeyring ?? true,
+      ...(mountNs >= 0 ? { mountNamespaceFd: PRESERVED_FDS_BASE + (opts.preserveFds ?? 0) } : {}),
     };
     if (!opts.startImmediately) config.execFifo = makeExecFifo(store.dir(id));
     const hookState = { id, pid: child.pid, bundle, status: "creating" as const };

@@ -26,6 +26,8 @@ export interface InitConfig {
   startImmediately: boolean;
   /** create: the FIFO that `start` opens to let the process run. */
   execFifo?: string;
+  /** A mount namespace given by path (linux.namespaces): the fd init joins it by. */
+  mountNamespaceFd?: number;
   /** exec: a new process in an existing container, instead of a new container. */
   exec?: { mountNamespaceFd: number; detached: boolean };
 }

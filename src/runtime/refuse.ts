@@ -55,7 +55,6 @@ export function configRefusal(spec: Spec): string | null {
     if (spec[field] && !namespaces.has("uts")) return `${field}: needs a UTS namespace of the container's own; add {"type": "uts"} to linux.namespaces`;
   }
   const linux = spec.linux;
-  if (linux?.timeOffsets && Object.keys(linux.timeOffsets).length > 0) return "linux.timeOffsets: time namespaces are not supported by mycr yet";
   if (linux?.intelRdt !== undefined) return "linux.intelRdt: Intel RDT (resctrl) is not supported by mycr; remove the field";
   if (linux?.personality?.flags?.length) return "linux.personality.flags: the runtime-spec defines no personality flags; remove them";
   if (linux?.seccomp?.listenerMetadata) return "linux.seccomp.listenerMetadata: seccomp agents are not supported by mycr";

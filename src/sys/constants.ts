@@ -8,6 +8,7 @@ export const CLONE = {
   NEWUSER: 0x10000000,
   NEWPID: 0x20000000,
   NEWNET: 0x40000000,
+  NEWTIME: 0x00000080,
   FS: 0x00000200,
 } as const;
 
