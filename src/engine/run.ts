@@ -32,6 +32,8 @@ import { parseUlimits } from "./ulimits";
 import { defaultTmpfsSize, parseShmSize } from "./tmpfs-sizes";
 import { parseStorageOpts } from "./storage-opt";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
+import { rootlessIdentity } from "../runtime/rootless";
+import { addUserNamespace, noticeNoCgroupOnce, refuseRootless } from "./rootless/container";
 
 export interface RunRequest {
   /** The cgroup manager to use; chosen from the host (and MYCR_CGROUP_MANAGER) when absent. */
@@ -150,6 +152,8 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     throw new ContainerError("--shm-size and a mount on /dev/shm: give one or the other");
   }
   const storage = parseStorageOpts(req.storageOpts ?? []);
+  const rootless = rootlessIdentity();
+  if (rootless) refuseRootless({ resources: req.resources, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
@@ -198,6 +202,10 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     ...(shmSize !== undefined ? { shmSize } : {}),
   });
   applyNetwork(spec, network, dir);
+  if (rootless) {
+    addUserNamespace(spec, rootless);
+    noticeNoCgroupOnce(dataRoot(), req.onNotice);
+  }
   let attached: EngineRecord["network"] | undefined;
   let written: EngineRecord | undefined;
   let collecting: Promise<void> | undefined;
@@ -229,7 +237,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       store: req.store,
       owner,
       signals,
-      cgroupManager: req.cgroupManager ?? chooseCgroupManager(),
+      cgroupManager: rootless ? "none" : (req.cgroupManager ?? chooseCgroupManager()),
       stdio: [stdio.attachStdin ? "inherit" : "ignore", "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       prepare: (initPid) => {

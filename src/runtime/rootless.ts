@@ -7,9 +7,13 @@ import { readFileSync } from "node:fs";
 export interface RootlessIdentity {
   /** The host's uid of our root: the user who ran mycr. */
   hostUid: number;
-  /** How many ids the namespace maps (0..count-1): what a container's own map may use. */
-  uidCount: number;
-  gidCount: number;
+  /**
+   * The ranges of ids the namespace maps, as seen inside it. A container's own user
+   * namespace maps each of them one to one: the kernel wants every range of a child's map
+   * to lie within one range of its parent's.
+   */
+  uidRanges: Array<{ start: number; count: number }>;
+  gidRanges: Array<{ start: number; count: number }>;
 }
 
 let cached: RootlessIdentity | null | undefined;
@@ -22,8 +26,8 @@ function parseMap(text: string): Array<{ inside: number; outside: number; count:
     .map(([inside, outside, count]) => ({ inside: inside!, outside: outside!, count: count! }));
 }
 
-function covered(maps: Array<{ inside: number; count: number }>): number {
-  return maps.reduce((n, m) => Math.max(n, m.inside + m.count), 0);
+function insideRanges(maps: Array<{ inside: number; count: number }>): Array<{ start: number; count: number }> {
+  return maps.map((m) => ({ start: m.inside, count: m.count })).sort((a, b) => a.start - b.start);
 }
 
 /** null on the host (the initial user namespace maps every id: "0 0 4294967295"). */
@@ -36,7 +40,7 @@ export function rootlessIdentity(): RootlessIdentity | null {
   }
   const gid = parseMap(readFileSync("/proc/self/gid_map", "utf8"));
   const root = uid.find((m) => m.inside === 0);
-  cached = { hostUid: root ? root.outside : -1, uidCount: covered(uid), gidCount: covered(gid) };
+  cached = { hostUid: root ? root.outside : -1, uidRanges: insideRanges(uid), gidRanges: insideRanges(gid) };
   return cached;
 }
 

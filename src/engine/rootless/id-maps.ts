@@ -42,11 +42,6 @@ export function rootlessMaps(uid: number, gid: number, files = { subuid: "/etc/s
   };
 }
 
-/** How many ids the maps cover inside the namespace: the container's own map can use 0..N-1. */
-export function mappedCount(maps: IdMapping[]): number {
-  return maps.reduce((n, m) => Math.max(n, m.containerID + m.size), 0);
-}
-
 function helper(program: "newuidmap" | "newgidmap", pid: number, maps: IdMapping[]): void {
   const args = [program, String(pid), ...maps.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
   let result;
