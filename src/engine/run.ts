@@ -17,6 +17,7 @@ import { exposedStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
 import { applyNetwork, attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
+import { stopPasta } from "../net/pasta";
 import { abandonedHolder, assertPortsFree, takenPorts } from "./ports";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
@@ -223,6 +224,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       ...(name !== undefined ? { name } : {}),
       ...(image ? { image: image.name } : {}),
       ...(planned ? { network: planned } : {}),
+      ...(network.kind === "pasta" && req.network.ports.length > 0 ? { pastaPorts: req.network.ports } : {}),
     };
     withEngineLock(() => {
       if (name !== undefined) assertNameFree(name, id);
@@ -266,9 +268,10 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
         req.onNotice?.(`network: ${(e as Error).message}`);
       }
     }
+    if (network.kind === "pasta") stopPasta(networkFiles(dir).pasta);
     // A detached container's record stays: its ports are free again now, not once its monitor ends.
-    if (req.detached && written?.network) {
-      const { network: _released, ...rest } = written;
+    if (req.detached && (written?.network || written?.pastaPorts)) {
+      const { network: _released, pastaPorts: _free, ...rest } = written;
       updateRecord(rest);
     }
     if (req.detached) removeRootfsDirs(dir, keep);
