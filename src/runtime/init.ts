@@ -64,6 +64,7 @@ function prepareRoot(config: InitConfig, sharesMounts: boolean): void {
     bundle: config.bundle,
     newNetworkNamespace: hasNamespace(spec, "network"),
     ...(spec.linux?.mountLabel ? { mountLabel: spec.linux.mountLabel } : {}),
+    ...(config.idmappedMounts ? { idmapped: config.idmappedMounts } : {}),
   });
   const devIsOurs = (spec.mounts ?? []).some((m) => m.destination === "/dev" && m.type !== "bind");
   if (devIsOurs) populateDev(rootfs, spec.linux?.devices ?? []);

@@ -11,9 +11,11 @@ import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
 import { MessageReader, sendMessage, type InitConfig, type InitMessage } from "./messages";
 import { runHooks } from "./hooks";
+import { releaseSharedMounts } from "./shared-mounts";
 import { seccompCacheDir } from "./paths";
 import { planNamespaces } from "./namespaces";
 import { configRefusal } from "./refuse";
+import { prepareIdmappedMounts, type IdmappedMounts } from "./idmapped-mounts";
 import { processRef, type ProcessRef } from "./procfs";
 import { containerSelfCommand } from "./self";
 import { spawnInit, type ChildStdio, type ContainerProcess } from "./spawn-init";
@@ -96,6 +98,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   store.claim(id, spec.linux?.cgroupsPath, opts.cgroupManager === "systemd");
 
   let child: ContainerProcess | null = null;
+  let rootfs: string | null = null;
   let cgroup: Cgroup | null = null;
   let sync = -1;
   // With a terminal, init opens the pty inside the container and sends us the master
@@ -104,7 +107,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   let consoleSocket = -1;
   // A mount namespace by path: init joins it itself (our binary must be found first).
   const mountNs = plan.mountPath !== undefined ? openSync(plan.mountPath, "r") : -1;
+  let idmapped: IdmappedMounts = { fds: [], byMount: new Map() };
   try {
+    idmapped = prepareIdmappedMounts(spec, bundle);
     const [ours, theirs] = socketPair();
     sync = ours;
     const [consoleOurs, consoleTheirs] = terminal ? socketPair() : [-1, -1];
@@ -112,7 +117,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
     // The terminal replaces init's stdio before execve; until then stdin is /dev/null.
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
-    const extra = [...preserved, ...(mountNs >= 0 ? [mountNs] : [])];
+    // After the preserved fds: the mount namespace to join, then the idmapped mounts.
+    const extra = [...preserved, ...(mountNs >= 0 ? [mountNs] : []), ...idmapped.fds];
+    const firstIdmapped = PRESERVED_FDS_BASE + preserved.length + (mountNs >= 0 ? 1 : 0);
     const stdio: ChildStdio = terminal
       ? ["ignore", given[1], given[2], theirs, consoleTheirs, ...extra]
       : extra.length > 0
@@ -133,6 +140,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       });
     } finally {
       if (mountNs >= 0) close(mountNs);
+      for (const fd of idmapped.fds) close(fd);
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);
     }
@@ -142,7 +150,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
     cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager);
-    const rootfs = rootfsOf(spec, bundle);
+    rootfs = rootfsOf(spec, bundle);
     const record: ContainerRecord = {
       id,
       bundle,
@@ -168,6 +176,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       preserveFds: opts.preserveFds ?? 0,
       newKeyring: opts.newKeyring ?? true,
       ...(mountNs >= 0 ? { mountNamespaceFd: PRESERVED_FDS_BASE + (opts.preserveFds ?? 0) } : {}),
+      ...(idmapped.byMount.size > 0
+        ? { idmappedMounts: Object.fromEntries([...idmapped.byMount].map(([mount, k]) => [String(mount), firstIdmapped + k])) }
+        : {}),
     };
     if (!opts.startImmediately) config.execFifo = makeExecFifo(store.dir(id));
     const hookState = { id, pid: child.pid, bundle, status: "creating" as const };
@@ -192,6 +203,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     if (child) {
       kill(child.pid, 9);
       await child.exited; // reaped before we return: no zombie outlives the error
+      if (rootfs) releaseSharedMounts(spec, rootfs);
     }
     await cgroup?.destroy();
     if (sync >= 0) close(sync);

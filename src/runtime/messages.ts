@@ -26,6 +26,8 @@ export interface InitConfig {
   startImmediately: boolean;
   /** create: the FIFO that `start` opens to let the process run. */
   execFifo?: string;
+  /** Index in spec.mounts -> the fd (in init) of the idmapped mount the runtime made for it. */
+  idmappedMounts?: Record<string, number>;
   /** A mount namespace given by path (linux.namespaces): the fd init joins it by. */
   mountNamespaceFd?: number;
   /** exec: a new process in an existing container, instead of a new container. */

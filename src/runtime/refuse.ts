@@ -6,6 +6,7 @@ import type { Spec } from "../spec/types";
 import { NEWER_FIELDS } from "../spec/fields";
 import { isBindMount, unknownBindOptions } from "./rootfs/mount-options";
 import { apparmorEnabled, selinuxEnabled } from "./lsm";
+import { idmappedMountRefusal } from "./idmapped-mounts";
 
 /** Annotations that ask a runtime for something mycr does not do. */
 export const REFUSED_ANNOTATION_PREFIXES: Array<[string, string]> = [
@@ -63,6 +64,8 @@ export function configRefusal(spec: Spec): string | null {
     const refused = REFUSED_ANNOTATION_PREFIXES.find(([prefix]) => key.startsWith(prefix));
     if (refused) return `annotations.${key}: ${refused[1]}`;
   }
+  const idmapped = idmappedMountRefusal(spec.mounts);
+  if (idmapped) return idmapped;
   for (const [i, m] of (spec.mounts ?? []).entries()) {
     if (!isBindMount(m)) continue;
     const unknown = unknownBindOptions(m.options);

@@ -4,7 +4,8 @@
 // from outside (written the child's uid_map, its time offsets...), then execve()s.
 // See docs/design-userns.md for why this way and what each step costs.
 import { FFIType, ptr } from "bun:ffi";
-import { readSync, writeSync } from "node:fs";
+import { openSync, readSync, writeSync } from "node:fs";
+import { CLONE, O_CLOEXEC, O_RDONLY } from "./constants";
 import source from "./native/spawn-in-namespaces.c" with { type: "text" };
 import { compileC } from "./native-cc";
 import { cStringArray, cstr, libc } from "./libc";
@@ -21,6 +22,8 @@ export type SpawnStep =
   | { op: "nogroups" }
   /** Stop until the caller's onSync for this step returns. */
   | { op: "sync" }
+  /** Exit instead of exec: the child only had to exist (see userNamespaceFd). */
+  | { op: "exit" }
   /** Continue in a sibling (CLONE_PARENT: also our child), e.g. to be PID 1 of a PID namespace unshared just before. */
   | { op: "fork" };
 
@@ -37,7 +40,7 @@ export interface NamespacedSpawn {
   onSync?: (pid: number, step: number) => void;
 }
 
-const OPS = { setns: 1, unshare: 2, sync: 3, fork: 4, setid: 5, nogroups: 6 } as const;
+const OPS = { setns: 1, unshare: 2, sync: 3, fork: 4, setid: 5, nogroups: 6, exit: 7 } as const;
 const REPORT = { SYNC: 1, FORKED: 2, ERROR: 3 } as const;
 const CLONE_NR: Record<string, number> = { x64: 56, arm64: 220 };
 
@@ -138,4 +141,26 @@ export function spawnNamespaced(spec: NamespacedSpawn): number {
     close(ours); // a child still waiting at a sync step reads EOF and exits
     keep.length = 0;
   }
+}
+
+/**
+ * An fd of a new user namespace whose maps `writeMaps(pid)` writes (an idmapped mount's
+ * mapping): a child is cloned into it, held while we write and open it, then ends.
+ */
+export function userNamespaceFd(writeMaps: (pid: number) => void): number {
+  let fd = -1;
+  const pid = spawnNamespaced({
+    cloneFlags: CLONE.NEWUSER,
+    steps: [{ op: "sync" }, { op: "exit" }],
+    path: "/",
+    argv: [],
+    env: [],
+    fds: [],
+    onSync: (child) => {
+      writeMaps(child);
+      fd = openSync(`/proc/${child}/ns/user`, O_RDONLY | O_CLOEXEC);
+    },
+  });
+  reap(pid);
+  return fd;
 }

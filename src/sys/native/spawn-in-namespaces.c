@@ -39,6 +39,7 @@ int setgroups(unsigned long size, const unsigned *list);
 #define STEP_FORK 4    /* clone a sibling (CLONE_PARENT) that goes on; report its pid; exit */
 #define STEP_SETID 5   /* a: uid, b: gid (setresgid, setresuid): become an id of a new user namespace */
 #define STEP_NOGROUPS 6 /* setgroups(0, NULL): drop the supplementary groups */
+#define STEP_EXIT 7    /* _exit(0) instead of execve: the child only had to exist (to hold a namespace) */
 
 /* Reports (16 bytes each) on the sync socket. */
 #define REPORT_SYNC 1
@@ -115,6 +116,8 @@ static void child(long *req) {
       if (setresuid((unsigned)a, (unsigned)a, (unsigned)a) < 0) fail(sync, (int)i);
     } else if (op == STEP_NOGROUPS) {
       if (setgroups(0, (const unsigned *)0) < 0) fail(sync, (int)i);
+    } else if (op == STEP_EXIT) {
+      _exit(0);
     } else if (op == STEP_FORK) {
       long pid = syscall(clone_nr, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
       if (pid < 0) fail(sync, (int)i);
