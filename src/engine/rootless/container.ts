@@ -28,6 +28,8 @@ export function refuseRootless(req: { resources?: Resources; storageSize?: numbe
   }
 }
 
+const TTY_GID = 5;
+
 /** The container's own user namespace: ids 0..N-1 of ours, one to one (root is still the user). */
 export function addUserNamespace(spec: Spec, identity: RootlessIdentity): void {
   const linux = spec.linux!;
@@ -35,6 +37,10 @@ export function addUserNamespace(spec: Spec, identity: RootlessIdentity): void {
   const oneToOne = (ranges: RootlessIdentity["uidRanges"]) => ranges.map((r) => ({ containerID: r.start, hostID: r.start, size: r.count }));
   linux.uidMappings = oneToOne(identity.uidRanges);
   linux.gidMappings = oneToOne(identity.gidRanges);
+  // devpts gives new terminals the tty group (5): with a single-id map there is none.
+  if (!identity.gidRanges.some((r) => r.start <= TTY_GID && TTY_GID < r.start + r.count)) {
+    for (const m of spec.mounts ?? []) if (m.type === "devpts") m.options = (m.options ?? []).filter((o) => o !== `gid=${TTY_GID}`);
+  }
   // No cgroup: the device rules would be applied by nobody. What the container can reach
   // is what is bound into its /dev, with the host's permissions on each node.
   if (linux.resources) delete linux.resources.devices;

@@ -1,0 +1,256 @@
+// mycr as an ordinary user, no sudo: a user the test makes (with a subordinate range)
+// runs a busybox root and a pulled image, is root inside, leaves files owned by its
+// subordinate ids, cannot read root's files through a bind mount, reaches a server on
+// the host's loopback through pasta's gateway, publishes a port with -p, and manages
+// detached containers with ps, logs, exec, stop and rm. Nothing stays behind.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, chownSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect } from "node:net";
+import { WORK } from "./helpers/env";
+import { busyboxRootfs } from "./helpers/rootfs";
+import { OciLayout } from "./helpers/oci-layout";
+import { push, startRegistry, type TestRegistry } from "./helpers/registry";
+import { busyboxLayerEntries, makeTar } from "./helpers/tar";
+import { ROOTLESS, asUser, createRootlessUser, removeRootlessUser, rootlessLeftovers, rootlessStores, setSubordinateIds, type RootlessUser } from "./helpers/rootless-user";
+
+let user: RootlessUser;
+let reg: TestRegistry;
+let image: string;
+let scratch: string;
+let tunMode: number | null = null;
+/** The user's own busybox root (a root of root's files would be nobody's in its user namespace). */
+let rootfs: string;
+
+interface Result {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+let captures = 0;
+
+/** `mycr ARGS` as the test user; output through files (a detached container's monitor must not hold our pipes). */
+async function as(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Result> {
+  const base = join(scratch, `out-${++captures}`);
+  const proc = Bun.spawn(asUser(user, args, opts.env), { stdin: "ignore", stdout: Bun.file(`${base}.out`), stderr: Bun.file(`${base}.err`) });
+  const timer = setTimeout(() => proc.kill(9), opts.timeoutMs ?? 60_000);
+  await proc.exited;
+  clearTimeout(timer);
+  const result = { exitCode: proc.exitCode ?? 128, stdout: readFileSync(`${base}.out`, "utf8"), stderr: readFileSync(`${base}.err`, "utf8") };
+  rmSync(`${base}.out`, { force: true });
+  rmSync(`${base}.err`, { force: true });
+  return result;
+}
+
+async function ok(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Result> {
+  const r = await as(args, opts);
+  if (r.exitCode !== 0) throw new Error(`mycr ${args.join(" ")} (as ${ROOTLESS.name}) exited ${r.exitCode}: ${r.stderr}`);
+  return r;
+}
+
+/** A directory the test user owns, for volumes. */
+function userDir(name: string): string {
+  const dir = join(scratch, name);
+  mkdirSync(dir, { mode: 0o755 });
+  chownSync(dir, user.uid, user.gid);
+  return dir;
+}
+
+beforeAll(async () => {
+  user = createRootlessUser();
+  mkdirSync(WORK, { recursive: true });
+  scratch = mkdtempSync(join(WORK, "rootless-"));
+  chmodSync(scratch, 0o755);
+  rootfs = join(scratch, "rootfs");
+  Bun.spawnSync(["cp", "-a", busyboxRootfs(), rootfs]);
+  Bun.spawnSync(["chown", "-R", `${user.uid}:${user.gid}`, rootfs]);
+  // pasta opens /dev/net/tun as the user: udev makes it 0666 on most hosts; this one may not.
+  tunMode = statSync("/dev/net/tun").mode & 0o777;
+  if (tunMode !== 0o666) chmodSync("/dev/net/tun", 0o666);
+  else tunMode = null;
+  reg = await startRegistry();
+  const layout = new OciLayout(join(scratch, "layout"));
+  layout.tag(
+    layout.image({
+      layers: [
+        { tar: makeTar(busyboxLayerEntries()) },
+        { tar: makeTar([{ path: "owned", data: "mine\n", uid: 1234, gid: 1234 }, { path: "data/", type: "dir", uid: 1000, gid: 1000 }]) },
+      ],
+      config: { Cmd: ["sh", "-c", "echo hello from the image"], Env: ["PATH=/bin"] },
+    }),
+    "t",
+  );
+  image = `${reg.host}/rootless/busybox:1`;
+  push(join(scratch, "layout"), "t", image);
+}, 120_000);
+
+afterAll(async () => {
+  await reg?.stop();
+  if (tunMode !== null) chmodSync("/dev/net/tun", tunMode);
+  // Containers or processes the user's mycr left stay for the runner's leak check.
+  removeRootlessUser(false);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("rootless: mycr as an ordinary user", () => {
+  test("a busybox root runs, and root inside is the user", async () => {
+    const r = await ok(["run", "--rootfs", rootfs, "--network", "none", "sh", "-c", "id -u; id -g; cat /proc/self/uid_map | wc -l"]);
+    const [uid, gid, ranges] = r.stdout.trim().split("\n");
+    expect(uid).toBe("0");
+    expect(gid).toBe("0");
+    expect(Number(ranges)).toBe(2); // the user itself, then its subordinate range
+    // the files went where an ordinary user's go: its runtime dir and its home
+    expect(statSync(rootlessStores().state).uid).toBe(user.uid);
+    expect(statSync(rootlessStores().data).uid).toBe(user.uid);
+  });
+
+  test("files the container creates belong to the user's subordinate ids on the host", async () => {
+    const out = userDir("out");
+    await ok(["run", "--rootfs", rootfs, "--network", "none", "-v", `${out}:/out`, "sh", "-c", "touch /out/by-root; touch /out/by-app; chown 1000:1000 /out/by-app"]);
+    expect(statSync(join(out, "by-root")).uid).toBe(user.uid);
+    expect(statSync(join(out, "by-root")).gid).toBe(user.gid);
+    // container 1000 = namespace id 1000 = the 1000th id of the range (0 is the user itself)
+    expect(statSync(join(out, "by-app")).uid).toBe(ROOTLESS.subStart + 999);
+    expect(statSync(join(out, "by-app")).gid).toBe(ROOTLESS.subStart + 999);
+  });
+
+  test("a pulled image runs, its layers' owners shifted into the user's range", async () => {
+    const r = await ok(["run", "--image", image, "--network", "none"], { timeoutMs: 90_000 });
+    expect(r.stdout).toBe("hello from the image\n");
+    const inside = await ok(["run", "--image", image, "--network", "none", "sh", "-c", "stat -c %u:%g /owned /data; id -u"]);
+    expect(inside.stdout).toBe("1234:1234\n1000:1000\n0\n");
+    // on the host: the unpacked layer in the user's storage, owned by subordinate ids
+    const owned = globSync(join(rootlessStores().data, "layers/*/diff/owned"));
+    expect(owned.length).toBe(1);
+    expect(statSync(owned[0]!).uid).toBe(ROOTLESS.subStart + 1233);
+    expect(statSync(owned[0]!).gid).toBe(ROOTLESS.subStart + 1233);
+    const images = await ok(["images"]);
+    expect(images.stdout).toContain("rootless/busybox");
+  });
+
+  test("attack: container root reads or changes a host file only root may read, through a bind mount", async () => {
+    const dir = join(scratch, "secret");
+    mkdirSync(dir, { mode: 0o755 });
+    writeFileSync(join(dir, "secret"), "root's secret\n", { mode: 0o600 });
+    // Every way root in a container would try, many times: read, copy, chmod, chown, rename, overwrite.
+    const attempt = [
+      "for i in $(seq 20); do",
+      "  cat /s/secret 2>/dev/null && echo READ;",
+      "  cp /s/secret /tmp/x 2>/dev/null && echo COPIED;",
+      "  chmod 644 /s/secret 2>/dev/null && echo CHMOD;",
+      "  chown 0:0 /s/secret 2>/dev/null && echo CHOWN;",
+      "  mv /s/secret /s/moved 2>/dev/null && echo MOVED;",
+      "  echo x 2>/dev/null > /s/secret && echo WROTE;",
+      "done; stat -c %u /s/secret",
+    ].join("\n");
+    const r = await as(["run", "--rootfs", rootfs, "--network", "none", "-v", `${dir}:/s`, "sh", "-c", attempt]);
+    expect(r.stdout).not.toMatch(/READ|COPIED|CHMOD|CHOWN|MOVED|WROTE|root's secret/);
+    expect(r.stdout.trim()).toBe("65534"); // the host's root is nobody in here
+    expect(readFileSync(join(dir, "secret"), "utf8")).toBe("root's secret\n");
+    expect(statSync(join(dir, "secret")).mode & 0o777).toBe(0o600);
+  });
+
+  test("pasta: a server on the host's loopback answers at the gateway, and -p publishes a port", async () => {
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("host loopback\n") });
+    try {
+      const reach = `gw=$(ip route | awk '/^default/ {print $3}'); wget -O /tmp/answer http://$gw:${server.port}/ 2>/dev/null && cat /tmp/answer`;
+      const r = await ok(["run", "--rootfs", rootfs, "sh", "-c", reach]);
+      expect(r.stdout).toBe("host loopback\n");
+    } finally {
+      server.stop(true);
+    }
+    const port = 20000 + (process.pid % 20000);
+    await ok(["run", "-d", "--name", "published", "--rootfs", rootfs, "-p", `127.0.0.1:${port}:80`, "sh", "-c", "while true; do echo published | nc -l -p 80; done"]);
+    try {
+      const ps = await ok(["ps"]);
+      expect(ps.stdout).toContain(`127.0.0.1:${port}->80/tcp`);
+      let answer = "";
+      for (let i = 0; i < 50 && answer === ""; i++) {
+        answer = await new Promise<string>((resolve) => {
+          let got = "";
+          const s = connect({ host: "127.0.0.1", port }, () => undefined);
+          s.on("data", (d) => (got += d.toString()));
+          s.on("close", () => resolve(got));
+          s.on("error", () => resolve(""));
+        });
+        if (answer === "") await Bun.sleep(100);
+      }
+      expect(answer).toBe("published\n");
+    } finally {
+      await ok(["rm", "-f", "published"]);
+    }
+  });
+
+  test("detached: ps, logs, exec, stop and rm work the same", async () => {
+    const id = (await ok(["run", "-d", "--name", "bg", "--rootfs", rootfs, "--network", "none", "sh", "-c", "echo up; exec sleep 300"])).stdout.trim();
+    try {
+      await detachedLifecycle(id);
+    } finally {
+      await as(["rm", "-f", "bg"]); // a failed step above must not strand it
+    }
+  });
+
+  async function detachedLifecycle(id: string): Promise<void> {
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const ps = await ok(["ps"]);
+    expect(ps.stdout).toContain("bg");
+    expect(ps.stdout).toContain("Up ");
+    let logs = "";
+    for (let i = 0; i < 50 && !logs.includes("up"); i++) {
+      logs = (await ok(["logs", "bg"])).stdout;
+      if (!logs.includes("up")) await Bun.sleep(100);
+    }
+    expect(logs).toBe("up\n");
+    const exec = await ok(["exec", "bg", "sh", "-c", "id -u; tr '\\0' ' ' < /proc/1/cmdline"]);
+    expect(exec.stdout).toBe("0\nsleep 300 ");
+    await ok(["stop", "-t", "1", "bg"]);
+    expect((await ok(["ps", "-a"])).stdout).toMatch(/bg/);
+    expect((await ok(["ps"])).stdout).not.toMatch(/ bg\n/);
+    await ok(["rm", "bg"]);
+    expect((await ok(["ps", "-a"])).stdout).not.toContain("bg");
+  }
+
+  test("without subordinate ids: a single-id map, and a notice that says how to add a range", async () => {
+    setSubordinateIds(false);
+    try {
+      const r = await ok(["run", "--rootfs", rootfs, "--network", "none", "sh", "-c", "id -u; cat /proc/self/uid_map | wc -l"]);
+      expect(r.stdout).toBe("0\n1\n");
+      expect(r.stderr).toContain(`no subordinate ids for ${ROOTLESS.name} in /etc/subuid`);
+      expect(r.stderr).toContain("usermod --add-subuids");
+    } finally {
+      setSubordinateIds(true);
+    }
+  });
+
+  test("what cannot work unprivileged is refused in one line", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["run", "--rootfs", rootfs, "--memory", "64m", "true"], /^mycr: --memory: limits need a cgroup/],
+      [["run", "--rootfs", rootfs, "--network", "bridge", "true"], /^mycr: --network bridge: bridge networks need root/],
+      [["run", "--rootfs", rootfs, "--storage-opt", "size=10m", "true"], /^mycr: --storage-opt size: project quotas need root/],
+      [["network", "create", "mine"], /^mycr: network: networks are bridges on the host and need root/],
+      [["create", "--bundle", scratch, "x"], /^mycr: create: the OCI runtime face needs root/],
+      [["pause", "x"], /^mycr: pause: freezing needs cgroups/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await as(args);
+      expect(r.exitCode).toBe(125);
+      expect(r.stderr.trim().split("\n").filter((l) => !l.includes("told once per boot"))).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(message);
+    }
+    const unset = await as(["ps"], { env: { XDG_RUNTIME_DIR: "" } });
+    expect(unset.exitCode).toBe(125);
+    expect(unset.stderr).toMatch(/^mycr: XDG_RUNTIME_DIR is not set/);
+  });
+
+  test("nothing is left behind: no container in the user's stores, no process of the user's", async () => {
+    await ok(["rmi", image]);
+    let left: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      left = rootlessLeftovers().filter((l) => !l.startsWith("rootless test user") && !l.includes("/etc/sub"));
+      if (left.length === 0) break;
+      await Bun.sleep(100);
+    }
+    expect(left).toEqual([]);
+  });
+});
