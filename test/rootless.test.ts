@@ -103,6 +103,11 @@ describe("rootless: mycr as an ordinary user", () => {
     // the files went where an ordinary user's go: its runtime dir and its home
     expect(statSync(rootlessStores().state).uid).toBe(user.uid);
     expect(statSync(rootlessStores().data).uid).toBe(user.uid);
+    const info = (await ok(["info"])).stdout;
+    expect(info).toContain("Rootless: true");
+    expect(info).toContain(`Storage Root: ${rootlessStores().data}`);
+    expect(info).toContain(`State Root: ${rootlessStores().state}`);
+    expect(info).toContain("Cgroup Driver: none");
   });
 
   test("files the container creates belong to the user's subordinate ids on the host", async () => {
@@ -202,6 +207,8 @@ describe("rootless: mycr as an ordinary user", () => {
       if (!logs.includes("up")) await Bun.sleep(100);
     }
     expect(logs).toBe("up\n");
+    // no cgroup lists them: top finds the container's processes by its PID namespace
+    expect((await ok(["top", "bg"])).stdout).toContain("sleep 300");
     const exec = await ok(["exec", "bg", "sh", "-c", "id -u; tr '\\0' ' ' < /proc/1/cmdline"]);
     expect(exec.stdout).toBe("0\nsleep 300 ");
     await ok(["stop", "-t", "1", "bg"]);
