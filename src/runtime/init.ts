@@ -5,7 +5,7 @@
 import { trace } from "./trace";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import {
-  CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
+  CLONE, MS, SysError, bind, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
   prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns, setProcessName,
   setParentDeathSignal, setPropagation, setsid, setuid, unshare, umask,
 } from "../sys";
@@ -269,8 +269,9 @@ export function initMain(): void {
   const config = first.config;
   let prepared: Prepared | null = null;
   try {
-    // The exec FIFO lives in the runtime's state dir, which pivot_root hides: hold it now.
-    const fifo = config.execFifo ? openSync(config.execFifo, O_PATH | O_CLOEXEC) : -1;
+    // The exec FIFO lives in the runtime's state dir, hidden by pivot_root and maybe out of
+    // a user namespace's reach: the runtime hands it to us (O_PATH).
+    const fifo = config.execFifoFd ?? -1;
     prepared = setup(config);
     const { path, args } = findProgram(config.spec);
     trace("init: setup done");

@@ -3,7 +3,6 @@
 import { trace } from "./trace";
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { openSync } from "node:fs";
 import { S_IFIFO, close, kill, mknod, receiveFd, socketPair, umask } from "../sys";
 import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
 import type { Spec } from "../spec/types";
@@ -15,11 +14,10 @@ import { releaseSharedMounts } from "./shared-mounts";
 import { seccompCacheDir } from "./paths";
 import { planNamespaces } from "./namespaces";
 import { configRefusal } from "./refuse";
-import { prepareIdmappedMounts, type IdmappedMounts } from "./idmapped-mounts";
+import { prepareHandover, type Handover } from "./handover";
 import { processRef, type ProcessRef } from "./procfs";
 import { containerSelfCommand } from "./self";
 import { spawnInit, type ChildStdio, type ContainerProcess } from "./spawn-init";
-import { PRESERVED_FDS_BASE } from "./init-fd";
 import { StateStore, type ContainerRecord } from "./state";
 import { sysctlError } from "./sysctl";
 import { warnUnraisableAmbient } from "./security";
@@ -86,9 +84,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   trace("launch: start");
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
-  const plan = planNamespaces(spec);
   const refused = configRefusal(spec);
   if (refused) throw new ContainerError(`config.json: ${refused}`);
+  const plan = planNamespaces(spec);
   const missing = opts.cgroupManager === "none" ? null : missingController(spec.linux?.resources);
   if (missing) {
     throw new ContainerError(`linux.resources.${missing.field} needs the ${missing.controller} controller, not enabled on this host`);
@@ -105,11 +103,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   // over a socket of its own (fd 4), as runc's init does over its console socket.
   const terminal = spec.process?.terminal === true;
   let consoleSocket = -1;
-  // A mount namespace by path: init joins it itself (our binary must be found first).
-  const mountNs = plan.mountPath !== undefined ? openSync(plan.mountPath, "r") : -1;
-  let idmapped: IdmappedMounts = { fds: [], byMount: new Map() };
+  let handover: Handover | null = null;
   try {
-    idmapped = prepareIdmappedMounts(spec, bundle);
+    handover = prepareHandover(spec, bundle, plan, opts.preserveFds ?? 0, opts.startImmediately ? null : makeExecFifo(store.dir(id)));
     const [ours, theirs] = socketPair();
     sync = ours;
     const [consoleOurs, consoleTheirs] = terminal ? socketPair() : [-1, -1];
@@ -117,9 +113,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
     // The terminal replaces init's stdio before execve; until then stdin is /dev/null.
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
-    // After the preserved fds: the mount namespace to join, then the idmapped mounts.
-    const extra = [...preserved, ...(mountNs >= 0 ? [mountNs] : []), ...idmapped.fds];
-    const firstIdmapped = PRESERVED_FDS_BASE + preserved.length + (mountNs >= 0 ? 1 : 0);
+    const extra = [...preserved, ...handover.fds];
     const stdio: ChildStdio = terminal
       ? ["ignore", given[1], given[2], theirs, consoleTheirs, ...extra]
       : extra.length > 0
@@ -139,8 +133,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
         timeOffsets: linux?.timeOffsets,
       });
     } finally {
-      if (mountNs >= 0) close(mountNs);
-      for (const fd of idmapped.fds) close(fd);
+      handover.close();
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);
     }
@@ -175,12 +168,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       seccompCacheDir: seccompCacheDir(),
       preserveFds: opts.preserveFds ?? 0,
       newKeyring: opts.newKeyring ?? true,
-      ...(mountNs >= 0 ? { mountNamespaceFd: PRESERVED_FDS_BASE + (opts.preserveFds ?? 0) } : {}),
-      ...(idmapped.byMount.size > 0
-        ? { idmappedMounts: Object.fromEntries([...idmapped.byMount].map(([mount, k]) => [String(mount), firstIdmapped + k])) }
-        : {}),
+      ...handover.config,
     };
-    if (!opts.startImmediately) config.execFifo = makeExecFifo(store.dir(id));
     const hookState = { id, pid: child.pid, bundle, status: "creating" as const };
     runHooks("prestart", spec, hookState); // deprecated by the spec, still used (e.g. for networking)
     runHooks("createRuntime", spec, hookState);
@@ -206,6 +195,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       if (rootfs) releaseSharedMounts(spec, rootfs);
     }
     await cgroup?.destroy();
+    handover?.close();
     if (sync >= 0) close(sync);
     if (consoleSocket >= 0) close(consoleSocket);
     store.remove(id);

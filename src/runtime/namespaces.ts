@@ -37,7 +37,17 @@ export interface NamespacePlan {
   initUnsharesCgroup: boolean;
 }
 
-/** Parts of a valid namespace config mycr cannot honour: refused, never silently ignored. */
+/** Parts of a valid namespace config mycr cannot honour, as one line (refuse.ts), or null. */
+export function namespaceRefusal(spec: Spec): string | null {
+  let plan: NamespacePlan;
+  try {
+    plan = planNamespaces(spec);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return refusal(spec, plan);
+}
+
 function refusal(spec: Spec, plan: NamespacePlan): string | null {
   const linux = spec.linux;
   const maps = (linux?.uidMappings?.length ?? 0) + (linux?.gidMappings?.length ?? 0);
@@ -83,8 +93,6 @@ export function planNamespaces(spec: Spec): NamespacePlan {
     else if (ns.type === "cgroup") plan.initUnsharesCgroup = true;
     else plan.unshareFlags |= flag;
   }
-  const refused = refusal(spec, plan);
-  if (refused) throw new Error(refused);
   return plan;
 }
 

@@ -7,6 +7,7 @@ import { NEWER_FIELDS } from "../spec/fields";
 import { isBindMount, unknownBindOptions } from "./rootfs/mount-options";
 import { apparmorEnabled, selinuxEnabled } from "./lsm";
 import { idmappedMountRefusal } from "./idmapped-mounts";
+import { namespaceRefusal } from "./namespaces";
 
 /** Annotations that ask a runtime for something mycr does not do. */
 export const REFUSED_ANNOTATION_PREFIXES: Array<[string, string]> = [
@@ -64,6 +65,8 @@ export function configRefusal(spec: Spec): string | null {
     const refused = REFUSED_ANNOTATION_PREFIXES.find(([prefix]) => key.startsWith(prefix));
     if (refused) return `annotations.${key}: ${refused[1]}`;
   }
+  const namespaceProblem = namespaceRefusal(spec);
+  if (namespaceProblem) return namespaceProblem;
   const idmapped = idmappedMountRefusal(spec.mounts);
   if (idmapped) return idmapped;
   for (const [i, m] of (spec.mounts ?? []).entries()) {
