@@ -17,6 +17,8 @@ import { ROOTLESS, asUser, createRootlessUser, removeRootlessUser, rootlessLefto
 let user: RootlessUser;
 let reg: TestRegistry;
 let image: string;
+/** An image with a file owned by an id beyond the user's range. */
+let wideImage: string;
 let scratch: string;
 let tunMode: number | null = null;
 /** The user's own busybox root (a root of root's files would be nobody's in its user namespace). */
@@ -83,6 +85,10 @@ beforeAll(async () => {
   );
   image = `${reg.host}/rootless/busybox:1`;
   push(join(scratch, "layout"), "t", image);
+  const wide = new OciLayout(join(scratch, "wide"));
+  wide.tag(wide.image({ layers: [{ tar: makeTar([{ path: "far", data: "x", uid: ROOTLESS.subCount + 10, gid: 0 }]) }] }), "t");
+  wideImage = `${reg.host}/rootless/wide:1`;
+  push(join(scratch, "wide"), "t", wideImage);
 }, 120_000);
 
 afterAll(async () => {
@@ -132,6 +138,15 @@ describe("rootless: mycr as an ordinary user", () => {
     expect(statSync(owned[0]!).gid).toBe(ROOTLESS.subStart + 1233);
     const images = await ok(["images"]);
     expect(images.stdout).toContain("rootless/busybox");
+  });
+
+  test("an image with owners beyond the user's range: one line naming the entry, nothing half-stored", async () => {
+    const r = await as(["pull", wideImage]);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^mycr: .*"far"/);
+    expect((await ok(["images"])).stdout).not.toContain("rootless/wide");
+    expect(globSync(join(rootlessStores().data, "layers/*/diff/far"))).toEqual([]);
   });
 
   test("attack: container root reads or changes a host file only root may read, through a bind mount", async () => {
