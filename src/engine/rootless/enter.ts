@@ -13,6 +13,7 @@ import { selfCommand } from "../../runtime/self";
 import { ContainerError } from "../../runtime/errors";
 import { rootlessMaps, writeRootlessMaps } from "./id-maps";
 import { rootlessRoots } from "./roots";
+import { trace } from "../../runtime/trace";
 import { StateStore } from "../../runtime/state";
 import { findContainer } from "../containers";
 
@@ -81,14 +82,21 @@ export async function runInUserNamespace(opts: EnterOptions): Promise<number> {
         argv: command,
         env: environment(roots.state, roots.data),
         fds: [0, 1, 2],
-        onSync: (child) => writeRootlessMaps(child, maps!),
+        onSync: (child) => {
+          trace("rootless: namespace made");
+          writeRootlessMaps(child, maps!);
+          trace("rootless: maps written");
+        },
       });
     } finally {
       if (userns >= 0) closeSync(userns);
     }
+    trace("rootless: second mycr started");
     const child = watchChild(pid);
     signals.attach(pid);
-    return await child.exited;
+    const status = await child.exited;
+    trace("rootless: second mycr exited");
+    return status;
   } finally {
     signals.dispose();
   }
