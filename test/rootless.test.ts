@@ -233,6 +233,19 @@ describe("rootless: mycr as an ordinary user", () => {
     expect((await ok(["ps", "-a"])).stdout).not.toContain("bg");
   }
 
+  test("two subordinate ranges: the container's map keeps them apart, and ids past the first land in the second", async () => {
+    setSubordinateIds([{ start: ROOTLESS.subStart, count: 1000 }, { start: ROOTLESS.secondStart, count: 2000 }]);
+    try {
+      const out = userDir("two-ranges");
+      const r = await ok(["run", "--rootfs", rootfs, "--network", "none", "-v", `${out}:/out`, "sh", "-c", "cat /proc/self/uid_map | wc -l; touch /out/low /out/high; chown 999 /out/low; chown 1500 /out/high"]);
+      expect(r.stdout).toBe("3\n");
+      expect(statSync(join(out, "low")).uid).toBe(ROOTLESS.subStart + 998); // 1..1000 -> the first range
+      expect(statSync(join(out, "high")).uid).toBe(ROOTLESS.secondStart + 499); // 1001..3000 -> the second
+    } finally {
+      setSubordinateIds(true);
+    }
+  });
+
   test("without subordinate ids: a single-id map, and a notice that says how to add a range", async () => {
     setSubordinateIds(false);
     try {

@@ -17,6 +17,8 @@ export const ROOTLESS = {
   /** A range of its own, far above the ranges useradd hands out (100000 + 65536·n). */
   subStart: 3_000_000 + (Number.parseInt(tag, 16) % 1000) * 65536,
   subCount: 65536,
+  /** A second range, for the test of several (far from the first). */
+  secondStart: 200_000_000 + (Number.parseInt(tag, 16) % 1000) * 65536,
 };
 
 /** Where the user's mycr keeps state and storage (the XDG defaults). */
@@ -38,9 +40,11 @@ function rewriteSubids(file: string, name: string, add?: string): void {
   renameSync(tmp, file);
 }
 
-export function setSubordinateIds(on: boolean): void {
+/** The user's one range (true), none (false), or these ranges, in both files. */
+export function setSubordinateIds(on: boolean | Array<{ start: number; count: number }>): void {
+  const ranges = on === true ? [{ start: ROOTLESS.subStart, count: ROOTLESS.subCount }] : on === false ? [] : on;
   for (const file of ["/etc/subuid", "/etc/subgid"]) {
-    rewriteSubids(file, ROOTLESS.name, on ? `${ROOTLESS.name}:${ROOTLESS.subStart}:${ROOTLESS.subCount}` : undefined);
+    rewriteSubids(file, ROOTLESS.name, ranges.map((r) => `${ROOTLESS.name}:${r.start}:${r.count}`).join("\n") || undefined);
   }
 }
 
