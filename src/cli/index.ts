@@ -150,8 +150,8 @@ async function rootless(name: string, cmd: MycrCommand, args: ParsedFlags, argv:
   if (typeof mode === "object" && "refuse" in mode) throw new ContainerError(`${name}: ${mode.refuse}`);
   const { runInUserNamespace, userNamespaceOf } = await import("../engine/rootless/enter");
   const target = typeof mode === "object" ? mode.join(args) : undefined;
-  const joinPid = target !== undefined ? userNamespaceOf(target) : undefined;
-  return runInUserNamespace({ args: argv, ...(joinPid !== undefined ? { joinPid } : {}), onNotice: (m) => log.warn(m) });
+  const join = target !== undefined ? userNamespaceOf(target) : undefined;
+  return runInUserNamespace({ args: argv, ...(join !== undefined ? { join } : {}), onNotice: (m) => log.warn(m) });
 }
 
 /**

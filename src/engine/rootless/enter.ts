@@ -15,13 +15,14 @@ import { rootlessMaps, writeRootlessMaps } from "./id-maps";
 import { rootlessRoots } from "./roots";
 import { trace } from "../../runtime/trace";
 import { StateStore } from "../../runtime/state";
+import { isAlive, type ProcessRef } from "../../runtime/procfs";
 import { findContainer } from "../containers";
 
 export interface EnterOptions {
   /** mycr's own arguments, as given. */
   args: string[];
   /** A process in the user namespace to join (a container's mycr) instead of a new one. */
-  joinPid?: number;
+  join?: ProcessRef;
   onNotice: (message: string) => void;
 }
 
@@ -33,12 +34,19 @@ function environment(state: string, data: string): string[] {
   return Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }
 
-function openUserNamespace(pid: number): number {
+/** The user namespace of `ref`, checked to be still that process's once the fd holds it. */
+function openUserNamespace(ref: ProcessRef): number {
+  let fd: number;
   try {
-    return openSync(`/proc/${pid}/ns/user`, "r");
+    fd = openSync(`/proc/${ref.pid}/ns/user`, "r");
   } catch (e) {
-    throw new ContainerError(`the container's user namespace (/proc/${pid}/ns/user): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ContainerError(`the container's user namespace (/proc/${ref.pid}/ns/user): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  if (!isAlive(ref)) {
+    closeSync(fd);
+    throw new ContainerError("the container stopped meanwhile");
+  }
+  return fd;
 }
 
 /**
@@ -46,7 +54,7 @@ function openUserNamespace(pid: number): number {
  * foreground run, or a detached container's monitor), which made that namespace.
  * undefined when the container is not running: the command then says so itself.
  */
-export function userNamespaceOf(ref: string): number | undefined {
+export function userNamespaceOf(ref: string): ProcessRef | undefined {
   const roots = rootlessRoots(process.env, process.getuid!());
   process.env.MYCR_STATE = roots.state; // the store and the records are found through these
   process.env.MYCR_ROOT = roots.data;
@@ -56,17 +64,17 @@ export function userNamespaceOf(ref: string): number | undefined {
   } catch {
     return undefined;
   }
-  return view.state === "running" || view.state === "paused" ? view.runtime?.owner?.pid : undefined;
+  return view.state === "running" || view.state === "paused" ? view.runtime?.owner : undefined;
 }
 
 /** Runs this mycr command again as root of a user namespace; returns its exit status. */
 export async function runInUserNamespace(opts: EnterOptions): Promise<number> {
   const uid = process.getuid!();
   const roots = rootlessRoots(process.env, uid);
-  const maps = opts.joinPid === undefined ? rootlessMaps(uid, process.getgid!()) : null;
+  const maps = opts.join === undefined ? rootlessMaps(uid, process.getgid!()) : null;
   if (maps?.notice) opts.onNotice(maps.notice);
   const command = selfCommand(...opts.args);
-  const userns = opts.joinPid !== undefined ? openUserNamespace(opts.joinPid) : -1;
+  const userns = opts.join !== undefined ? openUserNamespace(opts.join) : -1;
   const steps: SpawnStep[] =
     userns >= 0
       ? [{ op: "setns", fd: userns, nstype: CLONE.NEWUSER, what: "the container's user namespace" }, { op: "unshare", flags: CLONE.NEWNS }]
