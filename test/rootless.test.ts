@@ -4,7 +4,7 @@
 // the host's loopback through pasta's gateway, publishes a port with -p, and manages
 // detached containers with ps, logs, exec, stop and rm. Nothing stays behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, globSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
 import { WORK } from "./helpers/env";
@@ -49,6 +49,32 @@ async function ok(args: string[], opts: { env?: Record<string, string>; timeoutM
   const r = await as(args, opts);
   if (r.exitCode !== 0) throw new Error(`mycr ${args.join(" ")} (as ${ROOTLESS.name}) exited ${r.exitCode}: ${r.stderr}`);
   return r;
+}
+
+/** Pids of the test user's processes whose command name matches (pasta calls itself passt.avx2 and the like). */
+function userProcesses(name: RegExp): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const status = readFileSync(`/proc/${p}/status`, "utf8");
+        const zombie = /^State:\s+Z/m.test(status); // dead, waiting for the host's init to reap it
+        return !zombie && Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) === user.uid && name.test(/^Name:\s+(\S+)/m.exec(status)?.[1] ?? "");
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+const PASTA = /^(pasta|passt)/;
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** A directory the test user owns, for volumes. */
@@ -199,6 +225,30 @@ describe("rootless: mycr as an ordinary user", () => {
       expect(answer).toBe("published\n");
     } finally {
       await ok(["rm", "-f", "published"]);
+    }
+  });
+
+  test("a killed mycr leaves pasta and the container's files: gc ends and removes them", async () => {
+    const port = 20000 + ((process.pid + 7) % 20000);
+    const outer = Bun.spawn(asUser(user, ["run", "--rootfs", rootfs, "-p", `127.0.0.1:${port}:80`, "sleep", "100"]), { stdout: "ignore", stderr: "ignore" });
+    try {
+      // the second mycr (root of the user namespace) is the first's child; pasta runs once the container does
+      let inner: number | undefined;
+      for (let i = 0; i < 100 && (inner === undefined || userProcesses(PASTA).length === 0); i++) {
+        await Bun.sleep(100);
+        inner = childrenOf(outer.pid)[0];
+      }
+      expect(userProcesses(PASTA).length).toBe(1);
+      process.kill(inner!, "SIGKILL");
+      await outer.exited;
+      expect(userProcesses(PASTA).length).toBe(1); // pasta outlives the namespace it served
+      await ok(["gc"]);
+      // pasta was sent SIGTERM: it takes a moment to go
+      for (let i = 0; i < 30 && userProcesses(PASTA).length > 0; i++) await Bun.sleep(100);
+      expect(userProcesses(PASTA)).toEqual([]);
+      expect(rootlessLeftovers().filter((l) => l.includes("container dir") || l.includes("state dir"))).toEqual([]);
+    } finally {
+      outer.kill(9);
     }
   });
 

@@ -111,7 +111,7 @@ export function rootlessLeftovers(): string[] {
       try {
         const status = readFileSync(`/proc/${pid}/status`, "utf8");
         const real = /^Uid:\s+(\d+)/m.exec(status)?.[1];
-        if (Number(real) === uid) found.push(`process ${pid} of the rootless test user: ${basename(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "?")}`);
+        if (Number(real) === uid && !/^State:\s+Z/m.test(status)) found.push(`process ${pid} of the rootless test user: ${basename(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "?")}`);
       } catch {
         // gone meanwhile
       }
