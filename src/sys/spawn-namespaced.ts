@@ -50,6 +50,11 @@ function compileSpawn() {
   return compileC("spawn-in-namespaces", source, { mycr_spawn_in_namespaces: { args: [FFIType.ptr], returns: FFIType.i64 } });
 }
 
+/** Compiles the C child now (once per process; spawnNamespaced does it otherwise). */
+export function prepareNamespacedSpawn(): void {
+  compiled ??= compileSpawn();
+}
+
 /** The request the C reads (its layout is described there); `keep` holds what it points at. */
 function request(spec: NamespacedSpawn, childEnd: number, ourEnd: number, keep: unknown[]): BigInt64Array {
   const strings: Buffer[] = [];
