@@ -129,7 +129,7 @@ describe("no mount namespace", () => {
       for (let round = 0; round < 2; round++) {
         await mycr(["run", "-d", "--bundle", bundle, id], { leavesContainer: true });
         let seen: string[] = [];
-        for (let i = 0; i < 100 && !seen.includes(`${rootfs}/tmp`); i++) {
+        for (let i = 0; i < 300 && !seen.includes(`${rootfs}/tmp`); i++) {
           await Bun.sleep(50);
           seen = mountsBelow(rootfs);
         }

@@ -91,6 +91,9 @@ function program(s: InitSpawn, fds: { user?: number; time?: number }): Program {
     sync((pid) => writeTimeOffsets(pid, s.timeOffsets ?? {}));
   }
   if (unshared & CLONE.NEWPID) steps.push({ op: "fork" }); // unshare(NEWPID) moves only the children
+  // Sharing our memory spares copying Bun's page tables; joining a time namespace needs a
+  // process that shares its memory with nobody.
+  if (fds.time === undefined) cloneFlags |= CLONE.VM;
   return { cloneFlags, steps, atSync };
 }
 
