@@ -6,6 +6,7 @@
 //   bun bench/userns-spawn.ts [--runs 20]
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { median } from "./timing";
 import { CLONE, prepareNamespacedSpawn, spawnNamespaced, watchChild, type NamespacedSpawn } from "../src/sys";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "20" }, "compile-only": { type: "boolean" } } });
@@ -16,7 +17,6 @@ if (values["compile-only"]) {
   process.exit(0);
 }
 const runs = Number(values.runs);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
