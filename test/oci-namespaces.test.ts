@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from
 import { join } from "node:path";
 import type { Spec } from "../src/spec/types";
 import { WORK } from "./helpers/env";
-import { makeBundle, uniqueId } from "./helpers/bundle";
+import { makeBundle, uniqueId, withDetached } from "./helpers/bundle";
 import { busyboxRootfs } from "./helpers/rootfs";
 import { mycr } from "./helpers/mycr";
 
@@ -48,20 +48,15 @@ describe("time namespace", () => {
 
   test("a time namespace by path: a second container joins the first's clocks", async () => {
     const first = await makeBundle(["sleep", "30"], (s) => withTimeOffsets(s, 5 * DAY, 0));
-    const id = uniqueId("tns");
-    await mycr(["run", "-d", "--bundle", first, id], { leavesContainer: true });
-    try {
-      const state = JSON.parse((await mycr(["state", id])).stdout) as { pid: number };
+    await withDetached(first, "tns", async (_, pid) => {
       const r = await runWith("cut -d' ' -f1 /proc/uptime; readlink /proc/self/ns/time", (s) => {
-        s.linux!.namespaces!.push({ type: "time", path: `/proc/${state.pid}/ns/time` });
+        s.linux!.namespaces!.push({ type: "time", path: `/proc/${pid}/ns/time` });
       });
       expect(r.stderr).toBe("");
       const [uptime, ns] = r.stdout.trim().split("\n");
       expect(Number(uptime)).toBeGreaterThan(hostUptime() + 5 * DAY - 60);
-      expect(ns).toBe(`time:[${statSync(`/proc/${state.pid}/ns/time`).ino}]`);
-    } finally {
-      await mycr(["delete", "-f", id]);
-    }
+      expect(ns).toBe(`time:[${statSync(`/proc/${pid}/ns/time`).ino}]`);
+    });
   }, 30_000);
 
   test("refused: offsets without a new time namespace, and a clock that has none", async () => {
@@ -129,7 +124,7 @@ describe("no mount namespace", () => {
       for (let round = 0; round < 2; round++) {
         await mycr(["run", "-d", "--bundle", bundle, id], { leavesContainer: true });
         let seen: string[] = [];
-        for (let i = 0; i < 100 && !seen.includes(`${rootfs}/tmp`); i++) {
+        for (let i = 0; i < 300 && !seen.includes(`${rootfs}/tmp`); i++) {
           await Bun.sleep(50);
           seen = mountsBelow(rootfs);
         }

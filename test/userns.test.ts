@@ -6,7 +6,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, writeF
 import { join } from "node:path";
 import type { IdMapping, Spec } from "../src/spec/types";
 import { WORK } from "./helpers/env";
-import { makeBundle, uniqueId } from "./helpers/bundle";
+import { makeBundle, uniqueId, withDetached } from "./helpers/bundle";
 import { mycr } from "./helpers/mycr";
 
 const RANGE: IdMapping[] = [{ containerID: 0, hostID: 200000, size: 65536 }];
@@ -94,36 +94,27 @@ describe("user namespace", () => {
 
   test("a user namespace by path: a second container joins the first's and sees the same maps", async () => {
     const first = await makeBundle(["sleep", "30"], (s) => inUserNamespace(s));
-    const id = uniqueId("unsa");
-    await mycr(["run", "-d", "--bundle", first, id], { leavesContainer: true });
-    try {
-      const state = JSON.parse((await mycr(["state", id])).stdout) as { pid: number };
+    await withDetached(first, "unsa", async (_, pid) => {
       const r = await runWith("cat /proc/self/uid_map; id -u; readlink /proc/self/ns/user", (s) => {
-        s.linux!.namespaces!.push({ type: "user", path: `/proc/${state.pid}/ns/user` });
+        s.linux!.namespaces!.push({ type: "user", path: `/proc/${pid}/ns/user` });
       });
       expect(r.stderr).toBe("");
       const [map, uid, ns] = r.stdout.trim().split("\n");
       expect(map!.trim().split(/\s+/)).toEqual(["0", "200000", "65536"]);
       expect(uid).toBe("0");
-      expect(ns).toBe(`user:[${statSync(`/proc/${state.pid}/ns/user`).ino}]`);
-    } finally {
-      await mycr(["delete", "-f", id]);
-    }
+      expect(ns).toBe(`user:[${statSync(`/proc/${pid}/ns/user`).ino}]`);
+    });
   }, 30_000);
 
   test("exec joins the container's user namespace", async () => {
     const bundle = await makeBundle(["sleep", "30"], (s) => inUserNamespace(s));
-    const id = uniqueId("unsx");
-    await mycr(["run", "-d", "--bundle", bundle, id], { leavesContainer: true });
-    try {
+    await withDetached(bundle, "unsx", async (id) => {
       const r = await mycr(["exec", id, "sh", "-c", "cat /proc/self/uid_map; id -u"]);
       expect(r.stderr).toBe("");
       const [map, uid] = r.stdout.trim().split("\n");
       expect(map!.trim().split(/\s+/)).toEqual(["0", "200000", "65536"]);
       expect(uid).toBe("0");
-    } finally {
-      await mycr(["delete", "-f", id]);
-    }
+    });
   }, 30_000);
 });
 

@@ -18,8 +18,31 @@ function writeMap(pid: number, file: "uid_map" | "gid_map", mappings: IdMapping[
   }
 }
 
-/** As root: the maps are written directly (any ranges). */
+/**
+ * newuidmap/newgidmap (Debian's uidmap): setuid helpers that write maps an ordinary user
+ * may have, the ranges /etc/subuid and /etc/subgid give them.
+ */
+function helperMap(pid: number, helper: "newuidmap" | "newgidmap", mappings: IdMapping[]): void {
+  const args = mappings.flatMap((m) => [m.containerID, m.hostID, m.size].map(String));
+  let r: ReturnType<typeof Bun.spawnSync>;
+  try {
+    r = Bun.spawnSync([helper, String(pid), ...args], { stdout: "ignore", stderr: "pipe" });
+  } catch {
+    throw new ContainerError(`${helper} is needed to map ids without root: install it (apt-get install uidmap)`);
+  }
+  if (r.exitCode !== 0) {
+    const why = r.stderr?.toString().trim().split("\n").pop() ?? `exit status ${r.exitCode}`;
+    throw new ContainerError(`${helper} ${args.join(" ")}: ${why}`);
+  }
+}
+
+/** Root writes the maps directly (any ranges); anyone else through newuidmap/newgidmap. */
 export function writeIdMaps(pid: number, uids: IdMapping[], gids: IdMapping[]): void {
-  writeMap(pid, "uid_map", uids);
-  writeMap(pid, "gid_map", gids);
+  if (process.getuid?.() === 0) {
+    writeMap(pid, "uid_map", uids);
+    writeMap(pid, "gid_map", gids);
+  } else {
+    helperMap(pid, "newuidmap", uids);
+    helperMap(pid, "newgidmap", gids);
+  }
 }

@@ -6,7 +6,8 @@
 //   clock offsets from outside, take root's ids, fork into a new PID namespace, exec.
 // docs/design-userns.md says why and what each step costs.
 import { closeSync, openSync } from "node:fs";
-import { CLONE, inNamespaces, spawnNamespaced, watchChild, type NamespaceJoin, type SpawnStep } from "../sys";
+import { CLONE, inNamespaces, prepareNamespacedSpawn, spawnNamespaced, watchChild, type NamespaceJoin, type SpawnStep } from "../sys";
+import { trace } from "./trace";
 import type { IdMapping, Spec } from "../spec/types";
 import { writeIdMaps } from "./idmap";
 import { needsSingleThreadedSpawn, type NamespacePlan } from "./namespaces";
@@ -96,6 +97,9 @@ function program(s: InitSpawn, fds: { user?: number; time?: number; after: Array
   }
   // unshare(NEWPID) and setns into a PID namespace move only the children
   if (unshared & CLONE.NEWPID || fds.after.some((j) => j.flag === CLONE.NEWPID)) steps.push({ op: "fork" });
+  // Sharing our memory spares copying Bun's page tables; joining a time namespace needs a
+  // process that shares its memory with nobody.
+  if (fds.time === undefined) cloneFlags |= CLONE.VM;
   return { cloneFlags, steps, atSync };
 }
 
@@ -114,6 +118,8 @@ function spawnSingleThreaded(s: InitSpawn, joinsAfterUser: NamespaceJoin[]): Con
       after: joinsAfterUser.map((j) => ({ ...j, fd: open(j.path) })),
     };
     const { cloneFlags, steps, atSync } = program(s, fds);
+    prepareNamespacedSpawn();
+    trace("spawn-init: C child compiled");
     const childFds = s.stdio.map((x, i) => (x === "inherit" ? i : x === "ignore" ? open("/dev/null", "r+") : x));
     // Our sealed binary through the child's own copy of the fd: /proc/<our pid>/fd is
     // not the child's to open once it is someone else in a user namespace.
@@ -125,8 +131,13 @@ function spawnSingleThreaded(s: InitSpawn, joinsAfterUser: NamespaceJoin[]): Con
       argv: [s.argv0, ...s.command.slice(1)],
       env: Object.entries(s.env).map(([k, v]) => `${k}=${v}`),
       fds: childFds,
-      onSync: (child, step) => atSync.get(step)?.(child),
+      onSync: (child, step) => {
+        trace(`spawn-init: child waits at step ${step}`);
+        atSync.get(step)?.(child);
+        trace(`spawn-init: step ${step} done from outside`);
+      },
     });
+    trace("spawn-init: child exec'd");
     return watchChild(pid);
   } finally {
     for (const fd of opened) closeSync(fd);

@@ -10,6 +10,7 @@ export const CLONE = {
   NEWNET: 0x40000000,
   NEWTIME: 0x00000080,
   FS: 0x00000200,
+  VM: 0x00000100,
 } as const;
 
 export const MS = {

@@ -28,7 +28,11 @@ export type SpawnStep =
   | { op: "fork" };
 
 export interface NamespacedSpawn {
-  /** Namespaces the child is cloned into (CLONE_NEWUSER among them: created first, owning the others). */
+  /**
+   * Namespaces the child is cloned into (CLONE_NEWUSER among them: created first, owning
+   * the others), and CLONE_VM where it may share our memory: much faster, but the kernel
+   * then counts it as one of our threads (setns into a time namespace refuses it).
+   */
   cloneFlags: number;
   steps: SpawnStep[];
   path: string;
@@ -48,6 +52,11 @@ let compiled: ReturnType<typeof compileSpawn> | undefined;
 
 function compileSpawn() {
   return compileC("spawn-in-namespaces", source, { mycr_spawn_in_namespaces: { args: [FFIType.ptr], returns: FFIType.i64 } });
+}
+
+/** Compiles the C child now (once per process; spawnNamespaced does it otherwise). */
+export function prepareNamespacedSpawn(): void {
+  compiled ??= compileSpawn();
 }
 
 /** The request the C reads (its layout is described there); `keep` holds what it points at. */
@@ -150,7 +159,7 @@ export function spawnNamespaced(spec: NamespacedSpawn): number {
 export function userNamespaceFd(writeMaps: (pid: number) => void): number {
   let fd = -1;
   const pid = spawnNamespaced({
-    cloneFlags: CLONE.NEWUSER,
+    cloneFlags: CLONE.NEWUSER | CLONE.VM,
     steps: [{ op: "sync" }, { op: "exit" }],
     path: "/",
     argv: [],

@@ -84,7 +84,8 @@ export async function runInUserNamespace(opts: EnterOptions): Promise<number> {
     let pid: number;
     try {
       pid = spawnNamespaced({
-        cloneFlags: userns >= 0 ? 0 : CLONE.NEWUSER | CLONE.NEWNS,
+        // CLONE_VM: the child shares our memory until it execs (no copy of Bun's page tables)
+        cloneFlags: CLONE.VM | (userns >= 0 ? 0 : CLONE.NEWUSER | CLONE.NEWNS),
         steps,
         path: command[0]!,
         argv: command,
