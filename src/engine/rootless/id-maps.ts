@@ -3,7 +3,7 @@
 // setuid helpers newuidmap/newgidmap (Debian's uidmap), which check the ranges against
 // /etc/subuid and /etc/subgid; without ranges, a single-id map the user may write itself.
 import { writeFileSync } from "node:fs";
-import { ContainerError } from "../../runtime/errors";
+import { writeIdMaps } from "../../runtime/idmap";
 import type { IdMapping } from "../../spec/types";
 import { readSubordinateRanges, userName, type IdRange } from "./subids";
 
@@ -42,20 +42,6 @@ export function rootlessMaps(uid: number, gid: number, files = { subuid: "/etc/s
   };
 }
 
-function helper(program: "newuidmap" | "newgidmap", pid: number, maps: IdMapping[]): void {
-  const args = [program, String(pid), ...maps.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
-  let result;
-  try {
-    result = Bun.spawnSync(args, { stdout: "ignore", stderr: "pipe" });
-  } catch {
-    throw new ContainerError(`${program} not found: rootless mycr needs it for subordinate ids (apt-get install uidmap)`);
-  }
-  if (result.exitCode !== 0) {
-    const why = result.stderr.toString().trim().split("\n").pop() ?? "";
-    throw new ContainerError(`${program} ${args.slice(2).join(" ")}: ${why || `exit ${result.exitCode}`} (see /etc/subuid and /etc/subgid)`);
-  }
-}
-
 /**
  * Writes the maps of the user namespace of `pid` (a child waiting for them). A single
  * mapping of our own ids we may write ourselves, once setgroups is denied (the kernel's
@@ -69,6 +55,5 @@ export function writeRootlessMaps(pid: number, maps: RootlessMaps): void {
     writeFileSync(`/proc/${pid}/gid_map`, line(maps.gid[0]!));
     return;
   }
-  helper("newuidmap", pid, maps.uid);
-  helper("newgidmap", pid, maps.gid);
+  writeIdMaps(pid, maps.uid, maps.gid); // not root: through newuidmap/newgidmap
 }
