@@ -164,6 +164,14 @@ describe("rootless: mycr as an ordinary user", () => {
     expect(statSync(owned[0]!).gid).toBe(ROOTLESS.subStart + 1233);
     const images = await ok(["images"]);
     expect(images.stdout).toContain("rootless/busybox");
+    // save and load through the user's own store: the owners come back the same
+    const archive = join(userDir("saved"), "busybox.tar");
+    await ok(["save", "-o", archive, image]);
+    await ok(["rmi", image]);
+    expect((await ok(["images"])).stdout).not.toContain("rootless/busybox");
+    await ok(["load", "-i", archive]);
+    const loaded = await ok(["run", "--image", image, "--pull", "never", "--network", "none", "stat", "-c", "%u", "/owned"]);
+    expect(loaded.stdout).toBe("1234\n");
   });
 
   test("an image with owners beyond the user's range: one line naming the entry, nothing half-stored", async () => {
@@ -323,6 +331,17 @@ describe("rootless: mycr as an ordinary user", () => {
       expect(r.exitCode).toBe(125);
       expect(r.stderr.trim().split("\n").filter((l) => !l.includes("told once per boot"))).toHaveLength(1);
       expect(r.stderr.trim()).toMatch(message);
+    }
+    // pasta's tap device closed to users (some hosts' /dev/net/tun is 0600): one line that says so
+    const mode = statSync("/dev/net/tun").mode & 0o777;
+    chmodSync("/dev/net/tun", 0o600);
+    try {
+      const closed = await as(["run", "--rootfs", rootfs, "true"]);
+      expect(closed.exitCode).toBe(125);
+      expect(closed.stderr.trim().split("\n").filter((l) => !l.includes("told once per boot"))).toHaveLength(1);
+      expect(closed.stderr).toMatch(/^mycr: pasta: .*tun.*\/dev\/net\/tun open to users: mode 0666/m);
+    } finally {
+      chmodSync("/dev/net/tun", mode);
     }
     const unset = await as(["ps"], { env: { XDG_RUNTIME_DIR: "" } });
     expect(unset.exitCode).toBe(125);
