@@ -81,10 +81,11 @@ export function removeRootlessUser(force = true): void {
   const leftovers = rootlessLeftovers().filter((l) => !l.startsWith("rootless test user") && !l.includes("/etc/sub"));
   if (!force && leftovers.length > 0) return;
   const uid = rootlessUid();
-  if (uid !== null) {
-    Bun.spawnSync(["pkill", "-KILL", "-U", String(uid)]);
-    Bun.spawnSync(["userdel", ROOTLESS.name], { stderr: "ignore" });
+  for (const leftover of rootlessLeftovers()) {
+    const pid = /^process (\d+) of the rootless test user/.exec(leftover)?.[1];
+    if (pid) Bun.spawnSync(["kill", "-KILL", pid]);
   }
+  if (uid !== null) Bun.spawnSync(["userdel", ROOTLESS.name], { stderr: "ignore" });
   for (const file of ["/etc/subuid", "/etc/subgid"]) if (existsSync(file)) rewriteSubids(file, ROOTLESS.name);
   rmSync(ROOTLESS.home, { recursive: true, force: true });
   rmSync(ROOTLESS.runtimeDir, { recursive: true, force: true });
@@ -104,17 +105,18 @@ export function rootlessLeftovers(): string[] {
   for (const id of list(state)) found.push(`rootless state dir ${join(state, id)}`);
   for (const id of list(join(data, "containers"))) found.push(`rootless container dir ${join(data, "containers", id)}`);
   const uid = rootlessUid();
-  if (uid !== null) {
-    found.push(`rootless test user ${ROOTLESS.name} (uid ${uid}) still exists`);
-    for (const pid of list("/proc")) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        const status = readFileSync(`/proc/${pid}/status`, "utf8");
-        const real = /^Uid:\s+(\d+)/m.exec(status)?.[1];
-        if (Number(real) === uid && !/^State:\s+Z/m.test(status)) found.push(`process ${pid} of the rootless test user: ${basename(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "?")}`);
-      } catch {
-        // gone meanwhile
-      }
+  if (uid !== null) found.push(`rootless test user ${ROOTLESS.name} (uid ${uid}) still exists`);
+  // the user's own processes (its mycr, pasta, its containers' root) and its containers' other users'
+  const ours = (id: number) =>
+    id === uid || (id >= ROOTLESS.subStart && id < ROOTLESS.subStart + ROOTLESS.subCount) || (id >= ROOTLESS.secondStart && id < ROOTLESS.secondStart + ROOTLESS.subCount);
+  for (const pid of list("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const real = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+      if (ours(real) && !/^State:\s+Z/m.test(status)) found.push(`process ${pid} of the rootless test user: ${basename(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "?")}`);
+    } catch {
+      // gone meanwhile
     }
   }
   for (const file of ["/etc/subuid", "/etc/subgid"]) {
