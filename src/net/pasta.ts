@@ -12,7 +12,6 @@
 //   the user runs on 127.0.0.1 is reachable at the gateway. That is what the user can
 //   reach already, so it is no escape (issue 13's guard is about root's bridges).
 import { readFileSync, rmSync } from "node:fs";
-import { ContainerError } from "../runtime/errors";
 import type { PortMapping } from "./ports";
 
 export function pastaInstalled(): boolean {
@@ -50,11 +49,11 @@ export function startPasta(pid: number, ports: PortMapping[], pidFile: string): 
   try {
     result = Bun.spawnSync(pastaArgs(ports, pidFile, pid), { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   } catch {
-    throw new ContainerError("pasta not found: rootless networking needs it (apt-get install passt), or use --network none");
+    throw new Error("pasta not found: rootless networking needs it (apt-get install passt), or use --network none");
   }
-  if (result.exitCode !== 0) throw new ContainerError(`pasta: ${explain(result.stderr.toString())}`);
+  if (result.exitCode !== 0) throw new Error(`pasta: ${explain(result.stderr.toString())}`);
   const started = Number(readFileSync(pidFile, "utf8").trim());
-  if (!Number.isInteger(started) || started <= 0) throw new ContainerError(`pasta: no pid in ${pidFile}`);
+  if (!Number.isInteger(started) || started <= 0) throw new Error(`pasta: no pid in ${pidFile}`);
   return started;
 }
 
