@@ -4,10 +4,11 @@
 // the host's loopback through pasta's gateway, publishes a port with -p, and manages
 // detached containers with ps, logs, exec, stop and rm. Nothing stays behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, globSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
-import { WORK } from "./helpers/env";
+import { MYCR, WORK } from "./helpers/env";
+import { buildFakeLoader } from "./helpers/probe";
 import { busyboxRootfs } from "./helpers/rootfs";
 import { OciLayout } from "./helpers/oci-layout";
 import { push, startRegistry, type TestRegistry } from "./helpers/registry";
@@ -33,9 +34,9 @@ interface Result {
 let captures = 0;
 
 /** `mycr ARGS` as the test user; output through files (a detached container's monitor must not hold our pipes). */
-async function as(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Result> {
+async function as(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; binary?: string } = {}): Promise<Result> {
   const base = join(scratch, `out-${++captures}`);
-  const proc = Bun.spawn(asUser(user, args, opts.env), { stdin: "ignore", stdout: Bun.file(`${base}.out`), stderr: Bun.file(`${base}.err`) });
+  const proc = Bun.spawn(asUser(user, args, opts.env, opts.binary), { stdin: "ignore", stdout: Bun.file(`${base}.out`), stderr: Bun.file(`${base}.err`) });
   const timer = setTimeout(() => proc.kill(9), opts.timeoutMs ?? 60_000);
   await proc.exited;
   clearTimeout(timer);
@@ -45,7 +46,7 @@ async function as(args: string[], opts: { env?: Record<string, string>; timeoutM
   return result;
 }
 
-async function ok(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Result> {
+async function ok(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; binary?: string } = {}): Promise<Result> {
   const r = await as(args, opts);
   if (r.exitCode !== 0) throw new Error(`mycr ${args.join(" ")} (as ${ROOTLESS.name}) exited ${r.exitCode}: ${r.stderr}`);
   return r;
@@ -204,6 +205,50 @@ describe("rootless: mycr as an ordinary user", () => {
     expect(readFileSync(join(dir, "secret"), "utf8")).toBe("root's secret\n");
     expect(statSync(join(dir, "secret")).mode & 0o777).toBe(0o600);
   });
+
+  // CVE-2019-5736 for an ordinary user: its mycr is often its own file (~/bin/mycr), and the
+  // container's root is that user, so only the seal stands between the container and the
+  // binary. The hostile root's dynamic loader (test/fixtures/fake-loader.c) runs whenever
+  // the binary is executed inside and tries to write to /proc/self/exe, at once and
+  // through a held fd after mycr is gone.
+  (buildFakeLoader() ? test : test.skip)("attack: container root overwrites the user's own mycr binary through /proc/self/exe", async () => {
+    const dir = userDir("overwrite");
+    const victim = join(dir, "mycr");
+    copyFileSync(MYCR, victim);
+    chmodSync(victim, 0o755);
+    chownSync(victim, user.uid, user.gid);
+    const sha = () => new Bun.CryptoHasher("sha256").update(readFileSync(victim)).digest("hex");
+    const before = sha();
+    const hostile = join(dir, "rootfs");
+    Bun.spawnSync(["cp", "-a", rootfs, hostile]);
+    mkdirSync(join(hostile, "lib64"), { recursive: true });
+    copyFileSync(buildFakeLoader()!, join(hostile, "lib64/ld-linux-x86-64.so.2"));
+    chmodSync(join(hostile, "lib64/ld-linux-x86-64.so.2"), 0o755);
+    symlinkSync("/proc/self/exe", join(hostile, "self-link"));
+    writeFileSync(join(hostile, "interp"), "#!/proc/self/exe\n", { mode: 0o755 });
+    Bun.spawnSync(["chown", "-R", `${user.uid}:${user.gid}`, hostile]);
+    const out = userDir("overwrite-out");
+    const results: Result[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const path of ["/proc/self/exe", "/self-link", "/interp"]) {
+        results.push(await as(["run", "--rootfs", hostile, "--network", "none", "-v", `${out}:/out`, "--", path], { binary: victim }));
+      }
+    }
+    await ok(["run", "-d", "--name", "hostile", "--rootfs", hostile, "--network", "none", "-v", `${out}:/out`, "sleep", "300"], { binary: victim });
+    try {
+      for (let round = 0; round < 3; round++) {
+        for (const path of ["/proc/self/exe", "/interp"]) results.push(await as(["exec", "hostile", path], { binary: victim }));
+      }
+    } finally {
+      await as(["rm", "-f", "hostile"], { binary: victim });
+    }
+    await Bun.sleep(3500); // the held-fd shells retry for three seconds after their mycr is gone
+    const log = existsSync(join(out, "log")) ? readFileSync(join(out, "log"), "utf8") : "";
+    expect(sha()).toBe(before);
+    for (const r of results) expect(r.stdout).not.toContain("PWNED");
+    expect(log).not.toContain("PWNED");
+    expect(log).toContain("LOADER"); // the binary did run inside: the seal, not a refusal, stopped it
+  }, 120_000);
 
   test("pasta: a server on the host's loopback answers at the gateway, and -p publishes a port", async () => {
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("host loopback\n") });

@@ -126,7 +126,7 @@ export function rootlessLeftovers(): string[] {
 }
 
 /** `mycr ARGS` as the test user, with only the environment a login would give it. */
-export function asUser(user: RootlessUser, args: string[], env: Record<string, string> = {}): string[] {
+export function asUser(user: RootlessUser, args: string[], env: Record<string, string> = {}, binary = MYCR): string[] {
   const vars = {
     HOME: ROOTLESS.home,
     USER: ROOTLESS.name,
@@ -136,6 +136,6 @@ export function asUser(user: RootlessUser, args: string[], env: Record<string, s
   };
   return [
     "setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--init-groups",
-    "env", "-i", ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), MYCR, ...args,
+    "env", "-i", ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), binary, ...args,
   ];
 }
