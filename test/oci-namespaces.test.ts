@@ -59,6 +59,15 @@ describe("time namespace", () => {
     });
   }, 30_000);
 
+  test("exec joins the container's time namespace", async () => {
+    const bundle = await makeBundle(["sleep", "30"], (s) => withTimeOffsets(s, 7 * DAY, 0));
+    await withDetached(bundle, "tnx", async (id) => {
+      const r = await mycr(["exec", id, "cut", "-d ", "-f1", "/proc/uptime"]);
+      expect(r.stderr).toBe("");
+      expect(Number(r.stdout.trim())).toBeGreaterThan(hostUptime() + 7 * DAY - 60);
+    });
+  }, 30_000);
+
   test("refused: offsets without a new time namespace, and a clock that has none", async () => {
     const noNs = await runWith("true", (s) => (s.linux!.timeOffsets = { boottime: { secs: 1 } }));
     expect(noNs.exitCode).toBe(125);
@@ -149,6 +158,18 @@ describe("no mount namespace", () => {
       const r = await runWith("cat /marker; test -e /work && echo host-root-visible; echo done", (s) => withoutMountNamespace(s, rootfs));
       expect(r.stderr).toBe("");
       expect(r.stdout).toBe("the container's root\ndone\n");
+      expect(mountsBelow(rootfs)).toEqual([]);
+    } finally {
+      rmSync(rootfs, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test("a program that cannot be found fails the run (127) after the mounts were made, and they are gone", async () => {
+    const rootfs = ownRootfs();
+    try {
+      const bundle = await makeBundle(["/no/such/program"], (s) => withoutMountNamespace(s, rootfs));
+      const r = await mycr(["run", "--bundle", bundle, uniqueId("shf")]);
+      expect(r.exitCode).toBe(127);
       expect(mountsBelow(rootfs)).toEqual([]);
     } finally {
       rmSync(rootfs, { recursive: true, force: true });
