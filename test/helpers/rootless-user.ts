@@ -36,7 +36,7 @@ function rewriteSubids(file: string, name: string, add?: string): void {
   const lines = readFileSync(file, "utf8").split("\n").filter((l) => l !== "" && !l.startsWith(`${name}:`));
   if (add) lines.push(add);
   const tmp = `${file}.mycr-test-${process.pid}`;
-  writeFileSync(tmp, lines.join("\n") + "\n", { mode: 0o644 });
+  writeFileSync(tmp, lines.map((l) => `${l}\n`).join(""), { mode: 0o644 });
   renameSync(tmp, file);
 }
 
