@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MYCR, WORK, mycrEnv } from "../test/helpers/env";
 import { busyboxRootfs } from "../test/helpers/rootfs";
+import { median, timeOnce } from "./timing";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "20" } } });
 const runs = Number(values.runs);
@@ -35,19 +36,6 @@ config.root = { path: rootfs, readonly: true };
 writeFileSync(join(bundle, "config.json"), JSON.stringify(config, null, 2));
 const runcRoot = join(WORK, "bench-runc-state");
 
-function timeOnce(argv: string[], env?: Record<string, string>): number {
-  const start = performance.now();
-  const r = Bun.spawnSync(argv, { env, stdout: "ignore", stderr: "pipe" });
-  const ms = performance.now() - start;
-  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} failed (${r.exitCode}): ${r.stderr.toString()}`);
-  return ms;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 const mycrTimes: number[] = [];
 const runcTimes: number[] = [];

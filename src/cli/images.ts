@@ -14,6 +14,9 @@ export default defineMycrCommand({
     digests: { type: "boolean", description: "Show the manifest digests" },
     format: { type: "enum", options: ["table", "json"], default: "table", description: "table, or json (one object a line, docker's keys)" },
   },
+  // root's store without root, the user's own store (in its user namespace) with it
+  needsRoot: true,
+  rootless: "enter",
   run(args) {
     const views = imageViews(imageStore(), args.all === true);
     const now = Date.now();
