@@ -6,6 +6,7 @@ import { findCredentials } from "./auth";
 import { downloadBlob, pullLayer } from "./layer";
 import { pruneStore } from "./images";
 import { parseJson } from "./json";
+import { inParallel } from "./parallel";
 import type { PullProgress } from "./progress";
 import { formatPlatform, hostPlatform, matches, selectManifest } from "./platform";
 import { formatReference, manifestReference, parseReference, type Reference } from "./reference";
@@ -43,14 +44,6 @@ async function fetchVerified(registry: Registry, repo: string, reference: string
   if (expect !== undefined && digest !== expect) throw new RegistryError(`manifest ${expect}: digest mismatch: the registry sent ${digest}`);
   refuseSchema1(m.mediaType, m.body);
   return { ...m, digest };
-}
-
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(runners);
 }
 
 /** Gets one layer into the store unless it is there; concurrent pulls take turns per layer. */
