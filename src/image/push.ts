@@ -22,6 +22,7 @@ import { inParallel } from "./parallel";
 import { NotFound, Registry } from "./registry";
 import { ImageStore, hex, sha256, type ImageRecord } from "./store";
 import { MEDIA, type Descriptor, type ImageConfig, type Index, type Manifest } from "./types";
+import { toStream } from "./unpack-stream";
 import { blobSize, manifestExists, mountBlob, putManifest, uploadBytes, uploadStream, type Session } from "./upload";
 
 export interface PushOptions {
@@ -222,16 +223,5 @@ async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) 
 
 /** gzip at zlib's default level, with no name or time in the header: the same tar gives the same blob. */
 async function* gzipped(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const it = source[Symbol.asyncIterator]();
-  const input = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const r = await it.next();
-      if (r.done) controller.close();
-      else controller.enqueue(r.value);
-    },
-    async cancel(reason) {
-      await it.return?.(reason);
-    },
-  });
-  yield* input.pipeThrough(new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+  yield* toStream(source).pipeThrough(new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
 }
