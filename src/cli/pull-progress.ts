@@ -145,8 +145,8 @@ class Bars implements PullReporter {
         break;
       }
       case "retry":
+        // the download goes on from where it broke (Range): the bar keeps its bytes
         this.say(`${id}: retrying (${reason(e.why)})`);
-        this.layers[e.layer] = { id, size, phase: "downloading", bytes: 0, since: performance.now() };
         break;
       case "done":
         this.layers[e.layer] = { id, size, phase: "done", seconds: e.seconds };

@@ -11,12 +11,12 @@ export type PullEvent =
   | { kind: "mounted"; layer: number; from: string }
   /**
    * Pull: bytes of the compressed blob received, and unpacked on the way, so far (0 again
-   * when a download starts over). Push: bytes of the layer's tar read and sent compressed.
+   * only if the whole layer starts over). Push: bytes of the layer's tar read and sent compressed.
    */
   | { kind: "downloading"; layer: number; bytes: number; total: number }
   /** In the store (pushed); `size` is what was downloaded (uploaded), `seconds` the whole layer's time. */
   | { kind: "done"; layer: number; size: number; seconds: number }
-  /** The download broke off and starts again. */
+  /** The download broke off and goes on from the first missing byte (a Range request). */
   | { kind: "retry"; layer: number; why: string }
   /** The pull (push) is over, whether it succeeded or failed: the last event. */
   | { kind: "end" };

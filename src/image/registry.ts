@@ -259,9 +259,14 @@ export class Registry {
     return { body, mediaType };
   }
 
-  /** The blob's bytes as a response whose body the caller consumes (and verifies). */
-  async blob(repo: string, digest: string): Promise<Response> {
-    const res = await this.get(`${repo}/blobs/${digest}`, `repository:${repo}:pull`).catch((e: unknown) => {
+  /**
+   * The blob's bytes as a response whose body the caller consumes (and verifies); from
+   * byte `from` on with a Range request (206, or 200 with all of it from a registry or
+   * storage that ignores ranges).
+   */
+  async blob(repo: string, digest: string, from = 0): Promise<Response> {
+    const range: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
+    const res = await this.get(`${repo}/blobs/${digest}`, `repository:${repo}:pull`, range).catch((e: unknown) => {
       throw e instanceof NotFound ? new RegistryError(`blob ${digest}: ${e.message}`) : e;
     });
     if (!res.ok) throw new RegistryError(`blob ${digest}: ${await errorText(res)}`);
