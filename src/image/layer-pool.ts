@@ -5,6 +5,7 @@
 // another thread is a copy and a message each. A layer goes to whichever side has fewer
 // compressed bytes outstanding. The main thread takes part, so one core loses nothing.
 import { availableParallelism } from "node:os";
+import { join } from "node:path";
 import { ContainerError } from "../runtime/errors";
 import type { Credentials } from "./auth";
 import { pullLayer, type ByteCount } from "./layer";
@@ -43,6 +44,16 @@ function revive(type: string, message: string): Error {
   if (type === "RegistryError") return new RegistryError(message);
   if (type === "ContainerError") return new ContainerError(message);
   return new Error(message);
+}
+
+/**
+ * The Worker's code: inside the compiled binary (build.ts lists it as a second entry
+ * point, kept under src/'s layout), else the source file. Never a path relative to the
+ * working directory, which a compiled Worker would also look in.
+ */
+function workerEntry(): string {
+  if (process.argv[1]?.startsWith("/$bunfs/")) return "/$bunfs/root/image/layer-worker.js";
+  return join(import.meta.dir, "layer-worker.ts");
 }
 
 export class LayerPool {
@@ -85,7 +96,7 @@ export class LayerPool {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL("./layer-worker.ts", import.meta.url).href);
+    const worker = new Worker(workerEntry());
     worker.onmessage = (event: MessageEvent<WorkerReply>) => {
       const r = event.data;
       const p = this.pending.get(r.id);
