@@ -56,6 +56,9 @@ function workerEntry(): string {
   return join(import.meta.dir, "layer-worker.ts");
 }
 
+/** Asked once, when a pull first needs it: Bun reads the CPU list each time. */
+let cores: number | undefined;
+
 export class LayerPool {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -73,7 +76,8 @@ export class LayerPool {
 
   /** Like pullLayer, on whichever thread has less to do. */
   async pull(repo: string, desc: Descriptor, diffId: string, chainId: string, onRetry: (why: string) => void, onBytes: ByteCount): Promise<UnpackStats> {
-    if (availableParallelism() < 2 || this.workerLoad > this.mainLoad) {
+    cores ??= availableParallelism();
+    if (cores < 2 || this.workerLoad > this.mainLoad) {
       this.mainLoad += desc.size;
       try {
         return await pullLayer(this.store, this.registry, repo, desc, diffId, chainId, onRetry, onBytes);
