@@ -19,7 +19,7 @@ import { layerTar, verifiedLayer } from "./layer-tar";
 import type { PullProgress } from "./progress";
 import { formatReference, parseReference, repository, type Reference } from "./reference";
 import { inParallel } from "./parallel";
-import { NotFound, Registry } from "./registry";
+import { Registry } from "./registry";
 import { ImageStore, hex, sha256, type ImageRecord } from "./store";
 import { MEDIA, type Descriptor, type ImageConfig, type Index, type Manifest } from "./types";
 import { toStream } from "./unpack-stream";
@@ -69,7 +69,6 @@ export async function pushImage(store: ImageStore, source: string, dest: string 
   try {
     return { name, digest: await push(store, record, ref, opts) };
   } catch (e) {
-    if (e instanceof NotFound) throw new ContainerError(`push ${name}: ${e.message}`);
     throw new ContainerError(`push ${name}: ${(e as Error).message}`);
   } finally {
     opts.progress?.({ kind: "end" });
@@ -99,6 +98,9 @@ async function push(store: ImageStore, record: ImageRecord, ref: Reference, opts
   const configBytes = store.readBlob(record.config);
   const diffIds = parseJson<ImageConfig>(configBytes, "image config").rootfs?.diff_ids ?? [];
   const label = isUntagged(record) ? hex(record.config).slice(0, 12) : record.name;
+  if (manifest.layers?.length !== record.layers.length || diffIds.length !== record.layers.length) {
+    throw new ContainerError(`image ${label}: its manifest, config and layers disagree on the number of layers; pull or load it again`);
+  }
   const layers: Layer[] = record.layers.map((chainId, index) => ({ index, chainId, diffId: diffIds[index]!, original: manifest.layers[index]! }));
   const tars = layers.map((l) => layerTar(store, l.chainId, l.diffId, label));
   progress({ kind: "layers", layers: layers.map((l, i) => ({ id: hex(l.original.digest).slice(0, 12), size: tars[i]!.size })) });
