@@ -43,6 +43,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   port: () => import("./port"),
   container: () => import("./container"),
   pull: () => import("./pull"),
+  push: () => import("./push"),
   images: () => import("./images"),
   rmi: () => import("./rmi"),
   tag: () => import("./tag"),
@@ -58,7 +59,7 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
 
 /** docker's grouped names for top-level commands: `mycr image ls` is `mycr images`. */
 const GROUPED: Record<string, Record<string, string>> = {
-  image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", tag: "tag", load: "load", save: "save", import: "import", build: "build" },
+  image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", push: "push", tag: "tag", load: "load", save: "save", import: "import", build: "build" },
   container: { ls: "ps", list: "ps", port: "port", start: "start", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec", commit: "commit" },
 };
 

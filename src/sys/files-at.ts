@@ -48,6 +48,12 @@ export function lutimensat(dirfd: number, name: string, mtimeSec: number, mtimeN
   check(libc.utimensat(dirfd, cstr(name), ptr(ts), AT_SYMLINK_NOFOLLOW), "utimensat", `${dirfd}, ${name}`);
 }
 
+/** Modification time of an open file (atime left alone): no path to resolve again. */
+export function futimens(fd: number, mtimeSec: number, mtimeNsec = 0): void {
+  const ts = new BigInt64Array([0n, BigInt(UTIME_OMIT), BigInt(Math.trunc(mtimeSec)), BigInt(mtimeNsec)]);
+  check(libc.futimens(fd, ptr(ts)), "futimens", `${fd}`);
+}
+
 /** An extended attribute on the entry `name` in the directory `dirfd` (not followed if a symlink). */
 export function lsetxattrAt(dirfd: number, name: string, key: string, value: Uint8Array): void {
   // "/." names the directory itself: lsetxattr on the bare /proc/self/fd link would act on the link.

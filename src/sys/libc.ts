@@ -82,6 +82,7 @@ export const libc = dlopen("libc.so.6", {
   fchownat: { args: [i32, ptr, u32, u32, i32], returns: i32 },
   fchmodat: { args: [i32, ptr, u32, i32], returns: i32 },
   utimensat: { args: [i32, ptr, ptr, i32], returns: i32 },
+  futimens: { args: [i32, ptr], returns: i32 },
   lsetxattr: { args: [ptr, ptr, ptr, u64, i32], returns: i32 },
   lgetxattr: { args: [ptr, ptr, ptr, u64], returns: i64 },
   llistxattr: { args: [ptr, ptr, u64], returns: i64 },
