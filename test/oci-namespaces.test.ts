@@ -2,7 +2,7 @@
 // mount namespace given by path, and a config without a mount namespace, whose mounts
 // land in the runtime's namespace and must all be gone after delete.
 import { describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Spec } from "../src/spec/types";
 import { WORK } from "./helpers/env";
@@ -139,14 +139,15 @@ describe("no mount namespace", () => {
       for (let round = 0; round < 2; round++) {
         await mycr(["run", "-d", "--bundle", bundle, id], { leavesContainer: true });
         let seen: string[] = [];
-        for (let i = 0; i < 300 && !seen.includes(`${rootfs}/tmp`); i++) {
+        const written = `/proc/self/root${rootfs}/tmp/f`;
+        for (let i = 0; i < 300 && !(seen.includes(`${rootfs}/tmp`) && existsSync(written)); i++) {
           await Bun.sleep(50);
           seen = mountsBelow(rootfs);
         }
         // visible from the host: /proc, /dev, /tmp... of the container, in our own namespace
         expect(seen).toContain(`${rootfs}/proc`);
         expect(seen).toContain(`${rootfs}/tmp`);
-        expect(readFileSync(`/proc/self/root${rootfs}/tmp/f`, "utf8")).toBe("inside\n");
+        expect(readFileSync(written, "utf8")).toBe("inside\n");
         const del = await mycr(["delete", "-f", id]);
         expect(del.exitCode).toBe(0);
         expect(mountsBelow(rootfs)).toEqual([]);
