@@ -17,6 +17,8 @@ export default defineMycrCommand({
     force: { type: "boolean", alias: "f", description: "prune: do not ask (mycr never asks; accepted for docker's sake)" },
     command: { type: "positional", description: "prune | inspect IMAGE..." },
   },
+  needsRoot: true,
+  rootless: "enter",
   async run(args) {
     const [sub, ...rest] = args._;
     if (sub === "prune" && rest.length === 0) return prune(args.all === true);
@@ -36,7 +38,7 @@ async function prune(all: boolean): Promise<number> {
 
 async function inspect(refs: string[]): Promise<number> {
   const store = imageStore();
-  const views = imageViews(store);
+  const views = imageViews(store, true);
   const found: Record<string, unknown>[] = [];
   const code = await eachContainer(refs, "image inspect", (ref) => {
     const image = findImage(store, ref);

@@ -15,6 +15,7 @@ import type { StateStore } from "../runtime/state";
 import { containersDir, dataRoot } from "./paths";
 import { readRecord } from "./record";
 import { detachNetwork, networkFiles, unpinNetns } from "./network";
+import { stopPasta } from "../net/pasta";
 import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
 import { updateDetached, withEngineLock } from "./detached";
 import { GRACE_MS, anythingAbandoned, containerDirFate, containerDirIds, stateFate } from "./abandoned";
@@ -39,6 +40,7 @@ function releaseNetwork(id: string, dir: string): void {
     }
   }
   unpinNetns(networkFiles(dir).netns); // pinned, but killed before its record said so
+  stopPasta(networkFiles(dir).pasta); // a rootless container's pasta outlives its namespace
 }
 
 /** One collector at a time: two would both run CNI DEL and race on the same files. */

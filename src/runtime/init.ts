@@ -3,7 +3,7 @@
 // by the runtime inside the new namespaces with the sync socket as fd 3. The same
 // story, shorter, serves `exec`: a new process joining a running container.
 import { trace } from "./trace";
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import {
   CLONE, MS, SysError, bind, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
   prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns, setProcessName,
@@ -182,12 +182,28 @@ function setup(config: InitConfig): Prepared {
 }
 
 /**
+ * A user namespace whose gid map an unprivileged user wrote (rootless without subordinate
+ * ids) denies setgroups to everyone in it: there is no group list to drop then, and one
+ * to take cannot be had.
+ */
+function setGroupsUnlessDenied(gids: number[]): void {
+  let denied = false;
+  try {
+    denied = readFileSync("/proc/self/setgroups", "utf8").trim() === "deny";
+  } catch {
+    // no user namespaces in this kernel: setgroups decides
+  }
+  if (!denied) return setgroups(gids);
+  if (gids.length > 0) throw new Error(`additional groups ${gids.join(",")}: setgroups is denied in this user namespace (rootless without subordinate ids)`);
+}
+
+/**
  * Becomes the container's user. PR_SET_KEEPCAPS keeps the permitted capabilities across
  * setuid, so applySecurity can still give the process the capabilities its spec lists.
  */
 function switchUser(user: ResolvedUser, cwd: string): void {
   prctl(PR_SET_KEEPCAPS, 1, "PR_SET_KEEPCAPS, 1");
-  setgroups(user.additionalGids);
+  setGroupsUnlessDenied(user.additionalGids);
   setgid(user.gid);
   setuid(user.uid);
   prctl(PR_SET_KEEPCAPS, 0, "PR_SET_KEEPCAPS, 0");

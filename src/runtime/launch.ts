@@ -87,7 +87,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   const refused = configRefusal(spec);
   if (refused) throw new ContainerError(`config.json: ${refused}`);
   const plan = planNamespaces(spec);
-  const missing = missingController(spec.linux?.resources);
+  const missing = opts.cgroupManager === "none" ? null : missingController(spec.linux?.resources);
   if (missing) {
     throw new ContainerError(`linux.resources.${missing.field} needs the ${missing.controller} controller, not enabled on this host`);
   }

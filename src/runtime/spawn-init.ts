@@ -6,7 +6,7 @@
 //   clock offsets from outside, take root's ids, fork into a new PID namespace, exec.
 // docs/design-userns.md says why and what each step costs.
 import { closeSync, openSync } from "node:fs";
-import { CLONE, inNamespaces, prepareNamespacedSpawn, spawnNamespaced, watchChild, type SpawnStep } from "../sys";
+import { CLONE, inNamespaces, prepareNamespacedSpawn, spawnNamespaced, watchChild, type NamespaceJoin, type SpawnStep } from "../sys";
 import { trace } from "./trace";
 import type { IdMapping, Spec } from "../spec/types";
 import { writeIdMaps } from "./idmap";
@@ -43,7 +43,11 @@ export function spawnInit(s: InitSpawn): ContainerProcess {
       Bun.spawn(s.command, { argv0: s.argv0, stdio: s.stdio as Stdio, env: s.env }),
     );
   }
-  return inNamespaces(0, s.plan.joins, () => spawnSingleThreaded(s));
+  // Namespaces owned by a user namespace we join are entered after it, by the child: from
+  // our thread we could enter them, but not come back when ours are not ours to enter
+  // (a rootless mycr's are the host's). Others are joined here, before a new user namespace.
+  if (s.plan.user?.path) return spawnSingleThreaded(s, s.plan.joins);
+  return inNamespaces(0, s.plan.joins, () => spawnSingleThreaded(s, []));
 }
 
 interface Program {
@@ -58,7 +62,7 @@ interface Program {
  * host's root then), a joined user namespace before anything made after it (so it owns
  * it); new namespaces made together with a new user namespace are owned by it.
  */
-function program(s: InitSpawn, fds: { user?: number; time?: number }): Program {
+function program(s: InitSpawn, fds: { user?: number; time?: number; after: Array<{ fd: number; flag: number; path: string }> }): Program {
   const { plan } = s;
   const steps: SpawnStep[] = [];
   const atSync = new Map<number, (pid: number) => void>();
@@ -77,6 +81,7 @@ function program(s: InitSpawn, fds: { user?: number; time?: number }): Program {
     steps.push({ op: "setns", fd: fds.user, nstype: CLONE.NEWUSER, what: `user namespace ${plan.user!.path}` });
     steps.push({ op: "setid", uid: 0, gid: 0 });
   }
+  for (const j of fds.after) steps.push({ op: "setns", fd: j.fd, nstype: j.flag, what: j.path });
   if (fds.time !== undefined) steps.push({ op: "setns", fd: fds.time, nstype: CLONE.NEWTIME, what: `time namespace ${plan.time!.path}` });
   const joinedFirst = steps.length > 0;
   if (!joinedFirst) cloneFlags = plan.unshareFlags | (plan.user && !plan.user.path ? CLONE.NEWUSER : 0); // one clone: the fastest way
@@ -90,14 +95,16 @@ function program(s: InitSpawn, fds: { user?: number; time?: number }): Program {
     unshare(CLONE.NEWTIME);
     sync((pid) => writeTimeOffsets(pid, s.timeOffsets ?? {}));
   }
-  if (unshared & CLONE.NEWPID) steps.push({ op: "fork" }); // unshare(NEWPID) moves only the children
+  // unshare(NEWPID) and setns into a PID namespace move only the children
+  if (unshared & CLONE.NEWPID || fds.after.some((j) => j.flag === CLONE.NEWPID)) steps.push({ op: "fork" });
   // Sharing our memory spares copying Bun's page tables; joining a time namespace needs a
   // process that shares its memory with nobody.
   if (fds.time === undefined) cloneFlags |= CLONE.VM;
   return { cloneFlags, steps, atSync };
 }
 
-function spawnSingleThreaded(s: InitSpawn): ContainerProcess {
+/** `joinsAfterUser`: namespaces the child joins itself, right after the user namespace. */
+function spawnSingleThreaded(s: InitSpawn, joinsAfterUser: NamespaceJoin[]): ContainerProcess {
   const opened: number[] = [];
   const open = (path: string, flags = "r") => {
     const fd = openSync(path, flags);
@@ -108,6 +115,7 @@ function spawnSingleThreaded(s: InitSpawn): ContainerProcess {
     const fds = {
       ...(s.plan.user?.path ? { user: open(s.plan.user.path) } : {}),
       ...(s.plan.time?.path ? { time: open(s.plan.time.path) } : {}),
+      after: joinsAfterUser.map((j) => ({ ...j, fd: open(j.path) })),
     };
     const { cloneFlags, steps, atSync } = program(s, fds);
     prepareNamespacedSpawn();
