@@ -2,13 +2,13 @@
 // mount namespace given by path, and a config without a mount namespace, whose mounts
 // land in the runtime's namespace and must all be gone after delete.
 import { describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Spec } from "../src/spec/types";
 import { WORK } from "./helpers/env";
 import { makeBundle, uniqueId, withDetached } from "./helpers/bundle";
 import { busyboxRootfs } from "./helpers/rootfs";
-import { mycr } from "./helpers/mycr";
+import { mycr, mycrBackground } from "./helpers/mycr";
 
 const DAY = 86400;
 
@@ -117,6 +117,12 @@ describe("no mount namespace", () => {
     return dir;
   }
 
+  /** Removes a rootfs of ownRootfs(), never through a mount a failed test left in it (/sys, /proc...). */
+  function removeRootfs(rootfs: string): void {
+    for (const point of mountsBelow(rootfs).reverse()) Bun.spawnSync(["umount", "-l", point]);
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+
   function withoutMountNamespace(s: Spec, rootfs: string): void {
     s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== "mount");
     s.root = { path: rootfs, readonly: false };
@@ -133,21 +139,22 @@ describe("no mount namespace", () => {
       for (let round = 0; round < 2; round++) {
         await mycr(["run", "-d", "--bundle", bundle, id], { leavesContainer: true });
         let seen: string[] = [];
-        for (let i = 0; i < 300 && !seen.includes(`${rootfs}/tmp`); i++) {
+        const written = `/proc/self/root${rootfs}/tmp/f`;
+        for (let i = 0; i < 300 && !(seen.includes(`${rootfs}/tmp`) && existsSync(written)); i++) {
           await Bun.sleep(50);
           seen = mountsBelow(rootfs);
         }
         // visible from the host: /proc, /dev, /tmp... of the container, in our own namespace
         expect(seen).toContain(`${rootfs}/proc`);
         expect(seen).toContain(`${rootfs}/tmp`);
-        expect(readFileSync(`/proc/self/root${rootfs}/tmp/f`, "utf8")).toBe("inside\n");
+        expect(readFileSync(written, "utf8")).toBe("inside\n");
         const del = await mycr(["delete", "-f", id]);
         expect(del.exitCode).toBe(0);
         expect(mountsBelow(rootfs)).toEqual([]);
       }
     } finally {
       await mycr(["delete", "-f", id]);
-      rmSync(rootfs, { recursive: true, force: true });
+      removeRootfs(rootfs);
     }
   }, 60_000);
 
@@ -160,7 +167,7 @@ describe("no mount namespace", () => {
       expect(r.stdout).toBe("the container's root\ndone\n");
       expect(mountsBelow(rootfs)).toEqual([]);
     } finally {
-      rmSync(rootfs, { recursive: true, force: true });
+      removeRootfs(rootfs);
     }
   }, 30_000);
 
@@ -172,7 +179,24 @@ describe("no mount namespace", () => {
       expect(r.exitCode).toBe(127);
       expect(mountsBelow(rootfs)).toEqual([]);
     } finally {
-      rmSync(rootfs, { recursive: true, force: true });
+      removeRootfs(rootfs);
+    }
+  }, 30_000);
+
+  test("after mycr itself is SIGKILLed, mycr gc removes the mounts the container left in the host's namespace", async () => {
+    const rootfs = ownRootfs();
+    try {
+      const bundle = await makeBundle(["sh", "-c", "echo ready; sleep 60"], (s) => withoutMountNamespace(s, rootfs));
+      const bg = mycrBackground(["run", "--bundle", bundle, uniqueId("shk")]);
+      await bg.waitFor("ready");
+      bg.proc.kill("SIGKILL");
+      await bg.result();
+      expect(mountsBelow(rootfs)).toContain(`${rootfs}/proc`); // nobody was left to remove them
+      const gc = await mycr(["gc"]);
+      expect(gc.exitCode).toBe(0);
+      expect(mountsBelow(rootfs)).toEqual([]);
+    } finally {
+      removeRootfs(rootfs);
     }
   }, 30_000);
 
@@ -192,7 +216,7 @@ describe("no mount namespace", () => {
       expect(ro.stderr).toContain("config.json: root.readonly: a read-only root needs a mount namespace");
       expect(mountsBelow(rootfs)).toEqual([]);
     } finally {
-      rmSync(rootfs, { recursive: true, force: true });
+      removeRootfs(rootfs);
     }
   }, 30_000);
 });

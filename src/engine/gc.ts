@@ -10,6 +10,7 @@ import { removeStaleStaging } from "../runtime/atomic";
 import { kill, tryLock, unlock } from "../sys";
 import { isAlive } from "../runtime/procfs";
 import { trace } from "../runtime/trace";
+import { releaseSharedMounts } from "../runtime/shared-mounts";
 import type { StateStore } from "../runtime/state";
 import { containersDir, dataRoot } from "./paths";
 import { readRecord } from "./record";
@@ -71,6 +72,7 @@ async function collectState(store: StateStore, removed: Set<string>): Promise<vo
         await waitGone(rec.init, 5000);
       }
       if (rec.cgroup) await openCgroup(rec.cgroup).destroy();
+      releaseSharedMounts(rec.spec, rec.rootfs); // a container without a mount namespace mounted in ours
     }
     store.remove(id);
     removed.add(id);
