@@ -158,7 +158,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     runHooks("createRuntime", spec, hookState);
     sendMessage(sync, { type: "config", config });
     const reader = new MessageReader<InitMessage>(sync);
-    const reply = reader.next();
+    const reply = await reader.nextAsync();
     trace("launch: init ready");
     if (reply?.type !== "ready") throw initFailure(reply);
     warnUnraisableAmbient(spec.process?.capabilities, warn); // init checked the names: the config is good
