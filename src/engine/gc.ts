@@ -15,7 +15,7 @@ import { containersDir, dataRoot } from "./paths";
 import { readRecord } from "./record";
 import { detachNetwork, networkFiles, unpinNetns } from "./network";
 import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
-import { updateDetached, withEngineLock } from "./detached";
+import { readDetached, updateDetached, withEngineLock } from "./detached";
 import { GRACE_MS, anythingAbandoned, containerDirFate, containerDirIds, stateFate } from "./abandoned";
 
 export interface GcReport {
@@ -85,12 +85,18 @@ async function collectContainerDirs(store: StateStore, removed: Set<string>): Pr
     const dir = join(containersDir(), id);
     releaseNetwork(id, dir);
     if (fate === "dead-detached") {
-      // A detached container is kept until `rm`; one whose monitor was killed gets its
-      // root removed and its record marked, so `ps -a` says what happened.
+      // A detached container is kept until `rm` (or its end, with --rm); one whose
+      // supervisor was killed gets its root removed and its record marked, so `ps -a`
+      // says what happened.
       removeRootfsDirs(dir);
+      if (readDetached(id)?.autoRemove) {
+        withEngineLock(() => removeContainerFiles(dir));
+        removed.add(id);
+        continue;
+      }
       updateDetached(id, (r) => {
         r.status = "exited";
-        r.error = "the container's monitor died; its exit code is unknown";
+        r.error = "mycr's supervisor was killed, and the container with it; its exit code is unknown";
         r.finishedAt ??= new Date().toISOString();
         r.exitCode ??= -1;
         delete r.pid;

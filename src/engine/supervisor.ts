@@ -33,6 +33,12 @@ const LOCK_WAIT_MS = 10_000;
 /** How long a new supervisor waits for its first client (which may have been killed). */
 const FIRST_CLIENT_MS = 10_000;
 
+/**
+ * Tests only: how long an exiting supervisor lingers between closing its socket and
+ * exiting (the lock still held), to make the race with a new `run -d` happen every time.
+ */
+const EXIT_DELAY_MS = Number(process.env.MYCR_SUPERVISOR_EXIT_DELAY_MS ?? 0) || 0;
+
 interface Connection {
   lines: MessageLines<SupervisorRequest>;
   /** A request was taken: the container, not the connection, is the work now. */
@@ -69,11 +75,17 @@ export async function supervisorMain(): Promise<never> {
   }
   let connections = 0;
   let containers = 0;
+  let exiting = false;
   const exitIfIdle = (): void => {
-    if (connections > 0 || containers > 0) return;
-    server.stop(true);
-    rmSync(paths.socket, { force: true });
-    exitNow(0); // the lock goes with the process
+    if (exiting || connections > 0 || containers > 0) return;
+    exiting = true;
+    server.stop(true); // from now on a connect is refused: the client starts a new supervisor
+    const exit = (): never => {
+      rmSync(paths.socket, { force: true });
+      return exitNow(0); // the lock goes with the process
+    };
+    if (EXIT_DELAY_MS > 0) setTimeout(exit, EXIT_DELAY_MS);
+    else exit();
   };
   const serve = (socket: Socket<Connection>, request: SupervisorRequest): void => {
     socket.data.taken = true;
@@ -92,12 +104,25 @@ export async function supervisorMain(): Promise<never> {
       answered = true;
       socket.end(line);
     };
-    superviseContainer(request.id, (report) => answer(encodeMessage(report)))
+    superviseContainer(request.id, (report) => {
+      answer(encodeMessage(report));
+      collectSoon();
+    })
       .catch((e: unknown) => answer(encodeMessage({ type: "error", message: (e as Error).message, code: e instanceof ContainerError ? e.exitCode : 125 })))
       .finally(() => {
         containers--;
         exitIfIdle();
       });
+  };
+
+  // Starting a container leaves garbage (specs, records, streams): collected once the
+  // starts settle, so what stays is what the running containers need. One timer, not one each.
+  let collecting: Timer | null = null;
+  const collectSoon = (): void => {
+    collecting ??= setTimeout(() => {
+      collecting = null;
+      Bun.gc(true);
+    }, 1000);
   };
 
   rmSync(paths.socket, { force: true }); // a killed predecessor's
