@@ -28,11 +28,11 @@ async function waitGone(ref: { pid: number; startTime: number }, ms: number): Pr
 }
 
 /** CNI DEL for a container whose mycr died (address, rules), and its pinned namespace. */
-function releaseNetwork(id: string, dir: string): void {
+async function releaseNetwork(id: string, dir: string): Promise<void> {
   const network = readRecord(dir)?.network;
   if (network) {
     try {
-      detachNetwork(network.list, id, network.result, network.netns, network.ports);
+      await detachNetwork(network.list, id, network.result, network.netns, network.ports);
     } catch {
       // the plugins may be gone; the files still go
     }
@@ -83,7 +83,7 @@ async function collectContainerDirs(store: StateStore, removed: Set<string>): Pr
     const fate = withEngineLock(() => containerDirFate(store, id));
     if (fate === "keep") continue;
     const dir = join(containersDir(), id);
-    releaseNetwork(id, dir);
+    await releaseNetwork(id, dir);
     if (fate === "dead-detached") {
       // A detached container is kept until `rm` (or its end, with --rm); one whose
       // supervisor was killed gets its root removed and its record marked, so `ps -a`

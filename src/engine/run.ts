@@ -248,12 +248,12 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       stdio: req.io ? ["ignore", req.io.stdout, req.io.stderr] : [stdio.attachStdin ? "inherit" : "ignore", "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       ...(req.io ? { onConsole: req.io.console } : {}),
-      prepare: (initPid) => {
+      prepare: async (initPid) => {
         const rootDirs = createRootfsDirs(dir);
         const diskSize = storage.size;
         if (diskSize !== undefined) withEngineLock(() => limitContainerDisk(rootDirs, diskSize));
         const names = [spec.hostname!, ...(name !== undefined ? [name] : [])];
-        const result = attachNetwork(network, req.network, id, initPid, dir, names);
+        const result = await attachNetwork(network, req.network, id, initPid, dir, names);
         if (planned) {
           attached = { ...planned, result };
           updateRecord({ ...record, network: attached });
@@ -269,7 +269,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   } finally {
     if (attached) {
       try {
-        detachNetwork(attached.list, id, attached.result, attached.netns, attached.ports);
+        await detachNetwork(attached.list, id, attached.result, attached.netns, attached.ports);
       } catch (e) {
         req.onNotice?.(`network: ${(e as Error).message}`);
       }

@@ -8,6 +8,7 @@ import { ContainerError } from "../runtime/errors";
 import { processRef } from "../runtime/procfs";
 import { StateStore } from "../runtime/state";
 import { copyTerminal } from "../runtime/terminal";
+import { trace } from "../runtime/trace";
 import { close, pipe } from "../sys";
 import { readDetached, updateDetached, withEngineLock, type DetachedRecord } from "./detached";
 import { LogWriter, logPath, type LogEntry } from "./logs";
@@ -70,6 +71,7 @@ async function runOnce(rec: DetachedRecord, io: DetachedIo, onStarted: () => voi
  * "started" once its process runs, or "error" when it never did.
  */
 export async function superviseContainer(id: string, report: (r: SupervisorReport) => void): Promise<void> {
+  trace(`supervisor: ${id.slice(0, 12)} accepted`);
   const first = updateDetached(id, (r) => {
     r.monitor = processRef(process.pid)!;
   });
@@ -87,13 +89,21 @@ export async function superviseContainer(id: string, report: (r: SupervisorRepor
   const io: DetachedIo = {
     stdout: outW,
     stderr: errW,
-    console: (master) => copyTerminal(master, (chunk) => writer.write("stdout", decoder.decode(chunk, { stream: true }))),
+    console: (master) =>
+      copyTerminal(master, (chunk) => {
+        try {
+          writer.write("stdout", decoder.decode(chunk, { stream: true }));
+        } catch {
+          // the log went with the container (rm -f): the output has nowhere to go
+        }
+      }),
   };
 
   let started = false;
   let rec: DetachedRecord | null = first;
   while (rec) {
     const result = await runOnce(rec, io, () => {
+      trace(`supervisor: ${id.slice(0, 12)} started`);
       if (started) return;
       started = true;
       report({ type: "started", id });

@@ -5,6 +5,7 @@
 import type { Socket } from "bun";
 import { ContainerError } from "../runtime/errors";
 import { selfCommand } from "../runtime/self";
+import { trace } from "../runtime/trace";
 import { close, pipe, tryLock, unlock } from "../sys";
 import { withEngineLock } from "./detached";
 import { MessageLines, encodeMessage, readReadyLine, supervisorPaths, type SupervisorReport } from "./supervisor-messages";
@@ -94,22 +95,34 @@ async function reach(): Promise<SupervisorConnection | null> {
 
 /**
  * Hands the recorded container `id` to the supervisor and returns once its process runs.
- * When it never ran: the supervisor's error is thrown; when the supervisor died after it
- * took the container, `undo` runs under the engine lock first.
+ * When it never ran, the error is thrown; `undo` runs under the engine lock first unless
+ * the supervisor reported the error (it then cleaned up itself).
  */
 export async function startSupervised(id: string, undo: () => void): Promise<void> {
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const conn = await reach();
-    if (!conn) continue;
-    conn.socket.write(encodeMessage({ type: "start", id, root: dataRoot() }));
-    const first = await conn.next();
-    if (first === null) continue; // an exiting supervisor reset us before accepting: again
-    const report = first.type === "accepted" ? await conn.next() : first;
-    conn.socket.end();
-    if (report?.type === "started") return;
-    if (report?.type === "error") throw new ContainerError(report.message, report.code);
-    withEngineLock(undo);
-    throw new ContainerError("mycr's supervisor exited before the container started");
+  let cleanedUp = false;
+  try {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      trace("supervisor: reach");
+      const conn = await reach();
+      if (!conn) continue;
+      conn.socket.write(encodeMessage({ type: "start", id, root: dataRoot() }));
+      const first = await conn.next();
+      if (first === null) continue; // an exiting supervisor reset us before accepting: again
+      trace(`supervisor: ${first.type}`);
+      const accepted = first.type === "accepted";
+      const report = accepted ? await conn.next() : first;
+      conn.socket.end();
+      trace(`supervisor: ${report?.type ?? "closed"}`);
+      if (report?.type === "started") return;
+      if (report?.type === "error") {
+        cleanedUp = accepted;
+        throw new ContainerError(report.message, report.code);
+      }
+      throw new ContainerError("mycr's supervisor exited before the container started");
+    }
+    throw new ContainerError(`could not reach mycr's supervisor at ${supervisorPaths().socket} (${ATTEMPTS} tries)`);
+  } catch (e) {
+    if (!cleanedUp) withEngineLock(undo);
+    throw e;
   }
-  throw new ContainerError(`could not reach mycr's supervisor at ${supervisorPaths().socket} (${ATTEMPTS} tries)`);
 }

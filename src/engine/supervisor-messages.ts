@@ -15,13 +15,15 @@ export type SupervisorRequest = {
 export type SupervisorReport = { type: "accepted" } | { type: "started"; id: string } | { type: "error"; message: string; code: number };
 
 /** The supervisor's files: one supervisor per MYCR_ROOT, whose records it keeps. */
-export function supervisorPaths(root = dataRoot()): { socket: string; lock: string; startLock: string } {
+export function supervisorPaths(root = dataRoot()): { socket: string; lock: string; startLock: string; log: string } {
   return {
     socket: join(root, "supervisor.sock"),
     /** Held by the running supervisor for its whole life: one at a time. */
     lock: join(root, "supervisor.lock"),
     /** Held by a client while it finds or starts the supervisor: one starts it. */
     startLock: join(root, "supervisor-start.lock"),
+    /** Errors that escaped a container's handling (the supervisor has no terminal). */
+    log: join(root, "supervisor.log"),
   };
 }
 

@@ -121,7 +121,6 @@ function setup(config: InitConfig): Prepared {
   if (!proc) throw new Error("config has no process to run");
   const ownMounts = !config.exec && hasNamespace(spec, "mount", false);
 
-  setsid();
   // Compiled (or read from the cache) now, from the host's root while we still see it.
   const seccomp = spec.linux?.seccomp ? prepareSeccomp(spec.linux.seccomp, config.seccompCacheDir) : null;
   if (config.exec) {
@@ -234,6 +233,10 @@ export function initMain(): void {
   // If the runtime dies during setup, so do we; after execve this still holds for
   // foreground containers, whose life is bound to the mycr that runs them.
   setDeathSignal(SIGKILL);
+  // A session of our own, first: also a scheduling group of our own (autogroup), so the
+  // container's setup gets its own share of the CPU instead of sharing the runtime's
+  // (the supervisor starts many containers).
+  setsid();
   const reader = new MessageReader<ParentMessage>(SYNC_FD);
   const first = reader.next();
   trace("init: config received");

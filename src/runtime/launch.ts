@@ -36,7 +36,7 @@ export interface LaunchOptions {
    * Runs right after init is spawned, while it boots: the caller's remaining
    * preparation (container files) overlaps init's start-up instead of preceding it.
    */
-  prepare?: (initPid: number) => void;
+  prepare?: (initPid: number) => void | Promise<void>;
   noPivot?: boolean;
   stdio?: Stdio;
   /** runc's --preserve-fds: our fds 3..3+N-1 become the container's 3..3+N-1. */
@@ -123,7 +123,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const ref = processRef(child.pid);
     trace("launch: init spawned");
     if (!ref) throw initFailure(null);
-    opts.prepare?.(child.pid);
+    await opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
     cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager);
     const rootfs = rootfsOf(spec, bundle);

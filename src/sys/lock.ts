@@ -34,6 +34,25 @@ export function withLock<T>(path: string, fn: () => T, shared = false): T {
   }
 }
 
+/**
+ * Like withLock, for a section that awaits (a subprocess): the lock is waited for in the
+ * event loop, never blocking the thread, so a process serving many containers (the
+ * supervisor) goes on with the others meanwhile.
+ */
+export async function withLockAsync<T>(path: string, fn: () => Promise<T>, shared = false): Promise<T> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
+  let fd = tryLock(path, shared);
+  while (fd === null) {
+    await Bun.sleep(5);
+    fd = tryLock(path, shared);
+  }
+  try {
+    return await fn();
+  } finally {
+    unlock(fd);
+  }
+}
+
 /** Opens (creating) `path` and tries to lock it; returns the fd, or null if another holder has it. */
 export function tryLock(path: string, shared = false): number | null {
   const fd = openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600);
