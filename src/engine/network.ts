@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { cniAdd, cniDel, cniPath, type CniConflist, type CniResult } from "../net/cni";
 import { hostsFile, resolvConf } from "../net/dns";
 import { guardBridge } from "../net/loopback-guard";
+import { trace } from "../runtime/trace";
 import { bridgeOf, DEFAULT_NETWORK, loadNetwork, withNetworksLockAsync } from "../net/networks";
 import type { PortMapping } from "../net/ports";
 import { ContainerError } from "../runtime/errors";
@@ -85,8 +86,10 @@ export async function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: 
         root,
         async () => {
           loadNetwork(root, list.name); // not removed since planNetwork read it
+          trace("network: locked");
           // Before the container is on the bridge: it may be hostile from its first packet.
           await guardBridge(bridgeOf(list));
+          trace("network: guarded");
           return await cniAdd(list, { containerId: id, netns, ifname: "eth0", runtimeConfig: { portMappings: req.ports } });
         },
         true,
@@ -100,6 +103,7 @@ export async function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: 
       }
       throw new ContainerError((e as Error).message);
     }
+    trace("network: attached");
     ip = result.ips?.[0]?.address.split("/")[0] ?? null;
   }
   const files = networkFiles(dir);
