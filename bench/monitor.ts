@@ -81,9 +81,12 @@ interface Contender {
   cleanup(): Promise<void>;
 }
 
-async function inBatches(from: number, to: number, one: (i: number) => Promise<unknown>): Promise<void> {
+/** Starts containers `from` .. `to - 1`, named PREFIX-PID-I, BATCH at a time; adds their names to `names`. */
+async function startNamed(prefix: string, names: string[], from: number, to: number, start: (name: string) => Promise<unknown>): Promise<void> {
   for (let i = from; i < to; i += BATCH) {
-    await Promise.all(Array.from({ length: Math.min(BATCH, to - i) }, (_, k) => one(i + k)));
+    const batch = Array.from({ length: Math.min(BATCH, to - i) }, (_, k) => `${prefix}-${process.pid}-${i + k}`);
+    names.push(...batch);
+    await Promise.all(batch.map(start));
   }
 }
 
@@ -92,13 +95,7 @@ function mycrContender(): Contender {
   const names: string[] = [];
   return {
     name: "mycr supervisor",
-    async start(from, to) {
-      await inBatches(from, to, async (i) => {
-        const n = `bench-sup-${process.pid}-${i}`;
-        names.push(n);
-        await runAsync([MYCR, "run", "-d", "--name", n, "--rootfs", rootfs, "--", "sleep", "600"], env);
-      });
-    },
+    start: (from, to) => startNamed("bench-sup", names, from, to, (n) => runAsync([MYCR, "run", "-d", "--name", n, "--rootfs", rootfs, "--", "sleep", "600"], env)),
     supervisors() {
       const monitors = (JSON.parse(run([MYCR, "inspect", ...names], env)) as { Monitor: number }[]).map((i) => i.Monitor);
       return [...new Set(monitors)];
@@ -121,14 +118,9 @@ function podmanContender(): Contender {
   const names: string[] = [];
   return {
     name: "podman conmon",
-    async start(from, to) {
-      await inBatches(from, to, async (i) => {
-        const n = `bench-conmon-${process.pid}-${i}`;
-        names.push(n);
-        // no CAP_SYS_RESOURCE here: podman's default rlimits cannot be granted
-        await runAsync([...PODMAN, "run", "-d", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--name", n, IMAGE, "sleep", "600"]);
-      });
-    },
+    // no CAP_SYS_RESOURCE here: podman's default rlimits cannot be granted
+    start: (from, to) =>
+      startNamed("bench-conmon", names, from, to, (n) => runAsync([...PODMAN, "run", "-d", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--name", n, IMAGE, "sleep", "600"])),
     supervisors() {
       return names.map((n) => Number(run([...PODMAN, "inspect", "--format", "{{.State.ConmonPid}}", n])));
     },
@@ -149,13 +141,7 @@ async function containerdContender(): Promise<Contender> {
   const ids: string[] = [];
   return {
     name: "containerd shim",
-    async start(from, to) {
-      await inBatches(from, to, async (i) => {
-        const id = `bench-shim-${process.pid}-${i}`;
-        ids.push(id);
-        await runAsync(ctr(["run", "-d", "--runc-binary", MYCR, IMAGE, id, "sleep", "600"]));
-      });
-    },
+    start: (from, to) => startNamed("bench-shim", ids, from, to, (id) => runAsync(ctr(["run", "-d", "--runc-binary", MYCR, IMAGE, id, "sleep", "600"]))),
     // the shims of our containerd: started with its address
     supervisors: () => processesMatching((w) => (w[0] ?? "").endsWith("containerd-shim-runc-v2") && w.includes(sock)),
     async cleanup() {

@@ -64,12 +64,8 @@ export class MessageReader<T extends Message> {
     const stream = (this.stream ??= streamReader(this.fd));
     const decoder = new TextDecoder();
     for (;;) {
-      const nl = this.pending.indexOf("\n");
-      if (nl >= 0) {
-        const line = this.pending.slice(0, nl);
-        this.pending = this.pending.slice(nl + 1);
-        return JSON.parse(line) as T;
-      }
+      const message = this.take();
+      if (message) return message;
       let chunk;
       try {
         chunk = await stream.read();
@@ -84,12 +80,8 @@ export class MessageReader<T extends Message> {
   next(): T | null {
     const chunk = Buffer.alloc(65536);
     for (;;) {
-      const nl = this.pending.indexOf("\n");
-      if (nl >= 0) {
-        const line = this.pending.slice(0, nl);
-        this.pending = this.pending.slice(nl + 1);
-        return JSON.parse(line) as T;
-      }
+      const message = this.take();
+      if (message) return message;
       let n: number;
       try {
         n = readSync(this.fd, chunk, 0, chunk.length, null);
@@ -100,5 +92,14 @@ export class MessageReader<T extends Message> {
       if (n === 0) return null;
       this.pending += chunk.toString("utf8", 0, n);
     }
+  }
+
+  /** The first whole message of what was read, if there is one. */
+  private take(): T | null {
+    const nl = this.pending.indexOf("\n");
+    if (nl < 0) return null;
+    const line = this.pending.slice(0, nl);
+    this.pending = this.pending.slice(nl + 1);
+    return JSON.parse(line) as T;
   }
 }
