@@ -196,3 +196,17 @@ test("another container's log pipe is not inherited: a container holds only its 
   }
   await mycr(["rm", "-f", ...others.map((o) => o.name)]);
 });
+
+test("a container flooding its output does not starve another's log under the same supervisor", async () => {
+  // The flood goes to a log rotated at 64 KiB; the quiet one must still get every line.
+  for (let round = 0; round < 2; round++) {
+    const flood = await runD(["--log-opt", "max-size=64k,max-file=2", "--", "yes", "flood"]);
+    const quiet = await runD(["--", "sh", "-c", "for i in 1 2 3 4 5; do echo line-$i; sleep 0.2; done"]);
+    const t0 = performance.now();
+    expect((await mycr(["wait", quiet.name], { timeoutMs: 60_000 })).stdout.trim()).toBe("0");
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    expect((await mycr(["logs", quiet.name])).stdout).toBe("line-1\nline-2\nline-3\nline-4\nline-5\n");
+    expect((await mycr(["logs", "--tail", "1", flood.name])).stdout).toBe("flood\n");
+    await mycr(["rm", "-f", flood.name, quiet.name]);
+  }
+}, 120_000);
