@@ -42,8 +42,9 @@ export function withLock<T>(path: string, fn: () => T, shared = false): T {
 export async function withLockAsync<T>(path: string, fn: () => Promise<T>, shared = false): Promise<T> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
   let fd = tryLock(path, shared);
-  while (fd === null) {
-    await Bun.sleep(5);
+  // Backing off: many waiters (50 starts at once) must not spin the CPU they wait for.
+  for (let delay = 2; fd === null; delay = Math.min(delay * 2, 50)) {
+    await Bun.sleep(delay);
     fd = tryLock(path, shared);
   }
   try {
