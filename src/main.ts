@@ -6,9 +6,9 @@ const argv = process.argv.slice(2);
 
 if (argv[0] === "init") {
   void import("./runtime/init").then((m) => m.initMain());
-} else if (argv[0] === "monitor" && argv[1] && process.env.MYCR_MONITOR === "1") {
-  // a detached container's monitor (src/engine/monitor.ts), started by `run -d` only
-  void import("./engine/monitor").then((m) => m.monitorMain(argv[1]!));
+} else if (argv[0] === "supervisor" && process.env.MYCR_SUPERVISOR === "1") {
+  // the detached containers' supervisor (src/engine/supervisor.ts), started by `run -d` only
+  void import("./engine/supervisor").then((m) => m.supervisorMain());
 } else {
   // the CLI reads its words again from /proc/self/cmdline, bytes and all (cli/raw-argv.ts)
   void import("./cli/index").then(async (m) => m.finish(await m.runCli()));

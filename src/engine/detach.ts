@@ -1,16 +1,14 @@
-// `mycr run -d`: records the container, starts its monitor in a session of its own,
-// and returns the id once the monitor reports the container's process running (or
-// fails with the monitor's error). The caller may exit at once; the monitor stays.
+// `mycr run -d`: records the container, hands it to the supervisor (started when none
+// runs), and returns the id once the supervisor reports the container's process running
+// (or fails with the supervisor's error). The caller may exit at once.
 import { mkdirSync, rmSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
-import { isAlive, processRef } from "../runtime/procfs";
-import { selfCommand } from "../runtime/self";
-import { close, pipe } from "../sys";
 import { withEngineLock, writeDetached, type DetachedRecord } from "./detached";
 import { newContainerId } from "./ids";
 import { parseLogOptions } from "./logs";
 import { resolveEnv } from "./env";
-import { readReport } from "./monitor-messages";
+import { startSupervised } from "./supervisor-client";
+import { chooseCgroupManager } from "./cgroup-manager";
 import { assertNameFree, checkHostname, checkName } from "./names";
 import { containerDir, makeContainersDir } from "./paths";
 import { parseRestart } from "./restart";
@@ -29,7 +27,7 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
   const log = parseLogOptions(opts.logOpts);
   if (req.name !== undefined) checkName(req.name);
   if (req.hostname !== undefined) checkHostname(req.hostname);
-  // Checked here too, before the monitor exists: bad input leaves nothing behind.
+  // Checked here too, before the supervisor has it: bad input leaves nothing behind.
   if (req.rootfs !== undefined) checkRootfsDir(req.rootfs, mycrStores(req.store));
   let command = req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
   let image = req.rootfs ?? "host";
@@ -40,8 +38,10 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
     image = pulled.name;
   }
   if (command.length === 0) throw new ContainerError(`no command given${req.image ? ` and image ${image} has none` : ""}: mycr run -d [flags] COMMAND [ARG...]`);
-  const { store, onKept: _onKept, onStarted: _onStarted, id: _id, detached: _detached, ...given } = req;
-  const request = { ...given, env: resolveEnv(req.envFiles ?? [], req.env ?? []), envFiles: [] };
+  const { store, onKept: _onKept, onStarted: _onStarted, id: _id, detached: _detached, io: _io, cwd: _cwd, ...given } = req;
+  // Resolved here, in the caller's environment: the supervisor has the environment of
+  // whichever command started it.
+  const request = { ...given, env: resolveEnv(req.envFiles ?? [], req.env ?? []), envFiles: [], cgroupManager: given.cgroupManager ?? chooseCgroupManager() };
   const id = newContainerId();
   const record: DetachedRecord = {
     id,
@@ -64,37 +64,6 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
     mkdirSync(containerDir(id), { mode: 0o700 });
     writeDetached(record);
   });
-  await launchMonitor(id, process.cwd(), () => rmSync(containerDir(id), { recursive: true, force: true }));
+  await startSupervised(id, () => rmSync(containerDir(id), { recursive: true, force: true }));
   return id;
-}
-
-/**
- * Starts the monitor of the recorded container `id` in a session of its own and returns
- * once it reports the container's process running. When it does not, and the monitor is
- * gone, `undo` runs under the engine lock; the monitor's error is thrown.
- */
-export async function launchMonitor(id: string, cwd: string, undo: () => void): Promise<void> {
-  const [ours, theirs] = pipe();
-  let monitor;
-  try {
-    const stdio: ["ignore", "ignore", "ignore", number] = ["ignore", "ignore", "ignore", theirs];
-    // The caller's directory and environment: relative paths and `-e KEY` mean what they meant here.
-    monitor = Bun.spawn(selfCommand("monitor", id), { stdio, env: { ...process.env, MYCR_MONITOR: "1" }, cwd });
-  } catch (e) {
-    withEngineLock(undo);
-    throw e;
-  } finally {
-    close(theirs);
-  }
-  const report = await readReport(ours);
-  close(ours);
-  if (report?.type === "started") {
-    monitor.unref();
-    return;
-  }
-  const ref = processRef(monitor.pid);
-  await Promise.race([monitor.exited, Bun.sleep(5000)]);
-  if (!ref || !isAlive(ref)) withEngineLock(undo);
-  if (report?.type === "error") throw new ContainerError(report.message, report.code);
-  throw new ContainerError("the container's monitor exited before the container started");
 }

@@ -14,7 +14,7 @@ import type { RestartPolicy } from "./restart";
 import type { RunRequest } from "./run";
 
 /** What the monitor needs to run the container again: the request without live objects. */
-export type StoredRequest = Omit<RunRequest, "store" | "onKept" | "onStarted" | "id" | "detached">;
+export type StoredRequest = Omit<RunRequest, "store" | "onKept" | "onStarted" | "id" | "detached" | "io" | "cwd">;
 
 export type DetachedStatus = "created" | "running" | "restarting" | "exited";
 

@@ -17,7 +17,7 @@ import { readRecord } from "./record";
 import { detachNetwork, networkFiles, unpinNetns } from "./network";
 import { stopPasta } from "../net/pasta";
 import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
-import { updateDetached, withEngineLock } from "./detached";
+import { readDetached, updateDetached, withEngineLock } from "./detached";
 import { GRACE_MS, anythingAbandoned, containerDirFate, containerDirIds, stateFate } from "./abandoned";
 
 export interface GcReport {
@@ -30,11 +30,11 @@ async function waitGone(ref: { pid: number; startTime: number }, ms: number): Pr
 }
 
 /** CNI DEL for a container whose mycr died (address, rules), and its pinned namespace. */
-function releaseNetwork(id: string, dir: string): void {
+async function releaseNetwork(id: string, dir: string): Promise<void> {
   const network = readRecord(dir)?.network;
   if (network) {
     try {
-      detachNetwork(network.list, id, network.result, network.netns, network.ports);
+      await detachNetwork(network.list, id, network.result, network.netns, network.ports);
     } catch {
       // the plugins may be gone; the files still go
     }
@@ -87,14 +87,20 @@ async function collectContainerDirs(store: StateStore, removed: Set<string>): Pr
     const fate = withEngineLock(() => containerDirFate(store, id));
     if (fate === "keep") continue;
     const dir = join(containersDir(), id);
-    releaseNetwork(id, dir);
+    await releaseNetwork(id, dir);
     if (fate === "dead-detached") {
-      // A detached container is kept until `rm`; one whose monitor was killed gets its
-      // root removed and its record marked, so `ps -a` says what happened.
+      // A detached container is kept until `rm` (or its end, with --rm); one whose
+      // supervisor was killed gets its root removed and its record marked, so `ps -a`
+      // says what happened.
       removeRootfsDirs(dir);
+      if (readDetached(id)?.autoRemove) {
+        withEngineLock(() => removeContainerFiles(dir));
+        removed.add(id);
+        continue;
+      }
       updateDetached(id, (r) => {
         r.status = "exited";
-        r.error = "the container's monitor died; its exit code is unknown";
+        r.error = "mycr's supervisor was killed, and the container with it; its exit code is unknown";
         r.finishedAt ??= new Date().toISOString();
         r.exitCode ??= -1;
         delete r.pid;

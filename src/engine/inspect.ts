@@ -26,7 +26,7 @@ export function inspectContainer(v: ContainerView): Record<string, unknown> {
       OOMKilled: det?.error === "out of memory",
       Pid: v.pid ?? 0,
       ExitCode: v.exitCode ?? 0,
-      Error: det?.error ?? (v.state === "dead" ? "the container's monitor died" : ""),
+      Error: det?.error ?? (v.state === "dead" ? "mycr's supervisor was killed, and the container with it" : ""),
       StartedAt: det?.startedAt ?? "",
       FinishedAt: det?.finishedAt ?? "",
     },

@@ -61,19 +61,24 @@ export class LogWriter {
 
   write(stream: LogEntry["stream"], text: string): void {
     let buf = this.pending[stream] + text;
-    for (;;) {
-      const nl = buf.indexOf("\n");
-      const cut = nl >= 0 ? nl + 1 : buf.length >= 16384 ? 16384 : -1;
-      if (cut < 0) break;
-      this.append(stream, buf.slice(0, cut));
-      buf = buf.slice(cut);
+    const lines: string[] = [];
+    for (let start = 0; ; ) {
+      const nl = buf.indexOf("\n", start);
+      const cut = nl >= 0 ? nl + 1 : buf.length - start >= 16384 ? start + 16384 : -1;
+      if (cut < 0) {
+        buf = buf.slice(start);
+        break;
+      }
+      lines.push(buf.slice(start, cut));
+      start = cut;
     }
+    this.append(stream, lines);
     this.pending[stream] = buf;
   }
 
   /** Writes what is left of a line without its newline (at the end of a stream). */
   flush(stream: LogEntry["stream"]): void {
-    if (this.pending[stream]) this.append(stream, this.pending[stream]);
+    if (this.pending[stream]) this.append(stream, [this.pending[stream]]);
     this.pending[stream] = "";
   }
 
@@ -83,12 +88,33 @@ export class LogWriter {
     closeSync(this.fd);
   }
 
-  private append(stream: LogEntry["stream"], log: string): void {
-    const line = Buffer.from(JSON.stringify({ time: new Date().toISOString(), stream, log } satisfies LogEntry) + "\n");
-    if (this.opts.maxSize > 0 && this.size > 0 && this.size + line.length > this.opts.maxSize) this.rotate();
+  /**
+   * Appends one entry per line, in as few writes as rotation allows: a container that
+   * floods its output costs one write per chunk read, not one per line (the supervisor
+   * serves others meanwhile).
+   */
+  private append(stream: LogEntry["stream"], logs: string[]): void {
+    const time = new Date().toISOString();
+    let batch: Buffer[] = [];
+    let batchSize = 0;
+    for (const log of logs) {
+      const line = Buffer.from(JSON.stringify({ time, stream, log } satisfies LogEntry) + "\n");
+      if (this.opts.maxSize > 0 && this.size + batchSize > 0 && this.size + batchSize + line.length > this.opts.maxSize) {
+        this.writeAll(Buffer.concat(batch));
+        batch = [];
+        batchSize = 0;
+        this.rotate();
+      }
+      batch.push(line);
+      batchSize += line.length;
+    }
+    this.writeAll(Buffer.concat(batch));
+  }
+
+  private writeAll(data: Buffer): void {
     let off = 0;
-    while (off < line.length) off += writeSync(this.fd, line, off);
-    this.size += line.length;
+    while (off < data.length) off += writeSync(this.fd, data, off);
+    this.size += data.length;
   }
 
   private rotate(): void {

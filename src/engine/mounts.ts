@@ -12,7 +12,7 @@ function checkDestination(flag: string, text: string, dst: string): string {
 }
 
 /** `SOURCE:DESTINATION[:ro|rw]`, SOURCE an existing host path (absolute, or ./relative). */
-export function parseVolume(text: string): Mount {
+export function parseVolume(text: string, cwd = process.cwd()): Mount {
   const parts = text.split(":");
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === "")) {
     throw new ContainerError(`-v ${text}: expected SOURCE:DESTINATION[:ro|rw]`);
@@ -21,7 +21,7 @@ export function parseVolume(text: string): Mount {
   if (!isAbsolute(src) && !src.startsWith("./") && !src.startsWith("../") && src !== "." && src !== "..") {
     throw new ContainerError(`-v ${text}: the source must be a path (named volumes are not supported)`);
   }
-  const source = resolve(src);
+  const source = resolve(cwd, src);
   if (!existsSync(source)) throw new ContainerError(`-v ${text}: the source ${source} does not exist`);
   if (mode !== "ro" && mode !== "rw") throw new ContainerError(`-v ${text}: unknown option "${mode}" (use ro or rw)`);
   const destination = checkDestination("-v", text, dst);

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { cniAdd, cniDel, cniPath, type CniConflist, type CniResult } from "../net/cni";
 import { hostsFile, resolvConf } from "../net/dns";
 import { guardBridge } from "../net/loopback-guard";
-import { bridgeOf, DEFAULT_NETWORK, loadNetwork, withNetworksLock } from "../net/networks";
+import { trace } from "../runtime/trace";
+import { bridgeOf, DEFAULT_NETWORK, loadNetwork, withNetworksLockAsync } from "../net/networks";
 import type { PortMapping } from "../net/ports";
 import { ContainerError } from "../runtime/errors";
 import { isRootless } from "../runtime/rootless";
@@ -97,7 +98,7 @@ export function applyNetwork(spec: Spec, plan: NetworkPlan, dir: string): void {
 }
 
 /** After init exists: CNI ADD into its namespace, then the name files. Returns the CNI result. */
-export function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: string, pid: number, dir: string, names: string[]): CniResult | null {
+export async function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: string, pid: number, dir: string, names: string[]): Promise<CniResult | null> {
   if (plan.kind === "none") return null;
   let result: CniResult | null = null;
   let ip: string | null = null;
@@ -107,25 +108,28 @@ export function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: string
     pinNetns(pid, netns);
     try {
       const { list, root } = plan;
-      result = withNetworksLock(
+      result = await withNetworksLockAsync(
         root,
-        () => {
+        async () => {
           loadNetwork(root, list.name); // not removed since planNetwork read it
+          trace("network: locked");
           // Before the container is on the bridge: it may be hostile from its first packet.
-          guardBridge(bridgeOf(list));
-          return cniAdd(list, { containerId: id, netns, ifname: "eth0", runtimeConfig: { portMappings: req.ports } });
+          await guardBridge(bridgeOf(list));
+          trace("network: guarded");
+          return await cniAdd(list, { containerId: id, netns, ifname: "eth0", runtimeConfig: { portMappings: req.ports } });
         },
         true,
       );
     } catch (e) {
       // Undo what the plugins before the failing one did (address, rules).
       try {
-        detachNetwork(plan.list, id, null, netns, req.ports);
+        await detachNetwork(plan.list, id, null, netns, req.ports);
       } catch {
         // the first error is the one to report
       }
       throw new ContainerError((e as Error).message);
     }
+    trace("network: attached");
     ip = result.ips?.[0]?.address.split("/")[0] ?? null;
   }
   const files = networkFiles(dir);
@@ -158,9 +162,9 @@ export function unpinNetns(file: string): void {
  * CNI DEL through the pinned namespace (or none, if it is gone), then unpin it. The
  * spec wants DEL to see what ADD saw: the same runtimeConfig (portmap finds its rules by it).
  */
-export function detachNetwork(list: CniConflist, id: string, result: CniResult | null, netns: string, ports: PortMapping[]): void {
+export async function detachNetwork(list: CniConflist, id: string, result: CniResult | null, netns: string, ports: PortMapping[]): Promise<void> {
   try {
-    cniDel(list, { containerId: id, netns: existsSync(netns) ? netns : "", ifname: "eth0", runtimeConfig: { portMappings: ports } }, result);
+    await cniDel(list, { containerId: id, netns: existsSync(netns) ? netns : "", ifname: "eth0", runtimeConfig: { portMappings: ports } }, result);
   } finally {
     unpinNetns(netns);
   }

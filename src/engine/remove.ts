@@ -1,12 +1,12 @@
 // `mycr rm`: removes a container of either face. A running one only with force: it is
-// killed, its monitor (if any) records the end and exits, then everything goes.
+// killed, its supervisor (if detached) records the end and lets go, then everything goes.
 import { ContainerError } from "../runtime/errors";
 import { deleteContainer } from "../runtime/delete";
 import { isAlive } from "../runtime/procfs";
 import type { StateStore } from "../runtime/state";
 import { kill } from "../sys";
 import type { ContainerView } from "./containers";
-import { updateDetached, withEngineLock } from "./detached";
+import { readDetached, updateDetached, withEngineLock } from "./detached";
 import { containerDir } from "./paths";
 import { removeContainerFiles } from "./rootfs";
 import { running, waitUntil } from "./stop";
@@ -33,11 +33,12 @@ export async function removeContainer(store: StateStore, view: ContainerView, fo
   updateDetached(view.id, (r) => (r.stopRequested = true));
   const rt = store.tryLoad(view.id);
   if (rt?.init && isAlive(rt.init)) kill(rt.init.pid, SIGKILL);
-  if (det.monitor && !(await waitUntil(() => !isAlive(det.monitor), 10_000))) {
-    kill(det.monitor.pid, SIGKILL); // init follows it (parent-death signal)
-    await waitUntil(() => !isAlive(det.monitor), 5000);
-  }
-  // A monitor that died (killed) left the runtime's state and cgroup behind.
+  // The supervisor records the end and lets go of the record (it keeps others: never kill it).
+  await waitUntil(() => {
+    const monitor = readDetached(view.id)?.monitor;
+    return !monitor || !isAlive(monitor);
+  }, 10_000);
+  // A supervisor that died (killed) left the runtime's state and cgroup behind.
   if (store.tryLoad(view.id)) await deleteContainer(store, view.id, true);
   withEngineLock(() => removeContainerFiles(containerDir(view.id)));
 }

@@ -7,7 +7,8 @@ import { processRef, type ProcessRef } from "../runtime/procfs";
 import { runForeground, type ForegroundResult } from "../runtime/run";
 import type { Resources } from "../spec/types";
 import type { CgroupManager } from "../cgroups";
-import { forwardSignals } from "../runtime/signals";
+import { forwardSignals, ignoreSignals } from "../runtime/signals";
+import type { TerminalSession } from "../runtime/terminal";
 import { StateStore } from "../runtime/state";
 import { stateRoot } from "../runtime/paths";
 import { trace } from "../runtime/trace";
@@ -77,8 +78,12 @@ export interface RunRequest {
   id?: string;
   /** Detached: the container's directory (monitor record, logs) stays after exit; only its root goes. */
   detached?: boolean;
-  /** Told once the container's process runs (a monitor then reports "started"). */
+  /** Told once the container's process runs (the supervisor then reports "started"). */
   onStarted?: (init: ProcessRef) => void;
+  /** The directory relative paths (--rootfs, -v ./dir:...) mean; this process's when absent. */
+  cwd?: string;
+  /** Detached: where the container's output goes instead of our own stdio (the supervisor's log pipes). */
+  io?: DetachedIo;
   /** --image: the root is the image's layers and its config supplies defaults. */
   image?: ImageRequest;
   /** A build step: /tmp is the image's directory (see ContainerSettings.tmpInImage). */
@@ -87,10 +92,18 @@ export interface RunRequest {
   stdout?: number | "ignore";
 }
 
+/** A detached container's output: its stdout and stderr pipes, and what copies its terminal (-t). */
+export interface DetachedIo {
+  stdout: number;
+  stderr: number;
+  /** Takes the master of the container's terminal (ours to close once drained). */
+  console: (master: number) => TerminalSession;
+}
+
 /** --rootfs DIR: an existing directory, not empty text (which once meant the host's root). */
-export function checkRootfsDir(path: string, stores: string[]): string {
+export function checkRootfsDir(path: string, stores: string[], cwd = process.cwd()): string {
   if (path === "") throw new ContainerError("--rootfs: empty; give a directory (leave the flag out to use the host's root)");
-  const abs = resolve(path);
+  const abs = resolve(cwd, path);
   let isDir = false;
   try {
     isDir = statSync(abs).isDirectory();
@@ -139,14 +152,14 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   const args = fromImage ? fromImage.args : req.entrypoint ? [req.entrypoint, ...req.args] : req.args;
   if (args.length === 0) throw new ContainerError(`no command given${image ? ` and image ${image.name} has none` : ""}: mycr run [flags] COMMAND [ARG...]`);
   // Every flag is checked before anything exists: bad input leaves nothing behind.
-  const lowers = image ? image.lowers : [req.rootfs !== undefined ? checkRootfsDir(req.rootfs, mycrStores(req.store)) : "/"];
+  const lowers = image ? image.lowers : [req.rootfs !== undefined ? checkRootfsDir(req.rootfs, mycrStores(req.store), req.cwd) : "/"];
   const lower = lowers[0]!;
   const name = req.name !== undefined ? checkName(req.name) : undefined;
   const hostname = req.hostname !== undefined ? checkHostname(req.hostname) : undefined;
   const userText = req.user ?? fromImage?.user;
   const user = userText !== undefined ? checkUser(userText) : undefined;
   const cwd = req.workdir !== undefined ? checkWorkdir(req.workdir) : fromImage?.cwd;
-  const volumes = (req.volumes ?? []).map(parseVolume);
+  const volumes = (req.volumes ?? []).map((v) => parseVolume(v, req.cwd));
   for (const v of volumes) {
     const store = storeHolding(v.source!, mycrStores(req.store));
     if (store !== undefined) throw new ContainerError(`-v ${v.source}: inside mycr's own store ${store}, which holds other containers' records`);
@@ -175,7 +188,9 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   // A container whose mycr died still has its port rules: collected first, its ports are free.
   if (abandonedHolder(req.network.ports)) await collectAbandoned(req.store, req.onNotice);
   for (const p of req.network.ports) await checkPortFree(p);
-  const signals = forwardSignals(); // before anything exists that a signal could strand
+  // Before anything exists that a signal could strand. A detached container's supervisor
+  // serves many: what it is sent is its own, not any one container's.
+  const signals = req.detached ? ignoreSignals() : forwardSignals();
   const owner = processRef(process.pid)!;
   const dir = containerDir(id);
   const paths = rootfsPaths(dir);
@@ -245,14 +260,15 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       owner,
       signals,
       cgroupManager: rootless ? "none" : (req.cgroupManager ?? chooseCgroupManager()),
-      stdio: [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
+      stdio: req.io ? ["ignore", req.io.stdout, req.io.stderr] : [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
-      prepare: (initPid) => {
+      ...(req.io ? { onConsole: req.io.console } : {}),
+      prepare: async (initPid) => {
         const rootDirs = createRootfsDirs(dir);
         const diskSize = storage.size;
         if (diskSize !== undefined) withEngineLock(() => limitContainerDisk(rootDirs, diskSize));
         const names = [spec.hostname!, ...(name !== undefined ? [name] : [])];
-        const result = attachNetwork(network, req.network, id, initPid, dir, names);
+        const result = await attachNetwork(network, req.network, id, initPid, dir, names);
         if (planned) {
           attached = { ...planned, result };
           updateRecord({ ...record, network: attached });
@@ -268,7 +284,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   } finally {
     if (attached) {
       try {
-        detachNetwork(attached.list, id, attached.result, attached.netns, attached.ports);
+        await detachNetwork(attached.list, id, attached.result, attached.netns, attached.ports);
       } catch (e) {
         req.onNotice?.(`network: ${(e as Error).message}`);
       }

@@ -51,9 +51,10 @@ function pluginBinary(type: string, path: string[]): string {
   throw new CniError(`CNI plugin "${type}" not found in ${path.join(":") || "(no CNI_PATH)"}: install containernetworking-plugins`);
 }
 
-function invoke(command: "ADD" | "DEL" | "CHECK", conf: Record<string, unknown>, at: CniAttachment, path: string[]): CniResult | null {
+/** Runs one plugin, waiting in the event loop (the supervisor serves other containers meanwhile). */
+async function invoke(command: "ADD" | "DEL" | "CHECK", conf: Record<string, unknown>, at: CniAttachment, path: string[]): Promise<CniResult | null> {
   const type = String(conf.type);
-  const r = Bun.spawnSync([pluginBinary(type, path)], {
+  const r = Bun.spawn([pluginBinary(type, path)], {
     env: {
       PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
       CNI_COMMAND: command,
@@ -62,14 +63,15 @@ function invoke(command: "ADD" | "DEL" | "CHECK", conf: Record<string, unknown>,
       CNI_IFNAME: at.ifname,
       CNI_PATH: path.join(":"),
     },
-    stdin: new TextEncoder().encode(JSON.stringify(conf)),
+    stdin: new Blob([JSON.stringify(conf)]),
     stdout: "pipe",
     stderr: "pipe",
     timeout: 60_000,
   });
-  const out = r.stdout.toString().trim();
-  if (r.exitCode !== 0) {
-    let msg = r.stderr.toString().trim().split("\n")[0] || `exit status ${r.exitCode}`;
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(r.stdout).text(), new Response(r.stderr).text(), r.exited]);
+  const out = stdout.trim();
+  if (exitCode !== 0) {
+    let msg = stderr.trim().split("\n")[0] || `exit status ${exitCode}`;
     try {
       const err = JSON.parse(out) as { msg?: string; details?: string };
       if (err.msg) msg = err.details ? `${err.msg}: ${err.details}` : err.msg;
@@ -91,20 +93,20 @@ function pluginInput(list: CniConflist, plugin: CniPluginConf, at: CniAttachment
   return conf;
 }
 
-export function cniAdd(list: CniConflist, at: CniAttachment): CniResult {
+export async function cniAdd(list: CniConflist, at: CniAttachment): Promise<CniResult> {
   const path = cniPath();
   let result: CniResult | null = null;
-  for (const plugin of list.plugins) result = invoke("ADD", pluginInput(list, plugin, at, result), at, path) ?? result;
+  for (const plugin of list.plugins) result = (await invoke("ADD", pluginInput(list, plugin, at, result), at, path)) ?? result;
   return result ?? {};
 }
 
 /** Removes the attachment, last plugin first; every plugin is tried even if one fails. */
-export function cniDel(list: CniConflist, at: CniAttachment, prev: CniResult | null): void {
+export async function cniDel(list: CniConflist, at: CniAttachment, prev: CniResult | null): Promise<void> {
   const path = cniPath();
   let first: Error | null = null;
   for (const plugin of [...list.plugins].reverse()) {
     try {
-      invoke("DEL", pluginInput(list, plugin, at, prev), at, path);
+      await invoke("DEL", pluginInput(list, plugin, at, prev), at, path);
     } catch (e) {
       first ??= e as Error;
     }

@@ -16,7 +16,7 @@
 // 127.0.0.1 only after raw (in nat PREROUTING). The rules go in before the first
 // container is attached and leave with the bridge (`network rm`). IPv6 needs none: the
 // kernel never accepts ::1 from a non-loopback device.
-import { withLock } from "../sys";
+import { withLock, withLockAsync } from "../sys";
 
 export class GuardError extends Error {}
 
@@ -45,12 +45,24 @@ function iptables(args: string[]): { ok: boolean; error: string } {
   return { ok: r.exitCode === 0, error: r.stderr?.toString().trim().split("\n")[0] ?? "" };
 }
 
+/** iptables without blocking the thread: for the start of a container (the supervisor starts many). */
+async function iptablesAsync(args: string[]): Promise<{ ok: boolean; error: string }> {
+  let r;
+  try {
+    r = Bun.spawn(["iptables", "-w", "-t", "raw", ...args], { stdout: "ignore", stderr: "pipe" });
+  } catch {
+    throw new GuardError("iptables not found: install iptables (bridge networks need it for the CNI plugins and for mycr's loopback guard)");
+  }
+  const [stderr, code] = await Promise.all([new Response(r.stderr).text(), r.exited]);
+  return { ok: code === 0, error: stderr.trim().split("\n")[0] ?? "" };
+}
+
 /** Installs the bridge's drop rules unless they are there (idempotent; safe to race). */
-export function guardBridge(bridge: string): void {
-  withLock(LOCK, () => {
+export async function guardBridge(bridge: string): Promise<void> {
+  await withLockAsync(LOCK, async () => {
     for (const rule of rules(bridge)) {
-      if (iptables(["-C", "PREROUTING", ...rule]).ok) continue;
-      const added = iptables(["-I", "PREROUTING", "1", ...rule]);
+      if ((await iptablesAsync(["-C", "PREROUTING", ...rule])).ok) continue;
+      const added = await iptablesAsync(["-I", "PREROUTING", "1", ...rule]);
       if (!added.ok) throw new GuardError(`cannot guard bridge ${bridge} against packets to the host's loopback: iptables: ${added.error}`);
     }
   });

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../runtime/atomic";
-import { withLock } from "../sys";
+import { withLock, withLockAsync } from "../sys";
 import type { CniConflist } from "./cni";
 
 export const DEFAULT_NETWORK = "mycr";
@@ -58,7 +58,17 @@ export function networkLeases(root: string, name: string): Array<{ ip: string; c
  */
 export function withNetworksLock<T>(root: string, fn: () => T, shared = false): T {
   mkdirSync(networksDir(root), { recursive: true, mode: 0o700 });
-  return withLock(join(networksDir(root), ".lock"), fn, shared);
+  return withLock(networksLockPath(root), fn, shared);
+}
+
+/** withNetworksLock for a section that runs subprocesses (CNI plugins, iptables). */
+export async function withNetworksLockAsync<T>(root: string, fn: () => Promise<T>, shared = false): Promise<T> {
+  mkdirSync(networksDir(root), { recursive: true, mode: 0o700 });
+  return withLockAsync(networksLockPath(root), fn, shared);
+}
+
+function networksLockPath(root: string): string {
+  return join(networksDir(root), ".lock");
 }
 
 export function conflist(root: string, name: string, subnet: string, bridge: string): CniConflist {

@@ -128,7 +128,6 @@ function setup(config: InitConfig): Prepared {
   // filesystem, and we chroot (pivot_root would move the host's root): delete unmounts them.
   const sharesMounts = !config.exec && !ownMounts;
 
-  setsid();
   // Compiled (or read from the cache) now, from the host's root while we still see it.
   const seccomp = spec.linux?.seccomp ? prepareSeccomp(spec.linux.seccomp, config.seccompCacheDir) : null;
   // `exec`, or a mount namespace given by path: the runtime spawned us inside the other
@@ -262,6 +261,10 @@ export function initMain(): void {
   // If the runtime dies during setup, so do we; after execve this still holds for
   // foreground containers, whose life is bound to the mycr that runs them.
   setDeathSignal(SIGKILL);
+  // A session of our own, first: also a scheduling group of our own (autogroup), so the
+  // container's setup gets its own share of the CPU instead of sharing the runtime's
+  // (the supervisor starts many containers).
+  setsid();
   const reader = new MessageReader<ParentMessage>(SYNC_FD);
   const first = reader.next();
   trace("init: config received");

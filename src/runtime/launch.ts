@@ -38,7 +38,7 @@ export interface LaunchOptions {
    * Runs right after init is spawned, while it boots: the caller's remaining
    * preparation (container files) overlaps init's start-up instead of preceding it.
    */
-  prepare?: (initPid: number) => void;
+  prepare?: (initPid: number) => void | Promise<void>;
   noPivot?: boolean;
   stdio?: Stdio;
   /** runc's --preserve-fds: our fds 3..3+N-1 become the container's 3..3+N-1. */
@@ -140,7 +140,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const ref = processRef(child.pid);
     trace("launch: init spawned");
     if (!ref) throw initFailure(null);
-    opts.prepare?.(child.pid);
+    await opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
     cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager);
     rootfs = rootfsOf(spec, bundle);
@@ -175,7 +175,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     runHooks("createRuntime", spec, hookState);
     sendMessage(sync, { type: "config", config });
     const reader = new MessageReader<InitMessage>(sync);
-    const reply = reader.next();
+    const reply = await reader.nextAsync();
     trace("launch: init ready");
     if (reply?.type !== "ready") throw initFailure(reply);
     warnUnraisableAmbient(spec.process?.capabilities, warn); // init checked the names: the config is good

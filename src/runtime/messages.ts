@@ -49,20 +49,43 @@ export function sendMessage(fd: number, message: Message): void {
   while (off < data.length) off += writeSync(fd, data, off);
 }
 
+function streamReader(fd: number) {
+  return Bun.file(fd).stream().getReader();
+}
+
 /** Reads newline-delimited messages from a blocking fd; null at EOF. */
 export class MessageReader<T extends Message> {
   private pending = "";
+  private stream: ReturnType<typeof streamReader> | null = null;
   constructor(private readonly fd: number) {}
+
+  /**
+   * Like next(), but waits in the event loop instead of blocking the thread: a process
+   * that starts many containers (the supervisor) goes on serving the others while one
+   * init sets up. Once used, use it alone: the stream reads ahead.
+   */
+  async nextAsync(): Promise<T | null> {
+    const stream = (this.stream ??= streamReader(this.fd));
+    const decoder = new TextDecoder();
+    for (;;) {
+      const message = this.take();
+      if (message) return message;
+      let chunk;
+      try {
+        chunk = await stream.read();
+      } catch {
+        return null; // ECONNRESET: the other side is gone
+      }
+      if (chunk.done) return null;
+      this.pending += decoder.decode(chunk.value, { stream: true });
+    }
+  }
 
   next(): T | null {
     const chunk = Buffer.alloc(65536);
     for (;;) {
-      const nl = this.pending.indexOf("\n");
-      if (nl >= 0) {
-        const line = this.pending.slice(0, nl);
-        this.pending = this.pending.slice(nl + 1);
-        return JSON.parse(line) as T;
-      }
+      const message = this.take();
+      if (message) return message;
       let n: number;
       try {
         n = readSync(this.fd, chunk, 0, chunk.length, null);
@@ -73,5 +96,14 @@ export class MessageReader<T extends Message> {
       if (n === 0) return null;
       this.pending += chunk.toString("utf8", 0, n);
     }
+  }
+
+  /** The first whole message of what was read, if there is one. */
+  private take(): T | null {
+    const nl = this.pending.indexOf("\n");
+    if (nl < 0) return null;
+    const line = this.pending.slice(0, nl);
+    this.pending = this.pending.slice(nl + 1);
+    return JSON.parse(line) as T;
   }
 }

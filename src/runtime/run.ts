@@ -21,6 +21,8 @@ export interface ForegroundOptions extends Omit<LaunchOptions, "startImmediately
   attachStdin?: boolean;
   /** Called once the container's process runs (after a successful execve). */
   onStarted?: (init: ProcessRef) => void;
+  /** With process.terminal: takes the master instead of our own terminal (a detached container's log). */
+  onConsole?: (master: number) => TerminalSession;
 }
 
 /** How long the last output of a container may take to arrive after it exited. */
@@ -47,7 +49,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
     });
     try {
       // init closes its end on a successful execve; a message means exec failed.
-      const after = launched.reader.next();
+      const after = await launched.reader.nextAsync();
       if (after) throw initFailure(after);
       const early = signals.received.find((s) => ABORTING.has(s));
       if (early) return result(128 + SIGNALS[early]!);
@@ -55,7 +57,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
       opts.store.save(record);
       opts.onStarted?.(record.init!);
       if (launched.console !== undefined) {
-        session = attachTerminal(launched.console, { stdin: opts.attachStdin ?? false });
+        session = opts.onConsole ? opts.onConsole(launched.console) : attachTerminal(launched.console, { stdin: opts.attachStdin ?? false });
       }
       const state = { id: record.id, pid: child.pid, bundle: record.bundle };
       for (const w of runHooks("poststart", opts.spec, { ...state, status: "running" })) warn(w);

@@ -36,6 +36,11 @@ export function forwardSignals(): SignalForwarder {
   };
 }
 
+/** A forwarder that listens to nothing: for a process that serves many containers. */
+export function ignoreSignals(): SignalForwarder {
+  return { received: [], attach() {}, dispose() {} };
+}
+
 /** The shell convention: the code itself, or 128+N for death by signal N. */
 export function exitStatus(exitCode: number | null, signalCode: string | number | null): number {
   if (typeof signalCode === "number") return 128 + signalCode;

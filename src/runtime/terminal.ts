@@ -184,3 +184,24 @@ export function attachTerminal(master: number, opts: TerminalOptions): TerminalS
     },
   };
 }
+
+/**
+ * Copies the container's terminal output to `sink` without touching mycr's own terminal
+ * or signals: for a detached container (-dt), whose terminal nobody is attached to.
+ */
+export function copyTerminal(master: number, sink: (chunk: Buffer) => void): TerminalSession {
+  const output = new ReadStream(master); // closes the master when it ends
+  const drained = new Promise<void>((resolve) => {
+    output.on("data", sink);
+    // EIO: every slave fd was closed (the container is gone), the buffer is read out.
+    output.on("error", () => resolve());
+    output.on("end", () => resolve());
+    output.on("close", () => resolve());
+  });
+  return {
+    drained,
+    close() {
+      output.destroy();
+    },
+  };
+}

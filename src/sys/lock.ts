@@ -34,6 +34,26 @@ export function withLock<T>(path: string, fn: () => T, shared = false): T {
   }
 }
 
+/**
+ * Like withLock, for a section that awaits (a subprocess): the lock is waited for in the
+ * event loop, never blocking the thread, so a process serving many containers (the
+ * supervisor) goes on with the others meanwhile.
+ */
+export async function withLockAsync<T>(path: string, fn: () => Promise<T>, shared = false): Promise<T> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
+  let fd = tryLock(path, shared);
+  // Backing off: many waiters (50 starts at once) must not spin the CPU they wait for.
+  for (let delay = 2; fd === null; delay = Math.min(delay * 2, 50)) {
+    await Bun.sleep(delay);
+    fd = tryLock(path, shared);
+  }
+  try {
+    return await fn();
+  } finally {
+    unlock(fd);
+  }
+}
+
 /** Opens (creating) `path` and tries to lock it; returns the fd, or null if another holder has it. */
 export function tryLock(path: string, shared = false): number | null {
   const fd = openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600);

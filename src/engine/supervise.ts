@@ -1,29 +1,35 @@
-// A detached container's monitor: the mycr binary started again as `mycr monitor ID`
-// in a session of its own. It is the container's parent (so it reaps PID 1 and init's
-// parent-death signal ties the container to it), holds the log pipes, records the exit
-// code and time, restarts per --restart, and applies --rm. Like conmon, it is small and
-// there is one per container: no daemon.
-import { closeSync, openSync, rmSync } from "node:fs";
+// One detached container under the supervisor (./supervisor.ts): runs it, copies its
+// output into its log, records its exit code and time, restarts it per --restart, and
+// applies --rm. Everything here is per container and event-driven: two pipes (or the
+// terminal's master) read by the one event loop, a log writer, a record on disk. No
+// timer polls; the only timers are a restart's back-off and the 2 s bound on draining.
+import { rmSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
 import { processRef } from "../runtime/procfs";
 import { StateStore } from "../runtime/state";
-import { close, dup2, exitNow, pipe, setsid } from "../sys";
+import { copyTerminal } from "../runtime/terminal";
+import { trace } from "../runtime/trace";
+import { close, pipe } from "../sys";
 import { readDetached, updateDetached, withEngineLock, type DetachedRecord } from "./detached";
 import { LogWriter, logPath, type LogEntry } from "./logs";
-import { sendReport } from "./monitor-messages";
+import type { SupervisorReport } from "./supervisor-messages";
 import { containerDir } from "./paths";
 import { restartDelayMs, shouldRestart } from "./restart";
-import { runContainer } from "./run";
+import { runContainer, type DetachedIo } from "./run";
 
-/** Copies one pipe into the log until every writer (the container, us) closed it. */
+/** How long the last output may take to arrive once the container is gone. */
+const DRAIN_MS = 2000;
+
+/** Copies one pipe into the log until every writer closed it, then closes our read end. */
 async function pump(fd: number, stream: LogEntry["stream"], writer: LogWriter): Promise<void> {
   const decoder = new TextDecoder();
   try {
     for await (const chunk of Bun.file(fd).stream()) writer.write(stream, decoder.decode(chunk, { stream: true }));
   } catch {
-    // a broken pipe ends the stream like end-of-file
+    // a broken pipe, or a log that cannot be written (removed with rm -f): the end
   }
   writer.flush(stream);
+  close(fd); // Bun's stream reads a copy: the descriptor we made is ours to close
 }
 
 function removeContainer(id: string): void {
@@ -31,13 +37,15 @@ function removeContainer(id: string): void {
 }
 
 /** One run of the container; its exit status (125 and an error when it could not run). */
-async function runOnce(rec: DetachedRecord, onStarted: () => void): Promise<{ code: number; error?: string; oom: boolean }> {
+async function runOnce(rec: DetachedRecord, io: DetachedIo, onStarted: () => void): Promise<{ code: number; error?: string; oom: boolean }> {
   try {
     const outcome = await runContainer({
       ...rec.request,
       id: rec.id,
       store: new StateStore(rec.stateRoot),
       detached: true,
+      cwd: rec.cwd ?? "/",
+      io,
       // Nobody is attached to a detached container's stdin: /dev/null, and with -t a
       // terminal that simply gets no input (so `run -dit sh` waits, as with docker).
       interactive: false,
@@ -58,51 +66,63 @@ async function runOnce(rec: DetachedRecord, onStarted: () => void): Promise<{ co
   }
 }
 
-export async function monitorMain(id: string): Promise<never> {
-  setsid(); // the caller's terminal may close: no SIGHUP, no job control reaches us
-  const first = readDetached(id);
-  if (!first) {
-    sendReport({ type: "error", message: `container ${id} has no record`, code: 125 });
-    return exitNow(125);
-  }
-  updateDetached(id, (r) => {
+/**
+ * Supervises the recorded container `id` until it exited for good. `report` is told
+ * "started" once its process runs, or "error" when it never did.
+ */
+export async function superviseContainer(id: string, report: (r: SupervisorReport) => void): Promise<void> {
+  trace(`supervisor: ${id.slice(0, 12)} accepted`);
+  const first = updateDetached(id, (r) => {
     r.monitor = processRef(process.pid)!;
   });
-  // Our stdout and stderr become the log pipes: the container inherits them, and so
-  // does a terminal session (-t), which copies the terminal to our stdout.
+  if (!first) {
+    report({ type: "error", message: `container ${id} has no record`, code: 125 });
+    return;
+  }
+  // The container's stdout and stderr are pipes of its own; with -t, its terminal is
+  // copied to the stdout entries. Our write ends stay open across restarts.
   const writer = new LogWriter(logPath(containerDir(id)), first.log);
   const [outR, outW] = pipe();
   const [errR, errW] = pipe();
-  dup2(outW, 1);
-  dup2(errW, 2);
-  close(outW);
-  close(errW);
   const drained = Promise.all([pump(outR, "stdout", writer), pump(errR, "stderr", writer)]);
+  const decoder = new TextDecoder();
+  const io: DetachedIo = {
+    stdout: outW,
+    stderr: errW,
+    console: (master) =>
+      copyTerminal(master, (chunk) => {
+        try {
+          writer.write("stdout", decoder.decode(chunk, { stream: true }));
+        } catch {
+          // the log went with the container (rm -f): the output has nowhere to go
+        }
+      }),
+  };
 
   let started = false;
   let rec: DetachedRecord | null = first;
   while (rec) {
-    const result = await runOnce(rec, () => {
+    const result = await runOnce(rec, io, () => {
+      trace(`supervisor: ${id.slice(0, 12)} started`);
       if (started) return;
       started = true;
-      sendReport({ type: "started", id });
-      process.chdir("/"); // the caller's directory was needed for relative paths only
+      report({ type: "started", id });
     });
     if (!started) {
       // Never ran: the caller reports the error. A new container leaves nothing behind;
       // one that ran before (`mycr start` again) stays, exited, with the reason.
       const message = result.error ?? "the container exited during setup";
-      sendReport({ type: "error", message, code: result.code });
+      report({ type: "error", message, code: result.code });
+      await finish(id, [outW, errW], drained, writer);
       if (first.startedAt === undefined) removeContainer(id);
       else {
         updateDetached(id, (r) => {
           r.status = "exited";
           r.error = message;
           r.finishedAt = new Date().toISOString();
-          delete r.monitor;
         });
       }
-      return exitNow(125);
+      return;
     }
     let again = false;
     rec = updateDetached(id, (r) => {
@@ -124,18 +144,21 @@ export async function monitorMain(id: string): Promise<never> {
     });
     if (!rec || rec.status === "exited") break;
   }
-  // Let the log drain: our copies of the write ends go, the container's went with it.
-  closeStdio();
-  await Promise.race([drained, Bun.sleep(2000)]);
-  writer.close();
+  await finish(id, [outW, errW], drained, writer);
   if (readDetached(id)?.autoRemove) removeContainer(id);
-  return exitNow(0);
 }
 
-/** Points fds 1 and 2 at /dev/null, dropping our hold on the log pipes. */
-function closeStdio(): void {
-  const fd = openSync("/dev/null", "w");
-  dup2(fd, 1);
-  dup2(fd, 2);
-  closeSync(fd);
+/** Lets the log drain (our write ends go; the container's went with it), then lets go of the record. */
+async function finish(id: string, writeEnds: number[], drained: Promise<unknown>, writer: LogWriter): Promise<void> {
+  for (const fd of writeEnds) close(fd);
+  await Promise.race([drained, Bun.sleep(DRAIN_MS)]);
+  try {
+    writer.close();
+  } catch {
+    // the log went with the container (rm -f)
+  }
+  // Not ours any more: `start` may run it again, `rm` need not wait for us.
+  updateDetached(id, (r) => {
+    delete r.monitor;
+  });
 }

@@ -1,0 +1,128 @@
+// The client's side of the supervisor (./supervisor.ts): `run -d` and `start` hand it a
+// recorded container and wait until its process runs. It finds the supervisor at its
+// socket, or starts one, one client at a time (the start lock), and tries again when it
+// met a supervisor that was exiting.
+import type { Socket } from "bun";
+import { ContainerError } from "../runtime/errors";
+import { selfCommand } from "../runtime/self";
+import { trace } from "../runtime/trace";
+import { close, pipe, tryLock, unlock } from "../sys";
+import { withEngineLock } from "./detached";
+import { MessageLines, encodeMessage, readReadyLine, supervisorPaths, type SupervisorReport } from "./supervisor-messages";
+import { dataRoot } from "./paths";
+
+/** Exiting supervisors met in a row before we give up (each costs one start). */
+const ATTEMPTS = 5;
+
+/** An open connection to the supervisor: its reports in order; null once it closed. */
+class SupervisorConnection {
+  private readonly queue: (SupervisorReport | null)[] = [];
+  private waiter: ((r: SupervisorReport | null) => void) | null = null;
+  private readonly lines = new MessageLines<SupervisorReport>();
+  socket!: Socket<undefined>;
+
+  deliver(report: SupervisorReport | null): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(report);
+    } else this.queue.push(report);
+  }
+
+  onData(chunk: Uint8Array): void {
+    for (const report of this.lines.push(chunk)) this.deliver(report);
+  }
+
+  next(): Promise<SupervisorReport | null> {
+    if (this.queue.length > 0) return Promise.resolve(this.queue.shift()!);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+}
+
+/** Connects to the supervisor's socket; null when none listens there. */
+async function connect(path: string): Promise<SupervisorConnection | null> {
+  const conn = new SupervisorConnection();
+  try {
+    conn.socket = await Bun.connect({
+      unix: path,
+      socket: {
+        data: (_s, chunk) => conn.onData(chunk),
+        close: () => conn.deliver(null),
+        error: () => conn.deliver(null),
+      },
+    });
+    return conn;
+  } catch {
+    return null; // ENOENT, ECONNREFUSED: no supervisor, or a killed one's socket
+  }
+}
+
+async function takeStartLock(path: string): Promise<number> {
+  for (;;) {
+    const fd = tryLock(path);
+    if (fd !== null) return fd;
+    await Bun.sleep(10);
+  }
+}
+
+/** Starts a supervisor and waits until it listens (or says why it cannot). */
+async function spawnSupervisor(): Promise<void> {
+  const [ours, theirs] = pipe();
+  try {
+    const stdio: ["ignore", "ignore", "ignore", number] = ["ignore", "ignore", "ignore", theirs];
+    Bun.spawn(selfCommand("supervisor"), { stdio, env: { ...process.env, MYCR_SUPERVISOR: "1" }, cwd: "/" }).unref();
+  } finally {
+    close(theirs);
+  }
+  const line = await readReadyLine(ours);
+  close(ours);
+  if (line !== "ready") throw new ContainerError(`mycr's supervisor did not start: ${line ?? "it exited"}`);
+}
+
+/** A connection to the running supervisor, starting one when there is none. */
+async function reach(): Promise<SupervisorConnection | null> {
+  const paths = supervisorPaths();
+  const conn = await connect(paths.socket);
+  if (conn) return conn;
+  // One client at a time finds out whether another has just started one.
+  const lock = await takeStartLock(paths.startLock);
+  try {
+    return (await connect(paths.socket)) ?? (await spawnSupervisor(), await connect(paths.socket));
+  } finally {
+    unlock(lock);
+  }
+}
+
+/**
+ * Hands the recorded container `id` to the supervisor and returns once its process runs.
+ * When it never ran, the error is thrown; `undo` runs under the engine lock first unless
+ * the supervisor reported the error (it then cleaned up itself).
+ */
+export async function startSupervised(id: string, undo: () => void): Promise<void> {
+  let cleanedUp = false;
+  try {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      trace("supervisor: reach");
+      const conn = await reach();
+      if (!conn) continue;
+      conn.socket.write(encodeMessage({ type: "start", id, root: dataRoot() }));
+      const first = await conn.next();
+      if (first === null) continue; // an exiting supervisor reset us before accepting: again
+      trace(`supervisor: ${first.type}`);
+      const accepted = first.type === "accepted";
+      const report = accepted ? await conn.next() : first;
+      conn.socket.end();
+      trace(`supervisor: ${report?.type ?? "closed"}`);
+      if (report?.type === "started") return;
+      if (report?.type === "error") {
+        cleanedUp = accepted;
+        throw new ContainerError(report.message, report.code);
+      }
+      throw new ContainerError("mycr's supervisor exited before the container started");
+    }
+    throw new ContainerError(`could not reach mycr's supervisor at ${supervisorPaths().socket} (${ATTEMPTS} tries)`);
+  } catch (e) {
+    if (!cleanedUp) withEngineLock(undo);
+    throw e;
+  }
+}

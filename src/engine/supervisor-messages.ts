@@ -1,0 +1,67 @@
+// What a `run -d` (or `start`) and the supervisor say over the supervisor's socket: one
+// JSON line each way per message. The client asks to start a recorded container; the
+// supervisor answers "accepted" at once (from then on the container is its), then
+// "started" once the container's process runs, or "error"; then it closes the connection.
+import { join } from "node:path";
+import { dataRoot } from "./paths";
+
+export type SupervisorRequest = {
+  type: "start";
+  id: string;
+  /** The client's MYCR_ROOT: a supervisor serves the records of one only. */
+  root: string;
+};
+
+export type SupervisorReport = { type: "accepted" } | { type: "started"; id: string } | { type: "error"; message: string; code: number };
+
+/** The supervisor's files: one supervisor per MYCR_ROOT, whose records it keeps. */
+export function supervisorPaths(root = dataRoot()): { socket: string; lock: string; startLock: string; log: string } {
+  return {
+    socket: join(root, "supervisor.sock"),
+    /** Held by the running supervisor for its whole life: one at a time. */
+    lock: join(root, "supervisor.lock"),
+    /** Held by a client while it finds or starts the supervisor: one starts it. */
+    startLock: join(root, "supervisor-start.lock"),
+    /** Errors that escaped a container's handling (the supervisor has no terminal). */
+    log: join(root, "supervisor.log"),
+  };
+}
+
+/** Where a starting supervisor tells the client that started it "ready" (or why not): a pipe. */
+export const READY_FD = 3;
+
+/** The one line a starting supervisor writes to READY_FD; null when it exited without one. */
+export async function readReadyLine(fd: number): Promise<string | null> {
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of Bun.file(fd).stream()) {
+    text += decoder.decode(chunk, { stream: true });
+    if (text.includes("\n")) break;
+  }
+  return text.split("\n")[0] || null;
+}
+
+export function encodeMessage(message: SupervisorRequest | SupervisorReport): string {
+  return JSON.stringify(message) + "\n";
+}
+
+/** Splits a byte stream into JSON messages, one a line. */
+export class MessageLines<T> {
+  private text = "";
+  private readonly decoder = new TextDecoder();
+
+  push(chunk: Uint8Array): T[] {
+    this.text += this.decoder.decode(chunk, { stream: true });
+    const lines = this.text.split("\n");
+    this.text = lines.pop()!;
+    const messages: T[] = [];
+    for (const line of lines) {
+      try {
+        messages.push(JSON.parse(line) as T);
+      } catch {
+        // not a message of ours: ignored (the other side then times out or closes)
+      }
+    }
+    return messages;
+  }
+}

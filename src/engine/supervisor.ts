@@ -1,0 +1,197 @@
+// The supervisor: one mycr process (`mycr supervisor`) that keeps every detached
+// container of a MYCR_ROOT, as conmon keeps one. It is the parent of each container's
+// PID 1 (it reaps it: exit codes), holds its log pipes or terminal, restarts it, and
+// removes it with --rm (./supervise.ts, per container). No daemon to start: the first
+// `run -d` that finds none starts it (./supervisor-client.ts), and it exits when the
+// last container it keeps is gone.
+//
+// Life and death, and the races between them:
+// - MYCR_ROOT/supervisor.lock is locked (flock) for the whole life: one supervisor at a
+//   time; a new one waits while an old one finishes exiting.
+// - Only the holder of that lock binds, and unlinks, MYCR_ROOT/supervisor.sock.
+// - A connection counts as work from the moment it is accepted. With no connection and no
+//   container left, the supervisor closes its socket and exits in the same turn of the
+//   event loop: a client either got in before (and is served) or finds the socket closed
+//   or gone (and starts a new supervisor), or its connection, still in the kernel's
+//   backlog, is reset without an "accepted" (and it tries again). See docs/detached.md.
+// - SIGKILLed, it takes its containers with it: each PID 1 has it as parent and
+//   SIGKILL as parent-death signal, and the kernel ends the rest of each PID namespace.
+//   `ps` shows them dead; gc (and the next supervisor) records them exited, code -1.
+import { appendFileSync, chmodSync, rmSync, writeSync } from "node:fs";
+import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
+import { ContainerError } from "../runtime/errors";
+import { StateStore } from "../runtime/state";
+import { close, exitNow, setsid, tryLock } from "../sys";
+import { collectAbandoned } from "./gc";
+import { dataRoot } from "./paths";
+import { superviseContainer } from "./supervise";
+import { MessageLines, READY_FD, encodeMessage, supervisorPaths, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
+
+/** How long a new supervisor waits for its predecessor to finish exiting. */
+const LOCK_WAIT_MS = 10_000;
+
+/** How long a new supervisor waits for its first client (which may have been killed). */
+const FIRST_CLIENT_MS = 10_000;
+
+/**
+ * Tests only: how long an exiting supervisor lingers between closing its socket and
+ * exiting (the lock still held), to make the race with a new `run -d` happen every time.
+ */
+const EXIT_DELAY_MS = Number(process.env.MYCR_SUPERVISOR_EXIT_DELAY_MS ?? 0) || 0;
+
+interface Connection {
+  lines: MessageLines<SupervisorRequest>;
+  /** A request was taken: the container, not the connection, is the work now. */
+  taken: boolean;
+}
+
+async function takeLifetimeLock(path: string): Promise<number | null> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    const fd = tryLock(path);
+    if (fd !== null || Date.now() > deadline) return fd;
+    await Bun.sleep(10);
+  }
+}
+
+function tellStarter(line: string): void {
+  try {
+    writeSync(READY_FD, line + "\n");
+    close(READY_FD);
+  } catch {
+    // the client that started us is gone: we wait for another, then give up
+  }
+}
+
+/** The supervisor's bookkeeping: what keeps it alive, and how it ends. */
+class Supervisor {
+  /** Accepted connections that have not made their request yet. */
+  private connections = 0;
+  /** Containers handed to us and not yet finished with. */
+  private containers = 0;
+  private exiting = false;
+  private collecting: Timer | null = null;
+  private server: TCPSocketListener<Connection> | UnixSocketListener<Connection> | null = null;
+
+  constructor(
+    private readonly root: string,
+    private readonly paths: ReturnType<typeof supervisorPaths>,
+  ) {}
+
+  /** Listens on the socket (replacing a killed predecessor's file). */
+  listen(): void {
+    rmSync(this.paths.socket, { force: true });
+    this.server = Bun.listen<Connection>({
+      unix: this.paths.socket,
+      socket: {
+        open: (socket) => {
+          this.connections++;
+          socket.data = { lines: new MessageLines(), taken: false };
+        },
+        data: (socket, chunk) => {
+          if (socket.data.taken) return;
+          const request = socket.data.lines.push(chunk)[0];
+          if (request) this.serve(socket, request);
+        },
+        close: (socket) => {
+          if (socket.data.taken) return;
+          this.connections--;
+          this.exitIfIdle();
+        },
+        error() {
+          // close follows
+        },
+      },
+    });
+    chmodSync(this.paths.socket, 0o600); // root's: a request starts a container
+  }
+
+  /** With no connection and no container left: stop listening and exit, in this same turn. */
+  exitIfIdle(): void {
+    if (this.exiting || this.connections > 0 || this.containers > 0) return;
+    this.exiting = true;
+    this.server?.stop(true); // from now on a connect is refused: the client starts a new supervisor
+    const exit = (): never => {
+      rmSync(this.paths.socket, { force: true });
+      return exitNow(0); // the lock goes with the process
+    };
+    if (EXIT_DELAY_MS > 0) setTimeout(exit, EXIT_DELAY_MS);
+    else exit();
+  }
+
+  private serve(socket: Socket<Connection>, request: SupervisorRequest): void {
+    socket.data.taken = true;
+    this.connections--;
+    if (request.type !== "start" || request.root !== this.root) {
+      const message = request.root !== this.root ? `the supervisor at ${this.paths.socket} serves MYCR_ROOT ${this.root}, not ${request.root}` : "unknown request";
+      socket.end(encodeMessage({ type: "error", message, code: 125 }));
+      queueMicrotask(() => this.exitIfIdle());
+      return;
+    }
+    this.containers++;
+    socket.write(encodeMessage({ type: "accepted" }));
+    let answered = false;
+    const answer = (report: SupervisorReport): void => {
+      if (answered) return;
+      answered = true;
+      socket.end(encodeMessage(report));
+    };
+    superviseContainer(request.id, (report) => {
+      answer(report);
+      this.collectSoon();
+    })
+      .catch((e: unknown) => answer({ type: "error", message: (e as Error).message, code: e instanceof ContainerError ? e.exitCode : 125 }))
+      .finally(() => {
+        this.containers--;
+        this.exitIfIdle();
+      });
+  }
+
+  /**
+   * Starting a container leaves garbage (specs, records, streams): collected once the
+   * starts settle, so what stays is what the running containers need. One timer, not one each.
+   */
+  private collectSoon(): void {
+    this.collecting ??= setTimeout(() => {
+      this.collecting = null;
+      Bun.gc(true);
+    }, 1000);
+  }
+}
+
+export async function supervisorMain(): Promise<never> {
+  setsid(); // the starter's terminal may close: no SIGHUP, no job control reaches us
+  process.chdir("/"); // hold no directory busy; requests carry their own
+  const root = dataRoot();
+  const paths = supervisorPaths(root);
+  const lock = await takeLifetimeLock(paths.lock);
+  if (lock === null) {
+    tellStarter(`another supervisor holds ${paths.lock} and does not exit`);
+    return exitNow(1);
+  }
+  // An error that escaped one container's handling must not take the others down.
+  const logError = (e: unknown): void => appendError(paths.log, e);
+  process.on("uncaughtException", logError);
+  process.on("unhandledRejection", logError);
+  const supervisor = new Supervisor(root, paths);
+  try {
+    supervisor.listen();
+  } catch (e) {
+    tellStarter(`cannot listen on ${paths.socket}: ${(e as Error).message}`);
+    return exitNow(1);
+  }
+  tellStarter("ready");
+  setTimeout(() => supervisor.exitIfIdle(), FIRST_CLIENT_MS).unref();
+  // What a killed predecessor left (its containers died with it): recorded and removed now.
+  void collectAbandoned(new StateStore(), logError);
+  return new Promise<never>(() => {});
+}
+
+/** One line per error in MYCR_ROOT/supervisor.log: the supervisor has no terminal. */
+function appendError(path: string, e: unknown): void {
+  try {
+    appendFileSync(path, `${new Date().toISOString()} ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`, { mode: 0o600 });
+  } catch {
+    // nowhere to say it
+  }
+}
