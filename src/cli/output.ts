@@ -37,3 +37,13 @@ export function plain(text: string): string {
   // eslint-disable-next-line no-control-regex
   return isatty(1) ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
 }
+
+/** Runs `write`, which writes to fd 1 itself; a reader that went away is OutputClosed. */
+export async function toStdout(write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EPIPE") throw new OutputClosed();
+    throw e;
+  }
+}
