@@ -206,3 +206,71 @@ test("export writes the running container's root filesystem as tar, mounts as em
   expect(await mycr(["export", "-o", file, name])).toMatchObject({ exitCode: 0, stdout: "" });
   expect(Bun.spawnSync(["tar", "-xOf", file, "root/made"]).stdout.toString()).toBe("mine\n");
 });
+
+test("container/image/system object grammar: container run takes the image first; run's command-first grammar suggests it", async () => {
+  const tag = `objects-${process.pid}:1`;
+  const tar = join(dir, "rootfs.tar");
+  expect(Bun.spawnSync(["tar", "-C", rootfs, "-cf", tar, "."]).exitCode).toBe(0);
+  expect((await mycr(["import", tar, tag])).exitCode).toBe(0);
+  try {
+    const ran = await mycr(["container", "run", "--network", "none", "-e", "WHO=docker", tag, "sh", "-c", "echo $WHO"]);
+    expect(ran).toMatchObject({ exitCode: 0, stdout: "docker\n" });
+    // mycr run keeps the command first; an image as the first word is named with the form that works
+    const wrong = await mycr(["run", "--network", "none", tag, "true"]);
+    expect(wrong.exitCode).toBe(127);
+    expect(wrong.stderr).toContain(`mycr container run ${tag}`);
+    expect(wrong.stderr.trim().split("\n")).toHaveLength(1);
+    expect((await mycr(["run", "--network", "none", "true"])).exitCode).toBe(0); // a program on the host still runs
+    expect(await mycr(["container", "run", "--network", "none"])).toMatchObject({ exitCode: 125, stderr: expect.stringContaining("needs an image") });
+    expect((await mycr(["container", "run", "--rootfs", rootfs, tag])).stderr).toContain("unknown flag: --rootfs");
+    // the other object verbs are the top-level ones
+    const name = `objects-${process.pid}`;
+    await runD(name, "touch /ready; exec sleep 600");
+    expect((await mycr(["container", "ls"])).stdout).toContain(name);
+    expect((await mycr(["container", "ps", "-q"])).stdout).toBe((await mycr(["ps", "-q"])).stdout);
+    expect((await mycr(["image", "ls"])).stdout).toContain(`objects-${process.pid}`);
+    expect(await mycr(["container", "rename", name, `${name}-2`])).toMatchObject({ exitCode: 0 });
+    names.push(`${name}-2`);
+    expect((await mycr(["container", "diff", `${name}-2`])).stdout).toContain("A /ready");
+    expect((await mycr(["system", "info", "--format", "json"])).exitCode).toBe(0);
+    expect(await mycr(["system", "nope"])).toMatchObject({ exitCode: 125, stderr: expect.stringContaining("df, info") });
+  } finally {
+    await mycr(["rmi", tag]);
+  }
+});
+
+test("version has docker's client/server layout, --format json and templates", async () => {
+  const text = await mycr(["version"]);
+  expect(text.exitCode).toBe(0);
+  const version = (await mycr(["--version"])).stdout.trim().split(" ").at(-1)!;
+  expect(text.stdout).toMatch(new RegExp(`^Client:\\n Version: +${version.replace(/\./g, "\\.")}\\n`));
+  expect(text.stdout).toContain("\nServer: ");
+  const json = JSON.parse((await mycr(["version", "--format", "json"])).stdout);
+  expect(json.Client.Version).toBe(version);
+  expect(json.Server.KernelVersion).toBe(Bun.spawnSync(["uname", "-r"]).stdout.toString().trim());
+  expect((await mycr(["version", "-f", "{{.Server.Version}} {{.Client.Os}}"])).stdout).toBe(`${version} linux\n`);
+  expect(await mycr(["version", "-f", "{{.Nope}}"])).toMatchObject({ exitCode: 125, stderr: expect.stringContaining("no field Nope") });
+});
+
+test("system df counts images and containers, and their sizes", async () => {
+  const name = `df-${process.pid}`;
+  const before = JSON.parse((await mycr(["system", "df", "--format", "json"])).stdout.split("\n")[1]!);
+  await runD(name, "head -c 4000000 /dev/urandom > /root/big; touch /ready; exec sleep 600");
+  const rows = (await mycr(["system", "df", "--format", "json"])).stdout.trim().split("\n").map((l) => JSON.parse(l));
+  expect(rows.map((r) => r.Type)).toEqual(["Images", "Containers"]);
+  expect(rows[1].TotalCount).toBe(before.TotalCount + 1);
+  expect(rows[1].Active).toBe(before.Active + 1);
+  expect(rows[1].Size).toMatch(/^([3-9]|\d\d+)(\.\d)? MiB$/);
+  const table = (await mycr(["system", "df"])).stdout;
+  expect(table.split("\n")[0]).toMatch(/^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$/);
+  expect((await mycr(["system", "df", "--format", "{{.Type}}={{.TotalCount}}"])).stdout).toContain(`Containers=${rows[1].TotalCount}\n`);
+});
+
+test("attach says it is not supported yet and what works instead", async () => {
+  const name = `attach-${process.pid}`;
+  await runD(name, "touch /ready; exec sleep 600");
+  const r = await mycr(["attach", name]);
+  expect(r.exitCode).toBe(125);
+  expect(r.stderr).toContain(`mycr logs -f ${name}`);
+  expect((await mycr(["attach", "no-such-container"])).stderr).toContain("no-such-container");
+});

@@ -10,7 +10,7 @@ import { enableDebug, log, logToFile } from "./log";
 import { setWarningSink } from "../runtime/warn";
 import { OUTPUT_CLOSED_STATUS, OutputClosed, out, plain } from "./output";
 
-import { VERSION } from "./version";
+import { VERSION } from "./version-number";
 
 const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   run: () => import("./run"),
@@ -56,12 +56,22 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   login: () => import("./login"),
   logout: () => import("./logout"),
   image: () => import("./image"),
+  version: () => import("./version"),
+  attach: () => import("./attach"),
+  system: () => import("./system"),
+  // docker's object grammar where it differs from the top-level verb (reached through GROUPED only)
+  "container run": () => import("./container-run"),
+  "system df": () => import("./system-df"),
 };
 
 /** docker's grouped names for top-level commands: `mycr image ls` is `mycr images`. */
 const GROUPED: Record<string, Record<string, string>> = {
   image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", tag: "tag", load: "load", save: "save", import: "import" },
-  container: { ls: "ps", list: "ps", port: "port", start: "start", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec" },
+  container: {
+    ...Object.fromEntries(["port", "start", "restart", "rename", "cp", "diff", "export", "attach", "rm", "stop", "kill", "logs", "inspect", "wait", "top", "stats", "exec", "pause"].map((v) => [v, v])),
+    ls: "ps", list: "ps", ps: "ps", remove: "rm", unpause: "resume", run: "container run",
+  },
+  system: { df: "system df", info: "info" },
 };
 
 /** `image ls -a` -> `images -a`; anything else unchanged. */

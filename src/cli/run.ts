@@ -45,6 +45,25 @@ function imageRequest(args: ParsedFlags): ImageRequest | undefined {
   };
 }
 
+/**
+ * `mycr run alpine:3.20`: mycr's run takes a command first (the host's root by default),
+ * docker's takes an image. When the first word is no program on the host but names an
+ * image (a local one, or a reference with a tag, digest or registry), say which form runs it.
+ */
+async function suggestImageForm(word: string | undefined): Promise<void> {
+  if (word === undefined || word.includes("/") && !/^[\w.-]+(:\d+)?\/[\w./-]+(:[\w.-]+)?$/.test(word)) return;
+  const { lookPath, DEFAULT_PATH } = await import("../runtime/lookpath");
+  try {
+    if (!word.includes("/")) lookPath(word, [`PATH=${DEFAULT_PATH}`]);
+    return; // a program: run it
+  } catch {
+    // not a program on the host: an image?
+  }
+  const looksLikeImage = /[:@]/.test(word) || word.includes("/") || (await import("./image-lookup")).isLocalImage(word);
+  if (!looksLikeImage) return;
+  throw new ContainerError(`"${word}": executable file not found in $PATH; to run the image ${word}: mycr container run ${word} [COMMAND] (or mycr run --image ${word} [COMMAND])`, 127);
+}
+
 /** A boolean flag the user did not give stays undefined: -t/-i have an automatic default. */
 function given(value: unknown): boolean | undefined {
   return typeof value === "boolean" ? value : undefined;
@@ -109,6 +128,7 @@ export default defineMycrCommand({
   needsRoot: true,
   async run(args, global) {
     if (args.bundle !== undefined) return runBundle(args, global); // the OCI runtime's run
+    if (args.image === undefined && args.rootfs === undefined && args.entrypoint === undefined) await suggestImageForm(args._[0]);
     const request: RunRequest = {
       args: args._,
       rootfs: single(args.rootfs),

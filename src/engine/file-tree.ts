@@ -113,3 +113,20 @@ export async function* readTree(fd: number, top: string, opts: TreeOptions = {})
     }
   }
 }
+
+/** Bytes the tree at `fd` (an O_PATH fd) occupies on disk, walked as readTree walks (no link followed). */
+export function treeDiskUsage(fd: number): number {
+  const st = fstatSync(fd);
+  let total = st.blocks * 512;
+  if (!st.isDirectory()) return total;
+  for (const name of readdirSync(fdPath(fd))) {
+    const child = openChild(fd, name, { sameMount: true });
+    if (child === null || child === -1) continue;
+    try {
+      total += treeDiskUsage(child);
+    } finally {
+      close(child);
+    }
+  }
+  return total;
+}
