@@ -2,11 +2,11 @@
 // top-level commands and are resolved before this file is loaded (index.ts).
 import { imageStore } from "../engine/image";
 import { formatBytes } from "../engine/units";
-import { findImage, isUntagged, pruneImages } from "../image/images";
+import { isUntagged, pruneImages } from "../image/images";
 import { UsageError } from "./argv";
 import { defineMycrCommand } from "./command";
 import { eachContainer } from "./each";
-import { imageViews, inspectImage } from "./image-views";
+import { inspectImageRef } from "./image-views";
 import { out } from "./output";
 import { ContainerError } from "../runtime/errors";
 
@@ -36,14 +36,11 @@ async function prune(all: boolean): Promise<number> {
 
 async function inspect(refs: string[]): Promise<number> {
   const store = imageStore();
-  const views = imageViews(store);
   const found: Record<string, unknown>[] = [];
   const code = await eachContainer(refs, "image inspect", (ref) => {
-    const image = findImage(store, ref);
-    const view = image && views.find((v) => v.record.name === image.name);
-    if (!view) throw new ContainerError(`image inspect ${ref}: no such image`);
-    const names = views.filter((v) => v.record.config === image.config && !isUntagged(v.record)).map((v) => v.record.name);
-    found.push(inspectImage(view, names));
+    const doc = inspectImageRef(store, ref);
+    if (!doc) throw new ContainerError(`image inspect ${ref}: no such image`);
+    found.push(doc);
   });
   out(JSON.stringify(found, null, 2));
   return code;

@@ -83,6 +83,7 @@ export default defineMycrCommand({
     "tls-verify": { type: "boolean", description: "Verify the registry's certificate; false also allows plain http (default true)" },
     quiet: { type: "boolean", alias: "q", description: "No pull progress for the --image on stderr (errors still)" },
     name: { type: "string", description: "A name for the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)" },
+    label: { type: "string", alias: "l", description: "Set metadata on the container (ps --filter label=, inspect); repeatable", valueHint: "KEY[=VALUE]" },
     hostname: { type: "string", description: "Container host name (default: the first 12 characters of its id)" },
     ...RESOURCE_ARGS,
     "oom-score-adj": { type: "string", description: "OOM killer preference, -1000 to 1000", valueHint: "N" },
@@ -148,6 +149,7 @@ export default defineMycrCommand({
         new Set(defaultNamespaces().map((n) => n.type)),
       ),
       name: single(args.name),
+      labels: list(args.label),
       network: {
         mode: single(args.network),
         ports: list(args.publish).map(parseFlagValue(parsePort)),

@@ -52,6 +52,9 @@ function parse(template: string): Node[] {
     if (action.startsWith("/*")) continue; // a comment
     const [word = "", ...restWords] = action.split(/\s+/);
     const rest = restWords.join(" ");
+    if (["define", "template", "block", "break", "continue"].includes(word) || action.includes(":=") || action.includes("$")) {
+      fail(template, `{{${action}}} is not supported (fields, pipelines, functions, if, with and range are)`);
+    }
     if (word === "if" || word === "with" || word === "range") {
       const node = { kind: word, pipe: rest, body: [], otherwise: [] } as Extract<Node, { body: Node[] }>;
       current().push(node);
@@ -61,8 +64,6 @@ function parse(template: string): Node[] {
       stack[stack.length - 1]!.inElse = true;
     } else if (word === "end") {
       if (!stack.pop()) fail(template, "{{end}} without {{if}}, {{with}} or {{range}}");
-    } else if (["define", "template", "block", "break", "continue"].includes(word) || action.includes(":=") || word.startsWith("$")) {
-      fail(template, `{{${action}}} is not supported (fields, pipelines, functions, if, with and range are)`);
     } else {
       current().push({ kind: "action", pipe: action });
     }

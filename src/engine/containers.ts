@@ -29,6 +29,8 @@ export interface ContainerView {
   exitCode?: number;
   /** Host ports it publishes while it runs (-p, -P). */
   ports: PortMapping[];
+  /** --label and the image's labels. */
+  labels: Record<string, string>;
   detached?: DetachedRecord;
   runtime?: ContainerRecord;
   engine?: EngineRecord;
@@ -74,6 +76,7 @@ function viewOf(id: string, store: StateStore, now: number): ContainerView | nul
   const base = {
     id,
     ports: livePorts(engine),
+    labels: engine?.labels ?? {},
     ...(detached?.name ?? engine?.name ? { name: detached?.name ?? engine?.name } : {}),
     ...(detached ? { detached } : {}),
     ...(runtime ? { runtime } : {}),

@@ -23,6 +23,8 @@ export interface EngineRecord {
   name?: string;
   /** --image: the image's name, for ps. */
   image?: string;
+  /** --label KEY=VALUE, over the image's labels: ps -f label=, inspect's Config.Labels. */
+  labels?: Record<string, string>;
 }
 
 /** Creates the container's directory with its record already inside (see makeDirAtomic). */

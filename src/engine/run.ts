@@ -32,6 +32,7 @@ import { parseUlimits } from "./ulimits";
 import { defaultTmpfsSize, parseShmSize } from "./tmpfs-sizes";
 import { parseStorageOpts } from "./storage-opt";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
+import { parseLabels } from "./labels";
 
 export interface RunRequest {
   /** The cgroup manager to use; chosen from the host (and MYCR_CGROUP_MANAGER) when absent. */
@@ -78,6 +79,8 @@ export interface RunRequest {
   onStarted?: (init: ProcessRef) => void;
   /** --image: the root is the image's layers and its config supplies defaults. */
   image?: ImageRequest;
+  /** --label KEY[=VALUE] as given. */
+  labels?: string[];
 }
 
 /** --rootfs DIR: an existing directory, not empty text (which once meant the host's root). */
@@ -153,6 +156,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
+  const labels = { ...(image?.config.config?.Labels ?? {}), ...parseLabels(req.labels ?? []) };
   const keep = req.keep === true;
   const id = req.id ?? newContainerId();
   if (req.network.publishAll && image) {
@@ -214,6 +218,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       keep,
       ...(name !== undefined ? { name } : {}),
       ...(image ? { image: image.name } : {}),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
       ...(planned ? { network: planned } : {}),
     };
     withEngineLock(() => {
