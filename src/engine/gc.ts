@@ -14,6 +14,7 @@ import type { StateStore } from "../runtime/state";
 import { containersDir, dataRoot } from "./paths";
 import { readRecord } from "./record";
 import { detachNetwork, networkFiles, unpinNetns } from "./network";
+import { refreshNetworkHosts } from "./network-hosts";
 import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
 import { updateDetached, withEngineLock } from "./detached";
 import { GRACE_MS, anythingAbandoned, containerDirFate, containerDirIds, stateFate } from "./abandoned";
@@ -33,6 +34,7 @@ function releaseNetwork(id: string, dir: string): void {
   if (network) {
     try {
       detachNetwork(network.list, id, network.result, network.netns, network.ports);
+      refreshNetworkHosts(network.list.name); // its owner is dead: peers drop its line
     } catch {
       // the plugins may be gone; the files still go
     }

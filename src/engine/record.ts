@@ -18,7 +18,16 @@ export interface EngineRecord {
   /** Keep the upper dir after exit (--keep). */
   keep: boolean;
   /** The CNI network it is attached to, and what ADD returned: what gc needs for DEL. */
-  network?: { list: CniConflist; result: CniResult | null; netns: string; ports: PortMapping[] };
+  network?: {
+    list: CniConflist;
+    result: CniResult | null;
+    netns: string;
+    ports: PortMapping[];
+    /** The names peers on a user network resolve it by (network-hosts.ts). */
+    names?: string[];
+    /** Set just before CNI DEL: peers no longer list it. */
+    leaving?: boolean;
+  };
   /** --name; later commands (ps, logs) will accept it in place of the id. */
   name?: string;
   /** --image: the image's name, for ps. */

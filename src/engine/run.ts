@@ -15,7 +15,7 @@ import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
 import { exposedStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
-import { applyNetwork, attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
+import { announceOnNetwork, applyNetwork, attachNetwork, detachNetwork, leaveNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
 import { abandonedHolder, assertPortsFree, takenPorts } from "./ports";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
@@ -244,8 +244,9 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
         const names = [spec.hostname!, ...(name !== undefined ? [name] : [])];
         const result = attachNetwork(network, req.network, id, initPid, dir, names);
         if (planned) {
-          attached = { ...planned, result };
+          attached = { ...planned, result, names };
           updateRecord({ ...record, network: attached });
+          announceOnNetwork({ ...record, network: attached });
         }
       },
       onStarted: (init) => {
@@ -257,6 +258,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     return { ...result, id };
   } finally {
     if (attached) {
+      if (written) leaveNetwork({ ...written, network: attached }, (m) => req.onNotice?.(m));
       try {
         detachNetwork(attached.list, id, attached.result, attached.netns, attached.ports);
       } catch (e) {
