@@ -1,5 +1,5 @@
 // `mycr image prune|inspect`; `image ls|rm|pull|…` are docker's other names for
-// top-level commands and are resolved before this file is loaded (index.ts).
+// top-level commands and are resolved before this file is loaded (commands.ts, GROUPED).
 import { imageStore } from "../engine/image";
 import { formatBytes } from "../engine/units";
 import { isUntagged, pruneImages } from "../image/images";
@@ -8,10 +8,11 @@ import { defineMycrCommand } from "./command";
 import { eachContainer } from "./each";
 import { inspectImageRef } from "./image-views";
 import { out } from "./output";
+import { GROUPED } from "./commands";
 import { ContainerError } from "../runtime/errors";
 
 export default defineMycrCommand({
-  meta: { name: "image", description: "Manage images: prune, inspect (and ls, rm, pull, tag, load, save, import as docker's other names)" },
+  meta: { name: "image", description: "Manage images: prune, inspect; the other verbs are docker's names for the top-level commands" },
   args: {
     all: { type: "boolean", alias: "a", description: "prune: every image no running container uses, not only unnamed ones" },
     force: { type: "boolean", alias: "f", description: "prune: do not ask (mycr never asks; accepted for docker's sake)" },
@@ -21,7 +22,7 @@ export default defineMycrCommand({
     const [sub, ...rest] = args._;
     if (sub === "prune" && rest.length === 0) return prune(args.all === true);
     if (sub === "inspect") return inspect(rest);
-    throw new UsageError(`image: unknown subcommand "${sub ?? ""}" (prune, inspect, ls, rm, pull, tag, load, save, import)`);
+    throw new UsageError(`image: unknown subcommand "${sub ?? ""}" (prune, inspect, ${Object.keys(GROUPED.image!).sort().join(", ")})`);
   },
 });
 

@@ -1,6 +1,6 @@
 import { imageStore } from "../engine/image";
 import { hex } from "../image/store";
-import { single } from "./argv";
+import { formatOption, formatRows } from "./format";
 import { defineMycrCommand } from "./command";
 import { IMAGE_HEADER, imageJson, imageRow, imageViews } from "./image-views";
 import { out } from "./output";
@@ -11,17 +11,18 @@ export default defineMycrCommand({
   args: {
     quiet: { type: "boolean", alias: "q", description: "Only image ids" },
     digests: { type: "boolean", description: "Show the manifest digests" },
-    format: { type: "enum", options: ["table", "json"], default: "table", description: "table, or json (one object a line, docker's keys)" },
+    format: { ...formatOption("REPOSITORY, TAG, IMAGE ID, CREATED, SIZE"), alias: undefined },
   },
   run(args) {
     const views = imageViews(imageStore());
     const now = Date.now();
     if (args.quiet === true) {
       for (const id of new Set(views.map((v) => hex(v.record.config).slice(0, 12)))) out(id);
-    } else if (single(args.format) === "json") {
-      for (const v of views) out(imageJson(v, now));
     } else {
-      out(formatTable(IMAGE_HEADER(args.digests === true), views.map((v) => imageRow(v, args.digests === true, now))));
+      const rows = views.map((v) => JSON.parse(imageJson(v, now)) as Record<string, unknown>);
+      const headers = { Repository: "REPOSITORY", Tag: "TAG", Digest: "DIGEST", ID: "IMAGE ID", CreatedSince: "CREATED", Size: "SIZE", CreatedAt: "CREATED AT" };
+      const text = formatRows(args.format, rows, { headers, table: () => formatTable(IMAGE_HEADER(args.digests === true), views.map((v) => imageRow(v, args.digests === true, now))) });
+      if (text !== "") out(text);
     }
     return 0;
   },
