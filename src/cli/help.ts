@@ -71,6 +71,13 @@ function flagRows(args: ArgsDef): [string, string][] {
   return rows;
 }
 
+/** An example line; its "# comment" goes on the line above when both do not fit. */
+function example(text: string, width: number): string {
+  const hash = text.indexOf("  # ");
+  if (text.length + 2 <= width || hash < 0) return `  ${text}`;
+  return `${wrap(text.slice(hash).trim(), "  ", 4, width)}\n  ${text.slice(0, hash).trimEnd()}`;
+}
+
 export function commandHelp(cmd: MycrCommand): string {
   const width = terminalWidth();
   const text = TEXT[cmd.meta.name];
@@ -78,7 +85,7 @@ export function commandHelp(cmd: MycrCommand): string {
   const parts = [usage.map((u, i) => `${i === 0 ? "Usage:  " : "        "}${u}`).join("\n"), "", wrap(cmd.meta.description, "", 0, width)];
   const flags = flagRows(cmd.args);
   if (flags.length > 0) parts.push("", "Options:", columns(flags, width));
-  if (text?.examples.length) parts.push("", "Examples:", text.examples.map((e) => `  ${e}`).join("\n"));
+  if (text?.examples.length) parts.push("", "Examples:", text.examples.map((e) => example(e, width)).join("\n"));
   return parts.join("\n");
 }
 
