@@ -95,7 +95,7 @@ export const TEXT: Record<string, CommandText> = {
   wait: { usage: ["mycr wait CONTAINER [CONTAINER...]"], examples: ["mycr wait web"] },
   completion: {
     usage: ["mycr completion bash|zsh|fish"],
-    examples: ["source <(mycr completion bash)                      # this bash session", "mycr completion bash > /etc/bash_completion.d/mycr", "mycr completion zsh > \"${fpath[1]}/_mycr\"", "mycr completion fish > ~/.config/fish/completions/mycr.fish"],
+    examples: ["source <(mycr completion bash)                      # this bash session", "mycr completion bash > /etc/bash_completion.d/mycr", "source <(mycr completion zsh)                       # in ~/.zshrc", "mycr completion fish > ~/.config/fish/completions/mycr.fish"],
   },
   help: { usage: ["mycr help [COMMAND]"], examples: ["mycr help", "mycr help run", "mycr help container"] },
   create: { usage: ["mycr create [OPTIONS] --bundle DIR ID"], examples: ["mycr create --bundle ./bundle --pid-file pid c1 && mycr start c1"] },
