@@ -117,7 +117,8 @@ test("inspect -f/--format prints each object through the template; images are fo
   const wrongType = await mycr(["inspect", "--type", "container", tag]);
   expect(wrongType.exitCode).toBe(125);
   expect(wrongType.stderr).toContain("does not exist");
-  expect((await mycr(["inspect", "no-such-thing"])).stderr).toContain("no such container or image: no-such-thing");
+  expect((await mycr(["inspect", "no-such-thing"])).stderr).toBe('mycr: container "no-such-thing" does not exist\n');
+  expect((await mycr(["inspect", "--type", "image", "no-such-thing"])).stderr).toBe("mycr: no such image: no-such-thing\n");
 });
 
 test("stats: docker's columns (NAME, NET I/O, BLOCK I/O), --no-stream, --format", async () => {

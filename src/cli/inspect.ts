@@ -23,16 +23,19 @@ export default defineMycrCommand({
     const type = single(args.type);
     const found: Record<string, unknown>[] = [];
     const code = await eachContainer(args._, "inspect", (ref) => {
+      let missing: ContainerNotFound | undefined;
       if (type !== "image") {
         try {
           found.push(inspectContainer(findContainer(store, ref)));
           return;
         } catch (e) {
           if (!(e instanceof ContainerNotFound) || type === "container") throw e;
+          missing = e;
         }
       }
       const image = inspectImageRef(imageStore(), ref);
-      if (!image) throw new ContainerError(`no such ${type ?? "container or image"}: ${ref}`);
+      // neither: said as a missing container (the usual meaning), or image with --type image
+      if (!image) throw missing ?? new ContainerError(`no such image: ${ref}`);
       found.push(image);
     });
     if (args.format === undefined) out(JSON.stringify(found, null, 2));

@@ -1,26 +1,22 @@
 import { findContainer, refresh } from "../engine/containers";
 import { startDetached } from "../engine/start";
 import { stopContainer } from "../engine/stop";
-import { parseInteger } from "../engine/units";
 import { ContainerError } from "../runtime/errors";
-import { parseSignal } from "../runtime/kill";
 import { StateStore } from "../runtime/state";
-import { single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { eachContainer } from "./each";
 import { out } from "./output";
+import { STOP_ARGS, stopOptions } from "./stop";
 
 export default defineMycrCommand({
   meta: { name: "restart", description: "Restart detached containers: stop (the stop signal, then SIGKILL after a grace period), then start with the same configuration, name and log" },
   args: {
-    time: { type: "string", alias: "t", description: "Seconds to wait before SIGKILL (default 10)", valueHint: "SECONDS" },
-    signal: { type: "string", alias: "s", description: "The stop signal (default SIGTERM)", valueHint: "SIGNAL" },
+    ...STOP_ARGS,
     container: { type: "positional", description: "Container names or ids" },
   },
   needsRoot: true,
   async run(args, global) {
-    const time = parseInteger("--time", single(args.time) ?? "10", 0, 86_400);
-    const signal = parseSignal(single(args.signal) ?? "SIGTERM");
+    const { time, signal } = stopOptions(args);
     const store = new StateStore(global.stateRoot);
     return eachContainer(args._, "restart", async (ref) => {
       const view = findContainer(store, ref);

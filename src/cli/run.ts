@@ -129,7 +129,9 @@ export default defineMycrCommand({
   needsRoot: true,
   async run(args, global) {
     if (args.bundle !== undefined) return runBundle(args, global); // the OCI runtime's run
-    if (args.image === undefined && args.rootfs === undefined && args.entrypoint === undefined) await suggestImageForm(args._[0]);
+    // (a PATH of the user's may find what the default PATH does not: then the container decides)
+    const ownPath = list(args.env).some((e) => e.startsWith("PATH="));
+    if (args.image === undefined && args.rootfs === undefined && args.entrypoint === undefined && !ownPath) await suggestImageForm(args._[0]);
     const request: RunRequest = {
       args: args._,
       rootfs: single(args.rootfs),

@@ -1,24 +1,12 @@
 import { collectStats, type ContainerStats } from "../engine/stats";
-import { formatBytes } from "../engine/units";
+import { formatBytes, formatDecimalBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
 import { findContainer, listContainers, type ContainerView } from "../engine/containers";
 import { defineMycrCommand } from "./command";
 import { formatOption, formatRows } from "./format";
 import { out } from "./output";
 
-/** docker's I/O sizes: decimal units, three significant digits, no space ("1.45kB"). */
-function ioSize(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : Number(v.toPrecision(3))}${units[i]}`;
-}
-
-const pair = (a: number | null, b: number | null) => (a === null || b === null ? "--" : `${ioSize(a)} / ${ioSize(b)}`);
+const pair = (a: number | null, b: number | null) => (a === null || b === null ? "--" : `${formatDecimalBytes(a)} / ${formatDecimalBytes(b)}`);
 
 const HEADERS: Record<string, string> = {
   ID: "CONTAINER ID",
