@@ -2,7 +2,7 @@
 // cp (both directions, tar streams with -), diff, export. The container is hostile:
 // cp and export must never follow its symlinks out of its root, however it races them.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MYCR, WORK, mycrEnv } from "./helpers/env";
 import { mycr } from "./helpers/mycr";
@@ -108,6 +108,13 @@ test("cp copies files and directories both ways and tar streams with -", async (
   // -L follows the link, inside the container: its /etc/passwd, not the host's
   expect(await mycr(["cp", "-L", `${name}:/root/d/link`, join(dir, "passwd")])).toMatchObject({ exitCode: 0 });
   expect(readFileSync(join(dir, "passwd"), "utf8")).toBe(readFileSync(join(rootfs, "etc/passwd"), "utf8"));
+  // a set-id program in the container is no set-id program on the host
+  await mycr(["exec", name, "sh", "-c", "cp /bin/busybox /root/suid && chmod 6755 /root/suid"]);
+  for (const flags of [[], ["-a"]]) {
+    const out = join(dir, `suid${flags.join("")}`);
+    expect(await mycr(["cp", ...flags, `${name}:/root/suid`, out])).toMatchObject({ exitCode: 0 });
+    expect(statSync(out).mode & 0o7777).toBe(0o755);
+  }
   // container -> stdout as tar; tar on stdin -> container
   const out = await mycrBytes(["cp", `${name}:/root/d`, "-"]);
   expect(out.exitCode).toBe(0);

@@ -74,7 +74,7 @@ export async function copy(src: CopyEnd, dest: CopyEnd, opts: CopyOptions): Prom
       try {
         // The owner files get: the destination user's (root in a container, ours on the host), or their own with -a.
         const owner = opts.archive || dest.kind === "stream" ? undefined : dest.kind === "container" ? { uid: 0, gid: 0 } : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-        const tree: TreeOptions = owner ? { owner } : {};
+        const tree: TreeOptions = { ...(owner ? { owner } : {}), ...(dest.kind === "host" ? { dropSetId: true } : {}) };
         if (dest.kind === "stream") return await writeStream(readTree(fd, sourceName(path) || ".", tree), opts.stdoutFd ?? 1);
         const isDir = fstatSync(fd).isDirectory();
         return await writeInto(dest, destRoot, { name: sourceName(path), isDir, stream: false, items: (top) => readTree(fd, top, tree) });

@@ -12,6 +12,8 @@ export interface TreeOptions {
   sameMount?: boolean;
   /** Owner every entry gets (docker cp: the destination's user), instead of the file's own. */
   owner?: { uid: number; gid: number };
+  /** Drop setuid and setgid bits: a container's file must not become a set-id program on the host. */
+  dropSetId?: boolean;
 }
 
 const CHUNK = 1 << 20;
@@ -54,7 +56,7 @@ function entryOf(path: string, fd: number, st: Stats, type: TarEntry["type"], op
   return {
     path,
     type,
-    mode: st.mode & 0o7777,
+    mode: st.mode & (opts.dropSetId ? 0o1777 : 0o7777),
     uid: opts.owner?.uid ?? st.uid,
     gid: opts.owner?.gid ?? st.gid,
     size: type === "file" ? st.size : 0,
