@@ -168,7 +168,7 @@ describe("mycr stats", () => {
     const id = readdirSync(TEST_STATE)[0]!;
     const r = await mycr(["stats", "--no-stream", "--format", "json", id.slice(0, 8)]);
     expect(r.exitCode).toBe(0);
-    const [s] = JSON.parse(r.stdout);
+    const s = JSON.parse(r.stdout.split("\n")[0]!); // one object a line, as docker's
     expect(s.id).toBe(id);
     expect(s.memoryLimit).toBe(100 * 1024 * 1024);
     expect(s.memoryUsage).toBeGreaterThan(0);

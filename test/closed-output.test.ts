@@ -28,7 +28,7 @@ test("stats | head and logs | head end quietly with 141", async () => {
   const deadline = Date.now() + 10_000;
   while (!(await mycr(["logs", "--tail", "1", name])).stdout.includes("100000") && Date.now() < deadline) await Bun.sleep(100);
 
-  expect(piped(["stats", name])).toEqual({ status: 141, first: expect.stringMatching(/^CONTAINER ID +CPU %/), stderr: "" });
+  expect(piped(["stats", name])).toEqual({ status: 141, first: expect.stringMatching(/^CONTAINER ID +NAME +CPU %/), stderr: "" });
   expect(piped(["logs", name])).toEqual({ status: 141, first: "1", stderr: "" });
   // one that writes a little and exits before head closes: 0, as ever
   expect(piped(["ps", "-q"]).status).toBe(0);

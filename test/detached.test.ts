@@ -242,7 +242,7 @@ test("top, stats for all running containers, container prune", async () => {
   expect((await mycr(["top", name])).stdout).toContain("sleep 61");
   const stats = await mycr(["stats", "--no-stream", "--format", "json"]);
   expect(stats.exitCode).toBe(0);
-  expect((JSON.parse(stats.stdout) as { id: string }[]).some((s) => s.id === id)).toBe(true);
+  expect(stats.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: string }).some((s) => s.id === id)).toBe(true);
   const done = await runD(["true"]);
   await mycr(["wait", done.name]);
   const prune = await mycr(["container", "prune"]);

@@ -121,3 +121,59 @@ test("regression: --debug after the command is the command's argument", async ()
   const r = await mycr(["run", "--rootfs", rootfs, "echo", "--debug"]);
   expect(r).toEqual({ exitCode: 0, stdout: "--debug\n", stderr: "" });
 });
+
+/**
+ * docker's everyday commands (issue 19): each flag of each, with good and awkward values,
+ * against a running container and a host directory. Every invocation ends as a user may
+ * expect (success, or one line), never hangs, and nothing is left behind; cp's host side
+ * lands in a scratch directory only.
+ */
+test("random flags of restart, rename, cp, diff, export, attach, version, system df, ps, inspect, stats, images, container run, completion, help", async () => {
+  const rnd = new Random(seed + 1);
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { WORK } = await import("./helpers/env");
+  const scratch = mkdtempSync(join(WORK, "fuzz-commands-"));
+  const target = `fuzz-target-${process.pid}`;
+  const run = await mycr(["run", "-d", "--name", target, "--network", "none", "--rootfs", rootfs, "sleep", "600"]);
+  expect(run.exitCode).toBe(0);
+  const awkward = () => rnd.pick(AWKWARD_STRINGS.filter((s) => s.length < 1000 && !s.includes("\u0000")));
+  const TEMPLATES = ["json", "table", "{{.ID}}", "table {{.Names}}\\t{{.Status}}", "{{json .}}", "{{.Nope}}", "{{", "{{if .ID}}", "{{range .}}{{end}}", "{{.ID | upper}}", "{{printf \"%s\" .ID}}"];
+  const CONTAINERS = [target, target.slice(0, 6), "no-such", ""];
+  const COMMANDS: Record<string, () => string[]> = {
+    restart: () => ["restart", ...rnd.pick([[], ["-t", rnd.pick(["0", "1", "-1", "x"])], ["-s", rnd.pick(["TERM", "BOGUS", "9"])]]), rnd.pick(CONTAINERS)],
+    rename: () => ["rename", rnd.pick([target, "no-such"]), rnd.pick([target, `${target}-x`, "bad/name", awkward()])],
+    cp: () => ["cp", ...rnd.pick([[], ["-a"], ["-L"], ["-q"], ["--bogus"]]), rnd.pick([`${target}:/etc`, `${target}:/bin/sh`, `${target}:${awkward()}`, join(scratch, "in"), "-"]), rnd.pick([join(scratch, `out-${rnd.int(0, 9)}`), `${target}:/tmp`, `${target}:${awkward()}`, scratch])],
+    diff: () => ["diff", rnd.pick(CONTAINERS), ...rnd.pick([[], ["extra"], ["--bogus"]])],
+    export: () => ["export", ...rnd.pick([["-o", join(scratch, "export.tar")], ["-o", "/nonexistent/dir/x.tar"], ["-o"], []]), rnd.pick(CONTAINERS)],
+    attach: () => ["attach", rnd.pick(CONTAINERS)],
+    version: () => ["version", ...rnd.pick([[], ["-f", rnd.pick(TEMPLATES)], ["--format", awkward()]])],
+    "system df": () => ["system", "df", ...rnd.pick([[], ["--format", rnd.pick(TEMPLATES)], ["-f", awkward()]])],
+    ps: () => ["ps", ...rnd.pick([["-a"], []]), ...rnd.pick([["-f", rnd.pick(["status=running", "status=bogus", "name=(", "label=a=b", "ancestor=x", "exited=1", "id=", "bogus=1", awkward()])], []]), ...rnd.pick([["--format", rnd.pick(TEMPLATES)], ["--format", awkward()], []])],
+    inspect: () => ["inspect", ...rnd.pick([["-f", rnd.pick(TEMPLATES)], ["--type", rnd.pick(["container", "image", "bogus"])], []]), rnd.pick(CONTAINERS)],
+    stats: () => ["stats", "--no-stream", ...rnd.pick([["--format", rnd.pick(TEMPLATES)], ["--no-trunc"], []]), rnd.pick(CONTAINERS)],
+    images: () => ["images", ...rnd.pick([["--format", rnd.pick(TEMPLATES)], ["-q"], ["--digests"]])],
+    "container run": () => ["container", "run", "--network", "none", ...rnd.pick([[], ["-l", awkward()], ["--rm"]]), rnd.pick(["no-such-image:1", awkward(), "--", ""]), "true"],
+    completion: () => ["completion", rnd.pick(["bash", "zsh", "fish", "tcsh", awkward()])],
+    help: () => ["help", ...rnd.pick([["run"], ["container", "run"], ["bogus"], [awkward()], []])],
+    "run --label": () => ["run", "--rootfs", rootfs, "--network", "none", "-l", awkward(), "true"],
+  };
+  const problems: string[] = [];
+  try {
+    for (const [name, make] of Object.entries(COMMANDS)) {
+      for (let i = 0; i < 8; i++) {
+        const argv = make();
+        const started = Date.now();
+        const r = await mycr(argv, { timeoutMs: TIMEOUT_MS });
+        const found = outcomeProblems(r, Date.now() - started, TIMEOUT_MS);
+        if (![0, 125, 127, 141].includes(r.exitCode)) found.push(`unexpected exit ${r.exitCode}`);
+        for (const p of found) problems.push(`seed ${seed} ${name} ${i}: ${p}: ${JSON.stringify(argv).slice(0, 300)} -> ${JSON.stringify(r.stderr.slice(0, 300))}`);
+      }
+    }
+  } finally {
+    await mycr(["rm", "-f", target, `${target}-x`]);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  problems.push(...(await settledOwnLeaks(baseline, new Set())).map((l) => `leak ${l}`));
+  expect(problems).toEqual([]);
+}, 240_000);

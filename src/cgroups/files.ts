@@ -58,3 +58,22 @@ export function firstFile(field: string, dir: string, files: string[], why: stri
   if (!found) throw new CgroupError(`${field}: this host's kernel has no ${files.join(" or ")} (${why})`);
   return found;
 }
+
+/** Read and written bytes from v1's blkio.throttle.io_service_bytes ("MAJ:MIN Read N" lines). */
+export function ioBytesV1(text: string | null): { blockRead: number | null; blockWrite: number | null } {
+  if (text === null) return { blockRead: null, blockWrite: null };
+  let blockRead = 0;
+  let blockWrite = 0;
+  for (const m of text.matchAll(/^\d+:\d+ (Read|Write) (\d+)$/gm)) {
+    if (m[1] === "Read") blockRead += Number(m[2]);
+    else blockWrite += Number(m[2]);
+  }
+  return { blockRead, blockWrite };
+}
+
+/** Read and written bytes from v2's io.stat ("MAJ:MIN rbytes=N wbytes=N ..." lines). */
+export function ioBytesV2(text: string | null): { blockRead: number | null; blockWrite: number | null } {
+  if (text === null) return { blockRead: null, blockWrite: null };
+  const sum = (key: string) => [...text.matchAll(new RegExp(`\\b${key}=(\\d+)`, "g"))].reduce((n, m) => n + Number(m[1]), 0);
+  return { blockRead: sum("rbytes"), blockWrite: sum("wbytes") };
+}

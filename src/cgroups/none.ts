@@ -34,7 +34,7 @@ export class NoCgroup implements Cgroup {
   }
 
   stats(): CgroupStats {
-    return { memoryUsage: null, memoryLimit: null, cpuNanos: null, pids: null, pidsLimit: null };
+    return { memoryUsage: null, memoryLimit: null, cpuNanos: null, pids: null, pidsLimit: null, blockRead: null, blockWrite: null };
   }
 
   oomKills(): number {

@@ -28,6 +28,9 @@ export interface CgroupStats {
   cpuNanos: number | null;
   pids: number | null;
   pidsLimit: number | null;
+  /** Bytes read from and written to block devices (docker stats' BLOCK I/O). */
+  blockRead: number | null;
+  blockWrite: number | null;
 }
 
 export interface Cgroup {

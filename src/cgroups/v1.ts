@@ -8,7 +8,7 @@ import type { Resources } from "../spec/types";
 import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
 import { applyBlkioV1, wantsBlockIO } from "./blkio";
 import { checkAboveUsage, deviceRuleLine, limitValue, rdmaLine } from "./convert";
-import { firstFile, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
+import { firstFile, ioBytesV1, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
 /**
@@ -159,6 +159,7 @@ export class V1Cgroup implements Cgroup {
     const mem = this.dir("memory");
     const pids = this.dir("pids");
     const acct = this.dir("cpuacct");
+    const blkio = this.dir("blkio");
     const limit = mem ? readNumber(mem, "memory.limit_in_bytes") : null;
     return {
       memoryUsage: mem ? readNumber(mem, "memory.usage_in_bytes") : null,
@@ -167,6 +168,7 @@ export class V1Cgroup implements Cgroup {
       cpuNanos: acct ? readNumber(acct, "cpuacct.usage") : null,
       pids: pids ? readNumber(pids, "pids.current") : null,
       pidsLimit: pids ? readNumber(pids, "pids.max") : null,
+      ...ioBytesV1(blkio ? readCgroupFile(blkio, "blkio.throttle.io_service_bytes") : null),
     };
   }
 

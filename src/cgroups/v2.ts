@@ -7,7 +7,7 @@ import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
 import { setDeviceRules } from "./device-program";
 import { applyIoV2, wantsBlockIO } from "./blkio";
 import { checkAboveUsage, limitValue, rdmaLine, sharesToWeight, swapOnly } from "./convert";
-import { firstFile, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
+import { firstFile, ioBytesV2, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
 export class V2Cgroup implements Cgroup {
@@ -142,6 +142,7 @@ export class V2Cgroup implements Cgroup {
       cpuNanos: usec === undefined ? null : usec * 1000,
       pids: readNumber(this.dir, "pids.current"),
       pidsLimit: readNumber(this.dir, "pids.max"),
+      ...ioBytesV2(readCgroupFile(this.dir, "io.stat")),
     };
   }
 

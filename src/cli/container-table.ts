@@ -10,19 +10,43 @@ function quoteCommand(cmd: string[], trunc: boolean): string {
 }
 
 export function containerTable(views: ContainerView[], trunc: boolean): string {
-  const now = Date.now();
+  const columns = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"];
   return formatTable(
-    ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
-    views.map((v) => [
-      trunc ? v.id.slice(0, 12) : v.id,
-      v.image,
-      quoteCommand(v.command, trunc),
-      `${humanDuration(now - Date.parse(v.created))} ago`,
-      v.status,
-      v.ports.map(portText).join(", "),
-      v.name ?? "",
-    ]),
+    columns.map((c) => CONTAINER_HEADERS[c]!),
+    views.map((v) => {
+      const f = containerFields(v, trunc);
+      return columns.map((c) => String(f[c]));
+    }),
   );
+}
+
+/** docker ps's template fields ({{.ID}}, {{.Names}}, ...) and their table headers. */
+export const CONTAINER_HEADERS: Record<string, string> = {
+  ID: "CONTAINER ID",
+  Image: "IMAGE",
+  Command: "COMMAND",
+  CreatedAt: "CREATED AT",
+  RunningFor: "CREATED",
+  Ports: "PORTS",
+  State: "STATE",
+  Status: "STATUS",
+  Names: "NAMES",
+  Labels: "LABELS",
+};
+
+export function containerFields(v: ContainerView, trunc: boolean): Record<string, unknown> {
+  return {
+    ID: trunc ? v.id.slice(0, 12) : v.id,
+    Image: v.image,
+    Command: quoteCommand(v.command, trunc),
+    CreatedAt: new Date(v.created).toISOString().replace("T", " ").replace(/\.\d+Z$/, " +0000 UTC"),
+    RunningFor: `${humanDuration(Date.now() - Date.parse(v.created))} ago`,
+    Ports: v.ports.map(portText).join(", "),
+    State: v.state,
+    Status: v.status,
+    Names: v.name ?? "",
+    Labels: Object.entries(v.labels).map(([k, x]) => `${k}=${x}`).join(","),
+  };
 }
 
 /** One JSON object a line, as `docker ps --format json`. */

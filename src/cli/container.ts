@@ -1,5 +1,5 @@
 // `mycr container prune`; `container ls|rm|stop|…` are docker's other names for top-level
-// commands and are resolved before this file is loaded (index.ts).
+// commands and are resolved before this file is loaded (commands.ts, GROUPED).
 import { listContainers } from "../engine/containers";
 import { removeContainer } from "../engine/remove";
 import { StateStore } from "../runtime/state";
@@ -7,9 +7,10 @@ import { UsageError } from "./argv";
 import { defineMycrCommand } from "./command";
 import { log } from "./log";
 import { out } from "./output";
+import { GROUPED } from "./commands";
 
 export default defineMycrCommand({
-  meta: { name: "container", description: "Manage containers: prune removes every stopped container (and ls, rm, stop, logs, inspect, wait, top, stats, run, exec as docker's other names)" },
+  meta: { name: "container", description: "Manage containers: prune removes every stopped container; the other verbs are docker's names for the top-level commands" },
   args: {
     force: { type: "boolean", alias: "f", description: "Do not ask (mycr never asks; accepted for docker's sake)" },
     command: { type: "positional", description: "prune" },
@@ -18,7 +19,7 @@ export default defineMycrCommand({
   rootless: "enter",
   async run(args, global) {
     const [sub, ...rest] = args._;
-    if (sub !== "prune" || rest.length > 0) throw new UsageError(`container: unknown subcommand "${sub ?? ""}" (prune, ls, rm, stop, logs, inspect, wait, top, stats, run, exec)`);
+    if (sub !== "prune" || rest.length > 0) throw new UsageError(`container: unknown subcommand "${sub ?? ""}" (prune, ${Object.keys(GROUPED.container!).sort().join(", ")})`);
     const store = new StateStore(global.stateRoot);
     let failed = false;
     out("Deleted Containers:");

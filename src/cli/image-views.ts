@@ -1,7 +1,7 @@
 // How images are shown: docker's table columns and JSON objects, and the inspect document.
 import { humanDuration } from "../engine/duration";
 import { formatBytes } from "../engine/units";
-import { imageConfig, isUntagged } from "../image/images";
+import { findImage, imageConfig, isUntagged } from "../image/images";
 import { hex, type ImageRecord, type ImageStore } from "../image/store";
 import type { ImageConfig } from "../image/types";
 
@@ -59,6 +59,16 @@ export function imageJson(v: ImageView, now: number): string {
     Size: formatBytes(v.record.size),
     SizeBytes: v.record.size,
   });
+}
+
+/** The inspect document of the image `ref` names (name or id), or null when none does. */
+export function inspectImageRef(store: ImageStore, ref: string): Record<string, unknown> | null {
+  const image = findImage(store, ref);
+  if (!image) return null;
+  const views = imageViews(store, true); // build steps too: they are images
+  const view = views.find((v) => v.record.name === image.name);
+  if (!view) return null;
+  return inspectImage(view, views.filter((v) => v.record.config === image.config && !isUntagged(v.record)).map((v) => v.record.name));
 }
 
 /** docker image inspect's main fields, from our record and the image config. */

@@ -1,6 +1,6 @@
 import { imageStore } from "../engine/image";
 import { hex } from "../image/store";
-import { single } from "./argv";
+import { formatOption, formatRows } from "./format";
 import { defineMycrCommand } from "./command";
 import { IMAGE_HEADER, imageJson, imageRow, imageViews } from "./image-views";
 import { out } from "./output";
@@ -12,7 +12,7 @@ export default defineMycrCommand({
     quiet: { type: "boolean", alias: "q", description: "Only image ids" },
     all: { type: "boolean", alias: "a", description: "Also the intermediate images of builds (their layer cache)" },
     digests: { type: "boolean", description: "Show the manifest digests" },
-    format: { type: "enum", options: ["table", "json"], default: "table", description: "table, or json (one object a line, docker's keys)" },
+    format: { ...formatOption("REPOSITORY, TAG, IMAGE ID, CREATED, SIZE"), alias: undefined },
   },
   // root's store without root, the user's own store (in its user namespace) with it
   needsRoot: true,
@@ -22,10 +22,11 @@ export default defineMycrCommand({
     const now = Date.now();
     if (args.quiet === true) {
       for (const id of new Set(views.map((v) => hex(v.record.config).slice(0, 12)))) out(id);
-    } else if (single(args.format) === "json") {
-      for (const v of views) out(imageJson(v, now));
     } else {
-      out(formatTable(IMAGE_HEADER(args.digests === true), views.map((v) => imageRow(v, args.digests === true, now))));
+      const rows = views.map((v) => JSON.parse(imageJson(v, now)) as Record<string, unknown>);
+      const headers = { Repository: "REPOSITORY", Tag: "TAG", Digest: "DIGEST", ID: "IMAGE ID", CreatedSince: "CREATED", Size: "SIZE", CreatedAt: "CREATED AT" };
+      const text = formatRows(args.format, rows, { headers, table: () => formatTable(IMAGE_HEADER(args.digests === true), views.map((v) => imageRow(v, args.digests === true, now))) });
+      if (text !== "") out(text);
     }
     return 0;
   },

@@ -1,6 +1,5 @@
 // The command tree: global flags, then one command per file.
 import { trace } from "../runtime/trace";
-import { defineCommand, renderUsage, type ArgsDef } from "citty";
 import { ContainerError } from "../runtime/errors";
 import { SysError } from "../sys/errno";
 import { UsageError, parseFlags } from "./argv";
@@ -9,90 +8,20 @@ import type { GlobalOptions, MycrCommand } from "./command";
 import type { ParsedFlags } from "./argv";
 import { enableDebug, log, logToFile } from "./log";
 import { setWarningSink } from "../runtime/warn";
-import { OUTPUT_CLOSED_STATUS, OutputClosed, out, plain } from "./output";
+import { OUTPUT_CLOSED_STATUS, OutputClosed, out } from "./output";
+import { COMMANDS, GLOBAL_ARGS, OBJECTS, loadAll, objectVerbs, ungroup } from "./commands";
 
-import { VERSION } from "./version";
+import { VERSION } from "./version-number";
 
-const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
-  run: () => import("./run"),
-  gc: () => import("./gc"),
-  stats: () => import("./stats"),
-  create: () => import("./create"),
-  start: () => import("./start"),
-  state: () => import("./state"),
-  kill: () => import("./kill"),
-  delete: () => import("./delete"),
-  list: () => import("./list"),
-  ps: () => import("./ps"),
-  pause: () => import("./pause"),
-  resume: () => import("./resume"),
-  spec: () => import("./spec"),
-  features: () => import("./features"),
-  info: () => import("./info"),
-  exec: () => import("./exec"),
-  update: () => import("./update"),
-  events: () => import("./events"),
-  network: () => import("./network"),
-  // docker's lifecycle commands over both faces' containers
-  logs: () => import("./logs"),
-  stop: () => import("./stop"),
-  rm: () => import("./rm"),
-  wait: () => import("./wait"),
-  inspect: () => import("./inspect"),
-  top: () => import("./top"),
-  port: () => import("./port"),
-  container: () => import("./container"),
-  pull: () => import("./pull"),
-  push: () => import("./push"),
-  images: () => import("./images"),
-  rmi: () => import("./rmi"),
-  tag: () => import("./tag"),
-  import: () => import("./import"),
-  commit: () => import("./commit"),
-  build: () => import("./build"),
-  load: () => import("./load"),
-  save: () => import("./save"),
-  login: () => import("./login"),
-  logout: () => import("./logout"),
-  image: () => import("./image"),
-};
 
-/** docker's grouped names for top-level commands: `mycr image ls` is `mycr images`. */
-const GROUPED: Record<string, Record<string, string>> = {
-  image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", push: "push", tag: "tag", load: "load", save: "save", import: "import", build: "build" },
-  container: { ls: "ps", list: "ps", port: "port", start: "start", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec", commit: "commit" },
-};
-
-/** `image ls -a` -> `images -a`; anything else unchanged. */
-function ungroup(name: string | undefined, rest: string[]): { name: string | undefined; rest: string[] } {
-  const target = name !== undefined ? GROUPED[name]?.[rest[0] ?? ""] : undefined;
-  return target !== undefined && target in COMMANDS ? { name: target, rest: rest.slice(1) } : { name, rest };
-}
-
-const GLOBAL_ARGS = {
-  debug: { type: "boolean", description: "Print debug messages and stack traces" },
-  root: { type: "string", description: "Directory for runtime state (default /run/mycr)", valueHint: "DIR" },
-  log: { type: "string", description: "Also write messages to this file (OCI clients read it)", valueHint: "FILE" },
-  "log-format": { type: "enum", options: ["text", "json"], default: "text", description: "Format of --log" },
-  "systemd-cgroup": { type: "boolean", description: "Make each container's cgroup a transient systemd scope (cgroupsPath slice:prefix:name)" },
-  help: { type: "boolean", alias: "h", description: "Show help" },
-  version: { type: "boolean", alias: "v", description: "Show the version" },
-} satisfies ArgsDef;
-
-async function usage(cmd?: MycrCommand): Promise<string> {
-  if (cmd) return renderUsage(defineCommand({ meta: cmd.meta, args: cmd.args }));
-  const subCommands: Record<string, ReturnType<typeof defineCommand>> = {};
-  for (const [name, load] of Object.entries(COMMANDS)) {
-    const c = (await load()).default;
-    subCommands[name] = defineCommand({ meta: c.meta });
-  }
-  return renderUsage(
-    defineCommand({
-      meta: { name: "mycr", version: VERSION, description: "A container runtime in one executable" },
-      args: GLOBAL_ARGS,
-      subCommands,
-    }),
-  );
+/** Help for `name` (a command or an object such as `container`), or for mycr itself. */
+export async function helpText(name?: string): Promise<string> {
+  const help = await import("./help");
+  if (name === undefined) return help.globalHelp(await loadAll(), GLOBAL_ARGS, VERSION);
+  const load = COMMANDS[name];
+  if (!load) throw new UsageError(`unknown command "${name}" (see mycr --help)`);
+  const cmd = (await load()).default;
+  return OBJECTS.includes(name) ? help.objectHelp(cmd, objectVerbs(name), await loadAll()) : help.commandHelp(cmd);
 }
 
 /** Splits `mycr [global flags] COMMAND [flags/args]`. */
@@ -124,7 +53,7 @@ export async function runCli(): Promise<number> {
       return 0;
     }
     if (!name || g.help) {
-      out(plain(await usage()));
+      out(await helpText());
       return name || g.help ? 0 : 125;
     }
     setWarningSink((m) => log.warn(m));
@@ -134,7 +63,7 @@ export async function runCli(): Promise<number> {
     const cmd = (await load()).default;
     trace("cli: command loaded");
     if (rest[0] === "--help" || rest[0] === "-h") {
-      out(plain(await usage(cmd)));
+      out(await helpText(name));
       return 0;
     }
     const args = parseFlags(rest, cmd.args, cmd.parse);

@@ -3,7 +3,7 @@ import { StateStore } from "../runtime/state";
 import { single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { out } from "./output";
-import { VERSION } from "./version";
+import { VERSION } from "./version-number";
 
 function gib(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(2)}GiB`;

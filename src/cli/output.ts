@@ -1,7 +1,6 @@
 // Data for stdout. Written synchronously: cheaper than creating process.stdout's
 // stream (milliseconds at start-up), and nothing is lost when mycr exits with _exit.
 import { writeSync } from "node:fs";
-import { isatty } from "node:tty";
 
 /**
  * The reader of our stdout (or stderr) went away (`mycr stats | head`). Not an error
@@ -32,8 +31,12 @@ export function out(text: string): void {
   writeAll(1, Buffer.from(text.endsWith("\n") ? text : text + "\n"));
 }
 
-/** citty renders usage with colours; keep them for terminals only. */
-export function plain(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return isatty(1) ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
+/** Runs `write`, which writes to fd 1 itself; a reader that went away is OutputClosed. */
+export async function toStdout(write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EPIPE") throw new OutputClosed();
+    throw e;
+  }
 }

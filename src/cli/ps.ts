@@ -2,16 +2,19 @@ import { openCgroup } from "../cgroups";
 import { ContainerError } from "../runtime/errors";
 import { containerStatus, StateStore } from "../runtime/state";
 import { pidNamespaceMembers } from "../runtime/procfs";
-import { single, type ParsedFlags } from "./argv";
+import { list, single, type ParsedFlags } from "./argv";
+import { formatOption, formatRows } from "./format";
+import { matchesFilters, parseFilters, wantsStopped } from "./ps-filter";
 import { findContainer, listContainers } from "../engine/containers";
-import { containerJson, containerTable } from "./container-table";
+import { CONTAINER_HEADERS, containerFields, containerJson, containerTable } from "./container-table";
 import { defineMycrCommand } from "./command";
 import { out } from "./output";
 
 export default defineMycrCommand({
   meta: { name: "ps", description: "List containers (docker's ps), or with an ID the processes of that container (runc's ps)" },
   args: {
-    format: { type: "enum", alias: "f", options: ["table", "json"], default: "table", description: "table, or json (one object a line; with ID: the host pids)" },
+    format: { ...formatOption("CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES"), alias: undefined, description: "table, json (one object a line; with ID: the host pids), or a Go template: '{{.ID}} {{.Names}}', 'table {{.Names}}\\t{{.Status}}'" },
+    filter: { type: "string", alias: "f", description: "Without ID: only containers matching id=, name=, status=, label=KEY[=VALUE], ancestor=IMAGE, exited=CODE; repeatable", valueHint: "KEY=VALUE" },
     all: { type: "boolean", alias: "a", description: "Without ID: all containers, not only running ones" },
     quiet: { type: "boolean", alias: "q", description: "Without ID: only the ids" },
     "no-trunc": { type: "boolean", description: "Without ID: full ids and commands" },
@@ -30,15 +33,20 @@ export default defineMycrCommand({
 });
 
 function listAll(store: StateStore, args: ParsedFlags): number {
-  const views = listContainers(store).filter((v) => args.all === true || v.state === "running" || v.state === "paused" || v.state === "restarting");
+  const filters = parseFilters(list(args.filter));
+  const all = args.all === true || wantsStopped(filters);
+  const views = listContainers(store).filter((v) => (all || v.state === "running" || v.state === "paused" || v.state === "restarting") && matchesFilters(v, filters));
   const trunc = args["no-trunc"] !== true;
   if (args.quiet) {
     for (const v of views) out(trunc ? v.id.slice(0, 12) : v.id);
-  } else if (single(args.format) === "json") {
-    for (const v of views) out(containerJson(v));
-  } else {
-    out(containerTable(views, trunc));
+    return 0;
   }
+  const text = formatRows(args.format, views.map((v) => containerFields(v, trunc)), {
+    headers: CONTAINER_HEADERS,
+    table: () => containerTable(views, trunc),
+    json: (i) => JSON.parse(containerJson(views[i]!)),
+  });
+  if (text !== "") out(text);
   return 0;
 }
 

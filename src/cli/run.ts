@@ -46,6 +46,25 @@ function imageRequest(args: ParsedFlags): ImageRequest | undefined {
   };
 }
 
+/**
+ * `mycr run alpine:3.20`: mycr's run takes a command first (the host's root by default),
+ * docker's takes an image. When the first word is no program on the host but names an
+ * image (a local one, or a reference with a tag, digest or registry), say which form runs it.
+ */
+async function suggestImageForm(word: string | undefined): Promise<void> {
+  if (word === undefined || word.includes("/") && !/^[\w.-]+(:\d+)?\/[\w./-]+(:[\w.-]+)?$/.test(word)) return;
+  const { lookPath, DEFAULT_PATH } = await import("../runtime/lookpath");
+  try {
+    if (!word.includes("/")) lookPath(word, [`PATH=${DEFAULT_PATH}`]);
+    return; // a program: run it
+  } catch {
+    // not a program on the host: an image?
+  }
+  const looksLikeImage = /[:@]/.test(word) || word.includes("/") || (await import("./image-lookup")).isLocalImage(word);
+  if (!looksLikeImage) return;
+  throw new ContainerError(`"${word}": executable file not found in $PATH; to run the image ${word}: mycr container run ${word} [COMMAND] (or mycr run --image ${word} [COMMAND])`, 127);
+}
+
 /** A boolean flag the user did not give stays undefined: -t/-i have an automatic default. */
 function given(value: unknown): boolean | undefined {
   return typeof value === "boolean" ? value : undefined;
@@ -65,6 +84,7 @@ export default defineMycrCommand({
     "tls-verify": { type: "boolean", description: "Verify the registry's certificate; false also allows plain http (default true)" },
     quiet: { type: "boolean", alias: "q", description: "No pull progress for the --image on stderr (errors still)" },
     name: { type: "string", description: "A name for the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)" },
+    label: { type: "string", alias: "l", description: "Set metadata on the container (ps --filter label=, inspect); repeatable", valueHint: "KEY[=VALUE]" },
     hostname: { type: "string", description: "Container host name (default: the first 12 characters of its id)" },
     ...RESOURCE_ARGS,
     "oom-score-adj": { type: "string", description: "OOM killer preference, -1000 to 1000", valueHint: "N" },
@@ -114,6 +134,9 @@ export default defineMycrCommand({
       if (isRootless()) throw new ContainerError("run --bundle: the OCI runtime face needs root; as an ordinary user, run containers with mycr run --rootfs or --image");
       return runBundle(args, global); // the OCI runtime's run
     }
+    // (a PATH of the user's may find what the default PATH does not: then the container decides)
+    const ownPath = list(args.env).some((e) => e.startsWith("PATH="));
+    if (args.image === undefined && args.rootfs === undefined && args.entrypoint === undefined && !ownPath) await suggestImageForm(args._[0]);
     const request: RunRequest = {
       args: args._,
       rootfs: single(args.rootfs),
@@ -133,6 +156,7 @@ export default defineMycrCommand({
         new Set(defaultNamespaces().map((n) => n.type)),
       ),
       name: single(args.name),
+      labels: list(args.label),
       network: {
         mode: single(args.network),
         ports: list(args.publish).map(parseFlagValue(parsePort)),

@@ -1,22 +1,36 @@
 import { collectStats, type ContainerStats } from "../engine/stats";
-import { formatBytes } from "../engine/units";
+import { formatBytes, formatDecimalBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
-import { single } from "./argv";
-import { findContainer, listContainers } from "../engine/containers";
+import { findContainer, listContainers, type ContainerView } from "../engine/containers";
 import { defineMycrCommand } from "./command";
+import { formatOption, formatRows } from "./format";
 import { out } from "./output";
 
-function table(rows: ContainerStats[]): string {
-  const header = ["CONTAINER ID", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"];
-  const lines = rows.map((s) => [
-    s.id.slice(0, 12),
-    s.cpuPercent === null ? "--" : `${s.cpuPercent.toFixed(2)}%`,
-    `${s.memoryUsage === null ? "--" : formatBytes(s.memoryUsage)} / ${s.memoryLimit === null ? "unlimited" : formatBytes(s.memoryLimit)}`,
-    s.memoryUsage !== null && s.memoryLimit ? `${((s.memoryUsage / s.memoryLimit) * 100).toFixed(2)}%` : "--",
-    s.pids === null ? "--" : String(s.pids),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [header, ...lines].map((cols) => cols.map((c, i) => c.padEnd(widths[i]!)).join("   ").trimEnd()).join("\n");
+const pair = (a: number | null, b: number | null) => (a === null || b === null ? "--" : `${formatDecimalBytes(a)} / ${formatDecimalBytes(b)}`);
+
+const HEADERS: Record<string, string> = {
+  ID: "CONTAINER ID",
+  Name: "NAME",
+  CPUPerc: "CPU %",
+  MemUsage: "MEM USAGE / LIMIT",
+  MemPerc: "MEM %",
+  NetIO: "NET I/O",
+  BlockIO: "BLOCK I/O",
+  PIDs: "PIDS",
+};
+
+/** docker stats' fields ({{.Name}}, {{.CPUPerc}}, ...), as text. */
+function fields(s: ContainerStats, view: ContainerView | undefined): Record<string, string> {
+  return {
+    ID: s.id.slice(0, 12),
+    Name: view?.name ?? "--",
+    CPUPerc: s.cpuPercent === null ? "--" : `${s.cpuPercent.toFixed(2)}%`,
+    MemUsage: `${s.memoryUsage === null ? "--" : formatBytes(s.memoryUsage)} / ${s.memoryLimit === null ? "unlimited" : formatBytes(s.memoryLimit)}`,
+    MemPerc: s.memoryUsage !== null && s.memoryLimit ? `${((s.memoryUsage / s.memoryLimit) * 100).toFixed(2)}%` : "--",
+    NetIO: pair(s.netRx, s.netTx),
+    BlockIO: pair(s.blockRead, s.blockWrite),
+    PIDs: s.pids === null ? "--" : String(s.pids),
+  };
 }
 
 function runningIds(store: StateStore): string[] {
@@ -26,22 +40,24 @@ function runningIds(store: StateStore): string[] {
 }
 
 export default defineMycrCommand({
-  meta: { name: "stats", description: "Show CPU, memory and process counts of running containers" },
+  meta: { name: "stats", description: "Show CPU, memory, network, block I/O and process counts of running containers" },
   args: {
     "no-stream": { type: "boolean", description: "Print one sample and exit" },
-    format: { type: "enum", options: ["table", "json"], default: "table", description: "Output format" },
-    container: { type: "positional", description: "Container ids (or unique prefixes)" },
+    "no-trunc": { type: "boolean", description: "Full container ids" },
+    format: { ...formatOption("CONTAINER ID, NAME, CPU %, MEM USAGE / LIMIT, MEM %, NET I/O, BLOCK I/O, PIDS"), alias: undefined },
+    container: { type: "positional", description: "Container names, ids or unique prefixes (default: every running one)" },
   },
   needsRoot: true,
   rootless: { refuse: "needs cgroups, which rootless containers run without here (no cgroup delegated to you)" },
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
-    // Without ids: every running container, as docker.
     const ids = args._.length > 0 ? args._.map((x) => findContainer(store, x).id) : runningIds(store);
-    const json = single(args.format) === "json";
+    const views = new Map(listContainers(store).map((v) => [v.id, v]));
     for (;;) {
       const rows = await collectStats(store, ids, 500);
-      out(json ? JSON.stringify(rows) : table(rows));
+      const shown = rows.map((s) => ({ ...fields(s, views.get(s.id)), ...(args["no-trunc"] === true ? { ID: s.id } : {}) }));
+      // json: docker's text fields, and the numbers they come from (bytes, percent)
+      out(formatRows(args.format, shown, { headers: HEADERS, json: (i) => ({ ...shown[i], ...rows[i] }) }));
       if (args["no-stream"]) return 0;
     }
   },

@@ -11,6 +11,7 @@ import { ownerAlive, readRecord, type EngineRecord } from "./record";
 import { humanDuration } from "./duration";
 import type { PortMapping } from "../net/ports";
 import { livePorts } from "./ports";
+import { overlayLowers } from "./rootfs";
 
 export type ContainerState = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
 
@@ -28,6 +29,8 @@ export interface ContainerView {
   exitCode?: number;
   /** Host ports it publishes while it runs (-p, -P). */
   ports: PortMapping[];
+  /** --label and the image's labels. */
+  labels: Record<string, string>;
   detached?: DetachedRecord;
   runtime?: ContainerRecord;
   engine?: EngineRecord;
@@ -61,10 +64,9 @@ function statusText(state: ContainerState, v: { exitCode?: number; startedAt?: s
 
 /** A foreground run's lower layer, from its overlay root mount ("host" for the host's /). */
 function lowerOf(rt: ContainerRecord): string {
-  const root = rt.spec.mounts?.find((m) => m.destination === "/" && m.type === "overlay");
-  const lower = root?.options?.find((o) => o.startsWith("lowerdir="))?.slice("lowerdir=".length);
-  if (lower === undefined) return rt.rootfs;
-  return lower === "/" ? "host" : lower.replace(/\\(.)/g, "$1");
+  const lowers = overlayLowers(rt.spec.mounts);
+  if (lowers.length === 0) return rt.rootfs;
+  return lowers.length === 1 && lowers[0] === "/" ? "host" : lowers.join(":");
 }
 
 function viewOf(id: string, store: StateStore, now: number): ContainerView | null {
@@ -74,6 +76,7 @@ function viewOf(id: string, store: StateStore, now: number): ContainerView | nul
   const base = {
     id,
     ports: livePorts(engine),
+    labels: engine?.labels ?? {},
     ...(detached?.name ?? engine?.name ? { name: detached?.name ?? engine?.name } : {}),
     ...(detached ? { detached } : {}),
     ...(runtime ? { runtime } : {}),

@@ -16,6 +16,7 @@ import { containersDir, dataRoot } from "./paths";
 import { readRecord } from "./record";
 import { detachNetwork, networkFiles, unpinNetns } from "./network";
 import { stopPasta } from "../net/pasta";
+import { refreshNetworkHosts } from "./network-hosts";
 import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
 import { readDetached, updateDetached, withEngineLock } from "./detached";
 import { GRACE_MS, anythingAbandoned, containerDirFate, containerDirIds, stateFate } from "./abandoned";
@@ -35,6 +36,7 @@ async function releaseNetwork(id: string, dir: string): Promise<void> {
   if (network) {
     try {
       await detachNetwork(network.list, id, network.result, network.netns, network.ports);
+      refreshNetworkHosts(network.list.name); // its owner is dead: peers drop its line
     } catch {
       // the plugins may be gone; the files still go
     }

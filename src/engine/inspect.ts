@@ -38,6 +38,7 @@ export function inspectContainer(v: ContainerView): Record<string, unknown> {
       Env: proc?.env ?? det?.request.env ?? [],
       Cmd: v.command,
       WorkingDir: proc?.cwd ?? det?.request.workdir ?? "/",
+      Labels: v.labels,
     },
     HostConfig: {
       AutoRemove: det?.autoRemove ?? false,

@@ -16,6 +16,8 @@ import { isRootless } from "../runtime/rootless";
 import { pastaInstalled, startPasta } from "../net/pasta";
 import { containerStatus, type StateStore } from "../runtime/state";
 import { loadRuntime } from "./containers";
+import { hostsBasePath, refreshNetworkHosts } from "./network-hosts";
+import { updateRecord, type EngineRecord } from "./record";
 import type { Mount, Spec } from "../spec/types";
 
 export interface NetworkRequest {
@@ -134,8 +136,27 @@ export async function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: 
   }
   const files = networkFiles(dir);
   writeFileSync(files.resolv, resolvConf(req.dns));
-  writeFileSync(files.hosts, hostsFile(ip, names, req.addHosts));
+  const hosts = hostsFile(ip, names, req.addHosts);
+  writeFileSync(files.hosts, hosts);
+  // peers' names come in once the record holds this address (run.ts: announceOnNetwork)
+  if (plan.kind === "cni" && ip) writeFileSync(hostsBasePath(files.hosts), hosts);
   return result;
+}
+
+/** After the record holds the container's address: it and its peers learn each other's names. */
+export function announceOnNetwork(record: EngineRecord): void {
+  if (record.network?.result) refreshNetworkHosts(record.network.list.name);
+}
+
+/** Before CNI DEL: the record says it is leaving, and its peers forget its names. */
+export function leaveNetwork(record: EngineRecord, onProblem: (message: string) => void): void {
+  if (!record.network?.result) return;
+  try {
+    updateRecord({ ...record, network: { ...record.network, leaving: true } });
+    refreshNetworkHosts(record.network.list.name);
+  } catch (e) {
+    onProblem(`network: telling peers it left: ${(e as Error).message}`); // the detach itself goes on
+  }
 }
 
 /**

@@ -18,7 +18,16 @@ export interface EngineRecord {
   /** Keep the upper dir after exit (--keep). */
   keep: boolean;
   /** The CNI network it is attached to, and what ADD returned: what gc needs for DEL. */
-  network?: { list: CniConflist; result: CniResult | null; netns: string; ports: PortMapping[] };
+  network?: {
+    list: CniConflist;
+    result: CniResult | null;
+    netns: string;
+    ports: PortMapping[];
+    /** The names peers on a user network resolve it by (network-hosts.ts). */
+    names?: string[];
+    /** Set just before CNI DEL: peers no longer list it. */
+    leaving?: boolean;
+  };
   /** Host ports a rootless container's pasta publishes (-p): no CNI network holds them. */
   pastaPorts?: PortMapping[];
   /** --name; later commands (ps, logs) will accept it in place of the id. */
@@ -27,6 +36,8 @@ export interface EngineRecord {
   image?: string;
   /** --image: the image's id, the parent of what `commit` makes of the container. */
   imageId?: string;
+  /** --label KEY=VALUE, over the image's labels: ps -f label=, inspect's Config.Labels. */
+  labels?: Record<string, string>;
 }
 
 /** Creates the container's directory with its record already inside (see makeDirAtomic). */

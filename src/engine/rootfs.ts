@@ -52,6 +52,15 @@ export function overlayRootMount(paths: ContainerRootfs, lowers: string[]): Moun
   };
 }
 
+/** The lower directories of a spec's overlay root (see overlayRootMount), unescaped; [] without one. */
+export function overlayLowers(mounts: Mount[] | undefined): string[] {
+  const root = mounts?.find((m) => m.destination === "/" && m.type === "overlay");
+  const option = root?.options?.find((o) => o.startsWith("lowerdir="))?.slice("lowerdir=".length);
+  if (option === undefined) return [];
+  // "\:" is a colon inside a path, ":" separates layers
+  return option.split(/(?<!\\):/).map((p) => p.replace(/\\(.)/g, "$1"));
+}
+
 /** Removes the container's files (all of them, or all but the upper dir). */
 export function removeContainerFiles(dir: string, keepUpper = false): void {
   try {

@@ -16,7 +16,7 @@ import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
 import { exposedStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
-import { applyNetwork, attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
+import { announceOnNetwork, applyNetwork, attachNetwork, detachNetwork, leaveNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
 import { stopPasta } from "../net/pasta";
 import { abandonedHolder, assertPortsFree, takenPorts } from "./ports";
@@ -36,6 +36,7 @@ import { parseStorageOpts } from "./storage-opt";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 import { rootlessIdentity } from "../runtime/rootless";
 import { addUserNamespace, noticeNoCgroupOnce, refuseRootless } from "./rootless/container";
+import { parseLabels } from "./labels";
 
 export interface RunRequest {
   /** The cgroup manager to use; chosen from the host (and MYCR_CGROUP_MANAGER) when absent. */
@@ -86,6 +87,8 @@ export interface RunRequest {
   io?: DetachedIo;
   /** --image: the root is the image's layers and its config supplies defaults. */
   image?: ImageRequest;
+  /** --label KEY[=VALUE] as given. */
+  labels?: string[];
   /** A build step: /tmp is the image's directory (see ContainerSettings.tmpInImage). */
   tmpInImage?: boolean;
   /** Where the container's stdout goes (a build sends it to stderr); ours by default. */
@@ -175,6 +178,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
+  const labels = { ...(image?.config.config?.Labels ?? {}), ...parseLabels(req.labels ?? []) };
   const keep = req.keep === true;
   const id = req.id ?? newContainerId();
   if (req.network.publishAll && image) {
@@ -243,6 +247,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       keep,
       ...(name !== undefined ? { name } : {}),
       ...(image ? { image: image.name, imageId: image.id } : {}),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
       ...(planned ? { network: planned } : {}),
       ...(network.kind === "pasta" && req.network.ports.length > 0 ? { pastaPorts: req.network.ports } : {}),
     };
@@ -270,8 +275,9 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
         const names = [spec.hostname!, ...(name !== undefined ? [name] : [])];
         const result = await attachNetwork(network, req.network, id, initPid, dir, names);
         if (planned) {
-          attached = { ...planned, result };
+          attached = { ...planned, result, names };
           updateRecord({ ...record, network: attached });
+          announceOnNetwork({ ...record, network: attached });
         }
       },
       onStarted: (init) => {
@@ -283,6 +289,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     return { ...result, id };
   } finally {
     if (attached) {
+      if (written) leaveNetwork({ ...written, network: attached }, (m) => req.onNotice?.(m));
       try {
         await detachNetwork(attached.list, id, attached.result, attached.netns, attached.ports);
       } catch (e) {

@@ -33,13 +33,24 @@ export function parseCpuList(flag: string, text: string): number[] {
   return out;
 }
 
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+/** `n` in the largest of `units` (each `step` times the last) that keeps it at least 1. */
+function scaled(n: number, step: number, units: string[]): { value: number; unit: string } {
   let i = 0;
   let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
+  while (v >= step && i < units.length - 1) {
+    v /= step;
     i++;
   }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
+  return { value: v, unit: units[i]! };
+}
+
+export function formatBytes(n: number): string {
+  const { value, unit } = scaled(n, 1024, ["B", "KiB", "MiB", "GiB", "TiB"]);
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
+}
+
+/** docker's I/O sizes: decimal units, three significant digits, no space ("1.45kB"). */
+export function formatDecimalBytes(n: number): string {
+  const { value, unit } = scaled(n, 1000, ["B", "kB", "MB", "GB", "TB"]);
+  return `${unit === "B" ? value : Number(value.toPrecision(3))}${unit}`;
 }

@@ -18,7 +18,7 @@ export interface ImportOptions {
   name?: string;
   /** Dockerfile-style config changes (--change). */
   changes?: string[];
-  /** Told of each entry left out (device nodes: README "Safe unpacking"). */
+  /** Told of each entry left out (device nodes: docs/images.md "Safe unpacking"). */
   onWarning?: (message: string) => void;
   /** Told what is worth knowing but not wrong (the layer was in the store already). */
   onInfo?: (message: string) => void;

@@ -3,11 +3,11 @@
 // (symlinks followed but confined to the layer, `..` stops at its root), the last
 // component is created with *at calls that never follow it, `..` in names is refused,
 // device nodes are skipped, and overlay's own xattrs can only come from whiteouts.
-import { closeSync, fchmodSync, fchownSync, fstatSync, lstatSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, fchmodSync, fchownSync, fstatSync, lstatSync, rmSync, writeSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
 import {
   O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE, S_IFCHR, S_IFIFO,
-  SysError, close, fchmodat, fdPath, futimens, lchownat, linkat, lsetxattrAt, lutimensat, mkdirat, mknodat, openPath, openat, openat2,
+  SysError, close, fdPath, futimens, lchownat, linkat, lsetxattrAt, lutimensat, mkdirat, mknodat, openPath, openat, openat2,
   symlinkat, unlinkat,
 } from "../sys";
 import type { TarEntry, TarItem } from "./tar";
@@ -36,6 +36,31 @@ export function cleanPath(raw: string): string[] {
   return parts;
 }
 
+/** How an unpack differs when it writes into a live (hostile) container rather than a fresh layer. */
+export interface UnpackOptions {
+  /** `.wh.` names are overlayfs whiteouts (a layer), or plain names (a container's files, `cp`). */
+  whiteouts?: boolean;
+  /**
+   * Whether a directory in the way of a non-directory may be removed. Not in a live
+   * container: it could swap a directory for a symlink while the removal walks it.
+   */
+  replaceDirs?: boolean;
+}
+
+/**
+ * chmod of the entry `name` itself. fchmodat follows a symlink, and in a live container
+ * the entry just created may have been swapped for one: the mode goes to the inode held
+ * by an O_NOFOLLOW fd instead (a symlink found there is left alone).
+ */
+function chmodEntry(parent: number, name: string, mode: number): void {
+  const fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  try {
+    if (!fstatSync(fd).isSymbolicLink()) chmodSync(fdPath(fd), mode);
+  } finally {
+    close(fd);
+  }
+}
+
 class LayerWriter {
   private readonly root: number;
   private readonly dirs = new Map<string, number>();
@@ -50,7 +75,10 @@ class LayerWriter {
   /** Some directory of the layer may be setgid (then new files take its group): look at each file. */
   private setgidDirs: boolean;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly opts: UnpackOptions = {},
+  ) {
     this.root = openPath(dir, O_DIRECTORY);
     this.setgidDirs = (fstatSync(this.root).mode & 0o2000) !== 0;
   }
@@ -102,6 +130,7 @@ class LayerWriter {
     }
     if (st.isDirectory()) {
       if (keepDir) return;
+      if (this.opts.replaceDirs === false) throw new ContainerError(`cannot overwrite directory ${quoted(name)} with a non-directory`);
       this.stale = true; // cached fds below it would point at a removed tree
       rmSync(`${fdPath(parent)}/${name}`, { recursive: true, force: true });
     } else {
@@ -179,7 +208,7 @@ class LayerWriter {
     const parts = cleanPath(entry.path);
     if (parts.length === 0) return; // the layer root itself: its metadata belongs to the runtime
     const name = parts.at(-1)!;
-    if (name.startsWith(WHITEOUT_PREFIX)) return this.whiteout(parts, name, entry.path);
+    if (name.startsWith(WHITEOUT_PREFIX) && this.opts.whiteouts !== false) return this.whiteout(parts, name, entry.path);
     if (entry.type === "char" || entry.type === "block") {
       this.stats.skippedDevices.push(entry.path);
       return;
@@ -234,7 +263,7 @@ class LayerWriter {
   private finishEntry(parent: number, parentParts: string[], name: string, entry: TarEntry, ownerAndMode: boolean, times = true): void {
     if (ownerAndMode) {
       lchownat(parent, name, entry.uid, entry.gid);
-      if (entry.type !== "symlink") fchmodat(parent, name, entry.mode); // after chown, which clears setuid
+      if (entry.type !== "symlink") chmodEntry(parent, name, entry.mode); // after chown, which clears setuid
       if (entry.type === "dir" && (entry.mode & 0o2000) !== 0) this.setgidDirs = true; // files below take its group
     }
     for (const [key, value] of entry.xattrs) {
@@ -259,8 +288,8 @@ class LayerWriter {
 }
 
 /** Unpacks tar items into `dir` (an empty directory the caller owns). */
-export async function unpackLayer(items: AsyncIterable<TarItem>, dir: string): Promise<UnpackStats> {
-  const w = new LayerWriter(dir);
+export async function unpackLayer(items: AsyncIterable<TarItem>, dir: string, opts: UnpackOptions = {}): Promise<UnpackStats> {
+  const w = new LayerWriter(dir, opts);
   try {
     for await (const item of items) {
       try {

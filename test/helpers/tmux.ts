@@ -29,6 +29,11 @@ export class Terminal {
     this.tmux("send-keys", "-t", "main", "Enter");
   }
 
+  /** Types text literally, without Enter (to complete it with Tab, say). */
+  type(text: string): void {
+    this.tmux("send-keys", "-t", "main", "-l", text);
+  }
+
   key(name: string): void {
     this.tmux("send-keys", "-t", "main", name);
   }
