@@ -24,7 +24,7 @@ export function timeSteps(steps: Step[]): Sample {
     const start = performance.now();
     const r = Bun.spawnSync(s.argv, { env: s.env, stdin: "ignore", stdout: "ignore", stderr: s.leavesRunning ? "ignore" : "pipe" });
     wall += performance.now() - start;
-    if (r.exitCode !== 0) throw new Error(`${s.argv.join(" ")} failed (${r.exitCode}): ${r.stderr.toString().trim()}`);
+    if (r.exitCode !== 0) throw new Error(`${s.argv.join(" ")} failed (${r.exitCode}): ${r.stderr?.toString().trim() ?? ""}`);
     cpu += Number(r.resourceUsage.cpuTime.total) / 1000;
   }
   return { wall, cpu };
