@@ -13,7 +13,7 @@ import source from "./native-child.c" with { type: "file" };
 
 const t0 = performance.now();
 const trace = (what: string) => process.env.PROTO_TRACE && console.error(`${(performance.now() - t0).toFixed(2)} ${what}`);
-const { i32, i64, u64, ptr: p } = FFIType;
+const { i32, i64, ptr: p } = FFIType;
 const libc = dlopen("libc.so.6", {
   unshare: { args: [i32], returns: i32 },
   pipe2: { args: [p, i32], returns: i32 },
