@@ -26,7 +26,8 @@ Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode",
 
 let n = 0;
 const kinds: Record<string, () => Step> = {
-  "prototype (TinyCC child)": () => ({ argv: [join(REPO, ".bench-work/proto"), rootfs, ...(values.bpf ? [values.bpf] : [])] }),
+  "prototype (TinyCC, CLONE_VM)": () => ({ argv: [join(REPO, ".bench-work/proto"), rootfs, ...(values.bpf ? [values.bpf] : [])] }),
+  "prototype (TinyCC, fork-like clone)": () => ({ argv: [join(REPO, ".bench-work/proto"), rootfs, ...(values.bpf ? [values.bpf] : [])], env: { PROTO_FORK: "1" } }),
   "prototype (gcc .so child)": () => ({ argv: [join(REPO, ".bench-work/proto"), rootfs, ...(values.bpf ? [values.bpf] : [])], env: { PROTO_SO: join(REPO, ".bench-work/native-child.so") } }),
   "mycr run": () => ({ argv: [MYCR, "run", "--rootfs", rootfs, "--network", "none", "--", "/bin/true"], env: mycrEnv() }),
   "runc run": () => ({ argv: [runc, "--root", join(work, "runc"), "run", "--bundle", bundle, `p${n++}`] }),

@@ -1,14 +1,15 @@
 // Prototype for issue 17 (not part of mycr): one Bun process whose container child runs
 // no Bun start-up. It measures the floor of that process model against `runc run`:
 //   bun build --compile bench/prototype/native-child.ts --outfile .bench-work/proto
-//   .bench-work/proto ROOTFS [BPF_FILE]      (PROTO_SO=x.so: the C built by gcc instead)
+//   .bench-work/proto ROOTFS [BPF_FILE [CMD...]]   (PROTO_SO=x.so: the C built by gcc instead;
+//   PROTO_FORK=1: a fork-like clone that copies our page tables, instead of CLONE_VM)
 // JS prepares a plan (the mounts of `runc spec`'s default config: rslave /, bind of the
 // root, /dev tmpfs + devices, devpts, shm, mqueue, sysfs; runc's masked and read-only
 // paths; a v1 cgroup per controller), then native-child.c's enter_and_spawn runs the
 // whole window in C: unshare, mounts, pivot_root, hostname, clone(CLONE_NEWPID), cgroup,
 // masks once the child mounted /proc, "go", setns back. The child execs /bin/true.
 import { cc, dlopen, FFIType, ptr } from "bun:ffi";
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import source from "./native-child.c" with { type: "file" };
 
 const t0 = performance.now();
@@ -28,9 +29,10 @@ if (source.startsWith("/$bunfs/")) {
   writeFileSync(cfile, readFileSync(source));
 }
 const symbols = {
-  enter_and_spawn: { args: [p, i32, i32, p, p, i32, p, i32, p, i32, p, i32, p, p, p, p, p, i32], returns: i64 },
+  enter_and_spawn: { args: [p, i32, i32, p, p, i32, p, i32, p, i32, p, i32, p, p, p, p, p, i32, i32], returns: i64 },
 } as const;
 const lib = process.env.PROTO_SO ? dlopen(process.env.PROTO_SO, symbols) : cc({ source: cfile, symbols });
+if (cfile !== source) rmSync(cfile);
 trace("cc");
 
 const keep: Buffer[] = []; // the C strings must live until the call returns
@@ -90,7 +92,7 @@ const envp = new BigUint64Array([c("PATH=/bin"), 0n]);
 if (libc.unshare(0x200) < 0) throw new Error("unshare(CLONE_FS)"); // before the window: setns(mnt) needs it
 const host = Buffer.from("proto");
 const pid = Number(
-  lib.symbols.enter_and_spawn(saved, saved.length, cwd, Buffer.from(`${rootfs}\0`), host, host.length, allMounts, allMounts.length / 6, masks, masks.length / 6, procs, procs.length, pipes, Buffer.from(`${command[0]}\0`), argv, envp, bpf, process.argv[3] ? bpf.length / 8 : 0),
+  lib.symbols.enter_and_spawn(saved, saved.length, cwd, Buffer.from(`${rootfs}\0`), host, host.length, allMounts, allMounts.length / 6, masks, masks.length / 6, procs, procs.length, pipes, Buffer.from(`${command[0]}\0`), argv, envp, bpf, process.argv[3] ? bpf.length / 8 : 0, process.env.PROTO_FORK ? 0 : 1),
 );
 trace(`spawned ${pid}`);
 for (const fd of pipes) closeSync(fd);
