@@ -30,6 +30,11 @@ export function timeSteps(steps: Step[]): Sample {
   return { wall, cpu };
 }
 
+/** Wall time of one run of `argv` in ms (the userns branch's benches use this shape). */
+export function timeOnce(argv: string[], env?: Record<string, string>): number {
+  return timeSteps([{ argv, ...(env ? { env } : {}) }]).wall;
+}
+
 /** Starts every command at once and waits for all: the wall time of the batch. */
 export async function timeBatch(steps: Step[]): Promise<Sample> {
   const start = performance.now();
