@@ -10,7 +10,7 @@ import { enableDebug, log, logToFile } from "./log";
 import { setWarningSink } from "../runtime/warn";
 import { OUTPUT_CLOSED_STATUS, OutputClosed, out, plain } from "./output";
 
-import { VERSION } from "./version";
+import { VERSION, printVersion } from "./version";
 
 const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   run: () => import("./run"),
@@ -115,10 +115,7 @@ export async function runCli(): Promise<number> {
     const lossy = exact ? undefined : argv.find((a) => a.includes("\ufffd"));
     if (lossy !== undefined) throw new UsageError(`argument ${JSON.stringify(lossy)}: cannot be read byte for byte (no /proc/self/cmdline); give it in UTF-8`);
     const g = parseFlags(globalArgv, GLOBAL_ARGS);
-    if (g.version) {
-      out(`mycr version ${VERSION}`);
-      return 0;
-    }
+    if (g.version) return printVersion();
     if (!name || g.help) {
       out(plain(await usage()));
       return name || g.help ? 0 : 125;
