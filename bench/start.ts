@@ -5,11 +5,12 @@
 // Targets: run ≤ 0.6 × runc (wall), ≤ 1.0 × (CPU); 20 at once ≤ 0.8 × runc's batch;
 // --version ≤ 1.2 × a compiled Bun hello; run --image ≤ 0.2 × podman run; the OCI
 // face, exec and run -d no slower than runc (≤ 1.0).
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MYCR, REPO, mycrEnv } from "../test/helpers/env";
 import { busyboxRootfs } from "../test/helpers/rootfs";
+import { buildHello, runcBundle } from "./references";
 import { median, timeBatch, timeSteps, which, type Sample, type Step } from "./timing";
 
 const { values } = parseArgs({
@@ -40,30 +41,8 @@ const runcStep = (...args: string[]): Step => ({ argv: [runc, "--root", runcRoot
 let serial = 0;
 const nextId = (prefix: string) => `${prefix}-${process.pid}-${serial++}`;
 
-/** A runc bundle on the busybox root (read-only), made by `runc spec` as clients do. */
-async function bundle(name: string, args: string[]): Promise<string> {
-  const dir = join(WORK, name);
-  mkdirSync(dir, { recursive: true });
-  Bun.spawnSync([runc!, "spec"], { cwd: dir });
-  const config = await Bun.file(join(dir, "config.json")).json();
-  config.process.terminal = false;
-  config.process.args = args;
-  config.root = { path: rootfs, readonly: true };
-  writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2));
-  return dir;
-}
-const trueBundle = await bundle("true", ["/bin/true"]);
-const sleepBundle = await bundle("sleep", ["/bin/sleep", "600"]);
-
-/** A compiled Bun hello: the floor of any process of a compiled Bun program. */
-function buildHello(): string {
-  const src = join(WORK, "hello.ts");
-  writeFileSync(src, 'console.log("hello");\n');
-  const out = join(WORK, "hello");
-  const r = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", src, "--outfile", out], { stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`bun build --compile hello: ${r.stderr.toString()}`);
-  return out;
-}
+const trueBundle = await runcBundle(runc, join(WORK, "true"), rootfs, ["/bin/true"]);
+const sleepBundle = await runcBundle(runc, join(WORK, "sleep"), rootfs, ["/bin/sleep", "600"]);
 
 interface Case {
   name: string;
@@ -124,7 +103,7 @@ const cases: Case[] = [
     reference: "compiled Bun hello",
     target: { wall: 1.2 },
     setup: () => {
-      hello = buildHello();
+      hello = buildHello(WORK);
     },
     mycr: () => timeSteps([mycr("--version")]),
     ref: () => timeSteps([{ argv: [hello] }]),

@@ -2,27 +2,21 @@
 // busybox root, interleaved; medians of wall and CPU time.
 //   bun build --compile --minify --bytecode bench/prototype/native-child.ts --outfile .bench-work/proto
 //   bun bench/prototype/measure.ts [--runs 15]
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MYCR, REPO, mycrEnv } from "../../test/helpers/env";
 import { busyboxRootfs } from "../../test/helpers/rootfs";
+import { buildHello, runcBundle } from "../references";
 import { median, timeSteps, which, type Sample, type Step } from "../timing";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "15" }, bpf: { type: "string" } } });
 const runc = which("runc")!;
 const rootfs = busyboxRootfs();
 const work = join(REPO, ".bench-work", `proto-${process.pid}`);
-const bundle = join(work, "bundle");
-mkdirSync(bundle, { recursive: true });
-Bun.spawnSync([runc, "spec"], { cwd: bundle });
-const config = await Bun.file(join(bundle, "config.json")).json();
-config.process.terminal = false;
-config.process.args = ["/bin/true"];
-config.root = { path: rootfs, readonly: true };
-writeFileSync(join(bundle, "config.json"), JSON.stringify(config));
-writeFileSync(join(work, "hello.ts"), 'console.log("hello");\n');
-Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", join(work, "hello.ts"), "--outfile", join(work, "hello")]);
+mkdirSync(work, { recursive: true });
+const bundle = await runcBundle(runc, join(work, "bundle"), rootfs, ["/bin/true"]);
+const hello = buildHello(work);
 
 let n = 0;
 const kinds: Record<string, () => Step> = {
@@ -31,7 +25,7 @@ const kinds: Record<string, () => Step> = {
   "prototype (gcc .so child)": () => ({ argv: [join(REPO, ".bench-work/proto"), rootfs, ...(values.bpf ? [values.bpf] : [])], env: { PROTO_SO: join(REPO, ".bench-work/native-child.so") } }),
   "mycr run": () => ({ argv: [MYCR, "run", "--rootfs", rootfs, "--network", "none", "--", "/bin/true"], env: mycrEnv() }),
   "runc run": () => ({ argv: [runc, "--root", join(work, "runc"), "run", "--bundle", bundle, `p${n++}`] }),
-  "compiled Bun hello": () => ({ argv: [join(work, "hello")] }),
+  "compiled Bun hello": () => ({ argv: [hello] }),
 };
 const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
 for (const make of Object.values(kinds)) timeSteps([make()]); // warm-up
