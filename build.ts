@@ -18,7 +18,8 @@ const native = values.target === (process.arch === "arm64" ? "linux-arm64" : "li
 const outfile = values.outfile ?? (native ? "dist/mycr" : `dist/mycr-${values.target}`);
 
 const result = await Bun.build({
-  entrypoints: ["src/main.ts"],
+  // the pull's Worker is a second entry point: compiled executables only run Workers built in
+  entrypoints: ["src/main.ts", "src/image/layer-worker.ts"],
   compile: { target: target as "bun-linux-x64", outfile },
   minify: true,
   sourcemap: "none",

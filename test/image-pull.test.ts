@@ -312,13 +312,46 @@ describe("integrity and hostile images", () => {
       expect(r.stderr).not.toContain("retrying");
       noTemps();
       proxy.short.clear();
-      // the connection dropped halfway: the layer starts again from nothing, and succeeds
+      // the connection dropped halfway: the download goes on from there, and succeeds
       proxy.cutOnce.add(blob);
       r = await ok(["pull", ref]);
       expect(r.stderr).toContain("retrying");
       expect(proxy.blobGets.get(blob)).toBe(5);
       expect(readdirSync(join(TEST_ROOT, "layers")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
       expect(existsSync(join(TEST_ROOT, "layers", sha(layer).slice(7), "diff/data/small"))).toBe(true);
+    } finally {
+      proxy.stop();
+    }
+  }, 90_000);
+
+  test("a download dropped midway goes on with a Range request: only the missing bytes are fetched again, unpacked once; a registry that ignores Range sends it all", async () => {
+    const proxy = startFaultyProxy(reg.host);
+    const data = crypto.getRandomValues(new Uint8Array(65_536)); // incompressible: the blob is about the tar's size
+    const content = Buffer.concat(Array.from({ length: 16 }, () => data));
+    const layer = makeTar([{ path: "data/big", data: content }, { path: "data/small", data: "s" }]);
+    const gz = Bun.gzipSync(layer as Uint8Array<ArrayBuffer>);
+    const blob = sha(gz);
+    const diff = join(TEST_ROOT, "layers", sha(layer).slice(7), "diff");
+    try {
+      publish(reg.host, "resume:1", (l) => l.image({ layers: [{ tar: layer }], config: { Cmd: ["x"] } }));
+      const ref = `${proxy.host}/resume:1`;
+      pulled.push(ref);
+      for (const ignoreRanges of [false, true]) {
+        proxy.ignoreRanges = ignoreRanges;
+        proxy.served.length = 0;
+        proxy.cutOnce.add(blob);
+        const r = await ok(["pull", ref]);
+        expect(r.stderr).toMatch(new RegExp(`^mycr: ${blob.slice(7, 19)}: retrying \\(the connection closed after ${gz.length >> 1} of ${gz.length} bytes\\)$`, "m"));
+        const half = gz.length >> 1;
+        expect(proxy.served.filter((s) => s.digest === blob)).toEqual([
+          { digest: blob, range: null, bytes: half },
+          // only the rest, unless the registry ignores the range (then all of it again, the first half skipped)
+          { digest: blob, range: `bytes=${half}-`, bytes: ignoreRanges ? gz.length : gz.length - half },
+        ]);
+        expect(readFileSync(join(diff, "data/big")).equals(content)).toBe(true);
+        await ok(["rmi", ref]);
+        expect(existsSync(diff)).toBe(false);
+      }
     } finally {
       proxy.stop();
     }

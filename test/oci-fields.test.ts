@@ -251,7 +251,7 @@ describe("refused, one line naming the field, nothing left", () => {
   };
   const cases: Array<[string, (s: Spec) => void, string]> = [
     ["linux.intelRdt", (s) => (s.linux!.intelRdt = { closID: "x" }), "config.json: linux.intelRdt: Intel RDT (resctrl) is not supported by mycr"],
-    ["linux.timeOffsets", (s) => (s.linux!.timeOffsets = { monotonic: { secs: 10 } }), "config.json: linux.timeOffsets: time namespaces are not supported"],
+    ["linux.timeOffsets", (s) => (s.linux!.timeOffsets = { monotonic: { secs: 10 } }), "config.json: linux.timeOffsets: offsets need a new time namespace"],
     ["process.commandLine", (s) => (s.process!.commandLine = "cmd /c dir"), "config.json: process.commandLine: is for Windows; use process.args"],
     ["hostname without a UTS namespace", (s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== "uts")), "config.json: hostname: needs a UTS namespace of the container's own"],
     ["linux.personality.flags", (s) => (s.linux!.personality = { domain: "LINUX", flags: ["ADDR_NO_RANDOMIZE"] }), "config.json: linux.personality.flags"],

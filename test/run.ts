@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, WORK, MYCR, mycrEnv } from "./helpers/env";
 import { findLeaks, foreignNamespaceProcesses, mycrPids, removeNetworkLeftovers } from "./helpers/leaks";
+import { removeRootlessUser } from "./helpers/rootless-user";
 
 const patterns = process.argv.slice(2);
 const files = readdirSync(join(REPO, "test"))
@@ -63,6 +64,7 @@ async function cleanUp(): Promise<void> {
   for (const id of ids) Bun.spawnSync([MYCR, "delete", "--force", id], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
   Bun.spawnSync([MYCR, "gc"], { env: mycrEnv(), stdout: "ignore", stderr: "ignore" });
   removeNetworkLeftovers();
+  removeRootlessUser(); // the rootless tests' user, its processes and stores
 }
 
 const baseline = foreignNamespaceProcesses();

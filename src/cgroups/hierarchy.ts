@@ -1,6 +1,7 @@
 // What the host has: cgroup mounts from the mount table, the caller's own cgroups.
 import { readFileSync } from "node:fs";
 import type { CgroupMode } from "./types";
+import { unescapeMountPath } from "../sys";
 
 export interface V1Hierarchy {
   /** Mount point, e.g. /sys/fs/cgroup/cpu,cpuacct */
@@ -17,10 +18,6 @@ export interface HostCgroups {
   /** cgroup2 mount point, if any (the whole tree on v2, /sys/fs/cgroup/unified on hybrid). */
   unified: string | null;
   unifiedRoot: string;
-}
-
-function unescapeMountPath(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
 /** Reads the cgroup mounts of our mount namespace; the first mount of each hierarchy wins. */

@@ -10,14 +10,15 @@ import { CgroupError, type Cgroup, type CgroupRecord } from "./types";
 import { V1Cgroup } from "./v1";
 import { V2Cgroup } from "./v2";
 import { SystemdCgroup } from "./systemd/scope";
+import { NoCgroup } from "./none";
 import { expandSlice, scopeName } from "./systemd/unit-name";
 
 export * from "./types";
 export { hostCgroups, availableControllers } from "./hierarchy";
 export { systemdAvailable } from "./systemd/manager";
 
-/** Who makes the container's cgroup: mycr itself through the filesystem, or systemd. */
-export type CgroupManager = "cgroupfs" | "systemd";
+/** Who makes the container's cgroup: mycr itself through the filesystem, systemd, or nobody (rootless, none.ts). */
+export type CgroupManager = "cgroupfs" | "systemd" | "none";
 
 let cachedHost: HostCgroups | null = null;
 export function host(): HostCgroups {
@@ -71,6 +72,7 @@ function recordFor(h: HostCgroups, where: Placement, self: Map<string, string>, 
 }
 
 export function openCgroup(record: CgroupRecord): Cgroup {
+  if (record.none) return new NoCgroup(record.mode);
   if (record.systemd) return new SystemdCgroup(record, host().unified ?? "/sys/fs/cgroup");
   if (record.mode === "v2") return new V2Cgroup(record, host().unified ?? "/sys/fs/cgroup");
   return new V1Cgroup(record);
@@ -96,6 +98,11 @@ export async function createCgroup(
   manager: CgroupManager = "cgroupfs",
 ): Promise<Cgroup> {
   const h = host();
+  if (manager === "none") {
+    const none = new NoCgroup(h.mode);
+    if (resources) none.apply(resources);
+    return none;
+  }
   if (manager === "systemd") return SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!);
   const self = selfCgroups();
   const where = placement(id, cgroupsPath);
@@ -169,6 +176,7 @@ export function missingController(
  */
 export function cgroupsOf(id: string, cgroupsPath?: string, manager: CgroupManager = "cgroupfs"): Cgroup[] {
   const h = host();
+  if (manager === "none") return [];
   if (manager === "systemd") {
     // A scope whose init died is emptied and removed by systemd by itself; one still
     // there is found by its unit's cgroup.

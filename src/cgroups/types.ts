@@ -17,6 +17,8 @@ export interface CgroupRecord {
   madeParents?: Record<string, string[]>;
   /** Set when systemd manages the cgroup: the transient scope holding it (cgroup v2 only). */
   systemd?: { unit: string; slice: string };
+  /** Set when the container has no cgroup (rootless without a delegated one: none.ts). */
+  none?: true;
 }
 
 export interface CgroupStats {

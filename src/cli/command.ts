@@ -11,11 +11,19 @@ export interface GlobalOptions {
   systemdCgroup?: boolean;
 }
 
+/**
+ * What the command does for an ordinary user (engine/rootless/enter.ts): run as root of
+ * a user namespace of its own ("enter"), of the one its container runs in ("join", the
+ * container named by the arguments), or refuse in one line. Absent: root only.
+ */
+export type RootlessMode = "enter" | { join: (args: ParsedFlags) => string | undefined } | { refuse: string };
+
 export interface MycrCommand {
   meta: CommandMeta & { name: string; description: string };
   args: ArgsDef;
   parse?: ParseOptions;
   needsRoot?: boolean;
+  rootless?: RootlessMode;
   /** Returns the process exit status. */
   run(args: ParsedFlags, global: GlobalOptions): Promise<number> | number;
 }

@@ -15,6 +15,7 @@ export default defineMycrCommand({
     command: { type: "positional", description: "prune" },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args, global) {
     const [sub, ...rest] = args._;
     if (sub !== "prune" || rest.length > 0) throw new UsageError(`container: unknown subcommand "${sub ?? ""}" (prune, ls, rm, stop, logs, inspect, wait, top, stats, run, exec)`);

@@ -21,6 +21,7 @@ export default defineMycrCommand({
     id: { type: "positional", description: "Container id" },
   },
   needsRoot: true,
+  rootless: { refuse: "needs cgroups, which rootless containers run without here (no cgroup delegated to you)" },
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
     const id = args._[0];

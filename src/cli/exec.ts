@@ -47,6 +47,8 @@ export default defineMycrCommand({
   },
   parse: { stopAtFirstPositional: true, leadingPositionals: 1, bytesFlags: ["env"] },
   needsRoot: true,
+  // joins the user namespace its container runs in: only its root may enter the container
+  rootless: { join: (args) => args._[0] },
   async run(args, global) {
     const preserve = single(args["preserve-fds"]);
     if (preserve !== undefined && preserve !== "0") throw new ContainerError("exec --preserve-fds is not supported by mycr yet (create and run --bundle support it)");

@@ -19,14 +19,14 @@ export function features(): Record<string, unknown> {
     hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
     mountOptions: MOUNT_OPTIONS,
     linux: {
-      namespaces: ["cgroup", "ipc", "mount", "network", "pid", "uts"],
+      namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
       cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
       seccomp: { enabled: true },
       // applied where the host's kernel has them, refused where not: so, this host's answer
       apparmor: { enabled: apparmorEnabled() },
       selinux: { enabled: selinuxEnabled() },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     // the annotations that change what mycr does
     potentiallyUnsafeConfigAnnotations: [USER_ANNOTATION, INIT_ANNOTATION],

@@ -8,6 +8,7 @@ export default defineMycrCommand({
   meta: { name: "gc", description: "Remove what crashed mycr processes left behind (mounts, files, state)" },
   args: {},
   needsRoot: true,
+  rootless: "enter",
   async run(_args, global) {
     const report = await collectGarbage(new StateStore(global.stateRoot));
     for (const id of report.removed) out(id);

@@ -24,8 +24,9 @@ function splitName(image: ImageRecord): [string, string] {
   return [base, "<none>"];
 }
 
-export function imageViews(store: ImageStore): ImageView[] {
-  return store.images().map((record) => {
+/** The store's images; a build's intermediate steps only with `all` (docker's images -a). */
+export function imageViews(store: ImageStore, all = false): ImageView[] {
+  return store.images().filter((r) => all || !r.intermediate).map((record) => {
     const [repository, tag] = splitName(record);
     let config: ImageConfig;
     try {

@@ -11,17 +11,19 @@ import { out } from "./output";
 import { ContainerError } from "../runtime/errors";
 
 export default defineMycrCommand({
-  meta: { name: "image", description: "Manage images: prune, inspect (and ls, rm, pull, tag, load, save, import as docker's other names)" },
+  meta: { name: "image", description: "Manage images: prune, inspect (and ls, rm, pull, push, tag, load, save, import as docker's other names)" },
   args: {
     all: { type: "boolean", alias: "a", description: "prune: every image no running container uses, not only unnamed ones" },
     force: { type: "boolean", alias: "f", description: "prune: do not ask (mycr never asks; accepted for docker's sake)" },
     command: { type: "positional", description: "prune | inspect IMAGE..." },
   },
+  needsRoot: true,
+  rootless: "enter",
   async run(args) {
     const [sub, ...rest] = args._;
     if (sub === "prune" && rest.length === 0) return prune(args.all === true);
     if (sub === "inspect") return inspect(rest);
-    throw new UsageError(`image: unknown subcommand "${sub ?? ""}" (prune, inspect, ls, rm, pull, tag, load, save, import)`);
+    throw new UsageError(`image: unknown subcommand "${sub ?? ""}" (prune, inspect, ls, rm, pull, push, tag, load, save, import)`);
   },
 });
 
@@ -36,7 +38,7 @@ async function prune(all: boolean): Promise<number> {
 
 async function inspect(refs: string[]): Promise<number> {
   const store = imageStore();
-  const views = imageViews(store);
+  const views = imageViews(store, true);
   const found: Record<string, unknown>[] = [];
   const code = await eachContainer(refs, "image inspect", (ref) => {
     const image = findImage(store, ref);

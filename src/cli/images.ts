@@ -10,11 +10,15 @@ export default defineMycrCommand({
   meta: { name: "images", description: "List the images in the local store" },
   args: {
     quiet: { type: "boolean", alias: "q", description: "Only image ids" },
+    all: { type: "boolean", alias: "a", description: "Also the intermediate images of builds (their layer cache)" },
     digests: { type: "boolean", description: "Show the manifest digests" },
     format: { type: "enum", options: ["table", "json"], default: "table", description: "table, or json (one object a line, docker's keys)" },
   },
+  // root's store without root, the user's own store (in its user namespace) with it
+  needsRoot: true,
+  rootless: "enter",
   run(args) {
-    const views = imageViews(imageStore());
+    const views = imageViews(imageStore(), args.all === true);
     const now = Date.now();
     if (args.quiet === true) {
       for (const id of new Set(views.map((v) => hex(v.record.config).slice(0, 12)))) out(id);

@@ -15,6 +15,7 @@ export default defineMycrCommand({
     reference: { type: "positional", description: "Name for the image (none: untagged)", required: false },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args) {
     if (args._.length < 1 || args._.length > 2) throw new UsageError("usage: mycr import FILE|- [REFERENCE]");
     if (args._[0] === "-" && isatty(0)) throw new UsageError("import: stdin is a terminal: pipe a tar into it (tar -C DIR -c . | mycr import - NAME)");

@@ -6,6 +6,7 @@ import { SysError } from "../sys/errno";
 import { UsageError, parseFlags } from "./argv";
 import { commandLineArgs } from "./raw-argv";
 import type { GlobalOptions, MycrCommand } from "./command";
+import type { ParsedFlags } from "./argv";
 import { enableDebug, log, logToFile } from "./log";
 import { setWarningSink } from "../runtime/warn";
 import { OUTPUT_CLOSED_STATUS, OutputClosed, out, plain } from "./output";
@@ -42,10 +43,13 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
   port: () => import("./port"),
   container: () => import("./container"),
   pull: () => import("./pull"),
+  push: () => import("./push"),
   images: () => import("./images"),
   rmi: () => import("./rmi"),
   tag: () => import("./tag"),
   import: () => import("./import"),
+  commit: () => import("./commit"),
+  build: () => import("./build"),
   load: () => import("./load"),
   save: () => import("./save"),
   login: () => import("./login"),
@@ -55,8 +59,8 @@ const COMMANDS: Record<string, () => Promise<{ default: MycrCommand }>> = {
 
 /** docker's grouped names for top-level commands: `mycr image ls` is `mycr images`. */
 const GROUPED: Record<string, Record<string, string>> = {
-  image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", tag: "tag", load: "load", save: "save", import: "import" },
-  container: { ls: "ps", list: "ps", port: "port", start: "start", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec" },
+  image: { ls: "images", list: "images", rm: "rmi", remove: "rmi", pull: "pull", push: "push", tag: "tag", load: "load", save: "save", import: "import", build: "build" },
+  container: { ls: "ps", list: "ps", port: "port", start: "start", rm: "rm", stop: "stop", logs: "logs", inspect: "inspect", wait: "wait", top: "top", stats: "stats", run: "run", exec: "exec", commit: "commit" },
 };
 
 /** `image ls -a` -> `images -a`; anything else unchanged. */
@@ -132,11 +136,22 @@ export async function runCli(): Promise<number> {
     }
     const args = parseFlags(rest, cmd.args, cmd.parse);
     const global: GlobalOptions = { debug, stateRoot: typeof g.root === "string" ? g.root : undefined, systemdCgroup: g["systemd-cgroup"] === true };
-    if (cmd.needsRoot && process.getuid?.() !== 0) throw new ContainerError("must run as root (try sudo)");
+    if (cmd.needsRoot && process.getuid?.() !== 0) return await rootless(name, cmd, args, argv);
     return await cmd.run(args, global);
   } catch (e) {
     return reportError(e, debug);
   }
+}
+
+/** An ordinary user's command: run again as root of a user namespace, or refused in one line. */
+async function rootless(name: string, cmd: MycrCommand, args: ParsedFlags, argv: string[]): Promise<number> {
+  const mode = cmd.rootless;
+  if (mode === undefined) throw new ContainerError(`${name} needs root (try sudo); without root mycr runs containers with run, exec, ps, logs, stop, rm and the image commands`);
+  if (typeof mode === "object" && "refuse" in mode) throw new ContainerError(`${name}: ${mode.refuse}`);
+  const { runInUserNamespace, userNamespaceOf } = await import("../engine/rootless/enter");
+  const target = typeof mode === "object" ? mode.join(args) : undefined;
+  const join = target !== undefined ? userNamespaceOf(target) : undefined;
+  return runInUserNamespace({ args: argv, ...(join !== undefined ? { join } : {}), onNotice: (m) => log.warn(m) });
 }
 
 /**

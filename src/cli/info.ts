@@ -20,9 +20,10 @@ function text(i: HostInfo): string {
     `Server Version: ${i.serverVersion}`,
     `Storage Root: ${i.storageRoot}`,
     `State Root: ${i.stateRoot}`,
-    `Cgroup Driver: ${i.cgroupDriver}`,
+    `Cgroup Driver: ${i.cgroupDriver}${i.rootless ? " (rootless: no cgroup is delegated to you)" : ""}`,
     `Cgroup Version: ${i.cgroupVersion}${i.cgroupMode === "hybrid" ? " (hybrid: v1 controllers, an empty cgroup2 tree)" : ""}`,
     `Binary Seal: ${i.binarySeal} (how mycr's binary enters containers, read-only)`,
+    `Rootless: ${i.rootless}`,
     `Kernel Version: ${i.kernelVersion}`,
     `Operating System: ${i.operatingSystem}`,
     `Architecture: ${i.architecture}`,
@@ -38,6 +39,7 @@ export default defineMycrCommand({
     format: { type: "enum", alias: "f", options: ["text", "json"], default: "text", description: "text, or json (one object)" },
   },
   needsRoot: true,
+  rootless: "enter",
   run(args, global) {
     const info = hostInfo(new StateStore(global.stateRoot), VERSION);
     out(single(args.format) === "json" ? JSON.stringify(info) : text(info));

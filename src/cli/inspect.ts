@@ -11,6 +11,7 @@ export default defineMycrCommand({
     container: { type: "positional", description: "Container names or ids" },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
     const found: Record<string, unknown>[] = [];

@@ -23,6 +23,7 @@ export default defineMycrCommand({
     id: { type: "positional", description: "Container names or ids (runc's form: one id, then the signal)" },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
     const positional = args._;

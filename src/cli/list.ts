@@ -11,6 +11,7 @@ export default defineMycrCommand({
     quiet: { type: "boolean", alias: "q", description: "Only ids" },
   },
   needsRoot: true,
+  rootless: { refuse: "the OCI runtime face needs root; as an ordinary user, run containers with mycr run" },
   run(args, global) {
     const store = new StateStore(global.stateRoot);
     const records = store.ids().flatMap((id) => store.tryLoad(id) ?? []);

@@ -13,6 +13,7 @@ export default defineMycrCommand({
     quiet: { type: "boolean", alias: "q", description: "No progress messages" },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args) {
     if (args._.length > 0) throw new UsageError(`load takes no arguments (got "${args._[0]}"): mycr load -i FILE`);
     const input = single(args.input) ?? "-";

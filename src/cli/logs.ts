@@ -21,6 +21,7 @@ export default defineMycrCommand({
     container: { type: "positional", description: "Container name or id" },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args, global) {
     const [ref, ...rest] = args._;
     if (!ref || rest.length > 0) throw new ContainerError("logs needs exactly one container");

@@ -16,6 +16,7 @@ export const pause = defineMycrCommand({
   meta: { name: "pause", description: "Freeze every process of a container" },
   args: { id: { type: "positional", description: "Container id" } },
   needsRoot: true,
+  rootless: { refuse: "freezing needs cgroups, which rootless containers run without here (no cgroup delegated to you)" },
   run(args, global) {
     openCgroup(runningRecord(global, requireId(args, "pause"), "running").cgroup!).freeze();
     return 0;
@@ -26,6 +27,7 @@ export const resume = defineMycrCommand({
   meta: { name: "resume", description: "Thaw a paused container" },
   args: { id: { type: "positional", description: "Container id" } },
   needsRoot: true,
+  rootless: { refuse: "freezing needs cgroups, which rootless containers run without here (no cgroup delegated to you)" },
   run(args, global) {
     openCgroup(runningRecord(global, requireId(args, "resume"), "paused").cgroup!).thaw();
     return 0;

@@ -13,6 +13,7 @@ export default defineMycrCommand({
     port: { type: "positional", description: "PRIVATE_PORT[/PROTO]", required: false },
   },
   needsRoot: true,
+  rootless: "enter",
   run(args, global) {
     const [ref, wanted, ...rest] = args._;
     if (!ref || rest.length > 0) throw new ContainerError("usage: mycr port CONTAINER [PRIVATE_PORT[/PROTO]]");

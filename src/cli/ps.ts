@@ -1,6 +1,7 @@
 import { openCgroup } from "../cgroups";
 import { ContainerError } from "../runtime/errors";
 import { containerStatus, StateStore } from "../runtime/state";
+import { pidNamespaceMembers } from "../runtime/procfs";
 import { single, type ParsedFlags } from "./argv";
 import { findContainer, listContainers } from "../engine/containers";
 import { containerJson, containerTable } from "./container-table";
@@ -18,6 +19,8 @@ export default defineMycrCommand({
   },
   parse: { stopAtFirstPositional: true },
   needsRoot: true,
+  // with a container (runc's ps): its processes are only its user namespace's root's to look at
+  rootless: { join: (args) => args._[0] },
   run(args, global) {
     const [idArg, ...psArgs] = args._;
     const store = new StateStore(global.stateRoot);
@@ -44,7 +47,8 @@ export function showProcesses(store: StateStore, ref: string, psArgs: string[], 
   const record = findContainer(store, ref).runtime;
   if (!record) throw new ContainerError(`container ${ref} is not running`);
   if (containerStatus(record) === "stopped" || !record.cgroup) throw new ContainerError(`container ${record.id} is not running`);
-  const pids = openCgroup(record.cgroup).pids();
+  // a rootless container has no cgroup: its processes are those of its PID namespace
+  const pids = record.cgroup.none ? pidNamespaceMembers(record.init!.pid) : openCgroup(record.cgroup).pids();
   if (json) {
     out(JSON.stringify(pids));
     return 0;

@@ -1,6 +1,8 @@
-// How a pull shows its progress on stderr: on a terminal one line per layer redrawn in
-// place (docker's bars: Waiting, Downloading [==>  ] 1.2MB/4.5MB 3.1MB/s, Pull complete,
-// Already exists; a layer is unpacked as it arrives, so there is no separate Extracting); otherwise one line per finished layer, for logs.
+// How a pull (or push) shows its progress on stderr: on a terminal one line per layer
+// redrawn in place (docker's bars: Waiting, Downloading [==>  ] 1.2MB/4.5MB 3.1MB/s, Pull
+// complete, Already exists; a layer is unpacked as it arrives, so there is no separate
+// Extracting; a push says Pushing, Pushed, Layer already exists, Mounted from REPO);
+// otherwise one line per finished layer, for logs.
 import { writeAll } from "./output";
 import { isatty } from "node:tty";
 import type { PullEvent, PullProgress } from "../image/progress";
@@ -35,16 +37,28 @@ function seconds(s: number): string {
   return s < 10 ? `${s.toFixed(1)}s` : `${Math.round(s)}s`;
 }
 
-export function pullReporter(opts: { quiet: boolean }): PullReporter {
+/** What a layer's states are called: docker's words for a pull and for a push. */
+interface Words {
+  active: string;
+  done: string;
+  exists: string;
+}
+const PULL: Words = { active: "Downloading", done: "Pull complete", exists: "Already exists" };
+const PUSH: Words = { active: "Pushing", done: "Pushed", exists: "Layer already exists" };
+
+export function pullReporter(opts: { quiet: boolean; push?: boolean }): PullReporter {
   if (opts.quiet) return { say: () => {}, progress: () => {} };
+  const words = opts.push ? PUSH : PULL;
   // a dumb terminal (emacs shell, some CI consoles) cannot move the cursor
-  return isatty(2) && process.env.TERM !== "dumb" ? new Bars() : new Lines();
+  return isatty(2) && process.env.TERM !== "dumb" ? new Bars(words) : new Lines(words);
 }
 
 /** Not a terminal: a line when a layer is done (or found), so a log shows what happened. */
 class Lines implements PullReporter {
   private ids: string[] = [];
   private told = new Set<number>();
+
+  constructor(private readonly words: Words) {}
 
   say = (message: string): void => log.info(message);
 
@@ -56,15 +70,17 @@ class Lines implements PullReporter {
     }
     const id = this.ids[e.layer] ?? `layer ${e.layer + 1}`;
     if (e.kind === "retry") log.info(`${id}: retrying (${reason(e.why)})`);
-    if ((e.kind === "exists" || e.kind === "done") && !this.told.has(e.layer)) {
+    if ((e.kind === "exists" || e.kind === "done" || e.kind === "mounted") && !this.told.has(e.layer)) {
       this.told.add(e.layer);
-      log.info(e.kind === "exists" ? `${id}: already exists` : `${id}: pull complete (${humanSize(e.size)} in ${seconds(e.seconds)})`);
+      const what = e.kind === "exists" ? this.words.exists : e.kind === "mounted" ? `Mounted from ${e.from}` : `${this.words.done} (${humanSize(e.size)} in ${seconds(e.seconds)})`;
+      log.info(`${id}: ${what[0]!.toLowerCase()}${what.slice(1)}`);
     }
   };
 }
 
 type LayerState =
   | { id: string; size: number; phase: "waiting" | "exists" }
+  | { id: string; size: number; phase: "mounted"; from: string }
   | { id: string; size: number; phase: "downloading"; bytes: number; since: number }
   | { id: string; size: number; phase: "done"; seconds: number };
 
@@ -85,6 +101,7 @@ class Bars implements PullReporter {
   /** More layers than the terminal has rows: lines instead (a redraw could not reach them). */
   private fallback: Lines | undefined;
   private cursorHidden = false;
+  constructor(private readonly words: Words) {}
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.end(); // takes our handlers away
     // the default action (dying by the signal) unless someone else handles it
@@ -104,7 +121,7 @@ class Bars implements PullReporter {
     if (e.kind === "layers") {
       const rows = getWindowSize(2)?.rows ?? 24;
       if (e.layers.length >= rows - 1) {
-        this.fallback = new Lines();
+        this.fallback = new Lines(this.words);
         return this.fallback.progress(e);
       }
       this.layers = e.layers.map((l) => ({ id: l.id, size: l.size, phase: "waiting" }));
@@ -119,14 +136,17 @@ class Bars implements PullReporter {
       case "exists":
         if (layer.phase !== "done") this.layers[e.layer] = { id, size, phase: "exists" };
         break;
+      case "mounted":
+        this.layers[e.layer] = { id, size, phase: "mounted", from: e.from };
+        break;
       case "downloading": {
         const since = layer.phase === e.kind ? layer.since : performance.now();
         this.layers[e.layer] = { id, size, phase: e.kind, bytes: e.bytes, since };
         break;
       }
       case "retry":
+        // the download goes on from where it broke (Range): the bar keeps its bytes
         this.say(`${id}: retrying (${reason(e.why)})`);
-        this.layers[e.layer] = { id, size, phase: "downloading", bytes: 0, since: performance.now() };
         break;
       case "done":
         this.layers[e.layer] = { id, size, phase: "done", seconds: e.seconds };
@@ -141,7 +161,7 @@ class Bars implements PullReporter {
     if (this.layers.length > 0 && !this.fallback) this.draw();
     this.showCursor();
     // what comes after (a message, another pull's events) is printed below, as plain lines
-    this.fallback = new Lines();
+    this.fallback = new Lines(this.words);
     this.drawn = 0;
   }
 
@@ -171,7 +191,7 @@ class Bars implements PullReporter {
     // a character short of the width: a full line would wrap on some terminals
     const width = Math.max(1, (getWindowSize(2)?.cols || 80) - 1);
     let frame = this.drawn > 0 ? `\x1b[${this.drawn}A\r` : "";
-    for (const l of this.layers) frame += `\x1b[2K${render(l, width)}\n`;
+    for (const l of this.layers) frame += `\x1b[2K${render(l, width, this.words)}\n`;
     this.write(frame);
     this.drawn = this.layers.length;
     this.lastDraw = performance.now();
@@ -193,17 +213,19 @@ class Bars implements PullReporter {
 }
 
 /** One layer's line: the longest form that fits the width, the shortest one cut to it. */
-function render(l: LayerState, width: number): string {
+function render(l: LayerState, width: number, words: Words): string {
   const fit = (...forms: string[]): string => forms.find((f) => f.length <= width) ?? forms[forms.length - 1]!.slice(0, width);
   switch (l.phase) {
     case "waiting":
       return fit(`${l.id}: Waiting`);
     case "exists":
-      return fit(`${l.id}: Already exists`);
+      return fit(`${l.id}: ${words.exists}`);
+    case "mounted":
+      return fit(`${l.id}: Mounted from ${l.from}`, `${l.id}: Mounted`);
     case "done":
-      return fit(`${l.id}: Pull complete  ${humanSize(l.size)} in ${seconds(l.seconds)}`, `${l.id}: Pull complete  ${humanSize(l.size)}`, `${l.id}: Pull complete`);
+      return fit(`${l.id}: ${words.done}  ${humanSize(l.size)} in ${seconds(l.seconds)}`, `${l.id}: ${words.done}  ${humanSize(l.size)}`, `${l.id}: ${words.done}`);
     default: {
-      const head = `${l.id}: Downloading `;
+      const head = `${l.id}: ${words.active} `;
       const elapsed = (performance.now() - l.since) / 1000;
       const sizes = `${humanSize(l.bytes)}/${humanSize(l.size)}`;
       const speed = elapsed > 0.2 ? `  ${humanSize(l.bytes / elapsed)}/s` : "";

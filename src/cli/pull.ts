@@ -17,6 +17,7 @@ export default defineMycrCommand({
     image: { type: "positional", description: "Image reference (alpine, alpine:3.20, localhost:5000/x@sha256:…)", required: true },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args) {
     const ref = args._[0]!;
     const platform = single(args.platform);

@@ -11,6 +11,7 @@ export default defineMycrCommand({
     image: { type: "positional", description: "Image references or ids", required: true },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args) {
     const store = imageStore();
     return eachContainer(args._, "rmi", async (ref) => {

@@ -5,6 +5,7 @@ import { runDetached } from "../engine/detach";
 import { out } from "./output";
 import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
+import { isRootless } from "../runtime/rootless";
 import { securityFromFlags } from "../engine/security-flags";
 import { defaultNamespaces } from "../spec/defaults";
 import { list, single, UsageError, type ParsedFlags } from "./argv";
@@ -107,8 +108,12 @@ export default defineMycrCommand({
   // -e and --entrypoint reach the container's execve byte for byte, as the command does
   parse: { stopAtFirstPositional: true, bytesFlags: ["env", "entrypoint"] },
   needsRoot: true,
+  rootless: "enter",
   async run(args, global) {
-    if (args.bundle !== undefined) return runBundle(args, global); // the OCI runtime's run
+    if (args.bundle !== undefined) {
+      if (isRootless()) throw new ContainerError("run --bundle: the OCI runtime face needs root; as an ordinary user, run containers with mycr run --rootfs or --image");
+      return runBundle(args, global); // the OCI runtime's run
+    }
     const request: RunRequest = {
       args: args._,
       rootfs: single(args.rootfs),

@@ -12,6 +12,7 @@ export default defineMycrCommand({
     image: { type: "positional", description: "Image names or ids", required: true },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args) {
     if (args._.length === 0) throw new UsageError("usage: mycr save [-o FILE] [--format docker-archive|oci-archive] IMAGE...");
     const output = single(args.output);

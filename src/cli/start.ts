@@ -10,6 +10,7 @@ export default defineMycrCommand({
   meta: { name: "start", description: "Start a created container (OCI runtime), or a detached one that exited again (docker)" },
   args: { id: { type: "positional", description: "Container id, name or unique id prefix" } },
   needsRoot: true,
+  rootless: { refuse: "the OCI runtime face needs root; as an ordinary user, run containers with mycr run" },
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
     const ref = requireId(args, "start");

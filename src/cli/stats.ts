@@ -33,6 +33,7 @@ export default defineMycrCommand({
     container: { type: "positional", description: "Container ids (or unique prefixes)" },
   },
   needsRoot: true,
+  rootless: { refuse: "needs cgroups, which rootless containers run without here (no cgroup delegated to you)" },
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
     // Without ids: every running container, as docker.

@@ -16,6 +16,7 @@ export default defineMycrCommand({
     container: { type: "positional", description: "Container names or ids" },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args, global) {
     const time = parseInteger("--time", single(args.time) ?? "10", 0, 86_400);
     const signal = parseSignal(single(args.signal) ?? "SIGTERM");

@@ -10,6 +10,7 @@ export default defineMycrCommand({
     target: { type: "positional", description: "New name (alpine:mine, localhost:5000/x:1)", required: true },
   },
   needsRoot: true,
+  rootless: "enter",
   async run(args) {
     if (args._.length !== 2) throw new UsageError("usage: mycr tag SOURCE TARGET");
     await tagImage(imageStore(), args._[0]!, args._[1]!);

@@ -10,6 +10,8 @@ export default defineMycrCommand({
   },
   parse: { stopAtFirstPositional: true },
   needsRoot: true,
+  // the processes of another user namespace's container are only its root's to look at
+  rootless: { join: (args) => args._[0] },
   run(args, global) {
     const [ref, ...psArgs] = args._;
     if (!ref) throw new ContainerError("top needs a container name or id");

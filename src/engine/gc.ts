@@ -10,10 +10,12 @@ import { removeStaleStaging } from "../runtime/atomic";
 import { kill, tryLock, unlock } from "../sys";
 import { isAlive } from "../runtime/procfs";
 import { trace } from "../runtime/trace";
+import { releaseSharedMounts } from "../runtime/shared-mounts";
 import type { StateStore } from "../runtime/state";
 import { containersDir, dataRoot } from "./paths";
 import { readRecord } from "./record";
 import { detachNetwork, networkFiles, unpinNetns } from "./network";
+import { stopPasta } from "../net/pasta";
 import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
 import { updateDetached, withEngineLock } from "./detached";
 import { GRACE_MS, anythingAbandoned, containerDirFate, containerDirIds, stateFate } from "./abandoned";
@@ -38,6 +40,7 @@ function releaseNetwork(id: string, dir: string): void {
     }
   }
   unpinNetns(networkFiles(dir).netns); // pinned, but killed before its record said so
+  stopPasta(networkFiles(dir).pasta); // a rootless container's pasta outlives its namespace
 }
 
 /** One collector at a time: two would both run CNI DEL and race on the same files. */
@@ -69,6 +72,7 @@ async function collectState(store: StateStore, removed: Set<string>): Promise<vo
         await waitGone(rec.init, 5000);
       }
       if (rec.cgroup) await openCgroup(rec.cgroup).destroy();
+      releaseSharedMounts(rec.spec, rec.rootfs); // a container without a mount namespace mounted in ours
     }
     store.remove(id);
     removed.add(id);

@@ -22,6 +22,8 @@ export interface ImageRequest {
 
 export interface PreparedImage {
   name: string;
+  /** The image id (its config's digest): what `commit` builds on, whatever the name means later. */
+  id: string;
   /** Overlay lower dirs, top layer first. */
   lowers: string[];
   config: ImageConfig;
@@ -50,7 +52,7 @@ export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
     const referenced = new Set(store.images().flatMap((i) => i.layers));
     if (chosen.layers.some((l) => !referenced.has(l))) await pruneStore(store, false);
   };
-  return { name: image.name, lowers: lowerDirs(store, image), config: imageConfig(store, image), release };
+  return { name: image.name, id: image.config, lowers: lowerDirs(store, image), config: imageConfig(store, image), release };
 }
 
 /**

@@ -7,6 +7,7 @@ import { host } from "../cgroups";
 import { containerSelfSeal } from "../runtime/self";
 import type { StateStore } from "../runtime/state";
 import { chooseCgroupManager } from "./cgroup-manager";
+import { isRootless } from "../runtime/rootless";
 import { listContainers } from "./containers";
 import { imageStore } from "./image";
 import { dataRoot } from "./paths";
@@ -29,6 +30,8 @@ export interface HostInfo {
   cpus: number;
   memTotal: number;
   binarySeal: string;
+  /** An ordinary user's mycr (docs/rootless.md): root of a user namespace of its own. */
+  rootless: boolean;
 }
 
 function operatingSystem(): string {
@@ -55,12 +58,13 @@ export function hostInfo(store: StateStore, version: string): HostInfo {
     stateRoot: store.root,
     cgroupVersion: mode === "v2" ? "2" : "1",
     cgroupMode: mode,
-    cgroupDriver: chooseCgroupManager(),
+    cgroupDriver: isRootless() ? "none" : chooseCgroupManager(),
     kernelVersion: release(),
     operatingSystem: operatingSystem(),
     architecture: process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "aarch64" : process.arch,
     cpus: cpus().length,
     memTotal: totalmem(),
     binarySeal: containerSelfSeal(),
+    rootless: isRootless(),
   };
 }

@@ -11,6 +11,8 @@ import { guardBridge } from "../net/loopback-guard";
 import { bridgeOf, DEFAULT_NETWORK, loadNetwork, withNetworksLock } from "../net/networks";
 import type { PortMapping } from "../net/ports";
 import { ContainerError } from "../runtime/errors";
+import { isRootless } from "../runtime/rootless";
+import { pastaInstalled, startPasta } from "../net/pasta";
 import { containerStatus, type StateStore } from "../runtime/state";
 import { loadRuntime } from "./containers";
 import type { Mount, Spec } from "../spec/types";
@@ -27,10 +29,14 @@ export interface NetworkRequest {
 
 export type NetworkPlan =
   | { kind: "none" | "host"; notice?: string }
+  /** Rootless: pasta connects the container's own namespace through the user's sockets (net/pasta.ts). */
+  | { kind: "pasta" }
   | { kind: "container"; path: string }
   | { kind: "cni"; list: CniConflist; root: string };
 
 export function planNetwork(req: NetworkRequest, root: string, store: StateStore): NetworkPlan {
+  if (isRootless()) return planRootlessNetwork(req);
+  if (req.mode === "pasta") throw new ContainerError("--network pasta: for rootless containers; root's containers use bridge networks (the default)");
   let mode = req.mode;
   let notice: string | undefined;
   if (mode === undefined) {
@@ -55,9 +61,28 @@ export function planNetwork(req: NetworkRequest, root: string, store: StateStore
   return plan;
 }
 
-/** The files the container's /etc/resolv.conf and /etc/hosts are bound from. */
-export function networkFiles(dir: string): { resolv: string; hosts: string; netns: string } {
-  return { resolv: join(dir, "resolv.conf"), hosts: join(dir, "hosts"), netns: join(dir, "netns") };
+/**
+ * An ordinary user's container: pasta by default (none, with a notice, where it is not
+ * installed), none or host on request; bridges and other containers' namespaces are root's.
+ */
+function planRootlessNetwork(req: NetworkRequest): NetworkPlan {
+  const mode = req.mode ?? (pastaInstalled() ? "pasta" : "none");
+  let plan: NetworkPlan;
+  if (mode === "pasta") plan = { kind: "pasta" };
+  else if (mode === "none" || mode === "host") {
+    plan = { kind: mode, ...(req.mode === undefined ? { notice: "pasta not found (apt-get install passt): the container gets loopback only" } : {}) };
+  } else if (mode.startsWith("container:")) {
+    throw new ContainerError(`--network ${mode}: joining another container's network is not supported for rootless containers yet`);
+  } else {
+    throw new ContainerError(`--network ${mode}: bridge networks need root; rootless containers use pasta (--network pasta, the default) or none`);
+  }
+  if (req.ports.length > 0 && plan.kind !== "pasta") throw new ContainerError("-p publishes ports through pasta for rootless containers: drop --network none/host");
+  return plan;
+}
+
+/** The files the container's /etc/resolv.conf and /etc/hosts are bound from; the netns pin and pasta's pid file. */
+export function networkFiles(dir: string): { resolv: string; hosts: string; netns: string; pasta: string } {
+  return { resolv: join(dir, "resolv.conf"), hosts: join(dir, "hosts"), netns: join(dir, "netns"), pasta: join(dir, "pasta.pid") };
 }
 
 /** Namespaces and mounts of the spec for the plan. */
@@ -76,6 +101,7 @@ export function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: string
   if (plan.kind === "none") return null;
   let result: CniResult | null = null;
   let ip: string | null = null;
+  if (plan.kind === "pasta") startPasta(pid, req.ports, networkFiles(dir).pasta);
   if (plan.kind === "cni") {
     const netns = networkFiles(dir).netns;
     pinNetns(pid, netns);

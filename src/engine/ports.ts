@@ -1,13 +1,13 @@
 // Host ports published with -p/-P: each belongs to one container for as long as that
 // container's mycr (a foreground run, or a detached container's monitor) lives. The
-// engine records hold them (EngineRecord.network.ports); a run checks and claims its
+// engine records hold them (EngineRecord.network.ports, or pastaPorts for rootless ones); a run checks and claims its
 // ports under the engine lock together with writing its record, so two runs cannot
 // both get one. A holder whose mycr died keeps its port rules until it is collected.
 import { readdirSync } from "node:fs";
 import type { PortMapping } from "../net/ports";
 import { ContainerError } from "../runtime/errors";
 import { containerDir, containersDir } from "./paths";
-import { ownerAlive, readRecord, type EngineRecord } from "./record";
+import { ownerAlive, readRecord, recordPorts, type EngineRecord } from "./record";
 
 /** docker's address of a mapping: 0.0.0.0 when no host IP was given. */
 export function hostAddress(p: PortMapping): string {
@@ -34,12 +34,12 @@ function records(): EngineRecord[] {
 
 /** The ports a container publishes now: none once it stopped or its mycr is gone. */
 export function livePorts(record: EngineRecord | null | undefined): PortMapping[] {
-  return record && ownerAlive(record) ? (record.network?.ports ?? []) : [];
+  return record && ownerAlive(record) ? recordPorts(record) : [];
 }
 
 /** Whether a container whose mycr died still records one of `ports` (collect it first). */
 export function abandonedHolder(ports: PortMapping[]): boolean {
-  return records().some((r) => !ownerAlive(r) && (r.network?.ports ?? []).some((p) => ports.some((q) => overlaps(p, q))));
+  return records().some((r) => !ownerAlive(r) && recordPorts(r).some((p) => ports.some((q) => overlaps(p, q))));
 }
 
 /** Host ports live containers publish (for -P to avoid). */

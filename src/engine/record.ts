@@ -19,10 +19,14 @@ export interface EngineRecord {
   keep: boolean;
   /** The CNI network it is attached to, and what ADD returned: what gc needs for DEL. */
   network?: { list: CniConflist; result: CniResult | null; netns: string; ports: PortMapping[] };
+  /** Host ports a rootless container's pasta publishes (-p): no CNI network holds them. */
+  pastaPorts?: PortMapping[];
   /** --name; later commands (ps, logs) will accept it in place of the id. */
   name?: string;
   /** --image: the image's name, for ps. */
   image?: string;
+  /** --image: the image's id, the parent of what `commit` makes of the container. */
+  imageId?: string;
 }
 
 /** Creates the container's directory with its record already inside (see makeDirAtomic). */
@@ -56,4 +60,9 @@ export function ownerAlive(record: EngineRecord | null): boolean {
 /** Rewrites the record of a container whose directory exists (e.g. once it has a network). */
 export function updateRecord(record: EngineRecord, root?: string): void {
   writeFileAtomic(join(containerDir(record.id, root), "container.json"), JSON.stringify(record, null, 2));
+}
+
+/** The host ports the container publishes while it runs, through CNI or pasta. */
+export function recordPorts(record: EngineRecord): PortMapping[] {
+  return record.network?.ports ?? record.pastaPorts ?? [];
 }

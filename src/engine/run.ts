@@ -17,6 +17,7 @@ import { exposedStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
 import { applyNetwork, attachNetwork, detachNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
+import { stopPasta } from "../net/pasta";
 import { abandonedHolder, assertPortsFree, takenPorts } from "./ports";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
@@ -32,6 +33,8 @@ import { parseUlimits } from "./ulimits";
 import { defaultTmpfsSize, parseShmSize } from "./tmpfs-sizes";
 import { parseStorageOpts } from "./storage-opt";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
+import { rootlessIdentity } from "../runtime/rootless";
+import { addUserNamespace, noticeNoCgroupOnce, refuseRootless } from "./rootless/container";
 
 export interface RunRequest {
   /** The cgroup manager to use; chosen from the host (and MYCR_CGROUP_MANAGER) when absent. */
@@ -78,6 +81,10 @@ export interface RunRequest {
   onStarted?: (init: ProcessRef) => void;
   /** --image: the root is the image's layers and its config supplies defaults. */
   image?: ImageRequest;
+  /** A build step: /tmp is the image's directory (see ContainerSettings.tmpInImage). */
+  tmpInImage?: boolean;
+  /** Where the container's stdout goes (a build sends it to stderr); ours by default. */
+  stdout?: number | "ignore";
 }
 
 /** --rootfs DIR: an existing directory, not empty text (which once meant the host's root). */
@@ -150,6 +157,8 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     throw new ContainerError("--shm-size and a mount on /dev/shm: give one or the other");
   }
   const storage = parseStorageOpts(req.storageOpts ?? []);
+  const rootless = rootlessIdentity();
+  if (rootless) refuseRootless({ resources: req.resources, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
@@ -195,9 +204,14 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     imageEnv: fromImage?.env,
     stopSignal: fromImage?.stopSignal,
     tmpfsSize: defaultTmpfsSize(req.resources?.memory?.limit),
+    ...(req.tmpInImage ? { tmpInImage: true } : {}),
     ...(shmSize !== undefined ? { shmSize } : {}),
   });
   applyNetwork(spec, network, dir);
+  if (rootless) {
+    addUserNamespace(spec, rootless);
+    noticeNoCgroupOnce(dataRoot(), req.onNotice);
+  }
   let attached: EngineRecord["network"] | undefined;
   let written: EngineRecord | undefined;
   let collecting: Promise<void> | undefined;
@@ -213,8 +227,9 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       owner,
       keep,
       ...(name !== undefined ? { name } : {}),
-      ...(image ? { image: image.name } : {}),
+      ...(image ? { image: image.name, imageId: image.id } : {}),
       ...(planned ? { network: planned } : {}),
+      ...(network.kind === "pasta" && req.network.ports.length > 0 ? { pastaPorts: req.network.ports } : {}),
     };
     withEngineLock(() => {
       if (name !== undefined) assertNameFree(name, id);
@@ -229,8 +244,8 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       store: req.store,
       owner,
       signals,
-      cgroupManager: req.cgroupManager ?? chooseCgroupManager(),
-      stdio: [stdio.attachStdin ? "inherit" : "ignore", "inherit", "inherit"],
+      cgroupManager: rootless ? "none" : (req.cgroupManager ?? chooseCgroupManager()),
+      stdio: [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       prepare: (initPid) => {
         const rootDirs = createRootfsDirs(dir);
@@ -258,9 +273,10 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
         req.onNotice?.(`network: ${(e as Error).message}`);
       }
     }
+    if (network.kind === "pasta") stopPasta(networkFiles(dir).pasta);
     // A detached container's record stays: its ports are free again now, not once its monitor ends.
-    if (req.detached && written?.network) {
-      const { network: _released, ...rest } = written;
+    if (req.detached && (written?.network || written?.pastaPorts)) {
+      const { network: _released, pastaPorts: _free, ...rest } = written;
       updateRecord(rest);
     }
     if (req.detached) removeRootfsDirs(dir, keep);

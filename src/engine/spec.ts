@@ -39,6 +39,8 @@ export interface ContainerSettings {
   stopSignal?: string;
   /** Bytes of /tmp and of every --tmpfs that names no size (see tmpfs-sizes.ts). */
   tmpfsSize: number;
+  /** /tmp is the image's own directory, not a tmpfs: what a build's RUN writes there stays in the layer, as with docker. */
+  tmpInImage?: boolean;
   /** --shm-size in bytes; the default spec's /dev/shm is 64 MiB. */
   shmSize?: number;
 }
@@ -84,8 +86,8 @@ export function buildSpec(s: ContainerSettings): Spec {
   if (Object.keys(annotations).length > 0) spec.annotations = annotations;
   spec.root!.readonly = s.readonlyRoot === true;
 
-  const tmp: Mount = { destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] };
-  const defaultMounts = s.shmSize !== undefined ? sizeShm([...spec.mounts!, tmp], s.shmSize) : [...spec.mounts!, tmp];
+  const tmp: Mount[] = s.tmpInImage ? [] : [{ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] }];
+  const defaultMounts = s.shmSize !== undefined ? sizeShm([...spec.mounts!, ...tmp], s.shmSize) : [...spec.mounts!, ...tmp];
   spec.mounts = [s.rootMount, ...boundTmpfs(mergeMounts(defaultMounts, s.mounts ?? []), s.tmpfsSize)];
   spec.linux!.maskedPaths = [...s.hidePaths];
   if (s.resources) spec.linux!.resources = s.resources;

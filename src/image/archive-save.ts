@@ -3,14 +3,14 @@
 // blobs/sha256). Each layer tar is assembled again from its unpacked directory and its
 // tar-split (tar-split.ts) and checked against the config's diff id as it is written:
 // the image id and diff ids in the archive are the ones the image was pulled with.
-import { closeSync, existsSync, openSync, renameSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { closeSync, openSync, renameSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { ContainerError } from "../runtime/errors";
 import { layerManifest } from "./commit";
 import { findImage, holdLayers, imageConfig, isUntagged } from "./images";
 import { formatReference, parseReference } from "./reference";
 import { ImageStore, hex, tempName, type ImageRecord } from "./store";
-import { TAR_SPLIT, assembleTar, splitTarSize } from "./tar-split";
+import { layerTar, verifiedLayer, type LayerTar } from "./layer-tar";
 import { TarWriter } from "./tar-writer";
 import { MEDIA } from "./types";
 
@@ -24,11 +24,7 @@ interface SavedImage {
   configBytes: Uint8Array;
 }
 
-interface LayerFile {
-  diffId: string;
-  chainId: string;
-  size: number;
-}
+type LayerFile = LayerTar;
 
 /** The images asked for, by name (written with that name) or id (written without one, as docker does). */
 function resolve(store: ImageStore, args: string[]): SavedImage[] {
@@ -56,27 +52,8 @@ function resolve(store: ImageStore, args: string[]): SavedImage[] {
 }
 
 function layerFiles(store: ImageStore, image: SavedImage): LayerFile[] {
-  return image.record.layers.map((chainId, i) => {
-    const split = join(store.layerDir(chainId), TAR_SPLIT);
-    if (!existsSync(split)) {
-      throw new ContainerError(`image ${isUntagged(image.record) ? hex(image.record.config).slice(0, 12) : image.record.name}: layer ${hex(chainId).slice(0, 12)} was stored without the tar metadata save needs (by an older mycr): rmi the image, then pull or load it again`);
-    }
-    return { diffId: image.diffIds[i]!, chainId, size: splitTarSize(split) };
-  });
-}
-
-/** The layer's tar, hashed on the way; a mismatch with its diff id fails the save. */
-async function* verifiedLayer(store: ImageStore, layer: LayerFile): AsyncGenerator<Uint8Array> {
-  const hasher = new Bun.CryptoHasher("sha256");
-  const dir = store.layerDir(layer.chainId);
-  for (const chunk of assembleTar(join(dir, TAR_SPLIT), join(dir, "diff"))) {
-    hasher.update(chunk);
-    yield chunk;
-  }
-  const got = `sha256:${hasher.digest("hex")}`;
-  if (got !== layer.diffId) {
-    throw new ContainerError(`layer ${layer.diffId}: written again it is ${got}: its files changed since it was unpacked (or its tar held a path twice)`);
-  }
+  const name = isUntagged(image.record) ? hex(image.record.config).slice(0, 12) : image.record.name;
+  return image.record.layers.map((chainId, i) => layerTar(store, chainId, image.diffIds[i]!, name));
 }
 
 async function writeDocker(store: ImageStore, tar: TarWriter, images: SavedImage[], layers: LayerFile[][]): Promise<void> {

@@ -65,10 +65,10 @@ export function setName(images: ImageRecord[], image: Omit<ImageRecord, "name">,
   if (untagged >= 0) images.splice(untagged, 1); // it has a name now
 }
 
-/** Records an image made locally under `names` (none: untagged). */
-export async function recordImage(store: ImageStore, image: Omit<ImageRecord, "name" | "size" | "pulled">, names: string[]): Promise<void> {
+/** Records an image made locally under `names` (none: untagged); `extra` marks a build's intermediate images. */
+export async function recordImage(store: ImageStore, image: Omit<ImageRecord, "name" | "size" | "pulled">, names: string[], extra: Pick<ImageRecord, "intermediate"> = {}): Promise<void> {
   const size = image.layers.reduce((sum, c) => sum + store.layerSize(c), 0);
-  const record = { ...image, size, pulled: new Date().toISOString() };
+  const record = { ...image, size, pulled: new Date().toISOString(), ...extra };
   await store.updateImages((images) => {
     if (names.length === 0) setName(images, record, undefined);
     for (const n of names) setName(images, record, n);

@@ -2,7 +2,8 @@
 // through its digest, the decompressor and the diff-id digest into the tar writer, which
 // unpacks into a temp dir; the dir is renamed to layers/CHAIN only once the blob's
 // digest, its size and the diff id all matched, and removed otherwise. No copy of the
-// compressed blob is written to disk. Small blobs (configs) are stored whole.
+// compressed blob is written to disk. Small blobs (configs) are stored whole. A download
+// that breaks off is resumed with a Range request, the unpacking going on undisturbed.
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { ReadableStreamReadResult } from "node:stream/web";
@@ -28,7 +29,7 @@ function requireSha256(desc: Descriptor): void {
   if (!desc.digest.startsWith("sha256:")) throw new ContainerError(`blob ${desc.digest}: only sha256 digests are supported`);
 }
 
-/** Retries `attempt` when the connection failed (not when the content was wrong); `what` names the blob in the last error. */
+/** Retries `attempt` when the request failed (not when the content was wrong); `what` names the blob in the last error. */
 async function withRetries<T>(what: string, attempt: () => Promise<T>, onRetry?: (why: string) => void): Promise<T> {
   for (let n = 1; ; n++) {
     try {
@@ -43,14 +44,34 @@ async function withRetries<T>(what: string, attempt: () => Promise<T>, onRetry?:
   }
 }
 
+/** The response's Content-Length, if it has a usable one. */
+function contentLength(res: Response): number | undefined {
+  const length = res.headers.get("content-length");
+  return length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
+}
+
+/** Where a blob's bytes come from: the registry, asked again from an offset after a drop. */
+type Reopen = (from: number) => Promise<Response>;
+
 /**
- * A blob's bytes as they arrive, hashed on the way. `check()`, once the consumer has
- * read everything it wanted, throws unless all of the blob arrived and matched.
+ * A blob's bytes as they arrive, hashed on the way. A connection that drops is asked
+ * again from the first missing byte (HTTP Range), and the consumer (the decompressor,
+ * the tar writer) never notices: nothing is fetched or unpacked twice. A registry that
+ * ignores the range sends everything again, and what was had already is skipped.
+ * `check()`, once the consumer has read everything it wanted, throws unless all of the
+ * blob arrived and matched.
  */
 class BlobStream {
   private readonly hasher = new Bun.CryptoHasher("sha256");
-  private readonly next: () => Promise<ReadableStreamReadResult<Uint8Array>>;
+  private next!: () => Promise<ReadableStreamReadResult<Uint8Array>>;
+  /** Bytes of the blob passed on so far. */
   private size = 0;
+  /** Bytes of the current response received (skipped ones included), and its Content-Length. */
+  private received = 0;
+  private length: number | undefined;
+  /** Bytes at the start of the current response that were had already. */
+  private skip = 0;
+  private attempts = 1;
   private ended = false;
   private digest: string | undefined;
   /**
@@ -61,41 +82,90 @@ class BlobStream {
 
   constructor(
     private readonly desc: Descriptor,
-    body: ReadableStream<Uint8Array>,
-    /** The response's Content-Length, if it had one. */
-    private readonly length?: number,
+    first: Response,
+    private readonly reopen: Reopen,
     private readonly onBytes?: ByteCount,
+    private readonly onRetry?: (why: string) => void,
   ) {
-    const reader = body.getReader();
-    this.next = () => reader.read();
+    this.use(first, 0);
   }
 
-  /** The next chunk, hashed and counted; null at the end. Every chunk passes here exactly once. */
+  private use(res: Response, skip: number): void {
+    const reader = res.body!.getReader();
+    this.next = () => reader.read();
+    this.length = contentLength(res);
+    this.received = 0;
+    this.skip = skip;
+  }
+
+  /** The next chunk, hashed and counted; null at the end. Every byte of the blob passes here exactly once. */
   private async read(): Promise<Uint8Array | null> {
-    if (this.ended) return null;
-    let r;
-    try {
-      r = await this.next();
-    } catch (e) {
-      throw (this.failure = new Interrupted((e as Error).message, { cause: e }));
-    }
-    if (r.done) {
-      if (this.size < this.desc.size) {
-        // All the registry meant to send, and still short: the manifest's size is wrong.
-        if (this.size === this.length) throw (this.failure = new DigestMismatch(`blob ${this.desc.digest}: the registry sent ${this.size} bytes, the manifest declares ${this.desc.size}`));
-        // Otherwise a body that ends early without an error is a connection that closed early.
-        throw (this.failure = new Interrupted(`the connection closed after ${this.size} of ${this.desc.size} bytes`));
+    for (;;) {
+      if (this.ended) return null;
+      let r;
+      try {
+        r = await this.next();
+      } catch (e) {
+        await this.resume((e as Error).message, e);
+        continue;
       }
-      this.ended = true;
-      return null;
+      if (r.done) {
+        if (this.size < this.desc.size) {
+          // All the registry meant to send, and still short: the manifest's size is wrong.
+          if (this.received === this.length) throw (this.failure = new DigestMismatch(`blob ${this.desc.digest}: the registry sent ${this.size} bytes, the manifest declares ${this.desc.size}`));
+          // Otherwise a body that ends early without an error is a connection that closed early.
+          await this.resume(`the connection closed after ${this.size} of ${this.desc.size} bytes`);
+          continue;
+        }
+        this.ended = true;
+        return null;
+      }
+      let chunk = r.value;
+      this.received += chunk.length;
+      if (this.skip > 0) {
+        const drop = Math.min(this.skip, chunk.length);
+        this.skip -= drop;
+        chunk = chunk.subarray(drop);
+        if (chunk.length === 0) continue;
+      }
+      this.size += chunk.length;
+      if (this.size > this.desc.size) {
+        throw (this.failure = new DigestMismatch(`blob ${this.desc.digest}: the registry sent more than the ${this.desc.size} bytes the manifest declares`));
+      }
+      this.hasher.update(chunk);
+      this.onBytes?.(this.size);
+      return chunk;
     }
-    this.size += r.value.length;
-    if (this.size > this.desc.size) {
-      throw (this.failure = new DigestMismatch(`blob ${this.desc.digest}: the registry sent more than the ${this.desc.size} bytes the manifest declares`));
+  }
+
+  /** Asks for the rest of the blob after a drop; gives up (one line) after the last attempt. */
+  private async resume(why: string, cause?: unknown): Promise<void> {
+    for (;;) {
+      if (this.attempts >= DOWNLOAD_ATTEMPTS) {
+        throw (this.failure = new ContainerError(`blob ${this.desc.digest}: ${why} (after ${this.attempts} attempts)`, 125, cause instanceof Error ? cause.message : undefined));
+      }
+      this.attempts++;
+      this.onRetry?.(why);
+      await Bun.sleep(250 * 2 ** (this.attempts - 1));
+      let res: Response;
+      try {
+        res = await this.reopen(this.size);
+      } catch (e) {
+        if (e instanceof ContainerError || e instanceof RegistryError) throw (this.failure = e);
+        why = (e as Error).message;
+        continue;
+      }
+      if (res.status === 206) {
+        // Content-Range: bytes START-END/TOTAL; a registry may start earlier than asked, never later
+        const start = Number(/^bytes (\d+)-/.exec(res.headers.get("content-range") ?? "")?.[1] ?? NaN);
+        if (!(start <= this.size)) {
+          await res.body?.cancel().catch(() => {});
+          throw (this.failure = new RegistryError(`blob ${this.desc.digest}: asked for the bytes from ${this.size} on, the registry answered ${res.headers.get("content-range") ?? "without a Content-Range"}`));
+        }
+        return this.use(res, this.size - start);
+      }
+      return this.use(res, this.size); // 200: all of it again
     }
-    this.hasher.update(r.value);
-    this.onBytes?.(this.size);
-    return r.value;
   }
 
   async *chunks(): AsyncGenerator<Uint8Array> {
@@ -114,7 +184,7 @@ class BlobStream {
       }
       this.check();
     } catch (e) {
-      if (e instanceof Interrupted || e instanceof DigestMismatch) return e;
+      if (e instanceof Interrupted || e instanceof DigestMismatch || e instanceof ContainerError) return e;
     }
     return this.failure;
   }
@@ -128,21 +198,22 @@ class BlobStream {
   }
 }
 
-async function fetchBlob(registry: Registry, repo: string, desc: Descriptor, onBytes?: ByteCount): Promise<BlobStream> {
+async function fetchBlob(registry: Registry, repo: string, desc: Descriptor, onBytes?: ByteCount, onRetry?: (why: string) => void): Promise<BlobStream> {
+  const reopen: Reopen = (from) => registry.blob(repo, desc.digest, from);
   let res: Response;
   try {
-    res = await registry.blob(repo, desc.digest);
+    res = await reopen(0);
   } catch (e) {
     if (e instanceof ContainerError || e instanceof RegistryError) throw e; // the registry's answer, retried there already
     throw new Interrupted((e as Error).message, { cause: e });
   }
-  const length = res.headers.get("content-length");
-  return new BlobStream(desc, res.body!, length !== null && /^\d+$/.test(length) ? Number(length) : undefined, onBytes);
+  return new BlobStream(desc, res, reopen, onBytes, onRetry);
 }
 
 /**
- * Downloads a blob into the store and verifies it; a dropped connection starts it again
- * (the registry client already retried the request itself). A mismatch removes the bytes.
+ * Downloads a blob into the store and verifies it; a dropped connection goes on from
+ * where it broke (the registry client already retried the request itself). A mismatch
+ * removes the bytes.
  */
 export async function downloadBlob(
   store: ImageStore,
@@ -157,7 +228,7 @@ export async function downloadBlob(
   return withRetries(`blob ${desc.digest}`, async () => {
     const tmp = tempName(store.dir("blobs", "sha256"), hex(desc.digest));
     try {
-      const blob = await fetchBlob(registry, repo, desc, onBytes);
+      const blob = await fetchBlob(registry, repo, desc, onBytes, onRetry);
       const fd = openSync(tmp, "w", 0o600);
       try {
         for await (const chunk of blob.chunks()) {
@@ -178,7 +249,7 @@ export async function downloadBlob(
 
 /**
  * Downloads and unpacks the layer `desc` as `chainId` in one pass, verifying the blob's
- * digest and `diffId`. A dropped connection starts the layer again from nothing.
+ * digest and `diffId`. A dropped connection goes on from the first missing byte.
  */
 export async function pullLayer(
   store: ImageStore,
@@ -192,7 +263,7 @@ export async function pullLayer(
 ): Promise<UnpackStats> {
   requireSha256(desc);
   return withRetries(`blob ${desc.digest}`, async () => {
-    const blob = await fetchBlob(registry, repo, desc, onBytes);
+    const blob = await fetchBlob(registry, repo, desc, onBytes, onRetry);
     try {
       return await unpackStream(store, blob.chunks(), diffId, chainId, () => blob.check());
     } catch (e) {

@@ -3,9 +3,11 @@
 import { ContainerError } from "../runtime/errors";
 import { unlock } from "../sys";
 import { findCredentials } from "./auth";
-import { downloadBlob, pullLayer } from "./layer";
+import { downloadBlob } from "./layer";
+import { LayerPool } from "./layer-pool";
 import { pruneStore } from "./images";
 import { parseJson } from "./json";
+import { inParallel } from "./parallel";
 import type { PullProgress } from "./progress";
 import { formatPlatform, hostPlatform, matches, selectManifest } from "./platform";
 import { formatReference, manifestReference, parseReference, type Reference } from "./reference";
@@ -45,16 +47,8 @@ async function fetchVerified(registry: Registry, repo: string, reference: string
   return { ...m, digest };
 }
 
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(runners);
-}
-
 /** Gets one layer into the store unless it is there; concurrent pulls take turns per layer. */
-async function ensureLayer(store: ImageStore, registry: Registry, repo: string, desc: Descriptor, diffId: string, chainId: string, layer: number, progress: PullProgress, say: (m: string) => void): Promise<void> {
+async function ensureLayer(store: ImageStore, pool: LayerPool, repo: string, desc: Descriptor, diffId: string, chainId: string, layer: number, progress: PullProgress, say: (m: string) => void): Promise<void> {
   if (store.hasLayer(chainId)) return progress({ kind: "exists", layer });
   const fd = await store.lock(`layer-${hex(chainId)}`);
   try {
@@ -63,8 +57,8 @@ async function ensureLayer(store: ImageStore, registry: Registry, repo: string, 
     const total = desc.size;
     progress({ kind: "downloading", layer, bytes: 0, total });
     // Downloaded and unpacked in one pass: the bytes arriving are the progress of both.
-    const stats = await pullLayer(
-      store, registry, repo, desc, diffId, chainId,
+    const stats = await pool.pull(
+      repo, desc, diffId, chainId,
       (why) => progress({ kind: "retry", layer, why }),
       (bytes) => progress({ kind: "downloading", layer, bytes, total }),
     );
@@ -98,9 +92,10 @@ async function pull(store: ImageStore, ref: Reference, name: string, opts: PullO
   const say = opts.say ?? (() => {});
   const progress = opts.progress ?? (() => {});
   const want = opts.platform ?? hostPlatform();
+  const credentials = findCredentials(ref.domain);
   const registry = new Registry(ref.domain, {
     tlsVerify: opts.tlsVerify,
-    credentials: findCredentials(ref.domain),
+    credentials,
     onRetry: (what, why) => say(`${what}: retrying (${why})`),
   });
   const top = await fetchVerified(registry, ref.path, manifestReference(ref), ref.digest);
@@ -135,7 +130,12 @@ async function pull(store: ImageStore, ref: Reference, name: string, opts: PullO
   const chains = chainIds(diffIds);
   progress({ kind: "layers", layers: manifest.layers.map((l) => ({ id: hex(l.digest).slice(0, 12), size: l.size })) });
   chains.forEach((c, i) => store.hasLayer(c) && progress({ kind: "exists", layer: i }));
-  await inParallel([...manifest.layers.keys()], PARALLEL, (i) => ensureLayer(store, registry, ref.path, manifest.layers[i]!, diffIds[i]!, chains[i]!, i, progress, say));
+  const pool = new LayerPool(store, registry, { domain: ref.domain, tlsVerify: opts.tlsVerify, credentials }, say);
+  try {
+    await inParallel([...manifest.layers.keys()], PARALLEL, (i) => ensureLayer(store, pool, ref.path, manifest.layers[i]!, diffIds[i]!, chains[i]!, i, progress, say));
+  } finally {
+    pool.close();
+  }
   store.putBlob(manifestDoc.digest, manifestDoc.body);
   if (top !== manifestDoc) store.putBlob(top.digest, top.body);
 

@@ -1,6 +1,7 @@
 // A client for the OCI distribution API over fetch: https (plain http only for
 // localhost/127.0.0.1/::1 or --tls-verify=false), anonymous, basic and bearer-token auth,
-// redirects to blob storage without our credentials, retries with backoff.
+// redirects to blob storage without our credentials, retries with backoff. The write
+// path (uploads, manifests) is upload.ts, on top of `send`.
 import { ContainerError } from "../runtime/errors";
 import { basicHeader, parseChallenge, type Credentials } from "./auth";
 import { MEDIA } from "./types";
@@ -20,6 +21,9 @@ export class RegistryError extends Error {}
  * for a repository that does not exist or is private) 401 even with a token for the scope.
  */
 export class NotFound extends RegistryError {}
+
+/** The registry knew who we are and refused the operation (401/403 after authenticating). */
+export class Denied extends RegistryError {}
 
 const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest, MEDIA.dockerSchema1Signed, MEDIA.dockerSchema1].join(", ");
 const ATTEMPTS = 4;
@@ -48,14 +52,25 @@ function backoff(attempt: number): Promise<void> {
 }
 
 /** The first error a registry reported (`{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}`). */
-async function errorText(res: Response): Promise<string> {
+export async function errorText(res: Response): Promise<string> {
+  return (await registryError(res)).message;
+}
+
+/** The first error's code (`BLOB_UNKNOWN`, `DENIED`, …; "" when the body has none) and its message. */
+export async function registryError(res: Response): Promise<{ code: string; message: string }> {
   const text = await res.text().catch(() => "");
   try {
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+    const body = JSON.parse(text) as { errors?: { code?: string; message?: string; detail?: unknown }[] };
     const first = body.errors?.[0];
-    if (first) return first.message || first.code || `HTTP ${res.status}`;
+    if (first) {
+      // distribution names the missing blob in `detail` ({"digest": …} or the digest itself)
+      const detail = first.detail as { digest?: unknown } | string | undefined;
+      const digest = typeof detail === "string" ? detail : typeof detail?.digest === "string" ? detail.digest : "";
+      const message = first.message || first.code || `HTTP ${res.status}`;
+      return { code: first.code ?? "", message: digest && !message.includes(digest) ? `${message}: ${digest}` : message };
+    }
   } catch {}
-  return `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
+  return { code: "", message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}` };
 }
 
 export class Registry {
@@ -81,7 +96,7 @@ export class Registry {
   }
 
   /** https, or http where allowed and https does not answer (docker's order for insecure registries). */
-  private async baseUrl(): Promise<string> {
+  async baseUrl(): Promise<string> {
     if (this.base) return this.base;
     const https = `https://${this.host}`;
     if (!this.insecure) return (this.base = https);
@@ -122,8 +137,9 @@ export class Registry {
     if (!realm) throw new RegistryError(`${this.host}: bearer challenge without a realm`);
     const url = new URL(realm);
     if (challenge.service) url.searchParams.set("service", challenge.service);
-    const wanted = challenge.scope ?? scope;
-    if (wanted) url.searchParams.set("scope", wanted);
+    // ours (a push asks for pull,push and, to mount, pull on the source) and the challenge's
+    const wanted = new Set([...scope.split(" "), ...(challenge.scope ?? "").split(" ")].filter((s) => s !== ""));
+    for (const s of wanted) url.searchParams.append("scope", s);
     const headers: Record<string, string> = {};
     if (this.opts.credentials) headers.authorization = basicHeader(this.opts.credentials);
     const res = await this.withRetries("token", () => this.fetchOnce(url.href, { headers, signal: AbortSignal.timeout(30_000) }));
@@ -159,19 +175,38 @@ export class Registry {
    * credentials only to the registry itself (blob storage gets signed URLs).
    */
   async get(path: string, scope: string, headers: Record<string, string> = {}, method = "GET"): Promise<Response> {
+    const res = await this.send(method, path, scope, headers);
+    const url = `${await this.baseUrl()}/v2/${path}`;
+    return this.followRedirects(res, url, method, headers);
+  }
+
+  /**
+   * One request to the registry with auth for `scope` (space-separated scopes): `target`
+   * is a path under /v2/ or an absolute URL the registry gave (an upload's Location). A
+   * 401 is answered once; the body must be bytes so it can be sent again. Redirects are
+   * returned, not followed.
+   */
+  async send(method: string, target: string, scope: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Response> {
     const base = await this.baseUrl();
+    const url = /^https?:\/\//.test(target) ? target : `${base}/v2/${target}`;
     let authTried = false;
     for (;;) {
       const auth = this.tokens.get(scope) ? `Bearer ${this.tokens.get(scope)}` : this.authorization;
-      const res = await this.withRetries(path, () => this.fetchOnce(`${base}/v2/${path}`, { method, headers: { ...headers, ...(auth ? { authorization: auth } : {}) } }));
+      const init = { method, headers: { ...headers, ...(auth ? { authorization: auth } : {}) }, ...(body ? { body } : {}) };
+      const res = await this.withRetries(target, () => this.fetchOnce(url, init));
       if (res.status === 401 && !authTried) {
         authTried = true;
         await res.body?.cancel().catch(() => {});
         if (await this.authenticate(res, scope)) continue;
         throw new RegistryError(`${this.host}: authentication required${this.opts.credentials ? "" : " (no credentials: mycr login)"}`);
       }
-      return this.followRedirects(res, `${base}/v2/${path}`, method, headers);
+      return res;
     }
+  }
+
+  /** Whoever we are, as the registry's refusals are phrased. */
+  who(): string {
+    return this.opts.credentials ? ` for user ${this.opts.credentials.username}` : "";
   }
 
   private async followRedirects(first: Response, url: string, method: string, headers: Record<string, string>): Promise<Response> {
@@ -191,7 +226,7 @@ export class Registry {
    * still said no, which is how Docker Hub answers for repositories that do not exist.
    */
   private refused(status: number): RegistryError {
-    const who = this.opts.credentials ? ` for user ${this.opts.credentials.username}` : "";
+    const who = this.who();
     if (this.tokens.size > 0) {
       const hint = this.opts.credentials ? `user ${this.opts.credentials.username} may not read it` : `it needs credentials: mycr login ${this.domain}`;
       return new NotFound(`the repository does not exist or ${hint}`);
@@ -224,9 +259,14 @@ export class Registry {
     return { body, mediaType };
   }
 
-  /** The blob's bytes as a response whose body the caller consumes (and verifies). */
-  async blob(repo: string, digest: string): Promise<Response> {
-    const res = await this.get(`${repo}/blobs/${digest}`, `repository:${repo}:pull`).catch((e: unknown) => {
+  /**
+   * The blob's bytes as a response whose body the caller consumes (and verifies); from
+   * byte `from` on with a Range request (206, or 200 with all of it from a registry or
+   * storage that ignores ranges).
+   */
+  async blob(repo: string, digest: string, from = 0): Promise<Response> {
+    const range: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
+    const res = await this.get(`${repo}/blobs/${digest}`, `repository:${repo}:pull`, range).catch((e: unknown) => {
       throw e instanceof NotFound ? new RegistryError(`blob ${digest}: ${e.message}`) : e;
     });
     if (!res.ok) throw new RegistryError(`blob ${digest}: ${await errorText(res)}`);

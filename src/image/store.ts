@@ -25,6 +25,8 @@ export interface ImageRecord {
   layers: string[];
   size: number;
   pulled: string;
+  /** A step of a build (its layer cache), not asked for by name: `images` lists it only with -a. */
+  intermediate?: boolean;
 }
 
 export function hex(digest: string): string {

@@ -24,7 +24,8 @@ const FRAME = 1 << 20;
 /** Records a tar stream's skeleton while it is unpacked: pass `tap` to readTar and wrap its items. */
 export class TarSplitWriter {
   private readonly fd: number;
-  private raw: Uint8Array[] = [];
+  /** Raw bytes gathered for the next RAW record: copied in here (the stream's chunks are views). */
+  private raw = new Uint8Array(FRAME);
   private rawLength = 0;
   private records: Uint8Array[] = [];
   private recordsLength = 0;
@@ -36,7 +37,12 @@ export class TarSplitWriter {
   }
 
   readonly tap = (raw: Uint8Array): void => {
-    this.raw.push(raw.slice());
+    if (this.rawLength + raw.length > this.raw.length) {
+      const bigger = new Uint8Array(Math.max(this.raw.length * 2, this.rawLength + raw.length));
+      bigger.set(this.raw.subarray(0, this.rawLength));
+      this.raw = bigger;
+    }
+    this.raw.set(raw, this.rawLength);
     this.rawLength += raw.length;
     if (this.rawLength >= FRAME) this.flushRaw();
   };
@@ -58,8 +64,7 @@ export class TarSplitWriter {
 
   private flushRaw(): void {
     if (this.rawLength === 0) return;
-    this.record(RAW, Buffer.concat(this.raw));
-    this.raw = [];
+    this.record(RAW, this.raw.slice(0, this.rawLength)); // kept until the frame is compressed
     this.rawLength = 0;
   }
 

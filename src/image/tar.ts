@@ -23,9 +23,15 @@ export interface TarEntry {
 const BLOCK = 512;
 const TYPES: Record<string, EntryType> = { "0": "file", "\0": "file", "7": "file", "1": "hardlink", "2": "symlink", "3": "char", "4": "block", "5": "dir", "6": "fifo" };
 
-/** Reads exact byte counts out of a stream of chunks of any size. */
+/**
+ * Reads exact byte counts out of a stream of chunks of any size. A header that straddles
+ * two chunks is put together from its two parts alone; the rest of the second chunk waits
+ * as it is (copying whole chunks to join them was a tenth of a pull's JS time).
+ */
 class ByteReader {
   private buf: Uint8Array = new Uint8Array(0);
+  /** The part of the last chunk read that `buf` did not need yet. */
+  private rest: Uint8Array | undefined;
   private readonly it: AsyncIterator<Uint8Array>;
   private done = false;
 
@@ -37,13 +43,36 @@ class ByteReader {
     this.it = source[Symbol.asyncIterator]();
   }
 
-  private async fill(n: number): Promise<boolean> {
-    while (this.buf.length < n && !this.done) {
-      const r = await this.it.next();
-      if (r.done) this.done = true;
-      else if (r.value.length > 0) this.buf = this.buf.length === 0 ? r.value : concat(this.buf, r.value);
+  private async nextChunk(): Promise<Uint8Array | null> {
+    if (this.rest) {
+      const r = this.rest;
+      this.rest = undefined;
+      return r;
     }
-    return this.buf.length >= n;
+    for (;;) {
+      if (this.done) return null;
+      const r = await this.it.next();
+      if (r.done) {
+        this.done = true;
+        return null;
+      }
+      if (r.value.length > 0) return r.value;
+    }
+  }
+
+  private async fill(n: number): Promise<boolean> {
+    while (this.buf.length < n) {
+      const next = await this.nextChunk();
+      if (next === null) return false;
+      if (this.buf.length === 0) {
+        this.buf = next;
+        continue;
+      }
+      const need = n - this.buf.length;
+      if (next.length > need) this.rest = next.subarray(need);
+      this.buf = concat(this.buf, next.length > need ? next.subarray(0, need) : next);
+    }
+    return true;
   }
 
   /** Exactly n bytes, or null at a clean end of the stream. */
@@ -79,7 +108,7 @@ class ByteReader {
   async drain(): Promise<void> {
     if (this.buf.length > 0) this.tap?.(this.buf);
     this.buf = new Uint8Array(0);
-    for (let r = await this.it.next(); !r.done; r = await this.it.next()) this.tap?.(r.value);
+    for (let c = await this.nextChunk(); c !== null; c = await this.nextChunk()) this.tap?.(c);
   }
 }
 

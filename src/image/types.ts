@@ -63,6 +63,9 @@ export interface ImageConfig {
     StopSignal?: string;
     ExposedPorts?: Record<string, object> | null;
     Labels?: Record<string, string> | null;
+    Volumes?: Record<string, object> | null;
+    Shell?: string[] | null;
+    Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null;
   };
   rootfs: { type: string; diff_ids: string[] };
 }

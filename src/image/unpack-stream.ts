@@ -47,7 +47,7 @@ export async function* hashed(source: AsyncIterable<Uint8Array>, hasher: Bun.Cry
 }
 
 /** A pull-based stream over an async iterable, so it can be piped through a decompressor. */
-function toStream(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+export function toStream(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
   const it = source[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {

@@ -7,7 +7,7 @@ import { closeSync, fchmodSync, fchownSync, fstatSync, lstatSync, rmSync, writeS
 import { ContainerError } from "../runtime/errors";
 import {
   O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE, S_IFCHR, S_IFIFO,
-  SysError, close, fchmodat, fdPath, lchownat, linkat, lsetxattrAt, lutimensat, mkdirat, mknodat, openPath, openat, openat2,
+  SysError, close, fchmodat, fdPath, futimens, lchownat, linkat, lsetxattrAt, lutimensat, mkdirat, mknodat, openPath, openat, openat2,
   symlinkat, unlinkat,
 } from "../sys";
 import type { TarEntry, TarItem } from "./tar";
@@ -43,9 +43,16 @@ class LayerWriter {
   readonly stats: UnpackStats = { entries: 0, bytes: 0, skippedDevices: [] };
   /** Set when cached directory fds may no longer match their paths; dropped after the entry. */
   private stale = false;
+  /** What a new file gets from the kernel: our ids and its mode less the umask, unless its directory is setgid. */
+  private readonly euid = process.geteuid?.() ?? -1;
+  private readonly egid = process.getegid?.() ?? -1;
+  private readonly umask = process.umask();
+  /** Some directory of the layer may be setgid (then new files take its group): look at each file. */
+  private setgidDirs: boolean;
 
   constructor(dir: string) {
     this.root = openPath(dir, O_DIRECTORY);
+    this.setgidDirs = (fstatSync(this.root).mode & 0o2000) !== 0;
   }
 
   close(): void {
@@ -129,11 +136,18 @@ class LayerWriter {
         this.stats.bytes += chunk.length;
       }
       // What the kernel gave the new file (our ids, or the parent's group if it is setgid,
-      // the mode less the umask) decides which of chown and chmod are needed at all.
+      // the mode less the umask) decides which of chown and chmod are needed at all; when
+      // that is known to be the entry's owner and mode (root pulling root's 0644 and 0755
+      // files: nearly all), not even fstat is needed.
       // The new file has no setuid/setgid bits, so chown cannot clear any; chmod comes after it.
-      const st = fstatSync(fd);
-      if (st.uid !== entry.uid || st.gid !== entry.gid) fchownSync(fd, entry.uid, entry.gid);
-      if ((st.mode & 0o7777) !== entry.mode) fchmodSync(fd, entry.mode);
+      const known = !this.setgidDirs && entry.uid === this.euid && entry.gid === this.egid && (entry.mode & ~this.umask & 0o777) === entry.mode;
+      if (!known) {
+        const st = fstatSync(fd);
+        if (st.uid !== entry.uid || st.gid !== entry.gid) fchownSync(fd, entry.uid, entry.gid);
+        if ((st.mode & 0o7777) !== entry.mode) fchmodSync(fd, entry.mode);
+      }
+      // after the last write (owner, mode and xattrs leave the mtime alone), through the fd
+      futimens(fd, Math.floor(entry.mtime), Math.round((entry.mtime % 1) * 1e9));
     } finally {
       closeSync(fd);
     }
@@ -188,7 +202,7 @@ class LayerWriter {
         break;
       case "file":
         await this.writeFile(parent, name, entry, content);
-        this.finishEntry(parent, parentParts, name, entry, false);
+        this.finishEntry(parent, parentParts, name, entry, false, false);
         return;
       case "symlink":
         // The target is only text here; it is never followed while the layer is written.
@@ -216,18 +230,19 @@ class LayerWriter {
     this.finishEntry(parent, parentParts, name, entry, true);
   }
 
-  /** Owner, mode (unless a file already did both), xattrs and times of the entry just created. */
-  private finishEntry(parent: number, parentParts: string[], name: string, entry: TarEntry, ownerAndMode: boolean): void {
+  /** Owner, mode and times (unless a file already did them), and xattrs of the entry just created. */
+  private finishEntry(parent: number, parentParts: string[], name: string, entry: TarEntry, ownerAndMode: boolean, times = true): void {
     if (ownerAndMode) {
       lchownat(parent, name, entry.uid, entry.gid);
       if (entry.type !== "symlink") fchmodat(parent, name, entry.mode); // after chown, which clears setuid
+      if (entry.type === "dir" && (entry.mode & 0o2000) !== 0) this.setgidDirs = true; // files below take its group
     }
     for (const [key, value] of entry.xattrs) {
       if (key.startsWith("trusted.overlay.")) continue; // only whiteouts may speak to overlayfs
       lsetxattrAt(parent, name, key, value);
     }
     if (entry.type === "dir") this.dirTimes.push({ parent: parentParts, name, mtime: entry.mtime });
-    else lutimensat(parent, name, Math.floor(entry.mtime), Math.round((entry.mtime % 1) * 1e9));
+    else if (times) lutimensat(parent, name, Math.floor(entry.mtime), Math.round((entry.mtime % 1) * 1e9));
   }
 
   /** Directory mtimes last: creating their children changed them. */

@@ -5,6 +5,7 @@ import { ContainerError } from "./errors";
 import { runHooks } from "./hooks";
 import { warn } from "./warn";
 import { isAlive } from "./procfs";
+import { releaseSharedMounts } from "./shared-mounts";
 import { containerStatus, type StateStore } from "./state";
 
 export async function deleteContainer(store: StateStore, id: string, force = false): Promise<void> {
@@ -35,6 +36,7 @@ export async function deleteContainer(store: StateStore, id: string, force = fal
     await cg.destroy();
   }
   for (let i = 0; i < 500 && record.init && isAlive(record.init); i++) await Bun.sleep(2);
+  releaseSharedMounts(record.spec, record.rootfs);
   for (const w of runHooks("poststop", record.spec, { id, bundle: record.bundle, status: "stopped" })) warn(w);
   store.remove(id);
 }

@@ -1,8 +1,7 @@
 // `exec`: a new process in a running container's namespaces and cgroup. Like init it
 // is a fresh mycr process; it joins the mount namespace itself (see init.ts).
 import { closeSync, openSync, writeFileSync } from "node:fs";
-import type { Subprocess } from "bun";
-import { CLONE, close, inNamespaces, kill, receiveFd, socketPair, type NamespaceJoin } from "../sys";
+import { CLONE, close, kill, receiveFd, socketPair, type NamespaceJoin } from "../sys";
 import { requireConsoleSocket, sendConsole } from "./console-socket";
 import { attachTerminal, type TerminalSession } from "./terminal";
 import { openCgroup } from "../cgroups";
@@ -12,6 +11,8 @@ import { ContainerError } from "./errors";
 import { initFailure, type Stdio } from "./launch";
 import { MessageReader, sendMessage, type InitMessage } from "./messages";
 import { containerSelfCommand } from "./self";
+import { spawnInit, type ChildStdio, type ContainerProcess } from "./spawn-init";
+import type { NamespacePlan } from "./namespaces";
 import { warnUnraisableAmbient } from "./security";
 import { processRefusal } from "./refuse";
 import { warn } from "./warn";
@@ -55,6 +56,20 @@ const JOINED: Array<[number, string]> = [
   [CLONE.NEWPID, "pid"],
 ];
 
+/** The container's namespaces, all joined; user and time ones by the single-threaded child. */
+function execPlan(spec: Spec, initPid: number): NamespacePlan {
+  const joins: NamespaceJoin[] = JOINED.map(([flag, name]) => ({ flag, path: `/proc/${initPid}/ns/${name}` }));
+  const has = (type: string) => (spec.linux?.namespaces ?? []).some((n) => n.type === type);
+  return {
+    unshareFlags: 0,
+    joins,
+    sharesMounts: false,
+    initUnsharesCgroup: false,
+    ...(has("user") ? { user: { path: `/proc/${initPid}/ns/user` } } : {}),
+    ...(has("time") ? { time: { path: `/proc/${initPid}/ns/time` } } : {}),
+  };
+}
+
 /** Runs the process; returns its exit status, or 0 once it started when detached. */
 export async function execInContainer(opts: ExecOptions): Promise<number> {
   const terminal = opts.process.terminal === true;
@@ -65,20 +80,19 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   const refused = processRefusal(opts.process);
   if (refused) throw new ContainerError(refused);
   const initPid = record.init!.pid;
-  const joins: NamespaceJoin[] = JOINED.map(([flag, name]) => ({ flag, path: `/proc/${initPid}/ns/${name}` }));
   const signals = forwardSignals();
   const mountNs = openSync(`/proc/${initPid}/ns/mnt`, "r");
-  let child: Subprocess | null = null;
+  let child: ContainerProcess | null = null;
   let session: TerminalSession | null = null;
   const [ours, theirs] = socketPair();
   const [consoleOurs, consoleTheirs] = terminal ? socketPair() : [-1, -1];
   try {
     const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
     // fd 4 is the console socket when there is a terminal; /dev/null holds its place otherwise.
-    const stdio = terminal ? ["ignore", given[1], given[2], theirs, consoleTheirs, mountNs] : [...given, theirs, "ignore", mountNs];
+    const stdio: ChildStdio = terminal ? ["ignore", given[1], given[2], theirs, consoleTheirs, mountNs] : [...given, theirs, "ignore", mountNs];
     const { command, argv0 } = containerSelfCommand("init");
     try {
-      child = inNamespaces(0, joins, () => Bun.spawn(command, { argv0, stdio: stdio as Stdio, env: {} }));
+      child = spawnInit({ plan: execPlan(record.spec, initPid), command, argv0, stdio, env: {} });
     } finally {
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);

@@ -3,9 +3,9 @@
 // by the runtime inside the new namespaces with the sync socket as fd 3. The same
 // story, shorter, serves `exec`: a new process joining a running container.
 import { trace } from "./trace";
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import {
-  CLONE, MS, O_CLOEXEC, O_PATH, SysError, bind, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
+  CLONE, MS, SysError, bind, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
   prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns, setProcessName,
   setParentDeathSignal, setPropagation, setsid, setuid, unshare, umask,
 } from "../sys";
@@ -16,7 +16,7 @@ import { MessageReader, sendMessage, type InitConfig, type ParentMessage } from 
 import { mountAll } from "./rootfs/mounts";
 import { populateDev } from "./rootfs/devices";
 import { makeReadonly, maskPath } from "./rootfs/masked";
-import { switchRoot } from "./rootfs/pivot";
+import { chrootInto, switchRoot } from "./rootfs/pivot";
 import { propagationFlags } from "./rootfs/mount-options";
 import { applySecurity, prepareSecurity, releaseSecurity, type PreparedSecurity } from "./security";
 import { applySysctls } from "./sysctl";
@@ -44,23 +44,27 @@ function hasNamespace(spec: Spec, type: string, requirePathless = true): boolean
   return (spec.linux?.namespaces ?? []).some((n) => n.type === type && (!requirePathless || !n.path));
 }
 
-function prepareRoot(config: InitConfig): void {
+/** `sharesMounts`: no mount namespace of the container's own; we mount in the runtime's. */
+function prepareRoot(config: InitConfig, sharesMounts: boolean): void {
   const { spec, rootfs } = config;
-  // Nothing we mount may propagate back to the host, and pivot_root refuses shared
-  // mounts: slave (or private, if asked) now; a shared rootfsPropagation is applied
-  // to the new root after pivot_root (finishRoot).
-  const rootProp = spec.linux?.rootfsPropagation;
-  const propagation = rootProp ? propagationFlags(rootProp) : null;
-  const privateAsked = propagation !== null && (propagation & MS.PRIVATE) !== 0;
-  setPropagation("/", privateAsked ? MS.PRIVATE | MS.REC : MS.SLAVE | MS.REC);
-  // pivot_root needs the new root to be a mount point of its own.
-  bind(rootfs, rootfs, true);
+  if (!sharesMounts) {
+    // Nothing we mount may propagate back to the host, and pivot_root refuses shared
+    // mounts: slave (or private, if asked) now; a shared rootfsPropagation is applied
+    // to the new root after pivot_root (finishRoot).
+    const rootProp = spec.linux?.rootfsPropagation;
+    const propagation = rootProp ? propagationFlags(rootProp) : null;
+    const privateAsked = propagation !== null && (propagation & MS.PRIVATE) !== 0;
+    setPropagation("/", privateAsked ? MS.PRIVATE | MS.REC : MS.SLAVE | MS.REC);
+    // pivot_root needs the new root to be a mount point of its own.
+    bind(rootfs, rootfs, true);
+  }
 
   mountAll(spec.mounts ?? [], {
     rootfs,
     bundle: config.bundle,
     newNetworkNamespace: hasNamespace(spec, "network"),
     ...(spec.linux?.mountLabel ? { mountLabel: spec.linux.mountLabel } : {}),
+    ...(config.idmappedMounts ? { idmapped: config.idmappedMounts } : {}),
   });
   const devIsOurs = (spec.mounts ?? []).some((m) => m.destination === "/dev" && m.type !== "bind");
   if (devIsOurs) populateDev(rootfs, spec.linux?.devices ?? []);
@@ -120,24 +124,32 @@ function setup(config: InitConfig): Prepared {
   const proc = spec.process;
   if (!proc) throw new Error("config has no process to run");
   const ownMounts = !config.exec && hasNamespace(spec, "mount", false);
+  // Without a mount namespace the spec's mounts go into the runtime's, below the root
+  // filesystem, and we chroot (pivot_root would move the host's root): delete unmounts them.
+  const sharesMounts = !config.exec && !ownMounts;
 
   setsid();
   // Compiled (or read from the cache) now, from the host's root while we still see it.
   const seccomp = spec.linux?.seccomp ? prepareSeccomp(spec.linux.seccomp, config.seccompCacheDir) : null;
-  if (config.exec) {
-    // `exec`: the runtime spawned us inside the container's other namespaces; the
-    // mount namespace we join ourselves, so that our own binary was found on the host.
+  // `exec`, or a mount namespace given by path: the runtime spawned us inside the other
+  // namespaces; the mount namespace we join ourselves, so that our own binary was found on the host.
+  const joinMounts = config.exec?.mountNamespaceFd ?? config.mountNamespaceFd;
+  if (joinMounts !== undefined) {
     unshare(CLONE.FS);
-    setns(config.exec.mountNamespaceFd, CLONE.NEWNS, "container mount namespace");
-  } else {
+    setns(joinMounts, CLONE.NEWNS, "container mount namespace");
+  }
+  if (!config.exec) {
     if (hasNamespace(spec, "cgroup")) unshare(CLONE.NEWCGROUP); // rooted at the cgroup the runtime put us in
     if (hasNamespace(spec, "network")) linkUp("lo");
   }
-  if (ownMounts) {
-    prepareRoot(config);
+  // exec into a container that shares the runtime's mounts: its root is a chroot.
+  if (config.exec && !hasNamespace(spec, "mount", false)) chrootInto(config.rootfs);
+  if (ownMounts || sharesMounts) {
+    prepareRoot(config, sharesMounts);
     trace("init: mounts done");
     runHooks("createContainer", spec, hookState(config, "creating")); // paths still resolve on the host
-    switchRoot(config.rootfs, config.noPivot);
+    if (sharesMounts) chrootInto(config.rootfs);
+    else switchRoot(config.rootfs, config.noPivot);
     trace("init: root switched");
   }
   // before finishRoot makes /proc/sys read-only
@@ -146,7 +158,7 @@ function setup(config: InitConfig): Prepared {
   // As root and before the root may turn read-only (docker creates WORKDIR the same way).
   if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true, mode: 0o755 });
   // Through the container's own /dev/ptmx: needs the new root and our session.
-  if (proc.terminal) setupConsole({ socket: CONSOLE_FD, size: proc.consoleSize, bindDevConsole: ownMounts });
+  if (proc.terminal) setupConsole({ socket: CONSOLE_FD, size: proc.consoleSize, bindDevConsole: ownMounts || sharesMounts });
   if (ownMounts) finishRoot(spec);
   if (!config.exec) {
     if (spec.hostname !== undefined && hasNamespace(spec, "uts", false)) sethostname(spec.hostname);
@@ -170,12 +182,28 @@ function setup(config: InitConfig): Prepared {
 }
 
 /**
+ * A user namespace whose gid map an unprivileged user wrote (rootless without subordinate
+ * ids) denies setgroups to everyone in it: there is no group list to drop then, and one
+ * to take cannot be had.
+ */
+function setGroupsUnlessDenied(gids: number[]): void {
+  let denied = false;
+  try {
+    denied = readFileSync("/proc/self/setgroups", "utf8").trim() === "deny";
+  } catch {
+    // no user namespaces in this kernel: setgroups decides
+  }
+  if (!denied) return setgroups(gids);
+  if (gids.length > 0) throw new Error(`additional groups ${gids.join(",")}: setgroups is denied in this user namespace (rootless without subordinate ids)`);
+}
+
+/**
  * Becomes the container's user. PR_SET_KEEPCAPS keeps the permitted capabilities across
  * setuid, so applySecurity can still give the process the capabilities its spec lists.
  */
 function switchUser(user: ResolvedUser, cwd: string): void {
   prctl(PR_SET_KEEPCAPS, 1, "PR_SET_KEEPCAPS, 1");
-  setgroups(user.additionalGids);
+  setGroupsUnlessDenied(user.additionalGids);
   setgid(user.gid);
   setuid(user.uid);
   prctl(PR_SET_KEEPCAPS, 0, "PR_SET_KEEPCAPS, 0");
@@ -241,8 +269,9 @@ export function initMain(): void {
   const config = first.config;
   let prepared: Prepared | null = null;
   try {
-    // The exec FIFO lives in the runtime's state dir, which pivot_root hides: hold it now.
-    const fifo = config.execFifo ? openSync(config.execFifo, O_PATH | O_CLOEXEC) : -1;
+    // The exec FIFO lives in the runtime's state dir, hidden by pivot_root and maybe out of
+    // a user namespace's reach: the runtime hands it to us (O_PATH).
+    const fifo = config.execFifoFd ?? -1;
     prepared = setup(config);
     const { path, args } = findProgram(config.spec);
     trace("init: setup done");

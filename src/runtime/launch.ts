@@ -3,19 +3,21 @@
 import { trace } from "./trace";
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import type { Subprocess } from "bun";
-import { S_IFIFO, close, inNamespaces, kill, mknod, receiveFd, socketPair, umask } from "../sys";
+import { S_IFIFO, close, kill, mknod, receiveFd, socketPair, umask } from "../sys";
 import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
 import type { Spec } from "../spec/types";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
 import { MessageReader, sendMessage, type InitConfig, type InitMessage } from "./messages";
 import { runHooks } from "./hooks";
+import { releaseSharedMounts } from "./shared-mounts";
 import { seccompCacheDir } from "./paths";
 import { planNamespaces } from "./namespaces";
 import { configRefusal } from "./refuse";
+import { prepareHandover, type Handover } from "./handover";
 import { processRef, type ProcessRef } from "./procfs";
 import { containerSelfCommand } from "./self";
+import { spawnInit, type ChildStdio, type ContainerProcess } from "./spawn-init";
 import { StateStore, type ContainerRecord } from "./state";
 import { sysctlError } from "./sysctl";
 import { warnUnraisableAmbient } from "./security";
@@ -50,7 +52,7 @@ export interface LaunchOptions {
 export interface Launched {
   record: ContainerRecord;
   cgroup: Cgroup;
-  process: Subprocess;
+  process: ContainerProcess;
   /** Our end of the sync socket: for `start`, and to learn whether execve worked. */
   sync: number;
   /** With process.terminal: the master of the container's terminal (ours to close). */
@@ -82,10 +84,10 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   trace("launch: start");
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
-  const plan = planNamespaces(spec);
   const refused = configRefusal(spec);
   if (refused) throw new ContainerError(`config.json: ${refused}`);
-  const missing = missingController(spec.linux?.resources);
+  const plan = planNamespaces(spec);
+  const missing = opts.cgroupManager === "none" ? null : missingController(spec.linux?.resources);
   if (missing) {
     throw new ContainerError(`linux.resources.${missing.field} needs the ${missing.controller} controller, not enabled on this host`);
   }
@@ -93,14 +95,17 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
   store.claim(id, spec.linux?.cgroupsPath, opts.cgroupManager === "systemd");
 
-  let child: Subprocess | null = null;
+  let child: ContainerProcess | null = null;
+  let rootfs: string | null = null;
   let cgroup: Cgroup | null = null;
   let sync = -1;
   // With a terminal, init opens the pty inside the container and sends us the master
   // over a socket of its own (fd 4), as runc's init does over its console socket.
   const terminal = spec.process?.terminal === true;
   let consoleSocket = -1;
+  let handover: Handover | null = null;
   try {
+    handover = prepareHandover(spec, bundle, plan, opts.preserveFds ?? 0, opts.startImmediately ? null : makeExecFifo(store.dir(id)));
     const [ours, theirs] = socketPair();
     sync = ours;
     const [consoleOurs, consoleTheirs] = terminal ? socketPair() : [-1, -1];
@@ -108,15 +113,27 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const given = opts.stdio ?? ["inherit", "inherit", "inherit"];
     // The terminal replaces init's stdio before execve; until then stdin is /dev/null.
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
-    const stdio: [Stdio[number], Stdio[number], Stdio[number], ...Array<number | "ignore">] = terminal
-      ? ["ignore", given[1], given[2], theirs, consoleTheirs, ...preserved]
-      : preserved.length > 0
-        ? [...given, theirs, "ignore", ...preserved] // preserved fds start at PRESERVED_FDS_BASE either way
+    const extra = [...preserved, ...handover.fds];
+    const stdio: ChildStdio = terminal
+      ? ["ignore", given[1], given[2], theirs, consoleTheirs, ...extra]
+      : extra.length > 0
+        ? [...given, theirs, "ignore", ...extra] // preserved fds start at PRESERVED_FDS_BASE either way
         : [...given, theirs];
     const { command, argv0 } = containerSelfCommand("init"); // sealed in our own mount namespace, before we leave it
+    const linux = spec.linux;
     try {
-      child = inNamespaces(plan.unshareFlags, plan.joins, () => Bun.spawn(command, { argv0, stdio, env: initEnvironment() }));
+      child = spawnInit({
+        plan,
+        command,
+        argv0,
+        stdio,
+        env: initEnvironment(),
+        uidMappings: linux?.uidMappings,
+        gidMappings: linux?.gidMappings,
+        timeOffsets: linux?.timeOffsets,
+      });
     } finally {
+      handover.close();
       close(theirs);
       if (consoleTheirs >= 0) close(consoleTheirs);
     }
@@ -126,7 +143,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
     cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager);
-    const rootfs = rootfsOf(spec, bundle);
+    rootfs = rootfsOf(spec, bundle);
     const record: ContainerRecord = {
       id,
       bundle,
@@ -151,8 +168,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       seccompCacheDir: seccompCacheDir(),
       preserveFds: opts.preserveFds ?? 0,
       newKeyring: opts.newKeyring ?? true,
+      ...handover.config,
     };
-    if (!opts.startImmediately) config.execFifo = makeExecFifo(store.dir(id));
     const hookState = { id, pid: child.pid, bundle, status: "creating" as const };
     runHooks("prestart", spec, hookState); // deprecated by the spec, still used (e.g. for networking)
     runHooks("createRuntime", spec, hookState);
@@ -175,8 +192,10 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     if (child) {
       kill(child.pid, 9);
       await child.exited; // reaped before we return: no zombie outlives the error
+      if (rootfs) releaseSharedMounts(spec, rootfs);
     }
     await cgroup?.destroy();
+    handover?.close();
     if (sync >= 0) close(sync);
     if (consoleSocket >= 0) close(consoleSocket);
     store.remove(id);

@@ -24,8 +24,12 @@ export interface InitConfig {
   hostPid?: number;
   /** true: exec the process as soon as setup is done (run). false: wait for start (create). */
   startImmediately: boolean;
-  /** create: the FIFO that `start` opens to let the process run. */
-  execFifo?: string;
+  /** create: (the fd init has of) the FIFO that `start` opens to let the process run. */
+  execFifoFd?: number;
+  /** Index in spec.mounts -> the fd (in init) of the idmapped mount the runtime made for it. */
+  idmappedMounts?: Record<string, number>;
+  /** A mount namespace given by path (linux.namespaces): the fd init joins it by. */
+  mountNamespaceFd?: number;
   /** exec: a new process in an existing container, instead of a new container. */
   exec?: { mountNamespaceFd: number; detached: boolean };
 }

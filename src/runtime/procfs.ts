@@ -1,5 +1,5 @@
 // Reading facts about processes from /proc.
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 /** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or null if gone. */
 export function processStartTime(pid: number): number | null {
@@ -29,4 +29,24 @@ export function processRef(pid: number): ProcessRef | null {
 
 export function isAlive(ref: ProcessRef | undefined | null): boolean {
   return !!ref && processStartTime(ref.pid) === ref.startTime;
+}
+
+/** The processes in the PID namespace of `pid` (its PID 1): a container's, where no cgroup lists them (rootless). */
+export function pidNamespaceMembers(pid: number): number[] {
+  let ns: string;
+  try {
+    ns = readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/pid`) === ns) members.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return members;
 }

@@ -6,6 +6,8 @@ import type { Spec } from "../spec/types";
 import { NEWER_FIELDS } from "../spec/fields";
 import { isBindMount, unknownBindOptions } from "./rootfs/mount-options";
 import { apparmorEnabled, selinuxEnabled } from "./lsm";
+import { idmappedMountRefusal } from "./idmapped-mounts";
+import { namespaceRefusal } from "./namespaces";
 
 /** Annotations that ask a runtime for something mycr does not do. */
 export const REFUSED_ANNOTATION_PREFIXES: Array<[string, string]> = [
@@ -55,7 +57,6 @@ export function configRefusal(spec: Spec): string | null {
     if (spec[field] && !namespaces.has("uts")) return `${field}: needs a UTS namespace of the container's own; add {"type": "uts"} to linux.namespaces`;
   }
   const linux = spec.linux;
-  if (linux?.timeOffsets && Object.keys(linux.timeOffsets).length > 0) return "linux.timeOffsets: time namespaces are not supported by mycr yet";
   if (linux?.intelRdt !== undefined) return "linux.intelRdt: Intel RDT (resctrl) is not supported by mycr; remove the field";
   if (linux?.personality?.flags?.length) return "linux.personality.flags: the runtime-spec defines no personality flags; remove them";
   if (linux?.seccomp?.listenerMetadata) return "linux.seccomp.listenerMetadata: seccomp agents are not supported by mycr";
@@ -64,6 +65,10 @@ export function configRefusal(spec: Spec): string | null {
     const refused = REFUSED_ANNOTATION_PREFIXES.find(([prefix]) => key.startsWith(prefix));
     if (refused) return `annotations.${key}: ${refused[1]}`;
   }
+  const namespaceProblem = namespaceRefusal(spec);
+  if (namespaceProblem) return namespaceProblem;
+  const idmapped = idmappedMountRefusal(spec.mounts);
+  if (idmapped) return idmapped;
   for (const [i, m] of (spec.mounts ?? []).entries()) {
     if (!isBindMount(m)) continue;
     const unknown = unknownBindOptions(m.options);

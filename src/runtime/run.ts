@@ -7,6 +7,7 @@ import { exitStatus, forwardSignals, type SignalForwarder } from "./signals";
 import { trace } from "./trace";
 import type { ProcessRef } from "./procfs";
 import { runHooks } from "./hooks";
+import { releaseSharedMounts } from "./shared-mounts";
 import { warn } from "./warn";
 import { attachTerminal, type TerminalSession } from "./terminal";
 
@@ -76,6 +77,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
         // The container's own exit status stays the answer; `mycr gc` retries later.
         warn(`cgroup not removed yet (mycr gc removes it later): ${(e as Error).message}`);
       }
+      releaseSharedMounts(opts.spec, record.rootfs);
       for (const w of runHooks("poststop", opts.spec, { id: record.id, bundle: record.bundle, status: "stopped" })) warn(w);
       opts.store.remove(record.id);
     }

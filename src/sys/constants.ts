@@ -8,7 +8,9 @@ export const CLONE = {
   NEWUSER: 0x10000000,
   NEWPID: 0x20000000,
   NEWNET: 0x40000000,
+  NEWTIME: 0x00000080,
   FS: 0x00000200,
+  VM: 0x00000100,
 } as const;
 
 export const MS = {

@@ -24,3 +24,5 @@ export * from "./bytes";
 export * from "./quota";
 export * from "./bpf";
 export * from "./sched";
+export * from "./spawn-namespaced";
+export * from "./child-process";

@@ -82,8 +82,12 @@ export const libc = dlopen("libc.so.6", {
   fchownat: { args: [i32, ptr, u32, u32, i32], returns: i32 },
   fchmodat: { args: [i32, ptr, u32, i32], returns: i32 },
   utimensat: { args: [i32, ptr, ptr, i32], returns: i32 },
+  futimens: { args: [i32, ptr], returns: i32 },
   lsetxattr: { args: [ptr, ptr, ptr, u64, i32], returns: i32 },
   lgetxattr: { args: [ptr, ptr, ptr, u64], returns: i64 },
+  llistxattr: { args: [ptr, ptr, u64], returns: i64 },
+  flistxattr: { args: [i32, ptr, u64], returns: i64 },
+  fgetxattr: { args: [i32, ptr, ptr, u64], returns: i64 },
   // the process's scheduling attributes (src/sys/sched.ts)
   personality: { args: [u64], returns: i32 },
   sched_setaffinity: { args: [i32, u64, ptr], returns: i32 },

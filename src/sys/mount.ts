@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { MNT_DETACH, MS } from "./constants";
 import { libc, check, cstr } from "./libc";
 
@@ -26,4 +27,19 @@ export function bind(source: string, target: string, recursive = true): void {
 
 export function setPropagation(target: string, flags: number): void {
   mount(null, target, null, flags, null);
+}
+
+/** mountinfo escapes space, tab, newline and backslash as \ooo. */
+export function unescapeMountPath(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Mount points strictly below `dir` in our mount namespace, deepest (latest) first. */
+export function mountPointsBelow(dir: string): string[] {
+  const prefix = dir.endsWith("/") ? dir : `${dir}/`;
+  const points = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((line) => unescapeMountPath(line.split(" ")[4] ?? ""))
+    .filter((p) => p.startsWith(prefix));
+  return points.reverse();
 }

@@ -26,3 +26,18 @@ export async function makeBundle(args: string[], adjust: (spec: Spec) => void = 
 export function uniqueId(name: string): string {
   return `${name}-${process.pid}-${++counter}`;
 }
+
+/**
+ * Runs `fn` with a detached OCI container (`run -d --bundle`) and its init's host pid;
+ * the container is deleted afterwards, whatever happens.
+ */
+export async function withDetached<T>(bundle: string, name: string, fn: (id: string, pid: number) => Promise<T>): Promise<T> {
+  const id = uniqueId(name);
+  await mycr(["run", "-d", "--bundle", bundle, id], { leavesContainer: true });
+  try {
+    const state = JSON.parse((await mycr(["state", id])).stdout) as { pid: number };
+    return await fn(id, state.pid);
+  } finally {
+    await mycr(["delete", "-f", id]);
+  }
+}

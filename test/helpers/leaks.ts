@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { GUARD_COMMENT } from "../../src/net/loopback-guard";
 import { TEST_ROOT, TEST_STATE } from "./env";
 import { isMycrProcess } from "./mycr-process";
+import { rootlessLeftovers } from "./rootless-user";
 
 function entries(dir: string): string[] {
   try {
@@ -173,6 +174,6 @@ export function findLeaks(baseline: Set<string>): string[] {
   }
   for (const id of entries(TEST_STATE)) leaks.push(`state dir ${join(TEST_STATE, id)}`);
   for (const id of entries(join(TEST_ROOT, "containers"))) leaks.push(`container dir ${join(TEST_ROOT, "containers", id)}`);
-  leaks.push(...cgroupDirs(), ...mycrProcesses(baseline), ...strayVeths(), ...networkLeftovers());
+  leaks.push(...cgroupDirs(), ...mycrProcesses(baseline), ...strayVeths(), ...networkLeftovers(), ...rootlessLeftovers());
   return leaks;
 }

@@ -1,7 +1,7 @@
 // The spec's mounts, made inside the container's mount namespace before pivot_root.
 import { fstatSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { MS, SysError, bind, close, fdPath, mount, setPropagation } from "../../sys";
+import { MS, SysError, attachMount, bind, close, fdPath, mount, setPropagation } from "../../sys";
 import type { Mount } from "../../spec/types";
 import { mountCgroupBase, populateCgroups } from "./cgroup-mount";
 import { isBindMount, parseMountOptions } from "./mount-options";
@@ -15,6 +15,8 @@ export interface MountContext {
   newNetworkNamespace: boolean;
   /** linux.mountLabel (only given when SELinux is enabled: runtime/refuse.ts). */
   mountLabel?: string;
+  /** Index in the spec's mounts -> fd of the idmapped mount the runtime made for it (idmapped-mounts.ts). */
+  idmapped?: Record<string, number>;
 }
 
 /** Filesystems that take no SELinux context= option (as runc leaves them unlabelled). */
@@ -68,7 +70,7 @@ export function explainMountError(e: unknown, type: string): unknown {
   return e;
 }
 
-export function mountOne(m: Mount, ctx: MountContext): void {
+export function mountOne(m: Mount, ctx: MountContext, index = -1): void {
   const opts = parseMountOptions(m.options);
   let wantFile = false;
 
@@ -82,7 +84,16 @@ export function mountOne(m: Mount, ctx: MountContext): void {
       throw new Error(`mount ${m.destination}: bind source ${source} does not exist`);
     }
     wantFile = !sourceIsDir;
-    atMountPoint(ctx, m.destination, wantFile, (target) => bind(source, target, (opts.flags & MS.REC) !== 0));
+    const idmapped = ctx.idmapped?.[String(index)];
+    if (idmapped !== undefined) {
+      const point = openMountPoint(ctx, m.destination, wantFile);
+      try {
+        attachMount(idmapped, point, m.destination);
+      } finally {
+        close(point);
+        close(idmapped);
+      }
+    } else atMountPoint(ctx, m.destination, wantFile, (target) => bind(source, target, (opts.flags & MS.REC) !== 0));
     // Flags other than bind itself only take effect on a remount of the new bind,
     // reached by opening the mount point again: the old fd still names what is under it.
     const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
@@ -124,5 +135,5 @@ export function mountOne(m: Mount, ctx: MountContext): void {
 }
 
 export function mountAll(mounts: Mount[], ctx: MountContext): void {
-  for (const m of mounts) mountOne(m, ctx);
+  mounts.forEach((m, i) => mountOne(m, ctx, i));
 }

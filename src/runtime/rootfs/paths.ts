@@ -105,7 +105,13 @@ export function walkInRoot(rootFd: number, containerPath: string, create: Create
         fd = openat(parent, part, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       } catch (e) {
         if (errnoOf(e) !== 2 || create === null) throw e;
-        makeEntry(parent, part, last && create === "file" ? "file" : "dir");
+        try {
+          makeEntry(parent, part, last && create === "file" ? "file" : "dir");
+        } catch (e2) {
+          // In a user namespace, a directory of an id it does not map is nobody's to write.
+          if (errnoOf(e2) !== 13 /* EACCES */) throw e2;
+          throw new Error(`mount point ${containerPath}: cannot be made in the root filesystem (EACCES); in a user namespace (rootless) the root must belong to ids it maps: yours or your subordinate ids`);
+        }
         fd = openat(parent, part, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       }
       const st = fstatSync(fd);

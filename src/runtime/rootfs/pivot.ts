@@ -27,3 +27,10 @@ export function switchRoot(rootfs: string, noPivot: boolean): RootSwitch {
   chdir("/");
   return "chroot";
 }
+
+/** Without a mount namespace of the container's own: only chroot, the host's root stays where it is. */
+export function chrootInto(rootfs: string): void {
+  chdir(rootfs);
+  chroot(".");
+  chdir("/");
+}

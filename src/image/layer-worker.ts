@@ -1,0 +1,41 @@
+// The second core of a pull: a Worker that downloads, unpacks and commits whole layers
+// (layer.ts pullLayer, the same code the main thread runs) for the pool in layer-pool.ts.
+// One Registry per domain is kept for the Worker's life, so its token is fetched once.
+import { ContainerError } from "../runtime/errors";
+import { pullLayer } from "./layer";
+import type { LayerJob, WorkerReply } from "./layer-pool";
+import { NotFound, Registry, RegistryError } from "./registry";
+import { ImageStore } from "./store";
+
+declare const self: Worker;
+
+const registries = new Map<string, Registry>();
+
+function post(reply: WorkerReply): void {
+  self.postMessage(reply);
+}
+
+self.onmessage = async (event: MessageEvent<LayerJob>) => {
+  const job = event.data;
+  const key = JSON.stringify(job.registry);
+  let registry = registries.get(key);
+  if (!registry) {
+    registry = new Registry(job.registry.domain, {
+      tlsVerify: job.registry.tlsVerify,
+      credentials: job.registry.credentials,
+      onRetry: (what, why) => post({ id: job.id, kind: "say", message: `${what}: retrying (${why})` }),
+    });
+    registries.set(key, registry);
+  }
+  try {
+    const stats = await pullLayer(
+      new ImageStore(job.root), registry, job.repo, job.desc, job.diffId, job.chainId,
+      (why) => post({ id: job.id, kind: "retry", why }),
+      (bytes) => post({ id: job.id, kind: "bytes", bytes }),
+    );
+    post({ id: job.id, kind: "done", stats });
+  } catch (e) {
+    const type = e instanceof NotFound ? "NotFound" : e instanceof RegistryError ? "RegistryError" : e instanceof ContainerError ? "ContainerError" : "Error";
+    post({ id: job.id, kind: "error", type, message: (e as Error).message });
+  }
+};

@@ -1,0 +1,175 @@
+// Starting a program in namespaces a multithreaded process may not enter itself (user,
+// time): a fork-like child written in C (native/spawn-in-namespaces.c) runs a list of
+// steps the caller decides, stopping at each `sync` until the caller has done its part
+// from outside (written the child's uid_map, its time offsets...), then execve()s.
+// See docs/design-userns.md for why this way and what each step costs.
+import { FFIType, ptr } from "bun:ffi";
+import { openSync, readSync, writeSync } from "node:fs";
+import { CLONE, O_CLOEXEC, O_RDONLY } from "./constants";
+import source from "./native/spawn-in-namespaces.c" with { type: "text" };
+import { compileC } from "./native-cc";
+import { cStringArray, cstr, libc } from "./libc";
+import { close, socketPair } from "./fd";
+import { SysError } from "./errno";
+
+/** What the child does between clone and execve, in order. */
+export type SpawnStep =
+  | { op: "setns"; fd: number; nstype: number; what: string }
+  | { op: "unshare"; flags: number }
+  /** setresgid + setresuid: in a new user namespace the child keeps the ids it had until it takes mapped ones. */
+  | { op: "setid"; uid: number; gid: number }
+  /** setgroups(0, NULL) (not allowed where /proc/PID/setgroups says deny). */
+  | { op: "nogroups" }
+  /** Stop until the caller's onSync for this step returns. */
+  | { op: "sync" }
+  /** Exit instead of exec: the child only had to exist (see userNamespaceFd). */
+  | { op: "exit" }
+  /** Continue in a sibling (CLONE_PARENT: also our child), e.g. to be PID 1 of a PID namespace unshared just before. */
+  | { op: "fork" };
+
+export interface NamespacedSpawn {
+  /**
+   * Namespaces the child is cloned into (CLONE_NEWUSER among them: created first, owning
+   * the others), and CLONE_VM where it may share our memory: much faster, but the kernel
+   * then counts it as one of our threads (setns into a time namespace refuses it).
+   */
+  cloneFlags: number;
+  steps: SpawnStep[];
+  path: string;
+  argv: string[];
+  env: string[];
+  /** The child's fds 0, 1, 2, ...: fds of ours (everything else is closed). */
+  fds: number[];
+  /** Called at each `sync` step with the pid (in our PID namespace) of the process that waits. */
+  onSync?: (pid: number, step: number) => void;
+}
+
+const OPS = { setns: 1, unshare: 2, sync: 3, fork: 4, setid: 5, nogroups: 6, exit: 7 } as const;
+const REPORT = { SYNC: 1, FORKED: 2, ERROR: 3 } as const;
+const CLONE_NR: Record<string, number> = { x64: 56, arm64: 220 };
+
+let compiled: ReturnType<typeof compileSpawn> | undefined;
+
+function compileSpawn() {
+  return compileC("spawn-in-namespaces", source, { mycr_spawn_in_namespaces: { args: [FFIType.ptr], returns: FFIType.i64 } });
+}
+
+/** Compiles the C child now (once per process; spawnNamespaced does it otherwise). */
+export function prepareNamespacedSpawn(): void {
+  compiled ??= compileSpawn();
+}
+
+/** The request the C reads (its layout is described there); `keep` holds what it points at. */
+function request(spec: NamespacedSpawn, childEnd: number, ourEnd: number, keep: unknown[]): BigInt64Array {
+  const strings: Buffer[] = [];
+  const path = cstr(spec.path);
+  const argv = cStringArray(spec.argv, strings);
+  const env = cStringArray(spec.env, strings);
+  // Pointed at, not copied: they must live until the child has exec'd.
+  keep.push(path, argv, env, strings);
+  const words: Array<number | bigint> = [
+    spec.cloneFlags, CLONE_NR[process.arch]!, childEnd, ourEnd,
+    BigInt(ptr(path)), BigInt(ptr(argv)), BigInt(ptr(env)), spec.fds.length, spec.steps.length,
+    ...spec.fds,
+  ];
+  for (const s of spec.steps) {
+    if (s.op === "setns") words.push(OPS.setns, s.fd, s.nstype);
+    else if (s.op === "unshare") words.push(OPS.unshare, s.flags, 0);
+    else if (s.op === "setid") words.push(OPS.setid, s.uid, s.gid);
+    else words.push(OPS[s.op], 0, 0);
+  }
+  return BigInt64Array.from(words.map((w) => BigInt(w)));
+}
+
+function readReport(fd: number): [kind: number, step: number, value: number] | null {
+  const buf = Buffer.alloc(16);
+  let got = 0;
+  while (got < 16) {
+    const n = readSync(fd, buf, got, 16 - got, null);
+    if (n === 0) return null;
+    got += n;
+  }
+  return [buf.readInt32LE(0), buf.readInt32LE(4), buf.readInt32LE(8)];
+}
+
+function stepName(spec: NamespacedSpawn, step: number): string {
+  if (step === -1) return `execve(${spec.path})`;
+  if (step === -2) return "placing the child's fds";
+  const s = spec.steps[step];
+  if (s?.op === "setns") return `setns(${s.what})`;
+  if (s?.op === "unshare") return `unshare(0x${s.flags.toString(16)})`;
+  if (s?.op === "setid") return `setresuid(${s.uid})/setresgid(${s.gid})`;
+  if (s?.op === "nogroups") return "setgroups(0)";
+  return s?.op ?? `step ${step}`;
+}
+
+/** Blocks until a child that exits right away has (a stage that forked its successor). */
+function reap(pid: number): void {
+  libc.waitpid(pid, new Int32Array(1), 0);
+}
+
+/**
+ * Starts the program; returns its pid once execve has succeeded (the child's end of the
+ * sync socket closes on exec). On any failure the child is gone and reaped, and the
+ * error names the step.
+ */
+export function spawnNamespaced(spec: NamespacedSpawn): number {
+  compiled ??= compileSpawn();
+  const [ours, theirs] = socketPair();
+  const keep: unknown[] = [];
+  let pid = -1;
+  try {
+    const req = request(spec, theirs, ours, keep);
+    const r = Number(compiled.mycr_spawn_in_namespaces(ptr(req)));
+    close(theirs);
+    if (r < 0) throw new SysError("clone", `0x${spec.cloneFlags.toString(16)}`, -r);
+    pid = r;
+    for (;;) {
+      const report = readReport(ours);
+      if (!report) return pid; // EOF: execve closed the socket
+      const [kind, step, value] = report;
+      if (kind === REPORT.SYNC) {
+        spec.onSync?.(pid, step);
+        writeSync(ours, "g");
+      } else if (kind === REPORT.FORKED) {
+        reap(pid);
+        pid = value;
+      } else {
+        reap(pid);
+        pid = -1;
+        throw new SysError(stepName(spec, step), "in the namespaced child", value);
+      }
+    }
+  } catch (e) {
+    if (pid > 0) {
+      libc.kill(pid, 9);
+      reap(pid);
+    }
+    throw e;
+  } finally {
+    close(ours); // a child still waiting at a sync step reads EOF and exits
+    keep.length = 0;
+  }
+}
+
+/**
+ * An fd of a new user namespace whose maps `writeMaps(pid)` writes (an idmapped mount's
+ * mapping): a child is cloned into it, held while we write and open it, then ends.
+ */
+export function userNamespaceFd(writeMaps: (pid: number) => void): number {
+  let fd = -1;
+  const pid = spawnNamespaced({
+    cloneFlags: CLONE.NEWUSER | CLONE.VM,
+    steps: [{ op: "sync" }, { op: "exit" }],
+    path: "/",
+    argv: [],
+    env: [],
+    fds: [],
+    onSync: (child) => {
+      writeMaps(child);
+      fd = openSync(`/proc/${child}/ns/user`, O_RDONLY | O_CLOEXEC);
+    },
+  });
+  reap(pid);
+  return fd;
+}
