@@ -104,4 +104,5 @@ if (pid > 0) {
 }
 trace("exited");
 for (const g of cgroups) rmdirSync(g);
+trace("cgroups removed");
 process.exit(code);
