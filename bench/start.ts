@@ -1,57 +1,232 @@
-// Start-up time: `mycr run --rootfs <busybox> --network none -- /bin/true` (runc's
-// bundle has an empty network namespace too) against `runc run` of the
-// same root filesystem, interleaved so both see the same machine, median wall times
-// and their ratio printed. Target: mycr <= 0.6 x runc.
-//   bun bench/start.ts [--runs 20]
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+// Start-up time, mycr side by side with the reference for every target of issue 17,
+// interleaved (one mycr sample, one reference sample, ...) so both see the same machine;
+// medians of wall and CPU time (user + system, children included) and their ratios.
+//   bun bench/start.ts [--runs 15] [--batch-rounds 3] [--only NAME,...]
+// Targets: run ≤ 0.6 × runc (wall), ≤ 1.0 × (CPU); 20 at once ≤ 0.8 × runc's batch;
+// --version ≤ 1.2 × a compiled Bun hello; run --image ≤ 0.2 × podman run; the OCI
+// face, exec and run -d no slower than runc (≤ 1.0).
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { MYCR, WORK, mycrEnv } from "../test/helpers/env";
+import { MYCR, REPO, mycrEnv } from "../test/helpers/env";
 import { busyboxRootfs } from "../test/helpers/rootfs";
-import { median, timeOnce } from "./timing";
+import { buildHello, runcBundle } from "./references";
+import { median, timeBatch, timeSteps, which, type Sample, type Step } from "./timing";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "20" } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "15" },
+    "batch-rounds": { type: "string", default: "3" },
+    only: { type: "string" },
+  },
+});
 const runs = Number(values.runs);
-
-function which(cmd: string): string | null {
-  const r = Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]);
-  return r.exitCode === 0 ? r.stdout.toString().trim() : null;
-}
+const batchRounds = Number(values["batch-rounds"]);
+const only = values.only?.split(",");
 
 const runc = which("runc");
 if (!runc) {
   console.error("bench: runc is needed as the reference (apt-get install runc)");
   process.exit(2);
 }
+const podman = which("podman");
 
+const WORK = join(REPO, ".bench-work", `start-${process.pid}`);
+mkdirSync(WORK, { recursive: true });
 const rootfs = busyboxRootfs();
-const bundle = join(WORK, "bench-runc-bundle");
-rmSync(bundle, { recursive: true, force: true });
-mkdirSync(bundle, { recursive: true });
-Bun.spawnSync([runc, "spec"], { cwd: bundle });
-const config = await Bun.file(join(bundle, "config.json")).json();
-config.process.terminal = false;
-config.process.args = ["/bin/true"];
-config.root = { path: rootfs, readonly: true };
-writeFileSync(join(bundle, "config.json"), JSON.stringify(config, null, 2));
-const runcRoot = join(WORK, "bench-runc-state");
+const env = mycrEnv();
+const runcRoot = join(WORK, "runc-state");
+const mycr = (...args: string[]): Step => ({ argv: [MYCR, ...args], env });
+const runcStep = (...args: string[]): Step => ({ argv: [runc, "--root", runcRoot, ...args] });
+let serial = 0;
+const nextId = (prefix: string) => `${prefix}-${process.pid}-${serial++}`;
 
+const trueBundle = await runcBundle(runc, join(WORK, "true"), rootfs, ["/bin/true"]);
+const sleepBundle = await runcBundle(runc, join(WORK, "sleep"), rootfs, ["/bin/sleep", "600"]);
 
-const mycrTimes: number[] = [];
-const runcTimes: number[] = [];
-// one warm-up each, not counted
-timeOnce([MYCR, "run", "--rootfs", rootfs, "--network", "none", "--", "/bin/true"], mycrEnv());
-timeOnce([runc, "--root", runcRoot, "run", "--bundle", bundle, "bench-warmup"]);
-for (let i = 0; i < runs; i++) {
-  mycrTimes.push(timeOnce([MYCR, "run", "--rootfs", rootfs, "--network", "none", "--", "/bin/true"], mycrEnv()));
-  runcTimes.push(timeOnce([runc, "--root", runcRoot, "run", "--bundle", bundle, `bench-${process.pid}-${i}`]));
+interface Case {
+  name: string;
+  reference: string;
+  /** Largest acceptable mycr/reference ratio of the median wall time (and of CPU when given). */
+  target: { wall: number; cpu?: number };
+  mycr: () => Promise<Sample> | Sample;
+  ref: () => Promise<Sample> | Sample;
+  /** Untimed, after each sample: remove what it left running. */
+  after?: () => void;
+  rounds?: number;
+  setup?: () => void;
+  teardown?: () => void;
 }
-rmSync(bundle, { recursive: true, force: true });
-rmSync(runcRoot, { recursive: true, force: true });
 
-const m = median(mycrTimes);
-const r = median(runcTimes);
-console.log(`runs: ${runs} each, interleaved`);
-console.log(`mycr run: median ${m.toFixed(1)} ms (min ${Math.min(...mycrTimes).toFixed(1)})`);
-console.log(`runc run: median ${r.toFixed(1)} ms (min ${Math.min(...runcTimes).toFixed(1)})`);
-console.log(`ratio mycr/runc: ${(m / r).toFixed(2)} (target <= 0.60)`);
+const quiet = (steps: Step[]) => {
+  for (const s of steps) Bun.spawnSync(s.argv, { env: s.env, stdout: "ignore", stderr: "ignore" });
+};
+const runTrue = () => mycr("run", "--rootfs", rootfs, "--network", "none", "--", "/bin/true");
+const runcTrue = () => runcStep("run", "--bundle", trueBundle, nextId("bench"));
+const leftovers: Step[] = [];
+
+const IMAGE = "localhost/mycr-bench-busybox:latest";
+const podmanRunroot = `/run/mycr-bench-${process.pid}`; // podman takes no runroot longer than 50 characters
+const podmanArgs = (...args: string[]) => [
+  podman!, "--root", join(WORK, "podman-root"), "--runroot", podmanRunroot, "--storage-driver", "overlay",
+  "--runtime", runc!, "--cgroup-manager", "cgroupfs", ...args,
+];
+function importImage(): void {
+  const tar = join(WORK, "busybox.tar");
+  Bun.spawnSync(["tar", "-C", rootfs, "-cf", tar, "."]);
+  for (const argv of [[MYCR, "import", tar, IMAGE], podmanArgs("import", tar, IMAGE)]) {
+    const r = Bun.spawnSync(argv, { env: argv[0] === MYCR ? env : undefined, stdout: "ignore", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr.toString()}`);
+  }
+}
+
+let execName = "";
+let execRuncId = "";
+const cases: Case[] = [
+  {
+    name: "run /bin/true",
+    reference: "runc run",
+    target: { wall: 0.6, cpu: 1.0 },
+    mycr: () => timeSteps([runTrue()]),
+    ref: () => timeSteps([runcTrue()]),
+  },
+  {
+    name: "20 runs at once",
+    reference: "runc run ×20",
+    target: { wall: 0.8 },
+    rounds: batchRounds,
+    mycr: () => timeBatch(Array.from({ length: 20 }, runTrue)),
+    ref: () => timeBatch(Array.from({ length: 20 }, runcTrue)),
+  },
+  {
+    name: "--version",
+    reference: "compiled Bun hello",
+    target: { wall: 1.2 },
+    setup: () => {
+      hello = buildHello(WORK);
+    },
+    mycr: () => timeSteps([mycr("--version")]),
+    ref: () => timeSteps([{ argv: [hello] }]),
+  },
+  {
+    name: "run --image",
+    reference: "podman run --rm (runc)",
+    target: { wall: 0.2 },
+    setup: importImage,
+    teardown: () => {
+      quiet([mycr("rmi", IMAGE), { argv: podmanArgs("system", "reset", "-f") }]);
+      rmSync(podmanRunroot, { recursive: true, force: true });
+    },
+    mycr: () => timeSteps([mycr("run", "--image", IMAGE, "--network", "none", "--", "/bin/true")]),
+    ref: () =>
+      timeSteps([{ argv: podmanArgs("run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", IMAGE, "/bin/true") }]),
+  },
+  {
+    name: "create+start+delete",
+    reference: "runc create+start+delete",
+    target: { wall: 1.0 },
+    mycr: () => {
+      const id = nextId("bench-oci");
+      return timeSteps([{ ...mycr("create", "--bundle", trueBundle, id), leavesRunning: true }, mycr("start", id), mycr("delete", "--force", id)]);
+    },
+    ref: () => {
+      const id = nextId("bench-oci");
+      return timeSteps([{ ...runcStep("create", "--bundle", trueBundle, id), leavesRunning: true }, runcStep("start", id), runcStep("delete", "--force", id)]);
+    },
+  },
+  {
+    name: "exec /bin/true",
+    reference: "runc exec",
+    target: { wall: 1.0 },
+    setup: () => {
+      execName = nextId("bench-exec");
+      execRuncId = nextId("bench-exec");
+      timeSteps([{ ...mycr("run", "-d", "--name", execName, "--rootfs", rootfs, "--network", "none", "--", "sleep", "600"), leavesRunning: true }]);
+      timeSteps([{ ...runcStep("run", "-d", "--bundle", sleepBundle, execRuncId), leavesRunning: true }]);
+    },
+    teardown: () => quiet([mycr("rm", "-f", execName), runcStep("delete", "--force", execRuncId)]),
+    mycr: () => timeSteps([mycr("exec", execName, "/bin/true")]),
+    ref: () => timeSteps([runcStep("exec", execRuncId, "/bin/true")]),
+  },
+  {
+    name: "run -d sleep",
+    reference: "runc run -d",
+    target: { wall: 1.0 },
+    mycr: () => {
+      const name = nextId("bench-d");
+      leftovers.push(mycr("rm", "-f", name));
+      return timeSteps([{ ...mycr("run", "-d", "--name", name, "--rootfs", rootfs, "--network", "none", "--", "sleep", "600"), leavesRunning: true }]);
+    },
+    ref: () => {
+      const id = nextId("bench-d");
+      leftovers.push(runcStep("delete", "--force", id));
+      return timeSteps([{ ...runcStep("run", "-d", "--bundle", sleepBundle, id), leavesRunning: true }]);
+    },
+    after: () => quiet(leftovers.splice(0)),
+  },
+];
+let hello = "";
+
+interface Row {
+  c: Case;
+  mycr: Sample;
+  ref: Sample;
+  n: number;
+}
+
+async function measure(c: Case): Promise<Row> {
+  c.setup?.();
+  try {
+    const m: Sample[] = [];
+    const r: Sample[] = [];
+    // one warm-up each, not counted
+    await c.mycr();
+    await c.ref();
+    c.after?.();
+    const n = c.rounds ?? runs;
+    for (let i = 0; i < n; i++) {
+      m.push(await c.mycr());
+      r.push(await c.ref());
+      c.after?.();
+    }
+    const med = (xs: Sample[]): Sample => ({ wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)) });
+    return { c, mycr: med(m), ref: med(r), n };
+  } finally {
+    c.after?.();
+    c.teardown?.();
+  }
+}
+
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const rows: Row[] = [];
+try {
+  for (const c of cases) {
+    if (only && !only.includes(c.name)) continue;
+    if (c.name === "run --image" && !podman) {
+      console.error("bench: podman not found, run --image skipped");
+      continue;
+    }
+    try {
+      rows.push(await measure(c));
+    } catch (e) {
+      console.error(`bench: ${c.name} failed: ${(e as Error).message}`);
+      continue;
+    }
+    const row = rows.at(-1)!;
+    console.error(`bench: ${c.name}: ${fmt(row.mycr.wall)} vs ${fmt(row.ref.wall)}`);
+  }
+} finally {
+  rmSync(WORK, { recursive: true, force: true });
+}
+
+const load = (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ");
+console.log(`medians, interleaved; runs ${runs} each (batches: ${batchRounds} rounds); load average at the end ${load}`);
+console.log("| | mycr wall | reference | ref wall | wall ratio | target | mycr CPU | ref CPU | CPU ratio |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+for (const { c, mycr: m, ref: r } of rows) {
+  const wall = m.wall / r.wall;
+  const cpu = m.cpu / r.cpu;
+  const ok = wall <= c.target.wall && (c.target.cpu === undefined || cpu <= c.target.cpu);
+  const target = `≤ ${c.target.wall.toFixed(2)}${c.target.cpu !== undefined ? ` (CPU ≤ ${c.target.cpu.toFixed(2)})` : ""} ${ok ? "met" : "**not met**"}`;
+  console.log(`| ${c.name} | ${fmt(m.wall)} | ${c.reference} | ${fmt(r.wall)} | ${wall.toFixed(2)} | ${target} | ${fmt(m.cpu)} | ${fmt(r.cpu)} | ${cpu.toFixed(2)} |`);
+}

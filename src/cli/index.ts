@@ -11,7 +11,7 @@ import { setWarningSink } from "../runtime/warn";
 import { OUTPUT_CLOSED_STATUS, OutputClosed, out } from "./output";
 import { COMMANDS, GLOBAL_ARGS, OBJECTS, loadAll, objectVerbs, ungroup } from "./commands";
 
-import { VERSION } from "./version-number";
+import { VERSION, printVersion } from "./version-number";
 
 
 /** Help for `name` (a command or an object such as `container`), or for mycr itself. */
@@ -48,10 +48,7 @@ export async function runCli(): Promise<number> {
     const lossy = exact ? undefined : argv.find((a) => a.includes("\ufffd"));
     if (lossy !== undefined) throw new UsageError(`argument ${JSON.stringify(lossy)}: cannot be read byte for byte (no /proc/self/cmdline); give it in UTF-8`);
     const g = parseFlags(globalArgv, GLOBAL_ARGS);
-    if (g.version) {
-      out(`mycr version ${VERSION}`);
-      return 0;
-    }
+    if (g.version) return printVersion();
     if (!name || g.help) {
       out(await helpText());
       return name || g.help ? 0 : 125;
