@@ -9,12 +9,14 @@ import { availableControllers, hostCgroups, selfCgroups, type HostCgroups } from
 import { CgroupError, type Cgroup, type CgroupRecord } from "./types";
 import { V1Cgroup } from "./v1";
 import { V2Cgroup } from "./v2";
+import { annotationProperties } from "./systemd/annotations";
 import { SystemdCgroup } from "./systemd/scope";
 import { expandSlice, scopeName } from "./systemd/unit-name";
 
 export * from "./types";
 export { hostCgroups, availableControllers } from "./hierarchy";
 export { systemdAvailable } from "./systemd/manager";
+export { SYSTEMD_PROPERTY_PREFIX, annotationProperties } from "./systemd/annotations";
 
 /** Who makes the container's cgroup: mycr itself through the filesystem, or systemd. */
 export type CgroupManager = "cgroupfs" | "systemd";
@@ -94,9 +96,13 @@ export async function createCgroup(
   cgroupsPath: string | undefined,
   pid: number,
   manager: CgroupManager = "cgroupfs",
+  /** The config's annotations: org.systemd.property.* are extra properties of the scope. */
+  annotations?: Record<string, string>,
 ): Promise<Cgroup> {
   const h = host();
-  if (manager === "systemd") return SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!);
+  if (manager === "systemd") {
+    return SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!, annotationProperties(annotations));
+  }
   const self = selfCgroups();
   const where = placement(id, cgroupsPath);
   let cg = openCgroup(recordFor(h, where, self));

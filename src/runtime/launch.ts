@@ -83,7 +83,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
   const plan = planNamespaces(spec);
-  const refused = configRefusal(spec);
+  const refused = configRefusal(spec, opts.cgroupManager ?? "cgroupfs");
   if (refused) throw new ContainerError(`config.json: ${refused}`);
   const missing = missingController(spec.linux?.resources);
   if (missing) {
@@ -125,7 +125,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     if (!ref) throw initFailure(null);
     opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
-    cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager);
+    cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager, spec.annotations);
     const rootfs = rootfsOf(spec, bundle);
     const record: ContainerRecord = {
       id,

@@ -62,7 +62,7 @@ export const FIELDS: FieldSupport[] = [
   f("hooks.startContainer", A, A, ""),
   f("hooks.poststart", A, A, ""),
   f("hooks.poststop", A, A, ""),
-  f("annotations", A, A, "kept in the state; the ones mycr reads are listed by `mycr features`; `org.systemd.property.*` (unit properties for the systemd cgroup manager) is refused"),
+  f("annotations", A, A, "kept in the state; the ones mycr reads are listed by `mycr features`; `org.systemd.property.*` are extra properties of the container's scope with the systemd cgroup manager (docs/systemd.md), refused with the cgroupfs one"),
   f("linux.namespaces", A, A, "pid, network, mount, ipc, uts, cgroup, new or joined by path; user and time are refused"),
   f("linux.uidMappings", R, R, "user namespaces are not supported yet"),
   f("linux.gidMappings", R, R, "user namespaces are not supported yet"),
