@@ -26,8 +26,16 @@ export interface PodFlowOptions {
   /** The pod's cgroup parent, as the kubelet gives it: "/a/b" (cgroupfs) or "x.slice" (systemd). */
   cgroupParent: string;
   logDir: string;
-  /** Annotations for the server container (org.systemd.property.* reach its scope). */
-  serverAnnotations?: Record<string, string>;
+  /** org.systemd.property.* annotations of the server container and what `systemctl show` must then say of its scope. */
+  scopeProperties?: ScopeProperty[];
+}
+
+export interface ScopeProperty {
+  annotation: string;
+  value: string;
+  /** the property systemctl shows, and its value there */
+  property: string;
+  shown: string;
 }
 
 export const SERVER_MEMORY = 64 * 1024 * 1024;
@@ -64,6 +72,50 @@ function entries(dir: string): string[] {
     return [];
   }
 }
+
+/** The check a step that threw is reported under, with the step and the error. */
+export const STEPS_RAN = "the pod's steps ran to the end";
+
+/** The names of the checks podFlow reports when all goes well, for the tests to list. */
+export function podFlowCheckNames(systemd: boolean, scopeProperties: ScopeProperty[] = []): string[] {
+  return [
+    "Version: the runtime speaks CRI v1",
+    "ImageStatus: the locally built sandbox image is known",
+    "RunPodSandbox: the sandbox is ready",
+    "the pod has an address on the test network",
+    "CreateContainer: the server is created",
+    "the client reached the server on localhost (its CRI log)",
+    "ExecSync: the client fetches the server's page over localhost",
+    "the containers share the pod's network namespace, not the host's",
+    "the containers share the pod's IPC namespace, not the host's",
+    "each container has a PID namespace of its own",
+    "the containers have the pod's hostname",
+    "ExecSync: stdout, stderr and the exit code of a failing command",
+    "ContainerStatus: the server is running",
+    "ContainerStatus: started_at is set",
+    "the server's memory limit is its cgroup's",
+    ...(systemd
+      ? ["the server's cgroup is a systemd scope in the pod's slice", ...scopeProperties.map(propertyCheck)]
+      : ["the server's cgroup is under the pod's cgroup parent"]),
+    "ContainerStats: the stats are the server's",
+    "ContainerStats: memory working set > 0",
+    "ContainerStats: CPU time > 0",
+    "StopContainer: the server left on SIGTERM with status 0",
+    "StopContainer: the client, deaf to SIGTERM, is killed after the grace period (137)",
+    "StopContainer waited the grace period out",
+    "RemoveContainer: the server is gone",
+    "StopPodSandbox: the sandbox is not ready",
+    "RemovePodSandbox: the sandbox is gone",
+    "nothing left: network namespaces",
+    "nothing left: veths on the pod bridge",
+    "nothing left: IPAM reservations",
+    "nothing left: CNI's cached results",
+    "nothing left: mycr's state of the pod's containers",
+    "nothing left: the containers' cgroups",
+  ];
+}
+
+const propertyCheck = (p: ScopeProperty) => `the annotation ${p.annotation}=${p.value} reaches the scope (${p.property})`;
 
 /** Runs the pod; never throws: a step that fails is a failed check, and the pod is removed whatever happened. */
 export async function podFlow(o: PodFlowOptions): Promise<Check[]> {
@@ -119,7 +171,8 @@ export async function podFlow(o: PodFlowOptions): Promise<Check[]> {
 
     step = "CreateContainer server";
     const resources = { resources: { memoryLimitInBytes: SERVER_MEMORY, cpuShares: 512 } };
-    const serverConfig = { ...containerConfig("server", SERVER, resources), annotations: o.serverAnnotations ?? {} };
+    const annotations = Object.fromEntries((o.scopeProperties ?? []).map((p) => [p.annotation, p.value]));
+    const serverConfig = { ...containerConfig("server", SERVER, resources), annotations };
     const server = (await rt.CreateContainer!({ podSandboxId: podId, config: serverConfig, sandboxConfig })).containerId;
     eq("CreateContainer: the server is created", "CONTAINER_CREATED", (await status(server)).status.state);
     step = "StartContainer server";
@@ -161,10 +214,9 @@ export async function podFlow(o: PodFlowOptions): Promise<Check[]> {
     eq("the server's memory limit is its cgroup's", String(SERVER_MEMORY), readFileSync(cg.limit, "utf8").trim());
     if (o.systemd) {
       ok("the server's cgroup is a systemd scope in the pod's slice", cg.dir.endsWith(`${o.cgroupParent}/cri-containerd-${server}.scope`), cg.dir);
-      for (const [key, value] of Object.entries(o.serverAnnotations ?? {})) {
-        const property = key.replace("org.systemd.property.", "");
-        const shown = Bun.spawnSync(["systemctl", "show", "-P", property, `cri-containerd-${server}.scope`]).stdout.toString().trim();
-        checks.push({ name: `annotation ${key}=${value} reaches the scope (systemctl show)`, pass: shown !== "", detail: shown });
+      for (const p of o.scopeProperties ?? []) {
+        const shown = Bun.spawnSync(["systemctl", "show", "-P", p.property, `cri-containerd-${server}.scope`]).stdout.toString().trim();
+        eq(propertyCheck(p), p.shown, shown);
       }
     } else {
       ok("the server's cgroup is under the pod's cgroup parent", cg.dir.endsWith(`${o.cgroupParent}/${server}`), cg.dir);
@@ -201,7 +253,7 @@ export async function podFlow(o: PodFlowOptions): Promise<Check[]> {
     ok("RemovePodSandbox: the sandbox is gone", /not found|does not exist/i.test(podGone), podGone);
     podId = "";
   } catch (e) {
-    ok(`the pod's steps ran to the end`, false, `${step}: ${(e as Error).message}`);
+    ok(STEPS_RAN, false, `${step}: ${(e as Error).message}`);
   } finally {
     if (podId) {
       await rt.StopPodSandbox!({ podSandboxId: podId }).catch(() => undefined);
