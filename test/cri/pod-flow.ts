@@ -28,6 +28,8 @@ export interface PodFlowOptions {
   logDir: string;
   /** org.systemd.property.* annotations of the server container and what `systemctl show` must then say of its scope. */
   scopeProperties?: ScopeProperty[];
+  /** Told each step as it starts (the VM prints them: a hang shows where it is). */
+  progress?: (step: string) => void;
 }
 
 export interface ScopeProperty {
@@ -150,18 +152,23 @@ export async function podFlow(o: PodFlowOptions): Promise<Check[]> {
   };
   const status = async (id: string) => (await rt.ContainerStatus!({ containerId: id, verbose: true })) as { status: Record<string, any>; info: Record<string, string> };
 
-  let step = "Version";
+  let step = "";
+  const at = (name: string) => {
+    step = name;
+    o.progress?.(name);
+  };
   let podId = "";
   let sandboxId = "";
   const cgroupDirs: string[] = [];
   try {
+    at("Version");
     const version = await rt.Version!({ version: "v1" });
     eq("Version: the runtime speaks CRI v1", "v1", version.runtimeApiVersion);
-    step = "ImageStatus";
+    at("ImageStatus");
     const pause = await o.cri.image.ImageStatus!({ image: { image: PAUSE_IMAGE } });
     eq("ImageStatus: the locally built sandbox image is known", [PAUSE_IMAGE], pause.image?.repoTags ?? null);
 
-    step = "RunPodSandbox";
+    at("RunPodSandbox");
     podId = (await rt.RunPodSandbox!({ config: sandboxConfig })).podSandboxId;
     sandboxId = podId;
     const pod = (await rt.PodSandboxStatus!({ podSandboxId: podId })).status;
@@ -169,29 +176,29 @@ export async function podFlow(o: PodFlowOptions): Promise<Check[]> {
     const prefix = POD_SUBNET.replace(/0\/24$/, "");
     ok("the pod has an address on the test network", String(pod.network?.ip).startsWith(prefix), `ip ${pod.network?.ip}, subnet ${POD_SUBNET}`);
 
-    step = "CreateContainer server";
+    at("CreateContainer server");
     const resources = { resources: { memoryLimitInBytes: SERVER_MEMORY, cpuShares: 512 } };
     const annotations = Object.fromEntries((o.scopeProperties ?? []).map((p) => [p.annotation, p.value]));
     const serverConfig = { ...containerConfig("server", SERVER, resources), annotations };
     const server = (await rt.CreateContainer!({ podSandboxId: podId, config: serverConfig, sandboxConfig })).containerId;
     eq("CreateContainer: the server is created", "CONTAINER_CREATED", (await status(server)).status.state);
-    step = "StartContainer server";
+    at("StartContainer server");
     await rt.StartContainer!({ containerId: server });
-    step = "CreateContainer client";
+    at("CreateContainer client");
     const client = (await rt.CreateContainer!({ podSandboxId: podId, config: containerConfig("client", CLIENT), sandboxConfig })).containerId;
     await rt.StartContainer!({ containerId: client });
 
-    step = "the client's log";
+    at("the client's log");
     const clientLog = join(o.logDir, "client.log");
     let log = "";
-    for (let i = 0; i < 150 && !log.includes(BODY); i++) {
+    for (let i = 0; i < 300 && !log.includes(BODY); i++) {
       await Bun.sleep(200);
       log = existsSync(clientLog) ? readFileSync(clientLog, "utf8") : "";
     }
     // CRI log lines: "<time> stdout F <text>"
     ok("the client reached the server on localhost (its CRI log)", / stdout F hello-from-server$/m.test(log), log.trim() || "(empty log)");
 
-    step = "ExecSync";
+    at("ExecSync");
     const fetched = await exec(client, ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"]);
     eq("ExecSync: the client fetches the server's page over localhost", `${BODY}\n`, fetched.stdout);
     const ns = async (id: string, kind: string) => (await exec(id, ["readlink", `/proc/self/ns/${kind}`])).stdout.trim();
@@ -204,7 +211,7 @@ export async function podFlow(o: PodFlowOptions): Promise<Check[]> {
     eq("the containers have the pod's hostname", "cripod", (await exec(server, ["hostname"])).stdout.trim());
     eq("ExecSync: stdout, stderr and the exit code of a failing command", { stdout: "out\n", stderr: "err\n", exitCode: 7 }, await exec(server, ["sh", "-c", "echo out; echo err >&2; exit 7"]));
 
-    step = "ContainerStatus";
+    at("ContainerStatus");
     const running = await status(server);
     eq("ContainerStatus: the server is running", "CONTAINER_RUNNING", running.status.state);
     ok("ContainerStatus: started_at is set", running.status.startedAt > 0, `started_at ${running.status.startedAt}`);
@@ -222,13 +229,13 @@ export async function podFlow(o: PodFlowOptions): Promise<Check[]> {
       ok("the server's cgroup is under the pod's cgroup parent", cg.dir.endsWith(`${o.cgroupParent}/${server}`), cg.dir);
     }
 
-    step = "ContainerStats";
+    at("ContainerStats");
     const stats = (await rt.ContainerStats!({ containerId: server })).stats;
     eq("ContainerStats: the stats are the server's", server, stats?.attributes?.id);
     ok("ContainerStats: memory working set > 0", Number(stats?.memory?.workingSetBytes?.value) > 0, JSON.stringify(stats?.memory));
     ok("ContainerStats: CPU time > 0", Number(stats?.cpu?.usageCoreNanoSeconds?.value) > 0, JSON.stringify(stats?.cpu));
 
-    step = "StopContainer";
+    at("StopContainer");
     await rt.StopContainer!({ containerId: server, timeout: 10 });
     const stopped = (await status(server)).status;
     eq("StopContainer: the server left on SIGTERM with status 0", { state: "CONTAINER_EXITED", exitCode: 0 }, { state: stopped.state, exitCode: stopped.exitCode });
@@ -238,16 +245,16 @@ export async function podFlow(o: PodFlowOptions): Promise<Check[]> {
     eq("StopContainer: the client, deaf to SIGTERM, is killed after the grace period (137)", { state: "CONTAINER_EXITED", exitCode: 137 }, { state: killed.state, exitCode: killed.exitCode });
     ok("StopContainer waited the grace period out", Date.now() - t0 >= 900, `${Date.now() - t0} ms`);
 
-    step = "RemoveContainer";
+    at("RemoveContainer");
     await rt.RemoveContainer!({ containerId: server });
     await rt.RemoveContainer!({ containerId: client });
     const gone = await status(server).then(() => "still there", (e: Error) => e.message);
     ok("RemoveContainer: the server is gone", /not found|does not exist/i.test(gone), gone);
 
-    step = "StopPodSandbox";
+    at("StopPodSandbox");
     await rt.StopPodSandbox!({ podSandboxId: podId });
     eq("StopPodSandbox: the sandbox is not ready", "SANDBOX_NOTREADY", (await rt.PodSandboxStatus!({ podSandboxId: podId })).status.state);
-    step = "RemovePodSandbox";
+    at("RemovePodSandbox");
     await rt.RemovePodSandbox!({ podSandboxId: podId });
     const podGone = await rt.PodSandboxStatus!({ podSandboxId: podId }).then(() => "still there", (e: Error) => e.message);
     ok("RemovePodSandbox: the sandbox is gone", /not found|does not exist/i.test(podGone), podGone);

@@ -25,12 +25,14 @@ async function main(): Promise<number> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "logs"), { recursive: true });
   try {
+    console.log("cri step: containerd");
     const daemon = await startCriDaemon({ dir, mycr: "/bin/mycr", systemdCgroup: true });
     try {
+      console.log("cri step: images");
       importImages(daemon.socket, dir);
       const cri = connectCri(daemon.socket);
       try {
-        checks = await podFlow({ cri, daemon, systemd: true, cgroupParent: VM_POD_SLICE, logDir: join(dir, "logs"), scopeProperties: VM_SCOPE_PROPERTIES });
+        checks = await podFlow({ cri, daemon, systemd: true, cgroupParent: VM_POD_SLICE, logDir: join(dir, "logs"), scopeProperties: VM_SCOPE_PROPERTIES, progress: (s) => console.log(`cri step: ${s}`) });
       } finally {
         cri.close();
       }
