@@ -68,8 +68,8 @@ beforeAll(async () => {
   compileCriClient(join(dir, "cri-pod"));
   const files = ["config.json", "props.json", "cri-pod"].map((f) => join(dir, f));
   // podman, the CRI and dockerd under TCG take a while: more than the harness's default 600 s
-  run = await runVm([harness, join(REPO, "test/vm/systemd.sh"), ...files], { ...process.env, MYCR_VM_TIMEOUT: process.env.MYCR_VM_TIMEOUT ?? "1200" });
-}, 2_400_000); // a first run builds the image (minutes); later ones boot the cached one
+  run = await runVm([harness, join(REPO, "test/vm/systemd.sh"), ...files], { ...process.env, MYCR_VM_TIMEOUT: process.env.MYCR_VM_TIMEOUT ?? "2400" });
+}, 3_000_000); // a first run builds the image (minutes); later ones boot the cached one
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

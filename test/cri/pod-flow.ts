@@ -28,8 +28,9 @@ export interface PodFlowOptions {
   logDir: string;
   /** org.systemd.property.* annotations of the server container and what `systemctl show` must then say of its scope. */
   scopeProperties?: ScopeProperty[];
-  /** Told each step as it starts (the VM prints them: a hang shows where it is). */
+  /** Told each step as it starts and each check as it is made (the VM prints them: a hang shows where it is). */
   progress?: (step: string) => void;
+  onCheck?: (check: Check) => void;
 }
 
 export interface ScopeProperty {
@@ -124,9 +125,12 @@ export async function podFlow(o: PodFlowOptions): Promise<Check[]> {
   const checks: Check[] = [];
   const eq = (name: string, expected: unknown, actual: unknown) => {
     const [e, a] = [JSON.stringify(expected), JSON.stringify(actual)];
-    checks.push({ name, pass: e === a, detail: e === a ? a : `expected ${e}, got ${a}` });
+    ok(name, e === a, e === a ? a : `expected ${e}, got ${a}`);
   };
-  const ok = (name: string, pass: boolean, detail: string) => checks.push({ name, pass, detail });
+  const ok = (name: string, pass: boolean, detail: string) => {
+    checks.push({ name, pass, detail });
+    o.onCheck?.({ name, pass, detail });
+  };
   const rt = o.cri.runtime;
   const uid = `mycr-cri-${process.pid}`;
   const sandboxConfig = {

@@ -18,6 +18,11 @@ export const VM_SCOPE_PROPERTIES: ScopeProperty[] = [
   { annotation: "org.systemd.property.CollectMode", value: "'inactive-or-failed'", property: "CollectMode", shown: "inactive-or-failed" },
 ];
 
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+/** A check as the line test/systemd-vm.test.ts reads, printed as soon as it is made (a later hang keeps it). */
+const print = (c: Check) => console.log(c.pass ? `PASS cri: ${c.name} (${c.detail})` : `FAIL cri: ${c.name}: ${c.detail}`);
+
 /** Runs the pod; the checks as PASS/FAIL lines. */
 async function main(): Promise<number> {
   const dir = "/run/mycr-cri";
@@ -25,14 +30,14 @@ async function main(): Promise<number> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "logs"), { recursive: true });
   try {
-    console.log("cri step: containerd");
+    console.log(`cri step (${elapsed()}): containerd`);
     const daemon = await startCriDaemon({ dir, mycr: "/bin/mycr", systemdCgroup: true });
     try {
-      console.log("cri step: images");
+      console.log(`cri step (${elapsed()}): images`);
       importImages(daemon.socket, dir);
       const cri = connectCri(daemon.socket);
       try {
-        checks = await podFlow({ cri, daemon, systemd: true, cgroupParent: VM_POD_SLICE, logDir: join(dir, "logs"), scopeProperties: VM_SCOPE_PROPERTIES, progress: (s) => console.log(`cri step: ${s}`) });
+        checks = await podFlow({ cri, daemon, systemd: true, cgroupParent: VM_POD_SLICE, logDir: join(dir, "logs"), scopeProperties: VM_SCOPE_PROPERTIES, progress: (s) => console.log(`cri step (${elapsed()}): ${s}`), onCheck: print });
       } finally {
         cri.close();
       }
@@ -41,8 +46,8 @@ async function main(): Promise<number> {
     }
   } catch (e) {
     checks.push({ name: "containerd's CRI started", pass: false, detail: (e as Error).message });
+    print(checks.at(-1)!);
   }
-  for (const c of checks) console.log(c.pass ? `PASS cri: ${c.name} (${c.detail})` : `FAIL cri: ${c.name}: ${c.detail}`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }
 
