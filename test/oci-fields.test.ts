@@ -177,6 +177,14 @@ describe("linux.resources.memory and cpu, read back from the container's cgroup"
     expect(ri.stdout.trim()).toBe("1");
   });
 
+  test("cpu: shares 0 is 'not set' (docker sends it without --cpu-shares), the kernel's default stays", async () => {
+    const r = await runWith("cat /sys/fs/cgroup/cpu/cpu.shares", (s) => {
+      s.linux!.resources = { cpu: { shares: 0 } };
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("1024");
+  });
+
   test("a real-time runtime the parent cgroup has no budget for: refused naming the field", async () => {
     const r = await runWith("true", (s) => {
       s.linux!.resources = { cpu: { realtimeRuntime: 10_000_000 } };

@@ -79,7 +79,7 @@ export const FIELDS: FieldSupport[] = [
   f("linux.resources.memory.disableOOMKiller", H, R, "memory.oom_control; v2 cannot disable the OOM killer (false is accepted: the default)"),
   f("linux.resources.memory.useHierarchy", H, A, "memory.use_hierarchy (newer kernels only take true); v2 is always hierarchical: true accepted, false refused"),
   f("linux.resources.memory.checkBeforeUpdate", A, A, "update refuses a memory limit below the current usage"),
-  f("linux.resources.cpu.shares", A, A, "cpu.shares / cpu.weight (runc's conversion)"),
+  f("linux.resources.cpu.shares", A, A, "cpu.shares / cpu.weight (runc's conversion; 0 is \"not set\", as docker sends it)"),
   f("linux.resources.cpu.quota", A, A, "cpu.cfs_quota_us / cpu.max"),
   f("linux.resources.cpu.period", A, A, "cpu.cfs_period_us / cpu.max"),
   f("linux.resources.cpu.burst", H, H, "cpu.cfs_burst_us / cpu.max.burst (Linux 5.14)"),
