@@ -185,6 +185,14 @@ describe("linux.resources.memory and cpu, read back from the container's cgroup"
     expect(r.stdout.trim()).toBe("1024");
   });
 
+  test("blockIO: weight and leafWeight 0 are 'not set' (docker sends them so), not refused", async () => {
+    const r = await runWith("echo ran", (s) => {
+      s.linux!.resources = { blockIO: { weight: 0, leafWeight: 0 } };
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("ran");
+  });
+
   test("a real-time runtime the parent cgroup has no budget for: refused naming the field", async () => {
     const r = await runWith("true", (s) => {
       s.linux!.resources = { cpu: { realtimeRuntime: 10_000_000 } };
