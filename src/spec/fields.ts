@@ -89,7 +89,7 @@ export const FIELDS: FieldSupport[] = [
   f("linux.resources.cpu.mems", A, A, "cpuset.mems"),
   f("linux.resources.cpu.idle", H, H, "cpu.idle (Linux 5.15)"),
   f("linux.resources.pids.limit", A, A, "pids.max"),
-  f("linux.resources.blockIO.weight", H, H, "blkio.weight or blkio.bfq.weight / io.bfq.weight or io.weight: needs a proportional I/O scheduler (CFQ or BFQ)"),
+  f("linux.resources.blockIO.weight", H, H, "blkio.weight or blkio.bfq.weight / io.bfq.weight or io.weight: needs a proportional I/O scheduler (CFQ or BFQ); 0 is \"not set\", as docker sends it"),
   f("linux.resources.blockIO.leafWeight", H, R, "blkio.leaf_weight (CFQ only, kernels before 5.0); v2 has none"),
   f("linux.resources.blockIO.weightDevice[].weight", H, H, "blkio.weight_device or blkio.bfq.weight_device / io.bfq.weight or io.weight, \"MAJ:MIN W\""),
   f("linux.resources.blockIO.weightDevice[].leafWeight", H, R, "blkio.leaf_weight_device (CFQ only); v2 has none"),
