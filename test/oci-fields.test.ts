@@ -177,6 +177,22 @@ describe("linux.resources.memory and cpu, read back from the container's cgroup"
     expect(ri.stdout.trim()).toBe("1");
   });
 
+  test("cpu: shares 0 is 'not set' (docker sends it without --cpu-shares), the kernel's default stays", async () => {
+    const r = await runWith("cat /sys/fs/cgroup/cpu/cpu.shares", (s) => {
+      s.linux!.resources = { cpu: { shares: 0 } };
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("1024");
+  });
+
+  test("blockIO: weight and leafWeight 0 are 'not set' (docker sends them so), not refused", async () => {
+    const r = await runWith("echo ran", (s) => {
+      s.linux!.resources = { blockIO: { weight: 0, leafWeight: 0 } };
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("ran");
+  });
+
   test("a real-time runtime the parent cgroup has no budget for: refused naming the field", async () => {
     const r = await runWith("true", (s) => {
       s.linux!.resources = { cpu: { realtimeRuntime: 10_000_000 } };
@@ -257,7 +273,7 @@ describe("refused, one line naming the field, nothing left", () => {
     ["linux.personality.flags", (s) => (s.linux!.personality = { domain: "LINUX", flags: ["ADDR_NO_RANDOMIZE"] }), "config.json: linux.personality.flags"],
     ["process.execCPUAffinity.initial", (s) => (s.process!.execCPUAffinity = { initial: "0" }), "config.json: process.execCPUAffinity.initial: not supported"],
     ["a scheduler clamp flag", (s) => (s.process!.scheduler = { policy: "SCHED_OTHER", flags: ["SCHED_FLAG_UTIL_CLAMP_MIN"] }), "config.json: process.scheduler.flags: SCHED_FLAG_UTIL_CLAMP_MIN"],
-    ["a systemd property annotation", (s) => (s.annotations = { "org.systemd.property.CPUQuota": "50%" }), "config.json: annotations.org.systemd.property.CPUQuota: systemd unit properties from annotations are not applied by mycr"],
+    ["a systemd property annotation without the systemd manager", (s) => (s.annotations = { "org.systemd.property.CPUQuota": "50%" }), "config.json: annotations.org.systemd.property.CPUQuota: systemd unit properties need the systemd cgroup manager (--systemd-cgroup)"],
     ["filesystem data on a bind mount", (s) => s.mounts!.unshift({ destination: "/data", type: "bind", source: "/tmp", options: ["rbind", "rro"] }), 'config.json: mounts[0].options[1]: "rro" is not an option of a bind mount'],
     ["a field of a newer runtime-spec", (s) => ((s.linux as Record<string, unknown>).netDevices = { eth1: {} }), "config.json: linux.netDevices: not supported by mycr"],
     ["seccomp listenerMetadata", (s) => (s.linux!.seccomp = { defaultAction: "SCMP_ACT_ALLOW", listenerMetadata: "x" }), "config.json: linux.seccomp.listenerMetadata"],
@@ -273,6 +289,26 @@ describe("refused, one line naming the field, nothing left", () => {
     test(name, async () => {
       const r = await runWith("true", change);
       await expectRefused(r, message);
+    });
+  }
+
+  // With the systemd manager the annotations are read before anything is created, so a
+  // value mycr cannot read is refused even here, where the manager itself cannot run.
+  const unreadable: Array<[string, string, string]> = [
+    ["CPUQuota", "50%", 'value "50%": not a form mycr reads'],
+    ["lowercase", "true", "not a systemd property name"],
+    ["Slice", "'evil.slice'", "Slice is set by mycr itself"],
+    ["TimeoutStopSec", "'5s'", "a ...Sec property needs a number of seconds"],
+    ["TasksMax", "uint16 70000", 'value "uint16 70000": 70000 is out of range for uint16'],
+    ["Tuple", "(1, 2)", 'value "(1, 2)": not a form mycr reads'],
+    ["Mixed", "['a', 2]", `value "['a', 2]": not a form mycr reads`],
+  ];
+  for (const [name, value, message] of unreadable) {
+    test(`--systemd-cgroup: org.systemd.property.${name}=${value} is refused`, async () => {
+      const bundle = await makeBundle(["true"], (s) => (s.annotations = { [`org.systemd.property.${name}`]: value }));
+      const id = uniqueId("sdprop");
+      const r = { ...(await mycr(["--systemd-cgroup", "run", "--bundle", bundle, id])), id };
+      await expectRefused(r, `config.json: annotations.org.systemd.property.${name}: ${message}`);
     });
   }
 

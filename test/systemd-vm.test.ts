@@ -1,11 +1,16 @@
 // The systemd cgroup driver on a real systemd host: test/vm/systemd.sh runs inside a
 // Debian 12 VM (systemd PID 1, pure cgroup v2; test/vm/run-in-debian.sh, the image built
-// once with mmdebstrap and cached); each of its checks is one test here. Skipped, saying
-// why, only where the VM cannot be built or booted (no qemu, no mmdebstrap, not x64).
+// once with mmdebstrap and cached); each of its checks is one test here: mycr's own
+// runtime face, org.systemd.property.* annotations, podman, containerd's CRI with
+// SystemdCgroup = true (the pod flow of test/cri, compiled into one executable) and
+// dockerd, all in one boot. Skipped, saying why, only where the VM cannot be built or
+// booted (no qemu, no mmdebstrap, not x64).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Spec } from "../src/spec/types";
+import { podFlowCheckNames } from "./cri/pod-flow";
+import { VM_SCOPE_PROPERTIES } from "./cri/vm-main";
 import { REPO, WORK } from "./helpers/env";
 import { mycr } from "./helpers/mycr";
 import { NOT_RUN, checkLine, expectVmRan, runVm } from "./helpers/vm";
@@ -39,14 +44,32 @@ async function writeConfig(to: string): Promise<void> {
     devices: [{ allow: false, access: "rwm" }], // as podman and containerd send
   };
   writeFileSync(join(to, "config.json"), JSON.stringify(spec, null, 2));
+  // the same with extra unit properties, in the forms runc reads (GVariant text)
+  spec.linux!.cgroupsPath = "system.slice:mycr:sdprop";
+  spec.annotations = {
+    "org.systemd.property.TimeoutStopSec": "42",
+    "org.systemd.property.CollectMode": "'inactive-or-failed'",
+    "org.systemd.property.MemoryHigh": "uint64 104857600",
+    "org.systemd.property.IOAccounting": "true",
+  };
+  writeFileSync(join(to, "props.json"), JSON.stringify(spec, null, 2));
+}
+
+/** The CRI client and its pod flow as one executable for the guest (it has no Bun). */
+function compileCriClient(to: string): void {
+  const r = Bun.spawnSync([process.execPath, "build", "--compile", join(REPO, "test/cri/vm-main.ts"), "--outfile", to], { stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`bun build --compile test/cri/vm-main.ts: ${r.stderr.toString().trim()}`);
 }
 
 beforeAll(async () => {
   if (cannot) return;
   dir = mkdtempSync(join(WORK, "systemd-vm-"));
   await writeConfig(dir);
-  run = await runVm([harness, join(REPO, "test/vm/systemd.sh"), join(dir, "config.json")]);
-}, 1_500_000); // a first run builds the image (minutes); later ones boot the cached one
+  compileCriClient(join(dir, "cri-pod"));
+  const files = ["config.json", "props.json", "cri-pod"].map((f) => join(dir, f));
+  // podman, the CRI and dockerd under TCG take a while: more than the harness's default 600 s
+  run = await runVm([harness, join(REPO, "test/vm/systemd.sh"), ...files], { ...process.env, MYCR_VM_TIMEOUT: process.env.MYCR_VM_TIMEOUT ?? "2400" });
+}, 3_000_000); // a first run builds the image (minutes); later ones boot the cached one
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -80,6 +103,12 @@ const CHECKS = [
   "a setting the kernel refuses fails create",
   "the failed create leaves no scope",
   "a plain cgroupsPath is refused",
+  "create with org.systemd.property.* annotations",
+  "annotation TimeoutStopSec=42 is systemd's TimeoutStopUSec",
+  "annotation CollectMode='inactive-or-failed'",
+  "annotation MemoryHigh=uint64 104857600, in systemd and in memory.high",
+  "annotation IOAccounting=true",
+  "the annotated scope is gone",
   "mycr run puts the container in a scope",
   "mycr run's scope has --memory",
   "mycr run exits 0",
@@ -97,6 +126,19 @@ const CHECKS = [
   "podman's container is in its libpod scope",
   "the scope has --pids-limit",
   "podman rm leaves no libpod scope",
+  ...podFlowCheckNames(true, VM_SCOPE_PROPERTIES).map((name) => `cri: ${name}`),
+  "cri: no pod scope left",
+  "cri: no containerd left",
+  "dockerd is running",
+  "docker's cgroup driver is systemd",
+  "docker run --runtime mycr --rm",
+  "docker run -d: the container's scope is active",
+  "docker --memory read back from the scope",
+  "docker exec",
+  "docker stop: killed after the grace period",
+  "docker rm leaves no docker scope",
+  "docker rm leaves no runtime state",
+  "no failed units at the end",
 ];
 
 if (cannot) {

@@ -29,6 +29,12 @@ const V2_THROTTLE: Record<ThrottleKey, string> = {
 
 const THROTTLES = Object.keys(V1_THROTTLE) as ThrottleKey[];
 
+/** weight and leafWeight 0 mean "not set" to runc; docker sends them so when no --blkio-weight is given. */
+function withoutZeroWeights(b: BlockIO): BlockIO {
+  const { weight, leafWeight, ...rest } = b;
+  return { ...rest, ...(weight ? { weight } : {}), ...(leafWeight ? { leafWeight } : {}) };
+}
+
 /** What the kernel's ENOTSUP means for a device weight, and what to do. */
 function notProportional(d: { major: number; minor: number }): Record<string, string> {
   const dev = `${d.major}:${d.minor}`;
@@ -36,6 +42,7 @@ function notProportional(d: { major: number; minor: number }): Record<string, st
 }
 
 export function applyBlkioV1(dir: string, b: BlockIO): void {
+  b = withoutZeroWeights(b);
   if (b.weight !== undefined) {
     writeField(`${FIELD}.weight`, dir, firstFile(`${FIELD}.weight`, dir, ["blkio.weight", "blkio.bfq.weight"], NO_SCHEDULER), b.weight);
   }
@@ -64,6 +71,7 @@ export function applyBlkioV1(dir: string, b: BlockIO): void {
 }
 
 export function applyIoV2(dir: string, b: BlockIO): void {
+  b = withoutZeroWeights(b);
   if (b.leafWeight !== undefined) throw new CgroupError(`${FIELD}.leafWeight: cgroup v2 has no leaf weights; remove the field`);
   // io.weight (the io.cost controller) has a scale of its own (1-10000); BFQ's file
   // takes the v1 one (1-1000).
@@ -89,7 +97,8 @@ export function applyIoV2(dir: string, b: BlockIO): void {
 }
 
 /** True when the section asks for anything at all (an empty blockIO needs no controller). */
-export function wantsBlockIO(b: BlockIO | undefined): boolean {
-  if (!b) return false;
+export function wantsBlockIO(given: BlockIO | undefined): boolean {
+  if (!given) return false;
+  const b = withoutZeroWeights(given);
   return b.weight !== undefined || b.leafWeight !== undefined || (b.weightDevice?.length ?? 0) > 0 || THROTTLES.some((k) => (b[k]?.length ?? 0) > 0);
 }

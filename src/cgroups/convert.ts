@@ -4,6 +4,11 @@ import { CgroupError } from "./types";
 // Conversions between the runtime-spec's (cgroup v1-shaped) values and cgroup v2's,
 // the same ones runc and crun use, so a config means the same under every runtime.
 
+/** cpu.shares as set: 0 means "not set" to runc, and docker sends 0 when no --cpu-shares was given. */
+export function sharesSet(shares: number | undefined): number | undefined {
+  return shares === 0 ? undefined : shares;
+}
+
 /** cpu.shares [2, 262144] -> cpu.weight [1, 10000]. The default 1024 maps to 39 (runc's formula). */
 export function sharesToWeight(shares: number): number {
   if (shares === 0) return 0;

@@ -9,6 +9,7 @@ import { availableControllers, hostCgroups, selfCgroups, type HostCgroups } from
 import { CgroupError, type Cgroup, type CgroupRecord } from "./types";
 import { V1Cgroup } from "./v1";
 import { V2Cgroup } from "./v2";
+import { annotationProperties } from "./systemd/annotations";
 import { SystemdCgroup } from "./systemd/scope";
 import { NoCgroup } from "./none";
 import { expandSlice, scopeName } from "./systemd/unit-name";
@@ -16,6 +17,7 @@ import { expandSlice, scopeName } from "./systemd/unit-name";
 export * from "./types";
 export { hostCgroups, availableControllers } from "./hierarchy";
 export { systemdAvailable } from "./systemd/manager";
+export { SYSTEMD_PROPERTY_PREFIX, annotationProperties } from "./systemd/annotations";
 
 /** Who makes the container's cgroup: mycr itself through the filesystem, systemd, or nobody (rootless, none.ts). */
 export type CgroupManager = "cgroupfs" | "systemd" | "none";
@@ -96,6 +98,8 @@ export async function createCgroup(
   cgroupsPath: string | undefined,
   pid: number,
   manager: CgroupManager = "cgroupfs",
+  /** The config's annotations: org.systemd.property.* are extra properties of the scope. */
+  annotations?: Record<string, string>,
 ): Promise<Cgroup> {
   const h = host();
   if (manager === "none") {
@@ -103,7 +107,9 @@ export async function createCgroup(
     if (resources) none.apply(resources);
     return none;
   }
-  if (manager === "systemd") return SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!);
+  if (manager === "systemd") {
+    return SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!, annotationProperties(annotations));
+  }
   const self = selfCgroups();
   const where = placement(id, cgroupsPath);
   let cg = openCgroup(recordFor(h, where, self));

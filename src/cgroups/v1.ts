@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Resources } from "../spec/types";
 import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
 import { applyBlkioV1, wantsBlockIO } from "./blkio";
-import { checkAboveUsage, deviceRuleLine, limitValue, rdmaLine } from "./convert";
+import { checkAboveUsage, deviceRuleLine, limitValue, rdmaLine, sharesSet } from "./convert";
 import { firstFile, ioBytesV1, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
@@ -125,7 +125,8 @@ export class V1Cgroup implements Cgroup {
   private applyCpu(cpu: NonNullable<Resources["cpu"]>): void {
     const field = "linux.resources.cpu";
     const cpuDir = () => this.need("cpu", field);
-    if (cpu.shares !== undefined) writeCgroupFile(cpuDir(), "cpu.shares", cpu.shares);
+    const shares = sharesSet(cpu.shares);
+    if (shares !== undefined) writeCgroupFile(cpuDir(), "cpu.shares", shares);
     if (cpu.period !== undefined) writeCgroupFile(cpuDir(), "cpu.cfs_period_us", cpu.period);
     if (cpu.quota !== undefined) writeCgroupFile(cpuDir(), "cpu.cfs_quota_us", cpu.quota);
     const optionalFile = (key: "burst" | "realtimePeriod" | "realtimeRuntime" | "idle", file: string, why: string) => {

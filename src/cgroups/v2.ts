@@ -6,7 +6,7 @@ import type { Resources } from "../spec/types";
 import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
 import { setDeviceRules } from "./device-program";
 import { applyIoV2, wantsBlockIO } from "./blkio";
-import { checkAboveUsage, limitValue, rdmaLine, sharesToWeight, swapOnly } from "./convert";
+import { checkAboveUsage, limitValue, rdmaLine, sharesSet, sharesToWeight, swapOnly } from "./convert";
 import { firstFile, ioBytesV2, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
@@ -107,9 +107,10 @@ export class V2Cgroup implements Cgroup {
       const key = cpu.realtimeRuntime !== undefined ? "realtimeRuntime" : "realtimePeriod";
       throw new CgroupError(`${field}.${key}: cgroup v2 has no real-time CPU budget; remove the field`);
     }
-    const wantsCpu = [cpu.shares, cpu.quota, cpu.period, cpu.burst, cpu.idle].some((v) => v !== undefined);
+    const shares = sharesSet(cpu.shares);
+    const wantsCpu = [shares, cpu.quota, cpu.period, cpu.burst, cpu.idle].some((v) => v !== undefined);
     if (wantsCpu) this.need("cpu", field);
-    if (cpu.shares !== undefined) writeCgroupFile(this.dir, "cpu.weight", sharesToWeight(cpu.shares));
+    if (shares !== undefined) writeCgroupFile(this.dir, "cpu.weight", sharesToWeight(shares));
     if (cpu.quota !== undefined || cpu.period !== undefined) {
       const quota = cpu.quota === undefined || cpu.quota < 0 ? "max" : String(cpu.quota);
       writeCgroupFile(this.dir, "cpu.max", `${quota} ${cpu.period ?? 100000}`);

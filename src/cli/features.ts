@@ -1,3 +1,4 @@
+import { SYSTEMD_PROPERTY_PREFIX } from "../cgroups";
 import { FIELDS } from "../spec/fields";
 import { OCI_VERSION } from "../spec/types";
 import { INIT_ANNOTATION, USER_ANNOTATION } from "../runtime/annotations";
@@ -29,11 +30,12 @@ export function features(): Record<string, unknown> {
       mountExtensions: { idmap: { enabled: true } },
     },
     // the annotations that change what mycr does
-    potentiallyUnsafeConfigAnnotations: [USER_ANNOTATION, INIT_ANNOTATION],
+    // (a prefix ends in a dot, as runc lists its org.systemd.property.)
+    potentiallyUnsafeConfigAnnotations: [USER_ANNOTATION, INIT_ANNOTATION, SYSTEMD_PROPERTY_PREFIX],
     annotations: { "org.opencontainers.runtime-spec.features.mycr": "mycr" },
     "org.mycr.config": {
       fields: Object.fromEntries(FIELDS.map((f) => [f.path, { v1: f.v1, v2: f.v2 }])),
-      annotationsRead: [USER_ANNOTATION, INIT_ANNOTATION],
+      annotationsRead: [USER_ANNOTATION, INIT_ANNOTATION, SYSTEMD_PROPERTY_PREFIX],
       annotationsRefused: REFUSED_ANNOTATION_PREFIXES.map(([prefix]) => `${prefix}*`),
     },
   };

@@ -17,13 +17,21 @@ export function parseSignal(text: string): number {
   throw new ContainerError(`unknown signal "${text}" (use a name such as TERM or KILL, or a number)`);
 }
 
+/**
+ * As runc: without --all, only a created, running or paused container's init (a stopped
+ * one's pid may belong to someone else by now); with --all, whatever is still in the
+ * cgroup, also once init is gone (exec'd processes can outlive it) — containerd's shim
+ * sends `kill --all KILL` after every exit for that. The error names the state as runc
+ * does ("container not running"): containerd's shim reads that phrase as "already gone".
+ */
 export function killContainer(store: StateStore, id: string, signal: number, all = false): void {
   const record = store.load(id);
   const status = containerStatus(record);
-  if (status === "stopped" || status === "creating") throw new ContainerError(`cannot kill container ${id}: it is ${status}`);
+  if (status === "creating") throw new ContainerError(`cannot kill container ${id}: it is creating`);
   if (all && record.cgroup) {
     for (const pid of openCgroup(record.cgroup).pids()) kill(pid, signal);
     return;
   }
+  if (status === "stopped") throw new ContainerError(`cannot kill container ${id}: container not running (it is stopped)`);
   kill(record.init!.pid, signal);
 }

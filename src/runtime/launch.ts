@@ -84,7 +84,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   trace("launch: start");
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
-  const refused = configRefusal(spec);
+  const refused = configRefusal(spec, opts.cgroupManager ?? "cgroupfs");
   if (refused) throw new ContainerError(`config.json: ${refused}`);
   const plan = planNamespaces(spec);
   const missing = opts.cgroupManager === "none" ? null : missingController(spec.linux?.resources);
@@ -142,7 +142,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     if (!ref) throw initFailure(null);
     await opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
-    cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager);
+    cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager, spec.annotations);
     rootfs = rootfsOf(spec, bundle);
     const record: ContainerRecord = {
       id,

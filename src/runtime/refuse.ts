@@ -2,6 +2,7 @@
 // anything is created, with one line naming the field, never silently ignored
 // (docs/oci.md lists every field). Limits the cgroup files decide (blkio weights,
 // real-time budgets...) are refused by the cgroup driver as it writes them.
+import { SYSTEMD_PROPERTY_PREFIX, annotationProperties, type CgroupManager } from "../cgroups";
 import type { Spec } from "../spec/types";
 import { NEWER_FIELDS } from "../spec/fields";
 import { isBindMount, unknownBindOptions } from "./rootfs/mount-options";
@@ -9,10 +10,21 @@ import { apparmorEnabled, selinuxEnabled } from "./lsm";
 import { idmappedMountRefusal } from "./idmapped-mounts";
 import { namespaceRefusal } from "./namespaces";
 
-/** Annotations that ask a runtime for something mycr does not do. */
-export const REFUSED_ANNOTATION_PREFIXES: Array<[string, string]> = [
-  ["org.systemd.property.", "systemd unit properties from annotations are not applied by mycr, by neither cgroup manager (remove the annotation)"],
-];
+/** Annotations that ask a runtime for something mycr does not do (none today). */
+export const REFUSED_ANNOTATION_PREFIXES: Array<[string, string]> = [];
+
+/** org.systemd.property.*: read by the systemd manager (refused here if unreadable); the cgroupfs manager has no unit to give them to. */
+function systemdPropertyRefusal(annotations: Record<string, string> | undefined, manager: CgroupManager): string | null {
+  const key = Object.keys(annotations ?? {}).find((k) => k.startsWith(SYSTEMD_PROPERTY_PREFIX));
+  if (key === undefined) return null;
+  if (manager !== "systemd") return `annotations.${key}: systemd unit properties need the systemd cgroup manager (--systemd-cgroup); the cgroupfs manager makes no unit`;
+  try {
+    annotationProperties(annotations);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 function has(o: object | undefined, key: string): boolean {
   return o !== undefined && o !== null && (o as Record<string, unknown>)[key] !== undefined;
@@ -47,7 +59,7 @@ export function processRefusal(proc: Spec["process"]): string | null {
 }
 
 /** The first part of `spec` mycr would have to ignore, as a one-line error, or null. */
-export function configRefusal(spec: Spec): string | null {
+export function configRefusal(spec: Spec, manager: CgroupManager = "cgroupfs"): string | null {
   const newer = newerField(spec);
   if (newer) return `${newer}: not supported by mycr (a runtime-spec field newer than ${spec.ociVersion ?? "1.2"})`;
   const proc = processRefusal(spec.process);
@@ -61,6 +73,8 @@ export function configRefusal(spec: Spec): string | null {
   if (linux?.personality?.flags?.length) return "linux.personality.flags: the runtime-spec defines no personality flags; remove them";
   if (linux?.seccomp?.listenerMetadata) return "linux.seccomp.listenerMetadata: seccomp agents are not supported by mycr";
   if (linux?.mountLabel && !selinuxEnabled()) return "linux.mountLabel: SELinux is not enabled on this host's kernel; remove the field";
+  const systemd = systemdPropertyRefusal(spec.annotations, manager);
+  if (systemd) return systemd;
   for (const key of Object.keys(spec.annotations ?? {})) {
     const refused = REFUSED_ANNOTATION_PREFIXES.find(([prefix]) => key.startsWith(prefix));
     if (refused) return `annotations.${key}: ${refused[1]}`;

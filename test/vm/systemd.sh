@@ -1,9 +1,12 @@
 #!/bin/sh
-# The systemd cgroup driver on a real systemd host (Debian 12, systemd PID 1, cgroup v2).
+# The systemd cgroup driver on a real systemd host (Debian 12, systemd PID 1, cgroup v2),
+# and the clients that drive mycr there: podman, containerd's CRI, dockerd.
 # Run by test/systemd-vm.test.ts through run-in-debian.sh, with /files/config.json: an
 # OCI config (sleep, root "rootfs", cgroupsPath system.slice:mycr:sdtest, memory 64 MiB,
-# pids 50, cpu quota 50000/100000, shares 512, devices: deny all, as podman sends). Prints "PASS name" or "FAIL name: why"
-# per check and exits non-zero if any failed.
+# pids 50, cpu quota 50000/100000, shares 512, devices: deny all, as podman sends);
+# /files/props.json: the same as system.slice:mycr:sdprop with org.systemd.property.*
+# annotations; /files/cri-pod: the CRI client (test/cri/vm-main.ts, compiled). Prints
+# "PASS name" or "FAIL name: why" per check and exits non-zero if any failed.
 set -u
 export MYCR_ROOT=/var/lib/mycr MYCR_STATE=/run/mycr
 failed=0
@@ -14,7 +17,7 @@ scopes() { # the mycr scopes systemd knows, loaded in any state
   systemctl list-units --all --type=scope --no-legend --plain 'mycr-*.scope' | awk '{ print $1 }' | tr '\n' ' '
 }
 # Every mycr call is bounded, so a hang is a failed check, not a VM timeout.
-mycr() { timeout 60 /bin/mycr "$@"; }
+mycr() { timeout 180 /bin/mycr "$@"; }
 pid_of() { mycr state "$1" | sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p'; }
 
 echo "systemd $(systemctl --version | head -n 1 | cut -d' ' -f2), PID 1 is $(cat /proc/1/comm), $(stat -f -c %T /sys/fs/cgroup)"
@@ -107,6 +110,20 @@ case $out in
   *) echo "FAIL a plain cgroupsPath is refused: [$out]"; failed=1 ;;
 esac
 
+# --- org.systemd.property.* annotations: extra properties of the scope ------------------------
+mkdir -p /tmp/props && cp /files/props.json /tmp/props/config.json && ln -s $B/rootfs /tmp/props/rootfs
+mycr --systemd-cgroup create -b /tmp/props sdprop >/tmp/props.out 2>&1
+check "create with org.systemd.property.* annotations" "0 " "$? $(cat /tmp/props.out)"
+mycr start sdprop
+u=mycr-sdprop.scope
+check "annotation TimeoutStopSec=42 is systemd's TimeoutStopUSec" "42s" "$(systemctl show -P TimeoutStopUSec $u)"
+check "annotation CollectMode='inactive-or-failed'" "inactive-or-failed" "$(systemctl show -P CollectMode $u)"
+check "annotation MemoryHigh=uint64 104857600, in systemd and in memory.high" "104857600 104857600" \
+  "$(systemctl show -P MemoryHigh $u) $(cat /sys/fs/cgroup/system.slice/$u/memory.high 2>&1)"
+check "annotation IOAccounting=true" "yes" "$(systemctl show -P IOAccounting $u)"
+mycr delete --force sdprop
+check "the annotated scope is gone" "" "$(scopes)"
+
 # --- mycr run on a systemd host: a scope of its own, chosen automatically --------------------
 /bin/mycr run --rootfs $B/rootfs --memory 32m -- sleep 4 &
 run_pid=$!
@@ -167,5 +184,43 @@ check "the scope has --pids-limit" "40" "$(cat /sys/fs/cgroup/machine.slice/libp
 $P rm -f -t 0 "$cid" >/dev/null 2>&1
 check "podman rm leaves no libpod scope" "" \
   "$(systemctl list-units --all --type=scope --no-legend --plain 'libpod-*.scope' | awk '{ print $1 }' | tr '\n' ' ')"
+
+# --- containerd's CRI, SystemdCgroup = true, driven as the kubelet does (test/cri) -----------
+# cri-pod starts its own containerd (state in /run/mycr-cri), prints "PASS cri: ..." lines.
+if ! timeout 600 /files/cri-pod; then
+  failed=1
+  echo "cri-pod failed; containerd's log ends:"; tail -n 25 /run/mycr-cri/containerd.log
+  ps -eo pid,ppid,etime,args | grep -E 'containerd|mycr|httpd|sleep' | grep -v grep
+fi
+check "cri: no pod scope left" "" \
+  "$(systemctl list-units --all --type=scope --no-legend --plain 'cri-containerd-*.scope' | awk '{ print $1 }' | tr '\n' ' ')"
+systemctl stop mycrcri.slice
+check "cri: no containerd left" "" "$(pgrep -a containerd)"
+
+# --- dockerd (Debian's docker.io) with mycr as an added runtime -------------------------------
+mkdir -p /etc/docker
+# no bridge or iptables: the containers run with --network none, as podman's above
+printf '{ "runtimes": { "mycr": { "path": "/bin/mycr" } }, "iptables": false, "bridge": "none" }\n' >/etc/docker/daemon.json
+timeout 240 systemctl start docker.service
+check "dockerd is running" "active" "$(systemctl is-active docker.service)"
+D="timeout 120 docker"
+# The guest's kernel has AppArmor but not its userspace (no apparmor_parser): docker would
+# refuse to load its default profile, so its containers run unconfined, as the guest lacks it.
+U="--security-opt apparmor=unconfined"
+check "docker's cgroup driver is systemd" "systemd" "$($D info --format '{{.CgroupDriver}}' 2>&1)"
+$D import /tmp/image.tar localhost/bb >/dev/null 2>&1
+check "docker run --runtime mycr --rm" "hello" "$($D run --runtime mycr $U --rm --network none localhost/bb echo hello 2>&1)"
+dcid=$($D run -d --runtime mycr $U --network none --memory 64m localhost/bb sleep 1000 2>&1)
+check "docker run -d: the container's scope is active" "active" "$(systemctl is-active "docker-$dcid.scope")"
+check "docker --memory read back from the scope" "67108864" "$(cat "/sys/fs/cgroup/system.slice/docker-$dcid.scope/memory.max" 2>&1)"
+check "docker exec" "inside" "$($D exec "$dcid" echo inside 2>&1)"
+$D stop -t 1 "$dcid" >/dev/null 2>&1
+check "docker stop: killed after the grace period" "137 false" "$($D inspect -f '{{.State.ExitCode}} {{.State.Running}}' "$dcid" 2>&1)"
+$D rm "$dcid" >/dev/null 2>&1
+check "docker rm leaves no docker scope" "" \
+  "$(systemctl list-units --all --type=scope --no-legend --plain 'docker-*.scope' | awk '{ print $1 }' | tr '\n' ' ')"
+check "docker rm leaves no runtime state" "" "$(ls /run/docker/runtime-mycr/moby 2>/dev/null)"
+systemctl stop docker.service docker.socket containerd.service
+check "no failed units at the end" "" "$(systemctl list-units --failed --no-legend --plain | awk '{ print $1 }' | tr '\n' ' ')"
 
 exit $failed

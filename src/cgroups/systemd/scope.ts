@@ -29,10 +29,11 @@ export class SystemdCgroup implements Cgroup {
   }
 
   /**
-   * Starts the scope around `pid` with the limits systemd manages, waits until it is
-   * active, then writes all of `resources` to its files. Stops it again if any of that fails.
+   * Starts the scope around `pid` with the limits systemd manages and the `extra`
+   * properties (from annotations), waits until it is active, then writes all of
+   * `resources` to its files. Stops it again if any of that fails.
    */
-  static async create(name: ScopeName, pid: number, resources: Resources | undefined, mountRoot: string): Promise<SystemdCgroup> {
+  static async create(name: ScopeName, pid: number, resources: Resources | undefined, mountRoot: string, extra: Property[] = []): Promise<SystemdCgroup> {
     const props: Property[] = [
       ["Description", new Variant("s", `mycr container ${name.unit}`)],
       ["Slice", new Variant("s", name.slice)],
@@ -41,6 +42,8 @@ export class SystemdCgroup implements Cgroup {
       ["DefaultDependencies", new Variant("b", false)],
       ["PIDs", new Variant("au", [pid])],
       ...resourceProperties(resources),
+      // the config's org.systemd.property.* annotations last, as runc adds them
+      ...extra,
     ];
     const expected = join(mountRoot, expandSlice(name.slice), name.unit);
     const cg = new SystemdCgroup({ mode: "v2", dirs: { "": expected }, parents: {}, systemd: { unit: name.unit, slice: name.slice } }, mountRoot);

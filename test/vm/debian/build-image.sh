@@ -4,8 +4,9 @@
 #   root.img   the ext4 root filesystem (used read-only: qemu writes to a snapshot)
 #   vmlinuz    the root's own kernel
 #   initrd.img the root's own initramfs (initramfs-tools, so it finds /dev/vda)
-# The directory is named by a hash of this recipe (this file and the unit files beside it):
-# changing the recipe builds a new image; the old ones are removed.
+# The directory is named by a hash of this recipe (the package list and the files that go
+# into the image: this script, mycr-test.service, guest-run.sh): changing the recipe builds
+# a new image and removes the old ones. The test scripts a run passes in are not part of it.
 set -euo pipefail
 
 me=build-image
@@ -23,9 +24,13 @@ packages=(
   systemd systemd-sysv dbus udev kmod
   linux-image-amd64 initramfs-tools zstd
   busybox-static e2fsprogs procps
-  # an OCI client that drives mycr through the systemd cgroup manager, as on users' hosts
-  podman
+  # the OCI clients that drive mycr through the systemd cgroup manager, as on users' hosts:
+  # podman; containerd (its CRI, as the kubelet drives it) with the CNI plugins its pods
+  # need; dockerd (docker.io)
+  podman containerd containernetworking-plugins docker.io
 )
+# The files copied into the image (the recipe, with the package list).
+recipe_files=("$here/build-image.sh" "$here/mycr-test.service" "$here/guest-run.sh")
 
 for tool in mmdebstrap mkfs.ext4 sha256sum flock; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install mmdebstrap e2fsprogs)"
@@ -42,7 +47,7 @@ fi
 
 key=$( {
   echo "$suite ${packages[*]}"
-  cat "$here/build-image.sh" "$here"/*.service "$here"/*.sh
+  cat "${recipe_files[@]}"
 } | sha256sum | cut -c1-16)
 out=$cache/$key
 
@@ -63,7 +68,9 @@ rootdir=$work/root
 
 include=$(IFS=,; echo "${packages[*]}")
 # minbase: Essential and apt only; no Recommends (no firmware, no apparmor); the
-# customize hooks run inside the new root after everything is installed.
+# customize hooks run inside the new root after everything is installed. containerd and
+# dockerd do not start at boot: the tests start them with their own settings (mycr as a
+# runtime), and TCG boots faster without them.
 mmdebstrap --variant=minbase --include="$include" \
   --aptopt='APT::Install-Recommends "false"' \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
@@ -77,6 +84,7 @@ mmdebstrap --variant=minbase --include="$include" \
   --customize-hook='chmod 755 "$1/usr/local/sbin/mycr-guest-run"' \
   --customize-hook='mkdir -p "$1/files"' \
   --customize-hook='chroot "$1" systemctl enable mycr-test.service' \
+  --customize-hook='chroot "$1" systemctl disable containerd.service docker.service docker.socket' \
   --customize-hook='chroot "$1" systemctl mask serial-getty@ttyS0.service getty@tty1.service systemd-timesyncd.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer systemd-networkd-wait-online.service 2>/dev/null || true' \
   "$suite" "$rootdir" "$mirror" >&2
 
