@@ -1,6 +1,6 @@
 // The OCI runtime face: runc's commands and flags, the runtime-spec's state machine.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { WORK } from "./helpers/env";
 import { makeBundle, uniqueId } from "./helpers/bundle";
@@ -108,6 +108,25 @@ describe("lifecycle", () => {
     process.kill((await state(id)).pid!, "SIGKILL");
     await waitStatus(id, "stopped");
     expect((await mycr(["delete", id])).exitCode).toBe(0);
+  });
+
+  test("delete --force removes a container whose bundle directory is gone (exited and running)", async () => {
+    for (const exited of [true, false]) {
+      const bundle = await makeBundle(["sleep", "30"]);
+      const id = uniqueId("nobundle");
+      await mycr(["create", "-b", bundle, id]);
+      await mycr(["start", id]);
+      if (exited) {
+        process.kill((await state(id)).pid!, "SIGKILL");
+        await waitStatus(id, "stopped");
+      }
+      rmSync(bundle, { recursive: true, force: true });
+      const r = await mycr(["delete", "--force", id]);
+      expect(r.stderr).toBe("");
+      expect(r.exitCode).toBe(0);
+      expect((await mycr(["list", "-q"])).stdout.split("\n")).not.toContain(id);
+      expect((await mycr(["state", id])).exitCode).not.toBe(0);
+    }
   });
 
   test("pause freezes every process, resume thaws them", async () => {
