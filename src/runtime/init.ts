@@ -283,6 +283,7 @@ export function initMain(): void {
     if (!config.startImmediately || config.exec?.detached) setDeathSignal(0);
     sendMessage(SYNC_FD, { type: "ready" });
     if (!config.startImmediately) waitForStart(fifo); // until `start`
+    else if (!config.exec && reader.next()?.type !== "start") process.exit(125); // the runtime gave up
     // The container's own start, not each exec's: runc runs no hooks for exec either.
     if (!config.exec) runHooks("startContainer", config.spec, hookState(config, "created"));
     if (config.spec.annotations?.[INIT_ANNOTATION] === "true") {

@@ -142,7 +142,12 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     if (!ref) throw initFailure(null);
     await opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
-    cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager, spec.annotations);
+    // pids.max waits until init is ready: Bun's init starts threads during setup, and a
+    // limit below their number would abort it (`--pids-limit 2`); the limit binds the
+    // container's programs, which start only after it is written.
+    const resources = withDefaultDevices(spec.linux?.resources);
+    const { pids: pidsLimit, ...setupResources } = resources ?? {};
+    cgroup = await createCgroup(id, resources ? setupResources : undefined, spec.linux?.cgroupsPath, child.pid, opts.cgroupManager, spec.annotations);
     rootfs = rootfsOf(spec, bundle);
     const record: ContainerRecord = {
       id,
@@ -178,6 +183,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const reply = await reader.nextAsync();
     trace("launch: init ready");
     if (reply?.type !== "ready") throw initFailure(reply);
+    if (pidsLimit) await cgroup.update({ pids: pidsLimit });
+    if (opts.startImmediately) sendMessage(sync, { type: "start" });
     warnUnraisableAmbient(spec.process?.capabilities, warn); // init checked the names: the config is good
     if (record.creator) {
       // Created: from now on the container is its OCI client's to delete, not gc's.

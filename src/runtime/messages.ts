@@ -34,7 +34,11 @@ export interface InitConfig {
   exec?: { mountNamespaceFd: number; detached: boolean };
 }
 
-export type ParentMessage = { type: "config"; config: InitConfig };
+/**
+ * "start": a container started at once (foreground run) goes on to exec only when told,
+ * so that limits the parent applies after "ready" (pids.max) bind its first program.
+ */
+export type ParentMessage = { type: "config"; config: InitConfig } | { type: "start" };
 
 /** `code` is the exit status mycr reports: 125 setup failed, 126 not executable, 127 not found. */
 export type InitMessage =
