@@ -1,0 +1,102 @@
+// --userns=auto (podman's flag): a root run whose root is not the host's root. The
+// container's ids 0..65535 are a private block of host ids (userns-ranges.ts); the
+// image's layers are seen through idmapped mounts with that map, so what the image says
+// root owns shows as root's inside, and the upper dir is created owned by the block's 0.
+// The idmapped lowers are made here, in the host's user namespace (only a process
+// privileged over the layers' superblock may idmap them), and attached under the
+// container's directory; init stacks its overlay on them (overlayfs takes idmapped
+// layers since Linux 5.19). They are detached with the container's root (rootfs.ts).
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { attachMount, close, detach, idmappedTree, openPath, userNamespaceFd } from "../sys";
+import type { IdMapping, Spec } from "../spec/types";
+import { ContainerError } from "../runtime/errors";
+import { writeIdMaps } from "../runtime/idmap";
+import { RANGE_SIZE, type IdRange } from "./userns-ranges";
+
+/** --userns values: host (the default, no user namespace) or auto. */
+export function parseUserns(value: string | undefined): "host" | "auto" {
+  if (value === undefined || value === "" || value === "host") return "host";
+  if (value === "auto") return "auto";
+  throw new ContainerError(`--userns ${value}: mycr supports "host" (the default) and "auto" (a private id range)`);
+}
+
+export function rangeMaps(range: IdRange): IdMapping[] {
+  return [{ containerID: 0, hostID: range.start, size: RANGE_SIZE }];
+}
+
+export function addAutoUserNamespace(spec: Spec, range: IdRange): void {
+  const linux = spec.linux!;
+  linux.namespaces = [...(linux.namespaces ?? []).filter((n) => n.type !== "user"), { type: "user" }];
+  linux.uidMappings = rangeMaps(range);
+  linux.gidMappings = rangeMaps(range);
+}
+
+export function idmappedLowersDir(dir: string): string {
+  return join(dir, "lowers");
+}
+
+/** Where each lower is seen remapped: the paths the overlay stacks instead of the layers. */
+export function idmappedLowerPaths(dir: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => join(idmappedLowersDir(dir), String(i)));
+}
+
+/** Attaches each lower, idmapped with the range's map, at idmappedLowerPaths(dir). */
+export function mountIdmappedLowers(dir: string, lowers: string[], range: IdRange): void {
+  const maps = rangeMaps(range);
+  const userns = userNamespaceFd((pid) => writeIdMaps(pid, maps, maps));
+  try {
+    mkdirSync(idmappedLowersDir(dir), { mode: 0o711 });
+    for (const [i, target] of idmappedLowerPaths(dir, lowers.length).entries()) {
+      mkdirSync(target, { mode: 0o700 });
+      const tree = idmappedTree(lowers[i]!, true, userns);
+      try {
+        const at = openPath(target);
+        try {
+          attachMount(tree, at, `${lowers[i]} -> ${target}`);
+        } finally {
+          close(at);
+        }
+      } finally {
+        close(tree);
+      }
+    }
+  } finally {
+    close(userns);
+  }
+}
+
+/**
+ * Init mounts the overlay from inside the container's user namespace, where the host's
+ * root is nobody: the container's root must be able to walk MYCR_ROOT/containers/<id>
+ * to its layers, upper and work dirs. Those three directories get search permission for
+ * others (0711, as podman and docker do for remapped roots); what they hold keeps its own
+ * private modes (records and logs are 0600), so nothing can be listed or read through them.
+ */
+export function openPathForRemappedRoot(dir: string): void {
+  for (const d of [dirname(dirname(dir)), dirname(dir), dir]) {
+    const mode = statSync(d).mode & 0o7777;
+    if ((mode & 0o001) === 0) chmodSync(d, mode | 0o011);
+  }
+}
+
+/** The upper and work dirs belong to the block's root, so the container's root may write them. */
+export function chownToRange(dirs: string[], range: IdRange): void {
+  for (const d of dirs) chownSync(d, range.start, range.start);
+}
+
+/** Detaches what mountIdmappedLowers attached (nothing there: nothing to do). */
+export function unmountIdmappedLowers(dir: string): void {
+  const base = idmappedLowersDir(dir);
+  if (!existsSync(base)) return;
+  for (const name of readdirSync(base)) {
+    const target = join(base, name);
+    try {
+      detach(target);
+    } catch {
+      // never mounted (a run that failed before)
+    }
+    rmdirSync(target);
+  }
+  rmdirSync(base);
+}
