@@ -179,6 +179,9 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   const storage = parseStorageOpts(req.storageOpts ?? []);
   const rootless = rootlessIdentity();
   const userns = parseUserns(req.userns);
+  if (userns === "auto" && !image && req.rootfs === undefined) {
+    throw new ContainerError("--userns=auto: needs --image or --rootfs (the host's root holds file systems that cannot be idmapped)");
+  }
   if (rootless && userns === "auto") throw new ContainerError("--userns=auto: a rootless run is already remapped to your subordinate ids; leave the flag out");
   if (rootless) refuseRootless({ resources: req.resources, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
   if (storage.size !== undefined) checkDiskQuota();

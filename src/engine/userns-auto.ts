@@ -49,7 +49,12 @@ export function mountIdmappedLowers(dir: string, lowers: string[], range: IdRang
     mkdirSync(idmappedLowersDir(dir), { mode: 0o711 });
     for (const [i, target] of idmappedLowerPaths(dir, lowers.length).entries()) {
       mkdirSync(target, { mode: 0o700 });
-      const tree = idmappedTree(lowers[i]!, true, userns);
+      let tree: number;
+      try {
+        tree = idmappedTree(lowers[i]!, true, userns);
+      } catch (e) {
+        throw new ContainerError(`--userns=auto: ${lowers[i]} cannot be seen remapped (an idmapped mount: ${(e as Error).message}); its file system, or one mounted below it, does not support idmapped mounts`);
+      }
       try {
         const at = openPath(target);
         try {
