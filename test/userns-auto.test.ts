@@ -130,3 +130,21 @@ test("--rootfs with --userns=auto: the host directory's root-owned files look ro
   expect(r.stdout).toBe("0\n0\n");
   expect(blocks()).toEqual([]);
 });
+
+test("a stopped container keeps its block, and gets it back when started again", async () => {
+  const run = await mycr(["run", "-d", "--network", "none", "--userns=auto", "--image", IMAGE, "--", "/bin/sleep", "60"]);
+  expect(run.exitCode).toBe(0);
+  const id = run.stdout.trim();
+  try {
+    const first = mapOf((await mycr(["exec", id, "cat", "/proc/self/uid_map"])).stdout);
+    expect((await mycr(["stop", "-t", "1", id])).exitCode).toBe(0);
+    expect(blocks().length).toBe(1);
+    expect((await mycr(["start", id])).exitCode).toBe(0);
+    const again = mapOf((await mycr(["exec", id, "cat", "/proc/self/uid_map"])).stdout);
+    expect(again).toEqual(first);
+    expect(blocks().length).toBe(1);
+  } finally {
+    await mycr(["rm", "-f", id]);
+  }
+  expect(blocks()).toEqual([]);
+});

@@ -25,10 +25,14 @@ export function rangesDir(root = dataRoot()): string {
   return join(root, "userns");
 }
 
-/** Claims the first free block for container `id`. */
+const rangeOf = (block: number): IdRange => ({ block, start: POOL_START + block * RANGE_SIZE });
+
+/** Claims the first free block for container `id`; a container started again keeps its own. */
 export function allocateRange(id: string, root = dataRoot()): IdRange {
   const dir = rangesDir(root);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const own = allocatedRanges(root).find((r) => r.owner === id);
+  if (own) return rangeOf(own.block);
   const taken = new Set(readdirSync(dir).map(Number));
   for (let block = 0; block < POOL_BLOCKS; block++) {
     if (taken.has(block)) continue;
@@ -44,7 +48,7 @@ export function allocateRange(id: string, root = dataRoot()): IdRange {
     } finally {
       closeSync(fd);
     }
-    return { block, start: POOL_START + block * RANGE_SIZE };
+    return rangeOf(block);
   }
   throw new ContainerError(`--userns=auto: all ${POOL_BLOCKS} id ranges are in use; remove containers (mycr rm, mycr gc)`);
 }
