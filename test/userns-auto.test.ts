@@ -75,8 +75,15 @@ test("two containers at once get different blocks, each freed by rm", async () =
     }
     expect(blocks().length).toBe(2);
     const maps = await Promise.all(ids.map((id) => mycr(["exec", id, "cat", "/proc/self/uid_map"])));
-    const hosts = maps.map((m) => mapOf(m.stdout)[1]);
+    const hosts = maps.map((m) => mapOf(m.stdout)[1]!);
     expect(new Set(hosts).size).toBe(2);
+    // their root filesystems are reachable from inside their user namespaces; the records are still root's alone
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    expect(mode(join(TEST_ROOT, "containers"))).toBe(0o700);
+    for (const [i, id] of ids.entries()) {
+      const remapped = statSync(join(TEST_ROOT, "remapped", id));
+      expect([mode(join(TEST_ROOT, "containers", id)), remapped.mode & 0o777, remapped.uid, remapped.gid]).toEqual([0o700, 0o710, 0, hosts[i]]);
+    }
     // each block file names its container
     const owners = blocks().map((b) => readFileSync(join(blocksDir, b), "utf8")).sort();
     expect(owners).toEqual([...ids].sort());

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Mount } from "../spec/types";
 import { ContainerError } from "../runtime/errors";
 import { releaseContainerDisk } from "./disk-quota";
-import { unmountIdmappedLowers } from "./userns-auto";
+import { remappedBase, rootfsBase, unmountIdmappedLowers } from "./userns-auto";
 import { releaseRange } from "./userns-ranges";
 
 export interface ContainerRootfs {
@@ -18,7 +18,8 @@ export interface ContainerRootfs {
 }
 
 export function rootfsPaths(dir: string): ContainerRootfs {
-  return { merged: join(dir, "merged"), upper: join(dir, "upper"), work: join(dir, "work") };
+  const base = rootfsBase(dir);
+  return { merged: join(base, "merged"), upper: join(base, "upper"), work: join(base, "work") };
 }
 
 /** overlayfs splits lowerdir on ':' and options on ','; both must be escaped in paths. */
@@ -73,7 +74,8 @@ export function removeContainerFiles(dir: string, keepUpper = false): void {
   } finally {
     // The idmapped layers are the image's own files: detached before anything is removed.
     unmountIdmappedLowers(dir);
-    rmSync(keepUpper ? rootfsPaths(dir).work : dir, { recursive: true, force: true });
+    if (keepUpper) rmSync(rootfsPaths(dir).work, { recursive: true, force: true });
+    else for (const d of [remappedBase(dir), dir]) rmSync(d, { recursive: true, force: true });
     releaseRange(dir); // --userns=auto: the id block goes with the container
   }
 }

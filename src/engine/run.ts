@@ -33,7 +33,7 @@ import type { CommandDefaults, ImageRequest, PreparedImage } from "./image";
 import { parseUlimits } from "./ulimits";
 import { defaultTmpfsSize, parseShmSize } from "./tmpfs-sizes";
 import { parseStorageOpts } from "./storage-opt";
-import { addAutoUserNamespace, chownToRange, openPathForRemappedRoot, idmappedLowerPaths, mountIdmappedLowers, parseUserns } from "./userns-auto";
+import { addAutoUserNamespace, chownToRange, makeRemappedBase, idmappedLowerPaths, mountIdmappedLowers, parseUserns } from "./userns-auto";
 import { allocateRange, type IdRange } from "./userns-ranges";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 import { rootlessIdentity } from "../runtime/rootless";
@@ -206,6 +206,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   const signals = req.detached ? ignoreSignals() : forwardSignals();
   const owner = processRef(process.pid)!;
   const dir = containerDir(id);
+  if (userns === "auto") makeRemappedBase(dir); // before the paths: they resolve there
   const paths = rootfsPaths(dir);
   const spec = buildSpec({
     id,
@@ -274,9 +275,8 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     written = record;
     if (range) {
       // Before init is spawned: its mount namespace is a copy of ours taken then.
-      const rootDirs = createRootfsDirs(dir);
-      openPathForRemappedRoot(dir);
-      chownToRange([rootDirs.upper, rootDirs.work], range);
+      createRootfsDirs(dir);
+      chownToRange(dir, range);
       mountIdmappedLowers(dir, lowers, range);
     }
     const result = await runForeground({

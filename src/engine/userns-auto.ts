@@ -6,13 +6,28 @@
 // privileged over the layers' superblock may idmap them), and attached under the
 // container's directory; init stacks its overlay on them (overlayfs takes idmapped
 // layers since Linux 5.19). They are detached with the container's root (rootfs.ts).
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { attachMount, close, detach, idmappedTree, openPath, userNamespaceFd } from "../sys";
 import type { IdMapping, Spec } from "../spec/types";
 import { ContainerError } from "../runtime/errors";
 import { writeIdMaps } from "../runtime/idmap";
 import { RANGE_SIZE, type IdRange } from "./userns-ranges";
+
+/**
+ * MYCR_ROOT/remapped/<id>: where a --userns=auto container's root filesystem lives
+ * instead of its (root-only) container directory: init mounts the overlay from inside
+ * the user namespace, where it must be able to walk the path (userns-auto.ts).
+ */
+export function remappedBase(dir: string): string {
+  return join(dirname(dirname(dir)), "remapped", basename(dir));
+}
+
+/** The directory holding the container's merged, upper and work dirs. */
+export function rootfsBase(dir: string): string {
+  const remapped = remappedBase(dir);
+  return existsSync(remapped) ? remapped : dir;
+}
 
 /** --userns values: host (the default, no user namespace) or auto. */
 export function parseUserns(value: string | undefined): "host" | "auto" {
@@ -33,7 +48,7 @@ export function addAutoUserNamespace(spec: Spec, range: IdRange): void {
 }
 
 export function idmappedLowersDir(dir: string): string {
-  return join(dir, "lowers");
+  return join(rootfsBase(dir), "lowers");
 }
 
 /** Where each lower is seen remapped: the paths the overlay stacks instead of the layers. */
@@ -73,21 +88,32 @@ export function mountIdmappedLowers(dir: string, lowers: string[], range: IdRang
 
 /**
  * Init mounts the overlay from inside the container's user namespace, where the host's
- * root is nobody: the container's root must be able to walk MYCR_ROOT/containers/<id>
- * to its layers, upper and work dirs. Those three directories get search permission for
- * others (0711, as podman and docker do for remapped roots); what they hold keeps its own
- * private modes (records and logs are 0600), so nothing can be listed or read through them.
+ * root is nobody: the container's root must be able to walk to its layers, upper and
+ * work dirs. They live in MYCR_ROOT/remapped/<id> (rootfs.ts), not in the container's
+ * own directory (root's alone: it holds the record and the logs). MYCR_ROOT and
+ * remapped/ are 0711 (searchable, not listable, as podman and docker do for remapped
+ * roots); created before the container's paths are computed, so they resolve there.
  */
-export function openPathForRemappedRoot(dir: string): void {
-  for (const d of [dirname(dirname(dir)), dirname(dir), dir]) {
+export function makeRemappedBase(dir: string): void {
+  const base = remappedBase(dir);
+  for (const d of [dirname(dirname(base)), dirname(base)]) {
+    mkdirSync(d, { recursive: true, mode: 0o711 });
     const mode = statSync(d).mode & 0o7777;
-    if ((mode & 0o001) === 0) chmodSync(d, mode | 0o011);
+    if ((mode & 0o011) !== 0o011) chmodSync(d, mode | 0o011);
   }
+  mkdirSync(base, { recursive: true, mode: 0o711 });
 }
 
-/** The upper and work dirs belong to the block's root, so the container's root may write them. */
-export function chownToRange(dirs: string[], range: IdRange): void {
-  for (const d of dirs) chownSync(d, range.start, range.start);
+/**
+ * The upper and work dirs belong to the block's root, so the container's root may write
+ * them; remapped/<id> is root's with the block's group and 0710: the container's root may
+ * walk through it, other host users may not (the upper holds what the container wrote).
+ */
+export function chownToRange(dir: string, range: IdRange): void {
+  const base = remappedBase(dir);
+  chownSync(base, 0, range.start);
+  chmodSync(base, 0o710);
+  for (const d of ["upper", "work"]) chownSync(join(base, d), range.start, range.start);
 }
 
 /** Detaches what mountIdmappedLowers attached (nothing there: nothing to do). */
@@ -104,4 +130,21 @@ export function unmountIdmappedLowers(dir: string): void {
     rmdirSync(target);
   }
   rmdirSync(base);
+}
+
+/** gc: remapped roots whose container has no directory (a run killed before its record). */
+export function removeOrphanRemappedRoots(root: string, graceMs = 10_000): void {
+  const parent = join(root, "remapped");
+  if (!existsSync(parent)) return;
+  for (const id of readdirSync(parent)) {
+    const dir = join(root, "containers", id);
+    const base = join(parent, id);
+    try {
+      if (existsSync(dir) || Date.now() - statSync(base).mtimeMs < graceMs) continue;
+      unmountIdmappedLowers(dir);
+      rmSync(base, { recursive: true, force: true });
+    } catch {
+      // removed meanwhile
+    }
+  }
 }
