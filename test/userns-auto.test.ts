@@ -82,7 +82,7 @@ test("two containers at once get different blocks, each freed by rm", async () =
     expect(mode(join(TEST_ROOT, "containers"))).toBe(0o700);
     for (const [i, id] of ids.entries()) {
       const remapped = statSync(join(TEST_ROOT, "remapped", id));
-      expect([mode(join(TEST_ROOT, "containers", id)), remapped.mode & 0o777, remapped.uid, remapped.gid]).toEqual([0o700, 0o710, 0, hosts[i]]);
+      expect([mode(join(TEST_ROOT, "containers", id)), remapped.mode & 0o777, remapped.uid, remapped.gid]).toEqual([0o700, 0o710, 0, hosts[i]!]);
     }
     // each block file names its container
     const owners = blocks().map((b) => readFileSync(join(blocksDir, b), "utf8")).sort();
