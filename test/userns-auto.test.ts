@@ -149,6 +149,12 @@ test("a stopped container keeps its block, and gets it back when started again",
     expect((await mycr(["start", id])).exitCode).toBe(0);
     const again = mapOf((await mycr(["exec", id, "cat", "/proc/self/uid_map"])).stdout);
     expect(again).toEqual(first);
+    // not committed with the block's host ids as owners: refused by name
+    const commit = await mycr(["commit", id, `mycr-test/userns-auto-${process.pid}:c`]);
+    expect({ code: commit.exitCode, stderr: commit.stderr }).toEqual({
+      code: 125,
+      stderr: `mycr: commit ${id}: the container runs with --userns=auto, whose files are not yet shifted back to the container's ids for a layer\n`,
+    });
     expect(blocks().length).toBe(1);
   } finally {
     await mycr(["rm", "-f", id]);

@@ -23,10 +23,14 @@ export function remappedBase(dir: string): string {
   return join(dirname(dirname(dir)), "remapped", basename(dir));
 }
 
+/** Whether the container whose directory is `dir` runs (or ran) with --userns=auto. */
+export function isRemapped(dir: string): boolean {
+  return existsSync(remappedBase(dir));
+}
+
 /** The directory holding the container's merged, upper and work dirs. */
 export function rootfsBase(dir: string): string {
-  const remapped = remappedBase(dir);
-  return existsSync(remapped) ? remapped : dir;
+  return isRemapped(dir) ? remappedBase(dir) : dir;
 }
 
 /** --userns values: host (the default, no user namespace) or auto. */
