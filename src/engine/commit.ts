@@ -18,6 +18,7 @@ import { imageStore } from "./image";
 import { parseTmpfs, parseVolume } from "./mounts";
 import { containerDir } from "./paths";
 import { rootfsPaths } from "./rootfs";
+import { isRemapped } from "./userns-auto";
 
 export interface CommitOptions {
   /** IMAGE: the name to give it; none: untagged. */
@@ -68,6 +69,10 @@ export async function commitContainer(states: StateStore, ref: string, opts: Com
   if (imageRef === undefined) {
     const what = view.engine ? "the host's root or a --rootfs directory" : "a root filesystem an OCI client gave it";
     throw new ContainerError(`commit ${ref}: the container runs on ${what}, not on an image: there is nothing to commit its changes onto`);
+  }
+  if (isRemapped(containerDir(view.id))) {
+    // its upper holds the block's host ids and user.overlay.* markers; a layer must carry the container's own
+    throw new ContainerError(`commit ${ref}: the container runs with --userns=auto, whose files are not yet shifted back to the container's ids for a layer`);
   }
   const upper = rootfsPaths(containerDir(view.id)).upper;
   if (!existsSync(upper)) {

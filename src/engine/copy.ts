@@ -15,6 +15,8 @@ import { TarWriter } from "../image/tar-writer";
 import type { ContainerView } from "./containers";
 import { openContainerRoot, openInContainer } from "./container-root";
 import { readTree, type TreeOptions } from "./file-tree";
+import { containerDir } from "./paths";
+import { isRemapped } from "./userns-auto";
 
 /** One side of a copy: a place inside a container, a host path, or a tar stream. */
 export type CopyEnd = { kind: "container"; view: ContainerView; ref: string; path: string } | { kind: "host"; path: string } | { kind: "stream" };
@@ -114,6 +116,10 @@ interface Source {
 
 async function writeInto(dest: CopyEnd, root: number | null, src: Source): Promise<void> {
   if (dest.kind === "stream") throw new ContainerError("cp: give a container on one side: mycr cp CONTAINER:SRC DEST or mycr cp SRC CONTAINER:DEST");
+  if (dest.kind === "container" && isRemapped(containerDir(dest.view.id))) {
+    // the host's root has no id in the container's overlay (EOVERFLOW): copying in would have to take the block's ids
+    throw new ContainerError(`cp: ${dest.ref} runs with --userns=auto; copying into it is not supported yet (copy out works)`);
+  }
   const path = dest.path;
   const target = open(root, path, true);
   const isDir = target !== null && fstatSync(target).isDirectory();

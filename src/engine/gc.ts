@@ -18,6 +18,8 @@ import { detachNetwork, networkFiles, unpinNetns } from "./network";
 import { stopPasta } from "../net/pasta";
 import { refreshNetworkHosts } from "./network-hosts";
 import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
+import { releaseOrphanRanges } from "./userns-ranges";
+import { removeOrphanRemappedRoots } from "./userns-auto";
 import { readDetached, updateDetached, withEngineLock } from "./detached";
 import { GRACE_MS, anythingAbandoned, containerDirFate, containerDirIds, stateFate } from "./abandoned";
 
@@ -118,6 +120,10 @@ async function collect(store: StateStore): Promise<GcReport> {
   const removed = new Set<string>();
   await collectState(store, removed);
   await collectContainerDirs(store, removed);
+  withEngineLock(() => {
+    removeOrphanRemappedRoots(dataRoot());
+    releaseOrphanRanges();
+  });
   const known = (id: string) => store.tryLoad(id) !== null || existsSync(store.dir(id));
   for (const cg of strayCgroups(known, GRACE_MS)) {
     await cg.destroy();

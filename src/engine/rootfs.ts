@@ -7,6 +7,8 @@ import { join } from "node:path";
 import type { Mount } from "../spec/types";
 import { ContainerError } from "../runtime/errors";
 import { releaseContainerDisk } from "./disk-quota";
+import { remappedBase, rootfsBase, unmountIdmappedLowers } from "./userns-auto";
+import { releaseRange } from "./userns-ranges";
 
 export interface ContainerRootfs {
   /** The empty directory that becomes the root (spec root.path). */
@@ -16,7 +18,8 @@ export interface ContainerRootfs {
 }
 
 export function rootfsPaths(dir: string): ContainerRootfs {
-  return { merged: join(dir, "merged"), upper: join(dir, "upper"), work: join(dir, "work") };
+  const base = rootfsBase(dir);
+  return { merged: join(base, "merged"), upper: join(base, "upper"), work: join(base, "work") };
 }
 
 /** overlayfs splits lowerdir on ':' and options on ','; both must be escaped in paths. */
@@ -34,7 +37,7 @@ export function createRootfsDirs(dir: string): ContainerRootfs {
 const OVERLAY_MAX_LOWERS = 500;
 
 /** The spec mount that puts the overlay on the root (see docs/spec-extensions.md). */
-export function overlayRootMount(paths: ContainerRootfs, lowers: string[]): Mount {
+export function overlayRootMount(paths: ContainerRootfs, lowers: string[], inUserNamespace = false): Mount {
   // Past one page of options init hands overlayfs the layers one by one (runtime/rootfs/overlay.ts);
   // overlayfs itself stacks at most 500 lower layers.
   if (lowers.length > OVERLAY_MAX_LOWERS) {
@@ -48,6 +51,9 @@ export function overlayRootMount(paths: ContainerRootfs, lowers: string[]): Moun
       `lowerdir=${lowers.map(escapeOverlayPath).join(":")}`,
       `upperdir=${escapeOverlayPath(paths.upper)}`,
       `workdir=${escapeOverlayPath(paths.work)}`,
+      // Mounted inside a user namespace, overlayfs may not write its trusted.* xattrs
+      // (whiteouts, opaque dirs): user.overlay.* instead (Linux 5.11).
+      ...(inUserNamespace ? ["userxattr"] : []),
     ],
   };
 }
@@ -66,7 +72,11 @@ export function removeContainerFiles(dir: string, keepUpper = false): void {
   try {
     releaseContainerDisk(rootfsPaths(dir)); // a --storage-opt size limit goes with the container, kept files or not
   } finally {
-    rmSync(keepUpper ? rootfsPaths(dir).work : dir, { recursive: true, force: true });
+    // The idmapped layers are the image's own files: detached before anything is removed.
+    unmountIdmappedLowers(dir);
+    if (keepUpper) rmSync(rootfsPaths(dir).work, { recursive: true, force: true });
+    else for (const d of [remappedBase(dir), dir]) rmSync(d, { recursive: true, force: true });
+    releaseRange(dir); // --userns=auto: the id block goes with the container
   }
 }
 
@@ -76,6 +86,7 @@ export function removeRootfsDirs(dir: string, keepUpper = false): void {
   try {
     releaseContainerDisk(paths);
   } finally {
+    unmountIdmappedLowers(dir);
     for (const d of keepUpper ? [paths.merged, paths.work] : [paths.merged, paths.work, paths.upper]) rmSync(d, { recursive: true, force: true });
   }
 }

@@ -33,6 +33,8 @@ import type { CommandDefaults, ImageRequest, PreparedImage } from "./image";
 import { parseUlimits } from "./ulimits";
 import { defaultTmpfsSize, parseShmSize } from "./tmpfs-sizes";
 import { parseStorageOpts } from "./storage-opt";
+import { addAutoUserNamespace, chownToRange, makeRemappedBase, idmappedLowerPaths, mountIdmappedLowers, parseUserns } from "./userns-auto";
+import { allocateRange, type IdRange } from "./userns-ranges";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 import { rootlessIdentity } from "../runtime/rootless";
 import { addUserNamespace, noticeNoCgroupOnce, refuseRootless } from "./rootless/container";
@@ -68,6 +70,8 @@ export interface RunRequest {
   shmSize?: string;
   /** --storage-opt KEY=VALUE as given. */
   storageOpts?: string[];
+  /** --userns: host (default) or auto (see userns-auto.ts). */
+  userns?: string;
   readOnly?: boolean;
   entrypoint?: string;
   ulimits?: string[];
@@ -174,6 +178,11 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   }
   const storage = parseStorageOpts(req.storageOpts ?? []);
   const rootless = rootlessIdentity();
+  const userns = parseUserns(req.userns);
+  if (userns === "auto" && !image && req.rootfs === undefined) {
+    throw new ContainerError("--userns=auto: needs --image or --rootfs (the host's root holds file systems that cannot be idmapped)");
+  }
+  if (rootless && userns === "auto") throw new ContainerError("--userns=auto: a rootless run is already remapped to your subordinate ids; leave the flag out");
   if (rootless) refuseRootless({ resources: req.resources, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
@@ -197,12 +206,13 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   const signals = req.detached ? ignoreSignals() : forwardSignals();
   const owner = processRef(process.pid)!;
   const dir = containerDir(id);
+  if (userns === "auto") makeRemappedBase(dir); // before the paths: they resolve there
   const paths = rootfsPaths(dir);
   const spec = buildSpec({
     id,
     args,
     rootfs: paths.merged,
-    rootMount: overlayRootMount(paths, lowers),
+    rootMount: overlayRootMount(paths, userns === "auto" ? idmappedLowerPaths(dir, lowers.length) : lowers, userns === "auto"),
     hostname,
     // mycr's own stores must not show through the lower layer or a volume that contains
     // them (the host's root however it is spelled, --rootfs /var, -v /run:/x).
@@ -231,6 +241,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     addUserNamespace(spec, rootless);
     noticeNoCgroupOnce(dataRoot(), req.onNotice);
   }
+  let range: IdRange | undefined;
   let attached: EngineRecord["network"] | undefined;
   let written: EngineRecord | undefined;
   let collecting: Promise<void> | undefined;
@@ -251,12 +262,23 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       ...(planned ? { network: planned } : {}),
       ...(network.kind === "pasta" && req.network.ports.length > 0 ? { pastaPorts: req.network.ports } : {}),
     };
+    // Claimed once the record exists: gc frees the blocks of containers that have none.
+    if (userns === "auto") {
+      range = allocateRange(id);
+      addAutoUserNamespace(spec, range);
+    }
     withEngineLock(() => {
       if (name !== undefined) assertNameFree(name, id);
       assertPortsFree(req.network.ports, id);
       writeRecord(record);
     });
     written = record;
+    if (range) {
+      // Before init is spawned: its mount namespace is a copy of ours taken then.
+      createRootfsDirs(dir);
+      chownToRange(dir, range);
+      mountIdmappedLowers(dir, lowers, range);
+    }
     const result = await runForeground({
       id,
       bundle: dir,

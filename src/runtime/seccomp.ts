@@ -136,7 +136,13 @@ export function prepareSeccomp(config: Seccomp, cacheDir?: string): LoadableSecc
       }
       renameSync(tmp, cached);
     } catch {
-      rmSync(tmp, { force: true }); // a cache we cannot write only costs time
+      // A cache we cannot write only costs time. Inside a user namespace the host's root
+      // owns the cache dir as nobody: even looking for the temporary file is refused.
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // nothing was written
+      }
     }
   }
   return filter;

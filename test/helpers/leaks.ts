@@ -174,6 +174,9 @@ export function findLeaks(baseline: Set<string>): string[] {
   }
   for (const id of entries(TEST_STATE)) leaks.push(`state dir ${join(TEST_STATE, id)}`);
   for (const id of entries(join(TEST_ROOT, "containers"))) leaks.push(`container dir ${join(TEST_ROOT, "containers", id)}`);
+  // --userns=auto id blocks (engine/userns-ranges.ts): each goes with its container
+  for (const id of entries(join(TEST_ROOT, "remapped"))) leaks.push(`--userns=auto root dir ${join(TEST_ROOT, "remapped", id)}`);
+  for (const block of entries(join(TEST_ROOT, "userns"))) leaks.push(`userns id block ${join(TEST_ROOT, "userns", block)}`);
   leaks.push(...cgroupDirs(), ...mycrProcesses(baseline), ...strayVeths(), ...networkLeftovers(), ...rootlessLeftovers());
   return leaks;
 }
