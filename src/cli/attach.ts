@@ -1,21 +1,24 @@
-// docker attach needs the container's stdin and terminal kept by someone who outlives
-// `run -d`: a detached container's monitor gives it /dev/null and keeps only its output
-// (in the log). Until the monitor serves an attach socket, attach says so and names
-// what works, rather than pretend with half of it.
+// docker attach: the detached container's output, as it comes, from its supervisor
+// (src/engine/attach-hub.ts), stdout and stderr each to ours; ends with its exit code.
 import { findContainer } from "../engine/containers";
+import { attachSupervised } from "../engine/supervisor-client";
 import { ContainerError } from "../runtime/errors";
 import { StateStore } from "../runtime/state";
 import { UsageError } from "./argv";
 import { defineMycrCommand } from "./command";
+import { writeAll } from "./output";
 
 export default defineMycrCommand({
-  meta: { name: "attach", description: "Not yet: a detached container's monitor keeps no stdin or terminal to attach to (use logs -f, exec -it)" },
+  meta: { name: "attach", description: "Show a running detached container's output as it comes; exit with its exit code" },
   args: { container: { type: "positional", description: "Container name or id" } },
   needsRoot: true,
-  run(args, global) {
+  async run(args, global) {
     if (args._.length !== 1) throw new UsageError("attach needs one container: mycr attach CONTAINER");
     const ref = args._[0]!;
-    findContainer(new StateStore(global.stateRoot), ref); // a wrong name is said as such
-    throw new ContainerError(`attach ${ref}: not supported yet: a detached container's monitor keeps no stdin or terminal to attach to; follow its output with mycr logs -f ${ref}, or open a shell with mycr exec -it ${ref} sh`);
+    const view = findContainer(new StateStore(global.stateRoot), ref);
+    if (!view.detached) throw new ContainerError(`container ${ref} was not started with run -d: nothing keeps its output to attach to`);
+    const code = await attachSupervised(view.id, (stream, data) => writeAll(stream === "stderr" ? 2 : 1, data));
+    if (code === null) throw new ContainerError(`attach ${ref}: mycr's supervisor went away`);
+    return code;
   },
 });

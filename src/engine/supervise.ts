@@ -13,6 +13,7 @@ import { close, pipe } from "../sys";
 import { readDetached, updateDetached, withEngineLock, type DetachedRecord } from "./detached";
 import { LogWriter, logPath, type LogEntry } from "./logs";
 import type { SupervisorReport } from "./supervisor-messages";
+import { sendExit, sendOutput } from "./attach-hub";
 import { containerDir } from "./paths";
 import { restartDelayMs, shouldRestart } from "./restart";
 import { runContainer, type DetachedIo } from "./run";
@@ -21,10 +22,13 @@ import { runContainer, type DetachedIo } from "./run";
 const DRAIN_MS = 2000;
 
 /** Copies one pipe into the log until every writer closed it, then closes our read end. */
-async function pump(fd: number, stream: LogEntry["stream"], writer: LogWriter): Promise<void> {
+async function pump(id: string, fd: number, stream: LogEntry["stream"], writer: LogWriter): Promise<void> {
   const decoder = new TextDecoder();
   try {
-    for await (const chunk of Bun.file(fd).stream()) writer.write(stream, decoder.decode(chunk, { stream: true }));
+    for await (const chunk of Bun.file(fd).stream()) {
+      sendOutput(id, stream, chunk);
+      writer.write(stream, decoder.decode(chunk, { stream: true }));
+    }
   } catch {
     // a broken pipe, or a log that cannot be written (removed with rm -f): the end
   }
@@ -71,26 +75,42 @@ async function runOnce(rec: DetachedRecord, io: DetachedIo, onStarted: () => voi
  * "started" once its process runs, or "error" when it never did.
  */
 export async function superviseContainer(id: string, report: (r: SupervisorReport) => void): Promise<void> {
+  supervised.add(id);
+  let code = -1;
+  try {
+    code = await supervise(id, report);
+  } finally {
+    supervised.delete(id);
+    sendExit(id, code);
+  }
+}
+
+/** The containers this supervisor keeps now: the ones a client may attach to. */
+export const supervised = new Set<string>();
+
+/** superviseContainer's work; the last exit code (125 when it never ran). */
+async function supervise(id: string, report: (r: SupervisorReport) => void): Promise<number> {
   trace(`supervisor: ${id.slice(0, 12)} accepted`);
   const first = updateDetached(id, (r) => {
     r.monitor = processRef(process.pid)!;
   });
   if (!first) {
     report({ type: "error", message: `container ${id} has no record`, code: 125 });
-    return;
+    return 125;
   }
   // The container's stdout and stderr are pipes of its own; with -t, its terminal is
   // copied to the stdout entries. Our write ends stay open across restarts.
   const writer = new LogWriter(logPath(containerDir(id)), first.log);
   const [outR, outW] = pipe();
   const [errR, errW] = pipe();
-  const drained = Promise.all([pump(outR, "stdout", writer), pump(errR, "stderr", writer)]);
+  const drained = Promise.all([pump(id, outR, "stdout", writer), pump(id, errR, "stderr", writer)]);
   const decoder = new TextDecoder();
   const io: DetachedIo = {
     stdout: outW,
     stderr: errW,
     console: (master) =>
       copyTerminal(master, (chunk) => {
+        sendOutput(id, "stdout", chunk);
         try {
           writer.write("stdout", decoder.decode(chunk, { stream: true }));
         } catch {
@@ -100,6 +120,7 @@ export async function superviseContainer(id: string, report: (r: SupervisorRepor
   };
 
   let started = false;
+  let code = 125;
   let rec: DetachedRecord | null = first;
   while (rec) {
     const result = await runOnce(rec, io, () => {
@@ -122,9 +143,10 @@ export async function superviseContainer(id: string, report: (r: SupervisorRepor
           r.finishedAt = new Date().toISOString();
         });
       }
-      return;
+      return result.code;
     }
     let again = false;
+    code = result.code;
     rec = updateDetached(id, (r) => {
       r.status = "exited";
       r.exitCode = result.code;
@@ -146,6 +168,7 @@ export async function superviseContainer(id: string, report: (r: SupervisorRepor
   }
   await finish(id, [outW, errW], drained, writer);
   if (readDetached(id)?.autoRemove) removeContainer(id);
+  return code;
 }
 
 /** Lets the log drain (our write ends go; the container's went with it), then lets go of the record. */

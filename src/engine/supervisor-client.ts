@@ -8,7 +8,7 @@ import { selfCommand } from "../runtime/self";
 import { trace } from "../runtime/trace";
 import { close, pipe, tryLock, unlock } from "../sys";
 import { withEngineLock } from "./detached";
-import { MessageLines, encodeMessage, readReadyLine, supervisorPaths, type SupervisorReport } from "./supervisor-messages";
+import { MessageLines, encodeMessage, readReadyLine, supervisorPaths, type AttachReport, type SupervisorReport } from "./supervisor-messages";
 import { dataRoot } from "./paths";
 
 /** Exiting supervisors met in a row before we give up (each costs one start). */
@@ -124,5 +124,26 @@ export async function startSupervised(id: string, undo: () => void): Promise<voi
   } catch (e) {
     if (!cleanedUp) withEngineLock(undo);
     throw e;
+  }
+}
+
+/**
+ * Attaches to the running detached container `id`: its output is passed to `output` as
+ * it comes, and its exit code returned once it exited (null: the supervisor went away).
+ */
+export async function attachSupervised(id: string, output: (stream: "stdout" | "stderr", data: Buffer) => void): Promise<number | null> {
+  const conn = await connect(supervisorPaths().socket);
+  if (!conn) throw new ContainerError(`container ${id} is not running (no supervisor keeps it)`);
+  conn.socket.write(encodeMessage({ type: "attach", id, root: dataRoot() }));
+  for (;;) {
+    const m = (await conn.next()) as SupervisorReport | AttachReport | null;
+    if (m === null) return null;
+    if (m.type === "accepted") continue;
+    if (m.type === "error") throw new ContainerError(m.message, m.code);
+    if (m.type === "output") output(m.stream, Buffer.from(m.data, "base64"));
+    if (m.type === "exit") {
+      conn.socket.end();
+      return m.code;
+    }
   }
 }
