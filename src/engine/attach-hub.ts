@@ -3,9 +3,29 @@
 // whole (it stopped reading, its buffer is full) is disconnected, not waited for: the
 // supervisor keeps no queue per client, so a slow or vanished client costs nothing.
 import type { Socket } from "bun";
-import { encodeMessage, type AttachReport } from "./supervisor-messages";
+import { encodeMessage, type AttachReport, type AttachRequest } from "./supervisor-messages";
 
 const clients = new Map<string, Set<Socket<unknown>>>();
+
+/** Where an attached client's input and window size go: the container's stdin or terminal. */
+export interface ContainerInput {
+  write(data: Uint8Array): void;
+  resize(size: { rows: number; cols: number }): void;
+}
+
+const inputs = new Map<string, ContainerInput>();
+
+/** Set by the container's supervision while it runs. */
+export function setInput(id: string, input: ContainerInput): void {
+  inputs.set(id, input);
+}
+
+/** What an attached client sent: to the container (only one started with -i takes input). */
+export function receive(id: string, request: AttachRequest): void {
+  const input = inputs.get(id);
+  if (request.type === "input") input?.write(Buffer.from(request.data, "base64"));
+  else if (request.type === "resize") input?.resize({ rows: request.rows, cols: request.cols });
+}
 
 /** Adds a client to the container `id`; the returned function removes it. */
 export function addAttached(id: string, socket: Socket<unknown>): () => void {
@@ -40,5 +60,6 @@ export function sendOutput(id: string, stream: "stdout" | "stderr", chunk: Uint8
 
 /** The container exited for good: its clients are told the code and let go. */
 export function sendExit(id: string, code: number): void {
+  inputs.delete(id);
   send(id, { type: "exit", code }, true);
 }

@@ -3,17 +3,17 @@
 // applies --rm. Everything here is per container and event-driven: two pipes (or the
 // terminal's master) read by the one event loop, a log writer, a record on disk. No
 // timer polls; the only timers are a restart's back-off and the 2 s bound on draining.
-import { rmSync } from "node:fs";
+import { rmSync, writeSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
 import { processRef } from "../runtime/procfs";
 import { StateStore } from "../runtime/state";
-import { copyTerminal } from "../runtime/terminal";
+import { copyTerminal, type DetachedTerminal } from "../runtime/terminal";
 import { trace } from "../runtime/trace";
-import { close, pipe } from "../sys";
+import { close, pipe, setNonBlocking } from "../sys";
 import { readDetached, updateDetached, withEngineLock, type DetachedRecord } from "./detached";
 import { LogWriter, logPath, type LogEntry } from "./logs";
 import type { SupervisorReport } from "./supervisor-messages";
-import { sendExit, sendOutput } from "./attach-hub";
+import { sendExit, sendOutput, setInput } from "./attach-hub";
 import { containerDir } from "./paths";
 import { restartDelayMs, shouldRestart } from "./restart";
 import { runContainer, type DetachedIo } from "./run";
@@ -36,6 +36,15 @@ async function pump(id: string, fd: number, stream: LogEntry["stream"], writer: 
   close(fd); // Bun's stream reads a copy: the descriptor we made is ours to close
 }
 
+/** Writes what the pipe takes now; the rest is dropped (the container is not reading). */
+function writeSome(fd: number, data: Uint8Array): void {
+  try {
+    writeSync(fd, data);
+  } catch {
+    // EAGAIN: its pipe is full; EPIPE: it closed its stdin
+  }
+}
+
 function removeContainer(id: string): void {
   withEngineLock(() => rmSync(containerDir(id), { recursive: true, force: true }));
 }
@@ -50,8 +59,8 @@ async function runOnce(rec: DetachedRecord, io: DetachedIo, onStarted: () => voi
       detached: true,
       cwd: rec.cwd ?? "/",
       io,
-      // Nobody is attached to a detached container's stdin: /dev/null, and with -t a
-      // terminal that simply gets no input (so `run -dit sh` waits, as with docker).
+      // Not the supervisor's own stdin: io.stdin (-i) or the terminal, fed by attached
+      // clients (./attach-hub.ts); with neither, /dev/null.
       interactive: false,
       onStarted: (init) => {
         updateDetached(rec.id, (r) => {
@@ -105,19 +114,33 @@ async function supervise(id: string, report: (r: SupervisorReport) => void): Pro
   const [errR, errW] = pipe();
   const drained = Promise.all([pump(id, outR, "stdout", writer), pump(id, errR, "stderr", writer)]);
   const decoder = new TextDecoder();
+  // -i: a stdin pipe whose write end we keep (non-blocking: input a container does not
+  // read is dropped, never waited for), fed by attached clients. Without -i: /dev/null.
+  const stdin = first.request.interactive === true ? pipe() : null;
+  if (stdin) setNonBlocking(stdin[1]);
+  let terminal: DetachedTerminal | null = null;
   const io: DetachedIo = {
     stdout: outW,
     stderr: errW,
+    ...(stdin ? { stdin: stdin[0] } : {}),
     console: (master) =>
-      copyTerminal(master, (chunk) => {
+      (terminal = copyTerminal(master, (chunk) => {
         sendOutput(id, "stdout", chunk);
         try {
           writer.write("stdout", decoder.decode(chunk, { stream: true }));
         } catch {
           // the log went with the container (rm -f): the output has nowhere to go
         }
-      }),
+      })),
   };
+  setInput(id, {
+    write(data) {
+      if (first.request.interactive !== true) return;
+      if (terminal) terminal.write(data);
+      else if (stdin) writeSome(stdin[1], data);
+    },
+    resize: (size) => terminal?.resize(size),
+  });
 
   let started = false;
   let code = 125;
@@ -134,7 +157,7 @@ async function supervise(id: string, report: (r: SupervisorReport) => void): Pro
       // one that ran before (`mycr start` again) stays, exited, with the reason.
       const message = result.error ?? "the container exited during setup";
       report({ type: "error", message, code: result.code });
-      await finish(id, [outW, errW], drained, writer);
+      await finish(id, [outW, errW, ...(stdin ?? [])], drained, writer);
       if (first.startedAt === undefined) removeContainer(id);
       else {
         updateDetached(id, (r) => {
@@ -166,7 +189,7 @@ async function supervise(id: string, report: (r: SupervisorReport) => void): Pro
     });
     if (!rec || rec.status === "exited") break;
   }
-  await finish(id, [outW, errW], drained, writer);
+  await finish(id, [outW, errW, ...(stdin ?? [])], drained, writer);
   if (readDetached(id)?.autoRemove) removeContainer(id);
   return code;
 }

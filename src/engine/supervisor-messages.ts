@@ -13,6 +13,9 @@ export type SupervisorRequest = {
   root: string;
 };
 
+/** What an attached client sends after its attach request: what it typed, its window size. */
+export type AttachRequest = { type: "input"; data: string } | { type: "resize"; rows: number; cols: number };
+
 /** What an attached client is sent: the container's output as it comes, then its exit code. */
 export type AttachReport = { type: "output"; stream: "stdout" | "stderr"; data: string } | { type: "exit"; code: number };
 
@@ -45,7 +48,7 @@ export async function readReadyLine(fd: number): Promise<string | null> {
   return text.split("\n")[0] || null;
 }
 
-export function encodeMessage(message: SupervisorRequest | SupervisorReport | AttachReport): string {
+export function encodeMessage(message: SupervisorRequest | SupervisorReport | AttachReport | AttachRequest): string {
   return JSON.stringify(message) + "\n";
 }
 

@@ -24,9 +24,9 @@ import { StateStore } from "../runtime/state";
 import { close, exitNow, setsid, tryLock } from "../sys";
 import { collectAbandoned } from "./gc";
 import { dataRoot } from "./paths";
-import { addAttached } from "./attach-hub";
+import { addAttached, receive } from "./attach-hub";
 import { superviseContainer, supervised } from "./supervise";
-import { MessageLines, READY_FD, encodeMessage, supervisorPaths, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
+import { MessageLines, READY_FD, encodeMessage, supervisorPaths, type AttachRequest, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
 
 /** How long a new supervisor waits for its predecessor to finish exiting. */
 const LOCK_WAIT_MS = 10_000;
@@ -46,6 +46,8 @@ interface Connection {
   taken: boolean;
   /** An attached client: removes it from its container's clients. */
   detach?: () => void;
+  /** The container an attached client is attached to. */
+  attached?: string;
 }
 
 async function takeLifetimeLock(path: string): Promise<number | null> {
@@ -92,6 +94,8 @@ class Supervisor {
           socket.data = { lines: new MessageLines(), taken: false };
         },
         data: (socket, chunk) => {
+          const attached = socket.data.attached;
+          if (attached) for (const request of socket.data.lines.push(chunk) as unknown as AttachRequest[]) receive(attached, request);
           if (socket.data.taken) return;
           const request = socket.data.lines.push(chunk)[0];
           if (request) this.serve(socket, request);
@@ -135,6 +139,7 @@ class Supervisor {
       // The container keeps the supervisor alive, not its clients: they end with it.
       if (!supervised.has(request.id)) return refuse(`container ${request.id} is not running`);
       socket.data.detach = addAttached(request.id, socket as Socket<unknown>);
+      socket.data.attached = request.id;
       socket.write(encodeMessage({ type: "accepted" }));
       return;
     }
