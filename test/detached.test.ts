@@ -171,7 +171,9 @@ test("kill: -s SIG NAME... and runc's ID SIGNAL", async () => {
   await waitState(a.name, "running");
   await waitState(b.name, "running");
   await Bun.sleep(200); // the traps are set
-  expect((await mycr(["kill", "-s", "USR1", a.name, b.name])).exitCode).toBe(0);
+  const named = await mycr(["kill", "-s", "USR1", a.name, b.name]);
+  expect(named.exitCode).toBe(0);
+  expect(named.stdout).toBe(`${a.name}\n${b.name}\n`); // as docker: each container as named
   expect((await waitState(a.name, "exited")).ExitCode).toBe(10);
   expect((await waitState(b.name, "exited")).ExitCode).toBe(11);
   const c = await runD(["--", "sleep", "60"]);

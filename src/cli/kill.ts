@@ -5,6 +5,7 @@ import { ContainerError } from "../runtime/errors";
 import { single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { eachContainer } from "./each";
+import { out } from "./output";
 
 function isSignal(text: string): boolean {
   try {
@@ -30,12 +31,14 @@ export default defineMycrCommand({
     if (positional.length === 0) throw new ContainerError("kill needs a container id");
     let refs = positional;
     let signalText = single(args.signal);
+    let runcForm = false;
     // runc's `kill ID SIGNAL`: two words, the second not a container (a bad signal is named as such).
     if (signalText === undefined && positional.length === 2) {
       const second = positional[1]!;
       if (isSignal(second) || !listContainers(store).some((c) => c.id === second || c.name === second)) {
         refs = [positional[0]!];
         signalText = second;
+        runcForm = true;
       }
     }
     const signal = parseSignal(signalText ?? "SIGTERM");
@@ -43,6 +46,9 @@ export default defineMycrCommand({
       const view = findContainer(store, ref);
       if (!view.runtime) throw new ContainerError(`cannot kill container ${ref}: it is ${view.state}`);
       killContainer(store, view.id, signal, args.all === true);
+      // docker's kill names each container it signalled, as typed; runc's (`kill ID SIG`,
+      // and any container the OCI face made) prints nothing: its callers read no output.
+      if (!runcForm && (view.detached || view.engine)) out(ref);
     });
   },
 });

@@ -101,6 +101,8 @@ export interface RunRequest {
 
 /** A detached container's output: its stdout and stderr pipes, and what copies its terminal (-t). */
 export interface DetachedIo {
+  /** -i: the read end of the stdin pipe the supervisor feeds (else /dev/null). */
+  stdin?: number;
   stdout: number;
   stderr: number;
   /** Takes the master of the container's terminal (ours to close once drained). */
@@ -287,7 +289,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       owner,
       signals,
       cgroupManager: rootless ? "none" : (req.cgroupManager ?? chooseCgroupManager()),
-      stdio: req.io ? ["ignore", req.io.stdout, req.io.stderr] : [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
+      stdio: req.io ? [req.io.stdin ?? "ignore", req.io.stdout, req.io.stderr] : [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       ...(req.io ? { onConsole: req.io.console } : {}),
       prepare: async (initPid) => {

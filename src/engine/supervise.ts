@@ -3,16 +3,17 @@
 // applies --rm. Everything here is per container and event-driven: two pipes (or the
 // terminal's master) read by the one event loop, a log writer, a record on disk. No
 // timer polls; the only timers are a restart's back-off and the 2 s bound on draining.
-import { rmSync } from "node:fs";
+import { rmSync, writeSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
 import { processRef } from "../runtime/procfs";
 import { StateStore } from "../runtime/state";
-import { copyTerminal } from "../runtime/terminal";
+import { copyTerminal, type DetachedTerminal } from "../runtime/terminal";
 import { trace } from "../runtime/trace";
-import { close, pipe } from "../sys";
+import { close, pipe, setNonBlocking } from "../sys";
 import { readDetached, updateDetached, withEngineLock, type DetachedRecord } from "./detached";
 import { LogWriter, logPath, type LogEntry } from "./logs";
 import type { SupervisorReport } from "./supervisor-messages";
+import { sendExit, sendOutput, setInput } from "./attach-hub";
 import { containerDir } from "./paths";
 import { restartDelayMs, shouldRestart } from "./restart";
 import { runContainer, type DetachedIo } from "./run";
@@ -21,15 +22,27 @@ import { runContainer, type DetachedIo } from "./run";
 const DRAIN_MS = 2000;
 
 /** Copies one pipe into the log until every writer closed it, then closes our read end. */
-async function pump(fd: number, stream: LogEntry["stream"], writer: LogWriter): Promise<void> {
+async function pump(id: string, fd: number, stream: LogEntry["stream"], writer: LogWriter): Promise<void> {
   const decoder = new TextDecoder();
   try {
-    for await (const chunk of Bun.file(fd).stream()) writer.write(stream, decoder.decode(chunk, { stream: true }));
+    for await (const chunk of Bun.file(fd).stream()) {
+      sendOutput(id, stream, chunk);
+      writer.write(stream, decoder.decode(chunk, { stream: true }));
+    }
   } catch {
     // a broken pipe, or a log that cannot be written (removed with rm -f): the end
   }
   writer.flush(stream);
   close(fd); // Bun's stream reads a copy: the descriptor we made is ours to close
+}
+
+/** Writes what the pipe takes now; the rest is dropped (the container is not reading). */
+function writeSome(fd: number, data: Uint8Array): void {
+  try {
+    writeSync(fd, data);
+  } catch {
+    // EAGAIN: its pipe is full; EPIPE: it closed its stdin
+  }
 }
 
 function removeContainer(id: string): void {
@@ -46,8 +59,8 @@ async function runOnce(rec: DetachedRecord, io: DetachedIo, onStarted: () => voi
       detached: true,
       cwd: rec.cwd ?? "/",
       io,
-      // Nobody is attached to a detached container's stdin: /dev/null, and with -t a
-      // terminal that simply gets no input (so `run -dit sh` waits, as with docker).
+      // Not the supervisor's own stdin: io.stdin (-i) or the terminal, fed by attached
+      // clients (./attach-hub.ts); with neither, /dev/null.
       interactive: false,
       onStarted: (init) => {
         updateDetached(rec.id, (r) => {
@@ -71,35 +84,66 @@ async function runOnce(rec: DetachedRecord, io: DetachedIo, onStarted: () => voi
  * "started" once its process runs, or "error" when it never did.
  */
 export async function superviseContainer(id: string, report: (r: SupervisorReport) => void): Promise<void> {
+  supervised.add(id);
+  let code = -1;
+  try {
+    code = await supervise(id, report);
+  } finally {
+    supervised.delete(id);
+    sendExit(id, code);
+  }
+}
+
+/** The containers this supervisor keeps now: the ones a client may attach to. */
+export const supervised = new Set<string>();
+
+/** superviseContainer's work; the last exit code (125 when it never ran). */
+async function supervise(id: string, report: (r: SupervisorReport) => void): Promise<number> {
   trace(`supervisor: ${id.slice(0, 12)} accepted`);
   const first = updateDetached(id, (r) => {
     r.monitor = processRef(process.pid)!;
   });
   if (!first) {
     report({ type: "error", message: `container ${id} has no record`, code: 125 });
-    return;
+    return 125;
   }
   // The container's stdout and stderr are pipes of its own; with -t, its terminal is
   // copied to the stdout entries. Our write ends stay open across restarts.
   const writer = new LogWriter(logPath(containerDir(id)), first.log);
   const [outR, outW] = pipe();
   const [errR, errW] = pipe();
-  const drained = Promise.all([pump(outR, "stdout", writer), pump(errR, "stderr", writer)]);
+  const drained = Promise.all([pump(id, outR, "stdout", writer), pump(id, errR, "stderr", writer)]);
   const decoder = new TextDecoder();
+  // -i: a stdin pipe whose write end we keep (non-blocking: input a container does not
+  // read is dropped, never waited for), fed by attached clients. Without -i: /dev/null.
+  const stdin = first.request.interactive === true ? pipe() : null;
+  if (stdin) setNonBlocking(stdin[1]);
+  let terminal: DetachedTerminal | null = null;
   const io: DetachedIo = {
     stdout: outW,
     stderr: errW,
+    ...(stdin ? { stdin: stdin[0] } : {}),
     console: (master) =>
-      copyTerminal(master, (chunk) => {
+      (terminal = copyTerminal(master, (chunk) => {
+        sendOutput(id, "stdout", chunk);
         try {
           writer.write("stdout", decoder.decode(chunk, { stream: true }));
         } catch {
           // the log went with the container (rm -f): the output has nowhere to go
         }
-      }),
+      })),
   };
+  setInput(id, {
+    write(data) {
+      if (first.request.interactive !== true) return;
+      if (terminal) terminal.write(data);
+      else if (stdin) writeSome(stdin[1], data);
+    },
+    resize: (size) => terminal?.resize(size),
+  });
 
   let started = false;
+  let code = 125;
   let rec: DetachedRecord | null = first;
   while (rec) {
     const result = await runOnce(rec, io, () => {
@@ -113,7 +157,7 @@ export async function superviseContainer(id: string, report: (r: SupervisorRepor
       // one that ran before (`mycr start` again) stays, exited, with the reason.
       const message = result.error ?? "the container exited during setup";
       report({ type: "error", message, code: result.code });
-      await finish(id, [outW, errW], drained, writer);
+      await finish(id, [outW, errW, ...(stdin ?? [])], drained, writer);
       if (first.startedAt === undefined) removeContainer(id);
       else {
         updateDetached(id, (r) => {
@@ -122,9 +166,10 @@ export async function superviseContainer(id: string, report: (r: SupervisorRepor
           r.finishedAt = new Date().toISOString();
         });
       }
-      return;
+      return result.code;
     }
     let again = false;
+    code = result.code;
     rec = updateDetached(id, (r) => {
       r.status = "exited";
       r.exitCode = result.code;
@@ -144,8 +189,9 @@ export async function superviseContainer(id: string, report: (r: SupervisorRepor
     });
     if (!rec || rec.status === "exited") break;
   }
-  await finish(id, [outW, errW], drained, writer);
+  await finish(id, [outW, errW, ...(stdin ?? [])], drained, writer);
   if (readDetached(id)?.autoRemove) removeContainer(id);
+  return code;
 }
 
 /** Lets the log drain (our write ends go; the container's went with it), then lets go of the record. */

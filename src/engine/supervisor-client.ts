@@ -8,7 +8,7 @@ import { selfCommand } from "../runtime/self";
 import { trace } from "../runtime/trace";
 import { close, pipe, tryLock, unlock } from "../sys";
 import { withEngineLock } from "./detached";
-import { MessageLines, encodeMessage, readReadyLine, supervisorPaths, type SupervisorReport } from "./supervisor-messages";
+import { MessageLines, encodeMessage, readReadyLine, supervisorPaths, type AttachReport, type AttachRequest, type SupervisorReport } from "./supervisor-messages";
 import { dataRoot } from "./paths";
 
 /** Exiting supervisors met in a row before we give up (each costs one start). */
@@ -124,5 +124,47 @@ export async function startSupervised(id: string, undo: () => void): Promise<voi
   } catch (e) {
     if (!cleanedUp) withEngineLock(undo);
     throw e;
+  }
+}
+
+/** What an attached client does with its own stdin and terminal. */
+export interface AttachIo {
+  output: (stream: "stdout" | "stderr", data: Buffer) => void;
+  /** Once the supervisor took us: starts passing input on through `send`; returns its undo. */
+  onAccepted: (send: (request: AttachRequest) => void, detach: () => void) => () => void;
+}
+
+/**
+ * Attaches to the running detached container `id`: its output is passed on as it comes,
+ * and its exit code returned once it exited ("detached": the user left with the detach
+ * keys; null: the supervisor went away).
+ */
+export async function attachSupervised(id: string, io: AttachIo): Promise<number | "detached" | null> {
+  const conn = await connect(supervisorPaths().socket);
+  if (!conn) throw new ContainerError(`container ${id} is not running (no supervisor keeps it)`);
+  conn.socket.write(encodeMessage({ type: "attach", id, root: dataRoot() }));
+  let undo = (): void => {};
+  let detached = false;
+  try {
+    for (;;) {
+      const m = (await conn.next()) as SupervisorReport | AttachReport | null;
+      if (m === null) return detached ? "detached" : null;
+      if (m.type === "accepted") {
+        undo = io.onAccepted(
+          (request) => conn.socket.write(encodeMessage(request)),
+          () => {
+            detached = true;
+            conn.socket.end();
+          },
+        );
+      } else if (m.type === "error") throw new ContainerError(m.message, m.code);
+      else if (m.type === "output") io.output(m.stream, Buffer.from(m.data, "base64"));
+      else if (m.type === "exit") {
+        conn.socket.end();
+        return m.code;
+      }
+    }
+  } finally {
+    undo();
   }
 }

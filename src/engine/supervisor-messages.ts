@@ -6,11 +6,18 @@ import { join } from "node:path";
 import { dataRoot } from "./paths";
 
 export type SupervisorRequest = {
-  type: "start";
+  /** start: run the recorded container; attach: stream its output to this connection. */
+  type: "start" | "attach";
   id: string;
   /** The client's MYCR_ROOT: a supervisor serves the records of one only. */
   root: string;
 };
+
+/** What an attached client sends after its attach request: what it typed, its window size. */
+export type AttachRequest = { type: "input"; data: string } | { type: "resize"; rows: number; cols: number };
+
+/** What an attached client is sent: the container's output as it comes, then its exit code. */
+export type AttachReport = { type: "output"; stream: "stdout" | "stderr"; data: string } | { type: "exit"; code: number };
 
 export type SupervisorReport = { type: "accepted" } | { type: "started"; id: string } | { type: "error"; message: string; code: number };
 
@@ -41,7 +48,7 @@ export async function readReadyLine(fd: number): Promise<string | null> {
   return text.split("\n")[0] || null;
 }
 
-export function encodeMessage(message: SupervisorRequest | SupervisorReport): string {
+export function encodeMessage(message: SupervisorRequest | SupervisorReport | AttachReport | AttachRequest): string {
   return JSON.stringify(message) + "\n";
 }
 

@@ -24,8 +24,9 @@ import { StateStore } from "../runtime/state";
 import { close, exitNow, setsid, tryLock } from "../sys";
 import { collectAbandoned } from "./gc";
 import { dataRoot } from "./paths";
-import { superviseContainer } from "./supervise";
-import { MessageLines, READY_FD, encodeMessage, supervisorPaths, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
+import { addAttached, receive } from "./attach-hub";
+import { superviseContainer, supervised } from "./supervise";
+import { MessageLines, READY_FD, encodeMessage, supervisorPaths, type AttachRequest, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
 
 /** How long a new supervisor waits for its predecessor to finish exiting. */
 const LOCK_WAIT_MS = 10_000;
@@ -43,6 +44,10 @@ interface Connection {
   lines: MessageLines<SupervisorRequest>;
   /** A request was taken: the container, not the connection, is the work now. */
   taken: boolean;
+  /** An attached client: removes it from its container's clients. */
+  detach?: () => void;
+  /** The container an attached client is attached to. */
+  attached?: string;
 }
 
 async function takeLifetimeLock(path: string): Promise<number | null> {
@@ -89,11 +94,14 @@ class Supervisor {
           socket.data = { lines: new MessageLines(), taken: false };
         },
         data: (socket, chunk) => {
+          const attached = socket.data.attached;
+          if (attached) for (const request of socket.data.lines.push(chunk) as unknown as AttachRequest[]) receive(attached, request);
           if (socket.data.taken) return;
           const request = socket.data.lines.push(chunk)[0];
           if (request) this.serve(socket, request);
         },
         close: (socket) => {
+          socket.data.detach?.();
           if (socket.data.taken) return;
           this.connections--;
           this.exitIfIdle();
@@ -122,12 +130,20 @@ class Supervisor {
   private serve(socket: Socket<Connection>, request: SupervisorRequest): void {
     socket.data.taken = true;
     this.connections--;
-    if (request.type !== "start" || request.root !== this.root) {
-      const message = request.root !== this.root ? `the supervisor at ${this.paths.socket} serves MYCR_ROOT ${this.root}, not ${request.root}` : "unknown request";
+    const refuse = (message: string): void => {
       socket.end(encodeMessage({ type: "error", message, code: 125 }));
       queueMicrotask(() => this.exitIfIdle());
+    };
+    if (request.root !== this.root) return refuse(`the supervisor at ${this.paths.socket} serves MYCR_ROOT ${this.root}, not ${request.root}`);
+    if (request.type === "attach") {
+      // The container keeps the supervisor alive, not its clients: they end with it.
+      if (!supervised.has(request.id)) return refuse(`container ${request.id} is not running`);
+      socket.data.detach = addAttached(request.id, socket as Socket<unknown>);
+      socket.data.attached = request.id;
+      socket.write(encodeMessage({ type: "accepted" }));
       return;
     }
+    if (request.type !== "start") return refuse("unknown request");
     this.containers++;
     socket.write(encodeMessage({ type: "accepted" }));
     let answered = false;

@@ -189,19 +189,39 @@ export function attachTerminal(master: number, opts: TerminalOptions): TerminalS
  * Copies the container's terminal output to `sink` without touching mycr's own terminal
  * or signals: for a detached container (-dt), whose terminal nobody is attached to.
  */
-export function copyTerminal(master: number, sink: (chunk: Buffer) => void): TerminalSession {
+export function copyTerminal(master: number, sink: (chunk: Buffer) => void): DetachedTerminal {
   const output = new ReadStream(master); // closes the master when it ends
+  const input = orderedWriter(master);
+  let open = true;
   const drained = new Promise<void>((resolve) => {
+    // No more input once the master may be closed (its number may be reused).
+    const done = (): void => {
+      open = false;
+      input.stop();
+      resolve();
+    };
     output.on("data", sink);
     // EIO: every slave fd was closed (the container is gone), the buffer is read out.
-    output.on("error", () => resolve());
-    output.on("end", () => resolve());
-    output.on("close", () => resolve());
+    output.on("error", done);
+    output.on("end", done);
+    output.on("close", done);
   });
   return {
     drained,
+    write: (data) => input.write(data),
+    resize(size) {
+      if (open) setWindowSize(master, size);
+    },
     close() {
+      open = false;
+      input.stop();
       output.destroy();
     },
   };
+}
+
+/** A detached container's terminal (-dt): what an attached client types and its window size go to it. */
+export interface DetachedTerminal extends TerminalSession {
+  write(data: Uint8Array): void;
+  resize(size: { rows: number; cols: number }): void;
 }
