@@ -2,7 +2,7 @@
 import { beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MYCR, WORK, mycrEnv } from "./helpers/env";
+import { MYCR, TEST_STATE, WORK, mycrEnv } from "./helpers/env";
 import { findLeaks, foreignNamespaceProcesses } from "./helpers/leaks";
 import { mycr } from "./helpers/mycr";
 import { busyboxRootfs } from "./helpers/rootfs";
@@ -48,11 +48,11 @@ test("--rootfs that does not exist or is no directory", async () => {
   await expectOneLineError(["run", "--rootfs", file, "true"], `--rootfs ${file}: not a directory`);
 });
 
-test("not root", async () => {
+test("an ordinary user whose MYCR_STATE is not theirs: one line naming it", async () => {
   const proc = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MYCR, "run", "true"], {
     env: mycrEnv(),
   });
-  expect(proc.stderr.toString()).toBe("mycr: must run as root (try sudo)\n");
+  expect(proc.stderr.toString()).toBe(`mycr: MYCR_STATE=${TEST_STATE}: not writable by you (uid 65534); unset MYCR_STATE to use $XDG_RUNTIME_DIR/mycr, or name a directory you own\n`);
   expect(proc.exitCode).toBe(125);
 });
 

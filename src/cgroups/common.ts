@@ -1,5 +1,5 @@
 // Steps every driver shares: making directories, waiting for a cgroup to empty, removing it.
-import { mkdirSync, rmdirSync } from "node:fs";
+import { mkdirSync, readdirSync, rmdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { readPids } from "./files";
 import type { CgroupRecord } from "./types";
@@ -48,6 +48,31 @@ export function noteMadeParents(record: CgroupRecord, key: string, dir: string, 
 }
 
 /**
+ * Removes the shared "mycr" directory once no container lives there. A cgroup the kernel
+ * is still finishing with (v1 memory offlining a child just removed) answers EBUSY with
+ * no child left: retry then; with children left, another container lives there.
+ */
+async function removeSharedParent(parent: string): Promise<void> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    try {
+      rmdirSync(parent);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EBUSY" || hasChildren(parent)) return;
+      await Bun.sleep(5);
+    }
+  }
+}
+
+function hasChildren(dir: string): boolean {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Removes a cgroup directory (retrying while the kernel finishes with exiting tasks),
  * then `parent` if given and empty (the shared "mycr" directory goes with its last
  * container), then the directories made for it, deepest first, while they are empty.
@@ -66,13 +91,7 @@ export async function removeDir(dir: string, parent?: string, madeParents: strin
       await Bun.sleep(5);
     }
   }
-  if (parent) {
-    try {
-      rmdirSync(parent);
-    } catch {
-      // another container still lives there
-    }
-  }
+  if (parent) await removeSharedParent(parent);
   for (const made of [...madeParents].reverse()) {
     try {
       rmdirSync(made);

@@ -19,7 +19,9 @@ import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from ".
  */
 function fillCpuset(dir: string): void {
   const empty: string[] = [];
-  for (let d = dir; existsSync(join(d, "..", "cpuset.cpus")) && !readCgroupFile(d, "cpuset.cpus"); d = join(d, "..")) empty.unshift(d);
+  // Both files: a parent another start is filling may have its CPUs and not yet its memory nodes.
+  const unfilled = (d: string) => !readCgroupFile(d, "cpuset.cpus") || !readCgroupFile(d, "cpuset.mems");
+  for (let d = dir; existsSync(join(d, "..", "cpuset.cpus")) && unfilled(d); d = join(d, "..")) empty.unshift(d);
   for (const d of empty) {
     for (const file of ["cpuset.cpus", "cpuset.mems"]) {
       if (!readCgroupFile(d, file)) writeCgroupFile(d, file, readCgroupFile(join(d, ".."), file) ?? "");
