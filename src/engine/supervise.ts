@@ -28,6 +28,9 @@ async function pump(id: string, fd: number, stream: LogEntry["stream"], writer: 
     for await (const chunk of Bun.file(fd).stream()) {
       sendOutput(id, stream, chunk);
       writer.write(stream, decoder.decode(chunk, { stream: true }));
+      // A pipe that always has data resolves each read at once: without a turn of the
+      // event loop here, a flooding container starves every other start and client.
+      await new Promise((done) => setImmediate(done));
     }
   } catch {
     // a broken pipe, or a log that cannot be written (removed with rm -f): the end
@@ -153,10 +156,10 @@ async function supervise(id: string, report: (r: SupervisorReport) => void): Pro
       report({ type: "started", id });
     });
     if (!started) {
-      // Never ran: the caller reports the error. A new container leaves nothing behind;
-      // one that ran before (`mycr start` again) stays, exited, with the reason.
+      // Never ran: the caller reports the error, once we are done with it. A new container
+      // leaves nothing behind (gone before `run -d` returns); one that ran before (`mycr
+      // start` again) stays, exited, with the reason.
       const message = result.error ?? "the container exited during setup";
-      report({ type: "error", message, code: result.code });
       await finish(id, [outW, errW, ...(stdin ?? [])], drained, writer);
       if (first.startedAt === undefined) removeContainer(id);
       else {
@@ -166,6 +169,7 @@ async function supervise(id: string, report: (r: SupervisorReport) => void): Pro
           r.finishedAt = new Date().toISOString();
         });
       }
+      report({ type: "error", message, code: result.code });
       return result.code;
     }
     let again = false;
