@@ -56,6 +56,9 @@ export const libc = dlopen("libc.so.6", {
   setgroups: { args: [u64, ptr], returns: i32 },
   setgid: { args: [u32], returns: i32 },
   setuid: { args: [u32], returns: i32 },
+  // per thread, never broadcast by glibc; they return the previous id and report no error
+  setfsuid: { args: [u32], returns: i32 },
+  setfsgid: { args: [u32], returns: i32 },
   getrlimit: { args: [i32, ptr], returns: i32 },
   setrlimit: { args: [i32, ptr], returns: i32 },
   waitpid: { args: [i32, ptr, i32], returns: i32 },
