@@ -163,7 +163,7 @@ test("a stopped container keeps its block, and gets it back when started again",
 
 /** A detached --userns=auto container (or a plain one) running `script`, once /ready exists; returns its id and its block's first host id. */
 async function detachedAuto(script: string, remapped = true): Promise<{ id: string; base: number }> {
-  const r = await mycr(["run", "-d", "--network", "none", ...(remapped ? ["--userns=auto"] : []), "--image", IMAGE, "--", "/bin/sh", "-c", `${script}; touch /ready; exec sleep 60`]);
+  const r = await mycr(["run", "-d", "--network", "none", ...(remapped ? ["--userns=auto"] : []), "--image", IMAGE, "--", "/bin/sh", "-c", `${script}\ntouch /ready; exec sleep 60`]);
   expect(r.stderr).toBe("");
   const id = r.stdout.trim();
   for (let i = 0; i < 200 && (await mycr(["exec", id, "test", "-e", "/ready"])).exitCode !== 0; i++) await Bun.sleep(50);
