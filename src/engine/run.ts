@@ -16,9 +16,8 @@ import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
 import { exposedStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
-import { announceOnNetwork, applyNetwork, attachNetwork, detachNetwork, leaveNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
+import { announceOnNetwork, applyNetwork, attachNetwork, detachNetwork, isUserNetwork, leaveNetwork, networkFiles, planNetwork, stopUserNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
-import { stopPasta } from "../net/pasta";
 import { abandonedHolder, assertPortsFree, takenPorts } from "./ports";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
@@ -262,7 +261,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       ...(image ? { image: image.name, imageId: image.id } : {}),
       ...(Object.keys(labels).length > 0 ? { labels } : {}),
       ...(planned ? { network: planned } : {}),
-      ...(network.kind === "pasta" && req.network.ports.length > 0 ? { pastaPorts: req.network.ports } : {}),
+      ...(isUserNetwork(network) && req.network.ports.length > 0 ? { pastaPorts: req.network.ports } : {}),
     };
     // Claimed once the record exists: gc frees the blocks of containers that have none.
     if (userns === "auto") {
@@ -320,7 +319,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
         req.onNotice?.(`network: ${(e as Error).message}`);
       }
     }
-    if (network.kind === "pasta") stopPasta(networkFiles(dir).pasta);
+    if (isUserNetwork(network)) await stopUserNetwork(dir);
     // A detached container's record stays: its ports are free again now, not once its monitor ends.
     if (req.detached && (written?.network || written?.pastaPorts)) {
       const { network: _released, pastaPorts: _free, ...rest } = written;
