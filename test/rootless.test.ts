@@ -316,8 +316,9 @@ describe("rootless: mycr as an ordinary user", () => {
   test("a killed mycr takes its slirp4netns with it (the exit pipe closes); gc removes the container's files", async () => {
     const outer = Bun.spawn(asUser(user, ["run", "--network", "slirp4netns", "--rootfs", rootfs, "sleep", "100"]), { stdout: "ignore", stderr: "ignore" });
     try {
+      // the program starts once slirp4netns is ready (its short-lived child, which hands over the tap device, is gone by then)
       let inner: number | undefined;
-      for (let i = 0; i < 100 && (inner === undefined || userProcesses(SLIRP).length === 0); i++) {
+      for (let i = 0; i < 100 && (inner === undefined || userProcesses(/^sleep$/).length === 0); i++) {
         await Bun.sleep(100);
         inner = childrenOf(outer.pid)[0];
       }
