@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, copyFileSync, existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
-import { MYCR, WORK } from "./helpers/env";
+import { MYCR, WORK, mycrEnv } from "./helpers/env";
 import { buildFakeLoader } from "./helpers/probe";
 import { busyboxRootfs } from "./helpers/rootfs";
 import { OciLayout } from "./helpers/oci-layout";
@@ -70,6 +70,7 @@ function userProcesses(name: RegExp): number[] {
 
 const PASTA = /^(pasta|passt)/;
 const SLIRP = /^slirp4netns/;
+const FUSE = /^fuse-overlayfs/;
 
 /** What a server on the host's 127.0.0.1:`port` says, trying for a while ("" if it never answers). */
 async function answerAt(port: number): Promise<string> {
@@ -332,6 +333,41 @@ describe("rootless: mycr as an ordinary user", () => {
     } finally {
       outer.kill(9);
     }
+  });
+
+  test("MYCR_STORAGE_DRIVER=fuse-overlayfs: the root is fuse-overlayfs's, owners and writes as with overlayfs, and no daemon or mount is left", async () => {
+    const fuse = { MYCR_STORAGE_DRIVER: "fuse-overlayfs" };
+    const mode = statSync("/dev/fuse").mode & 0o777;
+    chmodSync("/dev/fuse", 0o666); // fuse-overlayfs opens it as the user: udev makes it 0666 on most hosts
+    try {
+      const r = await ok(["run", "--network", "none", "--image", image, "sh", "-c", "awk '$2 == \"/\" {print $3}' /proc/self/mounts; stat -c %u:%g /owned /data; echo new > /made && chown 1000:1000 /made && stat -c %u:%g /made; rm /owned; ls /owned 2>&1 | grep -c 'No such'"], { env: fuse });
+      expect(r.stdout).toBe("fuse.fuse-overlayfs\n1234:1234\n1000:1000\n1000:1000\n1\n");
+      expect(userProcesses(FUSE)).toEqual([]);
+      // detached: the mount lives while the container does, in the supervisor's namespace; rm takes both
+      const id = (await ok(["run", "-d", "--network", "none", "--image", image, "sh", "-c", "echo kept > /kept; exec sleep 300"], { env: fuse })).stdout.trim();
+      try {
+        expect(userProcesses(FUSE).length).toBe(1);
+        expect((await ok(["exec", id, "sh", "-c", "sleep 0.2; cat /kept; awk '$2 == \"/\" {print $3}' /proc/self/mounts"])).stdout).toBe("kept\nfuse.fuse-overlayfs\n");
+      } finally {
+        await ok(["rm", "-f", id]);
+      }
+      for (let i = 0; i < 30 && userProcesses(FUSE).length > 0; i++) await Bun.sleep(100);
+      expect(userProcesses(FUSE)).toEqual([]);
+      // /dev/fuse closed to users: one line that says so, nothing left
+      chmodSync("/dev/fuse", 0o600);
+      const closed = await as(["run", "--network", "none", "--rootfs", rootfs, "true"], { env: fuse });
+      expect(closed.exitCode).toBe(125);
+      expect(closed.stderr.trim().split("\n").filter((l) => !l.includes("told once per boot"))).toEqual([expect.stringMatching(/^mycr: fuse-overlayfs: .*\/dev\/fuse.*mode 0666/)]);
+      expect(userProcesses(FUSE)).toEqual([]);
+    } finally {
+      chmodSync("/dev/fuse", mode);
+    }
+    const bad = await as(["run", "--network", "none", "--rootfs", rootfs, "true"], { env: { MYCR_STORAGE_DRIVER: "zfs" } });
+    expect({ code: bad.exitCode, stderr: bad.stderr }).toEqual({ code: 125, stderr: 'mycr: MYCR_STORAGE_DRIVER=zfs: mycr knows "overlay" (the kernel\'s) and "fuse-overlayfs" (rootless, for kernels before 5.11)\n' });
+    // root's containers have the kernel's overlay: the fallback is refused by name, not ignored
+    const asRoot = Bun.spawnSync([MYCR, "run", "--network", "none", "--rootfs", rootfs, "true"], { env: mycrEnv(fuse) });
+    expect(asRoot.exitCode).toBe(125);
+    expect(asRoot.stderr.toString()).toMatch(/^mycr: MYCR_STORAGE_DRIVER=fuse-overlayfs: for rootless runs/);
   });
 
   test("a killed mycr leaves pasta and the container's files: gc ends and removes them", async () => {

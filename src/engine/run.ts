@@ -37,6 +37,7 @@ import { allocateRange, type IdRange } from "./userns-ranges";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 import { rootlessIdentity } from "../runtime/rootless";
 import { addUserNamespace, noticeNoCgroupOnce, refuseRootless } from "./rootless/container";
+import { assertRootStorageDriver, mountFuseRoot, rootlessStorageDriver } from "./rootless/storage-driver";
 import { parseLabels } from "./labels";
 
 export interface RunRequest {
@@ -185,6 +186,8 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   }
   if (rootless && userns === "auto") throw new ContainerError("--userns=auto: a rootless run is already remapped to your subordinate ids; leave the flag out");
   if (rootless) refuseRootless({ resources: req.resources, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
+  else assertRootStorageDriver();
+  const driver = rootless ? rootlessStorageDriver(dataRoot()) : "overlay";
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
@@ -213,7 +216,8 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     id,
     args,
     rootfs: paths.merged,
-    rootMount: overlayRootMount(paths, userns === "auto" ? idmappedLowerPaths(dir, lowers.length) : lowers, userns === "auto"),
+    // fuse-overlayfs: mounted on merged before init is spawned (below); init binds it as it is
+    ...(driver === "overlay" ? { rootMount: overlayRootMount(paths, userns === "auto" ? idmappedLowerPaths(dir, lowers.length) : lowers, userns === "auto") } : {}),
     hostname,
     // mycr's own stores must not show through the lower layer or a volume that contains
     // them (the host's root however it is spelled, --rootfs /var, -v /run:/x).
@@ -279,6 +283,11 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       createRootfsDirs(dir);
       chownToRange(dir, range);
       mountIdmappedLowers(dir, lowers, range);
+    }
+    if (driver === "fuse-overlayfs") {
+      // Before init is spawned, as the idmapped lowers: init's mount namespace is a copy of ours taken then.
+      const rootDirs = createRootfsDirs(dir);
+      mountFuseRoot(rootDirs.merged, lowers, rootDirs.upper, rootDirs.work);
     }
     const result = await runForeground({
       id,
