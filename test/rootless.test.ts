@@ -343,13 +343,17 @@ describe("rootless: mycr as an ordinary user", () => {
       const r = await ok(["run", "--network", "none", "--image", image, "sh", "-c", "awk '$2 == \"/\" {print $3}' /proc/self/mounts; stat -c %u:%g /owned /data; echo new > /made && chown 1000:1000 /made && stat -c %u:%g /made; rm /owned; ls /owned 2>&1 | grep -c 'No such'"], { env: fuse });
       expect(r.stdout).toBe("fuse.fuse-overlayfs\n1234:1234\n1000:1000\n1000:1000\n1\n");
       expect(userProcesses(FUSE)).toEqual([]);
-      // detached: the mount lives while the container does, in the supervisor's namespace; rm takes both
+      // detached: the client's choice reaches the supervisor (started here by a run without it);
+      // the mount lives while the container does, in the supervisor's namespace; rm takes both
+      const plain = (await ok(["run", "-d", "--network", "none", "--rootfs", rootfs, "sleep", "300"])).stdout.trim();
       const id = (await ok(["run", "-d", "--network", "none", "--image", image, "sh", "-c", "echo kept > /kept; exec sleep 300"], { env: fuse })).stdout.trim();
+      const rootType = "awk '$2 == \"/\" {print $3}' /proc/self/mounts";
       try {
         expect(userProcesses(FUSE).length).toBe(1);
-        expect((await ok(["exec", id, "sh", "-c", "sleep 0.2; cat /kept; awk '$2 == \"/\" {print $3}' /proc/self/mounts"])).stdout).toBe("kept\nfuse.fuse-overlayfs\n");
+        expect((await ok(["exec", id, "sh", "-c", `sleep 0.2; cat /kept; ${rootType}`])).stdout).toBe("kept\nfuse.fuse-overlayfs\n");
+        expect((await ok(["exec", plain, "sh", "-c", rootType])).stdout).toBe("overlay\n");
       } finally {
-        await ok(["rm", "-f", id]);
+        await ok(["rm", "-f", id, plain]);
       }
       for (let i = 0; i < 30 && userProcesses(FUSE).length > 0; i++) await Bun.sleep(100);
       expect(userProcesses(FUSE)).toEqual([]);

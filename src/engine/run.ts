@@ -37,12 +37,14 @@ import { allocateRange, type IdRange } from "./userns-ranges";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 import { rootlessIdentity } from "../runtime/rootless";
 import { addUserNamespace, noticeNoCgroupOnce, refuseRootless } from "./rootless/container";
-import { assertRootStorageDriver, mountFuseRoot, rootlessStorageDriver } from "./rootless/storage-driver";
+import { assertRootStorageDriver, mountFuseRoot, rootlessStorageDriver, type StorageDriver } from "./rootless/storage-driver";
 import { parseLabels } from "./labels";
 
 export interface RunRequest {
   /** The cgroup manager to use; chosen from the host (and MYCR_CGROUP_MANAGER) when absent. */
   cgroupManager?: CgroupManager;
+  /** How the root is stacked (MYCR_STORAGE_DRIVER); chosen from the kernel when absent (rootless/storage-driver.ts). */
+  storageDriver?: StorageDriver;
   network: NetworkRequest;
   /** Things worth telling the user that are not errors. */
   onNotice?: (message: string) => void;
@@ -186,8 +188,8 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   }
   if (rootless && userns === "auto") throw new ContainerError("--userns=auto: a rootless run is already remapped to your subordinate ids; leave the flag out");
   if (rootless) refuseRootless({ resources: req.resources, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
-  else assertRootStorageDriver();
-  const driver = rootless ? rootlessStorageDriver(dataRoot()) : "overlay";
+  else assertRootStorageDriver(req.storageDriver);
+  const driver = rootless ? rootlessStorageDriver(dataRoot(), req.storageDriver) : "overlay";
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);

@@ -21,7 +21,7 @@ export type StorageDriver = "overlay" | "fuse-overlayfs";
 
 const DRIVERS: StorageDriver[] = ["overlay", "fuse-overlayfs"];
 
-/** MYCR_STORAGE_DRIVER, checked: undefined when unset. */
+/** MYCR_STORAGE_DRIVER, checked: undefined when unset. A detached run's is read by its client (detach.ts), not by the supervisor. */
 export function requestedStorageDriver(env: Record<string, string | undefined> = process.env): StorageDriver | undefined {
   const value = env.MYCR_STORAGE_DRIVER;
   if (value === undefined || value === "") return undefined;
@@ -49,8 +49,7 @@ function overlayMountsHere(dataRoot: string): boolean {
 }
 
 /** The driver for a rootless run: the one asked for, else overlay where the kernel takes it (asked once per boot). */
-export function rootlessStorageDriver(dataRoot: string): StorageDriver {
-  const requested = requestedStorageDriver();
+export function rootlessStorageDriver(dataRoot: string, requested = requestedStorageDriver()): StorageDriver {
   if (requested) return requested;
   const marker = join(dataRoot, "overlay-in-userns");
   let boot = "";
@@ -67,8 +66,8 @@ export function rootlessStorageDriver(dataRoot: string): StorageDriver {
 }
 
 /** A root driver: only the kernel's overlay (fuse-overlayfs is a rootless fallback). */
-export function assertRootStorageDriver(): void {
-  if (requestedStorageDriver() === "fuse-overlayfs") {
+export function assertRootStorageDriver(requested = requestedStorageDriver()): void {
+  if (requested === "fuse-overlayfs") {
     throw new ContainerError("MYCR_STORAGE_DRIVER=fuse-overlayfs: for rootless runs (kernels before 5.11 refuse overlayfs in a user namespace); root's containers use the kernel's overlay");
   }
 }
