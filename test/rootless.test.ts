@@ -312,6 +312,12 @@ describe("rootless: mycr as an ordinary user", () => {
     }
     for (let i = 0; i < 20 && userProcesses(SLIRP).length > 0; i++) await Bun.sleep(100);
     expect(userProcesses(SLIRP)).toEqual([]);
+    // root's containers are on bridges: the user-mode networks are refused by name
+    const asRoot = Bun.spawnSync([MYCR, "run", "--network", "slirp4netns", "--rootfs", rootfs, "true"], { env: mycrEnv() });
+    expect({ code: asRoot.exitCode, stderr: asRoot.stderr.toString() }).toEqual({
+      code: 125,
+      stderr: "mycr: --network slirp4netns: for rootless containers; root's containers use bridge networks (the default)\n",
+    });
   });
 
   test("a killed mycr takes its slirp4netns with it (the exit pipe closes); gc removes the container's files", async () => {
