@@ -4,7 +4,7 @@
 // the host's loopback through pasta's gateway, publishes a port with -p, and manages
 // detached containers with ps, logs, exec, stop and rm. Nothing stays behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, copyFileSync, existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
 import { MYCR, WORK, mycrEnv } from "./helpers/env";
@@ -302,6 +302,10 @@ describe("rootless: mycr as an ordinary user", () => {
     await ok(["run", "-d", "--name", "slirp", "--network", "slirp4netns", "--rootfs", rootfs, "-p", `127.0.0.1:${port}:80`, "sh", "-c", "while true; do echo published | nc -l -p 80; done"]);
     try {
       expect(userProcesses(SLIRP).length).toBe(1);
+      // it parses the container's packets: it runs under seccomp, in a mount namespace of its own (--enable-sandbox)
+      const slirp = userProcesses(SLIRP)[0]!;
+      expect(readFileSync(`/proc/${slirp}/status`, "utf8")).toMatch(/^Seccomp:\s+2$/m);
+      expect(readlinkSync(`/proc/${slirp}/ns/mnt`)).not.toBe(readlinkSync(`/proc/${process.pid}/ns/mnt`));
       expect((await ok(["ps"])).stdout).toContain(`127.0.0.1:${port}->80/tcp`);
       expect(await answerAt(port)).toBe("published\n");
       // the same port again: refused by mycr's own claim before slirp4netns is asked

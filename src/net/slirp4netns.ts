@@ -15,7 +15,10 @@
 //   (slirp4netns has no flag for them). It is made in the container's directory, relative
 //   to slirp4netns's working directory: the absolute path can exceed a socket name's 108
 //   bytes, and it is reached through /proc/self/fd/N of the directory for the same reason.
-// - --mtu 65520 (podman's choice): fewer, larger frames through the user-space stack.
+// - --mtu 65520 (podman's choice): fewer, larger frames through the user-space stack;
+// - --enable-sandbox --enable-seccomp (as podman): it parses every packet the hostile
+//   container sends, so it runs in a mount namespace of its own with an empty root and
+//   a syscall filter.
 import { closeSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { O_DIRECTORY, O_PATH, close, openPath, pipe } from "../sys";
@@ -98,7 +101,7 @@ export async function startSlirp4netns(pid: number, ports: PortMapping[], dir: s
   const log = join(dir, LOG);
   let proc: ReturnType<typeof Bun.spawn>;
   try {
-    const args = ["slirp4netns", "--configure", "--mtu=65520", "--ready-fd=3", "--exit-fd=4", `--api-socket=${SLIRP_SOCKET}`, String(pid), "tap0"];
+    const args = ["slirp4netns", "--configure", "--mtu=65520", "--enable-sandbox", "--enable-seccomp", "--ready-fd=3", "--exit-fd=4", `--api-socket=${SLIRP_SOCKET}`, String(pid), "tap0"];
     proc = Bun.spawn(args, { cwd: dir, stdio: ["ignore", "ignore", Bun.file(log), readyWrite, exitRead] });
   } catch {
     close(readyRead);
