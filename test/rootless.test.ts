@@ -304,8 +304,10 @@ describe("rootless: mycr as an ordinary user", () => {
       expect(userProcesses(SLIRP).length).toBe(1);
       // it parses the container's packets: it runs under seccomp, in a mount namespace of its own (--enable-sandbox)
       const slirp = userProcesses(SLIRP)[0]!;
-      expect(readFileSync(`/proc/${slirp}/status`, "utf8")).toMatch(/^Seccomp:\s+2$/m);
-      expect(readlinkSync(`/proc/${slirp}/ns/mnt`)).not.toBe(readlinkSync(`/proc/${process.pid}/ns/mnt`));
+      const status = readFileSync(`/proc/${slirp}/status`, "utf8");
+      expect(status).toMatch(/^Seccomp:\s+2$/m);
+      const parent = /^PPid:\s+(\d+)/m.exec(status)![1]; // the mycr that runs the container
+      expect(readlinkSync(`/proc/${slirp}/ns/mnt`)).not.toBe(readlinkSync(`/proc/${parent}/ns/mnt`));
       expect((await ok(["ps"])).stdout).toContain(`127.0.0.1:${port}->80/tcp`);
       expect(await answerAt(port)).toBe("published\n");
       // the same port again: refused by mycr's own claim before slirp4netns is asked
