@@ -380,6 +380,12 @@ describe("rootless: mycr as an ordinary user", () => {
     }
     const bad = await as(["run", "--network", "none", "--rootfs", rootfs, "true"], { env: { MYCR_STORAGE_DRIVER: "zfs" } });
     expect({ code: bad.exitCode, stderr: bad.stderr }).toEqual({ code: 125, stderr: 'mycr: MYCR_STORAGE_DRIVER=zfs: mycr knows "overlay" (the kernel\'s) and "fuse-overlayfs" (rootless, for kernels before 5.11)\n' });
+    // asked for, but not installed: one line that says what to install
+    const bin = userDir("bin-without-fuse-overlayfs");
+    for (const helper of ["newuidmap", "newgidmap"]) symlinkSync(`/usr/bin/${helper}`, join(bin, helper));
+    const missing = await as(["run", "--network", "none", "--rootfs", rootfs, "true"], { env: { ...fuse, PATH: bin } });
+    expect(missing.exitCode).toBe(125);
+    expect(missing.stderr.trim().split("\n").filter((l) => !l.includes("told once per boot"))).toEqual(["mycr: MYCR_STORAGE_DRIVER=fuse-overlayfs: fuse-overlayfs is not installed: apt-get install fuse-overlayfs"]);
     // root's containers have the kernel's overlay: the fallback is refused by name, not ignored
     const asRoot = Bun.spawnSync([MYCR, "run", "--network", "none", "--rootfs", rootfs, "true"], { env: mycrEnv(fuse) });
     expect(asRoot.exitCode).toBe(125);

@@ -37,7 +37,7 @@ import { allocateRange, type IdRange } from "./userns-ranges";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 import { rootlessIdentity } from "../runtime/rootless";
 import { addUserNamespace, noticeNoCgroupOnce, refuseRootless } from "./rootless/container";
-import { assertRootStorageDriver, mountFuseRoot, rootlessStorageDriver, type StorageDriver } from "./rootless/storage-driver";
+import { assertRootStorageDriver, mountFuseRoot, requestedStorageDriver, rootlessStorageDriver, type StorageDriver } from "./rootless/storage-driver";
 import { parseLabels } from "./labels";
 
 export interface RunRequest {
@@ -188,8 +188,10 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   }
   if (rootless && userns === "auto") throw new ContainerError("--userns=auto: a rootless run is already remapped to your subordinate ids; leave the flag out");
   if (rootless) refuseRootless({ resources: req.resources, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
-  else assertRootStorageDriver(req.storageDriver);
-  const driver = rootless ? rootlessStorageDriver(dataRoot(), req.storageDriver) : "overlay";
+  // MYCR_STORAGE_DRIVER as asked (a detached run's client read it); unset: the kernel decides
+  const storageDriver = req.storageDriver ?? requestedStorageDriver();
+  if (!rootless) assertRootStorageDriver(storageDriver);
+  const driver = rootless ? rootlessStorageDriver(dataRoot(), storageDriver) : "overlay";
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
@@ -289,7 +291,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     if (driver === "fuse-overlayfs") {
       // Before init is spawned, as the idmapped lowers: init's mount namespace is a copy of ours taken then.
       const rootDirs = createRootfsDirs(dir);
-      mountFuseRoot(rootDirs.merged, lowers, rootDirs.upper, rootDirs.work);
+      mountFuseRoot(rootDirs.merged, lowers, rootDirs.upper, rootDirs.work, storageDriver !== undefined);
     }
     const result = await runForeground({
       id,

@@ -49,7 +49,7 @@ function overlayMountsHere(dataRoot: string): boolean {
 }
 
 /** The driver for a rootless run: the one asked for, else overlay where the kernel takes it (asked once per boot). */
-export function rootlessStorageDriver(dataRoot: string, requested = requestedStorageDriver()): StorageDriver {
+export function rootlessStorageDriver(dataRoot: string, requested: StorageDriver | undefined): StorageDriver {
   if (requested) return requested;
   const marker = join(dataRoot, "overlay-in-userns");
   let boot = "";
@@ -66,7 +66,7 @@ export function rootlessStorageDriver(dataRoot: string, requested = requestedSto
 }
 
 /** A root driver: only the kernel's overlay (fuse-overlayfs is a rootless fallback). */
-export function assertRootStorageDriver(requested = requestedStorageDriver()): void {
+export function assertRootStorageDriver(requested: StorageDriver | undefined): void {
   if (requested === "fuse-overlayfs") {
     throw new ContainerError("MYCR_STORAGE_DRIVER=fuse-overlayfs: for rootless runs (kernels before 5.11 refuse overlayfs in a user namespace); root's containers use the kernel's overlay");
   }
@@ -86,9 +86,13 @@ function explain(stderr: string): string {
 }
 
 /** Mounts lowers + upper/work on `merged` with fuse-overlayfs (it goes to the background once mounted). */
-export function mountFuseRoot(merged: string, lowers: string[], upper: string, work: string): void {
+export function mountFuseRoot(merged: string, lowers: string[], upper: string, work: string, asked: boolean): void {
   if (Bun.which("fuse-overlayfs") === null) {
-    throw new ContainerError("rootless: this kernel refuses overlayfs in a user namespace (Linux before 5.11) and fuse-overlayfs is not installed: apt-get install fuse-overlayfs");
+    throw new ContainerError(
+      asked
+        ? "MYCR_STORAGE_DRIVER=fuse-overlayfs: fuse-overlayfs is not installed: apt-get install fuse-overlayfs"
+        : "rootless: this kernel refuses overlayfs in a user namespace (Linux before 5.11) and fuse-overlayfs is not installed: apt-get install fuse-overlayfs",
+    );
   }
   const options = `lowerdir=${lowers.map(checkPath).join(":")},upperdir=${checkPath(upper)},workdir=${checkPath(work)},allow_other`;
   const r = Bun.spawnSync(["fuse-overlayfs", "-o", options, merged], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
