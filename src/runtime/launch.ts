@@ -4,7 +4,8 @@ import { trace } from "./trace";
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { S_IFIFO, close, kill, mknod, receiveFd, socketPair, umask } from "../sys";
-import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
+import { cgroupfsWritable, createCgroup, missingController, noCgroupRefusal, type Cgroup, type CgroupManager } from "../cgroups";
+import { isRootless } from "./rootless";
 import type { Spec } from "../spec/types";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
@@ -84,16 +85,17 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   trace("launch: start");
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
-  const refused = configRefusal(spec, opts.cgroupManager ?? "cgroupfs");
+  const cgroupManager = chooseCgroupManager(id, spec, opts.cgroupManager ?? "cgroupfs");
+  const refused = configRefusal(spec, cgroupManager);
   if (refused) throw new ContainerError(`config.json: ${refused}`);
   const plan = planNamespaces(spec);
-  const missing = opts.cgroupManager === "none" ? null : missingController(spec.linux?.resources);
+  const missing = cgroupManager === "none" ? null : missingController(spec.linux?.resources);
   if (missing) {
     throw new ContainerError(`linux.resources.${missing.field} needs the ${missing.controller} controller, not enabled on this host`);
   }
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
-  store.claim(id, spec.linux?.cgroupsPath, opts.cgroupManager === "systemd");
+  store.claim(id, spec.linux?.cgroupsPath, cgroupManager === "systemd");
 
   let child: ContainerProcess | null = null;
   let rootfs: string | null = null;
@@ -147,7 +149,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     // container's programs, which start only after it is written.
     const resources = withDefaultDevices(spec.linux?.resources);
     const { pids: pidsLimit, ...setupResources } = resources ?? {};
-    cgroup = await createCgroup(id, resources ? setupResources : undefined, spec.linux?.cgroupsPath, child.pid, opts.cgroupManager, spec.annotations);
+    cgroup = await createCgroup(id, resources ? setupResources : undefined, spec.linux?.cgroupsPath, child.pid, cgroupManager, spec.annotations);
     rootfs = rootfsOf(spec, bundle);
     const record: ContainerRecord = {
       id,
@@ -208,6 +210,19 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     store.remove(id);
     throw e;
   }
+}
+
+/**
+ * Without root (an ordinary user's OCI face, or root of a user namespace such as rootless
+ * podman's) and no cgroup writable by us, the container gets none, as with runc's
+ * rootless mode: fine while the config asks for no limits; limits are refused in one line.
+ */
+function chooseCgroupManager(id: string, spec: Spec, asked: CgroupManager): CgroupManager {
+  const privileged = process.getuid?.() === 0 && !isRootless();
+  if (privileged || asked !== "cgroupfs" || cgroupfsWritable(id, spec.linux?.cgroupsPath)) return asked;
+  const refused = noCgroupRefusal(spec.linux?.resources);
+  if (refused) throw new ContainerError(`config.json: ${refused}; remove the limit, or run as root`);
+  return "none";
 }
 
 export const EXEC_FIFO = "exec.fifo";
