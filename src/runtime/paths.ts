@@ -3,14 +3,22 @@
 // per-user tmpfs that logout and reboot empty.
 import { join } from "node:path";
 import { ContainerError } from "./errors";
+import { isRootless } from "./rootless";
 
-function isCallerRoot(): boolean {
-  return process.getuid?.() === 0;
+/**
+ * Whether the host's places (/run/mycr, /var/lib/mycr) are ours: root on the host, or
+ * root of a user namespace that a root login made (USER=root, as runc decides). Root of
+ * an ordinary user's namespace (rootless podman runs its runtime so) uses the user's.
+ */
+function usesHostPlaces(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  if (!isRootless()) return true;
+  return !process.env.XDG_RUNTIME_DIR || process.env.USER === "root";
 }
 
 export function stateRoot(): string {
   if (process.env.MYCR_STATE) return process.env.MYCR_STATE;
-  if (isCallerRoot()) return "/run/mycr";
+  if (usesHostPlaces()) return "/run/mycr";
   const runtimeDir = process.env.XDG_RUNTIME_DIR;
   if (!runtimeDir) {
     // a shared place such as /tmp would be another user's to tamper with
@@ -28,7 +36,7 @@ export function containerStateDir(id: string, root = stateRoot()): string {
  * (an ordinary user's: under $XDG_CACHE_HOME/mycr or ~/.cache/mycr).
  */
 export function seccompCacheDir(): string {
-  if (process.env.MYCR_ROOT || isCallerRoot()) return join(process.env.MYCR_ROOT || "/var/lib/mycr", "cache", "seccomp");
+  if (process.env.MYCR_ROOT || usesHostPlaces()) return join(process.env.MYCR_ROOT || "/var/lib/mycr", "cache", "seccomp");
   const cacheHome = process.env.XDG_CACHE_HOME || (process.env.HOME ? join(process.env.HOME, ".cache") : join(stateRoot(), ".cache"));
   return join(cacheHome, "mycr", "seccomp");
 }
