@@ -112,6 +112,7 @@ afterAll(async () => {
     // podman's pause process holds its user namespace open for the next podman command
     const pause = join(ROOTLESS.runtimeDir, "libpod/tmp/pause.pid");
     if (existsSync(pause)) Bun.spawnSync(["kill", "-KILL", readFileSync(pause, "utf8").trim()]);
+    for (let i = 0; i < 40 && processesOfUser().length > 0; i++) await Bun.sleep(50); // until it is gone
   }
   // Containers or processes the user's mycr left stay for the runner's leak check.
   removeRootlessUser(false);
@@ -196,6 +197,24 @@ describe.skipIf(!haveRunc)("the OCI runtime face as an ordinary user", () => {
     expect(r.stdout).toBe("65534\n"); // root's file is nobody's inside, and nothing above happened
     expect(readFileSync(join(dir, "secret"), "utf8")).toBe("root's secret\n");
     expect(statSync(join(dir, "secret")).mode & 0o777).toBe(0o600);
+  });
+
+  test("a read-only bind of a nosuid,nodev,noexec mount keeps those flags (the kernel locks them) and is read-only", async () => {
+    const dir = join(scratch, "locked");
+    mkdirSync(dir);
+    expect(Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "nosuid,nodev,noexec,mode=755", "tmpfs", dir]).exitCode).toBe(0);
+    try {
+      writeFileSync(join(dir, "f"), "kept\n");
+      const bundle = await rootlessBundle(["sh", "-c", "cat /l/f; touch /l/x 2>/dev/null && echo WROTE; grep ' /l ' /proc/self/mountinfo | cut -d' ' -f6"], (spec) => {
+        spec.mounts!.push({ destination: "/l", type: "bind", source: dir, options: ["rbind", "ro"] });
+      });
+      const r = await ok(["run", "--bundle", bundle, "rl-oci-locked"]);
+      const [content, flags] = r.stdout.trim().split("\n");
+      expect(content).toBe("kept");
+      expect(flags!.split(",")).toEqual(expect.arrayContaining(["ro", "nosuid", "nodev", "noexec"]));
+    } finally {
+      Bun.spawnSync(["umount", dir]);
+    }
   });
 
   test("limits with no writable cgroup: refused in one line naming the field, nothing left", async () => {
