@@ -128,6 +128,23 @@ describe.skipIf(!haveRunc)("the OCI runtime face as an ordinary user", () => {
     expect(alive(state.pid)).toBe(false);
   });
 
+  test("mycr spec --rootless: the user's own ids mapped to root, a network and cgroup namespace of its own", async () => {
+    const dir = join(scratch, "mycr-spec");
+    mkdirSync(dir);
+    chownSync(dir, user.uid, user.gid);
+    await ok(["spec", "--rootless", "--bundle", dir]);
+    const spec = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Spec;
+    expect(spec.linux!.uidMappings).toEqual([{ containerID: 0, hostID: user.uid, size: 1 }]);
+    spec.root = { path: rootfs, readonly: true };
+    spec.process!.terminal = false;
+    spec.process!.args = ["sh", "-c", "id -u; ls /sys/class/net; ls /sys/fs/cgroup | grep -c ."];
+    writeFileSync(join(dir, "config.json"), JSON.stringify(spec));
+    const [uid, net, hierarchies] = (await ok(["run", "--bundle", dir, "rl-oci-own-spec"])).stdout.trim().split("\n");
+    expect(uid).toBe("0");
+    expect(net).toBe("lo");
+    expect(Number(hierarchies)).toBeGreaterThan(0); // the cgroup filesystems, mounted in its own cgroup namespace
+  });
+
   test("run --bundle with the user's subordinate range (newuidmap): ids past root land in the range", async () => {
     const out = join(scratch, "out");
     mkdirSync(out, { mode: 0o755 });
@@ -183,6 +200,7 @@ describe.skipIf(!haveRunc)("the OCI runtime face as an ordinary user", () => {
         spec.mounts!.push({ destination: "/l", type: "bind", source: dir, options: ["rbind", "ro"] });
       });
       const r = await ok(["run", "--bundle", bundle, "rl-oci-locked"]);
+      expect(r.stdout).not.toContain("WROTE");
       const [content, flags] = r.stdout.trim().split("\n");
       expect(content).toBe("kept");
       expect(flags!.split(",")).toEqual(expect.arrayContaining(["ro", "nosuid", "nodev", "noexec"]));
