@@ -175,6 +175,31 @@ describe.skipIf(!haveRunc)("the OCI runtime face as an ordinary user", () => {
     expect(r.stdout.split("\n").filter(Boolean)).toEqual(["lo", "lo", ",UP"]);
   });
 
+  // How rootless podman and rootlesskit call a runtime: as root of the user's namespace,
+  // with a config that has no user namespace of its own and namespaces given by path.
+  test("as root of the user's own namespace: a network namespace by path is joined", async () => {
+    const bundle = await rootlessBundle(["sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; readlink /proc/self/ns/net; id -u"], (spec) => {
+      spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "user" && n.type !== "network");
+      spec.linux!.namespaces.push({ type: "network", path: "NETNS" });
+      delete spec.linux!.uidMappings;
+      delete spec.linux!.gidMappings;
+    });
+    const script = [
+      "unshare -n sleep 60 & sleep 0.3",
+      `sed -i "s#NETNS#/proc/$!/ns/net#" "$1/config.json"`,
+      "readlink /proc/$!/ns/net",
+      `"${MYCR}" run --bundle "$1" rl-oci-netns-path; status=$?`,
+      "kill $!; exit $status",
+    ].join("\n");
+    const r = await asTheUser("unshare", ["-Ur", "sh", "-c", script, "sh", bundle]);
+    expect(r.exitCode).toBe(0);
+    const [netns, dev, seen, uid] = r.stdout.trim().split("\n");
+    expect(dev).toBe("lo");
+    expect(seen).toBe(netns); // the namespace given by path, not a new one
+    expect(uid).toBe("0");
+    expect(stateDirs()).toEqual([]);
+  });
+
   test("attack: container root reads or changes a root-owned 0600 host file bound into it", async () => {
     const dir = join(scratch, "secret");
     mkdirSync(dir, { mode: 0o755 });
