@@ -180,17 +180,23 @@ describe.skipIf(!haveRunc)("the OCI runtime face as an ordinary user", () => {
   test("as root of the user's own namespace: a network namespace by path is joined", async () => {
     const bundle = await rootlessBundle(["sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; readlink /proc/self/ns/net; id -u"], (spec) => {
       spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "user" && n.type !== "network");
-      spec.linux!.namespaces.push({ type: "network", path: "NETNS" });
+      spec.linux!.namespaces.push({ type: "network", path: "/nonexistent/NETNS" });
       delete spec.linux!.uidMappings;
       delete spec.linux!.gidMappings;
     });
     const script = [
       "unshare -n sleep 60 & sleep 0.3",
-      `sed -i "s#NETNS#/proc/$!/ns/net#" "$1/config.json"`,
+      `sed -i "s#/nonexistent/NETNS#/proc/$!/ns/net#" "$1/config.json"`,
       "readlink /proc/$!/ns/net",
       `"${MYCR}" run --bundle "$1" rl-oci-netns-path; status=$?`,
       "kill $!; exit $status",
     ].join("\n");
+    // the same from the host, without the user namespace: one line, nothing left
+    const fromHost = await mycr(["run", "--bundle", bundle, "rl-oci-netns-host"]);
+    expect(fromHost.exitCode).not.toBe(0);
+    expect(fromHost.stderr.trim().split("\n")).toHaveLength(1);
+    expect(fromHost.stderr).toMatch(/^mycr: linux\.namespaces: joining \/nonexistent\/NETNS needs root of a user namespace/);
+    expect(stateDirs()).toEqual([]);
     const r = await asTheUser("unshare", ["-Ur", "sh", "-c", script, "sh", bundle]);
     expect(r.exitCode).toBe(0);
     const [netns, dev, seen, uid] = r.stdout.trim().split("\n");

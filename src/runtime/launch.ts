@@ -13,7 +13,7 @@ import { MessageReader, sendMessage, type InitConfig, type InitMessage } from ".
 import { runHooks } from "./hooks";
 import { releaseSharedMounts } from "./shared-mounts";
 import { seccompCacheDir } from "./paths";
-import { planNamespaces } from "./namespaces";
+import { planNamespaces, type NamespacePlan } from "./namespaces";
 import { configRefusal } from "./refuse";
 import { prepareHandover, type Handover } from "./handover";
 import { processRef, type ProcessRef } from "./procfs";
@@ -89,6 +89,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   const refused = configRefusal(spec, cgroupManager);
   if (refused) throw new ContainerError(`config.json: ${refused}`);
   const plan = planNamespaces(spec);
+  refuseUnjoinable(plan);
   const missing = cgroupManager === "none" ? null : missingController(spec.linux?.resources);
   if (missing) {
     throw new ContainerError(`linux.resources.${missing.field} needs the ${missing.controller} controller, not enabled on this host`);
@@ -223,6 +224,19 @@ function chooseCgroupManager(id: string, spec: Spec, asked: CgroupManager): Cgro
   const refused = noCgroupRefusal(spec.linux?.resources);
   if (refused) throw new ContainerError(`config.json: ${refused}; remove the limit, or run as root`);
   return "none";
+}
+
+/**
+ * The kernel lets only a process with CAP_SYS_ADMIN in its own user namespace setns: an
+ * ordinary user on the host may join namespaces by path only after joining a user
+ * namespace by path (as with runc). Said before anything exists.
+ */
+function refuseUnjoinable(plan: NamespacePlan): void {
+  const first = plan.joins[0];
+  if (process.getuid?.() === 0 || !first || plan.user?.path) return;
+  throw new ContainerError(
+    `linux.namespaces: joining ${first.path} needs root of a user namespace (the kernel refuses setns to an ordinary user); give the user namespace that owns it by path too, or run mycr inside it (podman unshare, rootlesskit)`,
+  );
 }
 
 export const EXEC_FIFO = "exec.fifo";
