@@ -4,8 +4,8 @@ import { trace } from "./trace";
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { S_IFIFO, close, kill, mknod, receiveFd, socketPair, umask } from "../sys";
-import { cgroupfsWritable, createCgroup, missingController, noCgroupRefusal, type Cgroup, type CgroupManager } from "../cgroups";
-import { isRootless } from "./rootless";
+import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
+import { chooseCgroupManager, refuseUnjoinable } from "./unprivileged";
 import type { Spec } from "../spec/types";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
@@ -13,7 +13,7 @@ import { MessageReader, sendMessage, type InitConfig, type InitMessage } from ".
 import { runHooks } from "./hooks";
 import { releaseSharedMounts } from "./shared-mounts";
 import { seccompCacheDir } from "./paths";
-import { planNamespaces, type NamespacePlan } from "./namespaces";
+import { planNamespaces } from "./namespaces";
 import { configRefusal } from "./refuse";
 import { prepareHandover, type Handover } from "./handover";
 import { processRef, type ProcessRef } from "./procfs";
@@ -211,32 +211,6 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     store.remove(id);
     throw e;
   }
-}
-
-/**
- * Without root (an ordinary user's OCI face, or root of a user namespace such as rootless
- * podman's) and no cgroup writable by us, the container gets none, as with runc's
- * rootless mode: fine while the config asks for no limits; limits are refused in one line.
- */
-function chooseCgroupManager(id: string, spec: Spec, asked: CgroupManager): CgroupManager {
-  const privileged = process.getuid?.() === 0 && !isRootless();
-  if (privileged || asked !== "cgroupfs" || cgroupfsWritable(id, spec.linux?.cgroupsPath)) return asked;
-  const refused = noCgroupRefusal(spec.linux?.resources);
-  if (refused) throw new ContainerError(`config.json: ${refused}; remove the limit, or run as root`);
-  return "none";
-}
-
-/**
- * The kernel lets only a process with CAP_SYS_ADMIN in its own user namespace setns: an
- * ordinary user on the host may join namespaces by path only after joining a user
- * namespace by path (as with runc). Said before anything exists.
- */
-function refuseUnjoinable(plan: NamespacePlan): void {
-  const first = plan.joins[0];
-  if (process.getuid?.() === 0 || !first || plan.user?.path) return;
-  throw new ContainerError(
-    `linux.namespaces: joining ${first.path} needs root of a user namespace (the kernel refuses setns to an ordinary user); give the user namespace that owns it by path too, or run mycr inside it (podman unshare, rootlesskit)`,
-  );
 }
 
 export const EXEC_FIFO = "exec.fifo";

@@ -3,7 +3,7 @@
 // per-user tmpfs that logout and reboot empty.
 import { join } from "node:path";
 import { ContainerError } from "./errors";
-import { isRootless } from "./rootless";
+import { isHostRoot } from "./rootless";
 
 /**
  * Whether the host's places (/run/mycr, /var/lib/mycr) are ours: root on the host, or
@@ -11,9 +11,8 @@ import { isRootless } from "./rootless";
  * an ordinary user's namespace (rootless podman runs its runtime so) uses the user's.
  */
 function usesHostPlaces(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  if (!isRootless()) return true;
-  return !process.env.XDG_RUNTIME_DIR || process.env.USER === "root";
+  if (isHostRoot()) return true;
+  return process.getuid?.() === 0 && (!process.env.XDG_RUNTIME_DIR || process.env.USER === "root");
 }
 
 export function stateRoot(): string {

@@ -10,7 +10,7 @@ import { CLONE, inNamespaces, prepareNamespacedSpawn, spawnNamespaced, watchChil
 import { trace } from "./trace";
 import type { IdMapping, Spec } from "../spec/types";
 import { writeIdMaps } from "./idmap";
-import { isRootless } from "./rootless";
+import { isHostRoot } from "./rootless";
 import { needsSingleThreadedSpawn, type NamespacePlan } from "./namespaces";
 import { writeTimeOffsets } from "./time-offsets";
 import type { Stdio } from "./launch";
@@ -42,7 +42,7 @@ export function spawnInit(s: InitSpawn): ContainerProcess {
   // Without root over the namespaces we are in (an ordinary user, or root of rootless
   // podman's user namespace) our thread could leave them but never come back: the child
   // does every join and unshare itself.
-  const canComeBack = process.getuid?.() === 0 && !isRootless();
+  const canComeBack = isHostRoot();
   if (!needsSingleThreadedSpawn(s.plan) && canComeBack) {
     return inNamespaces(s.plan.unshareFlags, s.plan.joins, () =>
       Bun.spawn(s.command, { argv0: s.argv0, stdio: s.stdio as Stdio, env: s.env }),
