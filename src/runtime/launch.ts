@@ -5,6 +5,7 @@ import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { S_IFIFO, close, kill, mknod, receiveFd, socketPair, umask } from "../sys";
 import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
+import { chooseCgroupManager, refuseUnjoinable } from "./unprivileged";
 import type { Spec } from "../spec/types";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
@@ -84,16 +85,18 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   trace("launch: start");
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
-  const refused = configRefusal(spec, opts.cgroupManager ?? "cgroupfs");
+  const cgroupManager = chooseCgroupManager(id, spec, opts.cgroupManager ?? "cgroupfs");
+  const refused = configRefusal(spec, cgroupManager);
   if (refused) throw new ContainerError(`config.json: ${refused}`);
   const plan = planNamespaces(spec);
-  const missing = opts.cgroupManager === "none" ? null : missingController(spec.linux?.resources);
+  refuseUnjoinable(plan);
+  const missing = cgroupManager === "none" ? null : missingController(spec.linux?.resources);
   if (missing) {
     throw new ContainerError(`linux.resources.${missing.field} needs the ${missing.controller} controller, not enabled on this host`);
   }
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
-  store.claim(id, spec.linux?.cgroupsPath, opts.cgroupManager === "systemd");
+  store.claim(id, spec.linux?.cgroupsPath, cgroupManager === "systemd");
 
   let child: ContainerProcess | null = null;
   let rootfs: string | null = null;
@@ -147,7 +150,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     // container's programs, which start only after it is written.
     const resources = withDefaultDevices(spec.linux?.resources);
     const { pids: pidsLimit, ...setupResources } = resources ?? {};
-    cgroup = await createCgroup(id, resources ? setupResources : undefined, spec.linux?.cgroupsPath, child.pid, opts.cgroupManager, spec.annotations);
+    cgroup = await createCgroup(id, resources ? setupResources : undefined, spec.linux?.cgroupsPath, child.pid, cgroupManager, spec.annotations);
     rootfs = rootfsOf(spec, bundle);
     const record: ContainerRecord = {
       id,

@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from "node:path";
 import { MS, SysError, attachMount, bind, close, fdPath, mount, setPropagation } from "../../sys";
 import type { Mount } from "../../spec/types";
 import { mountCgroupBase, populateCgroups } from "./cgroup-mount";
+import { remountBind } from "./locked-flags";
 import { isBindMount, parseMountOptions } from "./mount-options";
 import { mountOverlay } from "./overlay";
 import { openInRoot } from "./paths";
@@ -97,7 +98,7 @@ export function mountOne(m: Mount, ctx: MountContext, index = -1): void {
     // Flags other than bind itself only take effect on a remount of the new bind,
     // reached by opening the mount point again: the old fd still names what is under it.
     const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
-    if (extra !== 0) atMountPoint(ctx, m.destination, wantFile, (target) => mount(null, target, null, MS.BIND | MS.REMOUNT | extra, null));
+    if (extra !== 0) atMountPoint(ctx, m.destination, wantFile, (target) => remountBind(target, extra, source));
   } else if (m.type === "cgroup") {
     // The hierarchies go inside what the first step mounted: reopen to reach it.
     const host = atMountPoint(ctx, m.destination, false, (target) => mountCgroupBase(target, opts.flags));
