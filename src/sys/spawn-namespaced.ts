@@ -7,7 +7,7 @@ import { FFIType, ptr } from "bun:ffi";
 import { openSync, readSync, writeSync } from "node:fs";
 import { CLONE, O_CLOEXEC, O_RDONLY } from "./constants";
 import source from "./native/spawn-in-namespaces.c" with { type: "text" };
-import { compileC } from "./native-cc";
+import { loadC } from "./native-cc";
 import { cStringArray, cstr, libc } from "./libc";
 import { close, socketPair } from "./fd";
 import { SysError } from "./errno";
@@ -51,7 +51,7 @@ const CLONE_NR: Record<string, number> = { x64: 56, arm64: 220 };
 let compiled: ReturnType<typeof compileSpawn> | undefined;
 
 function compileSpawn() {
-  return compileC("spawn-in-namespaces", source, { mycr_spawn_in_namespaces: { args: [FFIType.ptr], returns: FFIType.i64 } });
+  return loadC("spawn-in-namespaces", source, { mycr_spawn_in_namespaces: { args: [FFIType.ptr], returns: FFIType.i64 } });
 }
 
 /** Compiles the C child now (once per process; spawnNamespaced does it otherwise). */
