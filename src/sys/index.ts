@@ -27,3 +27,4 @@ export * from "./sched";
 export * from "./spawn-namespaced";
 export * from "./child-process";
 export { nativeCodeSource } from "./native-cc";
+export * from "./native-steps";
