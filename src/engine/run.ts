@@ -292,10 +292,12 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       stdio: req.io ? [req.io.stdin ?? "ignore", req.io.stdout, req.io.stderr] : [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       ...(req.io ? { onConsole: req.io.console } : {}),
-      prepare: async (initPid) => {
+      prepareRoot: () => {
         const rootDirs = createRootfsDirs(dir);
         const diskSize = storage.size;
         if (diskSize !== undefined) withEngineLock(() => limitContainerDisk(rootDirs, diskSize));
+      },
+      prepare: async (initPid) => {
         const names = [spec.hostname!, ...(name !== undefined ? [name] : [])];
         const result = await attachNetwork(network, req.network, id, initPid, dir, names);
         if (planned) {

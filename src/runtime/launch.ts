@@ -22,6 +22,8 @@ import { StateStore, type ContainerRecord } from "./state";
 import { sysctlError } from "./sysctl";
 import { warnUnraisableAmbient } from "./security";
 import { warn } from "./warn";
+import { launchNative } from "./launch-native";
+import { nativeRefusal } from "./native-plan";
 
 export type Stdio = [number | "inherit" | "ignore", number | "inherit" | "ignore", number | "inherit" | "ignore"];
 
@@ -39,6 +41,11 @@ export interface LaunchOptions {
    * preparation (container files) overlaps init's start-up instead of preceding it.
    */
   prepare?: (initPid: number) => void | Promise<void>;
+  /**
+   * The root filesystem's directories: made while Bun's init boots, or before the
+   * native init's window (whose mounts need them). Before `prepare` either way.
+   */
+  prepareRoot?: () => void;
   noPivot?: boolean;
   stdio?: Stdio;
   /** runc's --preserve-fds: our fds 3..3+N-1 become the container's 3..3+N-1. */
@@ -57,10 +64,11 @@ export interface Launched {
   sync: number;
   /** With process.terminal: the master of the container's terminal (ours to close). */
   console?: number;
-  reader: MessageReader<InitMessage>;
+  /** Bun's init's messages (absent with the native init, which has reported in launch). */
+  reader?: MessageReader<InitMessage>;
 }
 
-function rootfsOf(spec: Spec, bundle: string): string {
+export function rootfsOf(spec: Spec, bundle: string): string {
   const path = spec.root?.path;
   if (!path) throw new ContainerError("config: root.path is required");
   const rootfs = isAbsolute(path) ? path : resolve(bundle, path);
@@ -93,7 +101,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   }
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
+  const native = chooseNativeInit(opts, plan);
   store.claim(id, spec.linux?.cgroupsPath, opts.cgroupManager === "systemd");
+  if (native) return launchNative(opts, plan, bundle);
 
   let child: ContainerProcess | null = null;
   let rootfs: string | null = null;
@@ -140,6 +150,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const ref = processRef(child.pid);
     trace("launch: init spawned");
     if (!ref) throw initFailure(null);
+    opts.prepareRoot?.();
     await opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
     // pids.max waits until init is ready: Bun's init starts threads during setup, and a
@@ -208,6 +219,17 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     store.remove(id);
     throw e;
   }
+}
+
+/**
+ * Whether the native init starts this container (MYCR_INIT=native) or Bun's (the
+ * default, MYCR_INIT=bun). Asked for a config the native init does not cover, it refuses.
+ */
+function chooseNativeInit(opts: LaunchOptions, plan: ReturnType<typeof planNamespaces>): boolean {
+  if (process.env.MYCR_INIT !== "native") return false;
+  const refused = nativeRefusal(opts.spec, plan, { startImmediately: opts.startImmediately, preserveFds: opts.preserveFds ?? 0, noPivot: opts.noPivot ?? false });
+  if (refused) throw new ContainerError(`MYCR_INIT=native: the native init does not cover ${refused}; unset MYCR_INIT to use Bun's init`);
+  return true;
 }
 
 export const EXEC_FIFO = "exec.fifo";

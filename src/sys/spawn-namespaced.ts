@@ -202,9 +202,9 @@ export interface Window {
 /** A child started in a window, stopped at its first `sync` step until `go()`. */
 export interface WindowChild {
   pid: number;
-  /** Lets the child go on, and blocks until it exec'd; throws naming the step that failed (the child is then reaped). */
+  /** Lets the child go on, and blocks until it exec'd; throws naming the step that failed (the child then exits). */
   go(): void;
-  /** Kills and reaps the child, if it was not let go; frees what it read. */
+  /** Kills the child, if it was not let go; frees what it read. The caller reaps it, as after go(). */
   abort(): void;
 }
 
@@ -261,8 +261,7 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
         writeSync(ours, "g");
         const report = readReport(ours);
         if (!report) return; // EOF: execve closed the socket
-        reap(pid);
-        pid = -1;
+        pid = -1; // it exits by itself; the caller reaps it (watchChild)
         throw new SysError(stepName(spec, report[1]), "in the container's first process", report[2]);
       } finally {
         finish();
@@ -271,7 +270,7 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
     abort() {
       if (!waiting) return;
       waiting = false;
-      kill();
+      libc.kill(pid, 9);
       finish();
     },
   };

@@ -362,7 +362,7 @@ static int readonly(const char *path) {
 static int check_cwd(void) {
   char where[4096];
   /* CVE-2024-21626: a cwd reached through an fd outside our root is "(unreachable)" */
-  if (!getcwd(where, sizeof where) || where[0] != '/') return set_errno(EACCES);
+  if (!getcwd(where, sizeof where) || where[0] != '/') return set_errno(18 /* EXDEV: told apart from chdir's own errors */);
   return 0;
 }
 
