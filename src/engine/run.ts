@@ -16,7 +16,7 @@ import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
 import { exposedStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
-import { announceOnNetwork, applyNetwork, attachNetwork, detachNetwork, leaveNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
+import { announceOnNetwork, applyNetwork, attachNetwork, createNetworkFiles, detachNetwork, leaveNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
 import { stopPasta } from "../net/pasta";
 import { abandonedHolder, assertPortsFree, takenPorts } from "./ports";
@@ -293,6 +293,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       attachStdin: stdio.attachStdin,
       ...(req.io ? { onConsole: req.io.console } : {}),
       prepareRoot: () => {
+        createNetworkFiles(network, dir);
         const rootDirs = createRootfsDirs(dir);
         const diskSize = storage.size;
         if (diskSize !== undefined) withEngineLock(() => limitContainerDisk(rootDirs, diskSize));

@@ -222,14 +222,18 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
 }
 
 /**
- * Whether the native init starts this container (MYCR_INIT=native) or Bun's (the
- * default, MYCR_INIT=bun). Asked for a config the native init does not cover, it refuses.
+ * Whether the native init starts this container or Bun's. MYCR_INIT=bun (the default
+ * for now): Bun's; MYCR_INIT=native: the native init, refusing a config it does not
+ * cover; MYCR_INIT=auto: the native init where it covers the config, else Bun's.
  */
 function chooseNativeInit(opts: LaunchOptions, plan: ReturnType<typeof planNamespaces>): boolean {
-  if (process.env.MYCR_INIT !== "native") return false;
+  const mode = process.env.MYCR_INIT ?? "bun";
+  if (mode === "bun") return false;
+  if (mode !== "native" && mode !== "auto") throw new ContainerError(`MYCR_INIT=${mode}: use bun, native or auto`);
   const refused = nativeRefusal(opts.spec, plan, { startImmediately: opts.startImmediately, preserveFds: opts.preserveFds ?? 0, noPivot: opts.noPivot ?? false });
-  if (refused) throw new ContainerError(`MYCR_INIT=native: the native init does not cover ${refused}; unset MYCR_INIT to use Bun's init`);
-  return true;
+  if (refused && mode === "native") throw new ContainerError(`MYCR_INIT=native: the native init does not cover ${refused}; unset MYCR_INIT to use Bun's init`);
+  trace(refused ? `launch: Bun's init (the native one does not cover ${refused})` : "launch: native init");
+  return !refused;
 }
 
 export const EXEC_FIFO = "exec.fifo";

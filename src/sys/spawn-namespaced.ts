@@ -221,6 +221,7 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
   const [ours, theirs] = socketPair();
   const keep: unknown[] = [];
   const req = request(spec, theirs, ours, keep);
+  keep.push(req); // the child reads its steps from it until it has exec'd, after we return
   const numbers = [SYS.pivot_root, SYS.seccomp, SYS.keyctl, SYS.openat2, SYS.close_range, SYS.O_DIRECTORY, SYS.O_NOFOLLOW];
   const win = BigInt64Array.from(
     [window.saved.length, window.cwd, window.steps.length, -1, 0, ...numbers, ...window.saved, ...encodeSteps(window.steps, keep)].map((w) => BigInt.asIntN(64, BigInt(w))),
