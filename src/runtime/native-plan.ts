@@ -62,7 +62,9 @@ export function nativeRefusal(spec: Spec, plan: NamespacePlan, launch: { startIm
     const refused = mountRefusal(m, plan);
     if (refused) return `mount ${m.destination}: ${refused}`;
   }
-  if ((spec.mounts ?? []).some((m) => m.type === "cgroup") && !(spec.mounts ?? []).some((m) => m.type === "proc")) return "a cgroup mount without /proc";
+  const cgroupMounts = (spec.mounts ?? []).filter((m) => m.type === "cgroup").length;
+  if (cgroupMounts > 1) return "more than one cgroup mount";
+  if (cgroupMounts > 0 && !(spec.mounts ?? []).some((m) => m.type === "proc")) return "a cgroup mount without /proc";
   return null;
 }
 
@@ -152,26 +154,35 @@ function mounts(ctx: NativeContext, spec: Spec): { window: Step[]; child: Step[]
   return { window, child };
 }
 
-/** rootfs/cgroup-mount.ts as steps: the base in the window, the hierarchies by the child in its cgroup namespace. */
+/**
+ * rootfs/cgroup-mount.ts as steps: the base in the window, held open for the child, which
+ * mounts the hierarchies in it once in its cgroup namespace (so they show its own cgroup).
+ */
 function cgroupMount(destination: string, flags: number, window: Step[], rootfs: string): Step[] {
   const what = `mount ${destination}`;
   const host = hostCgroups();
-  const inside = inRoot("/", destination); // after pivot_root, with the container's /proc
-  if (host.mode === "v2") return [{ op: "mountIn", what, source: "cgroup2", at: inside, fstype: "cgroup2", flags, data: null, kind: "existing" }];
-  window.push({ op: "mountIn", what, source: "tmpfs", at: inRoot(rootfs, destination), fstype: "tmpfs", flags: flags & ~MS.RDONLY, data: "mode=755", kind: "dir" });
+  const at = inRoot(rootfs, destination);
+  const base = "@0";
+  if (host.mode === "v2") {
+    window.push({ op: "holdIn", what, at, slot: 0 });
+    return [{ op: "mount", what, source: "cgroup2", target: base, fstype: "cgroup2", flags, data: null }];
+  }
+  window.push({ op: "mountIn", what, source: "tmpfs", at, fstype: "tmpfs", flags: flags & ~MS.RDONLY, data: "mode=755", kind: "dir" });
+  window.push({ op: "holdIn", what, at, slot: 0 });
   const steps: Step[] = [];
-  const base = posix.normalize(destination);
+  const mountHierarchy = (dirName: string, fstype: string, data: string | null) => {
+    const dirWhat = `mount ${posix.join(destination, dirName)}`;
+    steps.push({ op: "mkdir", what: dirWhat, path: `${base}/${dirName}` });
+    steps.push({ op: "mount", what: dirWhat, source: fstype, target: `${base}/${dirName}`, fstype, flags, data });
+  };
   for (const h of host.v1) {
     const named = h.controllers.find((c) => c.startsWith("name="));
     const dirName = named ? named.slice(5) : h.controllers.join(",");
-    steps.push({ op: "mkdir", what, path: `${base}/${dirName}` });
-    steps.push({ op: "mount", what, source: "cgroup", target: `${base}/${dirName}`, fstype: "cgroup", flags, data: named ? `none,${named}` : h.controllers.join(",") });
-    if (h.controllers.length > 1) for (const c of h.controllers) steps.push({ op: "symlinkIn", what, dir: inside, name: c, target: dirName });
+    mountHierarchy(dirName, "cgroup", named ? `none,${named}` : h.controllers.join(","));
+    // "cpu" and "cpuacct" point at "cpu,cpuacct" where they share a hierarchy
+    if (h.controllers.length > 1) for (const c of h.controllers) steps.push({ op: "symlink", what: `symlink ${posix.join(destination, c)}`, target: dirName, path: `${base}/${c}` });
   }
-  if (host.unified) {
-    steps.push({ op: "mkdir", what, path: `${base}/unified` });
-    steps.push({ op: "mount", what, source: "cgroup2", target: `${base}/unified`, fstype: "cgroup2", flags, data: null });
-  }
+  if (host.unified) mountHierarchy("unified", "cgroup2", null);
   if (flags & MS.RDONLY) steps.push({ op: "mount", what, source: null, target: base, fstype: null, flags: MS.REMOUNT | flags, data: "mode=755" });
   return steps;
 }

@@ -19,6 +19,9 @@ export type NativeStep =
   | { op: "mountIn"; source: string | null; at: InRoot; fstype: string | null; flags: number; data: string | null; kind: "dir" | "file" | "existing" }
   | { op: "mknodIn"; dir: InRoot; name: string; mode: number; dev: number; uid: number; gid: number; bindIfRefused: string | null; skipIfPresent: boolean }
   | { op: "symlinkIn"; dir: InRoot; name: string; target: string }
+  /** A directory (made if missing) the window holds open for the child, whose paths "@slot/..." then lead into it. */
+  | { op: "holdIn"; at: InRoot; slot: number }
+  | { op: "symlink"; target: string; path: string }
   | { op: "pivot"; root: string }
   | { op: "hostname" | "domainname"; name: string }
   | { op: "loopbackUp" }
@@ -40,7 +43,7 @@ export type NativeStep =
 const CODES: Record<NativeStep["op"], number> = {
   mount: 8, mountIn: 9, mknodIn: 10, symlinkIn: 11, pivot: 12, hostname: 13, domainname: 14, loopbackUp: 15,
   mkdir: 16, mask: 17, readonly: 18, keyring: 19, chdir: 20, bounding: 21, keepCaps: 22, groups: 23, deathSignal: 24,
-  capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, exec: 32,
+  capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, holdIn: 31, exec: 32, symlink: 33,
 };
 const KINDS = { dir: 0, file: 1, existing: 2 } as const;
 
@@ -72,6 +75,10 @@ export function encodeNativeStep(s: NativeStep, keep: unknown[]): [number, bigin
       return [code, block([str(s.dir.root), str(s.dir.path), str(s.name), s.mode, s.dev, s.uid, s.gid, str(s.bindIfRefused), s.skipIfPresent ? 1 : 0]), 0n];
     case "symlinkIn":
       return [code, block([str(s.dir.root), str(s.dir.path), str(s.name), str(s.target)]), 0n];
+    case "holdIn":
+      return [code, block([str(s.at.root), str(s.at.path)]), BigInt(s.slot)];
+    case "symlink":
+      return [code, block([str(s.target), str(s.path)]), 0n];
     case "pivot":
       return [code, str(s.root), 0n];
     case "hostname":

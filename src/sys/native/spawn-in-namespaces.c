@@ -39,6 +39,7 @@ int symlinkat(const char *target, int dirfd, const char *path);
 int fchownat(int dirfd, const char *path, unsigned uid, unsigned gid, int flags);
 int statx(int dirfd, const char *path, int flags, unsigned mask, void *buf);
 int faccessat(int dirfd, const char *path, int mode, int flags);
+long readlinkat(int dirfd, const char *path, char *buf, unsigned long size);
 int chdir(const char *path);
 int fchdir(int fd);
 char *getcwd(char *buf, unsigned long size);
@@ -88,7 +89,8 @@ int ioctl(int fd, unsigned long request, ...);
 #define STEP_SECCOMP 28   /* a: struct sock_fprog, b: flags */
 #define STEP_SETSID 29
 #define STEP_UMASK 30     /* a: mask */
-#define STEP_UNSHARE_CGROUP_AFTER_GO 31 /* unused */
+#define STEP_HOLD_IN 31   /* a: [root, path], b: slot: the directory (made if missing) held open as "@slot" for the child */
+#define STEP_SYMLINK 33   /* a: [target, path] */
 #define STEP_EXEC_FIRST 32 /* a: NULL-terminated candidates: the first that exists is exec'd (execvp's search) */
 
 /* Reports (16 bytes each) on the sync socket. */
@@ -200,34 +202,55 @@ static long open_beneath(int root, const char *path) {
 }
 
 /*
- * An O_PATH fd of `path` (relative, no "." or ".." parts: the caller cleans it) inside
- * the directory `rootpath`, every symlink resolved by the kernel as if the root were "/"
- * (RESOLVE_IN_ROOT), as rootfs/paths.ts does. kind 0: a directory, created if missing;
- * 1: a file, created if missing; 2: a directory that must exist. What is missing is
- * made one component at a time, each opened with O_NOFOLLOW from its parent's fd, so
- * what is mounted on is exactly what was checked (a symlink found there is refused).
+ * An O_PATH fd of `path` inside the directory `rootpath`, every symlink resolved by the
+ * kernel as if the root were "/" (RESOLVE_IN_ROOT), as rootfs/paths.ts does. kind 0: a
+ * directory, created if missing; 1: a file, created if missing; 2: a directory that must
+ * exist. What is missing is made one component at a time, each opened with O_NOFOLLOW
+ * from its parent's fd, so what is mounted on is exactly what was checked; a dangling
+ * symlink met on the way is followed (inside the root: the walk restarts from it).
  */
 static int open_in_root(const char *rootpath, const char *path, int kind) {
-  char buf[4096];
-  int root, parent, i, len;
+  char cur[4096], next[4096], target[4096];
+  int root, parent = -1, i, len, links = 0;
   long fd;
   root = open(rootpath, O_PATH | o_directory | O_CLOEXEC);
   if (root < 0) return -1;
   fd = open_beneath(root, path[0] ? path : ".");
   if (fd < 0 && *__errno_location() == ENOENT && kind != 2) {
-    for (len = 0; path[len]; len++) if (len >= (int)sizeof buf - 1) { close(root); return set_errno(ENAMETOOLONG); }
-    for (i = 0; i <= len; i++) buf[i] = path[i];
+    for (len = 0; path[len]; len++) if (len >= (int)sizeof cur - 1) { close(root); return set_errno(ENAMETOOLONG); }
+    for (i = 0; i <= len; i++) cur[i] = path[i];
+  restart:
     parent = openat(root, ".", O_PATH | O_CLOEXEC);
     fd = parent;
+    for (len = 0; cur[len]; len++) {}
     for (i = 0; parent >= 0 && i < len;) {
-      int end = i, last;
-      const char *name = buf + i;
-      while (end < len && buf[end] != '/') end++;
+      int end = i, last, made, n, j, k;
+      const char *name = cur + i;
+      while (end < len && cur[end] != '/') end++;
+      if (end == i) { i++; continue; } /* "//" */
       last = end == len;
-      buf[end] = 0;
-      fd = open_beneath(root, buf);
+      cur[end] = 0;
+      fd = open_beneath(root, cur);
       if (fd < 0 && *__errno_location() == ENOENT) {
-        int made = last && kind == 1 ? openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | o_nofollow | O_CLOEXEC, 0644) : mkdirat(parent, name, 0755);
+        long link = openat(parent, name, O_PATH | o_nofollow | O_CLOEXEC);
+        if (link >= 0 && file_type((int)link) == S_IFLNK) {
+          n = (int)readlinkat((int)link, "", target, sizeof target - 1);
+          close((int)link);
+          if (n < 0 || ++links > 40) { fd = n < 0 ? -1 : set_errno(ELOOP); goto done; }
+          target[n] = 0;
+          /* the link's target, then what followed it: resolved again from the root */
+          k = 0;
+          if (target[0] != '/') for (j = 0; j < i && k < (int)sizeof next - 1; j++) next[k++] = cur[j];
+          for (j = 0; j < n && k < (int)sizeof next - 1; j++) next[k++] = target[j];
+          if (!last) for (j = end; j < len && k < (int)sizeof next - 1; j++) next[k++] = j == end ? '/' : cur[j];
+          if (k >= (int)sizeof next - 1) { fd = set_errno(ENAMETOOLONG); goto done; }
+          next[k] = 0;
+          for (j = 0; j <= k; j++) cur[j] = next[j];
+          close(parent);
+          goto restart;
+        }
+        if (link >= 0) close((int)link);
+        made = last && kind == 1 ? openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | o_nofollow | O_CLOEXEC, 0644) : mkdirat(parent, name, 0755);
         if (made < 0 && *__errno_location() != EEXIST) fd = -1;
         else {
           if (last && kind == 1 && made >= 0) close(made);
@@ -238,12 +261,14 @@ static int open_in_root(const char *rootpath, const char *path, int kind) {
           }
         }
       }
-      if (!last) buf[end] = '/';
+      if (!last) cur[end] = '/';
       close(parent);
       parent = (int)fd;
       i = end + 1;
     }
   }
+done:
+  if (parent >= 0 && parent != fd) close(parent);
   close(root);
   if (fd < 0) return -1;
   i = file_type((int)fd);
@@ -394,11 +419,43 @@ static int exec_first(long *req, char **candidates) {
   return set_errno(ENOENT);
 }
 
+/*
+ * Directories the window holds open for the child (STEP_HOLD_IN): a path "@N/rest" in a
+ * child's step means rest inside held[N], reached through /proc/self/fd (the child's
+ * own /proc by then), so what the window resolved is what the child mounts in, whatever
+ * was mounted over its path since.
+ */
+static int held[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+static const char *at_held(const char *path, char *out) {
+  int slot, i;
+  if (!path || path[0] != '@' || path[1] < '0' || path[1] > '7') return path;
+  slot = path[1] - '0';
+  fd_path(held[slot], out);
+  for (i = 0; out[i]; i++) {}
+  path += 2;
+  while (*path && i < 4095) out[i++] = *path++;
+  out[i] = 0;
+  return out;
+}
+
+static int hold_in(long *w, long slot) {
+  int fd;
+  if (slot < 0 || slot > 7) return set_errno(22);
+  fd = open_in_root((const char *)w[0], (const char *)w[1], 0);
+  if (fd < 0) return -1;
+  held[slot] = fd;
+  return 0;
+}
+
 /* One step of the native init's; 0, or -1 with errno. */
 static int native_step(long *req, long op, long a, long b) {
   long *w = (long *)a;
+  char path[4096];
   switch (op) {
-  case STEP_MOUNT: return mount((const char *)w[0], (const char *)w[1], (const char *)w[2], (unsigned long)w[3], (const void *)w[4]);
+  case STEP_MOUNT: return mount((const char *)w[0], at_held((const char *)w[1], path), (const char *)w[2], (unsigned long)w[3], (const void *)w[4]);
+  case STEP_HOLD_IN: return hold_in(w, b);
+  case STEP_SYMLINK: return symlinkat((const char *)w[0], AT_FDCWD, at_held((const char *)w[1], path)) < 0 && *__errno_location() != EEXIST ? -1 : 0;
   case STEP_MOUNT_IN: return mount_in((const char *)w[0], (const char *)w[1], (const char *)w[2], (const char *)w[3], (unsigned long)w[4], (const char *)w[5], (int)w[6]);
   case STEP_MKNOD_IN: return mknod_in(w);
   case STEP_SYMLINK_IN: return symlink_in(w);
@@ -406,7 +463,7 @@ static int native_step(long *req, long op, long a, long b) {
   case STEP_HOSTNAME: return sethostname((const char *)a, (unsigned long)b);
   case STEP_DOMAINNAME: return setdomainname((const char *)a, (unsigned long)b);
   case STEP_LOOPBACK_UP: return loopback_up();
-  case STEP_MKDIR: return mkdirat(AT_FDCWD, (const char *)a, 0755) < 0 && *__errno_location() != EEXIST ? -1 : 0;
+  case STEP_MKDIR: return mkdirat(AT_FDCWD, at_held((const char *)a, path), 0755) < 0 && *__errno_location() != EEXIST ? -1 : 0;
   case STEP_MASK: return mask((const char *)a);
   case STEP_READONLY: return readonly((const char *)a);
   case STEP_KEYRING: return syscall(nr_keyctl, 1 /* JOIN_SESSION_KEYRING */, a, 0, 0) < 0 && *__errno_location() != 38 /* ENOSYS */ ? -1 : 0;
@@ -520,6 +577,7 @@ long mycr_enter_and_spawn(long *req, long *win) {
   nr_close_range = win[9]; o_directory = win[10]; o_nofollow = win[11];
   win[3] = -1;
   win[4] = 0;
+  for (i = 0; i < 8; i++) held[i] = -1;
   if (unshare(0x200 /* CLONE_FS: setns back needs an fs struct of our own */) < 0) {
     win[4] = *__errno_location();
     return -1;
@@ -544,6 +602,8 @@ long mycr_enter_and_spawn(long *req, long *win) {
   }
   sigprocmask(SIG_SETMASK, old, (void *)0);
 back:
+  /* The child has its own copies (close-on-exec); it still reads their numbers here. */
+  for (i = 0; i < 8; i++) if (held[i] >= 0) close(held[i]);
   for (i = 0; i < nsaved; i++) {
     if (setns((int)saved[i], 0) < 0 && win[3] < 0) {
       /* we cannot stay in the container's namespaces: better to die than to go on there */
