@@ -32,9 +32,13 @@ function failure(e: unknown, args: string[]): unknown {
   if (!(e instanceof SysError)) return e;
   const name = args[0] ?? "";
   if (e.call === "exec") {
-    if (e.errno === 2) return new ExecError(name.includes("/") ? `"${name}": no such file or directory (or its interpreter is missing)` : `"${name}": executable file not found in $PATH`, 127);
+    // lookpath.ts's and init.ts's messages, told apart by the C's errno (exec_first)
+    if (name === "") return new ExecError("no command given", 127);
+    if (e.errno === 2) return new ExecError(name.includes("/") ? `"${name}": no such file or directory` : `"${name}": executable file not found in $PATH`, 127);
+    if (e.errno === 79) return new ExecError(`"${name}": no such file or directory (or its interpreter is missing)`, 127);
+    if (e.errno === 21) return new ExecError(`"${name}": is a directory`, 126);
     if (e.errno === 13) return new ExecError(`"${name}": permission denied`, 126);
-    return new ExecError(`"${name}": cannot execute: ${e.code}`, 126);
+    return new ExecError(`"${name}": cannot execute: execve: ${e.code}`, 126);
   }
   const mountPoint = /^mount (\/.*)$/.exec(e.call)?.[1];
   if (mountPoint && e.errno === 20) return new Error(`mount ${mountPoint}: a part of ${mountPoint} exists in the root filesystem and is not a directory`);

@@ -250,6 +250,6 @@ export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContex
   if (loadSeccomp && security.noNewPrivileges) child.push(loadSeccomp);
   const args = proc.args ?? [];
   const env = proc.env ?? [];
-  child.push({ op: "exec", what: "exec", candidates: candidates(args[0] ?? "", env) });
+  child.push({ op: "exec", what: "exec", candidates: candidates(args[0] ?? "", env), explicit: (args[0] ?? "").includes("/") });
   return { window, child, cloneFlags: CLONE.NEWPID | CLONE.VM, argv: args, env };
 }

@@ -37,8 +37,8 @@ export type NativeStep =
   | { op: "seccomp"; program: Uint8Array; flags: number }
   | { op: "setsid" }
   | { op: "umask"; mask: number }
-  /** The last step: the first candidate that exists is exec'd with the request's argv and env. */
-  | { op: "exec"; candidates: string[] };
+  /** The last step: the first candidate that exists is exec'd with the request's argv and env (`explicit`: a path, not a search of PATH). */
+  | { op: "exec"; candidates: string[]; explicit: boolean };
 
 const CODES: Record<NativeStep["op"], number> = {
   mount: 8, mountIn: 9, mknodIn: 10, symlinkIn: 11, pivot: 12, hostname: 13, domainname: 14, loopbackUp: 15,
@@ -120,7 +120,7 @@ export function encodeNativeStep(s: NativeStep, keep: unknown[]): [number, bigin
       return [code, BigInt(s.mask), 0n];
     case "exec": {
       const strings = s.candidates.map((c) => str(c));
-      return [code, block([...strings, 0n]), 0n];
+      return [code, block([...strings, 0n]), s.explicit ? 1n : 0n];
     }
     default:
       return [code, 0n, 0n];

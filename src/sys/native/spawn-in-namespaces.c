@@ -408,15 +408,29 @@ static int ambient(unsigned *caps, long count) {
   return 0;
 }
 
-/* execvp's search over candidates the caller listed: the first that exists is run. */
-static int exec_first(long *req, char **candidates) {
-  int i;
+/*
+ * execvp's search over candidates the caller listed (lookpath.ts's rules): what does not
+ * exist, and directories met in a search of PATH, are skipped; a candidate execve
+ * refuses with EACCES is remembered while the search goes on. errno tells the caller
+ * what happened: ENOENT nothing found, EISDIR a directory named, EACCES not executable,
+ * ELIBACC found but its interpreter is missing.
+ */
+static int exec_first(long *req, char **candidates, long explicit) {
+  int i, denied = 0, dir;
   for (i = 0; candidates[i]; i++) {
-    if (candidates[i + 1] && faccessat(AT_FDCWD, candidates[i], 0 /* F_OK */, 0) < 0) continue;
+    if (faccessat(AT_FDCWD, candidates[i], 0 /* F_OK */, 0) < 0) continue;
+    dir = open(candidates[i], O_PATH | o_directory | O_CLOEXEC);
+    if (dir >= 0) {
+      close(dir);
+      if (explicit) return set_errno(21 /* EISDIR */);
+      continue;
+    }
     execve(candidates[i], (char *const *)req[5], (char *const *)req[6]);
+    if (*__errno_location() == EACCES) { denied = 1; continue; }
+    if (*__errno_location() == ENOENT) return set_errno(79 /* ELIBACC */);
     return -1;
   }
-  return set_errno(ENOENT);
+  return set_errno(denied ? EACCES : ENOENT);
 }
 
 /*
@@ -478,7 +492,7 @@ static int native_step(long *req, long op, long a, long b) {
   case STEP_SECCOMP: return syscall(nr_seccomp, 1 /* SET_MODE_FILTER */, b, a) < 0 ? -1 : 0;
   case STEP_SETSID: return setsid() < 0 ? -1 : 0;
   case STEP_UMASK: umask((unsigned)a); return 0;
-  case STEP_EXEC_FIRST: return exec_first(req, (char **)a);
+  case STEP_EXEC_FIRST: return exec_first(req, (char **)a, b);
   }
   return set_errno(22 /* EINVAL */);
 }
