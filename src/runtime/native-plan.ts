@@ -3,16 +3,17 @@
 // runtime, as steps the C child (sys/native-steps.ts) only executes. What the plan does
 // not cover is refused with the reason, and launch falls back to Bun's init: never a guess.
 // The order is init.ts's: mounts, pivot_root, the root finished, keyring, user, security.
-import { existsSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, posix, resolve } from "node:path";
-import { CLONE, MS, S_IFBLK, S_IFCHR, S_IFIFO, lastCapability, type InRoot, type SpawnStep } from "../sys";
+import { existsSync } from "node:fs";
+import { basename, dirname, posix } from "node:path";
+import { CLONE, MS, S_IFBLK, S_IFCHR, S_IFIFO, lastCapability, windowStartInProgress, type InRoot, type SpawnStep } from "../sys";
 import { hostCgroups } from "../cgroups/hierarchy";
 import type { Device, Mount, Spec } from "../spec/types";
 import { DEFAULT_PATH } from "../spec/defaults";
 import { INIT_ANNOTATION, USER_ANNOTATION } from "./annotations";
 import type { NamespacePlan } from "./namespaces";
 import { isBindMount, parseMountOptions, propagationFlags } from "./rootfs/mount-options";
-import { DEFAULT_DEVICES } from "./rootfs/devices";
+import { DEFAULT_DEVICES, DEV_LINKS } from "./rootfs/devices";
+import { bindSource } from "./rootfs/mounts";
 import { prepareSecurity } from "./security";
 import { cachedSeccompProgram } from "./seccomp";
 
@@ -47,6 +48,8 @@ export function nativeRefusal(spec: Spec, plan: NamespacePlan, launch: { startIm
   if (!launch.startImmediately) return "create waits for start";
   if (launch.preserveFds > 0) return "--preserve-fds";
   if (launch.noPivot) return "--no-pivot";
+  // One at a time per process (the C child runs on one stack until it exec'd): the supervisor's concurrent starts
+  if (windowStartInProgress()) return "a second start while one is in progress in this process";
   if (plan.joins.length > 0 || plan.mountPath !== undefined) return "a namespace given by path";
   if (plan.user || plan.time) return "a user or time namespace";
   if (plan.sharesMounts || !(plan.unshareFlags & CLONE.NEWPID)) return "no mount or PID namespace of its own";
@@ -90,14 +93,6 @@ function makedev(major: number, minor: number): number {
 
 const TYPE_BITS: Record<Device["type"], number> = { c: S_IFCHR, u: S_IFCHR, b: S_IFBLK, p: S_IFIFO };
 
-const DEV_LINKS: Array<[string, string]> = [
-  ["/proc/self/fd", "/dev/fd"],
-  ["/proc/self/fd/0", "/dev/stdin"],
-  ["/proc/self/fd/1", "/dev/stdout"],
-  ["/proc/self/fd/2", "/dev/stderr"],
-  ["pts/ptmx", "/dev/ptmx"],
-];
-
 /** rootfs/devices.ts's populateDev as steps: default and spec devices, the standard links. */
 function devices(rootfs: string, spec: Spec): Step[] {
   const steps: Step[] = [];
@@ -126,14 +121,7 @@ function mounts(ctx: NativeContext, spec: Spec): { window: Step[]; child: Step[]
     const what = `mount ${m.destination}`;
     let kind: "dir" | "file" = "dir";
     if (isBindMount(m)) {
-      if (!m.source) throw new Error(`mount ${m.destination}: a bind mount needs a source`);
-      const source = isAbsolute(m.source) ? m.source : resolve(ctx.bundle, m.source);
-      let isDir: boolean;
-      try {
-        isDir = statSync(source).isDirectory();
-      } catch {
-        throw new Error(`mount ${m.destination}: bind source ${source} does not exist`);
-      }
+      const { source, isDir } = bindSource(m, ctx.bundle);
       kind = isDir ? "dir" : "file";
       window.push({ op: "mountIn", what, source, at, fstype: null, flags: MS.BIND | (opts.flags & MS.REC), data: null, kind });
       const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);

@@ -278,3 +278,8 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
 }
 
 let windowBusy = false;
+
+/** Whether a startInWindow child of ours has not exec'd yet (a second must wait, or take another way). */
+export function windowStartInProgress(): boolean {
+  return windowBusy;
+}
