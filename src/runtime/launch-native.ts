@@ -72,6 +72,7 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
   let child: ContainerProcess | null = null;
   let cgroup: Cgroup | null = null;
   const opened: number[] = [];
+  let master = -1;
   try {
     opts.prepareRoot?.();
     rootfs = rootfsOf(spec, bundle);
@@ -81,10 +82,17 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     opened.push(...saved);
     const cwd = openSync(".", "r");
     opened.push(cwd);
-    started = startInWindow(
-      { cloneFlags: plan.cloneFlags, steps: plan.child, path: args[0] ?? "", argv: plan.argv, env: plan.env, fds: stdioFds(opts, opened) },
-      { saved, cwd, steps: plan.window },
-    );
+    // With a terminal the child's 0-2 are its end of the pty by the time it execs.
+    const fds = plan.pty ? [0, 1, 2] : stdioFds(opts, opened);
+    try {
+      started = startInWindow(
+        { cloneFlags: plan.cloneFlags, steps: plan.child, path: args[0] ?? "", argv: plan.argv, env: plan.env, fds },
+        { saved, cwd, steps: plan.window },
+      );
+    } finally {
+      if (plan.pty && plan.pty.peer >= 0) opened.push(plan.pty.peer); // the child's copy is its own
+      if (plan.pty) master = plan.pty.master;
+    }
     child = watchChild(started.pid);
     trace("launch: native child cloned");
     const ref = processRef(child.pid);
@@ -107,7 +115,9 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     }
     trace("launch: native child exec'd");
     warnUnraisableAmbient(spec.process?.capabilities, warn);
-    return { record, cgroup, process: child, sync: -1 };
+    const launched: Launched = { record, cgroup, process: child, sync: -1, ...(master >= 0 ? { console: master } : {}) };
+    master = -1; // the caller's now
+    return launched;
   } catch (e) {
     started?.abort();
     if (child) {
@@ -117,6 +127,7 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     }
     await cgroup?.destroy();
     store.remove(id);
+    if (master >= 0) close(master);
     throw e instanceof ContainerError ? e : toContainerError(e, args);
   } finally {
     for (const fd of opened) close(fd);

@@ -5,7 +5,7 @@
 // The order is init.ts's: mounts, pivot_root, the root finished, keyring, user, security.
 import { existsSync } from "node:fs";
 import { basename, dirname, posix } from "node:path";
-import { CLONE, MS, S_IFBLK, S_IFCHR, S_IFIFO, lastCapability, windowStartInProgress, type InRoot, type SpawnStep } from "../sys";
+import { CLONE, MS, NativePty, S_IFBLK, S_IFCHR, S_IFIFO, lastCapability, windowStartInProgress, type InRoot, type SpawnStep } from "../sys";
 import { hostCgroups } from "../cgroups/hierarchy";
 import type { Device, Mount, Spec } from "../spec/types";
 import { DEFAULT_PATH } from "../spec/defaults";
@@ -27,6 +27,8 @@ export interface NativePlan {
   cloneFlags: number;
   argv: string[];
   env: string[];
+  /** With process.terminal: the pty the window opens (its master is the caller's). */
+  pty?: NativePty;
 }
 
 export interface NativeContext {
@@ -53,7 +55,7 @@ export function nativeRefusal(spec: Spec, plan: NamespacePlan, launch: { startIm
   if (plan.joins.length > 0 || plan.mountPath !== undefined) return "a namespace given by path";
   if (plan.user || plan.time) return "a user or time namespace";
   if (plan.sharesMounts || !(plan.unshareFlags & CLONE.NEWPID)) return "no mount or PID namespace of its own";
-  if (proc.terminal) return "a terminal";
+  if (proc.terminal && !(spec.mounts ?? []).some((m) => m.destination === "/dev/pts" && m.type === "devpts")) return "a terminal without a devpts at /dev/pts";
   if (spec.hooks?.createContainer?.length || spec.hooks?.startContainer?.length) return "hooks that run in the container";
   if (spec.annotations?.[INIT_ANNOTATION] === "true") return "--init";
   if (spec.annotations?.[USER_ANNOTATION] !== undefined) return "a user name to look up in the container";
@@ -197,12 +199,18 @@ export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContex
   if (hasNs("uts") && spec.hostname !== undefined) window.push({ op: "hostname", what: `sethostname(${spec.hostname})`, name: spec.hostname });
   if (hasNs("uts") && spec.domainname !== undefined) window.push({ op: "domainname", what: `setdomainname(${spec.domainname})`, name: spec.domainname });
   if (hasNs("network")) window.push({ op: "loopbackUp", what: "lo up" });
+  const pty = proc.terminal ? new NativePty() : undefined;
+  if (pty) {
+    const size = proc.consoleSize;
+    window.push({ op: "ptyIn", what: "opening the container's terminal (/dev/pts/ptmx)", ptmx: inRoot(ctx.rootfs, "/dev/pts/ptmx"), rows: size?.height ?? 0, cols: size?.width ?? 0, pty });
+  }
   window.push({ op: "pivot", what: "pivot_root", root: ctx.rootfs });
 
   const child: Step[] = [{ op: "setsid", what: "setsid" }, { op: "deathSignal", what: "PR_SET_PDEATHSIG", signal: 9 }];
   child.push({ op: "sync" });
   if (hasNs("cgroup")) child.push({ op: "unshare", flags: CLONE.NEWCGROUP });
   child.push(...childMounts);
+  if (pty) child.push({ op: "console", what: "making the terminal the controlling one", pty });
   const cwd = proc.cwd || "/";
   // As root and before the root may turn read-only (docker creates WORKDIR the same way).
   const parts = posix.normalize(cwd).split("/").filter((p) => p !== "");
@@ -239,5 +247,5 @@ export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContex
   const args = proc.args ?? [];
   const env = proc.env ?? [];
   child.push({ op: "exec", what: "exec", candidates: candidates(args[0] ?? "", env), explicit: (args[0] ?? "").includes("/") });
-  return { window, child, cloneFlags: CLONE.NEWPID | CLONE.VM, argv: args, env };
+  return { window, child, cloneFlags: CLONE.NEWPID | CLONE.VM, argv: args, env, ...(pty ? { pty } : {}) };
 }

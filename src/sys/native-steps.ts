@@ -22,6 +22,10 @@ export type NativeStep =
   /** A directory (made if missing) the window holds open for the child, whose paths "@slot/..." then lead into it. */
   | { op: "holdIn"; at: InRoot; slot: number }
   | { op: "symlink"; target: string; path: string }
+  /** A pty of the container's devpts (`ptmx` resolved in its root), opened in the window: `pty.master` is ours once the window ran. */
+  | { op: "ptyIn"; ptmx: InRoot; rows: number; cols: number; pty: NativePty }
+  /** In the child: that pty's other end becomes its controlling terminal, fds 0-2 and /dev/console. */
+  | { op: "console"; pty: NativePty }
   | { op: "pivot"; root: string }
   | { op: "hostname" | "domainname"; name: string }
   | { op: "loopbackUp" }
@@ -40,10 +44,22 @@ export type NativeStep =
   /** The last step: the first candidate that exists is exec'd with the request's argv and env (`explicit`: a path, not a search of PATH). */
   | { op: "exec"; candidates: string[]; explicit: boolean };
 
+/** The fds a ptyIn step opened (read after the window; -1 before). */
+export class NativePty {
+  /** Filled by the C: [root, ptmx path, rows, cols, master, peer]. */
+  words: BigInt64Array | null = null;
+  get master(): number {
+    return this.words ? Number(this.words[4]) : -1;
+  }
+  get peer(): number {
+    return this.words ? Number(this.words[5]) : -1;
+  }
+}
+
 const CODES: Record<NativeStep["op"], number> = {
   mount: 8, mountIn: 9, mknodIn: 10, symlinkIn: 11, pivot: 12, hostname: 13, domainname: 14, loopbackUp: 15,
   mkdir: 16, mask: 17, readonly: 18, keyring: 19, chdir: 20, bounding: 21, keepCaps: 22, groups: 23, deathSignal: 24,
-  capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, holdIn: 31, exec: 32, symlink: 33,
+  capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, holdIn: 31, exec: 32, symlink: 33, ptyIn: 34, console: 35,
 };
 const KINDS = { dir: 0, file: 1, existing: 2 } as const;
 
@@ -79,6 +95,14 @@ export function encodeNativeStep(s: NativeStep, keep: unknown[]): [number, bigin
       return [code, block([str(s.at.root), str(s.at.path)]), BigInt(s.slot)];
     case "symlink":
       return [code, block([str(s.target), str(s.path)]), 0n];
+    case "ptyIn": {
+      s.pty.words = BigInt64Array.from([str(s.ptmx.root), str(s.ptmx.path), BigInt(s.rows), BigInt(s.cols), -1n, -1n]);
+      keep.push(s.pty.words);
+      return [code, BigInt(ptr(s.pty.words)), 0n];
+    }
+    case "console":
+      if (!s.pty.words) throw new Error("native steps: a console step needs its ptyIn step before it");
+      return [code, BigInt(ptr(s.pty.words)), 0n];
     case "pivot":
       return [code, str(s.root), 0n];
     case "hostname":

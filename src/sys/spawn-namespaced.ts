@@ -220,12 +220,13 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
   if (windowBusy) throw new Error("startInWindow: a native init is still starting in this process");
   const [ours, theirs] = socketPair();
   const keep: unknown[] = [];
-  const req = request(spec, theirs, ours, keep);
-  keep.push(req); // the child reads its steps from it until it has exec'd, after we return
   const numbers = [SYS.pivot_root, SYS.seccomp, SYS.keyctl, SYS.openat2, SYS.close_range, SYS.O_DIRECTORY, SYS.O_NOFOLLOW];
+  // The window's steps first: a child's step may refer to what one of them opens (console -> ptyIn).
   const win = BigInt64Array.from(
     [window.saved.length, window.cwd, window.steps.length, -1, 0, ...numbers, ...window.saved, ...encodeSteps(window.steps, keep)].map((w) => BigInt.asIntN(64, BigInt(w))),
   );
+  const req = request(spec, theirs, ours, keep);
+  keep.push(req); // the child reads its steps from it until it has exec'd, after we return
   let pid = Number(compiled.mycr_enter_and_spawn(ptr(req), ptr(win)));
   close(theirs);
   const finish = () => {

@@ -91,6 +91,8 @@ int ioctl(int fd, unsigned long request, ...);
 #define STEP_UMASK 30     /* a: mask */
 #define STEP_HOLD_IN 31   /* a: [root, path], b: slot: the directory (made if missing) held open as "@slot" for the child */
 #define STEP_SYMLINK 33   /* a: [target, path] */
+#define STEP_PTY_IN 34    /* a: [root, path of ptmx, rows, cols, out: master, out: peer]: a pty of the container's devpts */
+#define STEP_CONSOLE 35   /* a: the words of a STEP_PTY_IN: its peer becomes our controlling terminal and fds 0-2, bound over /dev/console */
 #define STEP_EXEC_FIRST 32 /* a: NULL-terminated candidates: the first that exists is exec'd (execvp's search) */
 
 /* Reports (16 bytes each) on the sync socket. */
@@ -462,6 +464,51 @@ static int hold_in(long *w, long slot) {
   return 0;
 }
 
+/*
+ * The container's terminal, opened in the window through the container's own devpts
+ * (its ptmx resolved in the root), so the program sees /dev/pts/N of its own instance;
+ * the master stays with the caller, the peer is the child's (STEP_CONSOLE).
+ */
+static int pty_in(long *w) {
+  unsigned short size[4];
+  int unlock = 0, master, peer;
+  master = open_in_root((const char *)w[0], (const char *)w[1], 1);
+  if (master < 0) return -1;
+  {
+    char path[32];
+    int fd;
+    fd_path(master, path);
+    fd = open(path, 2 /* O_RDWR */ | 0400 /* O_NOCTTY */ | O_CLOEXEC);
+    close(master);
+    master = fd;
+  }
+  if (master < 0) return -1;
+  if (ioctl(master, 0x40045431 /* TIOCSPTLCK */, &unlock) < 0) { close(master); return -1; }
+  if (w[2] > 0 && w[3] > 0) {
+    size[0] = (unsigned short)w[2];
+    size[1] = (unsigned short)w[3];
+    size[2] = size[3] = 0;
+    if (ioctl(master, 0x5414 /* TIOCSWINSZ */, size) < 0) { close(master); return -1; }
+  }
+  peer = ioctl(master, 0x5441 /* TIOCGPTPEER */, 2 /* O_RDWR */ | 0400 /* O_NOCTTY */ | O_CLOEXEC);
+  if (peer < 0) { close(master); return -1; }
+  w[4] = master;
+  w[5] = peer;
+  return 0;
+}
+
+static int console(long *w) {
+  char path[32];
+  int peer = (int)w[5], i, fd;
+  if (ioctl(peer, 0x540E /* TIOCSCTTY */, 0) < 0) return -1;
+  for (i = 0; i < 3; i++) if (dup3(peer, i, 0) < 0) return -1;
+  /* /dev/console is the terminal too, as runc makes it */
+  fd = open("/dev/console", O_CREAT | O_WRONLY | o_nofollow | O_CLOEXEC, 0600);
+  if (fd >= 0) close(fd);
+  fd_path(peer, path);
+  return mount(path, "/dev/console", (const char *)0, MS_BIND, (const void *)0);
+}
+
 /* One step of the native init's; 0, or -1 with errno. */
 static int native_step(long *req, long op, long a, long b) {
   long *w = (long *)a;
@@ -469,6 +516,8 @@ static int native_step(long *req, long op, long a, long b) {
   switch (op) {
   case STEP_MOUNT: return mount((const char *)w[0], at_held((const char *)w[1], path), (const char *)w[2], (unsigned long)w[3], (const void *)w[4]);
   case STEP_HOLD_IN: return hold_in(w, b);
+  case STEP_PTY_IN: return pty_in(w);
+  case STEP_CONSOLE: return console(w);
   case STEP_SYMLINK: return symlinkat((const char *)w[0], AT_FDCWD, at_held((const char *)w[1], path)) < 0 && *__errno_location() != EEXIST ? -1 : 0;
   case STEP_MOUNT_IN: return mount_in((const char *)w[0], (const char *)w[1], (const char *)w[2], (const char *)w[3], (unsigned long)w[4], (const char *)w[5], (int)w[6]);
   case STEP_MKNOD_IN: return mknod_in(w);
