@@ -115,6 +115,11 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     }
     trace("launch: native child exec'd");
     warnUnraisableAmbient(spec.process?.capabilities, warn);
+    if (record.creator) {
+      // Started: from now on the container is its OCI client's to delete, not gc's (as launch.ts).
+      delete record.creator;
+      store.save(record);
+    }
     const launched: Launched = { record, cgroup, process: child, sync: -1, ...(master >= 0 ? { console: master } : {}) };
     master = -1; // the caller's now
     return launched;
