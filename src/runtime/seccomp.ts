@@ -123,9 +123,10 @@ function cacheFile(config: Seccomp, cacheDir: string): string {
  * into it first if it is not there yet. The libseccomp filter is only released.
  */
 export function cachedSeccompProgram(config: Seccomp, cacheDir: string): { program: Uint8Array; flags: number } {
-  prepareSeccomp(config, cacheDir).release();
-  const program = new Uint8Array(readFileSync(cacheFile(config, cacheDir)));
-  if (program.length === 0 || program.length % 8 !== 0) throw new Error(`seccomp: the cached program ${cacheFile(config, cacheDir)} is damaged (remove it)`);
+  const file = cacheFile(config, cacheDir);
+  if (!existsSync(file)) prepareSeccomp(config, cacheDir).release(); // compiled into the cache
+  const program = new Uint8Array(readFileSync(file));
+  if (program.length === 0 || program.length % 8 !== 0) throw new Error(`seccomp: the cached program ${file} is damaged (remove it)`);
   return { program, flags: kernelFlags(config) };
 }
 
