@@ -1,4 +1,4 @@
-// The native init (MYCR_INIT=native|auto, docs/performance.md): a foreground `mycr run`
+// The native init (MYCR_INIT=auto, the default, or native; docs/performance.md): a foreground `mycr run`
 // whose container is set up by the C child, no second Bun start-up. What it covers runs
 // with it (the trace says which init started the container); what it does not is
 // refused with one line under MYCR_INIT=native and left to Bun's init under auto. The
@@ -25,7 +25,7 @@ const PROBE = [
 ].join("; ");
 
 describe("native init", () => {
-  test("a default run starts with the native init under MYCR_INIT=native and auto, with Bun's under bun", async () => {
+  test("a run starts with the native init by default and under MYCR_INIT=native and auto, with Bun's under bun", async () => {
     for (const [init, expected] of [["native", "launch: native init"], ["auto", "launch: native init"]] as const) {
       const r = await run(init, ["--", "true"]);
       expect(r.exitCode).toBe(0);
@@ -35,6 +35,11 @@ describe("native init", () => {
     const bun = await run("bun", ["--", "true"]);
     expect(bun.exitCode).toBe(0);
     expect(bun.stderr).toContain("init: start");
+    if (process.env.MYCR_INIT === undefined) {
+      // the default (the runner chose no init for the whole run)
+      const r = await mycr(["run", "--rootfs", rootfs, "--network", "none", "--", "true"], { env: { MYCR_TRACE: "1" } });
+      expect(r.stderr).toContain("launch: native init");
+    }
   });
 
   test("the container reads back the same with either init (ids, capabilities, seccomp, mounts, hostname, cwd, lo, /dev, umask)", async () => {

@@ -222,12 +222,12 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
 }
 
 /**
- * Whether the native init starts this container or Bun's. MYCR_INIT=bun (the default
- * for now): Bun's; MYCR_INIT=native: the native init, refusing a config it does not
- * cover; MYCR_INIT=auto: the native init where it covers the config, else Bun's.
+ * Whether the native init starts this container or Bun's. MYCR_INIT=auto (the default):
+ * the native init where it covers the config, else Bun's; MYCR_INIT=native: the native
+ * init, refusing a config it does not cover; MYCR_INIT=bun: Bun's.
  */
 function chooseNativeInit(opts: LaunchOptions, plan: ReturnType<typeof planNamespaces>): boolean {
-  const mode = process.env.MYCR_INIT ?? "bun";
+  const mode = process.env.MYCR_INIT ?? "auto";
   if (mode === "bun") return false;
   if (mode !== "native" && mode !== "auto") throw new ContainerError(`MYCR_INIT=${mode}: use bun, native or auto`);
   const refused = nativeRefusal(opts.spec, plan, { startImmediately: opts.startImmediately, preserveFds: opts.preserveFds ?? 0, noPivot: opts.noPivot ?? false });
