@@ -273,6 +273,10 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
       if (!waiting) return;
       waiting = false;
       libc.kill(pid, 9);
+      // Until it is gone it may still run on the C's one stack: wait for that (without
+      // reaping: that is the caller's, as after go()) before another start may use it.
+      const P_PID = 1, WEXITED = 4, WNOWAIT = 0x01000000;
+      libc.waitid(P_PID, pid, new Uint8Array(128), WEXITED | WNOWAIT);
       finish();
     },
   };
