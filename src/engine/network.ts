@@ -105,6 +105,16 @@ export async function stopUserNetwork(dir: string): Promise<void> {
 }
 
 /** Namespaces and mounts of the spec for the plan. */
+/**
+ * The files applyNetwork binds, empty until attachNetwork writes them in place (same
+ * inode): the native init mounts them before the network is attached.
+ */
+export function createNetworkFiles(plan: NetworkPlan, dir: string): void {
+  if (plan.kind === "none") return;
+  const files = networkFiles(dir);
+  for (const f of [files.resolv, files.hosts]) closeSync(openSync(f, "a"));
+}
+
 export function applyNetwork(spec: Spec, plan: NetworkPlan, dir: string): void {
   const linux = spec.linux!;
   if (plan.kind === "host") linux.namespaces = linux.namespaces!.filter((n) => n.type !== "network");

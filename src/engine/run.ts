@@ -16,7 +16,7 @@ import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
 import { exposedStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
-import { announceOnNetwork, applyNetwork, attachNetwork, detachNetwork, isUserNetwork, leaveNetwork, networkFiles, planNetwork, stopUserNetwork, type NetworkRequest } from "./network";
+import { announceOnNetwork, applyNetwork, attachNetwork, createNetworkFiles, detachNetwork, isUserNetwork, leaveNetwork, networkFiles, planNetwork, stopUserNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
 import { abandonedHolder, assertPortsFree, takenPorts } from "./ports";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
@@ -304,10 +304,13 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       stdio: req.io ? [req.io.stdin ?? "ignore", req.io.stdout, req.io.stderr] : [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       ...(req.io ? { onConsole: req.io.console } : {}),
-      prepare: async (initPid) => {
+      prepareRoot: () => {
+        createNetworkFiles(network, dir);
         const rootDirs = createRootfsDirs(dir);
         const diskSize = storage.size;
         if (diskSize !== undefined) withEngineLock(() => limitContainerDisk(rootDirs, diskSize));
+      },
+      prepare: async (initPid) => {
         const names = [spec.hostname!, ...(name !== undefined ? [name] : [])];
         const result = await attachNetwork(network, req.network, id, initPid, dir, names);
         if (planned) {

@@ -23,6 +23,8 @@ import { StateStore, type ContainerRecord } from "./state";
 import { sysctlError } from "./sysctl";
 import { warnUnraisableAmbient } from "./security";
 import { warn } from "./warn";
+import { launchNative } from "./launch-native";
+import { nativeRefusal } from "./native-plan";
 
 export type Stdio = [number | "inherit" | "ignore", number | "inherit" | "ignore", number | "inherit" | "ignore"];
 
@@ -40,6 +42,11 @@ export interface LaunchOptions {
    * preparation (container files) overlaps init's start-up instead of preceding it.
    */
   prepare?: (initPid: number) => void | Promise<void>;
+  /**
+   * The root filesystem's directories: made while Bun's init boots, or before the
+   * native init's window (whose mounts need them). Before `prepare` either way.
+   */
+  prepareRoot?: () => void;
   noPivot?: boolean;
   stdio?: Stdio;
   /** runc's --preserve-fds: our fds 3..3+N-1 become the container's 3..3+N-1. */
@@ -58,10 +65,11 @@ export interface Launched {
   sync: number;
   /** With process.terminal: the master of the container's terminal (ours to close). */
   console?: number;
-  reader: MessageReader<InitMessage>;
+  /** Bun's init's messages (absent with the native init, which has reported in launch). */
+  reader?: MessageReader<InitMessage>;
 }
 
-function rootfsOf(spec: Spec, bundle: string): string {
+export function rootfsOf(spec: Spec, bundle: string): string {
   const path = spec.root?.path;
   if (!path) throw new ContainerError("config: root.path is required");
   const rootfs = isAbsolute(path) ? path : resolve(bundle, path);
@@ -96,7 +104,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   }
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
+  const native = chooseNativeInit(opts, plan);
   store.claim(id, spec.linux?.cgroupsPath, cgroupManager === "systemd");
+  if (native) return launchNative({ ...opts, cgroupManager }, plan, bundle);
 
   let child: ContainerProcess | null = null;
   let rootfs: string | null = null;
@@ -143,6 +153,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const ref = processRef(child.pid);
     trace("launch: init spawned");
     if (!ref) throw initFailure(null);
+    opts.prepareRoot?.();
     await opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
     // pids.max waits until init is ready: Bun's init starts threads during setup, and a
@@ -211,6 +222,21 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     store.remove(id);
     throw e;
   }
+}
+
+/**
+ * Whether the native init starts this container or Bun's. MYCR_INIT=auto (the default):
+ * the native init where it covers the config, else Bun's; MYCR_INIT=native: the native
+ * init, refusing a config it does not cover; MYCR_INIT=bun: Bun's.
+ */
+function chooseNativeInit(opts: LaunchOptions, plan: ReturnType<typeof planNamespaces>): boolean {
+  const mode = process.env.MYCR_INIT ?? "auto";
+  if (mode === "bun") return false;
+  if (mode !== "native" && mode !== "auto") throw new ContainerError(`MYCR_INIT=${mode}: use bun, native or auto`);
+  const refused = nativeRefusal(opts.spec, plan, { startImmediately: opts.startImmediately, preserveFds: opts.preserveFds ?? 0, noPivot: opts.noPivot ?? false });
+  if (refused && mode === "native") throw new ContainerError(`MYCR_INIT=native: the native init does not cover ${refused}; unset MYCR_INIT to use Bun's init`);
+  trace(refused ? `launch: Bun's init (the native one does not cover ${refused})` : "launch: native init");
+  return !refused;
 }
 
 export const EXEC_FIFO = "exec.fifo";

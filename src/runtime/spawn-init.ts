@@ -6,7 +6,7 @@
 //   clock offsets from outside, take root's ids, fork into a new PID namespace, exec.
 // docs/design-userns.md says why and what each step costs.
 import { closeSync, openSync } from "node:fs";
-import { CLONE, inNamespaces, prepareNamespacedSpawn, spawnNamespaced, watchChild, type NamespaceJoin, type SpawnStep } from "../sys";
+import { CLONE, inNamespaces, nativeCodeSource, prepareNamespacedSpawn, spawnNamespaced, watchChild, type NamespaceJoin, type SpawnStep } from "../sys";
 import { trace } from "./trace";
 import type { IdMapping, Spec } from "../spec/types";
 import { writeIdMaps } from "./idmap";
@@ -124,7 +124,7 @@ function spawnSingleThreaded(s: InitSpawn, joinsAfterUser: NamespaceJoin[]): Con
     };
     const { cloneFlags, steps, atSync } = program(s, fds);
     prepareNamespacedSpawn();
-    trace("spawn-init: C child compiled");
+    trace(`spawn-init: C child loaded (${nativeCodeSource()})`);
     const childFds = s.stdio.map((x, i) => (x === "inherit" ? i : x === "ignore" ? open("/dev/null", "r+") : x));
     // Our sealed binary through the child's own copy of the fd: /proc/<our pid>/fd is
     // not the child's to open once it is someone else in a user namespace.

@@ -62,6 +62,7 @@ export const libc = dlopen("libc.so.6", {
   getrlimit: { args: [i32, ptr], returns: i32 },
   setrlimit: { args: [i32, ptr], returns: i32 },
   waitpid: { args: [i32, ptr, i32], returns: i32 },
+  waitid: { args: [i32, i32, ptr, i32], returns: i32 },
   // the --init reaper's child (src/sys/spawn.ts)
   posix_spawn: { args: [ptr, ptr, ptr, ptr, ptr, ptr], returns: i32 },
   posix_spawnattr_init: { args: [ptr], returns: i32 },

@@ -71,20 +71,24 @@ export function explainMountError(e: unknown, type: string): unknown {
   return e;
 }
 
+/** A bind mount's source on the host (relative ones are the bundle's), and whether it is a directory. */
+export function bindSource(m: Mount, bundle: string): { source: string; isDir: boolean } {
+  if (!m.source) throw new Error(`mount ${m.destination}: a bind mount needs a source`);
+  const source = isAbsolute(m.source) ? m.source : resolve(bundle, m.source);
+  try {
+    return { source, isDir: statSync(source).isDirectory() };
+  } catch {
+    throw new Error(`mount ${m.destination}: bind source ${source} does not exist`);
+  }
+}
+
 export function mountOne(m: Mount, ctx: MountContext, index = -1): void {
   const opts = parseMountOptions(m.options);
   let wantFile = false;
 
   if (isBindMount(m)) {
-    if (!m.source) throw new Error(`mount ${m.destination}: a bind mount needs a source`);
-    const source = isAbsolute(m.source) ? m.source : resolve(ctx.bundle, m.source);
-    let sourceIsDir: boolean;
-    try {
-      sourceIsDir = statSync(source).isDirectory();
-    } catch {
-      throw new Error(`mount ${m.destination}: bind source ${source} does not exist`);
-    }
-    wantFile = !sourceIsDir;
+    const { source, isDir } = bindSource(m, ctx.bundle);
+    wantFile = !isDir;
     const idmapped = ctx.idmapped?.[String(index)];
     if (idmapped !== undefined) {
       const point = openMountPoint(ctx, m.destination, wantFile);
