@@ -26,3 +26,4 @@ export * from "./bpf";
 export * from "./sched";
 export * from "./spawn-namespaced";
 export * from "./child-process";
+export * from "./zlib";
