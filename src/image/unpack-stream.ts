@@ -2,7 +2,7 @@
 // the diff id (digest of the uncompressed tar) computed on the way, unpacked by
 // unpack.ts into a directory. Verifying and committing are the caller's (layer.ts).
 import { ContainerError } from "../runtime/errors";
-import { GzipInflater } from "../sys";
+import { GzipInflater, InflateError } from "../sys";
 import { TarParser, type TarSink } from "./tar-parser";
 import { TarSplitWriter } from "./tar-split";
 import { LayerSink, type UnpackStats } from "./unpack";
@@ -114,7 +114,8 @@ export async function unpackCompressed(source: AsyncIterable<Uint8Array>, dir: s
     const stats = files.finish();
     split?.finish();
     return { stats, digest: `sha256:${hasher.digest("hex")}`, tarSize };
-  } catch (e) {
+  } catch (err) {
+    const e = err instanceof InflateError ? files.named(err) : err;
     // Ours name the entry or the tar ("layer entry …", "layer: tar header …"); the decompressor's name nothing.
     let why = (e as Error).message.replace(/^layer:? /, "");
     if (why.startsWith("tar header")) why = `not a tar archive (${why.replace(" (corrupt or not a tar)", "")})`;

@@ -75,6 +75,8 @@ class LayerWriter {
   private readonly umask = process.umask();
   /** Some directory of the layer may be setgid (then new files take its group): look at each file. */
   private setgidDirs: boolean;
+  /** The file being written: its content comes through write(), then end(). */
+  private file: { fd: number; parent: number; parentParts: string[]; name: string; entry: TarEntry } | undefined;
 
   constructor(
     dir: string,
@@ -200,8 +202,10 @@ class LayerWriter {
     mknodat(parent, name, S_IFCHR, 0, 0); // overlayfs's whiteout: a 0:0 character device
   }
 
-  /** The file being written: its content comes through write(), then end(). */
-  private file: { fd: number; parent: number; parentParts: string[]; name: string; entry: TarEntry } | undefined;
+  /** Whether a file's content is being written. */
+  get writing(): boolean {
+    return this.file !== undefined;
+  }
 
   /** An entry from an async reader: begin, content, end. */
   async add({ entry, content }: TarItem): Promise<void> {
@@ -398,6 +402,11 @@ export class LayerSink implements TarSink {
     } catch (e) {
       throw entryError(e, this.path);
     }
+  }
+
+  /** An error of the stream itself (the decompressor's), named after the file it cut short, if any. */
+  named(e: Error): Error {
+    return this.w.writing ? entryError(e, this.path) : e;
   }
 
   finish(): UnpackStats {

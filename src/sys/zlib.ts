@@ -49,6 +49,9 @@ const GZIP_WINDOW = 31;
 /** Bytes of inflated output handed on per call. */
 const OUT_SIZE = 256 * 1024;
 
+/** The compressed bytes are not valid gzip (or end too soon). */
+export class InflateError extends Error {}
+
 /** Inflates one gzip stream (members concatenated are read as one, as gzip does). */
 export class GzipInflater {
   /** The z_stream: zlib keeps its address (it checks strm->state->strm), so it is never reallocated. */
@@ -92,7 +95,7 @@ export class GzipInflater {
       this.view.setUint32(AVAIL_OUT, OUT_SIZE, true);
       const rc = this.z.inflate(strm, Z_NO_FLUSH);
       const produced = OUT_SIZE - this.view.getUint32(AVAIL_OUT, true);
-      if (rc !== Z_OK && rc !== Z_STREAM_END && rc !== Z_BUF_ERROR) throw new Error(this.message(rc));
+      if (rc !== Z_OK && rc !== Z_STREAM_END && rc !== Z_BUF_ERROR) throw new InflateError(this.message(rc));
       if (produced > 0) sink(this.out.subarray(0, produced));
       const left = this.view.getUint32(AVAIL_IN, true);
       if (rc === Z_STREAM_END) {
@@ -109,7 +112,7 @@ export class GzipInflater {
 
   /** Throws unless the stream ended where its input did (a truncated gzip stream). */
   finish(): void {
-    if (!this.ended) throw new Error("unexpected end of the gzip stream (truncated)");
+    if (!this.ended) throw new InflateError("unexpected end of file");
   }
 
   close(): void {
