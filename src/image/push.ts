@@ -110,7 +110,7 @@ async function push(store: ImageStore, record: ImageRecord, ref: Reference, opts
   const kind = manifest.mediaType === MEDIA.dockerManifest ? "docker" : "oci";
   const pushed: Descriptor[] = new Array(layers.length);
   await inParallel(layers, PARALLEL, async (l) => {
-    pushed[l.index] = await pushLayer(store, registry, repo, l, mountFrom, kind, progress, tars[l.index]!.size);
+    pushed[l.index] = await pushLayer(store, registry, repo, l, mountFrom, kind, progress, say, tars[l.index]!.size);
   });
 
   const same = pushed.every((d, i) => d.digest === layers[i]!.original.digest);
@@ -178,6 +178,7 @@ async function pushLayer(
   mountFrom: Map<string, { repo: string; desc: Descriptor }[]>,
   kind: "oci" | "docker",
   progress: PullProgress,
+  say: (message: string) => void,
   tarSize: number,
 ): Promise<Descriptor> {
   const layer = l.index;
@@ -205,12 +206,14 @@ async function pushLayer(
   }
   const started = performance.now();
   progress({ kind: "downloading", layer, bytes: 0, total: tarSize });
-  let read = 0;
-  const tar = counted(verifiedLayer(store, { chainId: l.chainId, diffId: l.diffId, size: tarSize }), (n) => {
-    read += n;
-    progress({ kind: "downloading", layer, bytes: read, total: tarSize });
-  });
-  const blob = await uploadStream(registry, repo, gzipped(tar), undefined, session);
+  const open = () => {
+    let read = 0;
+    return gzipped(counted(verifiedLayer(store, { chainId: l.chainId, diffId: l.diffId, size: tarSize }), (n) => {
+      read += n;
+      progress({ kind: "downloading", layer, bytes: read, total: tarSize });
+    }));
+  };
+  const blob = await uploadStream(registry, repo, open, { session, onRetry: say });
   writeFileAtomic(join(store.layerDir(l.chainId), GZIP_RECORD), JSON.stringify(blob) + "\n", 0o644);
   progress({ kind: "done", layer, size: blob.size, seconds: (performance.now() - started) / 1000 });
   return { mediaType: GZIP_LAYER[kind], digest: blob.digest, size: blob.size };
