@@ -103,6 +103,11 @@ export class Session {
     readonly minChunk: number,
   ) {}
 
+  /** Where the session goes on (so that another thread can carry it on). */
+  get location(): string {
+    return this.url;
+  }
+
   /**
    * A PATCH of the next bytes, at the offset the registry confirms. A PATCH that fails
    * (no answer, a 5xx, a 416) is never simply sent again: the registry may have stored
