@@ -2,7 +2,7 @@
 // the diff id (digest of the uncompressed tar) computed on the way, unpacked by
 // unpack.ts into a directory. Verifying and committing are the caller's (layer.ts).
 import { ContainerError } from "../runtime/errors";
-import { GzipInflater, InflateError } from "../sys";
+import { GzipInflater, InflateError } from "./inflate";
 import { TarParser, type TarSink } from "./tar-parser";
 import { TarSplitWriter } from "./tar-split";
 import { LayerSink, type UnpackStats } from "./unpack";
@@ -84,10 +84,9 @@ export interface Unpacked {
  * written and the digest and size of the uncompressed tar. Errors name `label` (the
  * layer). With `splitPath`, the tar's skeleton is kept there (tar-split.ts) for `save`.
  *
- * One synchronous pass per arriving chunk: gzip inflated by zlib into a buffer used
- * again each time (sys/zlib.ts), each piece hashed, parsed (tar-parser.ts) and written
- * before the next is made. zstd (and gzip without libz.so.1) goes through a
- * DecompressionStream into the same parser.
+ * One synchronous pass per arriving chunk: gzip inflated into a buffer used again each
+ * time (inflate.ts), each piece hashed, parsed (tar-parser.ts) and written before the
+ * next is made. zstd goes through a DecompressionStream into the same parser.
  */
 export async function unpackCompressed(source: AsyncIterable<Uint8Array>, dir: string, label: string, splitPath?: string): Promise<Unpacked> {
   const { compression, chunks } = await sniff(source);
@@ -105,7 +104,7 @@ export async function unpackCompressed(source: AsyncIterable<Uint8Array>, dir: s
   try {
     if (inflater) {
       for await (const chunk of chunks) inflater.push(chunk, take);
-      inflater.finish();
+      inflater.finish(take);
     } else {
       const tar = compression === "none" ? chunks : toStream(chunks).pipeThrough(new DecompressionStream(compression as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
       for await (const chunk of tar) take(chunk);

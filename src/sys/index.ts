@@ -26,4 +26,3 @@ export * from "./bpf";
 export * from "./sched";
 export * from "./spawn-namespaced";
 export * from "./child-process";
-export * from "./zlib";
