@@ -110,6 +110,12 @@ export class LayerPool {
     }
   }
 
+  /** Starts the Worker ahead of its first layer (when there is a second core for it). */
+  warm(): void {
+    cores ??= availableParallelism();
+    if (cores >= 2) this.start();
+  }
+
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(workerEntry());
