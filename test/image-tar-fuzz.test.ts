@@ -1,8 +1,9 @@
-// Our tar readers (the async one and the pull's push-based one) and layer writer against damaged and hostile archives: a few hundred
-// seeded mutations of real layers (bytes flipped in headers, numbers made huge, archives
-// cut short, blocks repeated or dropped, believable headers whose name, link or type is
-// hostile). Every one must either unpack or fail with our
-// one-line error; none may crash with a JavaScript error, hang, or write outside the layer.
+// Our tar readers (the async one, and the push-based one a pull feeds through a reused
+// buffer) and layer writer against damaged and hostile archives: a few hundred seeded
+// mutations of real layers (bytes flipped in headers, numbers made huge, archives cut
+// short, blocks repeated or dropped, believable headers whose name, link or type is
+// hostile). Every one must either unpack or fail with our one-line error; none may crash
+// with a JavaScript error, hang, or write outside the layer.
 // MYCR_TEST_SEED replays a run.
 import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
