@@ -237,6 +237,60 @@ describe("auth and uploads", () => {
   }, 120_000);
 });
 
+describe("an upload broken off mid-chunk", () => {
+  /** A local image with ~10 MB that gzip cannot shrink: one 8 MiB PATCH, the rest in the closing PUT. */
+  async function noisyImage(name: string): Promise<string> {
+    const noise = new Uint8Array(10_000_000);
+    for (let i = 0; i < noise.length; i += 65536) crypto.getRandomValues(noise.subarray(i, i + 65536));
+    return importImage(name, makeTar([...busyboxLayerEntries(), { path: "noise", data: noise }]), ['CMD ["wc", "-c", "/noise"]']);
+  }
+
+  test("half a chunk arrived: the upload asks where it stands (GET, Range) and sends only the rest; what the registry holds pulls back as the same image and runs", async () => {
+    const proxy = startPushProxy(reg.host);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const id = await noisyImage(`local/resume-${round}:1`);
+        proxy.stableUploadUrls = true;
+        proxy.cutPatches = 1;
+        proxy.requests.length = 0;
+        const r = await ok(["push", `local/resume-${round}:1`, `${proxy.host}/resume-${round}:1`]);
+        expect(r.stderr).toMatch(/upload to resume-\d: .*(502|Bad Gateway|HTTP 416)/);
+        const uploads = proxy.requests.filter((q) => /\/blobs\/uploads\//.test(q.path));
+        const patches = uploads.filter((q) => q.method === "PATCH").map((q) => q.range);
+        const half = (8 << 20) / 2;
+        // the whole chunk (cut by the proxy after half), then only what the registry lacked
+        expect(patches[0]).toBe(`0-${(8 << 20) - 1}`);
+        expect(patches.at(-1)).toBe(`${half}-${(8 << 20) - 1}`);
+        expect(uploads.some((q) => q.method === "GET")).toBe(true);
+        expect(uploads.filter((q) => q.method === "POST").length).toBe(2); // the config's session and the layer's: no new one
+        const ref = `${reg.host}/resume-${round}:1`;
+        images.add(ref);
+        expect((await ok(["pull", ref])).stdout.trim()).toBe(id.replace(/^sha256:/, ""));
+        expect((await ok(["run", "--network", "none", "--pull", "never", "--image", ref])).stdout).toBe("10000000 /noise\n");
+      }
+    } finally {
+      proxy.stop();
+    }
+  }, 300_000);
+
+  test("docker-registry throws the session away (its URL held the old offset): the layer starts again in a new session and arrives whole", async () => {
+    const proxy = startPushProxy(reg.host);
+    try {
+      const id = await noisyImage("local/restart:1");
+      proxy.cutPatches = 1;
+      const r = await ok(["push", "local/restart:1", `${proxy.host}/restart:1`]);
+      expect(r.stderr).toMatch(/starting the blob again/);
+      const posts = proxy.requests.filter((q) => q.method === "POST" && /\/blobs\/uploads\//.test(q.path));
+      expect(posts.length).toBe(3); // the config's, the layer's, the layer's again
+      const ref = `${reg.host}/restart:1`;
+      images.add(ref);
+      expect((await ok(["pull", ref])).stdout.trim()).toBe(id.replace(/^sha256:/, ""));
+    } finally {
+      proxy.stop();
+    }
+  }, 180_000);
+});
+
 describe("failures publish nothing", () => {
   test("registry unreachable: one line at once", async () => {
     const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });

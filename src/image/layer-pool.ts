@@ -1,42 +1,41 @@
-// Layers of a pull shared between the main thread and a Worker (layer-worker.ts), so that
-// two layers are downloaded, decompressed, hashed and written to disk on two cores. Most
+// Layers of a pull or a push shared between the main thread and a Worker (layer-worker.ts),
+// so that two layers are downloaded, decompressed, hashed and written to disk (or read
+// back, gzipped and uploaded) on two cores. Most
 // of a layer's cost is on the thread that runs it (tar parsing, hashing, and the system
 // calls that create each file), so whole layers move, never chunks: a chunk handed to
 // another thread is a copy and a message each. A layer goes to whichever side has fewer
-// compressed bytes outstanding. The main thread takes part, so one core loses nothing.
+// bytes outstanding. The main thread takes part, so one core loses nothing.
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { ContainerError } from "../runtime/errors";
 import type { Credentials } from "./auth";
 import { pullLayer, type ByteCount } from "./layer";
+import { uploadLayer, type LayerUpload } from "./layer-upload";
 import { NotFound, RegistryError, type Registry } from "./registry";
 import type { ImageStore } from "./store";
 import type { Descriptor } from "./types";
 import type { UnpackStats } from "./unpack";
+import type { Pushed } from "./upload";
 
-export interface LayerJob {
+export type LayerJob = {
   id: number;
   root: string;
   registry: { domain: string; tlsVerify?: boolean; credentials: Credentials | null };
   repo: string;
-  desc: Descriptor;
-  diffId: string;
-  chainId: string;
-}
+} & ({ kind: "pull"; desc: Descriptor; diffId: string; chainId: string } | { kind: "push"; layer: LayerUpload });
 
 export type WorkerReply =
   | { id: number; kind: "bytes"; bytes: number }
   | { id: number; kind: "retry"; why: string }
   | { id: number; kind: "say"; message: string }
-  | { id: number; kind: "done"; stats: UnpackStats }
+  | { id: number; kind: "done"; result: UnpackStats | Pushed }
   | { id: number; kind: "error"; type: string; message: string };
 
 interface Pending {
   onBytes: ByteCount;
   onRetry: (why: string) => void;
-  resolve: (stats: UnpackStats) => void;
+  resolve: (result: never) => void;
   reject: (e: Error) => void;
-  size: number;
 }
 
 function revive(type: string, message: string): Error {
@@ -55,6 +54,8 @@ function workerEntry(): string {
   if (process.argv[1]?.startsWith("/$bunfs/")) return "/$bunfs/root/image/layer-worker.js";
   return join(import.meta.dir, "layer-worker.ts");
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** Asked once, when a pull first needs it: Bun reads the CPU list each time. */
 let cores: number | undefined;
@@ -75,27 +76,44 @@ export class LayerPool {
   ) {}
 
   /** Like pullLayer, on whichever thread has less to do. */
-  async pull(repo: string, desc: Descriptor, diffId: string, chainId: string, onRetry: (why: string) => void, onBytes: ByteCount): Promise<UnpackStats> {
+  pull(repo: string, desc: Descriptor, diffId: string, chainId: string, onRetry: (why: string) => void, onBytes: ByteCount): Promise<UnpackStats> {
+    return this.run<UnpackStats>(desc.size, { repo, kind: "pull", desc, diffId, chainId }, onRetry, onBytes, () =>
+      pullLayer(this.store, this.registry, repo, desc, diffId, chainId, onRetry, onBytes),
+    );
+  }
+
+  /** Like uploadLayer (gzip and upload a stored layer), on whichever thread has less to do. */
+  upload(repo: string, layer: LayerUpload, onRetry: (why: string) => void, onBytes: ByteCount): Promise<Pushed> {
+    return this.run<Pushed>(layer.tarSize, { repo, kind: "push", layer }, onRetry, onBytes, () => uploadLayer(this.store, this.registry, repo, layer, onBytes, onRetry));
+  }
+
+  /** `here` on this thread, or `job` in the Worker, by the bytes each side has outstanding. */
+  private async run<T>(size: number, job: DistributiveOmit<LayerJob, "id" | "root" | "registry">, onRetry: (why: string) => void, onBytes: ByteCount, here: () => Promise<T>): Promise<T> {
     cores ??= availableParallelism();
     if (cores < 2 || this.workerLoad > this.mainLoad) {
-      this.mainLoad += desc.size;
+      this.mainLoad += size;
       try {
-        return await pullLayer(this.store, this.registry, repo, desc, diffId, chainId, onRetry, onBytes);
+        return await here();
       } finally {
-        this.mainLoad -= desc.size;
+        this.mainLoad -= size;
       }
     }
-    this.workerLoad += desc.size;
+    this.workerLoad += size;
     try {
-      return await new Promise<UnpackStats>((resolve, reject) => {
+      return await new Promise<T>((resolve, reject) => {
         const id = this.nextId++;
-        this.pending.set(id, { onBytes, onRetry, resolve, reject, size: desc.size });
-        const job: LayerJob = { id, root: this.store.root, registry: this.target, repo, desc, diffId, chainId };
-        this.start().postMessage(job);
+        this.pending.set(id, { onBytes, onRetry, resolve: resolve as (r: never) => void, reject });
+        this.start().postMessage({ ...job, id, root: this.store.root, registry: this.target } as LayerJob);
       });
     } finally {
-      this.workerLoad -= desc.size;
+      this.workerLoad -= size;
     }
+  }
+
+  /** Starts the Worker ahead of its first layer (when there is a second core for it). */
+  warm(): void {
+    cores ??= availableParallelism();
+    if (cores >= 2) this.start();
   }
 
   private start(): Worker {
@@ -114,7 +132,7 @@ export class LayerPool {
           return this.say(r.message);
         case "done":
           this.pending.delete(r.id);
-          return p.resolve(r.stats);
+          return p.resolve(r.result as never);
         case "error":
           this.pending.delete(r.id);
           return p.reject(revive(r.type, r.message));

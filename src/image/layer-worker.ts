@@ -1,8 +1,10 @@
-// The second core of a pull: a Worker that downloads, unpacks and commits whole layers
-// (layer.ts pullLayer, the same code the main thread runs) for the pool in layer-pool.ts.
+// The second core of a pull or a push: a Worker that downloads, unpacks and commits whole
+// layers (layer.ts pullLayer), or gzips and uploads them (layer-upload.ts uploadLayer) —
+// the same code the main thread runs — for the pool in layer-pool.ts.
 // One Registry per domain is kept for the Worker's life, so its token is fetched once.
 import { ContainerError } from "../runtime/errors";
 import { pullLayer } from "./layer";
+import { uploadLayer } from "./layer-upload";
 import type { LayerJob, WorkerReply } from "./layer-pool";
 import { NotFound, Registry, RegistryError } from "./registry";
 import { ImageStore } from "./store";
@@ -28,12 +30,14 @@ self.onmessage = async (event: MessageEvent<LayerJob>) => {
     registries.set(key, registry);
   }
   try {
-    const stats = await pullLayer(
-      new ImageStore(job.root), registry, job.repo, job.desc, job.diffId, job.chainId,
-      (why) => post({ id: job.id, kind: "retry", why }),
-      (bytes) => post({ id: job.id, kind: "bytes", bytes }),
-    );
-    post({ id: job.id, kind: "done", stats });
+    const store = new ImageStore(job.root);
+    const onRetry = (why: string) => post({ id: job.id, kind: "retry", why });
+    const onBytes = (bytes: number) => post({ id: job.id, kind: "bytes", bytes });
+    const result =
+      job.kind === "pull"
+        ? await pullLayer(store, registry, job.repo, job.desc, job.diffId, job.chainId, onRetry, onBytes)
+        : await uploadLayer(store, registry, job.repo, job.layer, onBytes, onRetry);
+    post({ id: job.id, kind: "done", result });
   } catch (e) {
     const type = e instanceof NotFound ? "NotFound" : e instanceof RegistryError ? "RegistryError" : e instanceof ContainerError ? "ContainerError" : "Error";
     post({ id: job.id, kind: "error", type, message: (e as Error).message });

@@ -98,40 +98,46 @@ async function pull(store: ImageStore, ref: Reference, name: string, opts: PullO
     credentials,
     onRetry: (what, why) => say(`${what}: retrying (${why})`),
   });
-  const top = await fetchVerified(registry, ref.path, manifestReference(ref), ref.digest);
-  let manifestDoc = top;
-  if (isIndex(top.mediaType, top.body)) {
-    const index = parseJson<Index>(top.body, "index");
-    const chosen = selectManifest(index.manifests ?? [], want);
-    if (!chosen) {
-      const offered = (index.manifests ?? []).filter((m) => m.platform && m.platform.os !== "unknown").map((m) => formatPlatform(m.platform!));
-      throw new RegistryError(`no image for ${formatPlatform(want)} (the image has: ${offered.join(", ") || "none"})`);
-    }
-    manifestDoc = await fetchVerified(registry, ref.path, chosen.digest, chosen.digest).catch((e: unknown) => {
-      // the name was found: a manifest missing below its index is a broken image
-      throw e instanceof NotFound ? new RegistryError(`manifest ${chosen.digest} of the index: ${e.message}`) : e;
-    });
-  }
-  const manifest = parseJson<Manifest>(manifestDoc.body, "manifest");
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw new RegistryError(`manifest ${manifestDoc.digest}: not an image manifest (${manifestDoc.mediaType || "no media type"})`);
-
-  if (!store.hasBlob(manifest.config.digest)) await downloadBlob(store, registry, ref.path, manifest.config);
-  const config = parseJson<ImageConfig>(store.readBlob(manifest.config.digest), "image config");
-  const diffIds = config.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== manifest.layers.length) {
-    throw new RegistryError(`config ${manifest.config.digest}: ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
-  }
-  if (config.architecture && config.os && !matches(want, { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) })) {
-    const actual = `${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ""}`;
-    // Asked for by name (docker's rule): refuse. The host's by default: it may still run (binfmt), so warn.
-    if (opts.platform) throw new RegistryError(`the image is for ${actual} only, not ${formatPlatform(want)}`);
-    say(`warning: the image is for ${actual}, not ${formatPlatform(want)}`);
-  }
-  const chains = chainIds(diffIds);
-  progress({ kind: "layers", layers: manifest.layers.map((l) => ({ id: hex(l.digest).slice(0, 12), size: l.size })) });
-  chains.forEach((c, i) => store.hasLayer(c) && progress({ kind: "exists", layer: i }));
+  // the Worker starts now, so that its start-up overlaps the manifest and config requests
   const pool = new LayerPool(store, registry, { domain: ref.domain, tlsVerify: opts.tlsVerify, credentials }, say);
+  pool.warm();
+  let manifestDoc: Awaited<ReturnType<typeof fetchVerified>>;
+  let top: Awaited<ReturnType<typeof fetchVerified>>;
+  let manifest: Manifest;
+  let chains: string[];
   try {
+    top = await fetchVerified(registry, ref.path, manifestReference(ref), ref.digest);
+    manifestDoc = top;
+    if (isIndex(top.mediaType, top.body)) {
+      const index = parseJson<Index>(top.body, "index");
+      const chosen = selectManifest(index.manifests ?? [], want);
+      if (!chosen) {
+        const offered = (index.manifests ?? []).filter((m) => m.platform && m.platform.os !== "unknown").map((m) => formatPlatform(m.platform!));
+        throw new RegistryError(`no image for ${formatPlatform(want)} (the image has: ${offered.join(", ") || "none"})`);
+      }
+      manifestDoc = await fetchVerified(registry, ref.path, chosen.digest, chosen.digest).catch((e: unknown) => {
+        // the name was found: a manifest missing below its index is a broken image
+        throw e instanceof NotFound ? new RegistryError(`manifest ${chosen.digest} of the index: ${e.message}`) : e;
+      });
+    }
+    manifest = parseJson<Manifest>(manifestDoc.body, "manifest");
+    if (!manifest.config || !Array.isArray(manifest.layers)) throw new RegistryError(`manifest ${manifestDoc.digest}: not an image manifest (${manifestDoc.mediaType || "no media type"})`);
+
+    if (!store.hasBlob(manifest.config.digest)) await downloadBlob(store, registry, ref.path, manifest.config);
+    const config = parseJson<ImageConfig>(store.readBlob(manifest.config.digest), "image config");
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== manifest.layers.length) {
+      throw new RegistryError(`config ${manifest.config.digest}: ${diffIds.length} diff ids for ${manifest.layers.length} layers`);
+    }
+    if (config.architecture && config.os && !matches(want, { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) })) {
+      const actual = `${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ""}`;
+      // Asked for by name (docker's rule): refuse. The host's by default: it may still run (binfmt), so warn.
+      if (opts.platform) throw new RegistryError(`the image is for ${actual} only, not ${formatPlatform(want)}`);
+      say(`warning: the image is for ${actual}, not ${formatPlatform(want)}`);
+    }
+    chains = chainIds(diffIds);
+    progress({ kind: "layers", layers: manifest.layers.map((l) => ({ id: hex(l.digest).slice(0, 12), size: l.size })) });
+    chains.forEach((c, i) => store.hasLayer(c) && progress({ kind: "exists", layer: i }));
     await inParallel([...manifest.layers.keys()], PARALLEL, (i) => ensureLayer(store, pool, ref.path, manifest.layers[i]!, diffIds[i]!, chains[i]!, i, progress, say));
   } finally {
     pool.close();

@@ -6,7 +6,8 @@
 // with if the destination already has that blob (HEAD) or can mount it from a repository
 // of the same registry where a stored image came from (POST ?mount=&from=); otherwise its
 // tar is written again from the unpacked files and the tar-split (verified against the
-// diff id) and uploaded gzip-compressed. When no layer had to be recompressed the pulled
+// diff id) and uploaded gzip-compressed (layer-upload.ts), on the main thread or in the
+// layer Worker, whichever has fewer bytes to do (layer-pool.ts). When no layer had to be recompressed the pulled
 // manifest is pushed byte for byte, so its digest is the one it was pulled with.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,15 +16,15 @@ import { writeFileAtomic } from "../runtime/atomic";
 import { findCredentials } from "./auth";
 import { findImage, holdLayers, isUntagged } from "./images";
 import { parseJson } from "./json";
-import { layerTar, verifiedLayer } from "./layer-tar";
+import { LayerPool } from "./layer-pool";
+import { layerTar } from "./layer-tar";
 import type { PullProgress } from "./progress";
 import { formatReference, parseReference, repository, type Reference } from "./reference";
 import { inParallel } from "./parallel";
 import { Registry } from "./registry";
 import { ImageStore, hex, sha256, type ImageRecord } from "./store";
 import { MEDIA, type Descriptor, type ImageConfig, type Index, type Manifest } from "./types";
-import { toStream } from "./unpack-stream";
-import { blobSize, manifestExists, mountBlob, putManifest, uploadBytes, uploadStream, type Session } from "./upload";
+import { blobSize, manifestExists, mountBlob, putManifest, uploadBytes, type Session } from "./upload";
 
 export interface PushOptions {
   tlsVerify?: boolean;
@@ -87,9 +88,10 @@ interface Layer {
 async function push(store: ImageStore, record: ImageRecord, ref: Reference, opts: PushOptions): Promise<string> {
   const say = opts.say ?? (() => {});
   const progress = opts.progress ?? (() => {});
+  const credentials = findCredentials(ref.domain);
   const registry = new Registry(ref.domain, {
     tlsVerify: opts.tlsVerify,
-    credentials: findCredentials(ref.domain),
+    credentials,
     onRetry: (what, why) => say(`${what}: retrying (${why})`),
   });
   const repo = ref.path;
@@ -109,9 +111,15 @@ async function push(store: ImageStore, record: ImageRecord, ref: Reference, opts
   const mountFrom = mountSources(store, ref);
   const kind = manifest.mediaType === MEDIA.dockerManifest ? "docker" : "oci";
   const pushed: Descriptor[] = new Array(layers.length);
-  await inParallel(layers, PARALLEL, async (l) => {
-    pushed[l.index] = await pushLayer(store, registry, repo, l, mountFrom, kind, progress, tars[l.index]!.size);
-  });
+  // recompressed layers gzip and upload on two cores, as a pull unpacks them
+  const pool = new LayerPool(store, registry, { domain: ref.domain, tlsVerify: opts.tlsVerify, credentials }, say);
+  try {
+    await inParallel(layers, PARALLEL, async (l) => {
+      pushed[l.index] = await pushLayer(store, registry, repo, l, mountFrom, kind, progress, say, pool, tars[l.index]!.size);
+    });
+  } finally {
+    pool.close();
+  }
 
   const same = pushed.every((d, i) => d.digest === layers[i]!.original.digest);
   const body = same ? manifestBytes : new TextEncoder().encode(JSON.stringify({ ...manifest, layers: pushed }));
@@ -178,6 +186,8 @@ async function pushLayer(
   mountFrom: Map<string, { repo: string; desc: Descriptor }[]>,
   kind: "oci" | "docker",
   progress: PullProgress,
+  say: (message: string) => void,
+  pool: LayerPool,
   tarSize: number,
 ): Promise<Descriptor> {
   const layer = l.index;
@@ -205,25 +215,9 @@ async function pushLayer(
   }
   const started = performance.now();
   progress({ kind: "downloading", layer, bytes: 0, total: tarSize });
-  let read = 0;
-  const tar = counted(verifiedLayer(store, { chainId: l.chainId, diffId: l.diffId, size: tarSize }), (n) => {
-    read += n;
-    progress({ kind: "downloading", layer, bytes: read, total: tarSize });
-  });
-  const blob = await uploadStream(registry, repo, gzipped(tar), undefined, session);
+  const upload = { chainId: l.chainId, diffId: l.diffId, tarSize, session: session && { url: session.location, minChunk: session.minChunk } };
+  const blob = await pool.upload(repo, upload, say, (bytes) => progress({ kind: "downloading", layer, bytes, total: tarSize }));
   writeFileAtomic(join(store.layerDir(l.chainId), GZIP_RECORD), JSON.stringify(blob) + "\n", 0o644);
   progress({ kind: "done", layer, size: blob.size, seconds: (performance.now() - started) / 1000 });
   return { mediaType: GZIP_LAYER[kind], digest: blob.digest, size: blob.size };
-}
-
-async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    onBytes(chunk.length);
-    yield chunk;
-  }
-}
-
-/** gzip at zlib's default level, with no name or time in the header: the same tar gives the same blob. */
-async function* gzipped(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  yield* toStream(source).pipeThrough(new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
 }

@@ -109,14 +109,17 @@ export class Registry {
     return this.base;
   }
 
-  /** Sends once per attempt, retrying dropped connections, 429 and 5xx with backoff. */
-  private async withRetries(what: string, send: () => Promise<Response>): Promise<Response> {
+  /**
+   * Sends once per attempt, retrying dropped connections, 429 and 5xx with backoff; with
+   * `attempts` 1, a dropped connection is one RegistryError and a 5xx is returned.
+   */
+  private async withRetries(what: string, send: () => Promise<Response>, attempts = ATTEMPTS): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       let why: string;
       try {
         const res = await send();
         if (res.status < 500 && res.status !== 429) return res;
-        if (attempt + 1 >= ATTEMPTS) return res;
+        if (attempt + 1 >= attempts) return res;
         why = `HTTP ${res.status}`;
         await res.body?.cancel().catch(() => {});
       } catch (e) {
@@ -125,7 +128,7 @@ export class Registry {
         // Nobody listening or no such host: asking again in a second will not change it.
         if (unreachable) throw new RegistryError(`cannot reach registry ${this.host}: ${unreachable}`);
         why = (e as Error).message;
-        if (attempt + 1 >= ATTEMPTS) throw new RegistryError(`${this.host}: ${why}`);
+        if (attempt + 1 >= attempts) throw new RegistryError(`${this.host}: ${why}`);
       }
       this.opts.onRetry?.(what, why);
       await backoff(attempt);
@@ -184,16 +187,17 @@ export class Registry {
    * One request to the registry with auth for `scope` (space-separated scopes): `target`
    * is a path under /v2/ or an absolute URL the registry gave (an upload's Location). A
    * 401 is answered once; the body must be bytes so it can be sent again. Redirects are
-   * returned, not followed.
+   * returned, not followed. `once`: no retry after a failure (an upload's chunk, of which
+   * the registry may have stored part: sending it again would append it twice).
    */
-  async send(method: string, target: string, scope: string, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Response> {
+  async send(method: string, target: string, scope: string, headers: Record<string, string> = {}, body?: Uint8Array, once = false): Promise<Response> {
     const base = await this.baseUrl();
     const url = /^https?:\/\//.test(target) ? target : `${base}/v2/${target}`;
     let authTried = false;
     for (;;) {
       const auth = this.tokens.get(scope) ? `Bearer ${this.tokens.get(scope)}` : this.authorization;
       const init = { method, headers: { ...headers, ...(auth ? { authorization: auth } : {}) }, ...(body ? { body } : {}) };
-      const res = await this.withRetries(target, () => this.fetchOnce(url, init));
+      const res = await this.withRetries(target, () => this.fetchOnce(url, init), once ? 1 : ATTEMPTS);
       if (res.status === 401 && !authTried) {
         authTried = true;
         await res.body?.cancel().catch(() => {});

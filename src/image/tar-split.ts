@@ -11,7 +11,7 @@
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
 import { O_CLOEXEC, O_NOFOLLOW, O_RDONLY, RESOLVE, SysError, close, openPath, openat2, O_DIRECTORY } from "../sys";
-import type { TarItem } from "./tar";
+import type { TarEntry, TarItem } from "./tar";
 import { cleanPath } from "./unpack";
 
 export const TAR_SPLIT = "tar-split";
@@ -21,14 +21,17 @@ const FILE = 1;
 /** Records are compressed in frames of about this much. */
 const FRAME = 1 << 20;
 
-/** Records a tar stream's skeleton while it is unpacked: pass `tap` to readTar and wrap its items. */
+/**
+ * Records a tar stream's skeleton while it is unpacked: pass `tap` to the tar reader and
+ * call `file` for each file's content (or wrap the async reader's items). Records are
+ * put together in one frame buffer, used again for every frame.
+ */
 export class TarSplitWriter {
   private readonly fd: number;
-  /** Raw bytes gathered for the next RAW record: copied in here (the stream's chunks are views). */
-  private raw = new Uint8Array(FRAME);
-  private rawLength = 0;
-  private records: Uint8Array[] = [];
-  private recordsLength = 0;
+  private frame = new Uint8Array(FRAME + (FRAME >> 2));
+  private frameLength = 0;
+  /** Where the open RAW record's header is in the frame (its length is set when it closes), or -1. */
+  private rawAt = -1;
   private closed = false;
 
   constructor(path: string) {
@@ -37,60 +40,69 @@ export class TarSplitWriter {
   }
 
   readonly tap = (raw: Uint8Array): void => {
-    if (this.rawLength + raw.length > this.raw.length) {
-      const bigger = new Uint8Array(Math.max(this.raw.length * 2, this.rawLength + raw.length));
-      bigger.set(this.raw.subarray(0, this.rawLength));
-      this.raw = bigger;
+    if (this.rawAt < 0) {
+      this.room(5);
+      this.rawAt = this.frameLength;
+      this.frame[this.frameLength] = RAW;
+      this.frameLength += 5;
     }
-    this.raw.set(raw, this.rawLength);
-    this.rawLength += raw.length;
-    if (this.rawLength >= FRAME) this.flushRaw();
+    this.room(raw.length);
+    this.frame.set(raw, this.frameLength);
+    this.frameLength += raw.length;
+    if (this.frameLength >= FRAME) this.flushFrame();
   };
 
-  /** Passes items through, noting where file content stands in the stream. */
+  /** A file's content stands here in the stream. */
+  file(entry: TarEntry): void {
+    if (entry.type !== "file" || entry.size === 0) return;
+    this.closeRaw();
+    const path = encoder.encode(entry.path);
+    this.room(5 + 8 + path.length);
+    const view = new DataView(this.frame.buffer, this.frameLength);
+    view.setUint8(0, FILE);
+    view.setUint32(1, 8 + path.length, true);
+    view.setFloat64(5, entry.size, true);
+    this.frame.set(path, this.frameLength + 13);
+    this.frameLength += 13 + path.length;
+    if (this.frameLength >= FRAME) this.flushFrame();
+  }
+
+  /** Passes the async reader's items through, noting where file content stands in the stream. */
   async *items(source: AsyncIterable<TarItem>): AsyncGenerator<TarItem> {
     for await (const item of source) {
-      if (item.entry.type === "file" && item.entry.size > 0) {
-        this.flushRaw();
-        const path = new TextEncoder().encode(item.entry.path);
-        const payload = new Uint8Array(8 + path.length);
-        new DataView(payload.buffer).setFloat64(0, item.entry.size, true);
-        payload.set(path, 8);
-        this.record(FILE, payload);
-      }
+      this.file(item.entry);
       yield item;
     }
   }
 
-  private flushRaw(): void {
-    if (this.rawLength === 0) return;
-    this.record(RAW, this.raw.slice(0, this.rawLength)); // kept until the frame is compressed
-    this.rawLength = 0;
+  /** Room for `n` more bytes in the frame. */
+  private room(n: number): void {
+    if (this.frameLength + n <= this.frame.length) return;
+    const bigger = new Uint8Array(Math.max(this.frame.length * 2, this.frameLength + n));
+    bigger.set(this.frame.subarray(0, this.frameLength));
+    this.frame = bigger;
   }
 
-  private record(kind: number, payload: Uint8Array): void {
-    const head = new Uint8Array(5);
-    head[0] = kind;
-    new DataView(head.buffer).setUint32(1, payload.length, true);
-    this.records.push(head, payload);
-    this.recordsLength += 5 + payload.length;
-    if (this.recordsLength >= FRAME) this.flushFrame();
+  private closeRaw(): void {
+    if (this.rawAt < 0) return;
+    new DataView(this.frame.buffer, this.rawAt + 1, 4).setUint32(0, this.frameLength - this.rawAt - 5, true);
+    this.rawAt = -1;
   }
 
   private flushFrame(): void {
-    if (this.recordsLength === 0) return;
-    const frame = Bun.zstdCompressSync(Buffer.concat(this.records));
+    this.closeRaw();
+    if (this.frameLength === 0) return;
+    // level 1: the skeleton is headers and zero padding, which compress as well at either level
+    const frame = Bun.zstdCompressSync(this.frame.subarray(0, this.frameLength), { level: 1 });
     const len = new Uint8Array(4);
     new DataView(len.buffer).setUint32(0, frame.length, true);
     writeAll(this.fd, len);
     writeAll(this.fd, frame);
-    this.records = [];
-    this.recordsLength = 0;
+    this.frameLength = 0;
   }
 
   /** Writes what is left (the trailer is seen only once the tar reader has finished). */
   finish(): void {
-    this.flushRaw();
     this.flushFrame();
     this.close();
   }
@@ -101,6 +113,8 @@ export class TarSplitWriter {
     closeSync(this.fd);
   }
 }
+
+const encoder = new TextEncoder();
 
 function writeAll(fd: number, data: Uint8Array): void {
   for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);

@@ -20,7 +20,7 @@ export interface TarEntry {
   xattrs: Map<string, Uint8Array>;
 }
 
-const BLOCK = 512;
+export const BLOCK = 512;
 const TYPES: Record<string, EntryType> = { "0": "file", "\0": "file", "7": "file", "1": "hardlink", "2": "symlink", "3": "char", "4": "block", "5": "dir", "6": "fifo" };
 
 /**
@@ -161,7 +161,7 @@ function checksumOk(h: Uint8Array): boolean {
   return num(h, 148, 8, "checksum") === sum;
 }
 
-function padding(size: number): number {
+export function padding(size: number): number {
   return (BLOCK - (size % BLOCK)) % BLOCK;
 }
 
@@ -192,36 +192,52 @@ export interface TarItem {
 }
 
 /**
- * Entries of a tar stream in order. Reads the stream to its end (trailing zero blocks too).
- * `tap`, if given, receives every byte that is not file content, in stream order (tar-split.ts
- * keeps them so a layer's tar can be written again byte for byte).
+ * What a tar's headers mean, one block at a time: metadata entries (pax, GNU long names)
+ * are remembered for the entry that follows them. Shared by the pull-based reader below
+ * and the push-based one (tar-parser.ts).
  */
-export async function* readTar(source: AsyncIterable<Uint8Array>, tap?: (raw: Uint8Array) => void): AsyncGenerator<TarItem> {
-  const r = new ByteReader(source, tap);
-  let globalPax = new Map<string, Uint8Array>();
-  let pax = new Map<string, Uint8Array>();
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  for (;;) {
-    const h = await r.exact(BLOCK);
-    if (h === null || (h[0] === 0 && isZeroBlock(h))) break;
+export class HeaderReader {
+  private globalPax = new Map<string, Uint8Array>();
+  private pax = new Map<string, Uint8Array>();
+  private longName: string | undefined;
+  private longLink: string | undefined;
+  /** The type flag of the last header. */
+  private flag = "";
+
+  /**
+   * A header block: null at the end of the archive (a zero block), else the size of the
+   * data that follows it (before padding) and, unless it is a metadata entry whose data
+   * goes to `meta`, the entry.
+   */
+  header(h: Uint8Array): { entry: TarEntry | null; size: number } | null {
+    if (h[0] === 0 && isZeroBlock(h)) return null;
     if (!checksumOk(h)) throw new ContainerError("layer: tar header checksum mismatch (corrupt or not a tar)");
-    const flag = String.fromCharCode(h[156]!);
+    this.flag = String.fromCharCode(h[156]!);
     const size = num(h, 124, 12, "size");
-    if (flag === "x" || flag === "g" || flag === "L" || flag === "K") {
+    if (isMeta(this.flag)) {
       if (size > MAX_META) throw new ContainerError(`layer: tar metadata entry of ${size} bytes`);
-      const data = (await r.exact(size + padding(size))) ?? new Uint8Array(0);
-      const body = data.subarray(0, size);
-      if (flag === "x") pax = new Map([...pax, ...parsePax(body)]);
-      else if (flag === "g") globalPax = new Map([...globalPax, ...parsePax(body)]);
-      else if (flag === "L") longName = str(body, 0, body.length);
-      else longLink = str(body, 0, body.length);
-      continue;
+      return { entry: null, size };
     }
+    const entry = this.entry(h, this.flag, size);
+    // Hard links and others may carry a size in the header that is not followed by data.
+    return { entry, size: entry.type === "file" ? entry.size : 0 };
+  }
+
+  /** The data of the metadata entry whose header came last. */
+  meta(body: Uint8Array): void {
+    const flag = this.flag;
+    if (flag === "x") this.pax = new Map([...this.pax, ...parsePax(body)]);
+    else if (flag === "g") this.globalPax = new Map([...this.globalPax, ...parsePax(body)]);
+    else if (flag === "L") this.longName = str(body, 0, body.length);
+    else this.longLink = str(body, 0, body.length);
+  }
+
+  private entry(h: Uint8Array, flag: string, size: number): TarEntry {
     const type = TYPES[flag];
     if (!type) throw new ContainerError(`layer: unsupported tar entry type ${JSON.stringify(flag)} (${JSON.stringify(str(h, 0, 100))})`);
     const magic = str(h, 257, 6);
     const prefix = magic === "ustar" ? str(h, 345, 155) : ""; // GNU ("ustar  ") has no prefix field
+    const { globalPax, pax } = this;
     const all = globalPax.size === 0 ? pax : pax.size === 0 ? globalPax : new Map([...globalPax, ...pax]);
     const text = (k: string) => (all.size > 0 && all.has(k) ? decoder.decode(all.get(k)) : undefined);
     const paxNum = (k: string) => {
@@ -234,28 +250,52 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, tap?: (raw: Ui
     const xattrs = new Map<string, Uint8Array>();
     for (const [k, v] of all) if (k.startsWith("SCHILY.xattr.")) xattrs.set(k.slice("SCHILY.xattr.".length), v);
     const entry: TarEntry = {
-      path: text("path") ?? longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100)),
+      path: text("path") ?? this.longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100)),
       type,
       mode: num(h, 100, 8, "mode") & 0o7777,
       uid: paxNum("uid") ?? num(h, 108, 8, "uid"),
       gid: paxNum("gid") ?? num(h, 116, 8, "gid"),
       size: type === "file" ? (paxNum("size") ?? size) : 0,
       mtime: paxNum("mtime") ?? num(h, 136, 12, "mtime"),
-      linkname: text("linkpath") ?? longLink ?? str(h, 157, 100),
+      linkname: text("linkpath") ?? this.longLink ?? str(h, 157, 100),
       devmajor: num(h, 329, 8, "devmajor"),
       devminor: num(h, 337, 8, "devminor"),
       xattrs,
     };
-    if (pax.size > 0) pax = new Map();
-    longName = longLink = undefined;
-    // Hard links and others may carry a size in the header that is not followed by data.
-    const dataSize = type === "file" ? entry.size : 0;
-    const content = r.chunks(dataSize);
-    yield { entry, content };
+    if (pax.size > 0) this.pax = new Map();
+    this.longName = this.longLink = undefined;
+    return entry;
+  }
+}
+
+function isMeta(flag: string): boolean {
+  return flag === "x" || flag === "g" || flag === "L" || flag === "K";
+}
+
+/**
+ * Entries of a tar stream in order. Reads the stream to its end (trailing zero blocks too).
+ * `tap`, if given, receives every byte that is not file content, in stream order (tar-split.ts
+ * keeps them so a layer's tar can be written again byte for byte).
+ */
+export async function* readTar(source: AsyncIterable<Uint8Array>, tap?: (raw: Uint8Array) => void): AsyncGenerator<TarItem> {
+  const r = new ByteReader(source, tap);
+  const headers = new HeaderReader();
+  for (;;) {
+    const h = await r.exact(BLOCK);
+    if (h === null) break;
+    const next = headers.header(h);
+    if (next === null) break;
+    if (next.entry === null) {
+      const data = (await r.exact(next.size + padding(next.size))) ?? new Uint8Array(0);
+      headers.meta(data.subarray(0, next.size));
+      continue;
+    }
+    const content = r.chunks(next.size);
+    yield { entry: next.entry, content };
     for await (const _ of content) {
       // the consumer did not read it all: skip the rest
     }
-    await r.skip(padding(dataSize));
+    await r.skip(padding(next.size));
   }
   await r.drain();
 }

@@ -2,9 +2,10 @@
 // the diff id (digest of the uncompressed tar) computed on the way, unpacked by
 // unpack.ts into a directory. Verifying and committing are the caller's (layer.ts).
 import { ContainerError } from "../runtime/errors";
-import { readTar } from "./tar";
+import { GzipInflater, InflateError } from "./inflate";
+import { TarParser, type TarSink } from "./tar-parser";
 import { TarSplitWriter } from "./tar-split";
-import { unpackLayer, type UnpackStats } from "./unpack";
+import { LayerSink, type UnpackStats } from "./unpack";
 
 /** gzip and zstd by their magic numbers: media types lie more often than bytes do. */
 function compressionOf(head: Uint8Array): "gzip" | "zstd" | "none" {
@@ -82,23 +83,57 @@ export interface Unpacked {
  * Unpacks the (compressed) tar arriving from `source` into `dir`; returns what was
  * written and the digest and size of the uncompressed tar. Errors name `label` (the
  * layer). With `splitPath`, the tar's skeleton is kept there (tar-split.ts) for `save`.
+ *
+ * One synchronous pass per arriving chunk: gzip inflated into a buffer used again each
+ * time (inflate.ts), each piece hashed, parsed (tar-parser.ts) and written before the
+ * next is made. zstd goes through a DecompressionStream into the same parser.
  */
 export async function unpackCompressed(source: AsyncIterable<Uint8Array>, dir: string, label: string, splitPath?: string): Promise<Unpacked> {
-  const { compression, tar } = await decompressed(source);
+  const { compression, chunks } = await sniff(source);
+  const inflater = compression === "gzip" ? GzipInflater.open() : null;
   const hasher = new Bun.CryptoHasher("sha256");
-  const size = { n: 0 };
+  let tarSize = 0;
   const split = splitPath !== undefined ? new TarSplitWriter(splitPath) : undefined;
+  const files = new LayerSink(dir);
+  const parser = new TarParser(split ? splitSink(files, split) : files, split?.tap);
+  const take = (tar: Uint8Array): void => {
+    hasher.update(tar);
+    tarSize += tar.length;
+    parser.push(tar);
+  };
   try {
-    const items = readTar(hashed(tar, hasher, size), split?.tap);
-    const stats = await unpackLayer(split ? split.items(items) : items, dir);
+    if (inflater) {
+      for await (const chunk of chunks) inflater.push(chunk, take);
+      inflater.finish(take);
+    } else {
+      const tar = compression === "none" ? chunks : toStream(chunks).pipeThrough(new DecompressionStream(compression as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
+      for await (const chunk of tar) take(chunk);
+    }
+    parser.finish();
+    const stats = files.finish();
     split?.finish();
-    return { stats, digest: `sha256:${hasher.digest("hex")}`, tarSize: size.n };
-  } catch (e) {
+    return { stats, digest: `sha256:${hasher.digest("hex")}`, tarSize };
+  } catch (err) {
+    const e = err instanceof InflateError ? files.named(err) : err;
     // Ours name the entry or the tar ("layer entry …", "layer: tar header …"); the decompressor's name nothing.
     let why = (e as Error).message.replace(/^layer:? /, "");
     if (why.startsWith("tar header")) why = `not a tar archive (${why.replace(" (corrupt or not a tar)", "")})`;
     throw new ContainerError(`${label}: ${compression === "none" ? "" : `${compression}: `}${why}`);
   } finally {
+    inflater?.close();
+    files.close();
     split?.close();
   }
+}
+
+/** The files' sink with the tar-split told where each file's content stands. */
+function splitSink(files: LayerSink, split: TarSplitWriter): TarSink {
+  return {
+    entry(entry) {
+      split.file(entry);
+      files.entry(entry);
+    },
+    data: (chunk) => files.data(chunk),
+    end: () => files.end(),
+  };
 }

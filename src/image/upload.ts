@@ -82,10 +82,18 @@ export async function startUpload(registry: Registry, repo: string): Promise<Ses
   return new Session(registry, repo, location(res, url), minChunk(res));
 }
 
+/** The registry no longer knows the upload session (expired, cancelled, or thrown away after a broken chunk). */
+export class SessionLost extends RegistryError {}
+
+/** Tries of one chunk (the first included), asking where the upload stands between them. */
+const RESUME_ATTEMPTS = 4;
+
 /** One upload session: chunks in order, then the digest that closes it. */
 export class Session {
   private offset = 0;
   private readonly hasher = new Bun.CryptoHasher("sha256");
+  /** Told when a chunk is tried again from where the registry says the upload stands. */
+  onResume: ((why: string) => void) | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -95,22 +103,75 @@ export class Session {
     readonly minChunk: number,
   ) {}
 
-  /** A PATCH of the next bytes, at the offset the registry confirms. */
+  /** Where the session goes on (so that another thread can carry it on). */
+  get location(): string {
+    return this.url;
+  }
+
+  /**
+   * A PATCH of the next bytes, at the offset the registry confirms. A PATCH that fails
+   * (no answer, a 5xx, a 416) is never simply sent again: the registry may have stored
+   * part of it, and docker-registry appends whatever comes whatever its Content-Range
+   * says. The upload URL is asked where the upload stands (GET: 204 with Range) and the
+   * rest of the chunk goes from there, as the distribution spec describes, after a pause.
+   * A session the registry no longer knows is SessionLost.
+   */
   async patch(data: Uint8Array): Promise<void> {
     if (data.length === 0) return;
     const end = this.offset + data.length - 1;
-    const headers = { "content-type": "application/octet-stream", "content-range": `${this.offset}-${end}`, "content-length": String(data.length) };
-    const res = await this.registry.send("PATCH", this.url, pushScope(this.repo), headers, data);
-    if (res.status !== 202) throw await failure(this.registry, res, `upload to ${this.repo}`);
-    await res.body?.cancel().catch(() => {});
-    // Range: 0-END is what the registry holds now; anything else is a broken upload
-    const range = res.headers.get("range");
-    if (range !== null && range !== `0-${end}` && !(range === `bytes=0-${end}`)) {
-      throw new RegistryError(`upload to ${this.repo}: the registry holds bytes ${range}, not 0-${end}`);
+    let held = this.offset;
+    for (let attempt = 1; ; attempt++) {
+      const headers = { "content-type": "application/octet-stream", "content-range": `${held}-${end}`, "content-length": String(end + 1 - held) };
+      let res: Response | undefined;
+      let why = "";
+      try {
+        res = await this.registry.send("PATCH", this.url, pushScope(this.repo), headers, data.subarray(held - this.offset), true);
+      } catch (e) {
+        // no answer: perhaps part of the chunk arrived
+        if (!(e instanceof RegistryError) || e instanceof Denied) throw e;
+        why = e.message;
+      }
+      if (res?.status === 202) {
+        await res.body?.cancel().catch(() => {});
+        // Range: 0-END is what the registry holds now; anything else is a broken upload
+        const range = res.headers.get("range");
+        if (range !== null && range !== `0-${end}` && !(range === `bytes=0-${end}`)) {
+          throw new RegistryError(`upload to ${this.repo}: the registry holds bytes ${range}, not 0-${end}`);
+        }
+        this.url = location(res, this.url);
+        break;
+      }
+      if (res) {
+        if (res.status === 404) throw new SessionLost(`upload to ${this.repo}: ${(await registryError(res)).message}`);
+        if (res.status !== 416 && res.status < 500) throw await failure(this.registry, res, `upload to ${this.repo}`);
+        await res.body?.cancel().catch(() => {});
+        why = `HTTP ${res.status}`;
+      }
+      if (attempt >= RESUME_ATTEMPTS) throw new RegistryError(`upload to ${this.repo}: ${why} (after ${attempt} attempts)`);
+      this.onResume?.(`upload to ${this.repo}: ${why}; asking where it stands`);
+      await Bun.sleep(250 * 2 ** attempt);
+      held = await this.status();
+      if (held < this.offset || held > end + 1) {
+        throw new RegistryError(`upload to ${this.repo}: the registry holds bytes 0-${held - 1}; this upload can only go on from ${this.offset} to ${end}`);
+      }
+      if (held === end + 1) break; // all of it arrived; only the answer was lost
     }
-    this.url = location(res, this.url);
     this.hasher.update(data);
     this.offset = end + 1;
+  }
+
+  /** Where the upload stands (GET: 204, Range 0-LAST): the number of bytes the registry holds. */
+  private async status(): Promise<number> {
+    const res = await this.registry.send("GET", this.url, pushScope(this.repo));
+    if (res.status === 404) throw new SessionLost(`upload to ${this.repo}: ${(await registryError(res)).message}`);
+    if (res.status !== 204 && res.status !== 200) throw await failure(this.registry, res, `upload to ${this.repo}`);
+    await res.body?.cancel().catch(() => {});
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.get("range") ?? "");
+    if (!range) throw new RegistryError(`upload to ${this.repo}: the registry's upload status has no usable Range (${res.headers.get("range") ?? "none"})`);
+    if (res.headers.get("location")) this.url = location(res, this.url);
+    // "0-0" is what docker-registry says of an empty upload too
+    const last = Number(range[1]);
+    return last === 0 && this.offset === 0 ? 0 : last + 1;
   }
 
   /** Closes the upload with the content's digest (and any last bytes); returns what the registry now has. */
@@ -142,38 +203,59 @@ export async function uploadBytes(registry: Registry, repo: string, data: Uint8A
   if (got.digest !== digest) throw new ContainerError(`blob ${digest}: the bytes to push are ${got.digest}`);
 }
 
+/** New sessions a blob's upload may start after the registry dropped one (SessionLost). */
+const RESTARTS = 2;
+
 /**
  * Uploads a stream of unknown length in chunks (PATCH each, Content-Range), then closes it
- * with the digest computed on the way. `onBytes` hears the bytes confirmed so far.
+ * with the digest computed on the way. `onBytes` hears the bytes confirmed so far. A chunk
+ * that fails goes on from where the registry says the upload stands (Session.patch); if
+ * the registry has thrown the session away, the blob starts again in a new one from the
+ * first byte (`open` gives the same bytes again), `onRetry` told each time.
  */
-export async function uploadStream(registry: Registry, repo: string, source: AsyncIterable<Uint8Array>, onBytes?: (n: number) => void, session?: Session): Promise<Pushed> {
-  const s = session ?? (await startUpload(registry, repo));
-  const size = Math.max(CHUNK, s.minChunk);
-  try {
-    let parts: Uint8Array[] = [];
-    let held = 0;
-    let sent = 0;
-    for await (const chunk of source) {
-      parts.push(chunk);
-      held += chunk.length;
-      while (held >= size) {
-        // exactly `size` bytes a PATCH; the rest waits for the next
-        const data = Buffer.concat(parts, held);
-        await s.patch(data.subarray(0, size));
-        sent += size;
-        onBytes?.(sent);
-        parts = held > size ? [data.subarray(size)] : [];
-        held -= size;
+export async function uploadStream(
+  registry: Registry,
+  repo: string,
+  open: () => AsyncIterable<Uint8Array>,
+  opts: { onBytes?: (n: number) => void; onRetry?: (why: string) => void; session?: Session } = {},
+): Promise<Pushed> {
+  for (let restart = 0; ; restart++) {
+    const s = restart === 0 && opts.session ? opts.session : await startUpload(registry, repo);
+    s.onResume = opts.onRetry;
+    try {
+      return await uploadChunks(s, open(), opts.onBytes);
+    } catch (e) {
+      if (!(e instanceof SessionLost) || restart >= RESTARTS) {
+        await s.cancel();
+        throw e;
       }
+      opts.onRetry?.(`${e.message}: starting the blob again`);
     }
-    // the last bytes in the closing PUT: one request fewer, and a small blob is one PUT
-    const pushed = await s.finish(held > 0 ? Buffer.concat(parts) : undefined);
-    onBytes?.(pushed.size);
-    return pushed;
-  } catch (e) {
-    await s.cancel();
-    throw e;
   }
+}
+
+async function uploadChunks(s: Session, source: AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<Pushed> {
+  const size = Math.max(CHUNK, s.minChunk);
+  let parts: Uint8Array[] = [];
+  let held = 0;
+  let sent = 0;
+  for await (const chunk of source) {
+    parts.push(chunk);
+    held += chunk.length;
+    while (held >= size) {
+      // exactly `size` bytes a PATCH; the rest waits for the next
+      const data = Buffer.concat(parts, held);
+      await s.patch(data.subarray(0, size));
+      sent += size;
+      onBytes?.(sent);
+      parts = held > size ? [data.subarray(size)] : [];
+      held -= size;
+    }
+  }
+  // the last bytes in the closing PUT: one request fewer, and a small blob is one PUT
+  const pushed = await s.finish(held > 0 ? Buffer.concat(parts) : undefined);
+  onBytes?.(pushed.size);
+  return pushed;
 }
 
 /** PUTs a manifest (or index) under `reference` (a tag or its digest). */

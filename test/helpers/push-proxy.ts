@@ -14,13 +14,26 @@ export interface PushProxy {
   lieAbout: Map<string, number>;
   /** Answer every PATCH of an upload 400 (a registry that breaks the upload). */
   refuseChunks: boolean;
+  /**
+   * PATCHes still to break: the registry gets the first half of the chunk (it stores it),
+   * the client a 502, as from a gateway whose connection to the registry broke mid-chunk.
+   */
+  cutPatches: number;
+  /**
+   * Upload URLs without docker-registry's `_state` (which holds the offset the URL was
+   * made for): one URL per session for its whole life, as most registries give, the
+   * registry's current one kept here.
+   */
+  stableUploadUrls: boolean;
   stop: () => void;
 }
 
 /** `users`: name -> [password, the actions its tokens may carry ("pull" or "pull,push")]; none: no auth. */
 export function startPushProxy(upstream: string, users?: Record<string, [string, string]>): PushProxy {
   const tokens = new Map<string, { user: string; scopes: string[] }>();
-  const state = { requests: [] as PushProxy["requests"], tokenRequests: [] as string[], lieAbout: new Map<string, number>(), refuseChunks: false };
+  const state = { requests: [] as PushProxy["requests"], tokenRequests: [] as string[], lieAbout: new Map<string, number>(), refuseChunks: false, cutPatches: 0, stableUploadUrls: false };
+  /** Session path -> the registry's current URL of it (with its _state), for stableUploadUrls. */
+  const sessions = new Map<string, string>();
   const server: Server<undefined> = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -66,11 +79,38 @@ export function startPushProxy(upstream: string, users?: Record<string, [string,
       }
       const headers: Record<string, string> = {};
       for (const name of ["accept", "content-type", "content-range", "content-length"]) if (req.headers.has(name)) headers[name] = req.headers.get(name)!;
-      const body = req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(await req.arrayBuffer());
-      const res = await fetch(`http://${upstream}${url.pathname}${url.search}`, { method: req.method, headers, body, redirect: "manual" });
+      let body = req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(await req.arrayBuffer());
+      let target = `http://${upstream}${url.pathname}${url.search}`;
+      const current = sessions.get(url.pathname);
+      if (current !== undefined) {
+        const t = new URL(current);
+        for (const [k, v] of url.searchParams) t.searchParams.set(k, v);
+        target = t.href;
+      }
+      const cut = req.method === "PATCH" && state.cutPatches > 0 && body !== undefined && body.length > 1;
+      if (cut) {
+        state.cutPatches--;
+        const start = Number((headers["content-range"] ?? "0-").split("-")[0]);
+        body = body!.subarray(0, body!.length >> 1);
+        headers["content-range"] = `${start}-${start + body.length - 1}`;
+        headers["content-length"] = String(body.length);
+      }
+      const res = await fetch(target, { method: req.method, headers, body, redirect: "manual" });
       const out = new Headers(res.headers);
       const loc = out.get("location");
-      if (loc) out.set("location", loc.replace(`http://${upstream}`, base));
+      if (loc) {
+        const abs = new URL(loc, `http://${upstream}`);
+        if (state.stableUploadUrls && abs.pathname.includes("/blobs/uploads/") && (res.status === 202 || res.status === 204)) {
+          sessions.set(abs.pathname, abs.href);
+          out.set("location", `${base}${abs.pathname}`);
+        } else {
+          out.set("location", loc.replace(`http://${upstream}`, base));
+        }
+      }
+      if (cut) {
+        await res.body?.cancel();
+        return Response.json({ errors: [{ code: "UNKNOWN", message: "bad gateway: the registry's connection broke" }] }, { status: 502 });
+      }
       return new Response(req.method === "HEAD" ? null : res.body, { status: res.status, headers: out });
     },
   });
