@@ -12,7 +12,7 @@ if (argv[0] === "init") {
 } else if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   // Clients probe a runtime with --version: answered without loading the CLI (its chunk
   // with citty and consola); any other spelling goes through the CLI and prints the same.
-  void import("./cli/version-number").then((m) => process.exit(m.printVersion()));
+  void import("./cli/version-number").then(async (m) => process.exit(await m.printVersion()));
 } else {
   // the CLI reads its words again from /proc/self/cmdline, bytes and all (cli/raw-argv.ts)
   void import("./cli/index").then(async (m) => m.finish(await m.runCli()));

@@ -2,19 +2,8 @@
 // stream (milliseconds at start-up), and nothing is lost when mycr exits with _exit.
 import { writeSync } from "node:fs";
 
-/**
- * The reader of our stdout (or stderr) went away (`mycr stats | head`). Not an error
- * to report: the command ends quietly with 141, the status of a program killed by
- * SIGPIPE, as docker (Go) and every classic Unix tool end there.
- */
-export class OutputClosed extends Error {
-  constructor() {
-    super("output closed");
-  }
-}
-
-/** The status a command ends with when its output was closed: 128 + SIGPIPE. */
-export const OUTPUT_CLOSED_STATUS = 141;
+export { OUTPUT_CLOSED_STATUS, OutputClosed } from "./output-closed";
+import { OutputClosed } from "./output-closed";
 
 /** All of `data` to fd 1 or 2; a reader that went away is OutputClosed. */
 export function writeAll(fd: 1 | 2, data: Uint8Array): void {

@@ -4,9 +4,8 @@
 // Extracting; a push says Pushing, Pushed, Layer already exists, Mounted from REPO);
 // otherwise one line per finished layer, for logs.
 import { writeAll } from "./output";
-import { isatty } from "node:tty";
 import type { PullEvent, PullProgress } from "../image/progress";
-import { getWindowSize } from "../sys/pty";
+import { getWindowSize, isTerminal } from "../sys/pty";
 import { log } from "./log";
 
 export interface PullReporter {
@@ -50,7 +49,7 @@ export function pullReporter(opts: { quiet: boolean; push?: boolean }): PullRepo
   if (opts.quiet) return { say: () => {}, progress: () => {} };
   const words = opts.push ? PUSH : PULL;
   // a dumb terminal (emacs shell, some CI consoles) cannot move the cursor
-  return isatty(2) && process.env.TERM !== "dumb" ? new Bars(words) : new Lines(words);
+  return isTerminal(2) && process.env.TERM !== "dumb" ? new Bars(words) : new Lines(words);
 }
 
 /** Not a terminal: a line when a layer is done (or found), so a log shows what happened. */

@@ -8,8 +8,18 @@
 // every other fs call). Writes to the master go through the thread pool one at a time,
 // so input order is kept and a container that stops reading cannot block mycr.
 import { write as fsWrite, writeSync } from "node:fs";
-import { ReadStream } from "node:tty";
+import type { ReadStream } from "node:tty";
 import { close, getTerminalMode, getWindowSize, hangUpTerminal, openPeer, isTerminal, rawMode, setTerminalMode, setWindowSize, type TerminalMode } from "../sys";
+
+/**
+ * A stream reading the pty master `fd` (and closing it at its end). node:tty is loaded
+ * here, not at the top: it brings Node's whole stream stack (~8 ms of CPU at start-up,
+ * docs/performance.md), which a container without a terminal never needs.
+ */
+function masterStream(fd: number): ReadStream {
+  const tty = require("node:tty") as typeof import("node:tty");
+  return new tty.ReadStream(fd);
+}
 
 export interface TerminalOptions {
   /** Copy mycr's stdin to the container (-i). */
@@ -91,7 +101,7 @@ export function attachTerminal(master: number, opts: TerminalOptions): TerminalS
   resize(); // it may have changed while the container was being set up
 
   let masterOpen = true;
-  const output = new ReadStream(master); // closes the master when it ends
+  const output = masterStream(master); // closes the master when it ends
   /** Stops copying; the stream closes the master once its pending read returns. */
   const release = (): void => {
     if (!masterOpen) return;
@@ -190,7 +200,7 @@ export function attachTerminal(master: number, opts: TerminalOptions): TerminalS
  * or signals: for a detached container (-dt), whose terminal nobody is attached to.
  */
 export function copyTerminal(master: number, sink: (chunk: Buffer) => void): DetachedTerminal {
-  const output = new ReadStream(master); // closes the master when it ends
+  const output = masterStream(master); // closes the master when it ends
   const input = orderedWriter(master);
   let open = true;
   const drained = new Promise<void>((resolve) => {

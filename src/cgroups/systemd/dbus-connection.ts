@@ -1,7 +1,7 @@
 // A D-Bus client connection over a unix socket: SASL EXTERNAL authentication (the
 // kernel tells the bus our uid through SO_PEERCRED), Hello, then method calls matched to
 // their replies by serial. Signals and calls from the bus are ignored: callers poll.
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { DBusValue } from "./dbus-marshal";
 import { decodeMessage, encodeMessage, messageLength, MessageType, type Message } from "./dbus-message";
 
@@ -47,6 +47,9 @@ export class DBusConnection {
 
   /** Connects, authenticates as our uid and says Hello. */
   static async open(path = SYSTEM_BUS_SOCKET): Promise<DBusConnection> {
+    // node:net only here: the module is loaded by every command that may touch a cgroup,
+    // and node:net costs ~5-8 ms of CPU to load (docs/performance.md)
+    const { connect } = await import("node:net");
     const socket = connect({ path });
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
