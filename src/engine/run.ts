@@ -38,6 +38,7 @@ import { allocateRange, type IdRange } from "./userns-ranges";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 import { rootlessIdentity } from "../runtime/rootless";
 import { addUserNamespace, noticeNoCgroupOnce, refuseRootless } from "./rootless/container";
+import { rootlessCgroupManager } from "./rootless/cgroup";
 import { parseLabels } from "./labels";
 
 export interface RunRequest {
@@ -185,7 +186,9 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     throw new ContainerError("--userns=auto: needs --image or --rootfs (the host's root holds file systems that cannot be idmapped)");
   }
   if (rootless && userns === "auto") throw new ContainerError("--userns=auto: a rootless run is already remapped to your subordinate ids; leave the flag out");
-  if (rootless) refuseRootless({ resources: req.resources, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
+  // A rootless container's cgroup: a scope of the user's systemd, or none at all.
+  const rootlessCgroup = rootless ? await rootlessCgroupManager(req.resources) : undefined;
+  if (rootless) refuseRootless({ resources: rootlessCgroup === "none" ? req.resources : undefined, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
@@ -241,7 +244,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   applyNetwork(spec, network, dir);
   if (rootless) {
     addUserNamespace(spec, rootless);
-    noticeNoCgroupOnce(dataRoot(), req.onNotice);
+    if (rootlessCgroup === "none") noticeNoCgroupOnce(dataRoot(), req.onNotice);
   }
   let range: IdRange | undefined;
   let attached: EngineRecord["network"] | undefined;
@@ -288,7 +291,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       store: req.store,
       owner,
       signals,
-      cgroupManager: rootless ? "none" : (req.cgroupManager ?? chooseCgroupManager()),
+      cgroupManager: rootlessCgroup ?? req.cgroupManager ?? chooseCgroupManager(),
       stdio: req.io ? [req.io.stdin ?? "ignore", req.io.stdout, req.io.stderr] : [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       ...(req.io ? { onConsole: req.io.console } : {}),
