@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { DBusCallError, DBusConnection } from "../src/cgroups/systemd/dbus-connection";
+import { DBusCallError, DBusConnection, hostUid, userBusSocket } from "../src/cgroups/systemd/dbus-connection";
 import { Reader, Variant, Writer } from "../src/cgroups/systemd/dbus-marshal";
 import { listToMask, quotaPerSecUSec } from "../src/cgroups/systemd/properties";
 import { expandSlice, scopeName } from "../src/cgroups/systemd/unit-name";
@@ -62,6 +62,20 @@ test.if(daemon !== null)("an error reply is a DBusCallError with the error's nam
 test("a missing bus socket is one clear error", async () => {
   const e = await DBusConnection.open(join(WORK, "no-such-bus.sock")).catch((x: unknown) => x as Error);
   expect((e as Error).message).toMatch(/^cannot connect to the D-Bus socket .*no-such-bus\.sock: ENOENT$/);
+});
+
+test("the user's bus: DBUS_SESSION_BUS_ADDRESS's unix:path=, else XDG_RUNTIME_DIR/bus, else none", () => {
+  expect(userBusSocket({ DBUS_SESSION_BUS_ADDRESS: "unix:path=/run/user/1000/bus", XDG_RUNTIME_DIR: "/x" })).toBe("/run/user/1000/bus");
+  // several addresses: the first unix path one; escaped bytes decoded; guid= ignored
+  expect(userBusSocket({ DBUS_SESSION_BUS_ADDRESS: "tcp:host=h,port=1;unix:guid=ab,path=/tmp/a%20b" })).toBe("/tmp/a b");
+  expect(userBusSocket({ DBUS_SESSION_BUS_ADDRESS: "unix:abstract=/tmp/dbus-x", XDG_RUNTIME_DIR: "/run/user/7" })).toBe("/run/user/7/bus");
+  expect(userBusSocket({})).toBeNull();
+});
+
+test("EXTERNAL's uid is the host's: a rootless mycr's uid 0 is the user's", () => {
+  expect(hostUid(0, "         0       1000          1\n         1     100000      65536\n")).toBe(1000);
+  expect(hostUid(5, "         0       1000          1\n         1     100000      65536\n")).toBe(100004);
+  expect(hostUid(0, "         0          0 4294967295\n")).toBe(0);
 });
 
 test("StartTransientUnit's arguments are written and read back as they were", () => {
