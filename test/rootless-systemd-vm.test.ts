@@ -9,15 +9,9 @@
 import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { REPO } from "./helpers/env";
-import { NOT_RUN, checkLine, expectVmRan, runVm } from "./helpers/vm";
+import { NOT_RUN, checkLine, debianVmUnavailable, expectVmRan, runVm } from "./helpers/vm";
 
-const which = (tool: string) => Bun.which(tool, { PATH: `${process.env.PATH}:/usr/sbin:/sbin` }) !== null;
-const cannot =
-  process.arch !== "x64" ? `the VM is x86-64 (this is ${process.arch})`
-  : !which("qemu-system-x86_64") ? "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-  : !which("mmdebstrap") ? "mmdebstrap is not installed (apt-get install mmdebstrap)"
-  : !which("mkfs.ext4") ? "mkfs.ext4 is not installed (apt-get install e2fsprogs)"
-  : null;
+const cannot = debianVmUnavailable();
 
 let run = NOT_RUN;
 

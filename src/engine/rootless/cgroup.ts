@@ -6,18 +6,9 @@
 import { host, requiredControllers, userDelegation, type CgroupManager } from "../../cgroups";
 import { ContainerError } from "../../runtime/errors";
 import type { Resources } from "../../spec/types";
+import { FLAG_OF_FIELD } from "../resource-flags";
 
-/** The flags a resources field comes from (engine/resource-flags.ts). */
-const FLAG_OF: Record<string, string> = {
-  memory: "--memory",
-  cpu: "--cpus/--cpu-shares",
-  "cpu.cpus": "--cpuset-cpus",
-  "cpu.mems": "--cpuset-mems",
-  pids: "--pids-limit",
-  blockIO: "--blkio-weight",
-};
-
-const flagOf = (field: string) => FLAG_OF[field] ?? `linux.resources.${field}`;
+const flagOf = (field: string) => FLAG_OF_FIELD[field] ?? `linux.resources.${field}`;
 
 /**
  * "systemd-user" when the user's manager can hold the container, every limit asked for
