@@ -23,6 +23,7 @@ beforeAll(async () => {
 const CHECKS = [
   "the user's manager is running",
   "the user's bus is there",
+  "info: the cgroup driver is the user's systemd",
   "run --memory 64m --pids-limit 20 exits 0",
   "memory.max and pids.max read back inside",
   "no 'no cgroup' notice",
@@ -47,6 +48,7 @@ const CHECKS = [
   "--cpuset-cpus 0",
   "--cpus 0.5",
   "the refused runs leave no scope",
+  "without a user manager info says none",
   "without a user manager --memory is refused",
   "without a user manager: the notice once",
   "no mycr scope's cgroup left in the user's tree",

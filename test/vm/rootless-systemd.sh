@@ -54,6 +54,8 @@ echo "root:x:0:0:root:/root:/bin/sh" >$R/etc/passwd
 echo "root:x:0:" >$R/etc/group
 chown -R $U:$U $R
 
+check_has "info: the cgroup driver is the user's systemd" "Cgroup Driver: systemd (rootless: scopes of your systemd user manager)" "$(as_user mycr info 2>&1)"
+
 # --- foreground: limits read back inside -------------------------------------------------------
 out=$(as_user mycr run --network none --memory 64m --pids-limit 20 --rootfs $R cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max 2>/tmp/run.err)
 check "run --memory 64m --pids-limit 20 exits 0" "0" "$?"
@@ -114,6 +116,7 @@ mkdir -p /tmp/$N-run && chown $N:$N /tmp/$N-run && chmod 700 /tmp/$N-run
 cp -a $R /home/$N/rootfs && chown -R $N:$N /home/$N/rootfs
 as_bob() { runuser -u $N -- env -i HOME=/home/$N XDG_RUNTIME_DIR=/tmp/$N-run PATH=/usr/bin:/bin timeout 180 "$@"; }
 out=$(as_bob mycr run --network none --memory 64m --rootfs /home/$N/rootfs true 2>&1)
+check_has "without a user manager info says none" "Cgroup Driver: none (rootless" "$(as_bob mycr info 2>&1)"
 check "without a user manager --memory is refused" "125 1" "$? $(echo "$out" | grep -c -- '--memory: limits need a cgroup')"
 first=$(as_bob mycr run --network none --rootfs /home/$N/rootfs true 2>&1)
 second=$(as_bob mycr run --network none --rootfs /home/$N/rootfs true 2>&1)
