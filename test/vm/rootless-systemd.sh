@@ -115,8 +115,8 @@ grep -q "^$N:" /etc/subgid || echo "$N:300000:65536" >>/etc/subgid
 mkdir -p /tmp/$N-run && chown $N:$N /tmp/$N-run && chmod 700 /tmp/$N-run
 cp -a $R /home/$N/rootfs && chown -R $N:$N /home/$N/rootfs
 as_bob() { runuser -u $N -- env -i HOME=/home/$N XDG_RUNTIME_DIR=/tmp/$N-run PATH=/usr/bin:/bin timeout 180 "$@"; }
-out=$(as_bob mycr run --network none --memory 64m --rootfs /home/$N/rootfs true 2>&1)
 check_has "without a user manager info says none" "Cgroup Driver: none (rootless" "$(as_bob mycr info 2>&1)"
+out=$(as_bob mycr run --network none --memory 64m --rootfs /home/$N/rootfs true 2>&1)
 check "without a user manager --memory is refused" "125 1" "$? $(echo "$out" | grep -c -- '--memory: limits need a cgroup')"
 first=$(as_bob mycr run --network none --rootfs /home/$N/rootfs true 2>&1)
 second=$(as_bob mycr run --network none --rootfs /home/$N/rootfs true 2>&1)
