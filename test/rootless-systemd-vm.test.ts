@@ -39,7 +39,7 @@ const CHECKS = [
   "the scope's processes are the user's on the host",
   "ps lists web",
   "pause freezes the scope",
-  "unpause thaws it",
+  "resume thaws it",
   "update --memory reaches memory.max and the user's systemd",
   "stats shows the limit",
   "stop + rm leave no scope",

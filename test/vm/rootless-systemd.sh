@@ -66,7 +66,8 @@ check "the foreground run leaves no scope" "" "$(user_scopes)"
 
 # --- detached: the host's view of the user's scope, ps, pause, update, stats, stop, rm --------
 id=$(as_user mycr run -d --name web --network none --memory 64m --pids-limit 20 --rootfs $R sleep 1000 2>/tmp/run-d.err)
-check "run -d exits 0" "0" "$? $(cat /tmp/run-d.err)"
+check "run -d exits 0" "0" "$?"
+cat /tmp/run-d.err
 scope=mycr-$id.scope
 cg=$UM/user.slice/$scope
 check "the scope is active in the user's manager" "active" "$(as_user systemctl --user is-active $scope)"
@@ -81,8 +82,8 @@ check "the scope's processes are the user's on the host" "$uid" "$([ -n "$procs"
 check_has "ps lists web" "web" "$(as_user mycr ps 2>&1)"
 as_user mycr pause web
 check "pause freezes the scope" "1" "$(cat $cg/cgroup.freeze 2>&1)"
-as_user mycr unpause web
-check "unpause thaws it" "0" "$(cat $cg/cgroup.freeze 2>&1)"
+as_user mycr resume web
+check "resume thaws it" "0" "$(cat $cg/cgroup.freeze 2>&1)"
 as_user mycr update --memory 96m web
 check "update --memory reaches memory.max and the user's systemd" "100663296 100663296" \
   "$(cat $cg/memory.max 2>&1) $(as_user systemctl --user show -P MemoryMax $scope)"
