@@ -1,5 +1,6 @@
 // Builds the single mycr executable: `bun build.ts [--target linux-x64|linux-arm64] [--outfile PATH]`.
 import { parseArgs } from "node:util";
+import { compileNative } from "./scripts/compile-native";
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +18,11 @@ if (!target) {
 const native = values.target === (process.arch === "arm64" ? "linux-arm64" : "linux-x64");
 const outfile = values.outfile ?? (native ? "dist/mycr" : `dist/mycr-${values.target}`);
 
+// mycr's C as one shared object built into the binary, when a C compiler for the target is
+// here; without one the binary compiles its C with TinyCC at run time (src/sys/native-cc.ts).
+const prebuilt = native ? compileNative() : null;
+console.log(prebuilt ? `C of src/sys/native built with ${prebuilt.compiler}` : "no C compiler for this target: the binary compiles its C with TinyCC at run time");
+
 const result = await Bun.build({
   // the pull's Worker is a second entry point: compiled executables only run Workers built in
   entrypoints: ["src/main.ts", "src/image/layer-worker.ts"],
@@ -29,6 +35,17 @@ const result = await Bun.build({
   // (docs/performance.md). Splitting needs ES modules.
   format: "esm",
   splitting: true,
+  plugins: prebuilt
+    ? [{
+        name: "prebuilt-native",
+        setup(build) {
+          build.onLoad({ filter: /src\/sys\/native\/prebuilt\.ts$/ }, () => ({
+            contents: `const prebuilt: string | null = ${JSON.stringify(prebuilt.base64)};\nexport default prebuilt;\n`,
+            loader: "ts",
+          }));
+        },
+      }]
+    : [],
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);

@@ -4,12 +4,13 @@
 // the host's loopback through pasta's gateway, publishes a port with -p, and manages
 // detached containers with ps, logs, exec, stop and rm. Nothing stays behind.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, copyFileSync, existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, globSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
-import { MYCR, WORK } from "./helpers/env";
+import { MYCR, mycrEnv } from "./helpers/env";
 import { buildFakeLoader } from "./helpers/probe";
-import { busyboxRootfs } from "./helpers/rootfs";
+import { SECRET_ATTEMPT, SECRET_BREACH } from "./helpers/secret-attack";
+import { runAsUser, userScratch, type UserResult } from "./helpers/rootless-scratch";
 import { OciLayout } from "./helpers/oci-layout";
 import { push, startRegistry, type TestRegistry } from "./helpers/registry";
 import { busyboxLayerEntries, makeTar } from "./helpers/tar";
@@ -25,25 +26,11 @@ let tunMode: number | null = null;
 /** The user's own busybox root (a root of root's files would be nobody's in its user namespace). */
 let rootfs: string;
 
-interface Result {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = UserResult;
 
-let captures = 0;
-
-/** `mycr ARGS` as the test user; output through files (a detached container's monitor must not hold our pipes). */
-async function as(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; binary?: string } = {}): Promise<Result> {
-  const base = join(scratch, `out-${++captures}`);
-  const proc = Bun.spawn(asUser(user, args, opts.env, opts.binary), { stdin: "ignore", stdout: Bun.file(`${base}.out`), stderr: Bun.file(`${base}.err`) });
-  const timer = setTimeout(() => proc.kill(9), opts.timeoutMs ?? 60_000);
-  await proc.exited;
-  clearTimeout(timer);
-  const result = { exitCode: proc.exitCode ?? 128, stdout: readFileSync(`${base}.out`, "utf8"), stderr: readFileSync(`${base}.err`, "utf8") };
-  rmSync(`${base}.out`, { force: true });
-  rmSync(`${base}.err`, { force: true });
-  return result;
+/** `mycr ARGS` as the test user. */
+function as(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; binary?: string } = {}): Promise<Result> {
+  return runAsUser(user, scratch, args, opts);
 }
 
 async function ok(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; binary?: string } = {}): Promise<Result> {
@@ -69,6 +56,24 @@ function userProcesses(name: RegExp): number[] {
 }
 
 const PASTA = /^(pasta|passt)/;
+const SLIRP = /^slirp4netns/;
+const FUSE = /^fuse-overlayfs/;
+
+/** What a server on the host's 127.0.0.1:`port` says, trying for a while ("" if it never answers). */
+async function answerAt(port: number): Promise<string> {
+  let answer = "";
+  for (let i = 0; i < 50 && answer === ""; i++) {
+    answer = await new Promise<string>((resolve) => {
+      let got = "";
+      const s = connect({ host: "127.0.0.1", port }, () => undefined);
+      s.on("data", (d) => (got += d.toString()));
+      s.on("close", () => resolve(got));
+      s.on("error", () => resolve(""));
+    });
+    if (answer === "") await Bun.sleep(100);
+  }
+  return answer;
+}
 
 function childrenOf(pid: number): number[] {
   try {
@@ -88,12 +93,7 @@ function userDir(name: string): string {
 
 beforeAll(async () => {
   user = createRootlessUser();
-  mkdirSync(WORK, { recursive: true });
-  scratch = mkdtempSync(join(WORK, "rootless-"));
-  chmodSync(scratch, 0o755);
-  rootfs = join(scratch, "rootfs");
-  Bun.spawnSync(["cp", "-a", busyboxRootfs(), rootfs]);
-  Bun.spawnSync(["chown", "-R", `${user.uid}:${user.gid}`, rootfs]);
+  ({ scratch, rootfs } = userScratch(user, "rootless-"));
   // pasta opens /dev/net/tun as the user: udev makes it 0666 on most hosts; this one may not.
   tunMode = statSync("/dev/net/tun").mode & 0o777;
   if (tunMode !== 0o666) chmodSync("/dev/net/tun", 0o666);
@@ -188,19 +188,8 @@ describe("rootless: mycr as an ordinary user", () => {
     const dir = join(scratch, "secret");
     mkdirSync(dir, { mode: 0o755 });
     writeFileSync(join(dir, "secret"), "root's secret\n", { mode: 0o600 });
-    // Every way root in a container would try, many times: read, copy, chmod, chown, rename, overwrite.
-    const attempt = [
-      "for i in $(seq 20); do",
-      "  cat /s/secret 2>/dev/null && echo READ;",
-      "  cp /s/secret /tmp/x 2>/dev/null && echo COPIED;",
-      "  chmod 644 /s/secret 2>/dev/null && echo CHMOD;",
-      "  chown 0:0 /s/secret 2>/dev/null && echo CHOWN;",
-      "  mv /s/secret /s/moved 2>/dev/null && echo MOVED;",
-      "  echo x 2>/dev/null > /s/secret && echo WROTE;",
-      "done; stat -c %u /s/secret",
-    ].join("\n");
-    const r = await as(["run", "--rootfs", rootfs, "--network", "none", "-v", `${dir}:/s`, "sh", "-c", attempt]);
-    expect(r.stdout).not.toMatch(/READ|COPIED|CHMOD|CHOWN|MOVED|WROTE|root's secret/);
+    const r = await as(["run", "--rootfs", rootfs, "--network", "none", "-v", `${dir}:/s`, "sh", "-c", SECRET_ATTEMPT]);
+    expect(r.stdout).not.toMatch(SECRET_BREACH);
     expect(r.stdout.trim()).toBe("65534"); // the host's root is nobody in here
     expect(readFileSync(join(dir, "secret"), "utf8")).toBe("root's secret\n");
     expect(statSync(join(dir, "secret")).mode & 0o777).toBe(0o600);
@@ -264,21 +253,114 @@ describe("rootless: mycr as an ordinary user", () => {
     try {
       const ps = await ok(["ps"]);
       expect(ps.stdout).toContain(`127.0.0.1:${port}->80/tcp`);
-      let answer = "";
-      for (let i = 0; i < 50 && answer === ""; i++) {
-        answer = await new Promise<string>((resolve) => {
-          let got = "";
-          const s = connect({ host: "127.0.0.1", port }, () => undefined);
-          s.on("data", (d) => (got += d.toString()));
-          s.on("close", () => resolve(got));
-          s.on("error", () => resolve(""));
-        });
-        if (answer === "") await Bun.sleep(100);
-      }
-      expect(answer).toBe("published\n");
+      expect(await answerAt(port)).toBe("published\n");
     } finally {
       await ok(["rm", "-f", "published"]);
     }
+  });
+
+  test("slirp4netns: the host's loopback answers at 10.0.2.2, -p publishes a port through its API socket, and no slirp4netns is left", async () => {
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("host loopback\n") });
+    try {
+      const reach = `ip -4 addr show tap0 | awk '/inet / {print $2}'; ip route | awk '/^default/ {print $3}'; cat /etc/resolv.conf; wget -O /tmp/answer http://10.0.2.2:${server.port}/ 2>/dev/null && cat /tmp/answer`;
+      const r = await ok(["run", "--network", "slirp4netns", "--rootfs", rootfs, "sh", "-c", reach]);
+      expect(r.stdout).toBe("10.0.2.100/24\n10.0.2.2\nnameserver 10.0.2.3\nhost loopback\n");
+    } finally {
+      server.stop(true);
+    }
+    expect(userProcesses(SLIRP)).toEqual([]);
+    const port = 20000 + ((process.pid + 3) % 20000);
+    await ok(["run", "-d", "--name", "slirp", "--network", "slirp4netns", "--rootfs", rootfs, "-p", `127.0.0.1:${port}:80`, "sh", "-c", "while true; do echo published | nc -l -p 80; done"]);
+    try {
+      expect(userProcesses(SLIRP).length).toBe(1);
+      // it parses the container's packets: it runs under seccomp, in a mount namespace of its own (--enable-sandbox)
+      const slirp = userProcesses(SLIRP)[0]!;
+      const status = readFileSync(`/proc/${slirp}/status`, "utf8");
+      expect(status).toMatch(/^Seccomp:\s+2$/m);
+      const parent = /^PPid:\s+(\d+)/m.exec(status)![1]; // the mycr that runs the container
+      expect(readlinkSync(`/proc/${slirp}/ns/mnt`)).not.toBe(readlinkSync(`/proc/${parent}/ns/mnt`));
+      expect((await ok(["ps"])).stdout).toContain(`127.0.0.1:${port}->80/tcp`);
+      expect(await answerAt(port)).toBe("published\n");
+      // the same port again: refused by mycr's own claim before slirp4netns is asked
+      const again = await as(["run", "--network", "slirp4netns", "--rootfs", rootfs, "-p", `127.0.0.1:${port}:80`, "true"]);
+      expect(again.exitCode).toBe(125);
+    } finally {
+      await ok(["rm", "-f", "slirp"]);
+    }
+    for (let i = 0; i < 20 && userProcesses(SLIRP).length > 0; i++) await Bun.sleep(100);
+    expect(userProcesses(SLIRP)).toEqual([]);
+    // root's containers are on bridges: the user-mode networks are refused by name
+    const asRoot = Bun.spawnSync([MYCR, "run", "--network", "slirp4netns", "--rootfs", rootfs, "true"], { env: mycrEnv() });
+    expect({ code: asRoot.exitCode, stderr: asRoot.stderr.toString() }).toEqual({
+      code: 125,
+      stderr: "mycr: --network slirp4netns: for rootless containers; root's containers use bridge networks (the default)\n",
+    });
+  });
+
+  test("a killed mycr takes its slirp4netns with it (the exit pipe closes); gc removes the container's files", async () => {
+    const outer = Bun.spawn(asUser(user, ["run", "--network", "slirp4netns", "--rootfs", rootfs, "sleep", "100"]), { stdout: "ignore", stderr: "ignore" });
+    try {
+      // the program starts once slirp4netns is ready (its short-lived child, which hands over the tap device, is gone by then)
+      let inner: number | undefined;
+      for (let i = 0; i < 100 && (inner === undefined || userProcesses(/^sleep$/).length === 0); i++) {
+        await Bun.sleep(100);
+        inner = childrenOf(outer.pid)[0];
+      }
+      expect(userProcesses(SLIRP).length).toBe(1);
+      process.kill(inner!, "SIGKILL");
+      await outer.exited;
+      for (let i = 0; i < 30 && userProcesses(SLIRP).length > 0; i++) await Bun.sleep(100);
+      expect(userProcesses(SLIRP)).toEqual([]);
+      await ok(["gc"]);
+      expect(rootlessLeftovers().filter((l) => l.includes("container dir") || l.includes("state dir"))).toEqual([]);
+    } finally {
+      outer.kill(9);
+    }
+  });
+
+  test("MYCR_STORAGE_DRIVER=fuse-overlayfs: the root is fuse-overlayfs's, owners and writes as with overlayfs, and no daemon or mount is left", async () => {
+    const fuse = { MYCR_STORAGE_DRIVER: "fuse-overlayfs" };
+    const mode = statSync("/dev/fuse").mode & 0o777;
+    chmodSync("/dev/fuse", 0o666); // fuse-overlayfs opens it as the user: udev makes it 0666 on most hosts
+    try {
+      const r = await ok(["run", "--network", "none", "--image", image, "sh", "-c", "awk '$2 == \"/\" {print $3}' /proc/self/mounts; stat -c %u:%g /owned /data; echo new > /made && chown 1000:1000 /made && stat -c %u:%g /made; rm /owned; ls /owned 2>&1 | grep -c 'No such'"], { env: fuse });
+      expect(r.stdout).toBe("fuse.fuse-overlayfs\n1234:1234\n1000:1000\n1000:1000\n1\n");
+      expect(userProcesses(FUSE)).toEqual([]);
+      // detached: the client's choice reaches the supervisor (started here by a run without it);
+      // the mount lives while the container does, in the supervisor's namespace; rm takes both
+      const plain = (await ok(["run", "-d", "--network", "none", "--rootfs", rootfs, "sleep", "300"])).stdout.trim();
+      const id = (await ok(["run", "-d", "--network", "none", "--image", image, "sh", "-c", "echo kept > /kept; exec sleep 300"], { env: fuse })).stdout.trim();
+      const rootType = "awk '$2 == \"/\" {print $3}' /proc/self/mounts";
+      try {
+        expect(userProcesses(FUSE).length).toBe(1);
+        expect((await ok(["exec", id, "sh", "-c", `sleep 0.2; cat /kept; ${rootType}`])).stdout).toBe("kept\nfuse.fuse-overlayfs\n");
+        expect((await ok(["exec", plain, "sh", "-c", rootType])).stdout).toBe("overlay\n");
+      } finally {
+        await ok(["rm", "-f", id, plain]);
+      }
+      for (let i = 0; i < 30 && userProcesses(FUSE).length > 0; i++) await Bun.sleep(100);
+      expect(userProcesses(FUSE)).toEqual([]);
+      // /dev/fuse closed to users: one line that says so, nothing left
+      chmodSync("/dev/fuse", 0o600);
+      const closed = await as(["run", "--network", "none", "--rootfs", rootfs, "true"], { env: fuse });
+      expect(closed.exitCode).toBe(125);
+      expect(closed.stderr.trim().split("\n").filter((l) => !l.includes("told once per boot"))).toEqual([expect.stringMatching(/^mycr: fuse-overlayfs: .*\/dev\/fuse.*mode 0666/)]);
+      expect(userProcesses(FUSE)).toEqual([]);
+    } finally {
+      chmodSync("/dev/fuse", mode);
+    }
+    const bad = await as(["run", "--network", "none", "--rootfs", rootfs, "true"], { env: { MYCR_STORAGE_DRIVER: "zfs" } });
+    expect({ code: bad.exitCode, stderr: bad.stderr }).toEqual({ code: 125, stderr: 'mycr: MYCR_STORAGE_DRIVER=zfs: mycr knows "overlay" (the kernel\'s) and "fuse-overlayfs" (rootless, for kernels before 5.11)\n' });
+    // asked for, but not installed: one line that says what to install
+    const bin = userDir("bin-without-fuse-overlayfs");
+    for (const helper of ["newuidmap", "newgidmap"]) symlinkSync(`/usr/bin/${helper}`, join(bin, helper));
+    const missing = await as(["run", "--network", "none", "--rootfs", rootfs, "true"], { env: { ...fuse, PATH: bin } });
+    expect(missing.exitCode).toBe(125);
+    expect(missing.stderr.trim().split("\n").filter((l) => !l.includes("told once per boot"))).toEqual(["mycr: MYCR_STORAGE_DRIVER=fuse-overlayfs: fuse-overlayfs is not installed: apt-get install fuse-overlayfs"]);
+    // root's containers have the kernel's overlay: the fallback is refused by name, not ignored
+    const asRoot = Bun.spawnSync([MYCR, "run", "--network", "none", "--rootfs", rootfs, "true"], { env: mycrEnv(fuse) });
+    expect(asRoot.exitCode).toBe(125);
+    expect(asRoot.stderr.toString()).toMatch(/^mycr: MYCR_STORAGE_DRIVER=fuse-overlayfs: for rootless runs/);
   });
 
   test("a killed mycr leaves pasta and the container's files: gc ends and removes them", async () => {
@@ -374,8 +456,6 @@ describe("rootless: mycr as an ordinary user", () => {
       [["run", "--rootfs", rootfs, "--network", "bridge", "true"], /^mycr: --network bridge: bridge networks need root/],
       [["run", "--rootfs", rootfs, "--storage-opt", "size=10m", "true"], /^mycr: --storage-opt size: project quotas need root/],
       [["network", "create", "mine"], /^mycr: network: networks are bridges on the host and need root/],
-      [["create", "--bundle", scratch, "x"], /^mycr: create: the OCI runtime face needs root/],
-      [["run", "--bundle", scratch, "x"], /^mycr: run --bundle: the OCI runtime face needs root/],
     ];
     for (const [args, message] of cases) {
       const r = await as(args);

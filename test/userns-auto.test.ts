@@ -1,8 +1,9 @@
 // mycr run --userns=auto: root inside is a private block of 65536 host ids, not the host's root.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TEST_ROOT, WORK } from "./helpers/env";
+import { MYCR, TEST_ROOT, WORK, mycrEnv } from "./helpers/env";
+import { listing, readSavedImage } from "./helpers/image-fs";
 import { mycr } from "./helpers/mycr";
 import { busyboxRootfs } from "./helpers/rootfs";
 
@@ -149,21 +150,131 @@ test("a stopped container keeps its block, and gets it back when started again",
     expect((await mycr(["start", id])).exitCode).toBe(0);
     const again = mapOf((await mycr(["exec", id, "cat", "/proc/self/uid_map"])).stdout);
     expect(again).toEqual(first);
-    // copying in would write as the host's root, which has no id there: refused by name; copying out works
+    // cp in and commit of a stopped-and-started container work like those of a fresh one (tests below)
     writeFileSync(join(dir, "in.txt"), "in\n");
-    const cpIn = await mycr(["cp", join(dir, "in.txt"), `${id}:/root/in.txt`]);
-    expect({ code: cpIn.exitCode, stderr: cpIn.stderr }).toEqual({ code: 125, stderr: `mycr: cp: ${id} runs with --userns=auto; copying into it is not supported yet (copy out works)\n` });
-    expect((await mycr(["cp", `${id}:/etc/passwd`, join(dir, "passwd")])).exitCode).toBe(0);
-    expect(readFileSync(join(dir, "passwd"), "utf8")).toContain("root:x:0:0");
-    // not committed with the block's host ids as owners: refused by name
-    const commit = await mycr(["commit", id, `mycr-test/userns-auto-${process.pid}:c`]);
-    expect({ code: commit.exitCode, stderr: commit.stderr }).toEqual({
-      code: 125,
-      stderr: `mycr: commit ${id}: the container runs with --userns=auto, whose files are not yet shifted back to the container's ids for a layer\n`,
-    });
+    expect((await mycr(["cp", join(dir, "in.txt"), `${id}:/root/in.txt`])).exitCode).toBe(0);
+    expect((await mycr(["exec", id, "stat", "-c", "%u:%g", "/root/in.txt"])).stdout).toBe("0:0\n");
     expect(blocks().length).toBe(1);
   } finally {
     await mycr(["rm", "-f", id]);
+  }
+  expect(blocks()).toEqual([]);
+});
+
+/** A detached --userns=auto container (or a plain one) running `script`, once /ready exists; returns its id and its block's first host id. */
+async function detachedAuto(script: string, remapped = true): Promise<{ id: string; base: number }> {
+  const r = await mycr(["run", "-d", "--network", "none", ...(remapped ? ["--userns=auto"] : []), "--image", IMAGE, "--", "/bin/sh", "-c", `${script}\ntouch /ready; exec sleep 60`]);
+  expect(r.stderr).toBe("");
+  const id = r.stdout.trim();
+  for (let i = 0; i < 200 && (await mycr(["exec", id, "test", "-e", "/ready"])).exitCode !== 0; i++) await Bun.sleep(50);
+  return { id, base: mapOf((await mycr(["exec", id, "cat", "/proc/self/uid_map"])).stdout)[1]! };
+}
+
+const upperFile = (id: string, path: string) => join(TEST_ROOT, "remapped", id, "upper", path);
+const owner = (path: string) => {
+  const st = statSync(path);
+  return `${st.uid}:${st.gid}`;
+};
+
+test("cp into a --userns=auto container writes its own ids (its root is the block's first id on the host); cp out gives the ids it sees", async () => {
+  const { id, base } = await detachedAuto("echo mine > /root/mine; chown 1234:1235 /root/mine");
+  try {
+    const src = join(dir, "cp-src");
+    mkdirSync(join(src, "sub"), { recursive: true });
+    writeFileSync(join(src, "sub", "f"), "deep\n");
+    chownSync(join(src, "sub", "f"), 1000, 1001);
+    writeFileSync(join(dir, "plain.txt"), "plain\n");
+    expect((await mycr(["cp", join(dir, "plain.txt"), `${id}:/root/plain.txt`])).exitCode).toBe(0);
+    expect((await mycr(["cp", "-a", src, `${id}:/root/`])).exitCode).toBe(0);
+    // a tar stream's owners are the container's too
+    const tar = Bun.spawnSync(["tar", "-C", dir, "--owner=7", "--group=8", "-c", "plain.txt"]).stdout;
+    expect(Bun.spawnSync([MYCR, "cp", "-", `${id}:/tmp`], { stdin: tar, env: mycrEnv() }).exitCode).toBe(0);
+    const inside = await mycr(["exec", id, "sh", "-c", "stat -c '%u:%g %n' /root/plain.txt /root/cp-src /root/cp-src/sub/f /tmp/plain.txt; cat /root/cp-src/sub/f; echo more >> /root/plain.txt && echo writable"]);
+    expect(inside.stdout).toBe(["0:0 /root/plain.txt", "0:0 /root/cp-src", "1000:1001 /root/cp-src/sub/f", "7:8 /tmp/plain.txt", "deep", "writable", ""].join("\n"));
+    expect([owner(upperFile(id, "root/plain.txt")), owner(upperFile(id, "root/cp-src/sub/f"))]).toEqual([`${base}:${base}`, `${base + 1000}:${base + 1001}`]);
+    // out: -a keeps the owners the container sees, not the block's host ids; without -a the caller's
+    expect((await mycr(["cp", "-a", `${id}:/root/mine`, join(dir, "mine-a")])).exitCode).toBe(0);
+    expect((await mycr(["cp", `${id}:/root/mine`, join(dir, "mine")])).exitCode).toBe(0);
+    expect([owner(join(dir, "mine-a")), owner(join(dir, "mine")), readFileSync(join(dir, "mine"), "utf8")]).toEqual(["1234:1235", "0:0", "mine\n"]);
+    const out = Bun.spawnSync([MYCR, "cp", `${id}:/root/mine`, "-"], { env: mycrEnv() });
+    const listed = Bun.spawnSync(["tar", "--numeric-owner", "-tvf", "-"], { stdin: out.stdout });
+    expect(listed.stdout.toString()).toContain(" 1234/1235 ");
+    // an owner the block has no room for: one line, nothing written
+    chownSync(join(dir, "plain.txt"), 70000, 0);
+    const big = await mycr(["cp", "-a", join(dir, "plain.txt"), `${id}:/root/big`]);
+    expect({ code: big.exitCode, stderr: big.stderr }).toEqual({
+      code: 125,
+      stderr: `mycr: cp: ${id}:/root/big: owner id 70000 has no id in a --userns=auto container (its ids are 0..65535); copy without -a\n`,
+    });
+    expect((await mycr(["exec", id, "test", "-e", "/root/big"])).exitCode).toBe(1);
+  } finally {
+    await mycr(["rm", "-f", id]);
+  }
+  expect(blocks()).toEqual([]);
+});
+
+test("attack: a --userns=auto container swaps cp's destination for links to the host while files are copied in, try after try", async () => {
+  const target = join(dir, "host-target");
+  mkdirSync(target, { recursive: true });
+  writeFileSync(join(target, "secret"), "HOST SECRET\n");
+  const { id } = await detachedAuto(`ln -sfn / /root/up; (while :; do rm -rf /root/d; mkdir /root/d; usleep 20000; rm -rf /root/d; ln -s ${target} /root/d; usleep 20000; done) &`);
+  try {
+    writeFileSync(join(dir, "payload"), "payload\n");
+    let landed = 0;
+    for (let i = 0; i < 12; i++) {
+      if ((await mycr(["cp", join(dir, "payload"), `${id}:/root/d/`])).exitCode === 0) landed++;
+      await mycr(["cp", join(dir, "payload"), `${id}:/root/up${target}/payload-${i}`]);
+      await mycr(["cp", join(dir, "payload"), `${id}:/root/up${target}/secret`]);
+    }
+    expect(readdirSync(target)).toEqual(["secret"]);
+    expect(readFileSync(join(target, "secret"), "utf8")).toBe("HOST SECRET\n");
+    expect(owner(join(target, "secret"))).toBe("0:0");
+    expect(landed).toBeGreaterThan(0); // the race was run, not avoided
+  } finally {
+    await mycr(["rm", "-f", id]);
+  }
+});
+
+test("commit of a --userns=auto container: the layer has the ids the container saw, the same image a plain container's commit gives", async () => {
+  const script = "echo mine > /root/mine; chown 1234:1235 /root/mine; rm /etc/group; rm -rf /var && mkdir /var && echo v > /var/only; mkdir /data; echo x > /data/f; chown 1000:1000 /data/f; chmod 4750 /data/f; ln /data/f /data/link";
+  const images: string[] = [];
+  try {
+    const listings: string[][] = [];
+    const tops: string[][] = [];
+    for (const remapped of [true, false]) {
+      const { id } = await detachedAuto(script, remapped);
+      const ref = `localhost/mycr-test/userns-auto-${process.pid}:${remapped ? "remapped" : "plain"}`;
+      try {
+        const c = await mycr(["commit", id, ref]);
+        expect(c.stderr).toBe("");
+        images.push(ref);
+      } finally {
+        await mycr(["rm", "-f", id]);
+      }
+      const file = join(dir, "saved.tar");
+      expect(Bun.spawnSync([MYCR, "save", "-o", file, ref], { env: mycrEnv() }).exitCode).toBe(0);
+      const saved = await readSavedImage(file);
+      listings.push(listing(saved.files));
+      tops.push([...saved.layers.at(-1)!].sort());
+    }
+    const [remapped, plain] = listings;
+    expect(remapped!.filter((l) => /^\/(root\/mine|data|var)/.test(l))).toEqual([
+      "/data dir 755 0:0 ",
+      "/data/f file 4750 1000:1000 2",
+      "/data/link file 4750 1000:1000 2",
+      "/root/mine file 644 1234:1235 5",
+      "/var dir 755 0:0 ",
+      "/var/only file 644 0:0 2",
+    ]);
+    expect(remapped).toEqual(plain!);
+    expect(tops[0]).toEqual(tops[1]!);
+    expect(tops[0]).toContain("/etc/.wh.group");
+    expect(tops[0]).toContain("/var/.wh..wh..opq");
+    // the image runs, plain and remapped, with those owners
+    const ran = await mycr(["run", "--network", "none", "--userns=auto", "--image", images[0]!, "--", "/bin/sh", "-c", "stat -c %u:%g /root/mine; ls /var; test -e /etc/group || echo no-group"]);
+    expect(ran.stdout).toBe("1234:1235\nonly\nno-group\n");
+  } finally {
+    for (const ref of images) await mycr(["rmi", ref]);
   }
   expect(blocks()).toEqual([]);
 });

@@ -17,9 +17,9 @@ function inUserNamespace(s: Spec, uids: IdMapping[] = RANGE, gids: IdMapping[] =
   s.linux!.gidMappings = gids;
 }
 
-async function runWith(script: string, adjust: (spec: Spec) => void) {
+async function runWith(script: string, adjust: (spec: Spec) => void, env?: Record<string, string>) {
   const bundle = await makeBundle(["sh", "-c", script], adjust);
-  return mycr(["run", "--bundle", bundle, uniqueId("uns")]);
+  return mycr(["run", "--bundle", bundle, uniqueId("uns")], env ? { env } : {});
 }
 
 /** A directory of the test's own on the host (removed by the caller). */
@@ -39,6 +39,19 @@ describe("user namespace", () => {
     const lines = r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
     expect(lines).toEqual(["0 200000 1000", "1000 300000 10", "0 210000 65536", "0", "0", "65534:65534"]);
   });
+
+  // The C child comes built into the binary when build.ts found a C compiler (it did
+  // wherever `cc` is on PATH, as on CI), else from TinyCC at run time: both must work.
+  for (const way of ["prebuilt", "tinycc"] as const) {
+    test(`the C child that enters the user namespace works ${way === "prebuilt" ? "built into the binary" : "compiled by TinyCC at run time (MYCR_NATIVE=tinycc)"}`, async () => {
+      if (way === "prebuilt" && !Bun.which("cc")) return; // built without a compiler: the TinyCC case covers it
+      const env = { MYCR_TRACE: "1", ...(way === "tinycc" ? { MYCR_NATIVE: "tinycc" } : {}) };
+      const r = await runWith("cat /proc/self/uid_map; id -u", (s) => inUserNamespace(s), env);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "))).toEqual(["0 200000 65536", "0"]);
+      expect(r.stderr).toContain(`C child loaded (${way})`);
+    });
+  }
 
   test("the container's root is not the host's: a process it starts runs as the mapped id on the host", async () => {
     const dir = hostDir("owner");

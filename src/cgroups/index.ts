@@ -1,6 +1,7 @@
 // The cgroups room's front door: place a container's cgroup, find it again later.
 // Mode (v1, v2, hybrid) comes from the mount table, never from a guess.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { join, posix } from "node:path";
 import type { Resources } from "../spec/types";
 import { wantsBlockIO } from "./blkio";
@@ -18,6 +19,7 @@ export * from "./types";
 export { hostCgroups, availableControllers } from "./hierarchy";
 export { systemdAvailable } from "./systemd/manager";
 export { userDelegation, type UserDelegation } from "./systemd/user-delegation";
+export { noCgroupRefusal } from "./none";
 export { SYSTEMD_PROPERTY_PREFIX, annotationProperties } from "./systemd/annotations";
 
 /**
@@ -156,6 +158,26 @@ export async function createCgroup(
     await cg.destroy().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Whether we may make this container's cgroup ourselves in every hierarchy: the nearest
+ * existing directory of each is writable by us. Root on the host may; an ordinary user
+ * (or root of a user namespace) only where a cgroup was delegated to it (runc's
+ * rootless rule: without one, the container runs in no cgroup of its own).
+ */
+export function cgroupfsWritable(id: string, cgroupsPath?: string): boolean {
+  const record = recordFor(host(), placement(id, cgroupsPath), selfCgroups());
+  return Object.values(record.dirs).every((dir) => {
+    let existing = dir;
+    while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+    try {
+      accessSync(existing, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Controllers a resources section needs, with the field that needs each. */

@@ -7,6 +7,12 @@ import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from ".
 
 const WHY = "rootless containers here run without a cgroup (none is delegated to you)";
 
+/** The first limit in `resources` that needs a cgroup, as one line; device rules are no limit here (below). */
+export function noCgroupRefusal(resources: Resources | undefined): string | null {
+  const limited = Object.entries(resources ?? {}).find(([key, value]) => key !== "devices" && value !== undefined && value !== null);
+  return limited ? `linux.resources.${limited[0]}: ${WHY}` : null;
+}
+
 export class NoCgroup implements Cgroup {
   readonly record: CgroupRecord;
 
@@ -19,8 +25,8 @@ export class NoCgroup implements Cgroup {
    * a node bound in from the host keeps the host's permissions. Anything else is refused.
    */
   apply(resources: Resources): void {
-    const limited = Object.entries(resources).find(([key, value]) => key !== "devices" && value !== undefined && value !== null);
-    if (limited) throw new CgroupError(`linux.resources.${limited[0]}: ${WHY}`);
+    const refused = noCgroupRefusal(resources);
+    if (refused) throw new CgroupError(refused);
   }
 
   update(_resources: Resources): Promise<void> {

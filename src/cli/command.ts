@@ -16,7 +16,22 @@ export interface GlobalOptions {
  * a user namespace of its own ("enter"), of the one its container runs in ("join", the
  * container named by the arguments), or refuse in one line. Absent: root only.
  */
-export type RootlessMode = "enter" | { join: (args: ParsedFlags) => string | undefined } | { refuse: string };
+export type RootlessMode =
+  | "enter"
+  | { join: (args: ParsedFlags) => string | undefined }
+  | { refuse: string }
+  | CallerMode;
+
+/**
+ * The OCI runtime face for an ordinary user (docs/rootless.md, "The OCI runtime without
+ * root"): the command runs as the caller on the host, as runc and crun do, for a bundle
+ * whose config brings its own user namespace. `caller` says when (always, or for these
+ * arguments: a container the caller's OCI face made); otherwise `otherwise` applies.
+ */
+export interface CallerMode {
+  caller: true | ((args: ParsedFlags, global: GlobalOptions) => boolean);
+  otherwise?: RootlessMode;
+}
 
 export interface MycrCommand {
   meta: CommandMeta & { name: string; description: string };

@@ -41,7 +41,7 @@ export default defineMycrCommand({
   meta: { name: "create", description: "Create a container from an OCI bundle (OCI runtime)" },
   args: { ...OCI_CREATE_ARGS, id: { type: "positional", description: "Container id" } },
   needsRoot: true,
-  rootless: { refuse: "the OCI runtime face needs root; as an ordinary user, run containers with mycr run" },
+  rootless: { caller: true }, // as runc: the caller on the host, the config brings its user namespace
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
     await createContainer({

@@ -8,6 +8,7 @@ import { defineMycrCommand } from "./command";
 import { findContainer } from "../engine/containers";
 import { checkUser } from "../engine/names";
 import { callerVariable, isTerminal } from "../sys";
+import { callersOciContainer } from "./oci-caller";
 
 /** `-e KEY` takes KEY's value from our environment, and is left out when unset (docker). */
 function envEntry(text: string): string[] {
@@ -48,7 +49,7 @@ export default defineMycrCommand({
   parse: { stopAtFirstPositional: true, leadingPositionals: 1, bytesFlags: ["env"] },
   needsRoot: true,
   // joins the user namespace its container runs in: only its root may enter the container
-  rootless: { join: (args) => args._[0] },
+  rootless: { caller: callersOciContainer, otherwise: { join: (args) => args._[0] } },
   async run(args, global) {
     const preserve = single(args["preserve-fds"]);
     if (preserve !== undefined && preserve !== "0") throw new ContainerError("exec --preserve-fds is not supported by mycr yet (create and run --bundle support it)");

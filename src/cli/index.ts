@@ -65,7 +65,7 @@ export async function runCli(): Promise<number> {
     }
     const args = parseFlags(rest, cmd.args, cmd.parse);
     const global: GlobalOptions = { debug, stateRoot: typeof g.root === "string" ? g.root : undefined, systemdCgroup: g["systemd-cgroup"] === true };
-    if (cmd.needsRoot && process.getuid?.() !== 0) return await rootless(name, cmd, args, argv);
+    if (cmd.needsRoot && process.getuid?.() !== 0) return await rootless(name, cmd, args, argv, global);
     return await cmd.run(args, global);
   } catch (e) {
     return reportError(e, debug);
@@ -73,8 +73,11 @@ export async function runCli(): Promise<number> {
 }
 
 /** An ordinary user's command: run again as root of a user namespace, or refused in one line. */
-async function rootless(name: string, cmd: MycrCommand, args: ParsedFlags, argv: string[]): Promise<number> {
-  const mode = cmd.rootless;
+async function rootless(name: string, cmd: MycrCommand, args: ParsedFlags, argv: string[], global: GlobalOptions, mode = cmd.rootless): Promise<number> {
+  if (typeof mode === "object" && "caller" in mode) {
+    if (mode.caller === true || mode.caller(args, global)) return await cmd.run(args, global);
+    return rootless(name, cmd, args, argv, global, mode.otherwise);
+  }
   if (mode === undefined) throw new ContainerError(`${name} needs root (try sudo); without root mycr runs containers with run, exec, ps, logs, stop, rm and the image commands`);
   if (typeof mode === "object" && "refuse" in mode) throw new ContainerError(`${name}: ${mode.refuse}`);
   const { runInUserNamespace, userNamespaceOf } = await import("../engine/rootless/enter");

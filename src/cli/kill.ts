@@ -6,6 +6,7 @@ import { single } from "./argv";
 import { defineMycrCommand } from "./command";
 import { eachContainer } from "./each";
 import { out } from "./output";
+import { callersOciContainer } from "./oci-caller";
 
 function isSignal(text: string): boolean {
   try {
@@ -24,7 +25,7 @@ export default defineMycrCommand({
     id: { type: "positional", description: "Container names or ids (runc's form: one id, then the signal)" },
   },
   needsRoot: true,
-  rootless: "enter",
+  rootless: { caller: callersOciContainer, otherwise: "enter" },
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
     const positional = args._;

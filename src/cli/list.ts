@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from "node:fs";
 import { containerStatus, StateStore } from "../runtime/state";
 import { single } from "./argv";
 import { defineMycrCommand } from "./command";
@@ -11,7 +12,7 @@ export default defineMycrCommand({
     quiet: { type: "boolean", alias: "q", description: "Only ids" },
   },
   needsRoot: true,
-  rootless: { refuse: "the OCI runtime face needs root; as an ordinary user, run containers with mycr run" },
+  rootless: { caller: true }, // as runc: the caller on the host, the config brings its user namespace
   run(args, global) {
     const store = new StateStore(global.stateRoot);
     const records = store.ids().flatMap((id) => store.tryLoad(id) ?? []);
@@ -29,7 +30,7 @@ export default defineMycrCommand({
         bundle: r.bundle,
         rootfs: r.rootfs,
         created: r.created,
-        owner: "root",
+        owner: ownerOf(store.dir(r.id)),
       };
     });
     if (single(args.format) === "json") out(JSON.stringify(rows));
@@ -37,3 +38,21 @@ export default defineMycrCommand({
     return 0;
   },
 });
+
+/** Who made the container, as runc's list says: the owner of its state directory, by name. */
+function ownerOf(dir: string): string {
+  let uid: number;
+  try {
+    uid = statSync(dir).uid;
+  } catch {
+    return "";
+  }
+  let passwd = "";
+  try {
+    passwd = readFileSync("/etc/passwd", "utf8");
+  } catch {
+    // the number says it too
+  }
+  const line = passwd.split("\n").find((l) => l.split(":")[2] === String(uid));
+  return line?.split(":")[0] ?? String(uid);
+}

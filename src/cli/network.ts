@@ -23,7 +23,7 @@ export default defineMycrCommand({
     action: { type: "positional", description: "create, ls, inspect or rm, then the name" },
   },
   needsRoot: true,
-  rootless: { refuse: "networks are bridges on the host and need root; rootless containers use pasta (--network pasta, the default)" },
+  rootless: { refuse: "networks are bridges on the host and need root; rootless containers use pasta (--network pasta, the default) or slirp4netns" },
   run(args) {
     const [action, name, ...rest] = args._;
     const root = dataRoot();

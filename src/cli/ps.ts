@@ -9,6 +9,7 @@ import { findContainer, listContainers } from "../engine/containers";
 import { CONTAINER_HEADERS, containerFields, containerJson, containerTable } from "./container-table";
 import { defineMycrCommand } from "./command";
 import { out } from "./output";
+import { callersOciContainer } from "./oci-caller";
 
 export default defineMycrCommand({
   meta: { name: "ps", description: "List containers (docker's ps), or with an ID the processes of that container (runc's ps)" },
@@ -23,7 +24,7 @@ export default defineMycrCommand({
   parse: { stopAtFirstPositional: true },
   needsRoot: true,
   // with a container (runc's ps): its processes are only its user namespace's root's to look at
-  rootless: { join: (args) => args._[0] },
+  rootless: { caller: callersOciContainer, otherwise: { join: (args) => args._[0] } },
   run(args, global) {
     const [idArg, ...psArgs] = args._;
     const store = new StateStore(global.stateRoot);

@@ -5,7 +5,6 @@ import { runDetached } from "../engine/detach";
 import { out } from "./output";
 import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
-import { isRootless } from "../runtime/rootless";
 import { securityFromFlags } from "../engine/security-flags";
 import { defaultNamespaces } from "../spec/defaults";
 import { list, single, UsageError, type ParsedFlags } from "./argv";
@@ -129,10 +128,9 @@ export default defineMycrCommand({
   // -e and --entrypoint reach the container's execve byte for byte, as the command does
   parse: { stopAtFirstPositional: true, bytesFlags: ["env", "entrypoint"] },
   needsRoot: true,
-  rootless: "enter",
+  rootless: { caller: (args) => args.bundle !== undefined, otherwise: "enter" },
   async run(args, global) {
     if (args.bundle !== undefined) {
-      if (isRootless()) throw new ContainerError("run --bundle: the OCI runtime face needs root; as an ordinary user, run containers with mycr run --rootfs or --image");
       return runBundle(args, global); // the OCI runtime's run
     }
     // (a PATH of the user's may find what the default PATH does not: then the container decides)

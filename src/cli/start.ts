@@ -5,12 +5,13 @@ import { StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
 import { requireId } from "./create";
 import { out } from "./output";
+import { callersOciContainer } from "./oci-caller";
 
 export default defineMycrCommand({
   meta: { name: "start", description: "Start a created container (OCI runtime), or a detached one that exited again (docker)" },
   args: { id: { type: "positional", description: "Container id, name or unique id prefix" } },
   needsRoot: true,
-  rootless: { refuse: "the OCI runtime face needs root; as an ordinary user, run containers with mycr run" },
+  rootless: { caller: callersOciContainer, otherwise: { refuse: "the docker face's start is not supported without root yet; run the container again with mycr run -d" } },
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
     const ref = requireId(args, "start");

@@ -18,7 +18,8 @@ import { imageStore } from "./image";
 import { parseTmpfs, parseVolume } from "./mounts";
 import { containerDir } from "./paths";
 import { rootfsPaths } from "./rootfs";
-import { isRemapped } from "./userns-auto";
+import { toContainerIds } from "./userns-auto";
+import { rangeOfContainer } from "./userns-ranges";
 
 export interface CommitOptions {
   /** IMAGE: the name to give it; none: untagged. */
@@ -70,10 +71,9 @@ export async function commitContainer(states: StateStore, ref: string, opts: Com
     const what = view.engine ? "the host's root or a --rootfs directory" : "a root filesystem an OCI client gave it";
     throw new ContainerError(`commit ${ref}: the container runs on ${what}, not on an image: there is nothing to commit its changes onto`);
   }
-  if (isRemapped(containerDir(view.id))) {
-    // its upper holds the block's host ids and user.overlay.* markers; a layer must carry the container's own
-    throw new ContainerError(`commit ${ref}: the container runs with --userns=auto, whose files are not yet shifted back to the container's ids for a layer`);
-  }
+  // --userns=auto: the upper holds the block's host ids and overlayfs's user.overlay.* markers; the layer gets the ids the container saw
+  const range = rangeOfContainer(view.id);
+  const upperOptions = range ? { xattrPrefix: "user.overlay.", ownerId: toContainerIds(range) } : {};
   const upper = rootfsPaths(containerDir(view.id)).upper;
   if (!existsSync(upper)) {
     throw new ContainerError(`commit ${ref}: the container is ${view.state} and its files are gone (run it with --keep to commit it after it exits)`);
@@ -97,7 +97,7 @@ export async function commitContainer(states: StateStore, ref: string, opts: Com
       writeLayer: async (tar) => {
         const thaw = opts.pause ? freeze(view) : () => {};
         try {
-          const stats = await writeUpperTar(upper, tar, mountPoints(view));
+          const stats = await writeUpperTar(upper, tar, mountPoints(view), upperOptions);
           for (const path of stats.skipped) opts.onWarning?.(`commit ${ref}: left out /${path} (a socket, or a name a layer cannot carry)`);
         } finally {
           thaw();

@@ -8,15 +8,15 @@
 import { basename, dirname, posix } from "node:path";
 import { fstatSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
-import { O_NOFOLLOW, SysError, close, fdPath, openPath } from "../sys";
+import { O_NOFOLLOW, SysError, close, fdPath, openPath, withFsIds } from "../sys";
 import { readTar, type TarItem } from "../image/tar";
 import { unpackLayer } from "../image/unpack";
 import { TarWriter } from "../image/tar-writer";
 import type { ContainerView } from "./containers";
 import { openContainerRoot, openInContainer } from "./container-root";
 import { readTree, type TreeOptions } from "./file-tree";
-import { containerDir } from "./paths";
-import { isRemapped } from "./userns-auto";
+import { shiftOwners, toContainerIds, toHostIds } from "./userns-auto";
+import { rangeOfContainer, type IdRange } from "./userns-ranges";
 
 /** One side of a copy: a place inside a container, a host path, or a tar stream. */
 export type CopyEnd = { kind: "container"; view: ContainerView; ref: string; path: string } | { kind: "host"; path: string } | { kind: "stream" };
@@ -51,6 +51,11 @@ function open(root: number | null, path: string, follow: boolean): number | null
   }
 }
 
+/** The id block of a --userns=auto container at this end (none: its ids are the host's). */
+function rangeOf(end: CopyEnd): IdRange | undefined {
+  return end.kind === "container" ? rangeOfContainer(end.view.id) : undefined;
+}
+
 function where(end: CopyEnd, path: string): string {
   return end.kind === "container" ? `${end.ref}:${path}` : path;
 }
@@ -77,9 +82,12 @@ export async function copy(src: CopyEnd, dest: CopyEnd, opts: CopyOptions): Prom
         // The owner files get: the destination user's (root in a container, ours on the host), or their own with -a.
         const owner = opts.archive || dest.kind === "stream" ? undefined : dest.kind === "container" ? { uid: 0, gid: 0 } : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
         const tree: TreeOptions = { ...(owner ? { owner } : {}), ...(dest.kind === "host" ? { dropSetId: true } : {}) };
-        if (dest.kind === "stream") return await writeStream(readTree(fd, sourceName(path) || ".", tree), opts.stdoutFd ?? 1);
+        // Kept owners out of a --userns=auto container are the ones it sees (docker's userns-remap does the same).
+        const range = owner ? undefined : rangeOf(src);
+        const items = (top: string) => (range ? shiftOwners(readTree(fd, top, tree), toContainerIds(range)) : readTree(fd, top, tree));
+        if (dest.kind === "stream") return await writeStream(items(sourceName(path) || "."), opts.stdoutFd ?? 1);
         const isDir = fstatSync(fd).isDirectory();
-        return await writeInto(dest, destRoot, { name: sourceName(path), isDir, stream: false, items: (top) => readTree(fd, top, tree) });
+        return await writeInto(dest, destRoot, { name: sourceName(path), isDir, stream: false, items });
       } finally {
         close(fd);
       }
@@ -116,10 +124,6 @@ interface Source {
 
 async function writeInto(dest: CopyEnd, root: number | null, src: Source): Promise<void> {
   if (dest.kind === "stream") throw new ContainerError("cp: give a container on one side: mycr cp CONTAINER:SRC DEST or mycr cp SRC CONTAINER:DEST");
-  if (dest.kind === "container" && isRemapped(containerDir(dest.view.id))) {
-    // the host's root has no id in the container's overlay (EOVERFLOW): copying in would have to take the block's ids
-    throw new ContainerError(`cp: ${dest.ref} runs with --userns=auto; copying into it is not supported yet (copy out works)`);
-  }
   const path = dest.path;
   const target = open(root, path, true);
   const isDir = target !== null && fstatSync(target).isDirectory();
@@ -137,7 +141,16 @@ async function writeInto(dest: CopyEnd, root: number | null, src: Source): Promi
       if (dirFd === null || !fstatSync(dirFd).isDirectory()) throw new ContainerError(`cp: ${where(dest, dirname(path))}: no such directory`);
       top = basename(path);
     }
-    await unpackLayer(src.items(top), fdPath(dirFd!), { whiteouts: false, replaceDirs: false });
+    const range = rangeOf(dest);
+    if (!range) {
+      await unpackLayer(src.items(top), fdPath(dirFd!), { whiteouts: false, replaceDirs: false });
+    } else {
+      // A --userns=auto container's overlay was mounted in its user namespace, where the host's
+      // root has no id: a file it created there would fail (EOVERFLOW). The copy is written as
+      // the block's root (its file-system ids; capabilities kept), owners shifted into the block.
+      const items = shiftOwners(src.items(top), toHostIds(range, `cp: ${where(dest, path)}`));
+      await withFsIds(range.start, range.start, () => unpackLayer(items, fdPath(dirFd!), { whiteouts: false, replaceDirs: false }));
+    }
   } catch (e) {
     if (e instanceof ContainerError) throw new ContainerError(e.message.replace(/^layer (entry )?/, "cp: "));
     throw e;

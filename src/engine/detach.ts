@@ -8,6 +8,7 @@ import { newContainerId } from "./ids";
 import { parseLogOptions } from "./logs";
 import { resolveEnv } from "./env";
 import { startSupervised } from "./supervisor-client";
+import { requestedStorageDriver } from "./rootless/storage-driver";
 import { chooseCgroupManager } from "./cgroup-manager";
 import { assertNameFree, checkHostname, checkName } from "./names";
 import { containerDir, makeContainersDir } from "./paths";
@@ -41,7 +42,14 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
   const { store, onKept: _onKept, onStarted: _onStarted, id: _id, detached: _detached, io: _io, cwd: _cwd, ...given } = req;
   // Resolved here, in the caller's environment: the supervisor has the environment of
   // whichever command started it.
-  const request = { ...given, env: resolveEnv(req.envFiles ?? [], req.env ?? []), envFiles: [], cgroupManager: given.cgroupManager ?? chooseCgroupManager() };
+  const storageDriver = given.storageDriver ?? requestedStorageDriver();
+  const request = {
+    ...given,
+    env: resolveEnv(req.envFiles ?? [], req.env ?? []),
+    envFiles: [],
+    cgroupManager: given.cgroupManager ?? chooseCgroupManager(),
+    ...(storageDriver ? { storageDriver } : {}),
+  };
   const id = newContainerId();
   const record: DetachedRecord = {
     id,

@@ -14,8 +14,7 @@ import { releaseSharedMounts } from "../runtime/shared-mounts";
 import type { StateStore } from "../runtime/state";
 import { containersDir, dataRoot } from "./paths";
 import { readRecord } from "./record";
-import { detachNetwork, networkFiles, unpinNetns } from "./network";
-import { stopPasta } from "../net/pasta";
+import { detachNetwork, networkFiles, stopUserNetwork, unpinNetns } from "./network";
 import { refreshNetworkHosts } from "./network-hosts";
 import { removeContainerFiles, removeRootfsDirs } from "./rootfs";
 import { releaseOrphanRanges } from "./userns-ranges";
@@ -44,7 +43,7 @@ async function releaseNetwork(id: string, dir: string): Promise<void> {
     }
   }
   unpinNetns(networkFiles(dir).netns); // pinned, but killed before its record said so
-  stopPasta(networkFiles(dir).pasta); // a rootless container's pasta outlives its namespace
+  await stopUserNetwork(dir); // a rootless container's pasta or slirp4netns outlives its namespace
 }
 
 /** One collector at a time: two would both run CNI DEL and race on the same files. */

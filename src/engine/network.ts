@@ -13,7 +13,8 @@ import { bridgeOf, DEFAULT_NETWORK, loadNetwork, withNetworksLockAsync } from ".
 import type { PortMapping } from "../net/ports";
 import { ContainerError } from "../runtime/errors";
 import { isRootless } from "../runtime/rootless";
-import { pastaInstalled, startPasta } from "../net/pasta";
+import { pastaInstalled, startPasta, stopPasta } from "../net/pasta";
+import { SLIRP_DNS, startSlirp4netns, stopSlirp4netns } from "../net/slirp4netns";
 import { containerStatus, type StateStore } from "../runtime/state";
 import { loadRuntime } from "./containers";
 import { hostsBasePath, refreshNetworkHosts } from "./network-hosts";
@@ -34,12 +35,14 @@ export type NetworkPlan =
   | { kind: "none" | "host"; notice?: string }
   /** Rootless: pasta connects the container's own namespace through the user's sockets (net/pasta.ts). */
   | { kind: "pasta" }
+  /** Rootless, on request: slirp4netns's user-space stack NATs it onto the user's sockets (net/slirp4netns.ts). */
+  | { kind: "slirp4netns" }
   | { kind: "container"; path: string }
   | { kind: "cni"; list: CniConflist; root: string };
 
 export function planNetwork(req: NetworkRequest, root: string, store: StateStore): NetworkPlan {
   if (isRootless()) return planRootlessNetwork(req);
-  if (req.mode === "pasta") throw new ContainerError("--network pasta: for rootless containers; root's containers use bridge networks (the default)");
+  if (req.mode === "pasta" || req.mode === "slirp4netns") throw new ContainerError(`--network ${req.mode}: for rootless containers; root's containers use bridge networks (the default)`);
   let mode = req.mode;
   let notice: string | undefined;
   if (mode === undefined) {
@@ -64,31 +67,54 @@ export function planNetwork(req: NetworkRequest, root: string, store: StateStore
   return plan;
 }
 
+/** Whether the plan is a user-mode network (pasta or slirp4netns): its -p ports are no CNI network's. */
+export function isUserNetwork(plan: NetworkPlan): boolean {
+  return plan.kind === "pasta" || plan.kind === "slirp4netns";
+}
+
 /**
  * An ordinary user's container: pasta by default (none, with a notice, where it is not
- * installed), none or host on request; bridges and other containers' namespaces are root's.
+ * installed), slirp4netns, none or host on request; bridges and other containers'
+ * namespaces are root's.
  */
 function planRootlessNetwork(req: NetworkRequest): NetworkPlan {
   const mode = req.mode ?? (pastaInstalled() ? "pasta" : "none");
   let plan: NetworkPlan;
-  if (mode === "pasta") plan = { kind: "pasta" };
+  if (mode === "pasta" || mode === "slirp4netns") plan = { kind: mode };
   else if (mode === "none" || mode === "host") {
     plan = { kind: mode, ...(req.mode === undefined ? { notice: "pasta not found (apt-get install passt): the container gets loopback only" } : {}) };
   } else if (mode.startsWith("container:")) {
     throw new ContainerError(`--network ${mode}: joining another container's network is not supported for rootless containers yet`);
   } else {
-    throw new ContainerError(`--network ${mode}: bridge networks need root; rootless containers use pasta (--network pasta, the default) or none`);
+    throw new ContainerError(`--network ${mode}: bridge networks need root; rootless containers use pasta (--network pasta, the default), slirp4netns or none`);
   }
-  if (req.ports.length > 0 && plan.kind !== "pasta") throw new ContainerError("-p publishes ports through pasta for rootless containers: drop --network none/host");
+  if (req.ports.length > 0 && !isUserNetwork(plan)) throw new ContainerError("-p publishes ports through pasta or slirp4netns for rootless containers: drop --network none/host");
   return plan;
 }
 
-/** The files the container's /etc/resolv.conf and /etc/hosts are bound from; the netns pin and pasta's pid file. */
-export function networkFiles(dir: string): { resolv: string; hosts: string; netns: string; pasta: string } {
-  return { resolv: join(dir, "resolv.conf"), hosts: join(dir, "hosts"), netns: join(dir, "netns"), pasta: join(dir, "pasta.pid") };
+/** The files the container's /etc/resolv.conf and /etc/hosts are bound from; the netns pin; pasta's and slirp4netns's pid files. */
+export function networkFiles(dir: string): { resolv: string; hosts: string; netns: string; pasta: string; slirp4netns: string } {
+  return { resolv: join(dir, "resolv.conf"), hosts: join(dir, "hosts"), netns: join(dir, "netns"), pasta: join(dir, "pasta.pid"), slirp4netns: join(dir, "slirp4netns.pid") };
+}
+
+/** Ends a rootless container's pasta or slirp4netns (each outlives the namespace it served otherwise). */
+export async function stopUserNetwork(dir: string): Promise<void> {
+  const files = networkFiles(dir);
+  stopPasta(files.pasta);
+  await stopSlirp4netns(files.slirp4netns);
 }
 
 /** Namespaces and mounts of the spec for the plan. */
+/**
+ * The files applyNetwork binds, empty until attachNetwork writes them in place (same
+ * inode): the native init mounts them before the network is attached.
+ */
+export function createNetworkFiles(plan: NetworkPlan, dir: string): void {
+  if (plan.kind === "none") return;
+  const files = networkFiles(dir);
+  for (const f of [files.resolv, files.hosts]) closeSync(openSync(f, "a"));
+}
+
 export function applyNetwork(spec: Spec, plan: NetworkPlan, dir: string): void {
   const linux = spec.linux!;
   if (plan.kind === "host") linux.namespaces = linux.namespaces!.filter((n) => n.type !== "network");
@@ -105,6 +131,7 @@ export async function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: 
   let result: CniResult | null = null;
   let ip: string | null = null;
   if (plan.kind === "pasta") startPasta(pid, req.ports, networkFiles(dir).pasta);
+  if (plan.kind === "slirp4netns") await startSlirp4netns(pid, req.ports, dir, networkFiles(dir).slirp4netns);
   if (plan.kind === "cni") {
     const netns = networkFiles(dir).netns;
     pinNetns(pid, netns);
@@ -135,7 +162,8 @@ export async function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: 
     ip = result.ips?.[0]?.address.split("/")[0] ?? null;
   }
   const files = networkFiles(dir);
-  writeFileSync(files.resolv, resolvConf(req.dns));
+  // slirp4netns's forwarder reaches the host's own resolvers, those on its loopback too
+  writeFileSync(files.resolv, resolvConf(plan.kind === "slirp4netns" && req.dns.length === 0 ? [SLIRP_DNS] : req.dns));
   const hosts = hostsFile(ip, names, req.addHosts);
   writeFileSync(files.hosts, hosts);
   // peers' names come in once the record holds this address (run.ts: announceOnNetwork)

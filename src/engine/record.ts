@@ -28,7 +28,7 @@ export interface EngineRecord {
     /** Set just before CNI DEL: peers no longer list it. */
     leaving?: boolean;
   };
-  /** Host ports a rootless container's pasta publishes (-p): no CNI network holds them. */
+  /** Host ports a rootless container's pasta or slirp4netns publishes (-p): no CNI network holds them. */
   pastaPorts?: PortMapping[];
   /** --name; later commands (ps, logs) will accept it in place of the id. */
   name?: string;

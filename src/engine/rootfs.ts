@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Mount } from "../spec/types";
 import { ContainerError } from "../runtime/errors";
 import { releaseContainerDisk } from "./disk-quota";
+import { unmountFuseRoot } from "./rootless/storage-driver";
 import { remappedBase, rootfsBase, unmountIdmappedLowers } from "./userns-auto";
 import { releaseRange } from "./userns-ranges";
 
@@ -72,7 +73,9 @@ export function removeContainerFiles(dir: string, keepUpper = false): void {
   try {
     releaseContainerDisk(rootfsPaths(dir)); // a --storage-opt size limit goes with the container, kept files or not
   } finally {
-    // The idmapped layers are the image's own files: detached before anything is removed.
+    // The idmapped layers are the image's own files, a fuse-overlayfs root shows them:
+    // detached before anything is removed.
+    unmountFuseRoot(rootfsPaths(dir).merged);
     unmountIdmappedLowers(dir);
     if (keepUpper) rmSync(rootfsPaths(dir).work, { recursive: true, force: true });
     else for (const d of [remappedBase(dir), dir]) rmSync(d, { recursive: true, force: true });
@@ -86,6 +89,7 @@ export function removeRootfsDirs(dir: string, keepUpper = false): void {
   try {
     releaseContainerDisk(paths);
   } finally {
+    unmountFuseRoot(paths.merged);
     unmountIdmappedLowers(dir);
     for (const d of keepUpper ? [paths.merged, paths.work] : [paths.merged, paths.work, paths.upper]) rmSync(d, { recursive: true, force: true });
   }

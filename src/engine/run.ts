@@ -16,9 +16,8 @@ import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
 import { exposedStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
-import { announceOnNetwork, applyNetwork, attachNetwork, detachNetwork, leaveNetwork, networkFiles, planNetwork, type NetworkRequest } from "./network";
+import { announceOnNetwork, applyNetwork, attachNetwork, createNetworkFiles, detachNetwork, isUserNetwork, leaveNetwork, networkFiles, planNetwork, stopUserNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
-import { stopPasta } from "../net/pasta";
 import { abandonedHolder, assertPortsFree, takenPorts } from "./ports";
 import { createRootfsDirs, overlayRootMount, removeContainerFiles, removeRootfsDirs, rootfsPaths } from "./rootfs";
 import type { SecuritySettings } from "./security-flags";
@@ -39,11 +38,14 @@ import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 import { rootlessIdentity } from "../runtime/rootless";
 import { addUserNamespace, noticeNoCgroupOnce, refuseRootless } from "./rootless/container";
 import { rootlessCgroupManager } from "./rootless/cgroup";
+import { assertRootStorageDriver, mountFuseRoot, requestedStorageDriver, rootlessStorageDriver, type StorageDriver } from "./rootless/storage-driver";
 import { parseLabels } from "./labels";
 
 export interface RunRequest {
   /** The cgroup manager to use; chosen from the host (and MYCR_CGROUP_MANAGER) when absent. */
   cgroupManager?: CgroupManager;
+  /** How the root is stacked (MYCR_STORAGE_DRIVER); chosen from the kernel when absent (rootless/storage-driver.ts). */
+  storageDriver?: StorageDriver;
   network: NetworkRequest;
   /** Things worth telling the user that are not errors. */
   onNotice?: (message: string) => void;
@@ -189,6 +191,10 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   // A rootless container's cgroup: a scope of the user's systemd, or none at all.
   const rootlessCgroup = rootless ? await rootlessCgroupManager(req.resources) : undefined;
   if (rootless) refuseRootless({ resources: rootlessCgroup === "none" ? req.resources : undefined, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
+  // MYCR_STORAGE_DRIVER as asked (a detached run's client read it); unset: the kernel decides
+  const storageDriver = req.storageDriver ?? requestedStorageDriver();
+  if (!rootless) assertRootStorageDriver(storageDriver);
+  const driver = rootless ? rootlessStorageDriver(dataRoot(), storageDriver) : "overlay";
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
   const stdio = chooseStdio(req.tty, req.interactive);
@@ -217,7 +223,8 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     id,
     args,
     rootfs: paths.merged,
-    rootMount: overlayRootMount(paths, userns === "auto" ? idmappedLowerPaths(dir, lowers.length) : lowers, userns === "auto"),
+    // fuse-overlayfs: mounted on merged before init is spawned (below); init binds it as it is
+    ...(driver === "overlay" ? { rootMount: overlayRootMount(paths, userns === "auto" ? idmappedLowerPaths(dir, lowers.length) : lowers, userns === "auto") } : {}),
     hostname,
     // mycr's own stores must not show through the lower layer or a volume that contains
     // them (the host's root however it is spelled, --rootfs /var, -v /run:/x).
@@ -265,7 +272,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       ...(image ? { image: image.name, imageId: image.id } : {}),
       ...(Object.keys(labels).length > 0 ? { labels } : {}),
       ...(planned ? { network: planned } : {}),
-      ...(network.kind === "pasta" && req.network.ports.length > 0 ? { pastaPorts: req.network.ports } : {}),
+      ...(isUserNetwork(network) && req.network.ports.length > 0 ? { pastaPorts: req.network.ports } : {}),
     };
     // Claimed once the record exists: gc frees the blocks of containers that have none.
     if (userns === "auto") {
@@ -284,6 +291,11 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       chownToRange(dir, range);
       mountIdmappedLowers(dir, lowers, range);
     }
+    if (driver === "fuse-overlayfs") {
+      // Before init is spawned, as the idmapped lowers: init's mount namespace is a copy of ours taken then.
+      const rootDirs = createRootfsDirs(dir);
+      mountFuseRoot(rootDirs.merged, lowers, rootDirs.upper, rootDirs.work, storageDriver !== undefined);
+    }
     const result = await runForeground({
       id,
       bundle: dir,
@@ -295,10 +307,13 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       stdio: req.io ? [req.io.stdin ?? "ignore", req.io.stdout, req.io.stderr] : [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       ...(req.io ? { onConsole: req.io.console } : {}),
-      prepare: async (initPid) => {
+      prepareRoot: () => {
+        createNetworkFiles(network, dir);
         const rootDirs = createRootfsDirs(dir);
         const diskSize = storage.size;
         if (diskSize !== undefined) withEngineLock(() => limitContainerDisk(rootDirs, diskSize));
+      },
+      prepare: async (initPid) => {
         const names = [spec.hostname!, ...(name !== undefined ? [name] : [])];
         const result = await attachNetwork(network, req.network, id, initPid, dir, names);
         if (planned) {
@@ -323,7 +338,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
         req.onNotice?.(`network: ${(e as Error).message}`);
       }
     }
-    if (network.kind === "pasta") stopPasta(networkFiles(dir).pasta);
+    if (isUserNetwork(network)) await stopUserNetwork(dir);
     // A detached container's record stays: its ports are free again now, not once its monitor ends.
     if (req.detached && (written?.network || written?.pastaPorts)) {
       const { network: _released, pastaPorts: _free, ...rest } = written;

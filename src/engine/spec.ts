@@ -13,7 +13,8 @@ export interface ContainerSettings {
   /** Host path of the prepared root filesystem (the overlay's merged dir). */
   rootfs: string;
   /** Mounted over the root before anything else (the overlay). */
-  rootMount: Mount;
+  /** The overlay init mounts on the root; none: the root dir is ready as it is (fuse-overlayfs mounted it). */
+  rootMount?: Mount;
   hostname?: string;
   /** Host paths that must not be visible inside (used when the host's root is the lower layer). */
   hidePaths: string[];
@@ -88,7 +89,7 @@ export function buildSpec(s: ContainerSettings): Spec {
 
   const tmp: Mount[] = s.tmpInImage ? [] : [{ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] }];
   const defaultMounts = s.shmSize !== undefined ? sizeShm([...spec.mounts!, ...tmp], s.shmSize) : [...spec.mounts!, ...tmp];
-  spec.mounts = [s.rootMount, ...boundTmpfs(mergeMounts(defaultMounts, s.mounts ?? []), s.tmpfsSize)];
+  spec.mounts = [...(s.rootMount ? [s.rootMount] : []), ...boundTmpfs(mergeMounts(defaultMounts, s.mounts ?? []), s.tmpfsSize)];
   spec.linux!.maskedPaths = [...s.hidePaths];
   if (s.resources) spec.linux!.resources = s.resources;
   if (s.oomScoreAdj !== undefined) spec.process!.oomScoreAdj = s.oomScoreAdj;

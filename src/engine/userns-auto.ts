@@ -12,6 +12,7 @@ import { attachMount, close, detach, idmappedTree, openPath, userNamespaceFd } f
 import type { IdMapping, Spec } from "../spec/types";
 import { ContainerError } from "../runtime/errors";
 import { writeIdMaps } from "../runtime/idmap";
+import type { TarItem } from "../image/tar";
 import { RANGE_SIZE, type IdRange } from "./userns-ranges";
 
 /**
@@ -151,4 +152,25 @@ export function removeOrphanRemappedRoots(root: string, graceMs = 10_000): void 
       // removed meanwhile
     }
   }
+}
+
+/** The id the kernel shows for a host id outside the block (overflowuid). */
+const OVERFLOW_ID = 65534;
+
+/** Container-side ids for host ones: what the container's processes see. */
+export function toContainerIds(range: IdRange): (id: number) => number {
+  return (id) => (id >= range.start && id < range.start + RANGE_SIZE ? id - range.start : OVERFLOW_ID);
+}
+
+/** Host ids for container-side ones; an id the block has no room for is refused by name. */
+export function toHostIds(range: IdRange, what: string): (id: number) => number {
+  return (id) => {
+    if (id < 0 || id >= RANGE_SIZE) throw new ContainerError(`${what}: owner id ${id} has no id in a --userns=auto container (its ids are 0..${RANGE_SIZE - 1}); copy without -a`);
+    return range.start + id;
+  };
+}
+
+/** Tar items with their owners passed through `shift`. */
+export async function* shiftOwners(items: AsyncIterable<TarItem>, shift: (id: number) => number): AsyncGenerator<TarItem> {
+  for await (const item of items) yield { ...item, entry: { ...item.entry, uid: shift(item.entry.uid), gid: shift(item.entry.gid) } };
 }

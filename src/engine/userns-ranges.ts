@@ -31,8 +31,8 @@ const rangeOf = (block: number): IdRange => ({ block, start: POOL_START + block 
 export function allocateRange(id: string, root = dataRoot()): IdRange {
   const dir = rangesDir(root);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const own = allocatedRanges(root).find((r) => r.owner === id);
-  if (own) return rangeOf(own.block);
+  const own = rangeOfContainer(id, root);
+  if (own) return own;
   const taken = new Set(readdirSync(dir).map(Number));
   for (let block = 0; block < POOL_BLOCKS; block++) {
     if (taken.has(block)) continue;
@@ -66,6 +66,12 @@ export function allocatedRanges(root = dataRoot()): { block: number; owner: stri
     }
   }
   return out;
+}
+
+/** The block container `id` holds (none: it does not run with --userns=auto). */
+export function rangeOfContainer(id: string, root = dataRoot()): IdRange | undefined {
+  const own = allocatedRanges(root).find((r) => r.owner === id);
+  return own ? rangeOf(own.block) : undefined;
 }
 
 /** Frees the block of the container whose directory is `containerDir` (none: nothing to do). */

@@ -3,6 +3,9 @@
 // directory that hides what is below it with trusted.overlay.opaque=y (-> the directory,
 // then `.wh..wh..opq` in it); its other trusted.overlay.* xattrs are its own bookkeeping
 // and stay out of the layer. Owners, modes, mtimes, xattrs and hard links are kept.
+// An overlay mounted in a user namespace (--userns=auto) keeps them as user.overlay.*
+// instead, and its owners are host ids of the container's block: the caller says so
+// (UpperOptions), and the layer gets the ids the container saw.
 //
 // The upper dir was written by the container, which is hostile and may still run (with
 // --pause=false): every entry is reached from an fd of its directory, opened with
@@ -16,10 +19,15 @@ import {
 import type { TarWriter, WriteEntry, WriteType } from "./tar-writer";
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from "./unpack";
 
-const OVERLAY_XATTRS = "trusted.overlay.";
-const OPAQUE_XATTR = "trusted.overlay.opaque";
 /** Set by redirect_dir and metacopy: the entry's content or identity lives in a lower layer. */
-const LOWER_REFERENCES = ["trusted.overlay.redirect", "trusted.overlay.metacopy"];
+const LOWER_REFERENCES = ["redirect", "metacopy"];
+
+export interface UpperOptions {
+  /** Where overlayfs keeps its own xattrs: "trusted.overlay." (the default), "user.overlay." when mounted with userxattr. */
+  xattrPrefix?: string;
+  /** The owner a layer gets for an upper dir's owner (default: the same). */
+  ownerId?: (id: number) => number;
+}
 const CHUNK = 1 << 20;
 
 export interface UpperTarStats {
@@ -51,10 +59,17 @@ class UpperWalker {
   /** dev:ino of files with more than one link -> the first name written. */
   private readonly links = new Map<string, string>();
 
+  private readonly prefix: string;
+  private readonly id: (id: number) => number;
+
   constructor(
     private readonly tar: TarWriter,
     private readonly mountPoints: Set<string>,
-  ) {}
+    opts: UpperOptions,
+  ) {
+    this.prefix = opts.xattrPrefix ?? "trusted.overlay.";
+    this.id = opts.ownerId ?? ((id) => id);
+  }
 
   /** An empty file or directory the runtime made to mount something on: not the container's change. */
   private isMountPoint(where: string, path: string, st: Stats): boolean {
@@ -68,17 +83,18 @@ class UpperWalker {
     const kept = new Map<string, Uint8Array>();
     let opaque = false;
     for (const [key, value] of xattrsOf(target)) {
-      if (LOWER_REFERENCES.includes(key)) {
+      const own = key.startsWith(this.prefix) ? key.slice(this.prefix.length) : undefined;
+      if (own !== undefined && LOWER_REFERENCES.includes(own)) {
         throw new ContainerError(`${shown}: overlayfs keeps ${key} on it (redirect_dir or metacopy is on): commit cannot read such an upper dir`);
       }
-      if (key === OPAQUE_XATTR) opaque = new TextDecoder().decode(value) === "y";
-      else if (!key.startsWith(OVERLAY_XATTRS)) kept.set(key, value);
+      if (own === "opaque") opaque = new TextDecoder().decode(value) === "y";
+      else if (own === undefined) kept.set(key, value);
     }
     return { kept, opaque };
   }
 
   private base(name: string, st: Stats, type: WriteType, xattrs: Map<string, Uint8Array>): WriteEntry {
-    return { name, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), xattrs };
+    return { name, type, mode: st.mode & 0o7777, uid: this.id(st.uid), gid: this.id(st.gid), mtime: Math.floor(st.mtimeMs / 1000), xattrs };
   }
 
   /** Writes the directory open as `dirfd` (its own entry written by the caller), then its children. */
@@ -105,7 +121,7 @@ class UpperWalker {
     const type = typeOf(st);
     if (this.isMountPoint(where, path, st)) return;
     if (type === "char" && st.rdev === 0) {
-      await this.tar.entry({ name: `${parentOf(path)}${WHITEOUT_PREFIX}${name}`, type: "file", mode: 0, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) });
+      await this.tar.entry({ name: `${parentOf(path)}${WHITEOUT_PREFIX}${name}`, type: "file", mode: 0, uid: this.id(st.uid), gid: this.id(st.gid), mtime: Math.floor(st.mtimeMs / 1000) });
       this.stats.entries++;
       return;
     }
@@ -141,7 +157,7 @@ class UpperWalker {
       const st = fstatSync(fd);
       const { kept, opaque } = this.xattrs(fd, path);
       await this.tar.entry(this.base(`${path}/`, st, "dir", kept));
-      if (opaque) await this.tar.entry({ name: `${path}/${OPAQUE_MARKER}`, type: "file", mode: 0, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) });
+      if (opaque) await this.tar.entry({ name: `${path}/${OPAQUE_MARKER}`, type: "file", mode: 0, uid: this.id(st.uid), gid: this.id(st.gid), mtime: Math.floor(st.mtimeMs / 1000) });
       await this.walk(fd, `${path}/`);
     } finally {
       closeSync(fd);
@@ -199,10 +215,10 @@ function* content(fd: number, size: number, path: string): Generator<Uint8Array>
  * `mountPoints` (paths inside, without the leading /) are left out where they are an empty
  * file or directory: the runtime made them to mount /etc/hosts, volumes and the like on.
  */
-export async function writeUpperTar(upper: string, tar: TarWriter, mountPoints: Iterable<string> = []): Promise<UpperTarStats> {
+export async function writeUpperTar(upper: string, tar: TarWriter, mountPoints: Iterable<string> = [], opts: UpperOptions = {}): Promise<UpperTarStats> {
   const root = openPath(upper, O_DIRECTORY);
   try {
-    const walker = new UpperWalker(tar, new Set([...mountPoints].map((p) => p.replace(/^\/+|\/+$/g, ""))));
+    const walker = new UpperWalker(tar, new Set([...mountPoints].map((p) => p.replace(/^\/+|\/+$/g, ""))), opts);
     await walker.walk(root, "");
     tar.end();
     return walker.stats;

@@ -1,6 +1,6 @@
 // `exec`: a new process in a running container's namespaces and cgroup. Like init it
 // is a fresh mycr process; it joins the mount namespace itself (see init.ts).
-import { closeSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, statSync, writeFileSync } from "node:fs";
 import { CLONE, close, kill, receiveFd, socketPair, type NamespaceJoin } from "../sys";
 import { requireConsoleSocket, sendConsole } from "./console-socket";
 import { attachTerminal, type TerminalSession } from "./terminal";
@@ -56,9 +56,21 @@ const JOINED: Array<[number, string]> = [
   [CLONE.NEWPID, "pid"],
 ];
 
+function sameNamespace(pid: number, name: string): boolean {
+  try {
+    const theirs = statSync(`/proc/${pid}/ns/${name}`);
+    const ours = statSync(`/proc/self/ns/${name}`);
+    return theirs.ino === ours.ino && theirs.dev === ours.dev;
+  } catch {
+    return false; // joining says what is wrong
+  }
+}
+
 /** The container's namespaces, all joined; user and time ones by the single-threaded child. */
 function execPlan(spec: Spec, initPid: number): NamespacePlan {
-  const joins: NamespaceJoin[] = JOINED.map(([flag, name]) => ({ flag, path: `/proc/${initPid}/ns/${name}` }));
+  // Namespaces the container shares with us (runc spec --rootless keeps the host's network)
+  // need no joining; joining them from its user namespace would fail: they are not its own.
+  const joins: NamespaceJoin[] = JOINED.filter(([, name]) => !sameNamespace(initPid, name)).map(([flag, name]) => ({ flag, path: `/proc/${initPid}/ns/${name}` }));
   const has = (type: string) => (spec.linux?.namespaces ?? []).some((n) => n.type === type);
   return {
     unshareFlags: 0,

@@ -36,13 +36,26 @@ function helperMap(pid: number, helper: "newuidmap" | "newgidmap", mappings: IdM
   }
 }
 
-/** Root writes the maps directly (any ranges); anyone else through newuidmap/newgidmap. */
+/** The one mapping an unprivileged process may write itself: its own id, once (user_namespaces(7)). */
+function onlyOwnId(mappings: IdMapping[], own: number | undefined): boolean {
+  return mappings.length === 1 && mappings[0]!.size === 1 && mappings[0]!.hostID === own;
+}
+
+/**
+ * Root writes the maps directly (any ranges); anyone else too when a map is just its own
+ * id (runc spec --rootless: no helper needed, as runc does), else through
+ * newuidmap/newgidmap. A gid map written without privilege needs setgroups denied first.
+ */
 export function writeIdMaps(pid: number, uids: IdMapping[], gids: IdMapping[]): void {
   if (process.getuid?.() === 0) {
     writeMap(pid, "uid_map", uids);
     writeMap(pid, "gid_map", gids);
-  } else {
-    helperMap(pid, "newuidmap", uids);
-    helperMap(pid, "newgidmap", gids);
+    return;
   }
+  if (onlyOwnId(uids, process.geteuid?.())) writeMap(pid, "uid_map", uids);
+  else helperMap(pid, "newuidmap", uids);
+  if (onlyOwnId(gids, process.getegid?.())) {
+    writeFileSync(`/proc/${pid}/setgroups`, "deny");
+    writeMap(pid, "gid_map", gids);
+  } else helperMap(pid, "newgidmap", gids);
 }

@@ -5,6 +5,7 @@ import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { S_IFIFO, close, kill, mknod, receiveFd, socketPair, umask } from "../sys";
 import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
+import { chooseCgroupManager, refuseUnjoinable } from "./unprivileged";
 import type { Spec } from "../spec/types";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
@@ -22,6 +23,8 @@ import { StateStore, type ContainerRecord } from "./state";
 import { sysctlError } from "./sysctl";
 import { warnUnraisableAmbient } from "./security";
 import { warn } from "./warn";
+import { launchNative } from "./launch-native";
+import { nativeRefusal } from "./native-plan";
 
 export type Stdio = [number | "inherit" | "ignore", number | "inherit" | "ignore", number | "inherit" | "ignore"];
 
@@ -39,6 +42,11 @@ export interface LaunchOptions {
    * preparation (container files) overlaps init's start-up instead of preceding it.
    */
   prepare?: (initPid: number) => void | Promise<void>;
+  /**
+   * The root filesystem's directories: made while Bun's init boots, or before the
+   * native init's window (whose mounts need them). Before `prepare` either way.
+   */
+  prepareRoot?: () => void;
   noPivot?: boolean;
   stdio?: Stdio;
   /** runc's --preserve-fds: our fds 3..3+N-1 become the container's 3..3+N-1. */
@@ -57,10 +65,11 @@ export interface Launched {
   sync: number;
   /** With process.terminal: the master of the container's terminal (ours to close). */
   console?: number;
-  reader: MessageReader<InitMessage>;
+  /** Bun's init's messages (absent with the native init, which has reported in launch). */
+  reader?: MessageReader<InitMessage>;
 }
 
-function rootfsOf(spec: Spec, bundle: string): string {
+export function rootfsOf(spec: Spec, bundle: string): string {
   const path = spec.root?.path;
   if (!path) throw new ContainerError("config: root.path is required");
   const rootfs = isAbsolute(path) ? path : resolve(bundle, path);
@@ -84,16 +93,20 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   trace("launch: start");
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
-  const refused = configRefusal(spec, opts.cgroupManager ?? "cgroupfs");
+  const cgroupManager = chooseCgroupManager(id, spec, opts.cgroupManager ?? "cgroupfs");
+  const refused = configRefusal(spec, cgroupManager);
   if (refused) throw new ContainerError(`config.json: ${refused}`);
   const plan = planNamespaces(spec);
-  const missing = opts.cgroupManager === "none" ? null : missingController(spec.linux?.resources);
+  refuseUnjoinable(plan);
+  const missing = cgroupManager === "none" ? null : missingController(spec.linux?.resources);
   if (missing) {
     throw new ContainerError(`linux.resources.${missing.field} needs the ${missing.controller} controller, not enabled on this host`);
   }
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
-  store.claim(id, spec.linux?.cgroupsPath, opts.cgroupManager === "systemd");
+  const native = chooseNativeInit(opts, plan);
+  store.claim(id, spec.linux?.cgroupsPath, cgroupManager === "systemd");
+  if (native) return launchNative({ ...opts, cgroupManager }, plan, bundle);
 
   let child: ContainerProcess | null = null;
   let rootfs: string | null = null;
@@ -140,6 +153,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     const ref = processRef(child.pid);
     trace("launch: init spawned");
     if (!ref) throw initFailure(null);
+    opts.prepareRoot?.();
     await opts.prepare?.(child.pid);
     // init waits for its config: it is in its cgroup before it runs anything of the container's.
     // pids.max waits until init is ready: Bun's init starts threads during setup, and a
@@ -147,7 +161,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     // container's programs, which start only after it is written.
     const resources = withDefaultDevices(spec.linux?.resources);
     const { pids: pidsLimit, ...setupResources } = resources ?? {};
-    cgroup = await createCgroup(id, resources ? setupResources : undefined, spec.linux?.cgroupsPath, child.pid, opts.cgroupManager, spec.annotations);
+    cgroup = await createCgroup(id, resources ? setupResources : undefined, spec.linux?.cgroupsPath, child.pid, cgroupManager, spec.annotations);
     rootfs = rootfsOf(spec, bundle);
     const record: ContainerRecord = {
       id,
@@ -208,6 +222,21 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     store.remove(id);
     throw e;
   }
+}
+
+/**
+ * Whether the native init starts this container or Bun's. MYCR_INIT=auto (the default):
+ * the native init where it covers the config, else Bun's; MYCR_INIT=native: the native
+ * init, refusing a config it does not cover; MYCR_INIT=bun: Bun's.
+ */
+function chooseNativeInit(opts: LaunchOptions, plan: ReturnType<typeof planNamespaces>): boolean {
+  const mode = process.env.MYCR_INIT ?? "auto";
+  if (mode === "bun") return false;
+  if (mode !== "native" && mode !== "auto") throw new ContainerError(`MYCR_INIT=${mode}: use bun, native or auto`);
+  const refused = nativeRefusal(opts.spec, plan, { startImmediately: opts.startImmediately, preserveFds: opts.preserveFds ?? 0, noPivot: opts.noPivot ?? false });
+  if (refused && mode === "native") throw new ContainerError(`MYCR_INIT=native: the native init does not cover ${refused}; unset MYCR_INIT to use Bun's init`);
+  trace(refused ? `launch: Bun's init (the native one does not cover ${refused})` : "launch: native init");
+  return !refused;
 }
 
 export const EXEC_FIFO = "exec.fifo";

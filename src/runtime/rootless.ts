@@ -47,3 +47,8 @@ export function rootlessIdentity(): RootlessIdentity | null {
 export function isRootless(): boolean {
   return rootlessIdentity() !== null;
 }
+
+/** Root on the host: every namespace, cgroup and place of the host's is ours to enter and make. */
+export function isHostRoot(): boolean {
+  return process.getuid?.() === 0 && !isRootless();
+}

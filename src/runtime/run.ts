@@ -49,7 +49,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
     });
     try {
       // init closes its end on a successful execve; a message means exec failed.
-      const after = await launched.reader.nextAsync();
+      const after = launched.reader ? await launched.reader.nextAsync() : null; // the native init reported in launch
       if (after) throw initFailure(after);
       const early = signals.received.find((s) => ABORTING.has(s));
       if (early) return result(128 + SIGNALS[early]!);
@@ -72,7 +72,7 @@ export async function runForeground(opts: ForegroundOptions): Promise<Foreground
       else if (launched.console !== undefined) close(launched.console);
       child.kill(9);
       await child.exited;
-      close(launched.sync);
+      if (launched.sync >= 0) close(launched.sync);
       try {
         await cgroup.destroy();
       } catch (e) {

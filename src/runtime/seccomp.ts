@@ -113,9 +113,25 @@ function kernelFlags(config: Seccomp): number {
  * the hash of the profile; the next container with the same profile installs it
  * directly (root-only files, written with rename, on the host's side of pivot_root).
  */
-export function prepareSeccomp(config: Seccomp, cacheDir?: string): LoadableSeccomp {
+function cacheFile(config: Seccomp, cacheDir: string): string {
   const key = new Bun.CryptoHasher("sha256").update(`${process.arch}\n${JSON.stringify(config)}`).digest("hex");
-  const cached = cacheDir ? join(cacheDir, `${key}.bpf`) : null;
+  return join(cacheDir, `${key}.bpf`);
+}
+
+/**
+ * The program itself, for the native init's child to install: from the cache, compiled
+ * into it first if it is not there yet. The libseccomp filter is only released.
+ */
+export function cachedSeccompProgram(config: Seccomp, cacheDir: string): { program: Uint8Array; flags: number } {
+  const file = cacheFile(config, cacheDir);
+  if (!existsSync(file)) prepareSeccomp(config, cacheDir).release(); // compiled into the cache
+  const program = new Uint8Array(readFileSync(file));
+  if (program.length === 0 || program.length % 8 !== 0) throw new Error(`seccomp: the cached program ${file} is damaged (remove it)`);
+  return { program, flags: kernelFlags(config) };
+}
+
+export function prepareSeccomp(config: Seccomp, cacheDir?: string): LoadableSeccomp {
+  const cached = cacheDir ? cacheFile(config, cacheDir) : null;
   if (cached && existsSync(cached)) {
     const program = new Uint8Array(readFileSync(cached));
     if (program.length > 0 && program.length % 8 === 0) {

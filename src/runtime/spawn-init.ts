@@ -6,10 +6,11 @@
 //   clock offsets from outside, take root's ids, fork into a new PID namespace, exec.
 // docs/design-userns.md says why and what each step costs.
 import { closeSync, openSync } from "node:fs";
-import { CLONE, inNamespaces, prepareNamespacedSpawn, spawnNamespaced, watchChild, type NamespaceJoin, type SpawnStep } from "../sys";
+import { CLONE, inNamespaces, nativeCodeSource, prepareNamespacedSpawn, spawnNamespaced, watchChild, type NamespaceJoin, type SpawnStep } from "../sys";
 import { trace } from "./trace";
 import type { IdMapping, Spec } from "../spec/types";
 import { writeIdMaps } from "./idmap";
+import { isHostRoot } from "./rootless";
 import { needsSingleThreadedSpawn, type NamespacePlan } from "./namespaces";
 import { writeTimeOffsets } from "./time-offsets";
 import type { Stdio } from "./launch";
@@ -38,7 +39,11 @@ export interface InitSpawn {
 }
 
 export function spawnInit(s: InitSpawn): ContainerProcess {
-  if (!needsSingleThreadedSpawn(s.plan)) {
+  // Without root over the namespaces we are in (an ordinary user, or root of rootless
+  // podman's user namespace) our thread could leave them but never come back: the child
+  // does every join and unshare itself.
+  const canComeBack = isHostRoot();
+  if (!needsSingleThreadedSpawn(s.plan) && canComeBack) {
     return inNamespaces(s.plan.unshareFlags, s.plan.joins, () =>
       Bun.spawn(s.command, { argv0: s.argv0, stdio: s.stdio as Stdio, env: s.env }),
     );
@@ -46,7 +51,7 @@ export function spawnInit(s: InitSpawn): ContainerProcess {
   // Namespaces owned by a user namespace we join are entered after it, by the child: from
   // our thread we could enter them, but not come back when ours are not ours to enter
   // (a rootless mycr's are the host's). Others are joined here, before a new user namespace.
-  if (s.plan.user?.path) return spawnSingleThreaded(s, s.plan.joins);
+  if (s.plan.user?.path || !canComeBack) return spawnSingleThreaded(s, s.plan.joins);
   return inNamespaces(0, s.plan.joins, () => spawnSingleThreaded(s, []));
 }
 
@@ -119,7 +124,7 @@ function spawnSingleThreaded(s: InitSpawn, joinsAfterUser: NamespaceJoin[]): Con
     };
     const { cloneFlags, steps, atSync } = program(s, fds);
     prepareNamespacedSpawn();
-    trace("spawn-init: C child compiled");
+    trace(`spawn-init: C child loaded (${nativeCodeSource()})`);
     const childFds = s.stdio.map((x, i) => (x === "inherit" ? i : x === "ignore" ? open("/dev/null", "r+") : x));
     // Our sealed binary through the child's own copy of the fd: /proc/<our pid>/fd is
     // not the child's to open once it is someone else in a user namespace.

@@ -43,3 +43,20 @@ export function defaultSpec(args: string[] = ["sh"], rootfs = "rootfs"): Spec {
     linux: { namespaces: defaultNamespaces() },
   };
 }
+
+/**
+ * `spec --rootless`: the default made for an ordinary user's OCI face (as `runc spec
+ * --rootless`): a user namespace where root is the caller's own uid and gid, which the
+ * caller may map without help; no tty group (5 is not mapped). Unlike runc's, it keeps a
+ * network namespace of its own (loopback only, and sysfs may be mounted for it) and a
+ * cgroup namespace (the cgroup mount then works in the user namespace).
+ */
+export function makeRootless(spec: Spec, uid: number, gid: number): Spec {
+  const linux = spec.linux ?? {};
+  linux.namespaces = [...(linux.namespaces ?? []).filter((n) => n.type !== "user"), { type: "user" }];
+  linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
+  linux.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }];
+  spec.linux = linux;
+  for (const m of spec.mounts ?? []) if (m.type === "devpts") m.options = (m.options ?? []).filter((o) => o !== "gid=5");
+  return spec;
+}

@@ -3,6 +3,7 @@
 // only the calling thread survives execve anyway, so either way is right.
 import { libc, check, errno } from "./libc";
 import { SysError } from "./errno";
+import { capget, capset } from "./capabilities";
 
 export function setgroups(gids: number[]): void {
   const list = new Uint32Array(Math.max(gids.length, 1));
@@ -42,4 +43,39 @@ export function getrlimit(resource: number, name = String(resource)): Limit {
 export function setrlimit(resource: number, limit: Limit, name = String(resource)): void {
   const buf = new BigUint64Array([limit.soft, limit.hard]);
   if (libc.setrlimit(resource, buf) < 0) throw new SysError("setrlimit", `${name}, ${limit.soft}:${limit.hard}`, errno());
+}
+
+/** The thread's file-system ids: setfsuid/setfsgid refuse -1 and return the current id. */
+function fsIds(): [number, number] {
+  return [libc.setfsuid(-1 >>> 0) >>> 0, libc.setfsgid(-1 >>> 0) >>> 0];
+}
+
+/** setfsuid/setfsgid report no error: the ids are read back to see that they took. */
+function setFsIds(uid: number, gid: number): void {
+  libc.setfsgid(gid);
+  libc.setfsuid(uid);
+  const [nowUid, nowGid] = fsIds();
+  if (nowUid !== uid || nowGid !== gid) throw new Error(`setfsuid/setfsgid(${uid}:${gid}): refused (the thread has ${nowUid}:${nowGid})`);
+}
+
+/**
+ * Runs `fn` with the calling thread's file-system ids set to uid:gid and every permitted
+ * capability kept effective (a nonzero fsuid clears the file capabilities from the
+ * effective set; capset raises them again), then puts both back. Files the thread
+ * creates meanwhile are owned by uid:gid, which a file system mounted in a user
+ * namespace needs of its creator (EOVERFLOW otherwise). Per thread: only the JS
+ * thread's synchronous calls act so, and nothing else may run on it meanwhile that
+ * creates files elsewhere.
+ */
+export async function withFsIds<T>(uid: number, gid: number, fn: () => Promise<T>): Promise<T> {
+  const caps = capget();
+  const [oldUid, oldGid] = fsIds();
+  setFsIds(uid, gid);
+  try {
+    capset({ ...caps, effective: caps.permitted });
+    return await fn();
+  } finally {
+    setFsIds(oldUid, oldGid);
+    capset(caps);
+  }
 }

@@ -26,3 +26,5 @@ export * from "./bpf";
 export * from "./sched";
 export * from "./spawn-namespaced";
 export * from "./child-process";
+export { nativeCodeSource } from "./native-cc";
+export * from "./native-steps";

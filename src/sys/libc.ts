@@ -56,9 +56,13 @@ export const libc = dlopen("libc.so.6", {
   setgroups: { args: [u64, ptr], returns: i32 },
   setgid: { args: [u32], returns: i32 },
   setuid: { args: [u32], returns: i32 },
+  // per thread, never broadcast by glibc; they return the previous id and report no error
+  setfsuid: { args: [u32], returns: i32 },
+  setfsgid: { args: [u32], returns: i32 },
   getrlimit: { args: [i32, ptr], returns: i32 },
   setrlimit: { args: [i32, ptr], returns: i32 },
   waitpid: { args: [i32, ptr, i32], returns: i32 },
+  waitid: { args: [i32, i32, ptr, i32], returns: i32 },
   // the --init reaper's child (src/sys/spawn.ts)
   posix_spawn: { args: [ptr, ptr, ptr, ptr, ptr, ptr], returns: i32 },
   posix_spawnattr_init: { args: [ptr], returns: i32 },

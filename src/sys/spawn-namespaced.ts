@@ -7,10 +7,12 @@ import { FFIType, ptr } from "bun:ffi";
 import { openSync, readSync, writeSync } from "node:fs";
 import { CLONE, O_CLOEXEC, O_RDONLY } from "./constants";
 import source from "./native/spawn-in-namespaces.c" with { type: "text" };
-import { compileC } from "./native-cc";
+import { loadC } from "./native-cc";
 import { cStringArray, cstr, libc } from "./libc";
 import { close, socketPair } from "./fd";
 import { SysError } from "./errno";
+import { SYS } from "./arch";
+import { encodeNativeStep, type NativeStep } from "./native-steps";
 
 /** What the child does between clone and execve, in order. */
 export type SpawnStep =
@@ -25,7 +27,9 @@ export type SpawnStep =
   /** Exit instead of exec: the child only had to exist (see userNamespaceFd). */
   | { op: "exit" }
   /** Continue in a sibling (CLONE_PARENT: also our child), e.g. to be PID 1 of a PID namespace unshared just before. */
-  | { op: "fork" };
+  | { op: "fork" }
+  /** The native init's (native-steps.ts); `what` names it in errors. */
+  | (NativeStep & { what: string });
 
 export interface NamespacedSpawn {
   /**
@@ -51,7 +55,10 @@ const CLONE_NR: Record<string, number> = { x64: 56, arm64: 220 };
 let compiled: ReturnType<typeof compileSpawn> | undefined;
 
 function compileSpawn() {
-  return compileC("spawn-in-namespaces", source, { mycr_spawn_in_namespaces: { args: [FFIType.ptr], returns: FFIType.i64 } });
+  return loadC("spawn-in-namespaces", source, {
+    mycr_spawn_in_namespaces: { args: [FFIType.ptr], returns: FFIType.i64 },
+    mycr_enter_and_spawn: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i64 },
+  });
 }
 
 /** Compiles the C child now (once per process; spawnNamespaced does it otherwise). */
@@ -72,13 +79,20 @@ function request(spec: NamespacedSpawn, childEnd: number, ourEnd: number, keep: 
     BigInt(ptr(path)), BigInt(ptr(argv)), BigInt(ptr(env)), spec.fds.length, spec.steps.length,
     ...spec.fds,
   ];
-  for (const s of spec.steps) {
+  words.push(...encodeSteps(spec.steps, keep));
+  return BigInt64Array.from(words.map((w) => BigInt.asIntN(64, BigInt(w))));
+}
+
+function encodeSteps(steps: SpawnStep[], keep: unknown[]): Array<number | bigint> {
+  const words: Array<number | bigint> = [];
+  for (const s of steps) {
     if (s.op === "setns") words.push(OPS.setns, s.fd, s.nstype);
     else if (s.op === "unshare") words.push(OPS.unshare, s.flags, 0);
     else if (s.op === "setid") words.push(OPS.setid, s.uid, s.gid);
-    else words.push(OPS[s.op], 0, 0);
+    else if (s.op in OPS) words.push(OPS[s.op as keyof typeof OPS], 0, 0);
+    else words.push(...encodeNativeStep(s as NativeStep, keep));
   }
-  return BigInt64Array.from(words.map((w) => BigInt(w)));
+  return words;
 }
 
 function readReport(fd: number): [kind: number, step: number, value: number] | null {
@@ -92,11 +106,12 @@ function readReport(fd: number): [kind: number, step: number, value: number] | n
   return [buf.readInt32LE(0), buf.readInt32LE(4), buf.readInt32LE(8)];
 }
 
-function stepName(spec: NamespacedSpawn, step: number): string {
+function stepName(spec: { path: string; steps: SpawnStep[] }, step: number): string {
   if (step === -1) return `execve(${spec.path})`;
   if (step === -2) return "placing the child's fds";
   const s = spec.steps[step];
   if (s?.op === "setns") return `setns(${s.what})`;
+  if (s && "what" in s) return s.what;
   if (s?.op === "unshare") return `unshare(0x${s.flags.toString(16)})`;
   if (s?.op === "setid") return `setresuid(${s.uid})/setresgid(${s.gid})`;
   if (s?.op === "nogroups") return "setgroups(0)";
@@ -172,4 +187,104 @@ export function userNamespaceFd(writeMaps: (pid: number) => void): number {
   });
   reap(pid);
   return fd;
+}
+
+/** What runs on our own thread, in one C call, around the child's clone. */
+export interface Window {
+  /** Our namespaces to come back to (fds of /proc/thread-self/ns/...), the caller's to close. */
+  saved: number[];
+  /** Our cwd to come back to (an fd), the caller's to close. */
+  cwd: number;
+  /** unshare and native steps, run on our thread before the clone. */
+  steps: SpawnStep[];
+}
+
+/** A child started in a window, stopped at its first `sync` step until `go()`. */
+export interface WindowChild {
+  pid: number;
+  /** Lets the child go on, and blocks until it exec'd; throws naming the step that failed (the child then exits). */
+  go(): void;
+  /** Kills the child, if it was not let go; frees what it read. The caller reaps it, as after go(). */
+  abort(): void;
+}
+
+/**
+ * The native init's start (docs/performance.md): one C call enters new namespaces on our
+ * thread, runs the window's steps there, clones the child (CLONE_NEWPID among
+ * `spec.cloneFlags`) and comes back; the child runs `spec.steps` up to its first
+ * `sync` and waits. No JavaScript runs in between. Throws naming the failed step.
+ * One at a time: the child runs on the C's one stack until it has exec'd.
+ */
+export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChild {
+  compiled ??= compileSpawn();
+  if (windowBusy) throw new Error("startInWindow: a native init is still starting in this process");
+  const [ours, theirs] = socketPair();
+  const keep: unknown[] = [];
+  const numbers = [SYS.pivot_root, SYS.seccomp, SYS.keyctl, SYS.openat2, SYS.close_range, SYS.O_DIRECTORY, SYS.O_NOFOLLOW];
+  // The window's steps first: a child's step may refer to what one of them opens (console -> ptyIn).
+  const win = BigInt64Array.from(
+    [window.saved.length, window.cwd, window.steps.length, -1, 0, ...numbers, ...window.saved, ...encodeSteps(window.steps, keep)].map((w) => BigInt.asIntN(64, BigInt(w))),
+  );
+  const req = request(spec, theirs, ours, keep);
+  keep.push(req); // the child reads its steps from it until it has exec'd, after we return
+  let pid = Number(compiled.mycr_enter_and_spawn(ptr(req), ptr(win)));
+  close(theirs);
+  const finish = () => {
+    close(ours);
+    keep.length = 0;
+    windowBusy = false;
+  };
+  if (pid < 0) {
+    finish();
+    const step = Number(win[3]);
+    const what = step >= window.steps.length ? `clone(0x${spec.cloneFlags.toString(16)})` : stepName({ path: spec.path, steps: window.steps }, step);
+    throw new SysError(what, "in the container's namespaces", Number(win[4]));
+  }
+  windowBusy = true;
+  let waiting = true;
+  const kill = () => {
+    if (pid > 0) {
+      libc.kill(pid, 9);
+      reap(pid);
+      pid = -1;
+    }
+  };
+  const first = readReport(ours);
+  if (!first || first[0] !== REPORT.SYNC) {
+    kill();
+    finish();
+    throw first ? new SysError(stepName(spec, first[1]), "in the container's first process", first[2]) : new Error("the container's first process ended during setup");
+  }
+  return {
+    pid,
+    go() {
+      waiting = false;
+      try {
+        writeSync(ours, "g");
+        const report = readReport(ours);
+        if (!report) return; // EOF: execve closed the socket
+        pid = -1; // it exits by itself; the caller reaps it (watchChild)
+        throw new SysError(stepName(spec, report[1]), "in the container's first process", report[2]);
+      } finally {
+        finish();
+      }
+    },
+    abort() {
+      if (!waiting) return;
+      waiting = false;
+      libc.kill(pid, 9);
+      // Until it is gone it may still run on the C's one stack: wait for that (without
+      // reaping: that is the caller's, as after go()) before another start may use it.
+      const P_PID = 1, WEXITED = 4, WNOWAIT = 0x01000000;
+      libc.waitid(P_PID, pid, new Uint8Array(128), WEXITED | WNOWAIT);
+      finish();
+    },
+  };
+}
+
+let windowBusy = false;
+
+/** Whether a startInWindow child of ours has not exec'd yet (a second must wait, or take another way). */
+export function windowStartInProgress(): boolean {
+  return windowBusy;
 }

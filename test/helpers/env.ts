@@ -14,6 +14,10 @@ export function mycrEnv(extra: Record<string, string> = {}): Record<string, stri
     PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
     MYCR_ROOT: TEST_ROOT,
     MYCR_STATE: TEST_STATE,
+    // The way to start containers and to get mycr's C, when the run of the tests chooses
+    // one (`MYCR_INIT=native bun test/run.ts ...` runs a file's containers with the native init).
+    ...(process.env.MYCR_INIT ? { MYCR_INIT: process.env.MYCR_INIT } : {}),
+    ...(process.env.MYCR_NATIVE ? { MYCR_NATIVE: process.env.MYCR_NATIVE } : {}),
     ...extra,
   };
 }

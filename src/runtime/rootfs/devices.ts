@@ -16,7 +16,7 @@ export const DEFAULT_DEVICES: Device[] = [
   { type: "c", path: "/dev/tty", major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
 ];
 
-const DEV_LINKS: Array<[string, string]> = [
+export const DEV_LINKS: Array<[string, string]> = [
   ["/proc/self/fd", "/dev/fd"],
   ["/proc/self/fd/0", "/dev/stdin"],
   ["/proc/self/fd/1", "/dev/stdout"],

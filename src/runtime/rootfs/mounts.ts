@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from "node:path";
 import { MS, SysError, attachMount, bind, close, fdPath, mount, setPropagation } from "../../sys";
 import type { Mount } from "../../spec/types";
 import { mountCgroupBase, populateCgroups } from "./cgroup-mount";
+import { remountBind } from "./locked-flags";
 import { isBindMount, parseMountOptions } from "./mount-options";
 import { mountOverlay } from "./overlay";
 import { openInRoot } from "./paths";
@@ -70,20 +71,24 @@ export function explainMountError(e: unknown, type: string): unknown {
   return e;
 }
 
+/** A bind mount's source on the host (relative ones are the bundle's), and whether it is a directory. */
+export function bindSource(m: Mount, bundle: string): { source: string; isDir: boolean } {
+  if (!m.source) throw new Error(`mount ${m.destination}: a bind mount needs a source`);
+  const source = isAbsolute(m.source) ? m.source : resolve(bundle, m.source);
+  try {
+    return { source, isDir: statSync(source).isDirectory() };
+  } catch {
+    throw new Error(`mount ${m.destination}: bind source ${source} does not exist`);
+  }
+}
+
 export function mountOne(m: Mount, ctx: MountContext, index = -1): void {
   const opts = parseMountOptions(m.options);
   let wantFile = false;
 
   if (isBindMount(m)) {
-    if (!m.source) throw new Error(`mount ${m.destination}: a bind mount needs a source`);
-    const source = isAbsolute(m.source) ? m.source : resolve(ctx.bundle, m.source);
-    let sourceIsDir: boolean;
-    try {
-      sourceIsDir = statSync(source).isDirectory();
-    } catch {
-      throw new Error(`mount ${m.destination}: bind source ${source} does not exist`);
-    }
-    wantFile = !sourceIsDir;
+    const { source, isDir } = bindSource(m, ctx.bundle);
+    wantFile = !isDir;
     const idmapped = ctx.idmapped?.[String(index)];
     if (idmapped !== undefined) {
       const point = openMountPoint(ctx, m.destination, wantFile);
@@ -97,7 +102,7 @@ export function mountOne(m: Mount, ctx: MountContext, index = -1): void {
     // Flags other than bind itself only take effect on a remount of the new bind,
     // reached by opening the mount point again: the old fd still names what is under it.
     const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
-    if (extra !== 0) atMountPoint(ctx, m.destination, wantFile, (target) => mount(null, target, null, MS.BIND | MS.REMOUNT | extra, null));
+    if (extra !== 0) atMountPoint(ctx, m.destination, wantFile, (target) => remountBind(target, extra, source));
   } else if (m.type === "cgroup") {
     // The hierarchies go inside what the first step mounted: reopen to reach it.
     const host = atMountPoint(ctx, m.destination, false, (target) => mountCgroupBase(target, opts.flags));

@@ -1,6 +1,8 @@
 /*
  * The only C in mycr: a child for a multithreaded runtime that needs a single-threaded
- * process for a moment. Linux refuses unshare(CLONE_NEWUSER) and setns() into a user or
+ * process for a moment, and the native init (MYCR_INIT=native, docs/performance.md): the
+ * same child with more steps (mounts resolved in the root, pivot_root, credentials,
+ * capabilities, seccomp) and a window around its clone that runs on the caller's thread. Linux refuses unshare(CLONE_NEWUSER) and setns() into a user or
  * time namespace to a multithreaded caller, and Bun is multithreaded from its first line.
  * A fork-like clone() is single-threaded, and this child runs only the code below (raw
  * system calls, no allocation, no locks) until it execve()s.
@@ -27,6 +29,28 @@ int setresuid(unsigned ruid, unsigned euid, unsigned suid);
 int setresgid(unsigned rgid, unsigned egid, unsigned sgid);
 int setgroups(unsigned long size, const unsigned *list);
 int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
+int mount(const char *src, const char *target, const char *type, unsigned long flags, const void *data);
+int umount2(const char *target, int flags);
+int open(const char *path, int flags, ...);
+int openat(int dirfd, const char *path, int flags, ...);
+int mkdirat(int dirfd, const char *path, unsigned mode);
+int mknodat(int dirfd, const char *path, unsigned mode, unsigned long dev);
+int symlinkat(const char *target, int dirfd, const char *path);
+int fchownat(int dirfd, const char *path, unsigned uid, unsigned gid, int flags);
+int statx(int dirfd, const char *path, int flags, unsigned mask, void *buf);
+int faccessat(int dirfd, const char *path, int mode, int flags);
+long readlinkat(int dirfd, const char *path, char *buf, unsigned long size);
+int chdir(const char *path);
+int fchdir(int fd);
+char *getcwd(char *buf, unsigned long size);
+int sethostname(const char *name, unsigned long len);
+int setdomainname(const char *name, unsigned long len);
+int prctl(int option, unsigned long a, unsigned long b, unsigned long c, unsigned long d);
+int capset(void *header, void *data);
+unsigned umask(unsigned mask);
+int setsid(void);
+int socket(int domain, int type, int protocol);
+int ioctl(int fd, unsigned long request, ...);
 
 #define SIGCHLD 17
 #define CLONE_PARENT 0x00008000
@@ -41,6 +65,35 @@ int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
 #define STEP_SETID 5   /* a: uid, b: gid (setresgid, setresuid): become an id of a new user namespace */
 #define STEP_NOGROUPS 6 /* setgroups(0, NULL): drop the supplementary groups */
 #define STEP_EXIT 7    /* _exit(0) instead of execve: the child only had to exist (to hold a namespace) */
+/* The native init's steps; `a` points at the step's words where it needs more than two. */
+#define STEP_MOUNT 8      /* a: [source, target, fstype, flags, data]: mount(2) as given */
+#define STEP_MOUNT_IN 9   /* a: [source, root, path, fstype, flags, data, kind]: onto path resolved in root (below) */
+#define STEP_MKNOD_IN 10  /* a: [root, dir, name, mode, dev, uid, gid, host path to bind if mknod is refused, skip if present] */
+#define STEP_SYMLINK_IN 11 /* a: [root, dir, name, target]: unless name exists */
+#define STEP_PIVOT 12     /* a: new root: pivot_root(".", "."), the old root detached */
+#define STEP_HOSTNAME 13  /* a: name, b: length */
+#define STEP_DOMAINNAME 14 /* a: name, b: length */
+#define STEP_LOOPBACK_UP 15 /* lo up in the new network namespace */
+#define STEP_MKDIR 16     /* a: path (EEXIST is fine) */
+#define STEP_MASK 17      /* a: path: an empty read-only tmpfs over a directory, /dev/null over anything else */
+#define STEP_READONLY 18  /* a: path: bound onto itself read-only */
+#define STEP_KEYRING 19   /* a: name of a new session keyring to join */
+#define STEP_CHDIR 20     /* a: path; b: 1 to check that it is inside our root */
+#define STEP_BOUNDING 21  /* a: [keep mask, last capability]: drop the rest of the bounding set */
+#define STEP_KEEPCAPS 22  /* a: 0 or 1 */
+#define STEP_GROUPS 23    /* a: gids (u32), b: count */
+#define STEP_DEATHSIG 24  /* a: signal sent to us when our parent dies */
+#define STEP_CAPSET 25    /* a: header and data, as capset(2) takes them (v3) */
+#define STEP_AMBIENT 26   /* a: capabilities (u32), b: count: the ambient set cleared, then these raised */
+#define STEP_NNP 27       /* no_new_privs */
+#define STEP_SECCOMP 28   /* a: struct sock_fprog, b: flags */
+#define STEP_SETSID 29
+#define STEP_UMASK 30     /* a: mask */
+#define STEP_HOLD_IN 31   /* a: [root, path], b: slot: the directory (made if missing) held open as "@slot" for the child */
+#define STEP_SYMLINK 33   /* a: [target, path] */
+#define STEP_PTY_IN 34    /* a: [root, path of ptmx, rows, cols, out: master, out: peer]: a pty of the container's devpts */
+#define STEP_CONSOLE 35   /* a: the words of a STEP_PTY_IN: its peer becomes our controlling terminal and fds 0-2, bound over /dev/console */
+#define STEP_EXEC_FIRST 32 /* a: NULL-terminated candidates: the first that exists is exec'd (execvp's search) */
 
 /* Reports (16 bytes each) on the sync socket. */
 #define REPORT_SYNC 1
@@ -81,15 +134,416 @@ static void place_fds(int sync, long *fds, long count) {
   }
 }
 
-static void reset_signals(void) {
-  unsigned char empty[128];
+static void default_handlers(void) {
   int sig;
-  for (sig = 0; sig < 128; sig++) empty[sig] = 0;
   for (sig = 1; sig <= 64; sig++) {
     if (sig == 9 || sig == 19 || sig == 32 || sig == 33) continue;
     signal(sig, (void *)0); /* SIG_DFL: ignored signals stay ignored across execve otherwise */
   }
+}
+
+static void reset_signals(void) {
+  unsigned char empty[128];
+  int sig;
+  for (sig = 0; sig < 128; sig++) empty[sig] = 0;
+  default_handlers();
   sigprocmask(SIG_SETMASK, empty, (void *)0);
+}
+
+/* Numbers and flags that differ between architectures, from the caller (sys/arch.ts). */
+static long nr_pivot_root, nr_seccomp, nr_keyctl, nr_openat2, nr_close_range, o_directory, o_nofollow;
+
+#define O_WRONLY 1
+#define O_CREAT 0100
+#define O_EXCL 0200
+#define O_CLOEXEC 02000000
+#define O_PATH 010000000
+#define AT_FDCWD (-100)
+#define AT_EMPTY_PATH 0x1000
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT 0x10
+#define MS_RDONLY 1
+#define MS_NOSUID 2
+#define MS_NODEV 4
+#define MS_NOEXEC 8
+#define MS_REMOUNT 32
+#define MS_BIND 4096
+#define MS_REC 16384
+#define MS_SLAVE (1 << 19)
+#define MNT_DETACH 2
+#define S_IFMT 0170000
+#define S_IFDIR 0040000
+#define S_IFLNK 0120000
+#define EPERM 1
+#define ENOENT 2
+#define EACCES 13
+#define EEXIST 17
+#define ENOTDIR 20
+#define ELOOP 40
+#define ENAMETOOLONG 36
+
+static int set_errno(int e) {
+  *__errno_location() = e;
+  return -1;
+}
+
+/* The file type of an fd (statx: one layout on every architecture). */
+static int file_type(int fd) {
+  unsigned char buf[256];
+  if (statx(fd, "", AT_EMPTY_PATH, 1 /* STATX_TYPE */, buf) < 0) return -1;
+  return (*(unsigned short *)(buf + 0x1c)) & S_IFMT;
+}
+
+static long open_beneath(int root, const char *path) {
+  unsigned long how[3];
+  how[0] = O_PATH | O_CLOEXEC;
+  how[1] = 0;
+  how[2] = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return syscall(nr_openat2, root, path, how, sizeof how);
+}
+
+/*
+ * An O_PATH fd of `path` inside the directory `rootpath`, every symlink resolved by the
+ * kernel as if the root were "/" (RESOLVE_IN_ROOT), as rootfs/paths.ts does. kind 0: a
+ * directory, created if missing; 1: a file, created if missing; 2: a directory that must
+ * exist. What is missing is made one component at a time, each opened with O_NOFOLLOW
+ * from its parent's fd, so what is mounted on is exactly what was checked; a dangling
+ * symlink met on the way is followed (inside the root: the walk restarts from it).
+ */
+static int open_in_root(const char *rootpath, const char *path, int kind) {
+  char cur[4096], next[4096], target[4096];
+  int root, parent = -1, i, len, links = 0;
+  long fd;
+  root = open(rootpath, O_PATH | o_directory | O_CLOEXEC);
+  if (root < 0) return -1;
+  fd = open_beneath(root, path[0] ? path : ".");
+  if (fd < 0 && *__errno_location() == ENOENT && kind != 2) {
+    for (len = 0; path[len]; len++) if (len >= (int)sizeof cur - 1) { close(root); return set_errno(ENAMETOOLONG); }
+    for (i = 0; i <= len; i++) cur[i] = path[i];
+  restart:
+    parent = openat(root, ".", O_PATH | O_CLOEXEC);
+    fd = parent;
+    for (len = 0; cur[len]; len++) {}
+    for (i = 0; parent >= 0 && i < len;) {
+      int end = i, last, made, n, j, k;
+      const char *name = cur + i;
+      while (end < len && cur[end] != '/') end++;
+      if (end == i) { i++; continue; } /* "//" */
+      last = end == len;
+      cur[end] = 0;
+      fd = open_beneath(root, cur);
+      if (fd < 0 && *__errno_location() == ENOENT) {
+        long link = openat(parent, name, O_PATH | o_nofollow | O_CLOEXEC);
+        if (link >= 0 && file_type((int)link) == S_IFLNK) {
+          n = (int)readlinkat((int)link, "", target, sizeof target - 1);
+          close((int)link);
+          if (n < 0 || ++links > 40) { fd = n < 0 ? -1 : set_errno(ELOOP); goto done; }
+          target[n] = 0;
+          /* the link's target, then what followed it: resolved again from the root */
+          k = 0;
+          if (target[0] != '/') for (j = 0; j < i && k < (int)sizeof next - 1; j++) next[k++] = cur[j];
+          for (j = 0; j < n && k < (int)sizeof next - 1; j++) next[k++] = target[j];
+          if (!last) for (j = end; j < len && k < (int)sizeof next - 1; j++) next[k++] = j == end ? '/' : cur[j];
+          if (k >= (int)sizeof next - 1) { fd = set_errno(ENAMETOOLONG); goto done; }
+          next[k] = 0;
+          for (j = 0; j <= k; j++) cur[j] = next[j];
+          close(parent);
+          goto restart;
+        }
+        if (link >= 0) close((int)link);
+        made = last && kind == 1 ? openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | o_nofollow | O_CLOEXEC, 0644) : mkdirat(parent, name, 0755);
+        if (made < 0 && *__errno_location() != EEXIST) fd = -1;
+        else {
+          if (last && kind == 1 && made >= 0) close(made);
+          fd = openat(parent, name, O_PATH | o_nofollow | O_CLOEXEC);
+          if (fd >= 0 && !last && file_type((int)fd) != S_IFDIR) {
+            close((int)fd);
+            fd = set_errno(ENOTDIR);
+          }
+        }
+      }
+      if (!last) cur[end] = '/';
+      close(parent);
+      parent = (int)fd;
+      i = end + 1;
+    }
+  }
+done:
+  if (parent >= 0 && parent != fd) close(parent);
+  close(root);
+  if (fd < 0) return -1;
+  i = file_type((int)fd);
+  if ((kind != 1 && i != S_IFDIR) || i == S_IFLNK || i < 0) {
+    close((int)fd);
+    return set_errno(i == S_IFLNK ? ELOOP : ENOTDIR);
+  }
+  return (int)fd;
+}
+
+/* "/proc/self/fd/N": the fd as a path mount(2) takes, valid while the host's /proc is ours. */
+static void fd_path(int fd, char *out) {
+  const char *prefix = "/proc/self/fd/";
+  char digits[16];
+  int n = 0, i = 0;
+  while (prefix[i]) { out[i] = prefix[i]; i++; }
+  do { digits[n++] = (char)('0' + fd % 10); fd /= 10; } while (fd > 0);
+  while (n > 0) out[i++] = digits[--n];
+  out[i] = 0;
+}
+
+static int mount_in(const char *source, const char *root, const char *path, const char *type, unsigned long flags, const char *data, int kind) {
+  char target[32];
+  int fd = open_in_root(root, path, kind), r;
+  if (fd < 0) return -1;
+  fd_path(fd, target);
+  r = mount(source, target, type, flags, data);
+  close(fd);
+  return r;
+}
+
+static int mknod_in(long *w) {
+  const char *root = (const char *)w[0], *dir = (const char *)w[1], *name = (const char *)w[2], *host = (const char *)w[7];
+  char target[32];
+  int parent = open_in_root(root, dir, 0), r, fd;
+  if (parent < 0) return -1;
+  r = mknodat(parent, name, (unsigned)w[3], (unsigned long)w[4]);
+  if (r < 0 && *__errno_location() == EEXIST && w[8]) r = 0;
+  else if (r == 0) r = fchownat(parent, name, (unsigned)w[5], (unsigned)w[6], AT_SYMLINK_NOFOLLOW);
+  else if (*__errno_location() == EPERM && host) {
+    /* not allowed to make devices (e.g. in a user namespace): the host's, bound */
+    fd = openat(parent, name, O_CREAT | O_WRONLY | o_nofollow | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
+    fd = openat(parent, name, O_PATH | o_nofollow | O_CLOEXEC);
+    r = -1;
+    if (fd >= 0) {
+      fd_path(fd, target);
+      r = mount(host, target, (const char *)0, MS_BIND, (const void *)0);
+      close(fd);
+    }
+  }
+  close(parent);
+  return r;
+}
+
+static int symlink_in(long *w) {
+  int parent = open_in_root((const char *)w[0], (const char *)w[1], 0), r;
+  if (parent < 0) return -1;
+  r = symlinkat((const char *)w[3], parent, (const char *)w[2]);
+  if (r < 0 && *__errno_location() == EEXIST) r = 0;
+  close(parent);
+  return r;
+}
+
+static int pivot(const char *root) {
+  if (chdir(root) < 0) return -1;
+  if (syscall(nr_pivot_root, ".", ".") < 0) return -1;
+  /* unmounting the old root must not propagate back to the host */
+  if (mount((const char *)0, ".", (const char *)0, MS_SLAVE | MS_REC, (const void *)0) < 0) return -1;
+  if (umount2(".", MNT_DETACH) < 0) return -1;
+  return chdir("/");
+}
+
+static int loopback_up(void) {
+  struct { char name[16]; short flags; char pad[22]; } ifr;
+  int i, fd = socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */ | O_CLOEXEC, 0), r;
+  if (fd < 0) return -1;
+  for (i = 0; i < (int)sizeof ifr; i++) ((char *)&ifr)[i] = 0;
+  ifr.name[0] = 'l';
+  ifr.name[1] = 'o';
+  r = ioctl(fd, 0x8913 /* SIOCGIFFLAGS */, &ifr);
+  if (r == 0) {
+    ifr.flags |= 1; /* IFF_UP */
+    r = ioctl(fd, 0x8914 /* SIOCSIFFLAGS */, &ifr);
+  }
+  close(fd);
+  return r;
+}
+
+/* Whether something is at `path` (not following a last symlink, as lstat). */
+static int present(const char *path) {
+  int fd = open(path, O_PATH | o_nofollow | O_CLOEXEC);
+  if (fd < 0) return 0;
+  close(fd);
+  return 1;
+}
+
+static int mask(const char *path) {
+  int fd = open(path, O_PATH | o_nofollow | o_directory | O_CLOEXEC);
+  if (fd >= 0) {
+    close(fd);
+    return mount("tmpfs", path, "tmpfs", MS_RDONLY, (const void *)0);
+  }
+  if (*__errno_location() == ENOENT) return 0;
+  return mount("/dev/null", path, (const char *)0, MS_BIND, (const void *)0);
+}
+
+static int readonly(const char *path) {
+  if (!present(path)) return 0;
+  if (mount(path, path, (const char *)0, MS_BIND | MS_REC, (const void *)0) < 0) return -1;
+  if (mount((const char *)0, path, (const char *)0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, (const void *)0) == 0) return 0;
+  if (*__errno_location() != EPERM) return -1;
+  return mount((const char *)0, path, (const char *)0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC, (const void *)0);
+}
+
+static int check_cwd(void) {
+  char where[4096];
+  /* CVE-2024-21626: a cwd reached through an fd outside our root is "(unreachable)" */
+  if (!getcwd(where, sizeof where) || where[0] != '/') return set_errno(18 /* EXDEV: told apart from chdir's own errors */);
+  return 0;
+}
+
+static int drop_bounding(long *w) {
+  unsigned long keep = (unsigned long)w[0];
+  long cap;
+  for (cap = 0; cap <= w[1]; cap++) {
+    if (keep & (1UL << cap)) continue;
+    if (prctl(24 /* PR_CAPBSET_DROP */, (unsigned long)cap, 0, 0, 0) < 0) return -1;
+  }
+  return 0;
+}
+
+static int ambient(unsigned *caps, long count) {
+  long i;
+  if (prctl(47 /* PR_CAP_AMBIENT */, 4 /* CLEAR_ALL */, 0, 0, 0) < 0) return -1;
+  for (i = 0; i < count; i++) if (prctl(47, 2 /* RAISE */, caps[i], 0, 0) < 0) return -1;
+  return 0;
+}
+
+/*
+ * execvp's search over candidates the caller listed (lookpath.ts's rules): what does not
+ * exist, and directories met in a search of PATH, are skipped; a candidate execve
+ * refuses with EACCES is remembered while the search goes on. errno tells the caller
+ * what happened: ENOENT nothing found, EISDIR a directory named, EACCES not executable,
+ * ELIBACC found but its interpreter is missing.
+ */
+static int exec_first(long *req, char **candidates, long explicit) {
+  int i, denied = 0, dir;
+  for (i = 0; candidates[i]; i++) {
+    if (faccessat(AT_FDCWD, candidates[i], 0 /* F_OK */, 0) < 0) continue;
+    dir = open(candidates[i], O_PATH | o_directory | O_CLOEXEC);
+    if (dir >= 0) {
+      close(dir);
+      if (explicit) return set_errno(21 /* EISDIR */);
+      continue;
+    }
+    execve(candidates[i], (char *const *)req[5], (char *const *)req[6]);
+    if (*__errno_location() == EACCES) { denied = 1; continue; }
+    if (*__errno_location() == ENOENT) return set_errno(79 /* ELIBACC */);
+    return -1;
+  }
+  return set_errno(denied ? EACCES : ENOENT);
+}
+
+/*
+ * Directories the window holds open for the child (STEP_HOLD_IN): a path "@N/rest" in a
+ * child's step means rest inside held[N], reached through /proc/self/fd (the child's
+ * own /proc by then), so what the window resolved is what the child mounts in, whatever
+ * was mounted over its path since.
+ */
+static int held[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+static const char *at_held(const char *path, char *out) {
+  int slot, i;
+  if (!path || path[0] != '@' || path[1] < '0' || path[1] > '7') return path;
+  slot = path[1] - '0';
+  fd_path(held[slot], out);
+  for (i = 0; out[i]; i++) {}
+  path += 2;
+  while (*path && i < 4095) out[i++] = *path++;
+  out[i] = 0;
+  return out;
+}
+
+static int hold_in(long *w, long slot) {
+  int fd;
+  if (slot < 0 || slot > 7) return set_errno(22);
+  fd = open_in_root((const char *)w[0], (const char *)w[1], 0);
+  if (fd < 0) return -1;
+  held[slot] = fd;
+  return 0;
+}
+
+/*
+ * The container's terminal, opened in the window through the container's own devpts
+ * (its ptmx resolved in the root), so the program sees /dev/pts/N of its own instance;
+ * the master stays with the caller, the peer is the child's (STEP_CONSOLE).
+ */
+static int pty_in(long *w) {
+  unsigned short size[4];
+  int unlock = 0, master, peer;
+  master = open_in_root((const char *)w[0], (const char *)w[1], 1);
+  if (master < 0) return -1;
+  {
+    char path[32];
+    int fd;
+    fd_path(master, path);
+    fd = open(path, 2 /* O_RDWR */ | 0400 /* O_NOCTTY */ | O_CLOEXEC);
+    close(master);
+    master = fd;
+  }
+  if (master < 0) return -1;
+  if (ioctl(master, 0x40045431 /* TIOCSPTLCK */, &unlock) < 0) { close(master); return -1; }
+  if (w[2] > 0 && w[3] > 0) {
+    size[0] = (unsigned short)w[2];
+    size[1] = (unsigned short)w[3];
+    size[2] = size[3] = 0;
+    if (ioctl(master, 0x5414 /* TIOCSWINSZ */, size) < 0) { close(master); return -1; }
+  }
+  peer = ioctl(master, 0x5441 /* TIOCGPTPEER */, 2 /* O_RDWR */ | 0400 /* O_NOCTTY */ | O_CLOEXEC);
+  if (peer < 0) { close(master); return -1; }
+  w[4] = master;
+  w[5] = peer;
+  return 0;
+}
+
+static int console(long *w) {
+  char path[32];
+  int peer = (int)w[5], i, fd;
+  if (ioctl(peer, 0x540E /* TIOCSCTTY */, 0) < 0) return -1;
+  for (i = 0; i < 3; i++) if (dup3(peer, i, 0) < 0) return -1;
+  /* /dev/console is the terminal too, as runc makes it */
+  fd = open("/dev/console", O_CREAT | O_WRONLY | o_nofollow | O_CLOEXEC, 0600);
+  if (fd >= 0) close(fd);
+  fd_path(peer, path);
+  return mount(path, "/dev/console", (const char *)0, MS_BIND, (const void *)0);
+}
+
+/* One step of the native init's; 0, or -1 with errno. */
+static int native_step(long *req, long op, long a, long b) {
+  long *w = (long *)a;
+  char path[4096];
+  switch (op) {
+  case STEP_MOUNT: return mount((const char *)w[0], at_held((const char *)w[1], path), (const char *)w[2], (unsigned long)w[3], (const void *)w[4]);
+  case STEP_HOLD_IN: return hold_in(w, b);
+  case STEP_PTY_IN: return pty_in(w);
+  case STEP_CONSOLE: return console(w);
+  case STEP_SYMLINK: return symlinkat((const char *)w[0], AT_FDCWD, at_held((const char *)w[1], path)) < 0 && *__errno_location() != EEXIST ? -1 : 0;
+  case STEP_MOUNT_IN: return mount_in((const char *)w[0], (const char *)w[1], (const char *)w[2], (const char *)w[3], (unsigned long)w[4], (const char *)w[5], (int)w[6]);
+  case STEP_MKNOD_IN: return mknod_in(w);
+  case STEP_SYMLINK_IN: return symlink_in(w);
+  case STEP_PIVOT: return pivot((const char *)a);
+  case STEP_HOSTNAME: return sethostname((const char *)a, (unsigned long)b);
+  case STEP_DOMAINNAME: return setdomainname((const char *)a, (unsigned long)b);
+  case STEP_LOOPBACK_UP: return loopback_up();
+  case STEP_MKDIR: return mkdirat(AT_FDCWD, at_held((const char *)a, path), 0755) < 0 && *__errno_location() != EEXIST ? -1 : 0;
+  case STEP_MASK: return mask((const char *)a);
+  case STEP_READONLY: return readonly((const char *)a);
+  case STEP_KEYRING: return syscall(nr_keyctl, 1 /* JOIN_SESSION_KEYRING */, a, 0, 0) < 0 && *__errno_location() != 38 /* ENOSYS */ ? -1 : 0;
+  case STEP_CHDIR: return chdir((const char *)a) < 0 ? -1 : b ? check_cwd() : 0;
+  case STEP_BOUNDING: return drop_bounding(w);
+  case STEP_KEEPCAPS: return prctl(8 /* PR_SET_KEEPCAPS */, (unsigned long)a, 0, 0, 0);
+  case STEP_GROUPS: return setgroups((unsigned long)b, (const unsigned *)a);
+  case STEP_DEATHSIG: return prctl(1 /* PR_SET_PDEATHSIG */, (unsigned long)a, 0, 0, 0);
+  case STEP_CAPSET: return capset(w, w + 1);
+  case STEP_AMBIENT: return ambient((unsigned *)a, b);
+  case STEP_NNP: return prctl(38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0);
+  case STEP_SECCOMP: return syscall(nr_seccomp, 1 /* SET_MODE_FILTER */, b, a) < 0 ? -1 : 0;
+  case STEP_SETSID: return setsid() < 0 ? -1 : 0;
+  case STEP_UMASK: umask((unsigned)a); return 0;
+  case STEP_EXEC_FIRST: return exec_first(req, (char **)a, b);
+  }
+  return set_errno(22 /* EINVAL */);
 }
 
 static int child(void *arg) {
@@ -103,6 +557,7 @@ static int child(void *arg) {
   long i;
   char go;
   if (sync < 0) _exit(125);
+  default_handlers(); /* Bun's handlers are in the memory we may share: never run them here */
   close((int)req[3]); /* else our copy keeps the caller's end open: EOF would never come */
   for (i = 0; i < nsteps; i++) {
     long op = steps[3 * i], a = steps[3 * i + 1], b = steps[3 * i + 2];
@@ -120,6 +575,13 @@ static int child(void *arg) {
       if (setgroups(0, (const unsigned *)0) < 0) fail(sync, (int)i);
     } else if (op == STEP_EXIT) {
       _exit(0);
+    } else if (op >= STEP_MOUNT) {
+      if (op == STEP_EXEC_FIRST) {
+        reset_signals();
+        place_fds(sync, fds, nfds);
+        syscall(436, (long)nfds, (long)~0U, 4L); /* close_range(CLOEXEC), as below */
+      }
+      if (native_step(req, op, a, b) < 0) fail(sync, (int)i);
     } else if (op == STEP_FORK) {
       long pid = syscall(clone_nr, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
       if (pid < 0) fail(sync, (int)i);
@@ -153,5 +615,65 @@ static char stack[256 * 1024] __attribute__((aligned(16)));
 long mycr_spawn_in_namespaces(long *req) {
   long pid = clone(child, stack + sizeof stack, (int)(req[0] | SIGCHLD), req);
   if (pid < 0) return -*__errno_location();
+  return pid;
+}
+
+/*
+ * The native init's window, on the caller's thread: `win` is [0] number of saved
+ * namespace fds, [1] the caller's cwd fd, [2] number of window steps, [3] out: the step
+ * that failed, [4] out: its errno, [5..11] the architecture's numbers (pivot_root,
+ * seccomp, keyctl, openat2, close_range, O_DIRECTORY, O_NOFOLLOW), then the saved
+ * namespace fds, then the steps (three words each, as the child's). No JavaScript runs
+ * while this thread is in the container's namespaces: Bun could start a thread there
+ * that shares its fs struct (and is then stuck in the container's root), and after
+ * unshare(CLONE_NEWPID) the kernel would refuse Bun new threads at all; so the new
+ * PID namespace is made by clone(), and everything in between is this one call.
+ * The steps (unshare, mounts, pivot_root, hostname...) run here; then the child is
+ * cloned (the request `req`, as for mycr_spawn_in_namespaces) and we go back to the
+ * caller's namespaces and cwd. Returns the child's pid, or -1 with win[3..4] set.
+ */
+long mycr_enter_and_spawn(long *req, long *win) {
+  long nsaved = win[0], nsteps = win[2], *saved = win + 12, *steps = saved + nsaved, i, pid = -1;
+  unsigned char all[128], old[128];
+  unsigned mask_before;
+  nr_pivot_root = win[5]; nr_seccomp = win[6]; nr_keyctl = win[7]; nr_openat2 = win[8];
+  nr_close_range = win[9]; o_directory = win[10]; o_nofollow = win[11];
+  win[3] = -1;
+  win[4] = 0;
+  for (i = 0; i < 8; i++) held[i] = -1;
+  if (unshare(0x200 /* CLONE_FS: setns back needs an fs struct of our own */) < 0) {
+    win[4] = *__errno_location();
+    return -1;
+  }
+  mask_before = umask(0); /* devices get exactly their mode; the child sets the container's */
+  for (i = 0; i < nsteps; i++) {
+    long op = steps[3 * i], a = steps[3 * i + 1], b = steps[3 * i + 2];
+    int r = op == STEP_UNSHARE ? unshare((int)a) : native_step(req, op, a, b);
+    if (r < 0) {
+      win[3] = i;
+      win[4] = *__errno_location();
+      goto back;
+    }
+  }
+  for (i = 0; i < 128; i++) all[i] = 0xff;
+  sigprocmask(SIG_SETMASK, all, old); /* no handler of Bun's may run in the child */
+  pid = clone(child, stack + sizeof stack, (int)(req[0] | SIGCHLD), req);
+  if (pid < 0) {
+    win[3] = nsteps;
+    win[4] = *__errno_location();
+    pid = -1;
+  }
+  sigprocmask(SIG_SETMASK, old, (void *)0);
+back:
+  /* The child has its own copies (close-on-exec); it still reads their numbers here. */
+  for (i = 0; i < 8; i++) if (held[i] >= 0) close(held[i]);
+  for (i = 0; i < nsaved; i++) {
+    if (setns((int)saved[i], 0) < 0 && win[3] < 0) {
+      /* we cannot stay in the container's namespaces: better to die than to go on there */
+      _exit(125);
+    }
+  }
+  fchdir((int)win[1]);
+  umask(mask_before);
   return pid;
 }

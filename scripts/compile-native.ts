@@ -1,0 +1,31 @@
+// Compiles src/sys/native/*.c with the system's C compiler into one shared object, for
+// build.ts to carry inside the binary (src/sys/native-cc.ts loads it). Returns null when
+// no compiler is on PATH or it fails: the binary then compiles its C with TinyCC at run
+// time, as it always could. MYCR_BUILD_CC=none builds that way on purpose.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const SOURCES = join(import.meta.dir, "../src/sys/native");
+
+export function compileNative(): { compiler: string; base64: string } | null {
+  const wanted = process.env.MYCR_BUILD_CC ?? "cc";
+  if (wanted === "none") return null;
+  const compiler = Bun.which(wanted);
+  if (!compiler) return null;
+  const files = readdirSync(SOURCES).filter((f) => f.endsWith(".c")).map((f) => join(SOURCES, f));
+  const dir = mkdtempSync(join(tmpdir(), "mycr-native-"));
+  try {
+    const out = join(dir, "native.so");
+    // No headers, no start files needed: the C declares what it calls from libc, which
+    // the process has loaded already.
+    const r = Bun.spawnSync([compiler, "-O2", "-shared", "-fPIC", "-o", out, ...files], { stderr: "pipe" });
+    if (r.exitCode !== 0) {
+      console.error(`build: ${wanted} failed on src/sys/native (using TinyCC at run time instead):\n${r.stderr.toString()}`);
+      return null;
+    }
+    return { compiler: wanted, base64: readFileSync(out).toString("base64") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

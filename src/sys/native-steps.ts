@@ -1,0 +1,152 @@
+// The native init's steps (docs/performance.md, "Design of the native init"): what the C
+// in native/spawn-in-namespaces.c does in the window on our thread and in the child
+// between clone and execve. Every value is decided by the caller (runtime/native-plan.ts);
+// here they only become the words the C reads. Each step names itself for errors.
+import { ptr } from "bun:ffi";
+import { cstr } from "./libc";
+
+/** Where a mount point is, inside a root the kernel resolves it in (RESOLVE_IN_ROOT). */
+export interface InRoot {
+  /** Host path of the root (trusted: the runtime's own directory). */
+  root: string;
+  /** Path inside it, relative, without "." or ".." parts. */
+  path: string;
+}
+
+export type NativeStep =
+  | { op: "mount"; source: string | null; target: string; fstype: string | null; flags: number; data: string | null }
+  /** kind: a directory (made if missing), a file (made if missing), or a directory that must exist. */
+  | { op: "mountIn"; source: string | null; at: InRoot; fstype: string | null; flags: number; data: string | null; kind: "dir" | "file" | "existing" }
+  | { op: "mknodIn"; dir: InRoot; name: string; mode: number; dev: number; uid: number; gid: number; bindIfRefused: string | null; skipIfPresent: boolean }
+  | { op: "symlinkIn"; dir: InRoot; name: string; target: string }
+  /** A directory (made if missing) the window holds open for the child, whose paths "@slot/..." then lead into it. */
+  | { op: "holdIn"; at: InRoot; slot: number }
+  | { op: "symlink"; target: string; path: string }
+  /** A pty of the container's devpts (`ptmx` resolved in its root), opened in the window: `pty.master` is ours once the window ran. */
+  | { op: "ptyIn"; ptmx: InRoot; rows: number; cols: number; pty: NativePty }
+  /** In the child: that pty's other end becomes its controlling terminal, fds 0-2 and /dev/console. */
+  | { op: "console"; pty: NativePty }
+  | { op: "pivot"; root: string }
+  | { op: "hostname" | "domainname"; name: string }
+  | { op: "loopbackUp" }
+  | { op: "mkdir" | "mask" | "readonly" | "keyring"; path: string }
+  | { op: "chdir"; path: string; checkInsideRoot: boolean }
+  | { op: "bounding"; keep: bigint; last: number }
+  | { op: "keepCaps"; on: boolean }
+  | { op: "groups"; gids: number[] }
+  | { op: "deathSignal"; signal: number }
+  | { op: "capset"; effective: bigint; permitted: bigint; inheritable: bigint }
+  | { op: "ambient"; caps: number[] }
+  | { op: "noNewPrivileges" }
+  | { op: "seccomp"; program: Uint8Array; flags: number }
+  | { op: "setsid" }
+  | { op: "umask"; mask: number }
+  /** The last step: the first candidate that exists is exec'd with the request's argv and env (`explicit`: a path, not a search of PATH). */
+  | { op: "exec"; candidates: string[]; explicit: boolean };
+
+/** The fds a ptyIn step opened (read after the window; -1 before). */
+export class NativePty {
+  /** Filled by the C: [root, ptmx path, rows, cols, master, peer]. */
+  words: BigInt64Array | null = null;
+  get master(): number {
+    return this.words ? Number(this.words[4]) : -1;
+  }
+  get peer(): number {
+    return this.words ? Number(this.words[5]) : -1;
+  }
+}
+
+const CODES: Record<NativeStep["op"], number> = {
+  mount: 8, mountIn: 9, mknodIn: 10, symlinkIn: 11, pivot: 12, hostname: 13, domainname: 14, loopbackUp: 15,
+  mkdir: 16, mask: 17, readonly: 18, keyring: 19, chdir: 20, bounding: 21, keepCaps: 22, groups: 23, deathSignal: 24,
+  capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, holdIn: 31, exec: 32, symlink: 33, ptyIn: 34, console: 35,
+};
+const KINDS = { dir: 0, file: 1, existing: 2 } as const;
+
+/** Encodes a step as [op, a, b]; whatever `a` points at is pushed to `keep` (alive until the child exec'd). */
+export function encodeNativeStep(s: NativeStep, keep: unknown[]): [number, bigint, bigint] {
+  const str = (text: string | null): bigint => {
+    if (text === null) return 0n;
+    const b = cstr(text);
+    keep.push(b);
+    return BigInt(ptr(b));
+  };
+  const block = (words: Array<number | bigint>): bigint => {
+    const w = BigInt64Array.from(words.map((x) => BigInt.asIntN(64, BigInt(x))));
+    keep.push(w);
+    return BigInt(ptr(w));
+  };
+  const u32s = (values: number[]): bigint => {
+    const a = Uint32Array.from(values.length > 0 ? values : [0]);
+    keep.push(a);
+    return BigInt(ptr(a));
+  };
+  const code = CODES[s.op];
+  switch (s.op) {
+    case "mount":
+      return [code, block([str(s.source), str(s.target), str(s.fstype), s.flags, str(s.data)]), 0n];
+    case "mountIn":
+      return [code, block([str(s.source), str(s.at.root), str(s.at.path), str(s.fstype), s.flags, str(s.data), KINDS[s.kind]]), 0n];
+    case "mknodIn":
+      return [code, block([str(s.dir.root), str(s.dir.path), str(s.name), s.mode, s.dev, s.uid, s.gid, str(s.bindIfRefused), s.skipIfPresent ? 1 : 0]), 0n];
+    case "symlinkIn":
+      return [code, block([str(s.dir.root), str(s.dir.path), str(s.name), str(s.target)]), 0n];
+    case "holdIn":
+      return [code, block([str(s.at.root), str(s.at.path)]), BigInt(s.slot)];
+    case "symlink":
+      return [code, block([str(s.target), str(s.path)]), 0n];
+    case "ptyIn": {
+      s.pty.words = BigInt64Array.from([str(s.ptmx.root), str(s.ptmx.path), BigInt(s.rows), BigInt(s.cols), -1n, -1n]);
+      keep.push(s.pty.words);
+      return [code, BigInt(ptr(s.pty.words)), 0n];
+    }
+    case "console":
+      if (!s.pty.words) throw new Error("native steps: a console step needs its ptyIn step before it");
+      return [code, BigInt(ptr(s.pty.words)), 0n];
+    case "pivot":
+      return [code, str(s.root), 0n];
+    case "hostname":
+    case "domainname":
+      return [code, str(s.name), BigInt(Buffer.byteLength(s.name))];
+    case "mkdir":
+    case "mask":
+    case "readonly":
+    case "keyring":
+      return [code, str(s.path), 0n];
+    case "chdir":
+      return [code, str(s.path), s.checkInsideRoot ? 1n : 0n];
+    case "bounding":
+      return [code, block([s.keep, s.last]), 0n];
+    case "keepCaps":
+      return [code, s.on ? 1n : 0n, 0n];
+    case "groups":
+      return [code, u32s(s.gids), BigInt(s.gids.length)];
+    case "deathSignal":
+      return [code, BigInt(s.signal), 0n];
+    case "capset": {
+      // struct __user_cap_header_struct { u32 version (v3), int pid }, then two data structs
+      const lo = (v: bigint) => Number(v & 0xffffffffn);
+      const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
+      const data = Uint32Array.from([0x20080522, 0, lo(s.effective), lo(s.permitted), lo(s.inheritable), hi(s.effective), hi(s.permitted), hi(s.inheritable)]);
+      keep.push(data);
+      return [code, BigInt(ptr(data)), 0n];
+    }
+    case "ambient":
+      return [code, u32s(s.caps), BigInt(s.caps.length)];
+    case "seccomp": {
+      const fprog = new BigUint64Array(2); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+      fprog[0] = BigInt(s.program.length / 8);
+      fprog[1] = BigInt(ptr(s.program));
+      keep.push(fprog, s.program);
+      return [code, BigInt(ptr(fprog)), BigInt(s.flags)];
+    }
+    case "umask":
+      return [code, BigInt(s.mask), 0n];
+    case "exec": {
+      const strings = s.candidates.map((c) => str(c));
+      return [code, block([...strings, 0n]), s.explicit ? 1n : 0n];
+    }
+    default:
+      return [code, 0n, 0n];
+  }
+}
