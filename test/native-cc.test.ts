@@ -1,4 +1,5 @@
-// mycr's run-time C (src/sys/native-cc.ts) on a host without libc6-dev: TinyCC links
+// mycr's C compiled at run time (src/sys/native-cc.ts, TinyCC's way: a binary built
+// without a compiler, or MYCR_NATIVE=tinycc as here) on a host without libc6-dev: TinyCC links
 // "-lc" and looks for libc.so, a file only libc6-dev installs (a Debian server without
 // build tools has none). A rootless mycr needs that C for its user namespace, so it ran
 // nowhere such. Here the host's library directory is replaced, in a mount namespace of
@@ -43,7 +44,7 @@ afterAll(() => {
 test.skipIf(cannot !== null)("without libc6-dev's libc.so, a rootless mycr still makes its user namespace", () => {
   expect(existsSync(join(dir, "lib", "libc.so"))).toBe(false);
   const home = join(dir, "home");
-  const asNobody = `setpriv --reuid ${NOBODY} --regid ${NOBODY} --clear-groups env -i HOME=${home} XDG_RUNTIME_DIR=${home} PATH=/usr/bin:/bin ${MYCR} info`;
+  const asNobody = `setpriv --reuid ${NOBODY} --regid ${NOBODY} --clear-groups env -i HOME=${home} XDG_RUNTIME_DIR=${home} PATH=/usr/bin:/bin MYCR_NATIVE=tinycc ${MYCR} info`;
   const r = Bun.spawnSync(["unshare", "--mount", "sh", "-c", `mount --bind ${dir}/lib ${LIB} && ${asNobody}`], { stdout: "pipe", stderr: "pipe" });
   expect(r.stderr.toString()).not.toContain("compiling spawn-in-namespaces");
   expect(`${r.stdout}${r.stderr}`).toContain("Rootless: true");
