@@ -3,14 +3,15 @@
 // it receives, so a marshalling mistake is an error or a dropped connection here), and
 // the wire format of the signatures systemd's StartTransientUnit takes, written and read back.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { DBusCallError, DBusConnection } from "../src/cgroups/systemd/dbus-connection";
+import { DBusCallError, DBusConnection, hostUid, userBusSocket } from "../src/cgroups/systemd/dbus-connection";
 import { Reader, Variant, Writer } from "../src/cgroups/systemd/dbus-marshal";
 import { listToMask, quotaPerSecUSec } from "../src/cgroups/systemd/properties";
 import { expandSlice, scopeName } from "../src/cgroups/systemd/unit-name";
-import { WORK } from "./helpers/env";
+import { REPO, WORK } from "./helpers/env";
 
 const daemon = Bun.which("dbus-daemon");
 let dir = "";
@@ -63,6 +64,51 @@ test("a missing bus socket is one clear error", async () => {
   const e = await DBusConnection.open(join(WORK, "no-such-bus.sock")).catch((x: unknown) => x as Error);
   expect((e as Error).message).toMatch(/^cannot connect to the D-Bus socket .*no-such-bus\.sock: ENOENT$/);
 });
+
+test("the user's bus: DBUS_SESSION_BUS_ADDRESS's unix:path=, else XDG_RUNTIME_DIR/bus, else none", () => {
+  expect(userBusSocket({ DBUS_SESSION_BUS_ADDRESS: "unix:path=/run/user/1000/bus", XDG_RUNTIME_DIR: "/x" })).toBe("/run/user/1000/bus");
+  // several addresses: the first unix path one; escaped bytes decoded; guid= ignored
+  expect(userBusSocket({ DBUS_SESSION_BUS_ADDRESS: "tcp:host=h,port=1;unix:guid=ab,path=/tmp/a%20b" })).toBe("/tmp/a b");
+  expect(userBusSocket({ DBUS_SESSION_BUS_ADDRESS: "unix:abstract=/tmp/dbus-x", XDG_RUNTIME_DIR: "/run/user/7" })).toBe("/run/user/7/bus");
+  expect(userBusSocket({})).toBeNull();
+});
+
+test("EXTERNAL's uid is the host's: a rootless mycr's uid 0 is the user's", () => {
+  expect(hostUid(0, "         0       1000          1\n         1     100000      65536\n")).toBe(1000);
+  expect(hostUid(5, "         0       1000          1\n         1     100000      65536\n")).toBe(100004);
+  expect(hostUid(0, "         0          0 4294967295\n")).toBe(0);
+});
+
+// A rootless mycr is uid 0 of its user namespace; the user's bus reads the socket's peer
+// credentials in its own (the host's) namespace and would reject an EXTERNAL claiming 0.
+test.if(daemon !== null && Bun.which("setpriv") !== null && Bun.which("unshare") !== null)(
+  "root of a user namespace authenticates to a user's bus as the host uid it maps to",
+  async () => {
+    const nobody = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"];
+    const tmp = mkdtempSync(join(tmpdir(), "mycr-userbus-"));
+    chmodSync(tmp, 0o777);
+    const userBus = Bun.spawn([...nobody, daemon!, "--session", "--nofork", `--address=unix:path=${tmp}/bus`], { stdout: "ignore", stderr: "ignore" });
+    try {
+      for (let i = 0; i < 200 && !existsSync(`${tmp}/bus`); i++) await Bun.sleep(10);
+      const client = join(tmp, "client.ts");
+      writeFileSync(
+        client,
+        `import { DBusConnection } from ${JSON.stringify(join(REPO, "src/cgroups/systemd/dbus-connection"))};\n` +
+          `const c = await DBusConnection.open(${JSON.stringify(`${tmp}/bus`)});\n` +
+          `console.log("uid " + process.getuid() + " connected");\nc.close();\n`,
+        { mode: 0o644 },
+      );
+      const r = Bun.spawnSync([...nobody, "env", `HOME=${tmp}`, "unshare", "--map-root-user", process.execPath, client], { cwd: tmp, stdout: "pipe", stderr: "pipe" });
+      expect(r.stderr.toString()).toBe("");
+      expect(r.stdout.toString().trim()).toBe("uid 0 connected");
+    } finally {
+      userBus.kill();
+      await userBus.exited;
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+  30_000,
+);
 
 test("StartTransientUnit's arguments are written and read back as they were", () => {
   const props = [

@@ -13,16 +13,10 @@ import { podFlowCheckNames } from "./cri/pod-flow";
 import { VM_SCOPE_PROPERTIES } from "./cri/vm-main";
 import { REPO, WORK } from "./helpers/env";
 import { mycr } from "./helpers/mycr";
-import { NOT_RUN, checkLine, expectVmRan, runVm } from "./helpers/vm";
+import { NOT_RUN, checkLine, debianVmUnavailable, expectVmRan, runVm } from "./helpers/vm";
 
 const harness = join(REPO, "test/vm/run-in-debian.sh");
-const which = (tool: string) => Bun.which(tool, { PATH: `${process.env.PATH}:/usr/sbin:/sbin` }) !== null;
-const cannot =
-  process.arch !== "x64" ? `the VM is x86-64 (this is ${process.arch})`
-  : !which("qemu-system-x86_64") ? "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-  : !which("mmdebstrap") ? "mmdebstrap is not installed (apt-get install mmdebstrap)"
-  : !which("mkfs.ext4") ? "mkfs.ext4 is not installed (apt-get install e2fsprogs)"
-  : null;
+const cannot = debianVmUnavailable();
 
 let run = NOT_RUN;
 let dir = "";

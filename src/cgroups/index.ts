@@ -18,11 +18,19 @@ import { expandSlice, scopeName } from "./systemd/unit-name";
 export * from "./types";
 export { hostCgroups, availableControllers } from "./hierarchy";
 export { systemdAvailable } from "./systemd/manager";
+export { userDelegation, type UserDelegation } from "./systemd/user-delegation";
 export { noCgroupRefusal } from "./none";
 export { SYSTEMD_PROPERTY_PREFIX, annotationProperties } from "./systemd/annotations";
 
-/** Who makes the container's cgroup: mycr itself through the filesystem, systemd, or nobody (rootless, none.ts). */
-export type CgroupManager = "cgroupfs" | "systemd" | "none";
+/**
+ * Who makes the container's cgroup: mycr itself through the filesystem, systemd, the
+ * user's systemd (a rootless container's scope in the cgroup delegated to the user), or
+ * nobody (rootless where nothing is delegated, none.ts).
+ */
+export type CgroupManager = "cgroupfs" | "systemd" | "systemd-user" | "none";
+
+/** Where a rootless container's scope goes in the user's manager, as podman puts its own. */
+const USER_SLICE = "user.slice";
 
 let cachedHost: HostCgroups | null = null;
 export function host(): HostCgroups {
@@ -111,6 +119,14 @@ export async function createCgroup(
   }
   if (manager === "systemd") {
     return SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!, annotationProperties(annotations));
+  }
+  if (manager === "systemd-user") {
+    // No device rules: attaching their eBPF program needs root's CAP_SYS_ADMIN, and in a
+    // user namespace no device node can be made; what is bound into /dev keeps the
+    // host's permissions (docs/rootless.md).
+    const { devices: _devices, ...limits } = resources ?? {};
+    const name = { ...systemdScope(id, undefined, h), slice: USER_SLICE };
+    return SystemdCgroup.create(name, pid, resources ? limits : undefined, h.unified!, annotationProperties(annotations), "user");
   }
   const self = selfCgroups();
   const where = placement(id, cgroupsPath);
@@ -204,7 +220,8 @@ export function missingController(
  */
 export function cgroupsOf(id: string, cgroupsPath?: string, manager: CgroupManager = "cgroupfs"): Cgroup[] {
   const h = host();
-  if (manager === "none") return [];
+  // A user's scope whose init died is emptied and removed by the user's systemd by itself.
+  if (manager === "none" || manager === "systemd-user") return [];
   if (manager === "systemd") {
     // A scope whose init died is emptied and removed by systemd by itself; one still
     // there is found by its unit's cgroup.

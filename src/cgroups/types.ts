@@ -15,8 +15,11 @@ export interface CgroupRecord {
    * several levels), per hierarchy, top-down: removed with it, deepest first, while empty.
    */
   madeParents?: Record<string, string[]>;
-  /** Set when systemd manages the cgroup: the transient scope holding it (cgroup v2 only). */
-  systemd?: { unit: string; slice: string };
+  /**
+   * Set when systemd manages the cgroup: the transient scope holding it (cgroup v2 only);
+   * `user` when it is the user's manager's (a rootless container's, on the user's bus).
+   */
+  systemd?: { unit: string; slice: string; user?: true };
   /** Set when the container has no cgroup (rootless without a delegated one: none.ts). */
   none?: true;
 }

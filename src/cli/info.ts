@@ -20,7 +20,7 @@ function text(i: HostInfo): string {
     `Server Version: ${i.serverVersion}`,
     `Storage Root: ${i.storageRoot}`,
     `State Root: ${i.stateRoot}`,
-    `Cgroup Driver: ${i.cgroupDriver}${i.rootless ? " (rootless: no cgroup is delegated to you)" : ""}`,
+    `Cgroup Driver: ${i.cgroupDriver}${!i.rootless ? "" : i.cgroupDriver === "none" ? " (rootless: no cgroup is delegated to you)" : " (rootless: scopes of your systemd user manager)"}`,
     `Cgroup Version: ${i.cgroupVersion}${i.cgroupMode === "hybrid" ? " (hybrid: v1 controllers, an empty cgroup2 tree)" : ""}`,
     `Binary Seal: ${i.binarySeal} (how mycr's binary enters containers, read-only)`,
     `Rootless: ${i.rootless}`,
@@ -40,8 +40,8 @@ export default defineMycrCommand({
   },
   needsRoot: true,
   rootless: "enter",
-  run(args, global) {
-    const info = hostInfo(new StateStore(global.stateRoot), VERSION);
+  async run(args, global) {
+    const info = await hostInfo(new StateStore(global.stateRoot), VERSION);
     out(single(args.format) === "json" ? JSON.stringify(info) : text(info));
     return 0;
   },

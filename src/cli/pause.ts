@@ -16,7 +16,8 @@ export const pause = defineMycrCommand({
   meta: { name: "pause", description: "Freeze every process of a container" },
   args: { id: { type: "positional", description: "Container id" } },
   needsRoot: true,
-  rootless: { refuse: "freezing needs cgroups, which rootless containers run without here (no cgroup delegated to you)" },
+  // where a rootless container has no cgroup (none delegated), the cgroup refuses in one line
+  rootless: "enter",
   run(args, global) {
     openCgroup(runningRecord(global, requireId(args, "pause"), "running").cgroup!).freeze();
     return 0;
@@ -27,7 +28,8 @@ export const resume = defineMycrCommand({
   meta: { name: "resume", description: "Thaw a paused container" },
   args: { id: { type: "positional", description: "Container id" } },
   needsRoot: true,
-  rootless: { refuse: "freezing needs cgroups, which rootless containers run without here (no cgroup delegated to you)" },
+  // where a rootless container has no cgroup (none delegated), the cgroup refuses in one line
+  rootless: "enter",
   run(args, global) {
     openCgroup(runningRecord(global, requireId(args, "resume"), "paused").cgroup!).thaw();
     return 0;

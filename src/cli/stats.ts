@@ -48,7 +48,8 @@ export default defineMycrCommand({
     container: { type: "positional", description: "Container names, ids or unique prefixes (default: every running one)" },
   },
   needsRoot: true,
-  rootless: { refuse: "needs cgroups, which rootless containers run without here (no cgroup delegated to you)" },
+  // where a rootless container has no cgroup (none delegated), the cgroup refuses in one line
+  rootless: "enter",
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
     const ids = args._.length > 0 ? args._.map((x) => findContainer(store, x).id) : runningIds(store);

@@ -31,7 +31,8 @@ export default defineMycrCommand({
     id: { type: "positional", description: "Container id" },
   },
   needsRoot: true,
-  rootless: { refuse: "needs cgroups, which rootless containers run without here (no cgroup delegated to you)" },
+  // where a rootless container has no cgroup (none delegated), the cgroup refuses in one line
+  rootless: "enter",
   async run(args, global) {
     const store = new StateStore(global.stateRoot);
     const ref = requireId(args, "update");

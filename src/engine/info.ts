@@ -3,7 +3,7 @@
 // containers — each read from the system, never assumed.
 import { cpus, release, totalmem } from "node:os";
 import { readFileSync } from "node:fs";
-import { host } from "../cgroups";
+import { host, userDelegation } from "../cgroups";
 import { containerSelfSeal } from "../runtime/self";
 import type { StateStore } from "../runtime/state";
 import { chooseCgroupManager } from "./cgroup-manager";
@@ -43,7 +43,7 @@ function operatingSystem(): string {
   }
 }
 
-export function hostInfo(store: StateStore, version: string): HostInfo {
+export async function hostInfo(store: StateStore, version: string): Promise<HostInfo> {
   const containers = listContainers(store);
   const count = (...states: string[]) => containers.filter((c) => states.includes(c.state)).length;
   const mode = host().mode;
@@ -58,7 +58,8 @@ export function hostInfo(store: StateStore, version: string): HostInfo {
     stateRoot: store.root,
     cgroupVersion: mode === "v2" ? "2" : "1",
     cgroupMode: mode,
-    cgroupDriver: isRootless() ? "none" : chooseCgroupManager(),
+    // rootless: the user's systemd manager's scopes where it holds a delegated cgroup
+    cgroupDriver: isRootless() ? ((await userDelegation(host())) ? "systemd" : "none") : chooseCgroupManager(),
     kernelVersion: release(),
     operatingSystem: operatingSystem(),
     architecture: process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "aarch64" : process.arch,

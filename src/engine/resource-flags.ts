@@ -36,7 +36,7 @@ function checkWithin(flag: string, text: string, wanted: number[], have: number[
 }
 
 /** Which flag set a resources field, for errors in the user's words. */
-const FLAG_OF_FIELD: Record<string, string> = {
+export const FLAG_OF_FIELD: Record<string, string> = {
   memory: "--memory",
   cpu: "--cpus/--cpu-shares",
   "cpu.cpus": "--cpuset-cpus",

@@ -37,6 +37,7 @@ import { allocateRange, type IdRange } from "./userns-ranges";
 import { checkDiskQuota, limitContainerDisk } from "./disk-quota";
 import { rootlessIdentity } from "../runtime/rootless";
 import { addUserNamespace, noticeNoCgroupOnce, refuseRootless } from "./rootless/container";
+import { rootlessCgroupManager } from "./rootless/cgroup";
 import { assertRootStorageDriver, mountFuseRoot, requestedStorageDriver, rootlessStorageDriver, type StorageDriver } from "./rootless/storage-driver";
 import { parseLabels } from "./labels";
 
@@ -187,7 +188,9 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     throw new ContainerError("--userns=auto: needs --image or --rootfs (the host's root holds file systems that cannot be idmapped)");
   }
   if (rootless && userns === "auto") throw new ContainerError("--userns=auto: a rootless run is already remapped to your subordinate ids; leave the flag out");
-  if (rootless) refuseRootless({ resources: req.resources, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
+  // A rootless container's cgroup: a scope of the user's systemd, or none at all.
+  const rootlessCgroup = rootless ? await rootlessCgroupManager(req.resources) : undefined;
+  if (rootless) refuseRootless({ resources: rootlessCgroup === "none" ? req.resources : undefined, storageSize: storage.size, oomScoreAdj: req.oomScoreAdj });
   // MYCR_STORAGE_DRIVER as asked (a detached run's client read it); unset: the kernel decides
   const storageDriver = req.storageDriver ?? requestedStorageDriver();
   if (!rootless) assertRootStorageDriver(storageDriver);
@@ -248,7 +251,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   applyNetwork(spec, network, dir);
   if (rootless) {
     addUserNamespace(spec, rootless);
-    noticeNoCgroupOnce(dataRoot(), req.onNotice);
+    if (rootlessCgroup === "none") noticeNoCgroupOnce(dataRoot(), req.onNotice);
   }
   let range: IdRange | undefined;
   let attached: EngineRecord["network"] | undefined;
@@ -300,7 +303,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       store: req.store,
       owner,
       signals,
-      cgroupManager: rootless ? "none" : (req.cgroupManager ?? chooseCgroupManager()),
+      cgroupManager: rootlessCgroup ?? req.cgroupManager ?? chooseCgroupManager(),
       stdio: req.io ? [req.io.stdin ?? "ignore", req.io.stdout, req.io.stderr] : [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
       attachStdin: stdio.attachStdin,
       ...(req.io ? { onConsole: req.io.console } : {}),

@@ -43,6 +43,7 @@ interface Sample {
 function sample(store: StateStore, id: string): Sample {
   const rec = store.load(id);
   if (!rec.cgroup || containerStatus(rec) === "stopped") throw new ContainerError(`container ${id.slice(0, 12)} is not running`);
+  if (rec.cgroup.none) throw new ContainerError(`stats: container ${id.slice(0, 12)} has no cgroup (rootless, none delegated to you): nothing counts its use`);
   const ownNetwork = rec.spec.linux?.namespaces?.some((n) => n.type === "network") ?? false;
   const net = ownNetwork && rec.init ? netBytes(rec.init.pid) : { netRx: null, netTx: null };
   return { id, at: performance.now(), stats: openCgroup(rec.cgroup).stats(), net };

@@ -7,8 +7,13 @@
 //   without a compiler, when run from source, or with MYCR_NATIVE=tinycc (the tests use
 //   it to keep this way working). TinyCC reads only real files: it gets a memfd too.
 // The C includes no headers: no libc6-dev (or any compiler) is needed on the host.
+// TinyCC still links "-lc", which it finds as libc.so, a file libc6-dev alone
+// provides; without it, TinyCC is shown a private directory where libc.so is the C
+// library this process already runs on (its symbols are resolved from the process).
 import { cc, dlopen, ptr, type FFIFunction, type Library } from "bun:ffi";
-import { closeSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SYS } from "./arch";
 import { check, cstr, syscall } from "./libc";
 import prebuilt from "./native/prebuilt";
@@ -26,6 +31,32 @@ function memfd(name: string, content: string | Uint8Array): number {
     throw e;
   }
   return fd;
+}
+
+/** The C library mapped into this process (glibc's libc.so.6), or null. */
+function loadedLibc(): string | null {
+  for (const line of readFileSync("/proc/self/maps", "utf8").split("\n")) {
+    const path = line.slice(line.indexOf("/"));
+    if (line.includes("/") && /\/libc(\.so\.\d+|-[\d.]+\.so)$/.test(path)) return path;
+  }
+  return null;
+}
+
+/** TinyCC's cc, retried with the running C library as libc.so where TinyCC found none. */
+function compile<Fns extends Record<string, FFIFunction>>(source: string, symbols: Fns): Library<Fns>["symbols"] {
+  try {
+    return cc({ source, symbols }).symbols;
+  } catch (e) {
+    const libc = /library 'c' not found/.test((e as Error).message) ? loadedLibc() : null;
+    if (!libc) throw e;
+    const dir = mkdtempSync(join(tmpdir(), "mycr-cc-"));
+    try {
+      symlinkSync(libc, join(dir, "libc.so"));
+      return cc({ source, symbols, flags: [`-L${dir}`] }).symbols;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
 
 /** The prebuilt object's memfd, kept open: every dlopen of its path is then the same library. */
@@ -51,7 +82,7 @@ export function loadC<Fns extends Record<string, FFIFunction>>(name: string, sou
   }
   const fd = memfd(name, source);
   try {
-    return cc({ source: `/proc/self/fd/${fd}`, symbols }).symbols;
+    return compile(`/proc/self/fd/${fd}`, symbols);
   } catch (e) {
     throw new Error(`compiling ${name} with bun:ffi's cc failed (${(e as Error).message.split("\n")[0]})`);
   } finally {

@@ -29,3 +29,14 @@ export function checkLine(run: VmRun, name: string): string {
   const line = run.output.split("\n").find((l) => l.startsWith(`PASS ${name}`) || l.startsWith(`FAIL ${name}`));
   return line ?? `(no result for "${name}")`;
 }
+
+const which = (tool: string) => Bun.which(tool, { PATH: `${process.env.PATH}:/usr/sbin:/sbin` }) !== null;
+
+/** Why the Debian VM (run-in-debian.sh) cannot be built or booted here, or null. */
+export function debianVmUnavailable(): string | null {
+  return process.arch !== "x64" ? `the VM is x86-64 (this is ${process.arch})`
+    : !which("qemu-system-x86_64") ? "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+    : !which("mmdebstrap") ? "mmdebstrap is not installed (apt-get install mmdebstrap)"
+    : !which("mkfs.ext4") ? "mkfs.ext4 is not installed (apt-get install e2fsprogs)"
+    : null;
+}

@@ -1,7 +1,9 @@
 // The few calls to systemd's manager (org.freedesktop.systemd1) a cgroup driver needs:
 // start a transient scope, change its properties, stop it, and wait for each to happen.
+// The system's manager (PID 1, on the system bus) or the user's (user@UID.service, on
+// the user's bus), which a rootless mycr asks for a scope in the cgroup delegated to it.
 import { existsSync } from "node:fs";
-import { DBusCallError, DBusConnection, SYSTEM_BUS_SOCKET } from "./dbus-connection";
+import { DBusCallError, DBusConnection, SYSTEM_BUS_SOCKET, userBusSocket } from "./dbus-connection";
 import { Variant, type DBusValue } from "./dbus-marshal";
 import type { Property } from "./properties";
 
@@ -16,11 +18,27 @@ export function systemdAvailable(): boolean {
   return existsSync("/run/systemd/system") && existsSync(SYSTEM_BUS_SOCKET);
 }
 
+/** Whose manager: the system's or the user's own. */
+export type SystemdBus = "system" | "user";
+
+function busSocket(bus: SystemdBus): string {
+  if (bus === "system") return SYSTEM_BUS_SOCKET;
+  const path = userBusSocket();
+  if (!path) throw new Error("neither DBUS_SESSION_BUS_ADDRESS (unix:path=) nor XDG_RUNTIME_DIR names the user's bus");
+  return path;
+}
+
 export class SystemdManager {
   private constructor(private readonly bus: DBusConnection) {}
 
-  static async connect(): Promise<SystemdManager> {
-    return new SystemdManager(await DBusConnection.open());
+  static async connect(bus: SystemdBus = "system"): Promise<SystemdManager> {
+    return new SystemdManager(await DBusConnection.open(busSocket(bus)));
+  }
+
+  /** The manager's own cgroup (for a user's, user@UID.service's: what is delegated to it). */
+  async rootCgroup(): Promise<string> {
+    const root = await this.property(MANAGER_PATH, MANAGER, "ControlGroup");
+    return typeof root === "string" && root !== "" ? root : "/";
   }
 
   close(): void {
@@ -83,6 +101,10 @@ export class SystemdManager {
       if (e instanceof DBusCallError && e.errorName === NO_SUCH_UNIT) return null;
       throw e;
     }
+    return this.property(path, iface, name);
+  }
+
+  private async property(path: string, iface: string, name: string): Promise<unknown> {
     const [v] = await this.bus.call({ destination: SYSTEMD, path, interface: "org.freedesktop.DBus.Properties", member: "Get", signature: "ss", body: [iface, name] });
     return v instanceof Variant ? v.value : null;
   }
@@ -99,13 +121,13 @@ export class SystemdManager {
   }
 }
 
-/** Runs `fn` with a connection to systemd, closed afterwards. */
-export async function withSystemd<T>(fn: (m: SystemdManager) => Promise<T>): Promise<T> {
+/** Runs `fn` with a connection to systemd (the system's or the user's), closed afterwards. */
+export async function withSystemd<T>(fn: (m: SystemdManager) => Promise<T>, bus: SystemdBus = "system"): Promise<T> {
   let m: SystemdManager;
   try {
-    m = await SystemdManager.connect();
+    m = await SystemdManager.connect(bus);
   } catch (e) {
-    throw new Error(`the systemd cgroup manager needs systemd's bus: ${(e as Error).message}`);
+    throw new Error(`the systemd cgroup manager needs ${bus === "system" ? "systemd's bus" : "your systemd user manager's bus"}: ${(e as Error).message}`);
   }
   try {
     return await fn(m);

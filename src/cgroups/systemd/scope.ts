@@ -8,7 +8,7 @@ import type { Resources } from "../../spec/types";
 import { removeDir } from "../common";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "../types";
 import { V2Cgroup } from "../v2";
-import { withSystemd } from "./manager";
+import { withSystemd, type SystemdBus } from "./manager";
 import { resourceProperties, type Property } from "./properties";
 import { Variant } from "./dbus-marshal";
 import { expandSlice, type ScopeName } from "./unit-name";
@@ -28,12 +28,17 @@ export class SystemdCgroup implements Cgroup {
     return this.record.systemd!.unit;
   }
 
+  /** The bus of the manager that owns the scope: the user's for a rootless container. */
+  private get bus(): SystemdBus {
+    return this.record.systemd!.user ? "user" : "system";
+  }
+
   /**
    * Starts the scope around `pid` with the limits systemd manages and the `extra`
    * properties (from annotations), waits until it is active, then writes all of
    * `resources` to its files. Stops it again if any of that fails.
    */
-  static async create(name: ScopeName, pid: number, resources: Resources | undefined, mountRoot: string, extra: Property[] = []): Promise<SystemdCgroup> {
+  static async create(name: ScopeName, pid: number, resources: Resources | undefined, mountRoot: string, extra: Property[] = [], bus: SystemdBus = "system"): Promise<SystemdCgroup> {
     const props: Property[] = [
       ["Description", new Variant("s", `mycr container ${name.unit}`)],
       ["Slice", new Variant("s", name.slice)],
@@ -45,9 +50,10 @@ export class SystemdCgroup implements Cgroup {
       // the config's org.systemd.property.* annotations last, as runc adds them
       ...extra,
     ];
-    const expected = join(mountRoot, expandSlice(name.slice), name.unit);
-    const cg = new SystemdCgroup({ mode: "v2", dirs: { "": expected }, parents: {}, systemd: { unit: name.unit, slice: name.slice } }, mountRoot);
-    await withSystemd(async (m) => {
+    const cg = await withSystemd(async (m) => {
+      // A user's manager keeps its units below its own cgroup (user@UID.service's).
+      const root = bus === "user" ? await m.rootCgroup() : "/";
+      const expected = join(mountRoot, root, expandSlice(name.slice), name.unit);
       const state = await m.activeState(name.unit);
       if (state !== null && state !== "inactive" && state !== "failed") {
         throw new CgroupError(`systemd unit ${name.unit} already exists (${state}): a container needs a scope of its own`);
@@ -59,7 +65,9 @@ export class SystemdCgroup implements Cgroup {
         await m.stop(name.unit);
         throw new CgroupError(`systemd put ${name.unit} at ${where}, not where mycr expected it (${expected})`);
       }
-    });
+      const systemd = { unit: name.unit, slice: name.slice, ...(bus === "user" ? { user: true as const } : {}) };
+      return new SystemdCgroup({ mode: "v2", dirs: { "": expected }, parents: {}, systemd }, mountRoot);
+    }, bus);
     try {
       if (resources) cg.files.apply(resources);
       return cg;
@@ -77,7 +85,7 @@ export class SystemdCgroup implements Cgroup {
 
   /** `update`: the new limits to systemd (runtime only), then to the files. */
   async update(resources: Resources): Promise<void> {
-    await withSystemd((m) => m.setProperties(this.unit, resourceProperties(resources)));
+    await withSystemd((m) => m.setProperties(this.unit, resourceProperties(resources)), this.bus);
     this.files.apply(resources);
   }
 
@@ -119,7 +127,7 @@ export class SystemdCgroup implements Cgroup {
     await withSystemd(async (m) => {
       await m.stop(this.unit);
       await m.resetFailed(this.unit);
-    });
+    }, this.bus);
     await removeDir(this.files.dir);
   }
 }

@@ -1,7 +1,8 @@
 // What a rootless `mycr run` does differently from root's (docs/rootless.md): the
 // container gets a user namespace of its own, mapped one to one over ours, so that its
-// root has no power over this mycr; it has no cgroup (none is delegated to the user
-// here), so limits are refused in one line and the fact is told once per boot.
+// root has no power over this mycr. Where no cgroup is delegated to the user
+// (rootless/cgroup.ts decides) limits are refused in one line and the fact is told once
+// per boot.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { release } from "node:os";
@@ -51,7 +52,8 @@ export function addUserNamespace(spec: Spec, identity: RootlessIdentity): void {
   if (!identity.gidRanges.some((r) => r.start <= TTY_GID && TTY_GID < r.start + r.count)) {
     for (const m of spec.mounts ?? []) if (m.type === "devpts") m.options = (m.options ?? []).filter((o) => o !== `gid=${TTY_GID}`);
   }
-  // No cgroup: the device rules would be applied by nobody. What the container can reach
+  // No device rules: a rootless container's cgroup, if any, cannot hold them (their eBPF
+  // program needs the host's CAP_SYS_ADMIN). What the container can reach
   // is what is bound into its /dev, with the host's permissions on each node.
   if (linux.resources) delete linux.resources.devices;
 }

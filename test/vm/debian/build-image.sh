@@ -28,6 +28,9 @@ packages=(
   # podman; containerd (its CRI, as the kubelet drives it) with the CNI plugins its pods
   # need; dockerd (docker.io)
   podman containerd containernetworking-plugins docker.io
+  # rootless mycr as an ordinary user: the id map helpers, the user's systemd manager and
+  # its bus (user@UID.service, /run/user/UID/bus), pasta for the default network
+  uidmap dbus-user-session libpam-systemd passt
 )
 # The files copied into the image (the recipe, with the package list).
 recipe_files=("$here/build-image.sh" "$here/mycr-test.service" "$here/guest-run.sh")
@@ -55,6 +58,7 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9 # one build at a time; readers wait for it
 if [ -f "$out/.complete" ]; then
+  touch "$out/.used"
   echo "$out"
   exit 0
 fi
@@ -105,11 +109,16 @@ rm -rf "$out"
 mkdir "$out"
 mv "$work/root.img" "$work/vmlinuz" "$work/initrd.img" "$out/"
 echo "$suite ${packages[*]}" >"$out/recipe"
-touch "$out/.complete"
-# Old recipes' images are not used again (a running VM keeps its open file).
+touch "$out/.complete" "$out/.used"
+# Other recipes' images go once unused for two days: branches with different recipes
+# share this cache, and removing an image another branch still uses would have each
+# rebuild the other's (a running VM keeps its open file either way).
 for old in "$cache"/*/; do
   old=${old%/}
-  [ "$old" = "$out" ] || rm -rf "$old"
+  [ "$old" = "$out" ] && continue
+  if [ -z "$(find "$old" -maxdepth 1 -name '.*' -newermt '2 days ago' -print -quit)" ]; then
+    rm -rf "$old"
+  fi
 done
 say "built $out in $(($(date +%s) - start)) s (root ${used_mb} MiB, image ${size_mb} MiB)"
 echo "$out"
