@@ -135,11 +135,14 @@ test("random flags of restart, rename, cp, diff, export, attach, version, system
   const { WORK } = await import("./helpers/env");
   const scratch = mkdtempSync(join(WORK, "fuzz-commands-"));
   const target = `fuzz-target-${process.pid}`;
-  const run = await mycr(["run", "-d", "--name", target, "--network", "none", "--rootfs", rootfs, "sleep", "600"]);
+  // -i: attach reads the detach keys from its stdin (without them attach rightly waits for
+  // the container's end, as docker's does)
+  const run = await mycr(["run", "-d", "-i", "--name", target, "--network", "none", "--rootfs", rootfs, "sleep", "600"]);
   expect(run.exitCode).toBe(0);
   const awkward = () => rnd.pick(AWKWARD_STRINGS.filter((s) => s.length < 1000 && !s.includes("\u0000")));
   const TEMPLATES = ["json", "table", "{{.ID}}", "table {{.Names}}\\t{{.Status}}", "{{json .}}", "{{.Nope}}", "{{", "{{if .ID}}", "{{range .}}{{end}}", "{{.ID | upper}}", "{{printf \"%s\" .ID}}"];
   const CONTAINERS = [target, target.slice(0, 6), "no-such", ""];
+  const DETACH_KEYS = "\x10\x11"; // ctrl-p ctrl-q
   const COMMANDS: Record<string, () => string[]> = {
     restart: () => ["restart", ...rnd.pick([[], ["-t", rnd.pick(["0", "1", "-1", "x"])], ["-s", rnd.pick(["TERM", "BOGUS", "9"])]]), rnd.pick(CONTAINERS)],
     rename: () => ["rename", rnd.pick([target, "no-such"]), rnd.pick([target, `${target}-x`, "bad/name", awkward()])],
@@ -164,7 +167,7 @@ test("random flags of restart, rename, cp, diff, export, attach, version, system
       for (let i = 0; i < 8; i++) {
         const argv = make();
         const started = Date.now();
-        const r = await mycr(argv, { timeoutMs: TIMEOUT_MS });
+        const r = await mycr(argv, { timeoutMs: TIMEOUT_MS, stdin: argv[0] === "attach" ? DETACH_KEYS : undefined });
         const found = outcomeProblems(r, Date.now() - started, TIMEOUT_MS);
         if (![0, 125, 127, 141].includes(r.exitCode)) found.push(`unexpected exit ${r.exitCode}`);
         for (const p of found) problems.push(`seed ${seed} ${name} ${i}: ${p}: ${JSON.stringify(argv).slice(0, 300)} -> ${JSON.stringify(r.stderr.slice(0, 300))}`);
