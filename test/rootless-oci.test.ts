@@ -260,6 +260,19 @@ describe.skipIf(!haveRunc)("the OCI runtime face as an ordinary user", () => {
     expect((await ok(["run", "--bundle", devices, "rl-oci-devices"])).stdout).toBe("ok\n");
   });
 
+  test("--systemd-cgroup with no user manager to ask (or no pure v2): refused in one line, never no cgroup, nothing left", async () => {
+    const before = processesOfUser();
+    // no limits either: the flag asked for a scope, a container without one would be a lie
+    const bundle = await rootlessBundle(["true"]);
+    const r = await mycr(["--systemd-cgroup", "create", "--bundle", bundle, "rl-oci-sdc"]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    // this host: hybrid, or pure v2 without a manager for the test user (the VM test covers one with)
+    expect(r.stderr).toMatch(/^mycr: (the systemd cgroup manager \(--systemd-cgroup\) needs a pure cgroup v2 host|--systemd-cgroup without root needs your systemd user manager, and none answers .*set XDG_RUNTIME_DIR=\/run\/user\/\d+)/);
+    expect(stateDirs()).toEqual([]);
+    expect(processesOfUser().filter((p) => !before.includes(p))).toEqual([]);
+  });
+
   test("bad places are refused in one line: no XDG_RUNTIME_DIR, a --root not the user's", async () => {
     const bundle = await rootlessBundle(["true"]);
     const unset = await mycr(["create", "--bundle", bundle, "rl-oci-x"], { XDG_RUNTIME_DIR: "" });

@@ -14,11 +14,13 @@ import { annotationProperties } from "./systemd/annotations";
 import { SystemdCgroup } from "./systemd/scope";
 import { NoCgroup } from "./none";
 import { expandSlice, scopeName } from "./systemd/unit-name";
+import type { UserDelegation } from "./systemd/user-delegation";
 
 export * from "./types";
 export { hostCgroups, availableControllers } from "./hierarchy";
 export { systemdAvailable } from "./systemd/manager";
 export { userDelegation, type UserDelegation } from "./systemd/user-delegation";
+export { hostUid, userBusSocket } from "./systemd/dbus-connection";
 export { noCgroupRefusal } from "./none";
 export { SYSTEMD_PROPERTY_PREFIX, annotationProperties } from "./systemd/annotations";
 
@@ -125,7 +127,9 @@ export async function createCgroup(
     // user namespace no device node can be made; what is bound into /dev keeps the
     // host's permissions (docs/rootless.md).
     const { devices: _devices, ...limits } = resources ?? {};
-    const name = { ...systemdScope(id, undefined, h), slice: USER_SLICE };
+    // The OCI face's cgroupsPath (rootless podman's "user.slice:libpod:<id>") names the
+    // slice in the user's manager; `mycr run` gives none and gets user.slice, as podman.
+    const name = cgroupsPath ? systemdScope(id, cgroupsPath, h) : { ...systemdScope(id, undefined, h), slice: USER_SLICE };
     return SystemdCgroup.create(name, pid, resources ? limits : undefined, h.unified!, annotationProperties(annotations), "user");
   }
   const self = selfCgroups();
@@ -291,4 +295,15 @@ export function strayCgroups(isKnown: (id: string) => boolean, minAgeMs: number)
     .map((id) => recordFor(h, placement(id), self))
     .filter((record) => abandoned(record, minAgeMs))
     .map(openCgroup);
+}
+
+/**
+ * The first limit in `resources` whose controller the user's manager was not delegated,
+ * with why in words (the caller names the field its way and says what to do), or null.
+ */
+export function undelegatedLimit(resources: Resources | undefined, d: UserDelegation): { field: string; reason: string } | null {
+  const missing = missingController(resources, host(), d.controllers);
+  if (!missing) return null;
+  const have = [...d.controllers].join(" ") || "none";
+  return { field: missing.field, reason: `the ${missing.controller} controller is not delegated to your user session (${d.root} has: ${have})` };
 }

@@ -11,7 +11,7 @@ import { kill, tryLock, unlock } from "../sys";
 import { isAlive } from "../runtime/procfs";
 import { trace } from "../runtime/trace";
 import { releaseSharedMounts } from "../runtime/shared-mounts";
-import type { StateStore } from "../runtime/state";
+import { claimedManager, type StateStore } from "../runtime/state";
 import { containersDir, dataRoot } from "./paths";
 import { readRecord } from "./record";
 import { detachNetwork, networkFiles, stopUserNetwork, unpinNetns } from "./network";
@@ -67,7 +67,7 @@ async function collectState(store: StateStore, removed: Set<string>): Promise<vo
     if (fate.kind === "keep") continue;
     if (fate.kind === "unrecorded") {
       // Claimed, but the record never followed: the cgroup may exist, the record was to say where.
-      await removeIfEmpty(cgroupsOf(id, fate.claim?.cgroupsPath, fate.claim?.systemd ? "systemd" : "cgroupfs"));
+      await removeIfEmpty(cgroupsOf(id, fate.claim?.cgroupsPath, claimedManager(fate.claim)));
     } else {
       const rec = fate.record;
       if (rec.init && isAlive(rec.init)) {

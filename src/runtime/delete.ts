@@ -6,7 +6,7 @@ import { runHooks } from "./hooks";
 import { warn } from "./warn";
 import { isAlive } from "./procfs";
 import { releaseSharedMounts } from "./shared-mounts";
-import { containerStatus, type StateStore } from "./state";
+import { claimedManager, containerStatus, type StateStore } from "./state";
 
 export async function deleteContainer(store: StateStore, id: string, force = false): Promise<void> {
   const record = store.tryLoad(id);
@@ -21,7 +21,7 @@ export async function deleteContainer(store: StateStore, id: string, force = fal
       throw new ContainerError(`cannot delete container ${id}: it is being created (use --force)`);
     }
     // its cgroup may exist already: the record was to say where
-    await removeIfEmpty(cgroupsOf(id, claim?.cgroupsPath, claim?.systemd ? "systemd" : "cgroupfs"));
+    await removeIfEmpty(cgroupsOf(id, claim?.cgroupsPath, claimedManager(claim)));
     store.remove(id);
     return;
   }

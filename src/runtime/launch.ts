@@ -93,7 +93,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   trace("launch: start");
   const { id, spec, store } = opts;
   const bundle = resolve(opts.bundle);
-  const cgroupManager = chooseCgroupManager(id, spec, opts.cgroupManager ?? "cgroupfs");
+  const cgroupManager = await chooseCgroupManager(id, spec, opts.cgroupManager ?? "cgroupfs");
   const refused = configRefusal(spec, cgroupManager);
   if (refused) throw new ContainerError(`config.json: ${refused}`);
   const plan = planNamespaces(spec);
@@ -105,7 +105,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
   const native = chooseNativeInit(opts, plan);
-  store.claim(id, spec.linux?.cgroupsPath, cgroupManager === "systemd");
+  store.claim(id, spec.linux?.cgroupsPath, cgroupManager);
   if (native) return launchNative({ ...opts, cgroupManager }, plan, bundle);
 
   let child: ContainerProcess | null = null;

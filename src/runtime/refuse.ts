@@ -17,7 +17,7 @@ export const REFUSED_ANNOTATION_PREFIXES: Array<[string, string]> = [];
 function systemdPropertyRefusal(annotations: Record<string, string> | undefined, manager: CgroupManager): string | null {
   const key = Object.keys(annotations ?? {}).find((k) => k.startsWith(SYSTEMD_PROPERTY_PREFIX));
   if (key === undefined) return null;
-  if (manager !== "systemd") return `annotations.${key}: systemd unit properties need the systemd cgroup manager (--systemd-cgroup); the cgroupfs manager makes no unit`;
+  if (manager !== "systemd" && manager !== "systemd-user") return `annotations.${key}: systemd unit properties need the systemd cgroup manager (--systemd-cgroup); the cgroupfs manager makes no unit`;
   try {
     annotationProperties(annotations);
     return null;

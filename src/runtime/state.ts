@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { OCI_VERSION, type Spec, type State } from "../spec/types";
 import type { CgroupRecord } from "../cgroups/types";
-import { openCgroup } from "../cgroups";
+import { openCgroup, type CgroupManager } from "../cgroups";
 import { makeDirAtomic, makePrivateDir, writeFileAtomic } from "./atomic";
 import { ContainerError } from "./errors";
 import { containerStateDir, stateRoot } from "./paths";
@@ -41,6 +41,14 @@ export interface Claim {
   cgroupsPath?: string;
   /** The cgroup is a systemd scope (--systemd-cgroup). */
   systemd?: boolean;
+  /** ... of the user's manager (a caller without root over the host): none of ours to remove. */
+  user?: boolean;
+}
+
+/** The cgroup manager a claim was made for, to find a cgroup the record never named. */
+export function claimedManager(claim: Claim | null): CgroupManager {
+  if (!claim?.systemd) return "cgroupfs";
+  return claim.user ? "systemd-user" : "systemd";
 }
 
 const CLAIM_FILE = "claim.json";
@@ -76,12 +84,12 @@ export class StateStore {
    * mycr killed before save() leaves state that gc and delete can attribute and undo.
    * The record follows with save().
    */
-  claim(id: string, cgroupsPath?: string, systemd = false): void {
+  claim(id: string, cgroupsPath?: string, manager: CgroupManager = "cgroupfs"): void {
     validateId(id);
     // Others may pass through (the exec FIFO's path) but not list the containers.
     makePrivateDir(this.root, 0o711);
     const owner = processRef(process.pid);
-    const claim: Claim = { owner: owner ?? { pid: process.pid, startTime: 0 }, ...(cgroupsPath ? { cgroupsPath } : {}), ...(systemd ? { systemd } : {}) };
+    const claim: Claim = { owner: owner ?? { pid: process.pid, startTime: 0 }, ...(cgroupsPath ? { cgroupsPath } : {}), ...(manager === "systemd" ? { systemd: true } : {}), ...(manager === "systemd-user" ? { systemd: true, user: true } : {}) };
     try {
       makeDirAtomic(this.dir(id), { [CLAIM_FILE]: JSON.stringify(claim) });
     } catch (e) {

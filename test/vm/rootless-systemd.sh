@@ -108,6 +108,74 @@ for pair in "--cpuset-cpus 0:cpuset:cpuset.cpus:0" "--cpus 0.5:cpu:cpu.max:50000
 done
 check "the refused runs leave no scope" "" "$(user_scopes)"
 
+# --- the OCI face as an ordinary user: --systemd-cgroup asks the user's manager ---------------
+O=/home/$U/oci
+mkdir -p $O && cp -a $R $O/rootfs && chown -R $U:$U $O
+oci_config() { # DIR: the config `mycr spec --rootless` wrote there, made a detached sleep with limits
+  sed -i -e 's/"terminal": true/"terminal": false/' -e 's/^\( *\)"sh"$/\1"sleep", "1000"/' \
+    -e 's/"linux": {/"linux": { "cgroupsPath": "user.slice:mycrt:oci1", "resources": { "memory": { "limit": 67108864 }, "pids": { "limit": 30 } },/' \
+    "$1/config.json"
+}
+as_user mycr spec --rootless -b $O && oci_config $O
+OR="--root /tmp/$U-oci"
+as_user mycr $OR --systemd-cgroup create -b $O oci1 </dev/null >/tmp/oci-create.out 2>&1
+check "ordinary user: --systemd-cgroup create exits 0" "0" "$?"
+cat /tmp/oci-create.out
+as_user mycr $OR start oci1
+ocg=$UM/user.slice/mycrt-oci1.scope
+check "ordinary user: the scope is the user manager's, delegated" "active yes" \
+  "$(as_user systemctl --user is-active mycrt-oci1.scope) $(as_user systemctl --user show -P Delegate mycrt-oci1.scope)"
+check "ordinary user: the limits are in the scope" "67108864 30" "$(cat $ocg/memory.max $ocg/pids.max 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+check_has "ordinary user: state says running" '"running"' "$(as_user mycr $OR state oci1 2>&1)"
+as_user mycr $OR pause oci1
+check "ordinary user: pause freezes the scope" "1" "$(cat $ocg/cgroup.freeze 2>&1)"
+as_user mycr $OR resume oci1
+as_user mycr $OR update --memory 128m oci1
+check "ordinary user: update reaches memory.max and the user's systemd" "134217728 134217728" \
+  "$(cat $ocg/memory.max 2>&1) $(as_user systemctl --user show -P MemoryMax mycrt-oci1.scope)"
+as_user mycr $OR kill oci1 KILL
+for _ in $(seq 1 50); do as_user mycr $OR state oci1 2>&1 | grep -q '"stopped"' && break; sleep 0.2; done
+as_user mycr $OR delete oci1
+check "ordinary user: kill + delete leave no scope" "no inactive" \
+  "$([ -e $ocg ] && echo yes || echo no) $(as_user systemctl --user is-active mycrt-oci1.scope)"
+sed 's/"limit": 30/"limit": 30 }, "cpu": { "cpus": "0"/' $O/config.json >/tmp/cpuset.json
+case " $delegated " in
+  *" cpuset "*) echo "PASS ordinary user: an undelegated controller is refused (cpuset is delegated here)" ;;
+  *)
+    cp /tmp/cpuset.json $O/config.json
+    out=$(as_user mycr $OR --systemd-cgroup create -b $O oci2 </dev/null 2>&1)
+    check "ordinary user: an undelegated controller is refused" "1 1" \
+      "$([ -n "$out" ] && echo 1) $(echo "$out" | grep -c 'linux.resources.cpu.cpus: the cpuset controller is not delegated')"
+    ;;
+esac
+
+# --- rootless podman (its default: the systemd cgroup manager) with mycr as its runtime -----
+# In a scope of the user's manager, as from a login: podman uses systemd only from there.
+as_podman() { as_user systemd-run --user --scope --quiet podman "$@"; }
+check "rootless podman's cgroup manager is systemd" "systemd" "$(as_podman info --format '{{.Host.CgroupManager}}' 2>&1)"
+I=/home/$U/image
+mkdir -p $I/bin $I/proc $I/dev $I/sys $I/tmp $I/etc
+cp /bin/busybox $I/bin/
+for a in sh echo cat sleep; do ln -s busybox $I/bin/$a; done
+tar -C $I -cf /home/$U/image.tar . && chown $U:$U /home/$U/image.tar
+as_podman import -q /home/$U/image.tar localhost/bb >/dev/null
+PR="--runtime /bin/mycr"
+check "rootless podman --memory 64m reads back inside" "67108864" \
+  "$(as_podman $PR run --rm --network none --memory 64m localhost/bb cat /sys/fs/cgroup/memory.max 2>&1)"
+pid=$(as_podman $PR run -d --network none --memory 64m localhost/bb sleep 1000 2>&1)
+echo "podman run -d: $pid"
+check "rootless podman run -d" "1" "$(echo "$pid" | grep -cxE '[0-9a-f]{64}')"
+pscope=libpod-$pid.scope
+check "rootless podman: the container's scope is the user manager's" "active" "$(as_user systemctl --user is-active $pscope 2>&1)"
+check "rootless podman: memory.max from the host's view" "67108864" "$(cat $UM/user.slice/$pscope/memory.max 2>&1)"
+check "rootless podman exec" "hi" "$(as_podman $PR exec "$pid" echo hi 2>&1)"
+as_podman $PR stop -t 1 "$pid" >/dev/null 2>&1
+check "rootless podman stop" "exited" "$(as_podman $PR inspect -f '{{.State.Status}}' "$pid" 2>&1)"
+as_podman $PR rm "$pid" >/dev/null 2>&1
+check "rootless podman rm" "" "$(as_podman ps -a -q 2>&1)"
+check "rootless podman: no libpod scope left" "" \
+  "$(as_user systemctl --user list-units --all --type=scope --no-legend --plain 'libpod-*.scope' | awk '{ print $1 }' | grep -v conmon | tr '\n' ' ')"
+
 # --- a user without a user manager: no cgroup, said once; limits refused ----------------------
 N=bob
 useradd -m -s /bin/sh $N
@@ -123,6 +191,13 @@ first=$(as_bob mycr run --network none --rootfs /home/$N/rootfs true 2>&1)
 second=$(as_bob mycr run --network none --rootfs /home/$N/rootfs true 2>&1)
 check "without a user manager: the notice once" "1 0" \
   "$(echo "$first" | grep -c 'no cgroup is delegated') $(echo "$second" | grep -c 'no cgroup is delegated')"
+
+mkdir -p /home/$N/oci && cp -a /home/$N/rootfs /home/$N/oci/rootfs && chown -R $N:$N /home/$N/oci
+as_bob mycr spec --rootless -b /home/$N/oci && oci_config /home/$N/oci
+out=$(as_bob mycr --root /tmp/$N-oci --systemd-cgroup create -b /home/$N/oci ocib </dev/null 2>&1)
+check "without a user manager --systemd-cgroup create says what to set" "1 1" \
+  "$([ -n "$out" ] && echo 1) $(echo "$out" | grep -c 'none answers at /tmp/bob-run/bus: set XDG_RUNTIME_DIR=/run/user/')"
+check "without a user manager the refused create leaves nothing" "" "$(ls /tmp/$N-oci 2>/dev/null)"
 
 # --- nothing left -------------------------------------------------------------------------------
 check "no mycr scope's cgroup left in the user's tree" "" "$(find $UM -name 'mycr-*' 2>/dev/null)"

@@ -3,7 +3,7 @@
 // user, on a pure cgroup v2 host whose user manager answers on the user's bus; none
 // otherwise, said once per boot. A limit is applied only through a controller the user
 // was delegated: one asked for without it is refused in one line naming both.
-import { host, requiredControllers, userDelegation, type CgroupManager } from "../../cgroups";
+import { host, undelegatedLimit, userDelegation, type CgroupManager } from "../../cgroups";
 import { ContainerError } from "../../runtime/errors";
 import type { Resources } from "../../spec/types";
 import { FLAG_OF_FIELD } from "../resource-flags";
@@ -18,13 +18,9 @@ const flagOf = (field: string) => FLAG_OF_FIELD[field] ?? `linux.resources.${fie
 export async function rootlessCgroupManager(resources: Resources | undefined): Promise<CgroupManager> {
   const delegation = await userDelegation(host());
   if (!delegation) return "none";
-  const missing = requiredControllers(resources, "v2").find((n) => !delegation.controllers.has(n.controller));
-  if (missing) {
-    const have = [...delegation.controllers].join(" ") || "none";
-    throw new ContainerError(
-      `${flagOf(missing.field)}: the ${missing.controller} controller is not delegated to your user session (${delegation.root} has: ${have}); ` +
-        `leave the flag out, or have the administrator add it to Delegate= of user@.service`,
-    );
+  const refused = undelegatedLimit(resources, delegation);
+  if (refused) {
+    throw new ContainerError(`${flagOf(refused.field)}: ${refused.reason}; leave the flag out, or have the administrator add it to Delegate= of user@.service`);
   }
   return "systemd-user";
 }
