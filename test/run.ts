@@ -37,6 +37,29 @@ function junitCounts(path: string): Counts | null {
   return { passed: tests - failed - attr("skipped"), failed };
 }
 
+function unescapeXml(s: string): string {
+  return s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
+/**
+ * Each failed test of a junit report as "name: what it said", squeezed onto one line, so the
+ * summary at the end of a long CI log (often all that is kept of it) says what failed.
+ */
+function junitFailures(path: string): string[] {
+  let xml: string;
+  try {
+    xml = readFileSync(path, "utf8");
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const m of xml.matchAll(/<testcase name="([^"]*)"[^>]*>\s*<(?:failure|error)\b([^>]*)>/g)) {
+    const said = unescapeXml(/\bmessage="([^"]*)"/.exec(m[2]!)?.[1] ?? "").replace(/\s+/g, " ").trim();
+    out.push(`${unescapeXml(m[1]!)}${said ? `: ${said.slice(0, 300)}` : ""}`);
+  }
+  return out;
+}
+
 async function settle(baseline: Set<string>): Promise<string[]> {
   // Processes being reaped and lazy unmounts may take a moment.
   for (let i = 0; i < 20; i++) {
@@ -85,7 +108,7 @@ for (const file of files) {
     counts.failed = 1; // the file crashed or could not load
     failures.push(`${file}: bun test exited ${code}`);
   } else if (counts.failed > 0) {
-    failures.push(`${file}: ${counts.failed} failed`);
+    failures.push(`${file}: ${counts.failed} failed`, ...junitFailures(report).map((f) => `  ${f}`));
   }
   const leaks = await settle(baseline);
   if (leaks.length > 0) {
