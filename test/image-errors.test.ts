@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import type { Server } from "bun";
 import { TEST_ROOT, WORK } from "./helpers/env";
+import { SILENT_RESOLVER, mycrWithResolver, startNxdomainResolver } from "./helpers/fake-dns";
 import { mycr, type Result } from "./helpers/mycr";
 import { OciLayout } from "./helpers/oci-layout";
 import { push, startRegistry, type TestRegistry } from "./helpers/registry";
@@ -105,7 +106,22 @@ describe("the image or registry is not there", () => {
     const started = Date.now();
     expectOneLine(await mycr(["pull", "-q", `${host}/x:1`]), `pull ${host}/x:1: cannot reach registry ${host}: connection refused (is it running, and on that port?)`);
     expect(Date.now() - started).toBeLessThan(5000);
-    expectOneLine(await mycr(["pull", "-q", "registry.invalid/x:1"]), "pull registry.invalid/x:1: cannot reach registry registry.invalid: no such host (check the name)");
+  });
+
+  test("a registry name that does not resolve: no such host; a resolver that does not answer: said so after retries", async () => {
+    // Both through a resolver of the test's own on the loopback: the machine's DNS is not asked.
+    const before = storeContents();
+    const dns = await startNxdomainResolver();
+    try {
+      expectOneLine(await mycrWithResolver(dns.address, ["pull", "-q", "registry.invalid/x:1"]), "pull registry.invalid/x:1: cannot reach registry registry.invalid: no such host (check the name)");
+    } finally {
+      dns.stop();
+    }
+    expectOneLine(
+      await mycrWithResolver(SILENT_RESOLVER, ["pull", "-q", "registry.invalid/x:1"]),
+      "pull registry.invalid/x:1: cannot reach registry registry.invalid: the DNS resolver gave no answer (check the network and /etc/resolv.conf)",
+    );
+    expect(storeContents()).toEqual(before);
   });
 
   test("auth refused: wrong credentials are named with the user", async () => {

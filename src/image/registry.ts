@@ -35,6 +35,10 @@ const UNREACHABLE: Record<string, string> = {
   EHOSTUNREACH: "no route to host",
   ENETUNREACH: "network unreachable",
 };
+/** Failures that may pass (a resolver that did not answer in time): retried, then named. */
+const UNREACHABLE_FOR_NOW: Record<string, string> = {
+  EAI_AGAIN: "the DNS resolver gave no answer (check the network and /etc/resolv.conf)",
+};
 const MAX_REDIRECTS = 5;
 
 function isLocal(host: string): boolean {
@@ -124,11 +128,15 @@ export class Registry {
         await res.body?.cancel().catch(() => {});
       } catch (e) {
         if (e instanceof RegistryError || e instanceof ContainerError) throw e;
-        const unreachable = UNREACHABLE[(e as { code?: string }).code ?? ""];
+        const code = (e as { code?: string }).code ?? "";
+        const unreachable = UNREACHABLE[code];
         // Nobody listening or no such host: asking again in a second will not change it.
         if (unreachable) throw new RegistryError(`cannot reach registry ${this.host}: ${unreachable}`);
         why = (e as Error).message;
-        if (attempt + 1 >= attempts) throw new RegistryError(`${this.host}: ${why}`);
+        if (attempt + 1 >= attempts) {
+          const forNow = UNREACHABLE_FOR_NOW[code];
+          throw new RegistryError(forNow ? `cannot reach registry ${this.host}: ${forNow}` : `${this.host}: ${why}`);
+        }
       }
       this.opts.onRetry?.(what, why);
       await backoff(attempt);
