@@ -192,6 +192,44 @@ describe("layers that are not what they claim", () => {
     }
   }, 60_000);
 
+  test("one layer fails while another is still arriving: the other stops at once and nothing of either is left, try after try", async () => {
+    // The slow layer is sent in 48 pieces 100 ms apart; the pull must end long before that.
+    // Both orders: the first layer goes to the pull's Worker, the second to its main thread.
+    const slowData = crypto.getRandomValues(new Uint8Array(192 * 1024));
+    const garbage = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, ...crypto.getRandomValues(new Uint8Array(4096))]);
+    const slowBlob = { tar: makeTar([{ path: "slow", data: slowData }]), compression: "none" as const };
+    const badBlob = { tar: garbage, compression: "none" as const };
+    let sentAll = 0;
+    const host = front(async (url) => {
+      if (!/\/blobs\/sha256:/.test(url.pathname)) return undefined;
+      const whole = new Uint8Array(await (await fetch(`http://${reg.host}${url.pathname}`)).arrayBuffer());
+      if (whole.length < 100 * 1024) return new Response(whole);
+      const piece = Math.ceil(whole.length / 48);
+      let at = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (at >= whole.length) {
+            sentAll++;
+            return controller.close();
+          }
+          await Bun.sleep(100);
+          controller.enqueue(whole.slice(at, (at += piece)));
+        },
+      });
+      return new Response(body, { headers: { "content-length": String(whole.length) } });
+    });
+    const before = storeContents();
+    for (let round = 0; round < 3; round++) {
+      for (const [name, layers] of [["badfirst", [badBlob, slowBlob]], ["slowfirst", [slowBlob, badBlob]]] as const) {
+        const ref = publish(`${name}${round}`, (l) => l.image({ layers: [...layers] })).replace(reg.host, host);
+        const r = await mycr(["pull", "-q", ref]);
+        expectOneLine(r, new RegExp(`^mycr: pull ${ref}: layer sha256:[0-9a-f]{64}: gzip: .+$`));
+        expect(sentAll).toBe(0); // the slow layer was not read to its end
+        expect(storeContents()).toEqual(before);
+      }
+    }
+  }, 60_000);
+
   test("a tar that ends in the middle of a file", async () => {
     const tar = makeTar([{ path: "big", data: new Uint8Array(10_000).fill(65) }]);
     const ref = publish("cuttar", (l) => l.image({ layers: [{ tar: tar.slice(0, 4096), compression: "gzip" }] }));

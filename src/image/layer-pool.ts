@@ -11,6 +11,7 @@ import { ContainerError } from "../runtime/errors";
 import type { Credentials } from "./auth";
 import { pullLayer, type ByteCount } from "./layer";
 import { uploadLayer, type LayerUpload } from "./layer-upload";
+import { Cancelled } from "./parallel";
 import { NotFound, RegistryError, type Registry } from "./registry";
 import type { ImageStore } from "./store";
 import type { Descriptor } from "./types";
@@ -23,6 +24,9 @@ export type LayerJob = {
   registry: { domain: string; tlsVerify?: boolean; credentials: Credentials | null };
   repo: string;
 } & ({ kind: "pull"; desc: Descriptor; diffId: string; chainId: string } | { kind: "push"; layer: LayerUpload });
+
+/** What the pool sends the Worker: a layer to work on, or word that the one with `id` is no longer wanted. */
+export type WorkerRequest = LayerJob | { kind: "cancel"; id: number };
 
 export type WorkerReply =
   | { id: number; kind: "bytes"; bytes: number }
@@ -39,6 +43,7 @@ interface Pending {
 }
 
 function revive(type: string, message: string): Error {
+  if (type === "Cancelled") return new Cancelled();
   if (type === "NotFound") return new NotFound(message);
   if (type === "RegistryError") return new RegistryError(message);
   if (type === "ContainerError") return new ContainerError(message);
@@ -75,20 +80,20 @@ export class LayerPool {
     private readonly say: (message: string) => void,
   ) {}
 
-  /** Like pullLayer, on whichever thread has less to do. */
-  pull(repo: string, desc: Descriptor, diffId: string, chainId: string, onRetry: (why: string) => void, onBytes: ByteCount): Promise<UnpackStats> {
-    return this.run<UnpackStats>(desc.size, { repo, kind: "pull", desc, diffId, chainId }, onRetry, onBytes, () =>
-      pullLayer(this.store, this.registry, repo, desc, diffId, chainId, onRetry, onBytes),
+  /** Like pullLayer, on whichever thread has less to do; `signal` stops it (Cancelled). */
+  pull(repo: string, desc: Descriptor, diffId: string, chainId: string, onRetry: (why: string) => void, onBytes: ByteCount, signal: AbortSignal): Promise<UnpackStats> {
+    return this.run<UnpackStats>(desc.size, { repo, kind: "pull", desc, diffId, chainId }, onRetry, onBytes, signal, () =>
+      pullLayer(this.store, this.registry, repo, desc, diffId, chainId, onRetry, onBytes, signal),
     );
   }
 
   /** Like uploadLayer (gzip and upload a stored layer), on whichever thread has less to do. */
-  upload(repo: string, layer: LayerUpload, onRetry: (why: string) => void, onBytes: ByteCount): Promise<Pushed> {
-    return this.run<Pushed>(layer.tarSize, { repo, kind: "push", layer }, onRetry, onBytes, () => uploadLayer(this.store, this.registry, repo, layer, onBytes, onRetry));
+  upload(repo: string, layer: LayerUpload, onRetry: (why: string) => void, onBytes: ByteCount, signal: AbortSignal): Promise<Pushed> {
+    return this.run<Pushed>(layer.tarSize, { repo, kind: "push", layer }, onRetry, onBytes, signal, () => uploadLayer(this.store, this.registry, repo, layer, onBytes, onRetry, signal));
   }
 
   /** `here` on this thread, or `job` in the Worker, by the bytes each side has outstanding. */
-  private async run<T>(size: number, job: DistributiveOmit<LayerJob, "id" | "root" | "registry">, onRetry: (why: string) => void, onBytes: ByteCount, here: () => Promise<T>): Promise<T> {
+  private async run<T>(size: number, job: DistributiveOmit<LayerJob, "id" | "root" | "registry">, onRetry: (why: string) => void, onBytes: ByteCount, signal: AbortSignal, here: () => Promise<T>): Promise<T> {
     cores ??= availableParallelism();
     if (cores < 2 || this.workerLoad > this.mainLoad) {
       this.mainLoad += size;
@@ -100,11 +105,18 @@ export class LayerPool {
     }
     this.workerLoad += size;
     try {
-      return await new Promise<T>((resolve, reject) => {
-        const id = this.nextId++;
-        this.pending.set(id, { onBytes, onRetry, resolve: resolve as (r: never) => void, reject });
-        this.start().postMessage({ ...job, id, root: this.store.root, registry: this.target } as LayerJob);
-      });
+      const id = this.nextId++;
+      // the Worker ends the job at its next chunk and answers with Cancelled
+      const cancel = () => this.worker?.postMessage({ kind: "cancel", id } satisfies WorkerRequest);
+      signal.addEventListener("abort", cancel, { once: true });
+      try {
+        return await new Promise<T>((resolve, reject) => {
+          this.pending.set(id, { onBytes, onRetry, resolve: resolve as (r: never) => void, reject });
+          this.start().postMessage({ ...job, id, root: this.store.root, registry: this.target } as LayerJob);
+        });
+      } finally {
+        signal.removeEventListener("abort", cancel);
+      }
     } finally {
       this.workerLoad -= size;
     }

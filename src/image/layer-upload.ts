@@ -3,6 +3,7 @@
 // The same code runs on the main thread and in the layer Worker (layer-pool.ts), so that
 // a push compresses two layers on two cores.
 import type { Registry } from "./registry";
+import { untilAborted } from "./parallel";
 import { verifiedLayer } from "./layer-tar";
 import type { ImageStore } from "./store";
 import { toStream } from "./unpack-stream";
@@ -18,13 +19,13 @@ export interface LayerUpload {
 }
 
 /** Uploads the layer; `onBytes` hears the tar bytes read so far, `onRetry` why a chunk or the blob is tried again. */
-export async function uploadLayer(store: ImageStore, registry: Registry, repo: string, layer: LayerUpload, onBytes: (read: number) => void, onRetry: (why: string) => void): Promise<Pushed> {
+export async function uploadLayer(store: ImageStore, registry: Registry, repo: string, layer: LayerUpload, onBytes: (read: number) => void, onRetry: (why: string) => void, signal?: AbortSignal): Promise<Pushed> {
   const open = () => {
     // told every MiB, not every file (a message between threads each)
     let read = 0;
     let told = 0;
     return gzipped(
-      counted(verifiedLayer(store, { chainId: layer.chainId, diffId: layer.diffId, size: layer.tarSize }), (n) => {
+      counted(untilAborted(verifiedLayer(store, { chainId: layer.chainId, diffId: layer.diffId, size: layer.tarSize }), signal), (n) => {
         read += n;
         if (read - told >= 1 << 20 || read === layer.tarSize) onBytes((told = read));
       }),

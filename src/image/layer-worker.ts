@@ -5,20 +5,26 @@
 import { ContainerError } from "../runtime/errors";
 import { pullLayer } from "./layer";
 import { uploadLayer } from "./layer-upload";
-import type { LayerJob, WorkerReply } from "./layer-pool";
+import type { WorkerReply, WorkerRequest } from "./layer-pool";
+import { Cancelled } from "./parallel";
 import { NotFound, Registry, RegistryError } from "./registry";
 import { ImageStore } from "./store";
 
 declare const self: Worker;
 
 const registries = new Map<string, Registry>();
+/** The jobs under way, to stop one when the pool says it is no longer wanted. */
+const running = new Map<number, AbortController>();
 
 function post(reply: WorkerReply): void {
   self.postMessage(reply);
 }
 
-self.onmessage = async (event: MessageEvent<LayerJob>) => {
+self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const job = event.data;
+  if (job.kind === "cancel") return running.get(job.id)?.abort();
+  const stop = new AbortController();
+  running.set(job.id, stop);
   const key = JSON.stringify(job.registry);
   let registry = registries.get(key);
   if (!registry) {
@@ -35,11 +41,13 @@ self.onmessage = async (event: MessageEvent<LayerJob>) => {
     const onBytes = (bytes: number) => post({ id: job.id, kind: "bytes", bytes });
     const result =
       job.kind === "pull"
-        ? await pullLayer(store, registry, job.repo, job.desc, job.diffId, job.chainId, onRetry, onBytes)
-        : await uploadLayer(store, registry, job.repo, job.layer, onBytes, onRetry);
+        ? await pullLayer(store, registry, job.repo, job.desc, job.diffId, job.chainId, onRetry, onBytes, stop.signal)
+        : await uploadLayer(store, registry, job.repo, job.layer, onBytes, onRetry, stop.signal);
     post({ id: job.id, kind: "done", result });
   } catch (e) {
-    const type = e instanceof NotFound ? "NotFound" : e instanceof RegistryError ? "RegistryError" : e instanceof ContainerError ? "ContainerError" : "Error";
+    const type = e instanceof Cancelled ? "Cancelled" : e instanceof NotFound ? "NotFound" : e instanceof RegistryError ? "RegistryError" : e instanceof ContainerError ? "ContainerError" : "Error";
     post({ id: job.id, kind: "error", type, message: (e as Error).message });
+  } finally {
+    running.delete(job.id);
   }
 };

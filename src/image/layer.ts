@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync, renam
 import { join } from "node:path";
 import type { ReadableStreamReadResult } from "node:stream/web";
 import { ContainerError } from "../runtime/errors";
+import { Cancelled, untilAborted } from "./parallel";
 import { RegistryError, type Registry } from "./registry";
 import { ImageStore, hex, tempName } from "./store";
 import type { Descriptor } from "./types";
@@ -260,13 +261,16 @@ export async function pullLayer(
   chainId: string,
   onRetry?: (why: string) => void,
   onBytes?: ByteCount,
+  signal?: AbortSignal,
 ): Promise<UnpackStats> {
   requireSha256(desc);
   return withRetries(`blob ${desc.digest}`, async () => {
+    if (signal?.aborted) throw new Cancelled();
     const blob = await fetchBlob(registry, repo, desc, onBytes, onRetry);
     try {
-      return await unpackStream(store, blob.chunks(), diffId, chainId, () => blob.check());
+      return await unpackStream(store, untilAborted(blob.chunks(), signal), diffId, chainId, () => blob.check());
     } catch (e) {
+      if (e instanceof Cancelled) throw e; // the rest of the blob is not wanted
       throw (await blob.mismatch()) ?? e;
     }
   }, onRetry);

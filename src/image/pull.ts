@@ -48,7 +48,7 @@ async function fetchVerified(registry: Registry, repo: string, reference: string
 }
 
 /** Gets one layer into the store unless it is there; concurrent pulls take turns per layer. */
-async function ensureLayer(store: ImageStore, pool: LayerPool, repo: string, desc: Descriptor, diffId: string, chainId: string, layer: number, progress: PullProgress, say: (m: string) => void): Promise<void> {
+async function ensureLayer(store: ImageStore, pool: LayerPool, repo: string, desc: Descriptor, diffId: string, chainId: string, layer: number, progress: PullProgress, say: (m: string) => void, signal: AbortSignal): Promise<void> {
   if (store.hasLayer(chainId)) return progress({ kind: "exists", layer });
   const fd = await store.lock(`layer-${hex(chainId)}`);
   try {
@@ -61,6 +61,7 @@ async function ensureLayer(store: ImageStore, pool: LayerPool, repo: string, des
       repo, desc, diffId, chainId,
       (why) => progress({ kind: "retry", layer, why }),
       (bytes) => progress({ kind: "downloading", layer, bytes, total }),
+      signal,
     );
     if (stats.skippedDevices.length > 0) say(`layer ${hex(desc.digest).slice(0, 12)}: left out ${stats.skippedDevices.length} device node(s) (${stats.skippedDevices.slice(0, 3).join(", ")})`);
     progress({ kind: "done", layer, size: total, seconds: (performance.now() - started) / 1000 });
@@ -138,7 +139,7 @@ async function pull(store: ImageStore, ref: Reference, name: string, opts: PullO
     chains = chainIds(diffIds);
     progress({ kind: "layers", layers: manifest.layers.map((l) => ({ id: hex(l.digest).slice(0, 12), size: l.size })) });
     chains.forEach((c, i) => store.hasLayer(c) && progress({ kind: "exists", layer: i }));
-    await inParallel([...manifest.layers.keys()], PARALLEL, (i) => ensureLayer(store, pool, ref.path, manifest.layers[i]!, diffIds[i]!, chains[i]!, i, progress, say));
+    await inParallel([...manifest.layers.keys()], PARALLEL, (i, signal) => ensureLayer(store, pool, ref.path, manifest.layers[i]!, diffIds[i]!, chains[i]!, i, progress, say, signal));
   } finally {
     pool.close();
   }

@@ -114,8 +114,8 @@ async function push(store: ImageStore, record: ImageRecord, ref: Reference, opts
   // recompressed layers gzip and upload on two cores, as a pull unpacks them
   const pool = new LayerPool(store, registry, { domain: ref.domain, tlsVerify: opts.tlsVerify, credentials }, say);
   try {
-    await inParallel(layers, PARALLEL, async (l) => {
-      pushed[l.index] = await pushLayer(store, registry, repo, l, mountFrom, kind, progress, say, pool, tars[l.index]!.size);
+    await inParallel(layers, PARALLEL, async (l, signal) => {
+      pushed[l.index] = await pushLayer(store, registry, repo, l, mountFrom, kind, progress, say, pool, tars[l.index]!.size, signal);
     });
   } finally {
     pool.close();
@@ -189,6 +189,7 @@ async function pushLayer(
   say: (message: string) => void,
   pool: LayerPool,
   tarSize: number,
+  signal: AbortSignal,
 ): Promise<Descriptor> {
   const layer = l.index;
   const gzip = cachedGzip(store, l.chainId);
@@ -216,7 +217,7 @@ async function pushLayer(
   const started = performance.now();
   progress({ kind: "downloading", layer, bytes: 0, total: tarSize });
   const upload = { chainId: l.chainId, diffId: l.diffId, tarSize, session: session && { url: session.location, minChunk: session.minChunk } };
-  const blob = await pool.upload(repo, upload, say, (bytes) => progress({ kind: "downloading", layer, bytes, total: tarSize }));
+  const blob = await pool.upload(repo, upload, say, (bytes) => progress({ kind: "downloading", layer, bytes, total: tarSize }), signal);
   writeFileAtomic(join(store.layerDir(l.chainId), GZIP_RECORD), JSON.stringify(blob) + "\n", 0o644);
   progress({ kind: "done", layer, size: blob.size, seconds: (performance.now() - started) / 1000 });
   return { mediaType: GZIP_LAYER[kind], digest: blob.digest, size: blob.size };
