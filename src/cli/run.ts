@@ -1,7 +1,6 @@
 import { oomScoreAdjFromFlag } from "../engine/resource-flags";
 import { RESOURCE_ARGS, resourcesFromArgs } from "./resource-args";
 import { runContainer, type RunRequest } from "../engine/run";
-import { runDetached } from "../engine/detach";
 import { out } from "./output";
 import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
@@ -10,10 +9,8 @@ import { defaultNamespaces } from "../spec/defaults";
 import { list, single, UsageError, type ParsedFlags } from "./argv";
 import type { ImageRequest, PullPolicy } from "../engine/image";
 import { defineMycrCommand } from "./command";
-import { OCI_CREATE_ARGS } from "./create";
-import { runBundle } from "./oci-run";
+import { OCI_CREATE_ARGS } from "./oci-args";
 import { log } from "./log";
-import { pullReporter } from "./pull-progress";
 import { parsePort } from "../net/ports";
 import { parseAddHost } from "../net/dns";
 import { ContainerError } from "../runtime/errors";
@@ -29,8 +26,8 @@ function parseFlagValue<T>(parse: (text: string) => T): (text: string) => T {
   };
 }
 
-/** --image and the flags that say how to get it. */
-function imageRequest(args: ParsedFlags): ImageRequest | undefined {
+/** --image and the flags that say how to get it (the progress display is loaded only then). */
+async function imageRequest(args: ParsedFlags): Promise<ImageRequest | undefined> {
   const ref = single(args.image);
   if (ref === undefined) {
     for (const f of ["pull", "platform", "tls-verify", "quiet"]) if (args[f] !== undefined) throw new UsageError(`--${f} needs --image`);
@@ -41,7 +38,7 @@ function imageRequest(args: ParsedFlags): ImageRequest | undefined {
     pull: single(args.pull) as PullPolicy | undefined,
     platform: single(args.platform),
     tlsVerify: args["tls-verify"] !== false,
-    ...pullReporter({ quiet: args.quiet === true }),
+    ...(await import("./pull-progress")).pullReporter({ quiet: args.quiet === true }),
   };
 }
 
@@ -131,7 +128,7 @@ export default defineMycrCommand({
   rootless: { caller: (args) => args.bundle !== undefined, otherwise: "enter" },
   async run(args, global) {
     if (args.bundle !== undefined) {
-      return runBundle(args, global); // the OCI runtime's run
+      return (await import("./oci-run")).runBundle(args, global); // the OCI runtime's run
     }
     // (a PATH of the user's may find what the default PATH does not: then the container decides)
     const ownPath = list(args.env).some((e) => e.startsWith("PATH="));
@@ -139,7 +136,7 @@ export default defineMycrCommand({
     const request: RunRequest = {
       args: args._,
       rootfs: single(args.rootfs),
-      image: imageRequest(args),
+      image: await imageRequest(args),
       hostname: single(args.hostname),
       resources: resourcesFromArgs(args),
       oomScoreAdj: oomScoreAdjFromFlag(single(args["oom-score-adj"])),
@@ -187,6 +184,7 @@ export default defineMycrCommand({
     };
     if (args.detach === true) {
       // docker's -d (without --bundle): a monitor keeps the container; we print its id.
+      const { runDetached } = await import("../engine/detach");
       out(await runDetached(request, { restart: single(args.restart), autoRemove: args.rm === true, logOpts: list(args["log-opt"]) }));
       return 0;
     }

@@ -3,7 +3,7 @@ import { startDetached } from "../engine/start";
 import { startContainer } from "../runtime/start";
 import { StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
-import { requireId } from "./create";
+import { requireId } from "./oci-args";
 import { out } from "./output";
 import { callersOciContainer } from "./oci-caller";
 

@@ -4,7 +4,6 @@ import { ContainerError } from "../runtime/errors";
 import { findImage, holdLayers, imageConfig, lowerDirs, pruneStore } from "../image/images";
 import { parsePlatform } from "../image/platform";
 import type { PullProgress } from "../image/progress";
-import { pullImage } from "../image/pull";
 import { ImageStore } from "../image/store";
 import type { ImageConfig } from "../image/types";
 import { dataRoot } from "./paths";
@@ -35,6 +34,15 @@ export function imageStore(): ImageStore {
   return new ImageStore(dataRoot());
 }
 
+/**
+ * The registry client (HTTP, layer unpacking, its Worker pool, node:stream/web) is loaded
+ * only when an image must be pulled: a run of an image already here does not pay for it.
+ */
+async function pull(...args: Parameters<typeof import("../image/pull").pullImage>) {
+  const { pullImage } = await import("../image/pull");
+  return pullImage(...args);
+}
+
 export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
   const store = imageStore();
   const policy = req.pull ?? "missing";
@@ -42,7 +50,7 @@ export async function prepareImage(req: ImageRequest): Promise<PreparedImage> {
   let image = policy === "always" ? undefined : findImage(store, req.ref);
   if (!image) {
     if (policy === "never") throw new ContainerError(`image ${req.ref} is not present (--pull never)`);
-    image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
+    image = await pull(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
   }
   const unhold = await holdLayers(store, image);
   const chosen = image;
@@ -68,7 +76,7 @@ export async function pullForDetached(req: ImageRequest, given: { args: string[]
   if (!image) {
     if (policy === "never") throw new ContainerError(`image ${req.ref} is not present (--pull never)`);
     const platform = req.platform !== undefined ? parsePlatform(req.platform) : undefined;
-    image = await pullImage(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
+    image = await pull(store, req.ref, { platform, tlsVerify: req.tlsVerify, say: req.say, progress: req.progress });
   }
   const command = commandFromImage(imageConfig(store, image), given).args;
   return { request: { ...req, ref: image.name, pull: "missing" }, name: image.name, command };
