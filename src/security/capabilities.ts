@@ -51,9 +51,9 @@ export function grantableCapabilities(): string[] {
 export function containerCapabilities(add: string[], drop: string[], privileged: boolean): string[] {
   const adds = add.map((c) => canonicalCapability(c, "--cap-add"));
   const drops = drop.map((c) => canonicalCapability(c, "--cap-drop"));
-  const all = grantableCapabilities();
   let caps: string[];
-  if (privileged || adds.includes("ALL")) caps = all.filter((c) => privileged || !drops.includes(c));
+  // (what the host grants is read only when everything is asked for)
+  if (privileged || adds.includes("ALL")) caps = grantableCapabilities().filter((c) => privileged || !drops.includes(c));
   else if (drops.includes("ALL")) caps = adds;
   else caps = [...DEFAULT_CAPABILITIES.filter((c) => !drops.includes(c)), ...adds];
   const known = new Set(Object.keys(CAPABILITIES));

@@ -26,13 +26,20 @@ const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit data structs, capabilities 0-63. */
 const CAP_VERSION_3 = 0x20080522;
 
-/** The highest capability the running kernel knows. */
+let lastCap: number | undefined;
+
+/**
+ * The highest capability the running kernel knows, read once per process: it is fixed for the
+ * boot, and callers test it once per capability (a start read the file ~40 times).
+ */
 export function lastCapability(): number {
+  if (lastCap !== undefined) return lastCap;
   try {
-    return Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim());
+    lastCap = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim());
   } catch {
-    return Math.max(...Object.values(CAPABILITIES));
+    lastCap = Math.max(...Object.values(CAPABILITIES));
   }
+  return lastCap;
 }
 
 export function capabilityName(cap: number): string {
