@@ -69,11 +69,15 @@ function anyStaleStaging(names: string[]): boolean {
   return names.some((n) => n.startsWith(".") && isStaleStaging(n));
 }
 
-/** Whether anything in the state or containers directory is a dead mycr's to collect. */
-export function anythingAbandoned(store: StateStore): boolean {
+/**
+ * Whether anything in the state or containers directory is a dead mycr's to collect.
+ * `own` (the container of the process asking, which is alive) is skipped: with no other
+ * containers, the look is two readdirs.
+ */
+export function anythingAbandoned(store: StateStore, own?: string): boolean {
   const names = store.names();
   if (anyStaleStaging(names)) return true;
-  if (names.some((n) => isContainerId(n) && stateFate(store, n).kind !== "keep")) return true;
+  if (names.some((n) => n !== own && isContainerId(n) && stateFate(store, n).kind !== "keep")) return true;
   let dirNames: string[] = [];
   try {
     dirNames = readdirSync(containersDir());
@@ -82,5 +86,5 @@ export function anythingAbandoned(store: StateStore): boolean {
   }
   if (anyStaleStaging(dirNames)) return true;
   // No lock for a look: a wrong "yes" costs a collection that decides again under the lock.
-  return dirNames.some((n) => !n.startsWith(".") && containerDirFate(store, n) !== "keep");
+  return dirNames.some((n) => n !== own && !n.startsWith(".") && containerDirFate(store, n) !== "keep");
 }

@@ -146,12 +146,13 @@ export async function collectGarbage(store: StateStore): Promise<GcReport> {
  * slowed): when a cheap look (one readdir each of the state and containers directories,
  * a liveness test of each recorded owner) finds something a dead mycr left, collect as
  * `mycr gc` would. Skipped while another process collects. Never fails the command:
- * problems go to `onProblem`, and `mycr gc` remains.
+ * problems go to `onProblem`, and `mycr gc` remains. `own` (the caller's container,
+ * alive by definition) is not looked at.
  */
-export async function collectAbandoned(store: StateStore, onProblem?: (message: string) => void): Promise<void> {
+export async function collectAbandoned(store: StateStore, onProblem?: (message: string) => void, own?: string): Promise<void> {
   try {
     trace("gc: look for abandoned containers");
-    const found = anythingAbandoned(store);
+    const found = anythingAbandoned(store, own);
     trace(found ? "gc: found some" : "gc: none");
     if (!found) return;
     const fd = await lockGc(false);

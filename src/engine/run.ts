@@ -325,7 +325,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       onStarted: (init) => {
         req.onStarted?.(init);
         // Now that the container runs, what killed mycr processes left (no start waits for it).
-        collecting = Bun.sleep(0).then(() => collectAbandoned(req.store, req.onNotice));
+        collecting = Bun.sleep(0).then(() => collectAbandoned(req.store, req.onNotice, id));
       },
     });
     return { ...result, id };
