@@ -12,6 +12,7 @@ import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from "../security/paths"
 import { sysctlKey, sysctlProblem } from "../spec/sysctl";
 import type { Capabilities, Device, DeviceCgroupRule, NamespaceType, Seccomp } from "../spec/types";
 import { hostDevices, parseDeviceFlag } from "./device-flags";
+import { kernelRelease } from "../sys";
 
 export interface SecurityFlags {
   capAdd: string[];
@@ -66,14 +67,6 @@ function parseSecurityOpts(opts: string[]): SecurityOptions {
     }
   }
   return out;
-}
-
-function kernelRelease(): string {
-  try {
-    return readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
-  } catch {
-    return "0.0";
-  }
 }
 
 function seccompProfile(choice: string, caps: string[]): Seccomp | undefined {

@@ -20,6 +20,7 @@ export * from "./lock";
 export * from "./pipe";
 export * from "./new-mount";
 export * from "./sealed-exe";
+export * from "./kernel";
 export * from "./bytes";
 export * from "./quota";
 export * from "./bpf";

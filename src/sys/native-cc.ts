@@ -12,7 +12,6 @@
 // library this process already runs on (its symbols are resolved from the process).
 import { cc, dlopen, ptr, type FFIFunction, type Library } from "bun:ffi";
 import { closeSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SYS } from "./arch";
 import { check, cstr, syscall } from "./libc";
@@ -49,7 +48,8 @@ function compile<Fns extends Record<string, FFIFunction>>(source: string, symbol
   } catch (e) {
     const libc = /library 'c' not found/.test((e as Error).message) ? loadedLibc() : null;
     if (!libc) throw e;
-    const dir = mkdtempSync(join(tmpdir(), "mycr-cc-"));
+    // node:os only here, where it is needed: loading it costs ~1 ms at every start
+    const dir = mkdtempSync(join((require("node:os") as typeof import("node:os")).tmpdir(), "mycr-cc-"));
     try {
       symlinkSync(libc, join(dir, "libc.so"));
       return cc({ source, symbols, flags: [`-L${dir}`] }).symbols;

@@ -14,7 +14,6 @@
 // - memfd: a sealed in-memory copy (the kernels without the new mount API): correct,
 //   but it copies the whole executable once per mycr process that needs it.
 import { ptr } from "bun:ffi";
-import { release } from "node:os";
 import { basename, dirname } from "node:path";
 import { SYS } from "./arch";
 import { check, cstr, libc, syscall } from "./libc";
@@ -22,6 +21,7 @@ import { close } from "./fd";
 import { AT_EMPTY_PATH, AT_FDCWD, O_CLOEXEC, O_RDONLY } from "./constants";
 import { MOUNT_ATTR, detachedMount } from "./new-mount";
 import { openat } from "./openat";
+import { kernelRelease } from "./kernel";
 
 export type SealKind = "overlay" | "bind" | "memfd";
 
@@ -49,7 +49,7 @@ function escapeLayer(dir: string): string {
  * and logs "failed to clone lowerpath" for every try, so it is not tried there.
  */
 function overlayTakesDetachedLayers(): boolean {
-  const [major = 0, minor = 0] = release().split(".").map((n) => Number.parseInt(n, 10));
+  const [major = 0, minor = 0] = kernelRelease().split(".").map((n) => Number.parseInt(n, 10));
   return major > 6 || (major === 6 && minor >= 15);
 }
 

@@ -5,10 +5,10 @@
 // per boot.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { release } from "node:os";
 import { ContainerError } from "../../runtime/errors";
 import type { RootlessIdentity } from "../../runtime/rootless";
 import type { Resources, Spec } from "../../spec/types";
+import { kernelRelease } from "../../sys";
 
 /** The flag a resources field comes from (engine/resource-flags.ts). */
 const FLAG_OF: Record<string, string> = {
@@ -21,7 +21,7 @@ const FLAG_OF: Record<string, string> = {
 const NO_CGROUP = "limits need a cgroup, and none is delegated to you (cgroup v2 with a systemd user session); rootless containers here run without";
 
 /** overlayfs may be mounted in a user namespace since Linux 5.11. */
-export function overlayInUserNamespace(kernel = release()): boolean {
+export function overlayInUserNamespace(kernel = kernelRelease()): boolean {
   const [major = 0, minor = 0] = kernel.split(".").map((n) => Number.parseInt(n, 10));
   return major > 5 || (major === 5 && minor >= 11);
 }
@@ -29,7 +29,7 @@ export function overlayInUserNamespace(kernel = release()): boolean {
 /** Refuses what needs a cgroup or root's powers over the host, before anything exists. */
 export function refuseRootless(req: { resources?: Resources; storageSize?: number; oomScoreAdj?: number }): void {
   if (!overlayInUserNamespace()) {
-    throw new ContainerError(`rootless containers need Linux 5.11 or later (overlayfs in a user namespace); this kernel is ${release()}: run mycr as root here`);
+    throw new ContainerError(`rootless containers need Linux 5.11 or later (overlayfs in a user namespace); this kernel is ${kernelRelease()}: run mycr as root here`);
   }
   const limited = Object.entries(req.resources ?? {}).find(([, v]) => v !== undefined && v !== null);
   if (limited) throw new ContainerError(`${FLAG_OF[limited[0]] ?? `linux.resources.${limited[0]}`}: ${NO_CGROUP}`);
