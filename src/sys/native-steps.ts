@@ -26,6 +26,8 @@ export type NativeStep =
   | { op: "ptyIn"; ptmx: InRoot; rows: number; cols: number; pty: NativePty }
   /** In the child: that pty's other end becomes its controlling terminal, fds 0-2 and /dev/console. */
   | { op: "console"; pty: NativePty }
+  /** In an exec'd child: a terminal of ours (its copy) becomes its controlling terminal and fds 0-2 (the container's /dev/console stays). */
+  | { op: "controllingTerminal"; fd: number }
   | { op: "pivot"; root: string }
   | { op: "hostname" | "domainname"; name: string }
   | { op: "loopbackUp" }
@@ -59,7 +61,7 @@ export class NativePty {
 const CODES: Record<NativeStep["op"], number> = {
   mount: 8, mountIn: 9, mknodIn: 10, symlinkIn: 11, pivot: 12, hostname: 13, domainname: 14, loopbackUp: 15,
   mkdir: 16, mask: 17, readonly: 18, keyring: 19, chdir: 20, bounding: 21, keepCaps: 22, groups: 23, deathSignal: 24,
-  capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, holdIn: 31, exec: 32, symlink: 33, ptyIn: 34, console: 35,
+  capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, holdIn: 31, exec: 32, symlink: 33, ptyIn: 34, console: 35, controllingTerminal: 36,
 };
 const KINDS = { dir: 0, file: 1, existing: 2 } as const;
 
@@ -142,6 +144,8 @@ export function encodeNativeStep(s: NativeStep, keep: unknown[]): [number, bigin
     }
     case "umask":
       return [code, BigInt(s.mask), 0n];
+    case "controllingTerminal":
+      return [code, BigInt(s.fd), 0n];
     case "exec": {
       const strings = s.candidates.map((c) => str(c));
       return [code, block([...strings, 0n]), s.explicit ? 1n : 0n];

@@ -93,6 +93,7 @@ int ioctl(int fd, unsigned long request, ...);
 #define STEP_SYMLINK 33   /* a: [target, path] */
 #define STEP_PTY_IN 34    /* a: [root, path of ptmx, rows, cols, out: master, out: peer]: a pty of the container's devpts */
 #define STEP_CONSOLE 35   /* a: the words of a STEP_PTY_IN: its peer becomes our controlling terminal and fds 0-2, bound over /dev/console */
+#define STEP_CTTY 36      /* a: a terminal's fd: our controlling terminal and fds 0-2 (exec: the container's /dev/console stays) */
 #define STEP_EXEC_FIRST 32 /* a: NULL-terminated candidates: the first that exists is exec'd (execvp's search) */
 
 /* Reports (16 bytes each) on the sync socket. */
@@ -497,11 +498,17 @@ static int pty_in(long *w) {
   return 0;
 }
 
-static int console(long *w) {
-  char path[32];
-  int peer = (int)w[5], i, fd;
+static int controlling_terminal(int peer) {
+  int i;
   if (ioctl(peer, 0x540E /* TIOCSCTTY */, 0) < 0) return -1;
   for (i = 0; i < 3; i++) if (dup3(peer, i, 0) < 0) return -1;
+  return 0;
+}
+
+static int console(long *w) {
+  char path[32];
+  int peer = (int)w[5], fd;
+  if (controlling_terminal(peer) < 0) return -1;
   /* /dev/console is the terminal too, as runc makes it */
   fd = open("/dev/console", O_CREAT | O_WRONLY | o_nofollow | O_CLOEXEC, 0600);
   if (fd >= 0) close(fd);
@@ -518,6 +525,7 @@ static int native_step(long *req, long op, long a, long b) {
   case STEP_HOLD_IN: return hold_in(w, b);
   case STEP_PTY_IN: return pty_in(w);
   case STEP_CONSOLE: return console(w);
+  case STEP_CTTY: return controlling_terminal((int)a);
   case STEP_SYMLINK: return symlinkat((const char *)w[0], AT_FDCWD, at_held((const char *)w[1], path)) < 0 && *__errno_location() != EEXIST ? -1 : 0;
   case STEP_MOUNT_IN: return mount_in((const char *)w[0], (const char *)w[1], (const char *)w[2], (const char *)w[3], (unsigned long)w[4], (const char *)w[5], (int)w[6]);
   case STEP_MKNOD_IN: return mknod_in(w);
@@ -648,7 +656,8 @@ long mycr_enter_and_spawn(long *req, long *win) {
   mask_before = umask(0); /* devices get exactly their mode; the child sets the container's */
   for (i = 0; i < nsteps; i++) {
     long op = steps[3 * i], a = steps[3 * i + 1], b = steps[3 * i + 2];
-    int r = op == STEP_UNSHARE ? unshare((int)a) : native_step(req, op, a, b);
+    /* setns of a PID namespace on our thread: only the child's (pid_for_children), as exec joins one */
+    int r = op == STEP_UNSHARE ? unshare((int)a) : op == STEP_SETNS ? setns((int)a, (int)b) : native_step(req, op, a, b);
     if (r < 0) {
       win[3] = i;
       win[4] = *__errno_location();
