@@ -7,13 +7,13 @@
 // stops until we have put it in the container's cgroup, then runs native-process-steps.ts's
 // steps and execve's. What this does not cover is refused with the reason, and exec.ts
 // takes Bun's init instead.
-import { closeSync, fstatSync, openSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import {
-  CLONE, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDONLY, RESOLVE, close, openPtyAt, openat2, setWindowSize, startInWindow,
+  CLONE, SysError, execStub, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDONLY, RESOLVE, close, openPtyAt, openat2, setWindowSize, startInWindow,
   watchChild, windowStartInProgress, type SpawnStep, type WindowChild,
 } from "../sys";
 import { openCgroup } from "../cgroups";
-import type { Spec } from "../spec/types";
+import type { Process, Spec } from "../spec/types";
 import { USER_ANNOTATION } from "./annotations";
 import { ContainerError } from "./errors";
 import type { Stdio } from "./launch";
@@ -25,6 +25,7 @@ import { isHostRoot } from "./rootless";
 import type { ContainerProcess } from "./spawn-init";
 import type { ContainerRecord } from "./state";
 import { trace } from "./trace";
+import { parseGroup, parsePasswd, resolveUser, type ResolvedUser } from "./user";
 
 /** The namespaces the child joins (setns), in this order; the PID namespace is the window's. */
 const JOINED: Array<[number, string]> = [
@@ -102,13 +103,62 @@ export function nativeExecRefusal(spec: Spec, held: HeldInit): string | null {
   if (held.namespaces.has("user") || held.namespaces.has("time")) return "a user or time namespace";
   if (!held.namespaces.has("mnt")) return "a container without a mount namespace of its own";
   if (!isHostRoot()) return "a caller without root over the host";
+  if (!execStub()) return `an architecture without mycr's exec stub (${process.arch})`;
   if (windowStartInProgress()) return "a second start while one is in progress in this process";
-  if (spec.annotations?.[USER_ANNOTATION] !== undefined) return "a user name to look up in the container";
+  // the pty comes from the container's own devpts, as the native init's
+  if (proc.terminal && !(spec.mounts ?? []).some((m) => m.destination === "/dev/pts" && m.type === "devpts")) return "a terminal without a devpts at /dev/pts";
   if (proc.rlimits?.length || proc.oomScoreAdj !== undefined) return "rlimits or oomScoreAdj";
   if (proc.apparmorProfile || proc.selinuxLabel || proc.ioPriority || proc.scheduler || proc.execCPUAffinity) return "process attributes";
   if (spec.linux?.personality) return "linux.personality";
   if (spec.linux?.seccomp?.listenerPath) return "a seccomp agent";
   return null;
+}
+
+/** The container's root directory (O_PATH), through the held init: the caller closes it. */
+function containerRoot(held: HeldInit): number {
+  return openSync(`/proc/self/fd/${held.dir}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/**
+ * A file of the container's (its /etc/passwd...), read by us from outside: resolved in
+ * its root, and only a regular file of at most 1 MiB (a FIFO or /dev/zero planted there
+ * would hold us), else "" as if missing.
+ */
+function containerFile(root: number, path: string): string {
+  let at: number;
+  try {
+    at = openat2(root, path, O_PATH | O_CLOEXEC, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS);
+  } catch {
+    return "";
+  }
+  try {
+    const st = fstatSync(at);
+    if (!st.isFile() || st.size > 1 << 20) return "";
+    return readFileSync(`/proc/self/fd/${at}`, "utf8"); // the same inode, opened for reading
+  } finally {
+    close(at);
+  }
+}
+
+/**
+ * The process as Bun's init would run it: a user given by name (or USER[:GROUP], run
+ * -u's and exec -u's annotation) resolved in the container's /etc/passwd and /etc/group,
+ * with HOME from its entry unless the environment has one (user.ts, init.ts).
+ */
+function resolvedProcess(spec: Spec, held: HeldInit): Process {
+  const proc = spec.process!;
+  const text = spec.annotations?.[USER_ANNOTATION];
+  if (text === undefined) return proc;
+  const root = containerRoot(held);
+  let user: ResolvedUser;
+  try {
+    user = resolveUser(text, parsePasswd("", containerFile(root, "etc/passwd")), parseGroup("", containerFile(root, "etc/group")));
+  } finally {
+    close(root);
+  }
+  const env = proc.env ?? [];
+  const withHome = user.home !== undefined && !env.some((e) => e.startsWith("HOME=")) ? [...env, `HOME=${user.home}`] : env;
+  return { ...proc, env: withHome, user: { ...proc.user, uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } };
 }
 
 /**
@@ -118,7 +168,7 @@ export function nativeExecRefusal(spec: Spec, held: HeldInit): string | null {
  * by a process its device rules do not bind.
  */
 function containerPty(held: HeldInit, size: { height: number; width: number } | undefined): { master: number; peer: number } {
-  const root = openSync(`/proc/self/fd/${held.dir}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const root = containerRoot(held);
   let ptmx = -1;
   try {
     try {
@@ -159,13 +209,13 @@ export interface NativeExec {
 /** Starts the process; returns once it exec'd. Releases `held` either way. */
 export async function startNativeExec(x: NativeExec): Promise<StartedExec> {
   const { spec, held } = x;
-  const proc = spec.process!;
-  const args = proc.args ?? [];
+  const args = spec.process!.args ?? [];
   const opened: number[] = [];
   let started: WindowChild | null = null;
   let watched: ContainerProcess | null = null;
   let master = -1;
   try {
+    const proc = resolvedProcess(spec, held);
     const joins: SpawnStep[] = JOINED.filter(([, name]) => held.namespaces.has(name)).map(([nstype, name]) => ({ op: "setns", fd: held.namespaces.get(name)!, nstype, what: `the container's ${name} namespace` }));
     const child: SpawnStep[] = [...joins, { op: "setsid", what: "setsid" }];
     // Detached, the process outlives us (the caller's subreaper adopts it), as with Bun's init.
@@ -181,7 +231,7 @@ export async function startNativeExec(x: NativeExec): Promise<StartedExec> {
     const parts = cwd.split("/").filter((p) => p !== "" && p !== ".");
     // As root, as Bun's init does (docker creates WORKDIR the same way).
     parts.forEach((_, i) => child.push({ op: "mkdir", what: `mkdir ${cwd}`, path: `/${parts.slice(0, i + 1).join("/")}` }));
-    child.push(...processSteps(proc, spec.linux, { seccompCacheDir: seccompCacheDir(), deathSignal: !x.detached }));
+    child.push(...processSteps(proc, spec.linux, { seccompCacheDir: seccompCacheDir(), deathSignal: !x.detached, stub: execStub()! }));
     const pidNs = held.namespaces.get("pid");
     const window: SpawnStep[] = pidNs !== undefined ? [{ op: "setns", fd: pidNs, nstype: CLONE.NEWPID, what: "the container's PID namespace (for the child)" }] : [];
     const saved = pidNs !== undefined ? [openSync("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC)] : [];
@@ -205,7 +255,9 @@ export async function startNativeExec(x: NativeExec): Promise<StartedExec> {
     started?.abort(); // kills it if it still waits at its sync step; the watcher reaps it
     if (watched) await watched.exited;
     if (master >= 0) close(master);
-    throw e instanceof ContainerError ? e : toContainerError(e, args);
+    // The stub's report of execve's failure: the exec step's, as the C's own search reports it
+    const failed = e instanceof SysError && e.call.startsWith("execve(") ? new SysError("exec", args[0] ?? "", e.errno) : e;
+    throw failed instanceof ContainerError ? failed : toContainerError(failed, args);
   } finally {
     for (const fd of opened) close(fd);
     releaseInit(held);

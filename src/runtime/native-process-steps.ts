@@ -3,7 +3,7 @@
 // and in one it joins (exec-native.ts). Bun's init does the same in init.ts's setup's end,
 // switchUser and execProcess: umask, cwd, capabilities' bounding set, user, capabilities,
 // no_new_privs, seccomp, the program found by execvp's search.
-import { lastCapability, type SpawnStep } from "../sys";
+import { lastCapability, type ExecStub, type SpawnStep } from "../sys";
 import type { Process, Spec } from "../spec/types";
 import { DEFAULT_PATH } from "../spec/defaults";
 import { prepareSecurity } from "./security";
@@ -18,9 +18,10 @@ function candidates(name: string, env: string[]): string[] {
 
 /**
  * The steps from umask to execve. `deathSignal`: SIGKILL again after the change of
- * credentials (which clears it), for a process whose life is bound to ours.
+ * credentials (which clears it), for a process whose life is bound to ours. `stub`: the
+ * program started through it (sys/exec-stub.ts), for a container that outlives us.
  */
-export function processSteps(proc: Process, linux: Spec["linux"], opts: { seccompCacheDir: string; deathSignal: boolean }): SpawnStep[] {
+export function processSteps(proc: Process, linux: Spec["linux"], opts: { seccompCacheDir: string; deathSignal: boolean; stub?: ExecStub }): SpawnStep[] {
   const cwd = proc.cwd || "/";
   const steps: SpawnStep[] = [
     { op: "umask", what: "umask", mask: proc.user.umask ?? 0o022 },
@@ -48,6 +49,7 @@ export function processSteps(proc: Process, linux: Spec["linux"], opts: { seccom
   if (security.noNewPrivileges) steps.push({ op: "noNewPrivileges", what: "PR_SET_NO_NEW_PRIVS" });
   if (loadSeccomp && security.noNewPrivileges) steps.push(loadSeccomp);
   const name = proc.args?.[0] ?? "";
-  steps.push({ op: "exec", what: "exec", candidates: candidates(name, proc.env ?? []), explicit: name.includes("/") });
+  const search = { candidates: candidates(name, proc.env ?? []), explicit: name.includes("/") };
+  steps.push(opts.stub ? { op: "execVia", what: "exec", ...search, stub: opts.stub } : { op: "exec", what: "exec", ...search });
   return steps;
 }

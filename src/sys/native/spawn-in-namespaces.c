@@ -94,6 +94,7 @@ int ioctl(int fd, unsigned long request, ...);
 #define STEP_PTY_IN 34    /* a: [root, path of ptmx, rows, cols, out: master, out: peer]: a pty of the container's devpts */
 #define STEP_CONSOLE 35   /* a: the words of a STEP_PTY_IN: its peer becomes our controlling terminal and fds 0-2, bound over /dev/console */
 #define STEP_CTTY 36      /* a: a terminal's fd: our controlling terminal and fds 0-2 (exec: the container's /dev/console stays) */
+#define STEP_EXEC_VIA 37  /* a: [NULL-terminated candidates, stub fd, execveat's number], b: explicit: as EXEC_FIRST, through the stub (below) */
 #define STEP_EXEC_FIRST 32 /* a: NULL-terminated candidates: the first that exists is exec'd (execvp's search) */
 
 /* Reports (16 bytes each) on the sync socket. */
@@ -436,6 +437,45 @@ static int exec_first(long *req, char **candidates, long explicit) {
   return set_errno(denied ? EACCES : ENOENT);
 }
 
+/* The child's end of the sync socket (its number in the child). */
+static int sync_fd = -1;
+
+/*
+ * exec_first's search, the program then started by a stub of the caller's (a sealed,
+ * static executable: src/sys/exec-stub.ts) that execs it in turn. Our own /proc/self/exe
+ * is the runtime's binary, the host's file: a program that is (or whose interpreter
+ * line leads to) /proc/self/exe would run it in the container, which could then write
+ * to it (CVE-2019-5736); from the stub it runs the stub. The search decides with
+ * faccessat(X_OK) what execve would refuse (EACCES); the stub reports execve's own
+ * failure on fd 3, our sync socket, which it closes on success.
+ */
+static int exec_via(long *req, long *w, long explicit) {
+  char **candidates = (char **)w[0], **argv = (char **)req[5], *args[1026];
+  int i, n, denied = 0, dir;
+  for (n = 0; argv[n]; n++) if (n >= 1024) return set_errno(7 /* E2BIG */);
+  for (i = 0; candidates[i]; i++) {
+    if (faccessat(AT_FDCWD, candidates[i], 0 /* F_OK */, 0) < 0) continue;
+    dir = open(candidates[i], O_PATH | o_directory | O_CLOEXEC);
+    if (dir >= 0) {
+      close(dir);
+      if (explicit) return set_errno(21 /* EISDIR */);
+      continue;
+    }
+    if (faccessat(AT_FDCWD, candidates[i], 1 /* X_OK */, 0x200 /* AT_EACCESS */) < 0) {
+      if (*__errno_location() == EACCES) { denied = 1; continue; }
+      return -1;
+    }
+    args[0] = candidates[i];
+    for (n = 0; argv[n]; n++) args[n + 1] = argv[n];
+    args[n + 1] = (char *)0;
+    if (dup3(sync_fd, 3, 0) < 0) return -1;
+    syscall(w[2], (long)w[1], "", args, req[6], (long)AT_EMPTY_PATH);
+    close(3);
+    return -1;
+  }
+  return set_errno(denied ? EACCES : ENOENT);
+}
+
 /*
  * Directories the window holds open for the child (STEP_HOLD_IN): a path "@N/rest" in a
  * child's step means rest inside held[N], reached through /proc/self/fd (the child's
@@ -550,6 +590,7 @@ static int native_step(long *req, long op, long a, long b) {
   case STEP_SETSID: return setsid() < 0 ? -1 : 0;
   case STEP_UMASK: umask((unsigned)a); return 0;
   case STEP_EXEC_FIRST: return exec_first(req, (char **)a, b);
+  case STEP_EXEC_VIA: return exec_via(req, w, b);
   }
   return set_errno(22 /* EINVAL */);
 }
@@ -565,6 +606,7 @@ static int child(void *arg) {
   long i;
   char go;
   if (sync < 0) _exit(125);
+  sync_fd = sync;
   default_handlers(); /* Bun's handlers are in the memory we may share: never run them here */
   close((int)req[3]); /* else our copy keeps the caller's end open: EOF would never come */
   for (i = 0; i < nsteps; i++) {
@@ -584,7 +626,7 @@ static int child(void *arg) {
     } else if (op == STEP_EXIT) {
       _exit(0);
     } else if (op >= STEP_MOUNT) {
-      if (op == STEP_EXEC_FIRST) {
+      if (op == STEP_EXEC_FIRST || op == STEP_EXEC_VIA) {
         reset_signals();
         place_fds(sync, fds, nfds);
         syscall(436, (long)nfds, (long)~0U, 4L); /* close_range(CLOEXEC), as below */

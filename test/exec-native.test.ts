@@ -1,0 +1,236 @@
+// The native exec (MYCR_INIT=auto, the default, or native; docs/performance.md, "Design of
+// the native exec"): `mycr exec` started by a C child that joins the container, no Bun
+// start-up in it. What a user checks of the process reads back the same as with Bun's
+// init (MYCR_INIT=bun): ids, capabilities, seccomp, its cgroup and namespaces, the
+// container's PID 1, exit statuses and errors, signals, stdin, terminal, detach. And a
+// container that replaces its init while an exec runs never gets the exec into the
+// namespaces of the process that took its pid.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { holdInit, releaseInit } from "../src/runtime/exec-native";
+import { processRef } from "../src/runtime/procfs";
+import { alive } from "./helpers/containers";
+import { MYCR, WORK, mycrEnv } from "./helpers/env";
+import { mycr } from "./helpers/mycr";
+import { busyboxRootfs } from "./helpers/rootfs";
+
+let rootfs: string;
+const name = `exec-native-${process.pid}`;
+const INITS = ["native", "bun"] as const;
+
+beforeAll(async () => {
+  rootfs = busyboxRootfs();
+  const r = await mycr(["run", "-d", "--name", name, "--network", "none", "--hostname", "box", "--rootfs", rootfs, "--", "sh", "-c", "while :; do sleep 1; done"]);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+});
+afterAll(async () => {
+  await mycr(["rm", "-f", name]);
+});
+
+const exec = (init: string, args: string[], opts: { stdin?: string } = {}) =>
+  mycr(["exec", ...args], { env: { MYCR_INIT: init, MYCR_TRACE: "1" }, ...opts });
+
+/** stderr without the trace's lines. */
+const messages = (stderr: string) => stderr.split("\n").filter((l) => l !== "" && !/^mycr\[\d+\] [\d.]+ms /.test(l));
+
+async function initPid(id: string): Promise<number> {
+  return JSON.parse((await mycr(["state", id])).stdout).pid as number;
+}
+
+const NAMESPACES = ["pid", "mnt", "net", "uts", "ipc", "cgroup"];
+
+/** What a user checks of an exec'd process from inside. */
+const PROBE = [
+  "id", "hostname", "pwd", "umask", "grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status",
+  "tr '\\0' ' ' < /proc/1/cmdline; echo", "grep NSpid /proc/self/status | awk '{print NF}'",
+  "cat /proc/self/cgroup", `for n in ${NAMESPACES.join(" ")}; do readlink /proc/self/ns/$n; done`, "env | sort",
+].join("; ");
+
+describe("native exec", () => {
+  test("exec starts natively by default and under MYCR_INIT=native and auto, with Bun's init under bun", async () => {
+    for (const init of ["native", "auto"]) {
+      const r = await exec(init, [name, "true"]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stderr).toContain("exec: native\n");
+      expect(r.stderr).not.toContain("self: sealed"); // no Bun init ran
+    }
+    const bun = await exec("bun", [name, "true"]);
+    expect(bun.exitCode).toBe(0);
+    expect(bun.stderr).toContain("self: sealed"); // the binary Bun's init runs from
+    expect(bun.stderr).not.toContain("exec: native");
+  });
+
+  test("the process reads back the same either way: ids, capabilities, seccomp, cwd, umask, env, cgroups, namespaces, the container's PID 1", { timeout: 60_000 }, async () => {
+    const pid1 = readFileSync(`/proc/${await initPid(name)}/cmdline`, "utf8").replace(/\0/g, " ");
+    const file = join(WORK, `exec-native-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({
+      args: ["sh", "-c", PROBE], env: ["PATH=/bin", "FROM=file"], cwd: "/etc", user: { uid: 1000, gid: 1000, additionalGids: [29] },
+      capabilities: { bounding: ["CAP_KILL", "CAP_CHOWN"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"] }, noNewPrivileges: true,
+    }));
+    const variants = [[name], ["-u", "65534:65534", "-w", "/tmp/new/dir", "-e", "X=1", "--no-new-privs", name], ["-u", "nobody", name], ["--process", file, name]];
+    try {
+      for (const v of variants) {
+        const args = [...v, ...(v.includes("--process") ? [] : ["sh", "-c", PROBE])];
+        const native = await exec("native", args);
+        const bun = await exec("bun", args);
+        expect(messages(native.stderr)).toEqual([]);
+        expect(native.exitCode).toBe(0);
+        expect(native.stdout).toContain(`${pid1}\n2\n`); // PID 1 is the container's; NSpid: its own level only
+        expect(native.stdout).toContain("box\n");
+        expect(native.stdout).toBe(bun.stdout);
+      }
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
+  test("a detached exec's process is in the container's cgroups and namespaces (as the host sees it)", { timeout: 30_000 }, async () => {
+    const init = await initPid(name);
+    for (const mode of INITS) {
+      const pidFile = join(WORK, `exec-native-${process.pid}-${mode}.pid`);
+      const r = await exec(mode, ["-d", "--pid-file", pidFile, name, "sleep", "30"]);
+      expect(messages(r.stderr)).toEqual([]);
+      const pid = Number(readFileSync(pidFile, "utf8"));
+      rmSync(pidFile);
+      try {
+        expect(alive(pid)).toBe(true);
+        expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toBe(readFileSync(`/proc/${init}/cgroup`, "utf8"));
+        for (const ns of NAMESPACES) expect(readlinkSync(`/proc/${pid}/ns/${ns}`)).toBe(readlinkSync(`/proc/${init}/ns/${ns}`));
+        expect(readFileSync(`/proc/${pid}/status`, "utf8")).toMatch(/^NSpid:\t\d+\t\d+$/m);
+      } finally {
+        process.kill(pid, 9);
+      }
+    }
+  });
+
+  test("exit statuses and one-line errors are Bun's init's", { timeout: 90_000 }, async () => {
+    const cases: string[][] = [
+      [name, "sh", "-c", "exit 42"], [name, "nosuchcommand"], [name, "/no/such/thing"], [name, "/bin"], [name, "/etc/passwd"],
+      [name, "sh", "-c", "kill -9 $$"], [name, ""], ["-u", "65534", "-w", "/root", name, "true"],
+    ];
+    for (const args of cases) {
+      const native = await exec("native", args);
+      const bun = await exec("bun", args);
+      expect({ args, code: native.exitCode, errors: messages(native.stderr) }).toEqual({ args, code: bun.exitCode, errors: messages(bun.stderr) });
+    }
+  });
+
+  test("stdin reaches the process; a terminal (-t) is its controlling one, of the container's devpts", { timeout: 30_000 }, async () => {
+    for (const mode of INITS) {
+      const piped = await exec(mode, ["-i", name, "sh", "-c", "cat; echo ."], { stdin: "from stdin\n" });
+      expect(piped.stdout).toBe("from stdin\n.\n");
+      const tty = await exec(mode, ["-t", name, "sh", "-c", "tty; [ \"$(cut -d' ' -f7 /proc/self/stat)\" != 0 ] && echo controlling"]);
+      expect(messages(tty.stderr)).toEqual([]);
+      expect(tty.stdout).toMatch(/^\/dev\/pts\/\d+\r\ncontrolling\r\n$/);
+    }
+  });
+
+  test("signals sent to mycr exec reach the process; its exit status comes back", { timeout: 30_000 }, async () => {
+    for (const mode of INITS) {
+      const p = Bun.spawn([MYCR, "exec", name, "sh", "-c", "trap 'exit 3' TERM; echo ready; while :; do sleep 0.1; done"], {
+        env: mycrEnv({ MYCR_INIT: mode }), stdout: "pipe", stderr: "pipe",
+      });
+      const reader = p.stdout.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe("ready\n");
+      p.kill("SIGTERM");
+      expect(await p.exited).toBe(3);
+    }
+  });
+
+  test("MYCR_INIT=native refuses, in one line, what the native exec does not cover; auto leaves it to Bun's init", { timeout: 30_000 }, async () => {
+    const file = join(WORK, `exec-native-refused-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ args: ["id", "-u"], cwd: "/", user: { uid: 0, gid: 0 }, oomScoreAdj: 0 }));
+    try {
+      const refused = await exec("native", ["--process", file, name]);
+      expect(refused.exitCode).toBe(125);
+      expect(messages(refused.stderr)).toEqual(["mycr: MYCR_INIT=native: the native exec does not cover rlimits or oomScoreAdj; unset MYCR_INIT to use Bun's init"]);
+      const auto = await exec("auto", ["--process", file, name]);
+      expect(auto.stdout).toBe("0\n");
+      expect(auto.stderr).toContain("exec: Bun's init (the native exec does not cover rlimits or oomScoreAdj)");
+    } finally {
+      rmSync(file, { force: true });
+    }
+    const bad = await exec("sometimes", [name, "true"]);
+    expect(bad.exitCode).toBe(125);
+    expect(messages(bad.stderr)).toEqual(["mycr: MYCR_INIT=sometimes: use bun, native or auto"]);
+  });
+
+  test("the C compiled by TinyCC at run time (MYCR_NATIVE=tinycc) execs the same", async () => {
+    const r = await mycr(["exec", name, "sh", "-c", "id -u; readlink /proc/self/ns/mnt"], { env: { MYCR_INIT: "native", MYCR_NATIVE: "tinycc" } });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`0\n${readlinkSync(`/proc/${await initPid(name)}/ns/mnt`)}\n`);
+  });
+});
+
+/** A process of ours (host namespaces) given `pid` through ns_last_pid, or null if others kept taking it. */
+async function takePid(pid: number): Promise<ReturnType<typeof Bun.spawn> | null> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    writeFileSync("/proc/sys/kernel/ns_last_pid", String(pid - 1));
+    const p = Bun.spawn(["sleep", "20"]);
+    if (p.pid === pid) return p;
+    p.kill(9);
+    await p.exited;
+    if (alive(pid)) await Bun.sleep(5); // still the old one (not reaped yet) or someone else's
+  }
+  return null;
+}
+
+describe("attack: a container replaces its init while exec joins it", () => {
+  test("an init's pid taken by another process is refused when exec holds it, and once held it cannot be swapped", async () => {
+    for (let round = 0; round < 5; round++) {
+      const old = Bun.spawn(["sleep", "20"]);
+      const ref = processRef(old.pid)!;
+      const held = holdInit(ref);
+      expect(held).not.toBeNull();
+      old.kill(9);
+      await old.exited;
+      const taker = await takePid(ref.pid);
+      expect(taker).not.toBeNull();
+      try {
+        // what exec opens from then on: nothing of the taker's
+        expect(() => readFileSync(`/proc/self/fd/${held!.dir}/stat`)).toThrow();
+        expect(() => readlinkSync(`/proc/self/fd/${held!.dir}/ns/mnt`)).toThrow();
+        expect(holdInit(ref)).toBeNull();
+        expect(holdInit(processRef(taker!.pid)!)).not.toBeNull();
+      } finally {
+        releaseInit(held!);
+        taker!.kill(9);
+        await taker!.exited;
+      }
+    }
+  });
+
+  test("execs racing a container's init that exits, its pid taken by a host process: each runs in the container or fails in one line", { timeout: 120_000 }, async () => {
+    const hostMnt = readlinkSync("/proc/self/ns/mnt");
+    for (let round = 0; round < 4; round++) {
+      for (const mode of INITS) {
+        const id = `exec-race-${process.pid}-${mode}-${round}`;
+        const r = await mycr(["run", "-d", "--name", id, "--network", "none", "--rootfs", rootfs, "--", "sh", "-c", "sleep 0.5"]);
+        expect(r.exitCode).toBe(0);
+        const pid = await initPid(id);
+        const containerMnt = readlinkSync(`/proc/${pid}/ns/mnt`);
+        const execs = [0, 150, 300, 450, 600].map(async (delay) => {
+          await Bun.sleep(delay);
+          return exec(mode, [id, "readlink", "/proc/self/ns/mnt"]);
+        });
+        // the host takes the pid as soon as it is free
+        let taker: ReturnType<typeof Bun.spawn> | null = null;
+        for (let i = 0; i < 2000 && taker === null; i++) {
+          if (!alive(pid)) taker = await takePid(pid);
+          else await Bun.sleep(1);
+        }
+        try {
+          for (const e of await Promise.all(execs)) {
+            expect(e.stdout).not.toContain(hostMnt);
+            if (e.exitCode === 0) expect(e.stdout).toBe(`${containerMnt}\n`);
+            else expect(messages(e.stderr).length).toBeLessThanOrEqual(1);
+          }
+        } finally {
+          taker?.kill(9);
+          await mycr(["rm", "-f", id]);
+        }
+      }
+    }
+  });
+});
