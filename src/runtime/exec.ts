@@ -152,7 +152,8 @@ function chooseNativeExec(id: string, record: ContainerRecord, spec: Spec): Held
   const mode = process.env.MYCR_INIT ?? "auto";
   if (mode === "bun") return null;
   if (mode !== "native" && mode !== "auto") throw new ContainerError(`MYCR_INIT=${mode}: use bun, native or auto`);
-  const held = holdInit(record.init!);
+  const cgroup = record.cgroup ? openCgroup(record.cgroup) : null;
+  const held = holdInit(record.init!, cgroup ? () => cgroup.pids() : null);
   if (!held) throw new ContainerError(`cannot exec in container ${id}: it is stopped`);
   const refused = nativeExecRefusal(spec, held);
   if (!refused) {

@@ -5,11 +5,17 @@
 // lines) would run that binary inside the container, which could then write to it
 // (CVE-2019-5736). Exec'd from the stub, the same path leads to the stub, which nothing
 // can write to (F_SEAL_WRITE) and which runs no code of the container's choosing.
-// The stub (x86-64; `as` source below, 123 bytes):
-//   fcntl(3, F_SETFD, FD_CLOEXEC)         fd 3: the runtime's sync socket, closed by a good execve
-//   execve(argv[0], &argv[1], envp)       argv[0]: the program's path, then its own argv
-//   report {3 (error), -1, errno (ENOENT -> ELIBACC: its interpreter is missing), 0} on fd 3
-//   exit_group(127)
+// Run again by the container (/proc/self/exe, an interpreter line naming it) it finds
+// no fd 3 of ours and exits: no exec loop. The stub, x86-64 (`as` of this, 128 bytes):
+//   mov edi, 3; mov esi, 2; mov edx, 1; mov eax, 72; syscall   fcntl(3, F_SETFD, FD_CLOEXEC): our sync socket
+//   test rax, rax; js 2f                                        none: not started by us
+//   mov rbx, [rsp]; mov rdi, [rsp+8]; lea rsi, [rsp+16]         argc; argv[0]: the program; its argv
+//   lea rdx, [rsp+rbx*8+16]; mov eax, 59; syscall               envp; execve
+//   neg eax; cmp eax, 2; jne 1f; mov eax, 79                    ENOENT of a file that exists: its interpreter (ELIBACC)
+//   1: sub rsp, 16; mov dword ptr [rsp], 3; mov dword ptr [rsp+4], -1
+//   mov dword ptr [rsp+8], eax; mov dword ptr [rsp+12], 0       the report {error, step -1, errno, 0}
+//   mov edi, 3; mov rsi, rsp; mov edx, 16; mov eax, 1; syscall  written to fd 3
+//   2: mov edi, 127; mov eax, 231; syscall                      exit_group(127)
 import { ptr } from "bun:ffi";
 import { SYS } from "./arch";
 import { check, cstr, errno, libc, syscall } from "./libc";
@@ -21,8 +27,9 @@ const CODE: Record<string, { machine: number; code: string; execveat: number }> 
     machine: 0x3e,
     execveat: 322,
     code:
-      "bf03000000be02000000ba01000000b8480000000f05488b1c24488b7c2408488d742410488d54dc10b83b0000000f05f7d883f8027505b84f000000" +
-      "4883ec10c7042403000000c7442404ffffffff89442408c744240c00000000bf030000004889e6ba10000000b8010000000f05bf7f000000b8e70000000f05",
+      "bf03000000be02000000ba01000000b8480000000f054885c07859488b1c24488b7c2408488d742410488d54dc10b83b0000000f05f7d883f80275" +
+      "05b84f0000004883ec10c7042403000000c7442404ffffffff89442408c744240c00000000bf030000004889e6ba10000000b8010000000f05bf7f" +
+      "000000b8e70000000f05",
   },
 };
 
