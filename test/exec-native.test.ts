@@ -42,7 +42,7 @@ const NAMESPACES = ["pid", "mnt", "net", "uts", "ipc", "cgroup"];
 
 /** What a user checks of an exec'd process from inside. */
 const PROBE = [
-  "id", "hostname", "pwd", "umask", "grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status",
+  "id", "hostname", "pwd", "umask", "ulimit -n; ulimit -Hn", "grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status",
   "tr '\\0' ' ' < /proc/1/cmdline; echo", "grep NSpid /proc/self/status | awk '{print NF}'",
   "cat /proc/self/cgroup", `for n in ${NAMESPACES.join(" ")}; do readlink /proc/self/ns/$n; done`, "env | sort",
 ].join("; ");
@@ -67,6 +67,7 @@ describe("native exec", () => {
     writeFileSync(file, JSON.stringify({
       args: ["sh", "-c", PROBE], env: ["PATH=/bin", "FROM=file"], cwd: "/etc", user: { uid: 1000, gid: 1000, additionalGids: [29] },
       capabilities: { bounding: ["CAP_KILL", "CAP_CHOWN"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"] }, noNewPrivileges: true,
+      rlimits: [{ type: "RLIMIT_NOFILE", soft: 100, hard: 200 }],
     }));
     const variants = [[name], ["-u", "65534:65534", "-w", "/tmp/new/dir", "-e", "X=1", "--no-new-privs", name], ["-u", "nobody", name], ["--process", file, name]];
     try {
@@ -109,11 +110,16 @@ describe("native exec", () => {
       [name, "sh", "-c", "exit 42"], [name, "nosuchcommand"], [name, "/no/such/thing"], [name, "/bin"], [name, "/etc/passwd"],
       [name, "sh", "-c", "kill -9 $$"], [name, ""], ["-u", "65534", "-w", "/root", name, "true"],
     ];
+    // a hard limit above ours: CAP_SYS_RESOURCE (which this machine's root lacks) or a one-line error
+    const file = join(WORK, `exec-native-rlimit-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ args: ["true"], cwd: "/", user: { uid: 0, gid: 0 }, rlimits: [{ type: "RLIMIT_NOFILE", soft: 1024, hard: -1 }] }));
+    cases.push(["--process", file, name]);
     for (const args of cases) {
       const native = await exec("native", args);
       const bun = await exec("bun", args);
       expect({ args, code: native.exitCode, errors: messages(native.stderr) }).toEqual({ args, code: bun.exitCode, errors: messages(bun.stderr) });
     }
+    rmSync(file);
   });
 
   test("stdin reaches the process; a terminal (-t) is its controlling one, of the container's devpts", { timeout: 30_000 }, async () => {
@@ -144,10 +150,10 @@ describe("native exec", () => {
     try {
       const refused = await exec("native", ["--process", file, name]);
       expect(refused.exitCode).toBe(125);
-      expect(messages(refused.stderr)).toEqual(["mycr: MYCR_INIT=native: the native exec does not cover rlimits or oomScoreAdj; unset MYCR_INIT to use Bun's init"]);
+      expect(messages(refused.stderr)).toEqual(["mycr: MYCR_INIT=native: the native exec does not cover oomScoreAdj; unset MYCR_INIT to use Bun's init"]);
       const auto = await exec("auto", ["--process", file, name]);
       expect(auto.stdout).toBe("0\n");
-      expect(auto.stderr).toContain("exec: Bun's init (the native exec does not cover rlimits or oomScoreAdj)");
+      expect(auto.stderr).toContain("exec: Bun's init (the native exec does not cover oomScoreAdj)");
     } finally {
       rmSync(file, { force: true });
     }

@@ -101,21 +101,26 @@ export function releaseInit(held: HeldInit): void {
   held.fds.length = 0;
 }
 
-/** Why the native exec cannot run this process (Bun's init can), or null. */
-export function nativeExecRefusal(spec: Spec, held: HeldInit): string | null {
+/** Why the native exec cannot run this process (Bun's init can), or null: what the spec and the caller tell. */
+export function nativeExecRefusal(spec: Spec): string | null {
   const proc = spec.process!;
-  // Joining a user namespace needs a process that shares no memory with ours, a time namespace a single-threaded one
-  if (held.namespaces.has("user") || held.namespaces.has("time")) return "a user or time namespace";
-  if (!held.namespaces.has("mnt")) return "a container without a mount namespace of its own";
   if (!isHostRoot()) return "a caller without root over the host";
   if (!execStub()) return `an architecture without mycr's exec stub (${process.arch})`;
   if (windowStartInProgress()) return "a second start while one is in progress in this process";
   // the pty comes from the container's own devpts, as the native init's
   if (proc.terminal && !(spec.mounts ?? []).some((m) => m.destination === "/dev/pts" && m.type === "devpts")) return "a terminal without a devpts at /dev/pts";
-  if (proc.rlimits?.length || proc.oomScoreAdj !== undefined) return "rlimits or oomScoreAdj";
+  if (proc.oomScoreAdj !== undefined) return "oomScoreAdj";
   if (proc.apparmorProfile || proc.selinuxLabel || proc.ioPriority || proc.scheduler || proc.execCPUAffinity) return "process attributes";
   if (spec.linux?.personality) return "linux.personality";
   if (spec.linux?.seccomp?.listenerPath) return "a seccomp agent";
+  return null;
+}
+
+/** Why the native exec cannot join the namespaces of the held init, or null. */
+export function heldInitRefusal(held: HeldInit): string | null {
+  // Joining a user namespace needs a process that shares no memory with ours, a time namespace a single-threaded one
+  if (held.namespaces.has("user") || held.namespaces.has("time")) return "a user or time namespace";
+  if (!held.namespaces.has("mnt")) return "a container without a mount namespace of its own";
   return null;
 }
 

@@ -20,7 +20,7 @@ import { warn } from "./warn";
 import { seccompCacheDir } from "./paths";
 import { exitStatus, forwardSignals } from "./signals";
 import { containerStatus, type ContainerRecord, type StateStore } from "./state";
-import { holdInit, nativeExecRefusal, releaseInit, startNativeExec, type HeldInit, type StartedExec } from "./exec-native";
+import { heldInitRefusal, holdInit, nativeExecRefusal, releaseInit, startNativeExec, type HeldInit, type StartedExec } from "./exec-native";
 import { isAlive } from "./procfs";
 import { trace } from "./trace";
 
@@ -152,15 +152,19 @@ function chooseNativeExec(id: string, record: ContainerRecord, spec: Spec): Held
   const mode = process.env.MYCR_INIT ?? "auto";
   if (mode === "bun") return null;
   if (mode !== "native" && mode !== "auto") throw new ContainerError(`MYCR_INIT=${mode}: use bun, native or auto`);
-  const cgroup = record.cgroup ? openCgroup(record.cgroup) : null;
-  const held = holdInit(record.init!, cgroup ? () => cgroup.pids() : null);
-  if (!held) throw new ContainerError(`cannot exec in container ${id}: it is stopped`);
-  const refused = nativeExecRefusal(spec, held);
+  let held: HeldInit | null = null;
+  let refused = nativeExecRefusal(spec);
+  if (!refused) {
+    const cgroup = record.cgroup ? openCgroup(record.cgroup) : null;
+    held = holdInit(record.init!, cgroup ? () => cgroup.pids() : null);
+    if (!held) throw new ContainerError(`cannot exec in container ${id}: it is stopped`);
+    refused = heldInitRefusal(held);
+  }
   if (!refused) {
     trace("exec: native");
     return held;
   }
-  releaseInit(held);
+  if (held) releaseInit(held);
   if (mode === "native") throw new ContainerError(`MYCR_INIT=native: the native exec does not cover ${refused}; unset MYCR_INIT to use Bun's init`);
   trace(`exec: Bun's init (the native exec does not cover ${refused})`);
   return null;

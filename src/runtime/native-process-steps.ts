@@ -1,13 +1,14 @@
 // The last part of every native start (docs/performance.md, "Design of the native init"):
 // from the process's cwd to execve, as the C child runs it in a new container (native-plan.ts)
 // and in one it joins (exec-native.ts). Bun's init does the same in init.ts's setup's end,
-// switchUser and execProcess: umask, cwd, capabilities' bounding set, user, capabilities,
+// switchUser and execProcess: rlimits, umask, cwd, capabilities' bounding set, user, capabilities,
 // no_new_privs, seccomp, the program found by execvp's search.
 import { lastCapability, type ExecStub, type SpawnStep } from "../sys";
 import type { Process, Spec } from "../spec/types";
 import { DEFAULT_PATH } from "../spec/defaults";
 import { prepareSecurity } from "./security";
 import { cachedSeccompProgram } from "./seccomp";
+import { rlimitSteps } from "./rlimits";
 
 /** execvp's candidates for args[0] (lookpath.ts's search, done by the child). */
 function candidates(name: string, env: string[]): string[] {
@@ -24,6 +25,7 @@ function candidates(name: string, env: string[]): string[] {
 export function processSteps(proc: Process, linux: Spec["linux"], opts: { seccompCacheDir: string; deathSignal: boolean; stub?: ExecStub }): SpawnStep[] {
   const cwd = proc.cwd || "/";
   const steps: SpawnStep[] = [
+    ...rlimitSteps(proc.rlimits), // as root, as Bun's init applies them
     { op: "umask", what: "umask", mask: proc.user.umask ?? 0o022 },
     { op: "chdir", what: `process.cwd ${cwd}`, path: cwd, checkInsideRoot: true },
   ];

@@ -51,6 +51,7 @@ unsigned umask(unsigned mask);
 int setsid(void);
 int socket(int domain, int type, int protocol);
 int ioctl(int fd, unsigned long request, ...);
+int setrlimit(int resource, const void *limit);
 
 #define SIGCHLD 17
 #define CLONE_PARENT 0x00008000
@@ -95,6 +96,7 @@ int ioctl(int fd, unsigned long request, ...);
 #define STEP_CONSOLE 35   /* a: the words of a STEP_PTY_IN: its peer becomes our controlling terminal and fds 0-2, bound over /dev/console */
 #define STEP_CTTY 36      /* a: a terminal's fd: our controlling terminal and fds 0-2 (exec: the container's /dev/console stays) */
 #define STEP_EXEC_VIA 37  /* a: [NULL-terminated candidates, stub fd, execveat's number], b: explicit: as EXEC_FIRST, through the stub (below) */
+#define STEP_RLIMIT 38    /* a: [resource, soft, hard]: setrlimit */
 #define STEP_EXEC_FIRST 32 /* a: NULL-terminated candidates: the first that exists is exec'd (execvp's search) */
 
 /* Reports (16 bytes each) on the sync socket. */
@@ -419,21 +421,37 @@ static int ambient(unsigned *caps, long count) {
  * what happened: ENOENT nothing found, EISDIR a directory named, EACCES not executable,
  * ELIBACC found but its interpreter is missing.
  */
-static int exec_first(long *req, char **candidates, long explicit) {
-  int i, denied = 0, dir;
-  for (i = 0; candidates[i]; i++) {
-    if (faccessat(AT_FDCWD, candidates[i], 0 /* F_OK */, 0) < 0) continue;
-    dir = open(candidates[i], O_PATH | o_directory | O_CLOEXEC);
-    if (dir >= 0) {
-      close(dir);
-      if (explicit) return set_errno(21 /* EISDIR */);
-      continue;
+/*
+ * The next candidate from *i on that exists and is not a directory (a search of PATH
+ * skips those), or NULL: errno EISDIR when the one named explicitly is a directory, 0
+ * when none is left.
+ */
+static char *next_candidate(char **candidates, int *i, long explicit) {
+  int dir;
+  for (; candidates[*i]; (*i)++) {
+    if (faccessat(AT_FDCWD, candidates[*i], 0 /* F_OK */, 0) < 0) continue;
+    dir = open(candidates[*i], O_PATH | o_directory | O_CLOEXEC);
+    if (dir < 0) return candidates[(*i)++];
+    close(dir);
+    if (explicit) {
+      set_errno(21 /* EISDIR */);
+      return (char *)0;
     }
-    execve(candidates[i], (char *const *)req[5], (char *const *)req[6]);
+  }
+  set_errno(0);
+  return (char *)0;
+}
+
+static int exec_first(long *req, char **candidates, long explicit) {
+  int i = 0, denied = 0;
+  char *path;
+  while ((path = next_candidate(candidates, &i, explicit))) {
+    execve(path, (char *const *)req[5], (char *const *)req[6]);
     if (*__errno_location() == EACCES) { denied = 1; continue; }
     if (*__errno_location() == ENOENT) return set_errno(79 /* ELIBACC */);
     return -1;
   }
+  if (*__errno_location() != 0) return -1;
   return set_errno(denied ? EACCES : ENOENT);
 }
 
@@ -450,22 +468,15 @@ static int sync_fd = -1;
  * failure on fd 3, our sync socket, which it closes on success.
  */
 static int exec_via(long *req, long *w, long explicit) {
-  char **candidates = (char **)w[0], **argv = (char **)req[5], *args[1026];
-  int i, n, denied = 0, dir;
+  char **candidates = (char **)w[0], **argv = (char **)req[5], *args[1026], *path;
+  int i = 0, n, denied = 0;
   for (n = 0; argv[n]; n++) if (n >= 1024) return set_errno(7 /* E2BIG */);
-  for (i = 0; candidates[i]; i++) {
-    if (faccessat(AT_FDCWD, candidates[i], 0 /* F_OK */, 0) < 0) continue;
-    dir = open(candidates[i], O_PATH | o_directory | O_CLOEXEC);
-    if (dir >= 0) {
-      close(dir);
-      if (explicit) return set_errno(21 /* EISDIR */);
-      continue;
-    }
-    if (faccessat(AT_FDCWD, candidates[i], 1 /* X_OK */, 0x200 /* AT_EACCESS */) < 0) {
+  while ((path = next_candidate(candidates, &i, explicit))) {
+    if (faccessat(AT_FDCWD, path, 1 /* X_OK */, 0x200 /* AT_EACCESS */) < 0) {
       if (*__errno_location() == EACCES) { denied = 1; continue; }
       return -1;
     }
-    args[0] = candidates[i];
+    args[0] = path;
     for (n = 0; argv[n]; n++) args[n + 1] = argv[n];
     args[n + 1] = (char *)0;
     if (dup3(sync_fd, 3, 0) < 0) return -1;
@@ -473,6 +484,7 @@ static int exec_via(long *req, long *w, long explicit) {
     close(3);
     return -1;
   }
+  if (*__errno_location() != 0) return -1;
   return set_errno(denied ? EACCES : ENOENT);
 }
 
@@ -591,6 +603,7 @@ static int native_step(long *req, long op, long a, long b) {
   case STEP_UMASK: umask((unsigned)a); return 0;
   case STEP_EXEC_FIRST: return exec_first(req, (char **)a, b);
   case STEP_EXEC_VIA: return exec_via(req, w, b);
+  case STEP_RLIMIT: return setrlimit((int)w[0], w + 1);
   }
   return set_errno(22 /* EINVAL */);
 }
