@@ -130,7 +130,8 @@ static void place_fds(int sync, long *fds, long count) {
   long i;
   if (count > 64) fail(sync, -2);
   for (i = 0; i < count; i++) {
-    high[i] = fcntl((int)fds[i], F_DUPFD_CLOEXEC, 100);
+    /* above the targets, and low: process.rlimits may have lowered RLIMIT_NOFILE by now */
+    high[i] = fcntl((int)fds[i], F_DUPFD_CLOEXEC, (int)count);
     if (high[i] < 0) fail(sync, -2);
   }
   for (i = 0; i < count; i++) {
