@@ -10,6 +10,7 @@ import { readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { holdInit, releaseInit } from "../src/runtime/exec-native";
 import { processRef } from "../src/runtime/procfs";
+import { makeBundle, uniqueId } from "./helpers/bundle";
 import { alive } from "./helpers/containers";
 import { MYCR, WORK, mycrEnv } from "./helpers/env";
 import { mycr } from "./helpers/mycr";
@@ -156,6 +157,21 @@ describe("native exec", () => {
       expect(auto.stderr).toContain("exec: Bun's init (the native exec does not cover oomScoreAdj)");
     } finally {
       rmSync(file, { force: true });
+    }
+    // a container whose seccomp profile refuses execveat: the stub could not start the program
+    const bundle = await makeBundle(["sleep", "60"], (spec) => {
+      spec.linux!.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["execveat"], action: "SCMP_ACT_ERRNO" }] };
+    });
+    const id = uniqueId("exec-native-seccomp");
+    expect((await mycr(["run", "-d", "--bundle", bundle, id])).exitCode).toBe(0);
+    try {
+      const strict = await exec("native", [id, "true"]);
+      expect(messages(strict.stderr)).toEqual(["mycr: MYCR_INIT=native: the native exec does not cover a seccomp profile that may refuse execveat, execve or fcntl (the exec stub's); unset MYCR_INIT to use Bun's init"]);
+      const fallback = await exec("auto", [id, "sh", "-c", "echo ran"]);
+      expect(fallback.stdout).toBe("ran\n");
+      expect(fallback.stderr).toContain("exec: Bun's init (the native exec does not cover a seccomp profile");
+    } finally {
+      await mycr(["delete", "--force", id]);
     }
     const bad = await exec("sometimes", [name, "true"]);
     expect(bad.exitCode).toBe(125);

@@ -13,7 +13,7 @@ import {
   watchChild, windowStartInProgress, type SpawnStep, type WindowChild,
 } from "../sys";
 import { openCgroup } from "../cgroups";
-import type { Process, Spec } from "../spec/types";
+import type { Process, Seccomp, Spec } from "../spec/types";
 import { USER_ANNOTATION } from "./annotations";
 import { ContainerError } from "./errors";
 import type { Stdio } from "./launch";
@@ -101,6 +101,15 @@ export function releaseInit(held: HeldInit): void {
   held.fds.length = 0;
 }
 
+const LETS_THROUGH = ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG"];
+
+/** Whether a seccomp profile surely lets `name` through (a rule with arguments is not sure). */
+function seccompAllows(profile: Seccomp, name: string): boolean {
+  const rules = (profile.syscalls ?? []).filter((r) => r.names.includes(name));
+  if (rules.some((r) => LETS_THROUGH.includes(r.action) && !r.args?.length)) return true;
+  return LETS_THROUGH.includes(profile.defaultAction) && rules.every((r) => LETS_THROUGH.includes(r.action));
+}
+
 /** Why the native exec cannot run this process (Bun's init can), or null: what the spec and the caller tell. */
 export function nativeExecRefusal(spec: Spec): string | null {
   const proc = spec.process!;
@@ -112,7 +121,10 @@ export function nativeExecRefusal(spec: Spec): string | null {
   if (proc.oomScoreAdj !== undefined) return "oomScoreAdj";
   if (proc.apparmorProfile || proc.selinuxLabel || proc.ioPriority || proc.scheduler || proc.execCPUAffinity) return "process attributes";
   if (spec.linux?.personality) return "linux.personality";
-  if (spec.linux?.seccomp?.listenerPath) return "a seccomp agent";
+  const seccomp = spec.linux?.seccomp;
+  if (seccomp?.listenerPath) return "a seccomp agent";
+  // the stub runs under the profile: its fcntl and execve after our execveat
+  if (seccomp && !["execveat", "execve", "fcntl"].every((n) => seccompAllows(seccomp, n))) return "a seccomp profile that may refuse execveat, execve or fcntl (the exec stub's)";
   return null;
 }
 
@@ -207,7 +219,6 @@ function stdioFds(stdio: Stdio, opened: number[]): number[] {
 }
 
 export interface NativeExec {
-  id: string;
   record: ContainerRecord;
   /** The container's spec with the process to run (exec.ts's execSpec). */
   spec: Spec;

@@ -187,7 +187,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     const held = chooseNativeExec(opts.id, record, spec);
     const stdio = opts.stdio ?? ["inherit", "inherit", "inherit"];
     const started = held
-      ? await startNativeExec({ id: opts.id, record, spec, held, detached: opts.detached, stdio })
+      ? await startNativeExec({ record, spec, held, detached: opts.detached, stdio })
       : await startBunExec(opts, record, spec);
     child = started.child;
     const master = started.master;
