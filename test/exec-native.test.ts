@@ -6,7 +6,7 @@
 // container that replaces its init while an exec runs never gets the exec into the
 // namespaces of the process that took its pid.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { holdInit, releaseInit } from "../src/runtime/exec-native";
 import { processRef } from "../src/runtime/procfs";
@@ -29,7 +29,7 @@ afterAll(async () => {
   await mycr(["rm", "-f", name]);
 });
 
-const exec = (init: string, args: string[], opts: { stdin?: string } = {}) =>
+const exec = (init: string, args: string[], opts: { stdin?: string; timeoutMs?: number } = {}) =>
   mycr(["exec", ...args], { env: { MYCR_INIT: init, MYCR_TRACE: "1" }, ...opts });
 
 /** stderr without the trace's lines. */
@@ -197,6 +197,61 @@ async function takePid(pid: number): Promise<ReturnType<typeof Bun.spawn> | null
   }
   return null;
 }
+
+describe("attack: a container's /etc/passwd and /etc/group made to hold the runtime that reads them", () => {
+  test("a FIFO as /etc/passwd, /dev/zero behind /etc/group: exec -u NAME reads neither, answers in one line, repeatedly", { timeout: 60_000 }, async () => {
+    const root = join(WORK, `exec-native-hostile-${process.pid}`);
+    rmSync(root, { recursive: true, force: true });
+    cpSync(rootfs, root, { recursive: true, verbatimSymlinks: true });
+    const id = `exec-native-hostile-${process.pid}`;
+    try {
+      // the group file: a link to the container's /dev/zero (endless); the passwd file: a FIFO nobody writes to
+      rmSync(join(root, "etc/group"));
+      symlinkSync("/dev/zero", join(root, "etc/group"));
+      expect((await mycr(["run", "-d", "--name", id, "--network", "none", "--rootfs", root, "--", "sleep", "60"])).exitCode).toBe(0);
+      for (let round = 0; round < 3; round++) {
+        // (not `id`: it would read the endless group file itself)
+        const grouped = await exec("native", ["-u", "nobody", id, "grep", "-E", "^(Uid|Groups)", "/proc/self/status"], { timeoutMs: 10_000 });
+        expect(grouped.stdout).toBe("Uid:\t65534\t65534\t65534\t65534\nGroups:\t65534 \n"); // the passwd entry's group, no list
+        // swapped while the container runs: now a FIFO
+        await exec("native", [id, "sh", "-c", "rm /etc/passwd && mkfifo /etc/passwd"]);
+        const fifo = await exec("native", ["-u", "nobody", id, "id"], { timeoutMs: 10_000 });
+        expect(fifo.exitCode).toBe(125);
+        expect(messages(fifo.stderr)).toEqual(["mycr: unable to find user nobody: no matching entries in the container's /etc/passwd"]);
+        await exec("native", [id, "sh", "-c", "rm /etc/passwd && echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' > /etc/passwd"]);
+      }
+    } finally {
+      await mycr(["rm", "-f", id]);
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("attack: a container plants a device where exec opens its terminal", () => {
+  test("/dev/pts unmounted and another device at /dev/pts/ptmx: exec -t refuses it in one line, repeatedly", { timeout: 60_000 }, async () => {
+    const bundle = await makeBundle(["sleep", "60"], (spec) => {
+      const caps = ["CAP_SYS_ADMIN", "CAP_MKNOD", "CAP_KILL"];
+      spec.process!.capabilities = { bounding: caps, effective: caps, permitted: caps };
+    });
+    const id = uniqueId("exec-native-ptmx");
+    expect((await mycr(["run", "-d", "--bundle", bundle, id])).exitCode).toBe(0);
+    try {
+      for (let round = 0; round < 3; round++) {
+        // the container's own /dev/null device, where its pty multiplexer was
+        const planted = await exec("native", [id, "sh", "-c", "umount /dev/pts && mknod /dev/pts/ptmx c 1 3 && echo planted"]);
+        expect(planted.stdout).toBe("planted\n");
+        const r = await exec("native", ["-t", id, "echo", "opened"]);
+        expect(r.exitCode).toBe(125);
+        expect(r.stdout).toBe("");
+        expect(messages(r.stderr)).toEqual(["mycr: exec -t: the container's /dev/pts/ptmx is not a pty multiplexer"]);
+        await exec("native", [id, "sh", "-c", "rm /dev/pts/ptmx && mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts"]);
+        expect((await exec("native", ["-t", id, "echo", "opened"])).stdout).toBe("opened\r\n");
+      }
+    } finally {
+      await mycr(["delete", "--force", id]);
+    }
+  });
+});
 
 describe("attack: a container replaces its init while exec joins it", () => {
   test("an init's pid taken by another process is refused when exec holds it, and once held it cannot be swapped", async () => {
