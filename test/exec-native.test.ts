@@ -258,9 +258,9 @@ describe("attack: a container replaces its init while exec joins it", () => {
     for (let round = 0; round < 5; round++) {
       const old = Bun.spawn(["sleep", "20"]);
       const ref = processRef(old.pid)!;
-      const held = holdInit(ref, () => [ref.pid]);
+      const held = holdInit(ref, (pid) => pid === ref.pid);
       expect(held).not.toBeNull();
-      expect(holdInit(ref, () => [])).toBeNull(); // not in the container's cgroup: not its init
+      expect(holdInit(ref, () => false)).toBeNull(); // not in the container's cgroup: not its init
       await Bun.sleep(30); // start times count in 10 ms ticks: the taker's differs
       old.kill(9);
       await old.exited;
@@ -270,9 +270,9 @@ describe("attack: a container replaces its init while exec joins it", () => {
         // what exec opens from then on: nothing of the taker's
         expect(() => readFileSync(`/proc/self/fd/${held!.dir}/stat`)).toThrow();
         expect(() => readlinkSync(`/proc/self/fd/${held!.dir}/ns/mnt`)).toThrow();
-        expect(holdInit(ref, null)).toBeNull();
-        expect(holdInit(ref, () => [ref.pid])).toBeNull();
-        const own = holdInit(processRef(taker!.pid)!, null);
+        expect(holdInit(ref, () => true)).toBeNull();
+        expect(holdInit(ref, (pid) => pid === ref.pid)).toBeNull();
+        const own = holdInit(processRef(taker!.pid)!, () => true);
         expect(own).not.toBeNull();
         releaseInit(own!);
       } finally {

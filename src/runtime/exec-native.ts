@@ -62,10 +62,10 @@ function sameAsOurs(fd: number, name: string): boolean {
  * at its pid is not it (exited, its pid reused: then the container is stopped). Its start
  * time is read through the held directory, so every later open is of that process or fails.
  * Start times count in clock ticks (10 ms): a pid reused within the tick its init started
- * in would pass, so the process must also be one of `containerPids` (its cgroup's, which
- * nothing in the container can move another process into) where the container has one.
+ * in would pass, so the process must also be in the container's cgroup (`inCgroup`:
+ * nothing in the container can move another process into it).
  */
-export function holdInit(ref: ProcessRef, containerPids: (() => number[]) | null): HeldInit | null {
+export function holdInit(ref: ProcessRef, inCgroup: (pid: number) => boolean): HeldInit | null {
   let dir: number;
   try {
     dir = openSync(`/proc/${ref.pid}`, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -76,7 +76,7 @@ export function holdInit(ref: ProcessRef, containerPids: (() => number[]) | null
   try {
     if (startTimeIn(`/proc/self/fd/${dir}`) !== ref.startTime) throw new Error("not the container's init");
     // the held process still runs (its start time read through it): the pid is its own
-    if (containerPids && !containerPids().includes(ref.pid)) throw new Error("not in the container's cgroup");
+    if (!inCgroup(ref.pid)) throw new Error("not in the container's cgroup");
     for (const name of ["ipc", "uts", "net", "cgroup", "mnt", "pid", "user", "time"]) {
       let fd: number;
       try {

@@ -123,8 +123,9 @@ async function startBunExec(opts: ExecOptions, record: ContainerRecord, spec: Sp
     const reader = new MessageReader<InitMessage>(ours);
     const ready = reader.next();
     if (ready?.type !== "ready") throw initFailure(ready);
-    // It joined by paths under /proc/PID: still that init now, so they were its namespaces.
-    if (!isAlive(record.init)) throw new ContainerError(`cannot exec in container ${opts.id}: it is stopped`);
+    // It joined by paths under /proc/PID: still that init now (and in the container's
+    // cgroup: start times tick at 10 ms), so they were its namespaces.
+    if (!isAlive(record.init) || !inContainerCgroup(record, record.init!.pid)) throw new ContainerError(`cannot exec in container ${opts.id}: it is stopped`);
     const master = terminal ? receiveFd(consoleOurs) : undefined;
     const after = reader.next(); // EOF: execve happened
     if (after) {
@@ -145,6 +146,16 @@ async function startBunExec(opts: ExecOptions, record: ContainerRecord, spec: Sp
 }
 
 /**
+ * Whether `pid` is one of the container's cgroup's processes; true where that tells
+ * nothing (no cgroup, or one nothing was placed in: rootless without a writable one).
+ */
+function inContainerCgroup(record: ContainerRecord, pid: number): boolean {
+  if (!record.cgroup) return true;
+  const pids = openCgroup(record.cgroup).pids();
+  return pids.length === 0 || pids.includes(pid);
+}
+
+/**
  * The native exec where it covers the process (MYCR_INIT=auto, the default), always
  * (native: refusing what it does not cover), or never (bun). Null: Bun's init.
  */
@@ -155,8 +166,7 @@ function chooseNativeExec(id: string, record: ContainerRecord, spec: Spec): Held
   let held: HeldInit | null = null;
   let refused = nativeExecRefusal(spec);
   if (!refused) {
-    const cgroup = record.cgroup ? openCgroup(record.cgroup) : null;
-    held = holdInit(record.init!, cgroup ? () => cgroup.pids() : null);
+    held = holdInit(record.init!, (pid) => inContainerCgroup(record, pid));
     if (!held) throw new ContainerError(`cannot exec in container ${id}: it is stopped`);
     refused = heldInitRefusal(held);
   }
