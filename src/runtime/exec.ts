@@ -1,5 +1,6 @@
-// `exec`: a new process in a running container's namespaces and cgroup. Like init it
-// is a fresh mycr process; it joins the mount namespace itself (see init.ts).
+// `exec`: a new process in a running container's namespaces and cgroup. The native exec
+// (exec-native.ts) starts it from a C child; otherwise, like init, it is a fresh mycr
+// process that joins the mount namespace itself (see init.ts).
 import { closeSync, openSync, statSync, writeFileSync } from "node:fs";
 import { CLONE, close, kill, receiveFd, socketPair, type NamespaceJoin } from "../sys";
 import { requireConsoleSocket, sendConsole } from "./console-socket";
@@ -18,7 +19,10 @@ import { processRefusal } from "./refuse";
 import { warn } from "./warn";
 import { seccompCacheDir } from "./paths";
 import { exitStatus, forwardSignals } from "./signals";
-import { containerStatus, type StateStore } from "./state";
+import { containerStatus, type ContainerRecord, type StateStore } from "./state";
+import { heldInitRefusal, holdInit, nativeExecRefusal, releaseInit, startNativeExec, type HeldInit, type StartedExec } from "./exec-native";
+import { isAlive } from "./procfs";
+import { trace } from "./trace";
 
 export interface ExecOptions {
   store: StateStore;
@@ -82,20 +86,12 @@ function execPlan(spec: Spec, initPid: number): NamespacePlan {
   };
 }
 
-/** Runs the process; returns its exit status, or 0 once it started when detached. */
-export async function execInContainer(opts: ExecOptions): Promise<number> {
+/** Bun's init (init.ts in exec mode) joins the container and execs the process. */
+async function startBunExec(opts: ExecOptions, record: ContainerRecord, spec: Spec): Promise<StartedExec> {
   const terminal = opts.process.terminal === true;
-  if (opts.detached) requireConsoleSocket(terminal, opts.consoleSocket, "exec --detach");
-  const record = opts.store.load(opts.id);
-  const status = containerStatus(record);
-  if (status !== "running") throw new ContainerError(`cannot exec in container ${opts.id}: it is ${status}`);
-  const refused = processRefusal(opts.process);
-  if (refused) throw new ContainerError(refused);
   const initPid = record.init!.pid;
-  const signals = forwardSignals();
   const mountNs = openSync(`/proc/${initPid}/ns/mnt`, "r");
   let child: ContainerProcess | null = null;
-  let session: TerminalSession | null = null;
   const [ours, theirs] = socketPair();
   const [consoleOurs, consoleTheirs] = terminal ? socketPair() : [-1, -1];
   try {
@@ -115,7 +111,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
       type: "config",
       config: {
         id: opts.id,
-        spec: execSpec(record.spec, opts.process, opts.user),
+        spec,
         rootfs: record.rootfs,
         bundle: record.bundle,
         noPivot: false,
@@ -127,10 +123,85 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     const reader = new MessageReader<InitMessage>(ours);
     const ready = reader.next();
     if (ready?.type !== "ready") throw initFailure(ready);
-    warnUnraisableAmbient(opts.process.capabilities, warn); // init checked the names: the process is good
+    // It joined by paths under /proc/PID: still that init now (and in the container's
+    // cgroup: start times tick at 10 ms), so they were its namespaces.
+    if (!isAlive(record.init) || !inContainerCgroup(record, record.init!.pid)) throw new ContainerError(`cannot exec in container ${opts.id}: it is stopped`);
     const master = terminal ? receiveFd(consoleOurs) : undefined;
     const after = reader.next(); // EOF: execve happened
-    if (after) throw initFailure(after);
+    if (after) {
+      if (master !== undefined) close(master);
+      throw initFailure(after);
+    }
+    return { child, ...(master !== undefined ? { master } : {}) };
+  } catch (e) {
+    if (child && child.exitCode === null) {
+      kill(child.pid, 9);
+      await child.exited;
+    }
+    throw e;
+  } finally {
+    close(ours);
+    if (consoleOurs >= 0) close(consoleOurs);
+  }
+}
+
+/**
+ * Whether `pid` is one of the container's cgroup's processes; true where that tells
+ * nothing (no cgroup, or one nothing was placed in: rootless without a writable one).
+ */
+function inContainerCgroup(record: ContainerRecord, pid: number): boolean {
+  if (!record.cgroup) return true;
+  const pids = openCgroup(record.cgroup).pids();
+  return pids.length === 0 || pids.includes(pid);
+}
+
+/**
+ * The native exec where it covers the process (MYCR_INIT=auto, the default), always
+ * (native: refusing what it does not cover), or never (bun). Null: Bun's init.
+ */
+function chooseNativeExec(id: string, record: ContainerRecord, spec: Spec): HeldInit | null {
+  const mode = process.env.MYCR_INIT ?? "auto";
+  if (mode === "bun") return null;
+  if (mode !== "native" && mode !== "auto") throw new ContainerError(`MYCR_INIT=${mode}: use bun, native or auto`);
+  let held: HeldInit | null = null;
+  let refused = nativeExecRefusal(spec);
+  if (!refused) {
+    held = holdInit(record.init!, (pid) => inContainerCgroup(record, pid));
+    if (!held) throw new ContainerError(`cannot exec in container ${id}: it is stopped`);
+    refused = heldInitRefusal(held);
+  }
+  if (!refused) {
+    trace("exec: native");
+    return held;
+  }
+  if (held) releaseInit(held);
+  if (mode === "native") throw new ContainerError(`MYCR_INIT=native: the native exec does not cover ${refused}; unset MYCR_INIT to use Bun's init`);
+  trace(`exec: Bun's init (the native exec does not cover ${refused})`);
+  return null;
+}
+
+/** Runs the process; returns its exit status, or 0 once it started when detached. */
+export async function execInContainer(opts: ExecOptions): Promise<number> {
+  const terminal = opts.process.terminal === true;
+  if (opts.detached) requireConsoleSocket(terminal, opts.consoleSocket, "exec --detach");
+  const record = opts.store.load(opts.id);
+  const status = containerStatus(record);
+  if (status !== "running") throw new ContainerError(`cannot exec in container ${opts.id}: it is ${status}`);
+  const refused = processRefusal(opts.process);
+  if (refused) throw new ContainerError(refused);
+  const spec = execSpec(record.spec, opts.process, opts.user);
+  const signals = forwardSignals();
+  let session: TerminalSession | null = null;
+  let child: ContainerProcess | null = null;
+  try {
+    const held = chooseNativeExec(opts.id, record, spec);
+    const stdio = opts.stdio ?? ["inherit", "inherit", "inherit"];
+    const started = held
+      ? await startNativeExec({ record, spec, held, detached: opts.detached, stdio })
+      : await startBunExec(opts, record, spec);
+    child = started.child;
+    const master = started.master;
+    warnUnraisableAmbient(opts.process.capabilities, warn); // the names were checked: the process is good
     if (opts.pidFile) writeFileSync(opts.pidFile, String(child.pid));
     if (master !== undefined && opts.consoleSocket) sendConsole(opts.consoleSocket, master);
     else if (master !== undefined) session = attachTerminal(master, { stdin: true });
@@ -143,15 +214,13 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     if (session) await Promise.race([session.drained, Bun.sleep(2000)]);
     return exitStatus(child.exitCode, child.signalCode);
   } catch (e) {
-    if (child && child.exitCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       kill(child.pid, 9);
       await child.exited;
     }
     throw e;
   } finally {
     session?.close();
-    close(ours);
-    if (consoleOurs >= 0) close(consoleOurs);
     signals.dispose();
   }
 }

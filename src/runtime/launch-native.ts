@@ -48,7 +48,7 @@ function failure(e: unknown, args: string[]): unknown {
   return new Error(`${e.call}: ${e.code}`);
 }
 
-function toContainerError(e: unknown, args: string[]): ContainerError {
+export function toContainerError(e: unknown, args: string[]): ContainerError {
   const f = failure(e, args);
   if (f instanceof ContainerError) return f;
   return new ContainerError((f as Error).message, f instanceof ExecError ? f.exitCode : 125);

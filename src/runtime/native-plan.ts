@@ -5,18 +5,16 @@
 // The order is init.ts's: mounts, pivot_root, the root finished, keyring, user, security.
 import { existsSync } from "node:fs";
 import { basename, dirname, posix } from "node:path";
-import { CLONE, MS, NativePty, S_IFBLK, S_IFCHR, S_IFIFO, lastCapability, windowStartInProgress, type InRoot, type SpawnStep } from "../sys";
+import { CLONE, MS, NativePty, S_IFBLK, S_IFCHR, S_IFIFO, windowStartInProgress, type InRoot, type SpawnStep } from "../sys";
 import { hostCgroups } from "../cgroups/hierarchy";
 import type { Device, Mount, Spec } from "../spec/types";
-import { DEFAULT_PATH } from "../spec/defaults";
 import { INIT_ANNOTATION, USER_ANNOTATION } from "./annotations";
 import type { NamespacePlan } from "./namespaces";
 import { isHostRoot } from "./rootless";
 import { isBindMount, parseMountOptions, propagationFlags } from "./rootfs/mount-options";
 import { DEFAULT_DEVICES, DEV_LINKS } from "./rootfs/devices";
 import { bindSource } from "./rootfs/mounts";
-import { prepareSecurity } from "./security";
-import { cachedSeccompProgram } from "./seccomp";
+import { processSteps } from "./native-process-steps";
 
 type Step = SpawnStep;
 
@@ -180,13 +178,6 @@ function cgroupMount(destination: string, flags: number, window: Step[], rootfs:
   return steps;
 }
 
-/** execvp's candidates for args[0] (lookpath.ts's search, done by the child). */
-function candidates(name: string, env: string[]): string[] {
-  if (name.includes("/")) return [name];
-  const pathVar = env.find((e) => e.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
-  return pathVar.split(":").map((dir) => `${dir || "."}/${name}`);
-}
-
 export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContext): NativePlan {
   const proc = spec.process!;
   const linux = spec.linux;
@@ -223,32 +214,8 @@ export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContex
   for (const p of linux?.readonlyPaths ?? []) child.push({ op: "readonly", what: `read-only ${p}`, path: p });
   if (rootProp !== null) child.push({ op: "mount", what: `rootfsPropagation ${linux!.rootfsPropagation}`, source: null, target: "/", fstype: null, flags: rootProp, data: null });
   if (ctx.newKeyring) child.push({ op: "keyring", what: "keyctl(JOIN_SESSION_KEYRING)", path: `_ses.${ctx.id}` });
-  child.push({ op: "umask", what: "umask", mask: proc.user.umask ?? 0o022 });
-  child.push({ op: "chdir", what: `process.cwd ${cwd}`, path: cwd, checkInsideRoot: true });
-
-  const security = prepareSecurity(proc, null); // checks the capability names and that we hold them
-  const seccomp = linux?.seccomp ? cachedSeccompProgram(linux.seccomp, ctx.seccompCacheDir) : null;
-  const loadSeccomp: Step | null = seccomp ? { op: "seccomp", what: "seccomp", program: seccomp.program, flags: seccomp.flags } : null;
-  if (loadSeccomp && !security.noNewPrivileges) child.push(loadSeccomp);
-  if (security.capabilities) child.push({ op: "bounding", what: "PR_CAPBSET_DROP", keep: security.capabilities.bounding, last: lastCapability() });
-  const u = proc.user;
-  child.push(
-    { op: "keepCaps", what: "PR_SET_KEEPCAPS", on: true },
-    { op: "groups", what: `setgroups(${(u.additionalGids ?? []).join(",")})`, gids: u.additionalGids ?? [] },
-    { op: "setid", uid: u.uid, gid: u.gid },
-    { op: "keepCaps", what: "PR_SET_KEEPCAPS", on: false },
-    { op: "deathSignal", what: "PR_SET_PDEATHSIG", signal: 9 }, // a change of credentials clears it
-    { op: "chdir", what: `process.cwd ${cwd}`, path: cwd, checkInsideRoot: true }, // as the user: one it may not enter is an error
-  );
-  if (security.capabilities) {
-    const c = security.capabilities;
-    child.push({ op: "capset", what: "capset", effective: c.effective, permitted: c.permitted, inheritable: c.inheritable });
-    child.push({ op: "ambient", what: "PR_CAP_AMBIENT", caps: c.ambient });
-  }
-  if (security.noNewPrivileges) child.push({ op: "noNewPrivileges", what: "PR_SET_NO_NEW_PRIVS" });
-  if (loadSeccomp && security.noNewPrivileges) child.push(loadSeccomp);
+  child.push(...processSteps(proc, linux, { seccompCacheDir: ctx.seccompCacheDir, deathSignal: true }));
   const args = proc.args ?? [];
   const env = proc.env ?? [];
-  child.push({ op: "exec", what: "exec", candidates: candidates(args[0] ?? "", env), explicit: (args[0] ?? "").includes("/") });
   return { window, child, cloneFlags: CLONE.NEWPID | CLONE.VM, argv: args, env, ...(pty ? { pty } : {}) };
 }

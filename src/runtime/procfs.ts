@@ -3,9 +3,14 @@ import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 /** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or null if gone. */
 export function processStartTime(pid: number): number | null {
+  return startTimeIn(`/proc/${pid}`);
+}
+
+/** processStartTime of the process whose /proc directory is `dir` (e.g. /proc/self/fd/N of a held one). */
+export function startTimeIn(dir: string): number | null {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    stat = readFileSync(`${dir}/stat`, "utf8");
   } catch {
     return null;
   }

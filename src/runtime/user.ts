@@ -30,27 +30,31 @@ interface GroupEntry {
 
 const NUMERIC = /^\d+$/;
 
-function lines(path: string): string[][] {
-  let text: string;
+function readOrEmpty(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch {
-    return [];
+    return "";
   }
+}
+
+function lines(text: string): string[][] {
   return text
     .split("\n")
     .filter((l) => l.trim() !== "" && !l.startsWith("#"))
     .map((l) => l.split(":"));
 }
 
-export function parsePasswd(path = "/etc/passwd"): PasswdEntry[] {
-  return lines(path)
+/** The entries of a passwd file (`text`: its content, else read from `path`). */
+export function parsePasswd(path = "/etc/passwd", text = readOrEmpty(path)): PasswdEntry[] {
+  return lines(text)
     .filter((f) => f.length >= 7 && NUMERIC.test(f[2]!) && NUMERIC.test(f[3]!))
     .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! }));
 }
 
-export function parseGroup(path = "/etc/group"): GroupEntry[] {
-  return lines(path)
+/** The entries of a group file (`text`: its content, else read from `path`). */
+export function parseGroup(path = "/etc/group", text = readOrEmpty(path)): GroupEntry[] {
+  return lines(text)
     .filter((f) => f.length >= 4 && NUMERIC.test(f[2]!))
     .map((f) => ({ name: f[0]!, gid: Number(f[2]), members: f[3]!.split(",").filter((m) => m !== "") }));
 }

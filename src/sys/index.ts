@@ -29,3 +29,4 @@ export * from "./spawn-namespaced";
 export * from "./child-process";
 export { nativeCodeSource } from "./native-cc";
 export * from "./native-steps";
+export * from "./exec-stub";

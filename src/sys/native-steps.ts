@@ -4,6 +4,7 @@
 // here they only become the words the C reads. Each step names itself for errors.
 import { ptr } from "bun:ffi";
 import { cstr } from "./libc";
+import type { ExecStub } from "./exec-stub";
 
 /** Where a mount point is, inside a root the kernel resolves it in (RESOLVE_IN_ROOT). */
 export interface InRoot {
@@ -26,6 +27,8 @@ export type NativeStep =
   | { op: "ptyIn"; ptmx: InRoot; rows: number; cols: number; pty: NativePty }
   /** In the child: that pty's other end becomes its controlling terminal, fds 0-2 and /dev/console. */
   | { op: "console"; pty: NativePty }
+  /** In an exec'd child: a terminal of ours (its copy) becomes its controlling terminal and fds 0-2 (the container's /dev/console stays). */
+  | { op: "controllingTerminal"; fd: number }
   | { op: "pivot"; root: string }
   | { op: "hostname" | "domainname"; name: string }
   | { op: "loopbackUp" }
@@ -41,8 +44,12 @@ export type NativeStep =
   | { op: "seccomp"; program: Uint8Array; flags: number }
   | { op: "setsid" }
   | { op: "umask"; mask: number }
+  /** setrlimit (as root, before the ids change: raising a hard limit needs CAP_SYS_RESOURCE). */
+  | { op: "rlimit"; resource: number; soft: bigint; hard: bigint }
   /** The last step: the first candidate that exists is exec'd with the request's argv and env (`explicit`: a path, not a search of PATH). */
-  | { op: "exec"; candidates: string[]; explicit: boolean };
+  | { op: "exec"; candidates: string[]; explicit: boolean }
+  /** exec's search, the program then started through `stub` (exec-stub.ts): the child's fds must be 0-2 only. */
+  | { op: "execVia"; candidates: string[]; explicit: boolean; stub: ExecStub };
 
 /** The fds a ptyIn step opened (read after the window; -1 before). */
 export class NativePty {
@@ -59,7 +66,7 @@ export class NativePty {
 const CODES: Record<NativeStep["op"], number> = {
   mount: 8, mountIn: 9, mknodIn: 10, symlinkIn: 11, pivot: 12, hostname: 13, domainname: 14, loopbackUp: 15,
   mkdir: 16, mask: 17, readonly: 18, keyring: 19, chdir: 20, bounding: 21, keepCaps: 22, groups: 23, deathSignal: 24,
-  capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, holdIn: 31, exec: 32, symlink: 33, ptyIn: 34, console: 35,
+  capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, holdIn: 31, exec: 32, execVia: 37, rlimit: 38, symlink: 33, ptyIn: 34, console: 35, controllingTerminal: 36,
 };
 const KINDS = { dir: 0, file: 1, existing: 2 } as const;
 
@@ -142,9 +149,17 @@ export function encodeNativeStep(s: NativeStep, keep: unknown[]): [number, bigin
     }
     case "umask":
       return [code, BigInt(s.mask), 0n];
+    case "controllingTerminal":
+      return [code, BigInt(s.fd), 0n];
+    case "rlimit":
+      return [code, block([s.resource, s.soft, s.hard]), 0n];
     case "exec": {
       const strings = s.candidates.map((c) => str(c));
       return [code, block([...strings, 0n]), s.explicit ? 1n : 0n];
+    }
+    case "execVia": {
+      const strings = s.candidates.map((c) => str(c));
+      return [code, block([block([...strings, 0n]), s.stub.fd, s.stub.execveat]), s.explicit ? 1n : 0n];
     }
     default:
       return [code, 0n, 0n];

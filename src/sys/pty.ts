@@ -34,6 +34,21 @@ export function openPty(): Pty {
   }
 }
 
+/**
+ * A new pty of the devpts instance whose ptmx `ptmx` is (an O_PATH fd the caller checked):
+ * a container's, opened from outside it. Returns the master and its peer (TIOCGPTPEER).
+ */
+export function openPtyAt(ptmx: number): { master: number; peer: number } {
+  const master = check(libc.openat(AT_FDCWD, cstr(`/proc/self/fd/${ptmx}`), O_RDWR | O_NOCTTY | O_CLOEXEC, 0), "open", `ptmx (fd ${ptmx}), O_RDWR|O_NOCTTY`);
+  try {
+    check(libc.unlockpt(master), "unlockpt", String(master));
+    return { master, peer: openPeer(master) };
+  } catch (e) {
+    libc.close(master);
+    throw e;
+  }
+}
+
 /** Opens a terminal without making it the caller's controlling terminal by accident. */
 export function openTerminal(path: string): number {
   return check(libc.openat(AT_FDCWD, cstr(path), O_RDWR | O_NOCTTY | O_CLOEXEC, 0), "open", `${path}, O_RDWR|O_NOCTTY`);

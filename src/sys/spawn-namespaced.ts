@@ -195,7 +195,7 @@ export interface Window {
   saved: number[];
   /** Our cwd to come back to (an fd), the caller's to close. */
   cwd: number;
-  /** unshare and native steps, run on our thread before the clone. */
+  /** unshare, setns (a PID namespace: for the child only) and native steps, run on our thread before the clone. */
   steps: SpawnStep[];
 }
 

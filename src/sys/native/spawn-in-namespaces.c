@@ -51,6 +51,7 @@ unsigned umask(unsigned mask);
 int setsid(void);
 int socket(int domain, int type, int protocol);
 int ioctl(int fd, unsigned long request, ...);
+int setrlimit(int resource, const void *limit);
 
 #define SIGCHLD 17
 #define CLONE_PARENT 0x00008000
@@ -93,6 +94,9 @@ int ioctl(int fd, unsigned long request, ...);
 #define STEP_SYMLINK 33   /* a: [target, path] */
 #define STEP_PTY_IN 34    /* a: [root, path of ptmx, rows, cols, out: master, out: peer]: a pty of the container's devpts */
 #define STEP_CONSOLE 35   /* a: the words of a STEP_PTY_IN: its peer becomes our controlling terminal and fds 0-2, bound over /dev/console */
+#define STEP_CTTY 36      /* a: a terminal's fd: our controlling terminal and fds 0-2 (exec: the container's /dev/console stays) */
+#define STEP_EXEC_VIA 37  /* a: [NULL-terminated candidates, stub fd, execveat's number], b: explicit: as EXEC_FIRST, through the stub (below) */
+#define STEP_RLIMIT 38    /* a: [resource, soft, hard]: setrlimit */
 #define STEP_EXEC_FIRST 32 /* a: NULL-terminated candidates: the first that exists is exec'd (execvp's search) */
 
 /* Reports (16 bytes each) on the sync socket. */
@@ -126,7 +130,8 @@ static void place_fds(int sync, long *fds, long count) {
   long i;
   if (count > 64) fail(sync, -2);
   for (i = 0; i < count; i++) {
-    high[i] = fcntl((int)fds[i], F_DUPFD_CLOEXEC, 100);
+    /* above the targets, and low: process.rlimits may have lowered RLIMIT_NOFILE by now */
+    high[i] = fcntl((int)fds[i], F_DUPFD_CLOEXEC, (int)count);
     if (high[i] < 0) fail(sync, -2);
   }
   for (i = 0; i < count; i++) {
@@ -417,21 +422,70 @@ static int ambient(unsigned *caps, long count) {
  * what happened: ENOENT nothing found, EISDIR a directory named, EACCES not executable,
  * ELIBACC found but its interpreter is missing.
  */
-static int exec_first(long *req, char **candidates, long explicit) {
-  int i, denied = 0, dir;
-  for (i = 0; candidates[i]; i++) {
-    if (faccessat(AT_FDCWD, candidates[i], 0 /* F_OK */, 0) < 0) continue;
-    dir = open(candidates[i], O_PATH | o_directory | O_CLOEXEC);
-    if (dir >= 0) {
-      close(dir);
-      if (explicit) return set_errno(21 /* EISDIR */);
-      continue;
+/*
+ * The next candidate from *i on that exists and is not a directory (a search of PATH
+ * skips those), or NULL: errno EISDIR when the one named explicitly is a directory, 0
+ * when none is left.
+ */
+static char *next_candidate(char **candidates, int *i, long explicit) {
+  int dir;
+  for (; candidates[*i]; (*i)++) {
+    if (faccessat(AT_FDCWD, candidates[*i], 0 /* F_OK */, 0) < 0) continue;
+    dir = open(candidates[*i], O_PATH | o_directory | O_CLOEXEC);
+    if (dir < 0) return candidates[(*i)++];
+    close(dir);
+    if (explicit) {
+      set_errno(21 /* EISDIR */);
+      return (char *)0;
     }
-    execve(candidates[i], (char *const *)req[5], (char *const *)req[6]);
+  }
+  set_errno(0);
+  return (char *)0;
+}
+
+static int exec_first(long *req, char **candidates, long explicit) {
+  int i = 0, denied = 0;
+  char *path;
+  while ((path = next_candidate(candidates, &i, explicit))) {
+    execve(path, (char *const *)req[5], (char *const *)req[6]);
     if (*__errno_location() == EACCES) { denied = 1; continue; }
     if (*__errno_location() == ENOENT) return set_errno(79 /* ELIBACC */);
     return -1;
   }
+  if (*__errno_location() != 0) return -1;
+  return set_errno(denied ? EACCES : ENOENT);
+}
+
+/* The child's end of the sync socket (its number in the child). */
+static int sync_fd = -1;
+
+/*
+ * exec_first's search, the program then started by a stub of the caller's (a sealed,
+ * static executable: src/sys/exec-stub.ts) that execs it in turn. Our own /proc/self/exe
+ * is the runtime's binary, the host's file: a program that is (or whose interpreter
+ * line leads to) /proc/self/exe would run it in the container, which could then write
+ * to it (CVE-2019-5736); from the stub it runs the stub. The search decides with
+ * faccessat(X_OK) what execve would refuse (EACCES); the stub reports execve's own
+ * failure on fd 3, our sync socket, which it closes on success.
+ */
+static int exec_via(long *req, long *w, long explicit) {
+  char **candidates = (char **)w[0], **argv = (char **)req[5], *args[1026], *path;
+  int i = 0, n, denied = 0;
+  for (n = 0; argv[n]; n++) if (n >= 1024) return set_errno(7 /* E2BIG */);
+  while ((path = next_candidate(candidates, &i, explicit))) {
+    if (faccessat(AT_FDCWD, path, 1 /* X_OK */, 0x200 /* AT_EACCESS */) < 0) {
+      if (*__errno_location() == EACCES) { denied = 1; continue; }
+      return -1;
+    }
+    args[0] = path;
+    for (n = 0; argv[n]; n++) args[n + 1] = argv[n];
+    args[n + 1] = (char *)0;
+    if (dup3(sync_fd, 3, 0) < 0) return -1;
+    syscall(w[2], (long)w[1], "", args, req[6], (long)AT_EMPTY_PATH);
+    close(3);
+    return -1;
+  }
+  if (*__errno_location() != 0) return -1;
   return set_errno(denied ? EACCES : ENOENT);
 }
 
@@ -497,11 +551,17 @@ static int pty_in(long *w) {
   return 0;
 }
 
-static int console(long *w) {
-  char path[32];
-  int peer = (int)w[5], i, fd;
+static int controlling_terminal(int peer) {
+  int i;
   if (ioctl(peer, 0x540E /* TIOCSCTTY */, 0) < 0) return -1;
   for (i = 0; i < 3; i++) if (dup3(peer, i, 0) < 0) return -1;
+  return 0;
+}
+
+static int console(long *w) {
+  char path[32];
+  int peer = (int)w[5], fd;
+  if (controlling_terminal(peer) < 0) return -1;
   /* /dev/console is the terminal too, as runc makes it */
   fd = open("/dev/console", O_CREAT | O_WRONLY | o_nofollow | O_CLOEXEC, 0600);
   if (fd >= 0) close(fd);
@@ -518,6 +578,7 @@ static int native_step(long *req, long op, long a, long b) {
   case STEP_HOLD_IN: return hold_in(w, b);
   case STEP_PTY_IN: return pty_in(w);
   case STEP_CONSOLE: return console(w);
+  case STEP_CTTY: return controlling_terminal((int)a);
   case STEP_SYMLINK: return symlinkat((const char *)w[0], AT_FDCWD, at_held((const char *)w[1], path)) < 0 && *__errno_location() != EEXIST ? -1 : 0;
   case STEP_MOUNT_IN: return mount_in((const char *)w[0], (const char *)w[1], (const char *)w[2], (const char *)w[3], (unsigned long)w[4], (const char *)w[5], (int)w[6]);
   case STEP_MKNOD_IN: return mknod_in(w);
@@ -542,6 +603,8 @@ static int native_step(long *req, long op, long a, long b) {
   case STEP_SETSID: return setsid() < 0 ? -1 : 0;
   case STEP_UMASK: umask((unsigned)a); return 0;
   case STEP_EXEC_FIRST: return exec_first(req, (char **)a, b);
+  case STEP_EXEC_VIA: return exec_via(req, w, b);
+  case STEP_RLIMIT: return setrlimit((int)w[0], w + 1);
   }
   return set_errno(22 /* EINVAL */);
 }
@@ -557,6 +620,7 @@ static int child(void *arg) {
   long i;
   char go;
   if (sync < 0) _exit(125);
+  sync_fd = sync;
   default_handlers(); /* Bun's handlers are in the memory we may share: never run them here */
   close((int)req[3]); /* else our copy keeps the caller's end open: EOF would never come */
   for (i = 0; i < nsteps; i++) {
@@ -576,7 +640,7 @@ static int child(void *arg) {
     } else if (op == STEP_EXIT) {
       _exit(0);
     } else if (op >= STEP_MOUNT) {
-      if (op == STEP_EXEC_FIRST) {
+      if (op == STEP_EXEC_FIRST || op == STEP_EXEC_VIA) {
         reset_signals();
         place_fds(sync, fds, nfds);
         syscall(436, (long)nfds, (long)~0U, 4L); /* close_range(CLOEXEC), as below */
@@ -648,7 +712,8 @@ long mycr_enter_and_spawn(long *req, long *win) {
   mask_before = umask(0); /* devices get exactly their mode; the child sets the container's */
   for (i = 0; i < nsteps; i++) {
     long op = steps[3 * i], a = steps[3 * i + 1], b = steps[3 * i + 2];
-    int r = op == STEP_UNSHARE ? unshare((int)a) : native_step(req, op, a, b);
+    /* setns of a PID namespace on our thread: only the child's (pid_for_children), as exec joins one */
+    int r = op == STEP_UNSHARE ? unshare((int)a) : op == STEP_SETNS ? setns((int)a, (int)b) : native_step(req, op, a, b);
     if (r < 0) {
       win[3] = i;
       win[4] = *__errno_location();
