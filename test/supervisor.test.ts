@@ -209,3 +209,24 @@ test("a container flooding its output does not starve another's log under the sa
     await mycr(["rm", "-f", flood.name, quiet.name]);
   }
 }, 240_000);
+
+test("concurrent run -d take turns at the native init's window: under MYCR_INIT=native every one starts", async () => {
+  // MYCR_INIT=native refuses (one line, exit 125) a start it cannot give the native init:
+  // a second start while the window is taken would be one, were starts not queued.
+  const env = { MYCR_INIT: "native" };
+  const keeper = await runD(["--", "sleep", "60"], env); // the supervisor runs under MYCR_INIT=native
+  const supervisor = (await inspect(keeper.name))[0]!.Monitor;
+  for (let round = 0; round < 3; round++) {
+    const batch = await Promise.all(Array.from({ length: 6 }, (_, i) => runD(["--", "sh", "-c", `echo ${round}-${i}; exec sleep 60`], env)));
+    const infos = await inspect(...batch.map((b) => b.name));
+    for (const i of infos) {
+      expect(i.Monitor).toBe(supervisor);
+      expect(i.State.Status).toBe("running");
+      expect(ppid(i.State.Pid)).toBe(supervisor);
+    }
+    await until(async () => (await Promise.all(batch.map((b) => mycr(["logs", b.name])))).every((l, i) => l.stdout === `${round}-${i}\n`), 10_000, "each logs its line");
+    expect((await mycr(["rm", "-f", ...batch.map((b) => b.name)])).exitCode).toBe(0);
+  }
+  expect((await mycr(["rm", "-f", keeper.name])).exitCode).toBe(0);
+  await until(() => !alive(supervisor), 10_000, "the supervisor exits after the last container");
+}, 120_000);
