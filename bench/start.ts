@@ -174,7 +174,7 @@ const cases: Case[] = [
   {
     // The case above removes its container after each sample, so the supervisor exits
     // and each `run -d` starts one; here another container keeps it running.
-    name: "run -d sleep, supervisor up",
+    name: "run -d sleep (supervisor up)",
     reference: "runc run -d",
     target: { wall: 1.0 },
     setup: () => {
