@@ -82,6 +82,23 @@ function importImage(): void {
 
 let execName = "";
 let execRuncId = "";
+let keeperName = "";
+const runDetachedSleep = (name: string) =>
+  timeSteps([{ ...mycr("run", "-d", "--name", name, "--rootfs", rootfs, "--network", "none", "--", "sleep", "600"), leavesRunning: true }]);
+/** One `run -d` each, removed after the sample (`after`). */
+const detachedSamples = {
+  mycr: () => {
+    const name = nextId("bench-d");
+    leftovers.push(mycr("rm", "-f", name));
+    return runDetachedSleep(name);
+  },
+  ref: () => {
+    const id = nextId("bench-d");
+    leftovers.push(runcStep("delete", "--force", id));
+    return timeSteps([{ ...runcStep("run", "-d", "--bundle", sleepBundle, id), leavesRunning: true }]);
+  },
+  after: () => quiet(leftovers.splice(0)),
+};
 const cases: Case[] = [
   {
     name: "run /bin/true",
@@ -141,7 +158,7 @@ const cases: Case[] = [
     setup: () => {
       execName = nextId("bench-exec");
       execRuncId = nextId("bench-exec");
-      timeSteps([{ ...mycr("run", "-d", "--name", execName, "--rootfs", rootfs, "--network", "none", "--", "sleep", "600"), leavesRunning: true }]);
+      runDetachedSleep(execName);
       timeSteps([{ ...runcStep("run", "-d", "--bundle", sleepBundle, execRuncId), leavesRunning: true }]);
     },
     teardown: () => quiet([mycr("rm", "-f", execName), runcStep("delete", "--force", execRuncId)]),
@@ -152,17 +169,20 @@ const cases: Case[] = [
     name: "run -d sleep",
     reference: "runc run -d",
     target: { wall: 1.0 },
-    mycr: () => {
-      const name = nextId("bench-d");
-      leftovers.push(mycr("rm", "-f", name));
-      return timeSteps([{ ...mycr("run", "-d", "--name", name, "--rootfs", rootfs, "--network", "none", "--", "sleep", "600"), leavesRunning: true }]);
+    ...detachedSamples,
+  },
+  {
+    // The case above removes its container after each sample, so the supervisor exits
+    // and each `run -d` starts one; here another container keeps it running.
+    name: "run -d sleep (supervisor up)",
+    reference: "runc run -d",
+    target: { wall: 1.0 },
+    setup: () => {
+      keeperName = nextId("bench-keeper");
+      runDetachedSleep(keeperName);
     },
-    ref: () => {
-      const id = nextId("bench-d");
-      leftovers.push(runcStep("delete", "--force", id));
-      return timeSteps([{ ...runcStep("run", "-d", "--bundle", sleepBundle, id), leavesRunning: true }]);
-    },
-    after: () => quiet(leftovers.splice(0)),
+    teardown: () => quiet([mycr("rm", "-f", keeperName)]),
+    ...detachedSamples,
   },
 ];
 let hello = "";

@@ -6,7 +6,7 @@ const argv = process.argv.slice(2);
 
 if (argv[0] === "init") {
   void import("./runtime/init").then((m) => m.initMain());
-} else if (argv[0] === "supervisor" && process.env.MYCR_SUPERVISOR === "1") {
+} else if (argv[0] === "supervisor" && (process.env.MYCR_SUPERVISOR === "1" || process.env.MYCR_SUPERVISOR === "early")) {
   // the detached containers' supervisor (src/engine/supervisor.ts), started by `run -d` only
   void import("./engine/supervisor").then((m) => m.supervisorMain());
 } else if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
@@ -14,7 +14,11 @@ if (argv[0] === "init") {
   // with citty and consola); any other spelling goes through the CLI and prints the same.
   void import("./cli/version-number").then(async (m) => process.exit(await m.printVersion()));
 } else {
+  // `run -d` starts the supervisor first, when none runs, so that it loads while the CLI
+  // does (engine/supervisor-spawn.ts checks the words exactly; this only keeps it off other paths)
+  const detach = argv[0] === "run" && argv.some((word) => /^-(-detach|[a-zA-Z]*d)/.test(word));
+  const early = detach ? import("./engine/supervisor-spawn").then((m) => m.startSupervisorEarly(argv), () => {}) : Promise.resolve();
   // the CLI reads its words again from /proc/self/cmdline, bytes and all (cli/raw-argv.ts)
-  void import("./cli/index").then(async (m) => m.finish(await m.runCli()));
+  void early.then(() => import("./cli/index").then(async (m) => m.finish(await m.runCli())));
 }
 export {};

@@ -1,14 +1,15 @@
 // The client's side of the supervisor (./supervisor.ts): `run -d` and `start` hand it a
 // recorded container and wait until its process runs. It finds the supervisor at its
-// socket, or starts one, one client at a time (the start lock), and tries again when it
-// met a supervisor that was exiting.
+// socket, or starts one (./supervisor-spawn.ts), one client at a time (the start lock), and
+// tries again when it met a supervisor that was exiting.
 import type { Socket } from "bun";
 import { ContainerError } from "../runtime/errors";
 import { selfCommand } from "../runtime/self";
 import { trace } from "../runtime/trace";
-import { close, pipe, tryLock, unlock } from "../sys";
+import { tryLock, unlock } from "../sys";
 import { withEngineLock } from "./detached";
-import { MessageLines, encodeMessage, readReadyLine, supervisorPaths, type AttachReport, type AttachRequest, type SupervisorReport } from "./supervisor-messages";
+import { earlySupervisor, spawnSupervisor } from "./supervisor-spawn";
+import { MessageLines, encodeMessage, supervisorPaths, type AttachReport, type AttachRequest, type SupervisorReport } from "./supervisor-messages";
 import { dataRoot } from "./paths";
 
 /** Exiting supervisors met in a row before we give up (each costs one start). */
@@ -65,29 +66,16 @@ async function takeStartLock(path: string): Promise<number> {
   }
 }
 
-/** Starts a supervisor and waits until it listens (or says why it cannot). */
-async function spawnSupervisor(): Promise<void> {
-  const [ours, theirs] = pipe();
-  try {
-    const stdio: ["ignore", "ignore", "ignore", number] = ["ignore", "ignore", "ignore", theirs];
-    Bun.spawn(selfCommand("supervisor"), { stdio, env: { ...process.env, MYCR_SUPERVISOR: "1" }, cwd: "/" }).unref();
-  } finally {
-    close(theirs);
-  }
-  const line = await readReadyLine(ours);
-  close(ours);
-  if (line !== "ready") throw new ContainerError(`mycr's supervisor did not start: ${line ?? "it exited"}`);
-}
-
 /** A connection to the running supervisor, starting one when there is none. */
 async function reach(): Promise<SupervisorConnection | null> {
   const paths = supervisorPaths();
+  await earlySupervisor();
   const conn = await connect(paths.socket);
   if (conn) return conn;
   // One client at a time finds out whether another has just started one.
   const lock = await takeStartLock(paths.startLock);
   try {
-    return (await connect(paths.socket)) ?? (await spawnSupervisor(), await connect(paths.socket));
+    return (await connect(paths.socket)) ?? (await spawnSupervisor(selfCommand("supervisor")), await connect(paths.socket));
   } finally {
     unlock(lock);
   }

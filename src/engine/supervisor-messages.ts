@@ -34,10 +34,20 @@ export function supervisorPaths(root = dataRoot()): { socket: string; lock: stri
   };
 }
 
-/** Where a starting supervisor tells the client that started it "ready" (or why not): a pipe. */
-export const READY_FD = 3;
+/**
+ * The supervisor's end of a socket pair with the client that started it: the supervisor
+ * writes its one line there ("ready", or why not); the client holds the other end until
+ * it exits, so the end of the stream says the starter is gone.
+ */
+export const STARTER_FD = 3;
 
-/** The one line a starting supervisor writes to READY_FD; null when it exited without one. */
+/** The variable that makes `mycr supervisor` one, and how it was started. */
+export const SUPERVISOR_MODE = "MYCR_SUPERVISOR";
+
+/** "1": by a client holding the start lock; "early": by `run -d` before its CLI loaded, on a guess (./supervisor-spawn.ts). */
+export type SupervisorMode = "1" | "early";
+
+/** The one line a starting supervisor writes to STARTER_FD; null when it exited without one. */
 export async function readReadyLine(fd: number): Promise<string | null> {
   let text = "";
   const decoder = new TextDecoder();

@@ -21,17 +21,17 @@ import { appendFileSync, chmodSync, rmSync, writeSync } from "node:fs";
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import { ContainerError } from "../runtime/errors";
 import { StateStore } from "../runtime/state";
-import { close, exitNow, setsid, tryLock } from "../sys";
+import { close, exitNow, setsid, tryLock, unlock } from "../sys";
 import { collectAbandoned } from "./gc";
 import { dataRoot } from "./paths";
 import { addAttached, receive } from "./attach-hub";
 import { superviseContainer, supervised } from "./supervise";
-import { MessageLines, READY_FD, encodeMessage, supervisorPaths, type AttachRequest, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
+import { MessageLines, STARTER_FD, SUPERVISOR_MODE, encodeMessage, supervisorPaths, type AttachRequest, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
 
 /** How long a new supervisor waits for its predecessor to finish exiting. */
 const LOCK_WAIT_MS = 10_000;
 
-/** How long a new supervisor waits for its first client (which may have been killed). */
+/** How long a new supervisor waits at most for its first client (its starter may never come). */
 const FIRST_CLIENT_MS = 10_000;
 
 /**
@@ -61,11 +61,22 @@ async function takeLifetimeLock(path: string): Promise<number | null> {
 
 function tellStarter(line: string): void {
   try {
-    writeSync(READY_FD, line + "\n");
-    close(READY_FD);
+    writeSync(STARTER_FD, line + "\n");
   } catch {
     // the client that started us is gone: we wait for another, then give up
   }
+}
+
+/** Resolves once the process that started us has exited (its end of our socket pair closed). */
+async function starterExited(): Promise<void> {
+  try {
+    for await (const _ of Bun.file(STARTER_FD).stream()) {
+      // nothing is ever written: only the end counts
+    }
+  } catch {
+    // an error ends it too
+  }
+  close(STARTER_FD); // the stream read a copy
 }
 
 /** The supervisor's bookkeeping: what keeps it alive, and how it ends. */
@@ -180,8 +191,14 @@ export async function supervisorMain(): Promise<never> {
   process.chdir("/"); // hold no directory busy; requests carry their own
   const root = dataRoot();
   const paths = supervisorPaths(root);
-  const lock = await takeLifetimeLock(paths.lock);
+  // Started early, on a guess (./supervisor-spawn.ts): only if no client is starting one
+  // and none runs, or is exiting; else "busy", and the client goes its usual way.
+  const early = process.env[SUPERVISOR_MODE] === "early";
+  const starting = early ? tryLock(paths.startLock) : null;
+  if (early && starting === null) return busy();
+  const lock = early ? tryLock(paths.lock) : await takeLifetimeLock(paths.lock);
   if (lock === null) {
+    if (early) return busy();
     tellStarter(`another supervisor holds ${paths.lock} and does not exit`);
     return exitNow(1);
   }
@@ -197,10 +214,19 @@ export async function supervisorMain(): Promise<never> {
     return exitNow(1);
   }
   tellStarter("ready");
+  if (starting !== null) unlock(starting); // the socket is there for the next client to find
+  // Its first client is the process that started it, or another: waited for while the
+  // starter lives, and at most FIRST_CLIENT_MS.
   setTimeout(() => supervisor.exitIfIdle(), FIRST_CLIENT_MS).unref();
+  void starterExited().then(() => supervisor.exitIfIdle());
   // What a killed predecessor left (its containers died with it): recorded and removed now.
   void collectAbandoned(new StateStore(), logError);
   return new Promise<never>(() => {});
+}
+
+function busy(): never {
+  tellStarter("busy");
+  return exitNow(0);
 }
 
 /** One line per error in MYCR_ROOT/supervisor.log: the supervisor has no terminal. */

@@ -3,7 +3,7 @@
 import { trace } from "./trace";
 import { statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { S_IFIFO, close, kill, mknod, receiveFd, socketPair, umask } from "../sys";
+import { S_IFIFO, close, kill, mknod, receiveFd, socketPair, umask, windowFreed, windowStartInProgress } from "../sys";
 import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
 import { chooseCgroupManager, refuseUnjoinable } from "./unprivileged";
 import type { Spec } from "../spec/types";
@@ -104,6 +104,10 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   }
   const sysctlProblem = sysctlError(spec);
   if (sysctlProblem) throw new ContainerError(sysctlProblem);
+  // The supervisor's concurrent starts take turns at the native init's window (one C child
+  // per process until it exec'd; a short wait) rather than fall back to Bun's slower init.
+  // No await from here to startInWindow: the turn is ours until then.
+  while (windowStartInProgress() && process.env.MYCR_INIT !== "bun") await windowFreed();
   const native = chooseNativeInit(opts, plan);
   store.claim(id, spec.linux?.cgroupsPath, cgroupManager);
   if (native) return launchNative({ ...opts, cgroupManager }, plan, bundle);

@@ -233,6 +233,7 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
     close(ours);
     keep.length = 0;
     windowBusy = false;
+    for (const wake of windowWaiters.splice(0)) wake();
   };
   if (pid < 0) {
     finish();
@@ -287,4 +288,16 @@ let windowBusy = false;
 /** Whether a startInWindow child of ours has not exec'd yet (a second must wait, or take another way). */
 export function windowStartInProgress(): boolean {
   return windowBusy;
+}
+
+const windowWaiters: (() => void)[] = [];
+
+/**
+ * Resolves once no startInWindow child of ours is starting. Every waiter wakes when the
+ * window frees: the first to call startInWindow (synchronously, in that same turn) takes
+ * it, so each must check windowStartInProgress() again and wait anew while it is taken.
+ */
+export function windowFreed(): Promise<void> {
+  if (!windowBusy) return Promise.resolve();
+  return new Promise((resolve) => windowWaiters.push(resolve));
 }
