@@ -4,7 +4,7 @@
 // "go" then lets it finish its setup and execve. Errors come back as the step and errno,
 // turned here into the same one-line errors Bun's init gives.
 import { openSync } from "node:fs";
-import { CLONE, SysError, close, startInWindow, watchChild, type WindowChild } from "../sys";
+import { CLONE, O_CLOEXEC, O_PATH, SYS, SysError, close, startInWindow, watchChild, type WindowChild } from "../sys";
 import { createCgroup, type Cgroup } from "../cgroups";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
@@ -21,7 +21,7 @@ import { warnUnraisableAmbient } from "./security";
 import { releaseSharedMounts } from "./shared-mounts";
 import { trace } from "./trace";
 import { warn } from "./warn";
-import { rootfsOf, type Launched, type LaunchOptions } from "./launch";
+import { makeExecFifo, rootfsOf, type Launched, type LaunchOptions } from "./launch";
 
 const WINDOW_NAMESPACES: Array<[number, string]> = [
   [CLONE.NEWNS, "mnt"], [CLONE.NEWUTS, "uts"], [CLONE.NEWIPC, "ipc"], [CLONE.NEWNET, "net"],
@@ -76,14 +76,21 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
   try {
     opts.prepareRoot?.();
     rootfs = rootfsOf(spec, bundle);
-    const plan = buildNativePlan(spec, ns, { id, rootfs, bundle, newKeyring: opts.newKeyring ?? true, seccompCacheDir: seccompCacheDir() });
+    // create: the child reopens the fifo through the host's /proc (both opened here, on the host, before the window).
+    const waitForStart = opts.startImmediately ? undefined : {
+      procFd: opened[opened.push(openSync("/proc", O_PATH | SYS.O_DIRECTORY | O_CLOEXEC)) - 1]!,
+      fifoFd: opened[opened.push(openSync(makeExecFifo(store.dir(id)), O_PATH | O_CLOEXEC)) - 1]!,
+    };
+    const plan = buildNativePlan(spec, ns, { id, rootfs, bundle, newKeyring: opts.newKeyring ?? true, seccompCacheDir: seccompCacheDir(), ...(waitForStart ? { waitForStart } : {}) });
     trace("launch: native plan");
     const saved = WINDOW_NAMESPACES.filter(([flag]) => ns.unshareFlags & flag).map(([, name]) => openSync(`/proc/thread-self/ns/${name}`, "r"));
     opened.push(...saved);
     const cwd = openSync(".", "r");
     opened.push(cwd);
     // With a terminal the child's 0-2 are its end of the pty by the time it execs.
-    const fds = plan.pty ? [0, 1, 2] : stdioFds(opts, opened);
+    // --preserve-fds: our 3.. are the container's 3.. (the C closes everything else).
+    const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
+    const fds = [...(plan.pty ? [0, 1, 2] : stdioFds(opts, opened)), ...preserved];
     try {
       started = startInWindow(
         { cloneFlags: plan.cloneFlags, steps: plan.child, path: args[0] ?? "", argv: plan.argv, env: plan.env, fds },
@@ -113,10 +120,10 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     } catch (e) {
       throw toContainerError(e, args);
     }
-    trace("launch: native child exec'd");
+    trace(opts.startImmediately ? "launch: native child exec'd" : "launch: native child waits for start");
     warnUnraisableAmbient(spec.process?.capabilities, warn);
     if (record.creator) {
-      // Started: from now on the container is its OCI client's to delete, not gc's (as launch.ts).
+      // Started or created: from now on the container is its OCI client's to delete, not gc's (as launch.ts).
       delete record.creator;
       store.save(record);
     }

@@ -233,7 +233,7 @@ function chooseNativeInit(opts: LaunchOptions, plan: ReturnType<typeof planNames
   const mode = process.env.MYCR_INIT ?? "auto";
   if (mode === "bun") return false;
   if (mode !== "native" && mode !== "auto") throw new ContainerError(`MYCR_INIT=${mode}: use bun, native or auto`);
-  const refused = nativeRefusal(opts.spec, plan, { startImmediately: opts.startImmediately, preserveFds: opts.preserveFds ?? 0, noPivot: opts.noPivot ?? false });
+  const refused = nativeRefusal(opts.spec, plan, { preserveFds: opts.preserveFds ?? 0, noPivot: opts.noPivot ?? false });
   if (refused && mode === "native") throw new ContainerError(`MYCR_INIT=native: the native init does not cover ${refused}; unset MYCR_INIT to use Bun's init`);
   trace(refused ? `launch: Bun's init (the native one does not cover ${refused})` : "launch: native init");
   return !refused;
@@ -241,7 +241,8 @@ function chooseNativeInit(opts: LaunchOptions, plan: ReturnType<typeof planNames
 
 export const EXEC_FIFO = "exec.fifo";
 
-function makeExecFifo(stateDir: string): string {
+/** runc's exec fifo in the container's state dir: `start` opens it for reading, which lets the waiting init go on. */
+export function makeExecFifo(stateDir: string): string {
   const path = join(stateDir, EXEC_FIFO);
   const old = umask(0);
   try {

@@ -38,18 +38,22 @@ export interface NativeContext {
   bundle: string;
   newKeyring: boolean;
   seccompCacheDir: string;
+  /** `create`: the child waits for `start` once set up (the fds the waitForStart step reopens the exec fifo with). */
+  waitForStart?: { procFd: number; fifoFd: number };
 }
+
+/** The C places at most 64 fds (place_fds): stdio and the preserved ones. */
+export const MAX_PRESERVED_FDS = 61;
 
 /** The PID namespace is made by clone (never unshared on our thread), the cgroup namespace by the child after "go". */
 const WINDOW_FLAGS = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET;
 
 /** Why the native init cannot start this container (Bun's init can), or null. */
-export function nativeRefusal(spec: Spec, plan: NamespacePlan, launch: { startImmediately: boolean; preserveFds: number; noPivot: boolean }): string | null {
+export function nativeRefusal(spec: Spec, plan: NamespacePlan, launch: { preserveFds: number; noPivot: boolean }): string | null {
   const proc = spec.process;
   const linux = spec.linux;
   if (!proc) return "no process";
-  if (!launch.startImmediately) return "create waits for start";
-  if (launch.preserveFds > 0) return "--preserve-fds";
+  if (launch.preserveFds > MAX_PRESERVED_FDS) return `--preserve-fds over ${MAX_PRESERVED_FDS}`;
   if (launch.noPivot) return "--no-pivot";
   // One at a time per process (the C child runs on one stack until it exec'd): the supervisor's concurrent starts
   if (windowStartInProgress()) return "a second start while one is in progress in this process";
@@ -210,6 +214,9 @@ export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContex
   window.push({ op: "pivot", what: "pivot_root", root: ctx.rootfs });
 
   const child: Step[] = [{ op: "setsid", what: "setsid" }, { op: "deathSignal", what: "PR_SET_PDEATHSIG", signal: 9 }];
+  // A child that waits for `start` is there for as long as it takes: its fds (the host's
+  // /proc among them) must not be reachable through its /proc entries meanwhile (Bun's init: setDumpable).
+  if (ctx.waitForStart) child.unshift({ op: "notDumpable", what: "PR_SET_DUMPABLE" });
   child.push({ op: "sync" });
   if (hasNs("cgroup")) child.push({ op: "unshare", flags: CLONE.NEWCGROUP });
   child.push(...childMounts);
@@ -246,9 +253,16 @@ export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContex
     child.push({ op: "ambient", what: "PR_CAP_AMBIENT", caps: c.ambient });
   }
   if (security.noNewPrivileges) child.push({ op: "noNewPrivileges", what: "PR_SET_NO_NEW_PRIVS" });
-  if (loadSeccomp && security.noNewPrivileges) child.push(loadSeccomp);
   const args = proc.args ?? [];
   const env = proc.env ?? [];
-  child.push({ op: "exec", what: "exec", candidates: candidates(args[0] ?? "", env), explicit: (args[0] ?? "").includes("/") });
-  return { window, child, cloneFlags: CLONE.NEWPID | CLONE.VM, argv: args, env, ...(pty ? { pty } : {}) };
+  const program = { candidates: candidates(args[0] ?? "", env), explicit: (args[0] ?? "").includes("/") };
+  // runc's order: set up entirely, then wait; a filter loaded with no_new_privs comes
+  // last (one loaded without it had to be loaded while we still had CAP_SYS_ADMIN).
+  if (ctx.waitForStart) child.push({ op: "waitForStart", what: "exec", ...ctx.waitForStart, ...program });
+  if (loadSeccomp && security.noNewPrivileges) child.push(loadSeccomp);
+  child.push({ op: "exec", what: "exec", ...program });
+  // CLONE_VM shares Bun's memory, which must not change under the child: fine while we
+  // wait for its execve, not for a child that outlives us (`create`), which gets a copy.
+  const cloneFlags = ctx.waitForStart ? CLONE.NEWPID : CLONE.NEWPID | CLONE.VM;
+  return { window, child, cloneFlags, argv: args, env, ...(pty ? { pty } : {}) };
 }

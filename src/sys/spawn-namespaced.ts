@@ -49,7 +49,7 @@ export interface NamespacedSpawn {
 }
 
 const OPS = { setns: 1, unshare: 2, sync: 3, fork: 4, setid: 5, nogroups: 6, exit: 7 } as const;
-const REPORT = { SYNC: 1, FORKED: 2, ERROR: 3 } as const;
+const REPORT = { SYNC: 1, FORKED: 2, ERROR: 3, WAITING: 4 } as const;
 const CLONE_NR: Record<string, number> = { x64: 56, arm64: 220 };
 
 let compiled: ReturnType<typeof compileSpawn> | undefined;
@@ -202,7 +202,10 @@ export interface Window {
 /** A child started in a window, stopped at its first `sync` step until `go()`. */
 export interface WindowChild {
   pid: number;
-  /** Lets the child go on, and blocks until it exec'd; throws naming the step that failed (the child then exits). */
+  /**
+   * Lets the child go on, and blocks until it exec'd or, with a `waitForStart` step,
+   * until it waits there for `start`; throws naming the step that failed (the child then exits).
+   */
   go(): void;
   /** Kills the child, if it was not let go; frees what it read. The caller reaps it, as after go(). */
   abort(): void;
@@ -262,7 +265,7 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
       try {
         writeSync(ours, "g");
         const report = readReport(ours);
-        if (!report) return; // EOF: execve closed the socket
+        if (!report || report[0] === REPORT.WAITING) return; // EOF: execve closed the socket
         pid = -1; // it exits by itself; the caller reaps it (watchChild)
         throw new SysError(stepName(spec, report[1]), "in the container's first process", report[2]);
       } finally {

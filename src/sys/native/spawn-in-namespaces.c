@@ -94,11 +94,14 @@ int ioctl(int fd, unsigned long request, ...);
 #define STEP_PTY_IN 34    /* a: [root, path of ptmx, rows, cols, out: master, out: peer]: a pty of the container's devpts */
 #define STEP_CONSOLE 35   /* a: the words of a STEP_PTY_IN: its peer becomes our controlling terminal and fds 0-2, bound over /dev/console */
 #define STEP_EXEC_FIRST 32 /* a: NULL-terminated candidates: the first that exists is exec'd (execvp's search) */
+#define STEP_WAIT_START 36 /* a: [host /proc fd, exec fifo fd (O_PATH), candidates, explicit]: `create`'s end (wait_for_start) */
+#define STEP_NOT_DUMPABLE 37 /* PR_SET_DUMPABLE 0: our /proc entries (fds) are no one else's while we wait */
 
 /* Reports (16 bytes each) on the sync socket. */
 #define REPORT_SYNC 1
 #define REPORT_FORKED 2
 #define REPORT_ERROR 3
+#define REPORT_WAITING 4 /* set up, waiting for `start`: the caller returns; we close the socket */
 
 /*
  * The request, 64-bit words: [0] clone flags, [1] clone's syscall number, [2] the child's
@@ -509,6 +512,60 @@ static int console(long *w) {
   return mount(path, "/dev/console", (const char *)0, MS_BIND, (const void *)0);
 }
 
+/*
+ * exec_first's search without the execve: whether a candidate exists that is not a
+ * directory (an explicit one that is fails with EISDIR) and that we may execute, so that
+ * `create` reports a missing program as runc does, not the container after `start`.
+ */
+static int find_program(char **candidates, long explicit) {
+  int i, denied = 0, dir;
+  for (i = 0; candidates[i]; i++) {
+    if (faccessat(AT_FDCWD, candidates[i], 0 /* F_OK */, 0) < 0) continue;
+    dir = open(candidates[i], O_PATH | o_directory | O_CLOEXEC);
+    if (dir >= 0) {
+      close(dir);
+      if (explicit) return set_errno(21 /* EISDIR */);
+      continue;
+    }
+    if (faccessat(AT_FDCWD, candidates[i], 1 /* X_OK */, 0) == 0) return 0;
+    denied = 1;
+  }
+  return set_errno(denied ? EACCES : ENOENT);
+}
+
+/*
+ * `create`'s end, runc's exec fifo protocol: everything is set up (mounts, root,
+ * credentials, capabilities, no_new_privs; a seccomp filter that needs no_new_privs
+ * comes after, as runc loads it), and opening the fifo for writing blocks until `start`
+ * opens it for reading. The fifo is the O_PATH fd the caller opened in its state dir,
+ * reopened through the host's /proc it also opened before the window: nothing in the
+ * container's root is looked up, so the container cannot put anything in its place.
+ * The caller has gone when we wake up: nobody is told of a failure (the socket is closed).
+ */
+static int wait_for_start(long *w, int *sync, int step) {
+  char path[48];
+  const char *prefix = "self/fd/";
+  int i = 0, n = 0, fifo = (int)w[1], fd;
+  char digits[16];
+  if (find_program((char **)w[2], w[3]) < 0) return -1;
+  /* the caller exits after `create`: its death must not kill us from now on */
+  if (prctl(1 /* PR_SET_PDEATHSIG */, 0, 0, 0, 0) < 0) return -1;
+  while (prefix[i]) { path[i] = prefix[i]; i++; }
+  do { digits[n++] = (char)('0' + fifo % 10); fifo /= 10; } while (fifo > 0);
+  while (n > 0) path[i++] = digits[--n];
+  path[i] = 0;
+  report(*sync, REPORT_WAITING, step, 0);
+  close(*sync);
+  *sync = -1;
+  fd = openat((int)w[0], path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (write(fd, "0", 1) != 1) return -1;
+  close(fd);
+  close((int)w[1]);
+  close((int)w[0]);
+  return 0;
+}
+
 /* One step of the native init's; 0, or -1 with errno. */
 static int native_step(long *req, long op, long a, long b) {
   long *w = (long *)a;
@@ -541,6 +598,7 @@ static int native_step(long *req, long op, long a, long b) {
   case STEP_SECCOMP: return syscall(nr_seccomp, 1 /* SET_MODE_FILTER */, b, a) < 0 ? -1 : 0;
   case STEP_SETSID: return setsid() < 0 ? -1 : 0;
   case STEP_UMASK: umask((unsigned)a); return 0;
+  case STEP_NOT_DUMPABLE: return prctl(4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0);
   case STEP_EXEC_FIRST: return exec_first(req, (char **)a, b);
   }
   return set_errno(22 /* EINVAL */);
@@ -575,6 +633,8 @@ static int child(void *arg) {
       if (setgroups(0, (const unsigned *)0) < 0) fail(sync, (int)i);
     } else if (op == STEP_EXIT) {
       _exit(0);
+    } else if (op == STEP_WAIT_START) {
+      if (wait_for_start((long *)a, &sync, (int)i) < 0) fail(sync, (int)i);
     } else if (op >= STEP_MOUNT) {
       if (op == STEP_EXEC_FIRST) {
         reset_signals();
