@@ -3,9 +3,9 @@
 // by the runtime inside the new namespaces with the sync socket as fd 3. The same
 // story, shorter, serves `exec`: a new process joining a running container.
 import { trace } from "./trace";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import {
-  CLONE, MS, SysError, bind, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
+  CLONE, MS, O_CLOEXEC, O_WRONLY, SysError, bind, openat, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
   prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns, setProcessName,
   setParentDeathSignal, setPropagation, setsid, setuid, unshare, umask,
 } from "../sys";
@@ -242,10 +242,11 @@ function execProcess(path: string, args: string[], p: Prepared, preserveFds: num
 
 /**
  * Blocks until `mycr start` opens the exec FIFO for reading (runc's protocol): opening
- * it for writing waits for a reader; the byte we write tells start we are going.
+ * it for writing waits for a reader; the byte we write tells start we are going. It is
+ * reopened through the host's /proc (`proc`), never a path of the container's.
  */
-function waitForStart(fifo: number): void {
-  const w = openSync(`/proc/self/fd/${fifo}`, "w");
+function waitForStart(fifo: number, proc: number): void {
+  const w = openat(proc, `self/fd/${fifo}`, O_WRONLY | O_CLOEXEC);
   writeSync(w, "0");
   closeSync(w);
 }
@@ -275,6 +276,7 @@ export function initMain(): void {
     // The exec FIFO lives in the runtime's state dir, hidden by pivot_root and maybe out of
     // a user namespace's reach: the runtime hands it to us (O_PATH).
     const fifo = config.execFifoFd ?? -1;
+    const hostProc = config.hostProcFd ?? -1;
     prepared = setup(config);
     const { path, args } = findProgram(config.spec);
     trace("init: setup done");
@@ -282,7 +284,7 @@ export function initMain(): void {
     // tying our life to it before saying so, or its exit could still kill us.
     if (!config.startImmediately || config.exec?.detached) setDeathSignal(0);
     sendMessage(SYNC_FD, { type: "ready" });
-    if (!config.startImmediately) waitForStart(fifo); // until `start`
+    if (!config.startImmediately) waitForStart(fifo, hostProc); // until `start`
     else if (!config.exec && reader.next()?.type !== "start") process.exit(125); // the runtime gave up
     // The container's own start, not each exec's: runc runs no hooks for exec either.
     if (!config.exec) runHooks("startContainer", config.spec, hookState(config, "created"));

@@ -26,6 +26,8 @@ export interface InitConfig {
   startImmediately: boolean;
   /** create: (the fd init has of) the FIFO that `start` opens to let the process run. */
   execFifoFd?: number;
+  /** create: (the fd init has of) the host's /proc, through which it reopens the FIFO: never through the container's. */
+  hostProcFd?: number;
   /** Index in spec.mounts -> the fd (in init) of the idmapped mount the runtime made for it. */
   idmappedMounts?: Record<string, number>;
   /** A mount namespace given by path (linux.namespaces): the fd init joins it by. */
