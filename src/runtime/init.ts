@@ -3,7 +3,7 @@
 // by the runtime inside the new namespaces with the sync socket as fd 3. The same
 // story, shorter, serves `exec`: a new process joining a running container.
 import { trace } from "./trace";
-import { closeSync, existsSync, mkdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, readFileSync, writeSync } from "node:fs";
 import {
   CLONE, MS, O_CLOEXEC, O_WRONLY, SysError, bind, openat, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
   prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns, setProcessName,
@@ -24,6 +24,7 @@ import { prepareSeccomp } from "./seccomp";
 import { CONSOLE_FD, PRESERVED_FDS_BASE, SYNC_FD } from "./init-fd";
 import { setupConsole } from "./console";
 import { applyRlimits } from "./rlimits";
+import { setOomScoreAdj } from "./oom-score";
 import { effectiveUser, type ResolvedUser } from "./user";
 import { reap } from "./reaper";
 import { INIT_ANNOTATION } from "./annotations";
@@ -76,18 +77,6 @@ function finishRoot(spec: Spec): void {
   if (spec.linux?.rootfsPropagation) {
     const flags = propagationFlags(spec.linux.rootfsPropagation);
     if (flags !== null) setPropagation("/", flags);
-  }
-}
-
-function setOomScoreAdj(value: number): void {
-  try {
-    writeFileSync("/proc/self/oom_score_adj", String(value));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EACCES" || code === "EPERM") {
-      throw new Error(`oom_score_adj ${value}: lowering the OOM score needs CAP_SYS_RESOURCE, which this host does not give mycr`);
-    }
-    throw e;
   }
 }
 

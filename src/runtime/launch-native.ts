@@ -15,6 +15,8 @@ import { seccompCacheDir } from "./paths";
 import { buildNativePlan } from "./native-plan";
 import type { NamespacePlan } from "./namespaces";
 import { processRef } from "./procfs";
+import { setOomScoreAdj } from "./oom-score";
+import { applyRlimits } from "./rlimits";
 import type { ContainerRecord } from "./state";
 import type { ContainerProcess } from "./spawn-init";
 import { warnUnraisableAmbient } from "./security";
@@ -105,6 +107,10 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     const ref = processRef(child.pid);
     if (!ref) throw new ContainerError("container init exited during setup");
     await opts.prepare?.(child.pid);
+    // The child waits for "go" as root: what Bun's init sets for itself, we set for it.
+    const proc = spec.process!;
+    if (proc.oomScoreAdj !== undefined) setOomScoreAdj(proc.oomScoreAdj, child.pid);
+    applyRlimits(proc.rlimits, child.pid);
     // No Bun in the child: pids.max can bind from the start.
     cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager, spec.annotations);
     const record: ContainerRecord = {

@@ -66,7 +66,6 @@ export function nativeRefusal(spec: Spec, plan: NamespacePlan, launch: { preserv
   if (spec.hooks?.createContainer?.length || spec.hooks?.startContainer?.length) return "hooks that run in the container";
   if (spec.annotations?.[INIT_ANNOTATION] === "true") return "--init";
   if (spec.annotations?.[USER_ANNOTATION] !== undefined) return "a user name to look up in the container";
-  if (proc.rlimits?.length || proc.oomScoreAdj !== undefined) return "rlimits or oomScoreAdj";
   if (proc.apparmorProfile || proc.selinuxLabel || proc.ioPriority || proc.scheduler || proc.execCPUAffinity) return "process attributes";
   if (linux?.personality || linux?.sysctl && Object.keys(linux.sysctl).length > 0 || linux?.mountLabel) return "linux.personality, sysctl or mountLabel";
   if (linux?.seccomp?.listenerPath) return "a seccomp agent";

@@ -1,4 +1,5 @@
-// process.rlimits, applied by init before it gives up root.
+// process.rlimits, applied by Bun's init before it gives up root, or by the runtime to
+// the native init's child (`pid`) while it waits for "go".
 import { RLIMITS, RLIM_INFINITY, SysError, getrlimit, setrlimit } from "../sys";
 import type { Rlimit } from "../spec/types";
 
@@ -11,7 +12,7 @@ function show(v: bigint): string {
   return v === RLIM_INFINITY ? "unlimited" : String(v);
 }
 
-export function applyRlimits(rlimits: Rlimit[] = []): void {
+export function applyRlimits(rlimits: Rlimit[] = [], pid = 0): void {
   for (const r of rlimits) {
     const resource = RLIMITS[r.type];
     if (resource === undefined) throw new Error(`process.rlimits: unknown type "${r.type}"`);
@@ -20,7 +21,7 @@ export function applyRlimits(rlimits: Rlimit[] = []): void {
     const hard = limitValue(r.hard);
     if (soft > hard) throw new Error(`ulimit ${name}: the soft limit ${show(soft)} is above the hard limit ${show(hard)}`);
     try {
-      setrlimit(resource, { soft, hard }, r.type);
+      setrlimit(resource, { soft, hard }, r.type, pid);
     } catch (e) {
       if (!(e instanceof SysError) || e.errno !== 1 /* EPERM */) throw e;
       const current = getrlimit(resource, r.type).hard;

@@ -39,10 +39,15 @@ export function getrlimit(resource: number, name = String(resource)): Limit {
   return { soft: buf[0]!, hard: buf[1]! };
 }
 
-/** setrlimit(2) for the whole process (EPERM when raising a hard limit without CAP_SYS_RESOURCE). */
-export function setrlimit(resource: number, limit: Limit, name = String(resource)): void {
+/**
+ * setrlimit(2) for the whole process, or prlimit(2) for process `pid` (the native init's
+ * child, before it runs anything of the container's); EPERM when raising a hard limit
+ * without CAP_SYS_RESOURCE.
+ */
+export function setrlimit(resource: number, limit: Limit, name = String(resource), pid = 0): void {
   const buf = new BigUint64Array([limit.soft, limit.hard]);
-  if (libc.setrlimit(resource, buf) < 0) throw new SysError("setrlimit", `${name}, ${limit.soft}:${limit.hard}`, errno());
+  const r = pid === 0 ? libc.setrlimit(resource, buf) : libc.prlimit(pid, resource, buf, null);
+  if (r < 0) throw new SysError(pid === 0 ? "setrlimit" : "prlimit", `${pid === 0 ? "" : `${pid}, `}${name}, ${limit.soft}:${limit.hard}`, errno());
 }
 
 /** The thread's file-system ids: setfsuid/setfsgid refuse -1 and return the current id. */

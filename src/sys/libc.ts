@@ -61,6 +61,7 @@ export const libc = dlopen("libc.so.6", {
   setfsgid: { args: [u32], returns: i32 },
   getrlimit: { args: [i32, ptr], returns: i32 },
   setrlimit: { args: [i32, ptr], returns: i32 },
+  prlimit: { args: [i32, i32, ptr, ptr], returns: i32 },
   waitpid: { args: [i32, ptr, i32], returns: i32 },
   waitid: { args: [i32, i32, ptr, i32], returns: i32 },
   // the --init reaper's child (src/sys/spawn.ts)
