@@ -64,7 +64,8 @@ describe.each(INITS)("create and start with MYCR_INIT=%s", (init) => {
   const env = { MYCR_INIT: init, MYCR_TRACE: "1" };
 
   test("create leaves the process set up and waiting before the program; start runs it", async () => {
-    const { bundle, out } = await bundleWritingTo(`ran-${init}`, "echo ran > /out/ran; exec sleep 30", (spec) => {
+    const { bundle, out } = await bundleWritingTo(`ran-${init}`, "echo ran $GREETING > /out/ran; exec sleep 30", (spec) => {
+      spec.process!.env!.push("GREETING=hello");
       spec.process!.user = { uid: 1000, gid: 1000 };
       spec.process!.noNewPrivileges = true;
       const kill = ["CAP_KILL"];
@@ -94,7 +95,7 @@ describe.each(INITS)("create and start with MYCR_INIT=%s", (init) => {
       expect(started.stderr).toBe("");
       expect(started.exitCode).toBe(0);
       await waitFor(() => existsSync(join(out, "ran")), "the program's file");
-      expect(readFileSync(join(out, "ran"), "utf8")).toBe("ran\n");
+      expect(readFileSync(join(out, "ran"), "utf8")).toBe("ran hello\n"); // argv and env read after create exited
       const running = await state(id);
       expect(running).toMatchObject({ status: "running", pid: s.pid });
       await waitFor(() => exe(s.pid).endsWith("/busybox"), "the program's exec");

@@ -260,8 +260,7 @@ export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContex
   if (ctx.waitForStart) child.push({ op: "waitForStart", what: "exec", ...ctx.waitForStart, ...program });
   if (loadSeccomp && security.noNewPrivileges) child.push(loadSeccomp);
   child.push({ op: "exec", what: "exec", ...program });
-  // CLONE_VM shares Bun's memory, which must not change under the child: fine while we
-  // wait for its execve, not for a child that outlives us (`create`), which gets a copy.
-  const cloneFlags = ctx.waitForStart ? CLONE.NEWPID : CLONE.NEWPID | CLONE.VM;
-  return { window, child, cloneFlags, argv: args, env, ...(pty ? { pty } : {}) };
+  // CLONE_VM: no copy of Bun's page tables. A child that waits for `start` copies what
+  // it reads after the wait into memory of its own first (own_copy in the C).
+  return { window, child, cloneFlags: CLONE.NEWPID | CLONE.VM, argv: args, env, ...(pty ? { pty } : {}) };
 }

@@ -130,6 +130,7 @@ function reap(pid: number): void {
  */
 export function spawnNamespaced(spec: NamespacedSpawn): number {
   compiled ??= compileSpawn();
+  if (windowBusy) throw new Error("spawnNamespaced: a native init runs on the C's stack in this process");
   const [ours, theirs] = socketPair();
   const keep: unknown[] = [];
   let pid = -1;
@@ -232,10 +233,13 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
   keep.push(req); // the child reads its steps from it until it has exec'd, after we return
   let pid = Number(compiled.mycr_enter_and_spawn(ptr(req), ptr(win)));
   close(theirs);
+  // A child that waits for `start` runs on the C's one stack for as long as this process
+  // lives (it has its own copy of everything else): no other start may use the stack then.
+  let waitsForStart = false;
   const finish = () => {
     close(ours);
     keep.length = 0;
-    windowBusy = false;
+    windowBusy = waitsForStart;
   };
   if (pid < 0) {
     finish();
@@ -265,7 +269,11 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
       try {
         writeSync(ours, "g");
         const report = readReport(ours);
-        if (!report || report[0] === REPORT.WAITING) return; // EOF: execve closed the socket
+        if (!report) return; // EOF: execve closed the socket
+        if (report[0] === REPORT.WAITING) {
+          waitsForStart = true;
+          return;
+        }
         pid = -1; // it exits by itself; the caller reaps it (watchChild)
         throw new SysError(stepName(spec, report[1]), "in the container's first process", report[2]);
       } finally {

@@ -51,8 +51,10 @@ unsigned umask(unsigned mask);
 int setsid(void);
 int socket(int domain, int type, int protocol);
 int ioctl(int fd, unsigned long request, ...);
+void *mmap(void *addr, unsigned long length, int prot, int flags, int fd, long offset);
 
 #define SIGCHLD 17
+#define CLONE_VM 0x00000100
 #define CLONE_PARENT 0x00008000
 #define F_DUPFD_CLOEXEC 1030
 #define SIG_SETMASK 2
@@ -545,25 +547,95 @@ static int find_program(char **candidates, long explicit) {
 static int wait_for_start(long *w, int *sync, int step) {
   char path[48];
   const char *prefix = "self/fd/";
-  int i = 0, n = 0, fifo = (int)w[1], fd;
+  int i = 0, n = 0, proc = (int)w[0], fifo = (int)w[1], number = fifo, fd;
   char digits[16];
   if (find_program((char **)w[2], w[3]) < 0) return -1;
   /* the caller exits after `create`: its death must not kill us from now on */
   if (prctl(1 /* PR_SET_PDEATHSIG */, 0, 0, 0, 0) < 0) return -1;
   while (prefix[i]) { path[i] = prefix[i]; i++; }
-  do { digits[n++] = (char)('0' + fifo % 10); fifo /= 10; } while (fifo > 0);
+  do { digits[n++] = (char)('0' + number % 10); number /= 10; } while (number > 0);
   while (n > 0) path[i++] = digits[--n];
   path[i] = 0;
   report(*sync, REPORT_WAITING, step, 0);
   close(*sync);
   *sync = -1;
-  fd = openat((int)w[0], path, O_WRONLY | O_CLOEXEC);
+  /* from here on, `w` (the caller's memory) is not read: the caller may be gone */
+  fd = openat(proc, path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   if (write(fd, "0", 1) != 1) return -1;
   close(fd);
-  close((int)w[1]);
-  close((int)w[0]);
+  close(fifo);
+  close(proc);
   return 0;
+}
+
+/*
+ * With CLONE_VM the child reads its program from the caller's memory, which is fine while
+ * the caller waits for our execve, not once `create` has returned and its process goes on
+ * (and exits: the memory stays, but what it held may have been reused before). So before
+ * saying it waits, the child copies what it reads after the wait (the request, the fds,
+ * argv, envp, and the steps left: a seccomp filter and exec's candidates, nothing else)
+ * into a mapping of its own making, which the caller knows nothing of and never touches.
+ * Returns the copy of the request, or NULL with errno set.
+ */
+static unsigned long words_of(unsigned long bytes) { return (bytes + 7) / 8; }
+static unsigned long str_size(const char *s) { unsigned long n = 0; while (s[n]) n++; return n + 1; }
+static unsigned long strings_words(char **v) {
+  unsigned long n = 1;
+  for (; *v; v++) n += 1 + words_of(str_size(*v));
+  return n;
+}
+static long *arena_take(long **at, unsigned long words) { long *r = *at; *at += words; return r; }
+static char **copy_strings(long **at, char **v) {
+  long n = 0, i;
+  unsigned long k, len;
+  char **d;
+  while (v[n]) n++;
+  d = (char **)arena_take(at, (unsigned long)n + 1);
+  for (i = 0; i < n; i++) {
+    len = str_size(v[i]);
+    d[i] = (char *)arena_take(at, words_of(len));
+    for (k = 0; k < len; k++) d[i][k] = v[i][k];
+  }
+  d[n] = 0;
+  return d;
+}
+
+static long *own_copy(long *req, long from) {
+  long nfds = req[7], nsteps = req[8], head = 9 + nfds + 3 * nsteps, *steps = req + 9 + nfds, *copy, *at, i, k;
+  unsigned long words = (unsigned long)head + strings_words((char **)req[5]) + strings_words((char **)req[6]);
+  for (i = from + 1; i < nsteps; i++) {
+    long op = steps[3 * i], *w = (long *)steps[3 * i + 1];
+    if (op == STEP_SECCOMP) words += 2 + words_of(8 * (unsigned long)(unsigned short)w[0]);
+    else if (op == STEP_EXEC_FIRST) words += strings_words((char **)w);
+    else {
+      set_errno(22 /* EINVAL: a step the copy does not know */);
+      return (long *)0;
+    }
+  }
+  copy = (long *)mmap((void *)0, words * 8, 3 /* PROT_READ|WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+  if ((long)copy == -1) return (long *)0;
+  for (i = 0; i < head; i++) copy[i] = req[i];
+  at = copy + head;
+  copy[4] = 0; /* path: only the exec step's candidates are exec'd */
+  copy[5] = (long)copy_strings(&at, (char **)req[5]);
+  copy[6] = (long)copy_strings(&at, (char **)req[6]);
+  steps = copy + 9 + nfds;
+  for (i = from + 1; i < nsteps; i++) {
+    long *w = (long *)steps[3 * i + 1];
+    if (steps[3 * i] == STEP_SECCOMP) {
+      long *fprog = arena_take(&at, 2);
+      unsigned long len = 8 * (unsigned long)(unsigned short)w[0];
+      char *filter = (char *)arena_take(&at, words_of(len)), *src = (char *)w[1];
+      for (k = 0; k < (long)len; k++) filter[k] = src[k];
+      fprog[0] = w[0];
+      fprog[1] = (long)filter;
+      steps[3 * i + 1] = (long)fprog;
+    } else {
+      steps[3 * i + 1] = (long)copy_strings(&at, (char **)w);
+    }
+  }
+  return copy;
 }
 
 /* One step of the native init's; 0, or -1 with errno. */
@@ -634,6 +706,12 @@ static int child(void *arg) {
     } else if (op == STEP_EXIT) {
       _exit(0);
     } else if (op == STEP_WAIT_START) {
+      if (req[0] & CLONE_VM) {
+        req = own_copy(req, i);
+        if (!req) fail(sync, (int)i);
+        fds = req + 9;
+        steps = fds + nfds;
+      }
       if (wait_for_start((long *)a, &sync, (int)i) < 0) fail(sync, (int)i);
     } else if (op >= STEP_MOUNT) {
       if (op == STEP_EXEC_FIRST) {
