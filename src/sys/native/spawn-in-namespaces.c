@@ -422,14 +422,21 @@ static int ambient(unsigned *caps, long count) {
  * what happened: ENOENT nothing found, EISDIR a directory named, EACCES not executable,
  * ELIBACC found but its interpreter is missing.
  */
+/* What the search makes of a candidate: 0 skip it, 1 try it, -1 stop (EISDIR: a directory named). */
+static int candidate(const char *path, long explicit) {
+  int dir;
+  if (faccessat(AT_FDCWD, path, 0 /* F_OK */, 0) < 0) return 0;
+  dir = open(path, O_PATH | o_directory | O_CLOEXEC);
+  if (dir < 0) return 1;
+  close(dir);
+  return explicit ? set_errno(21 /* EISDIR */) : 0;
+}
+
 static int exec_first(long *req, char **candidates, long explicit) {
-  int i, denied = 0, dir;
+  int i, denied = 0, c;
   for (i = 0; candidates[i]; i++) {
-    if (faccessat(AT_FDCWD, candidates[i], 0 /* F_OK */, 0) < 0) continue;
-    dir = open(candidates[i], O_PATH | o_directory | O_CLOEXEC);
-    if (dir >= 0) {
-      close(dir);
-      if (explicit) return set_errno(21 /* EISDIR */);
+    if ((c = candidate(candidates[i], explicit)) <= 0) {
+      if (c < 0) return -1;
       continue;
     }
     execve(candidates[i], (char *const *)req[5], (char *const *)req[6]);
@@ -520,13 +527,10 @@ static int console(long *w) {
  * `create` reports a missing program as runc does, not the container after `start`.
  */
 static int find_program(char **candidates, long explicit) {
-  int i, denied = 0, dir;
+  int i, denied = 0, c;
   for (i = 0; candidates[i]; i++) {
-    if (faccessat(AT_FDCWD, candidates[i], 0 /* F_OK */, 0) < 0) continue;
-    dir = open(candidates[i], O_PATH | o_directory | O_CLOEXEC);
-    if (dir >= 0) {
-      close(dir);
-      if (explicit) return set_errno(21 /* EISDIR */);
+    if ((c = candidate(candidates[i], explicit)) <= 0) {
+      if (c < 0) return -1;
       continue;
     }
     if (faccessat(AT_FDCWD, candidates[i], 1 /* X_OK */, 0) == 0) return 0;
