@@ -5,6 +5,7 @@ import { log } from "./log";
 import { StateStore } from "../runtime/state";
 import { single, type ParsedFlags } from "./argv";
 import { defineMycrCommand, type GlobalOptions } from "./command";
+import { requireId } from "./require-id";
 
 /** Flags `create` and `run --bundle` share with runc. */
 export const OCI_CREATE_ARGS = {
@@ -16,12 +17,6 @@ export const OCI_CREATE_ARGS = {
   "preserve-fds": { type: "string", description: "Pass this many fds beyond stdio to the container", valueHint: "N" },
 } as const;
 
-export function requireId(args: { _: string[] }, command: string): string {
-  const id = args._[0];
-  if (!id) throw new ContainerError(`${command} needs a container id`);
-  if (args._.length > 1) throw new ContainerError(`${command}: unexpected arguments after the id: ${args._.slice(1).join(" ")}`);
-  return id;
-}
 
 /** The options `create` and `run --bundle` share beyond the bundle and id. */
 export function ociCreateOptions(args: ParsedFlags, global: GlobalOptions) {

@@ -1,7 +1,7 @@
 import { deleteContainer } from "../runtime/delete";
 import { ContainerNotFound, StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
-import { requireId } from "./create";
+import { requireId } from "./require-id";
 import { resolveContainerId } from "../engine/containers";
 
 export default defineMycrCommand({

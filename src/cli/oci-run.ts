@@ -9,7 +9,8 @@ import { startContainer } from "../runtime/start";
 import { StateStore } from "../runtime/state";
 import { single, UsageError, type ParsedFlags } from "./argv";
 import type { GlobalOptions } from "./command";
-import { ociCreateOptions, requireId } from "./create";
+import { ociCreateOptions } from "./create";
+import { requireId } from "./require-id";
 
 export async function runBundle(args: ParsedFlags, global: GlobalOptions): Promise<number> {
   // A bundle's config.json says its mounts and its root: these run flags would be ignored.

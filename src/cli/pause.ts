@@ -2,7 +2,7 @@ import { openCgroup } from "../cgroups";
 import { ContainerError } from "../runtime/errors";
 import { containerStatus, StateStore, type ContainerRecord } from "../runtime/state";
 import { defineMycrCommand, type GlobalOptions } from "./command";
-import { requireId } from "./create";
+import { requireId } from "./require-id";
 import { loadRuntime } from "../engine/containers";
 
 function runningRecord(global: GlobalOptions, ref: string, want: string): ContainerRecord {

@@ -1,9 +1,8 @@
 import { refresh, resolveContainerId } from "../engine/containers";
-import { startDetached } from "../engine/start";
 import { startContainer } from "../runtime/start";
 import { StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
-import { requireId } from "./create";
+import { requireId } from "./require-id";
 import { out } from "./output";
 import { callersOciContainer } from "./oci-caller";
 
@@ -19,6 +18,7 @@ export default defineMycrCommand({
     const view = refresh(store, id);
     if (view?.detached) {
       // docker's start: prints what it was given, once the container runs
+      const { startDetached } = await import("../engine/start"); // the supervisor's client: not the OCI start's load
       await startDetached(store, view, ref);
       out(ref);
       return 0;

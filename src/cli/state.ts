@@ -1,6 +1,6 @@
 import { ociState, StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
-import { requireId } from "./create";
+import { requireId } from "./require-id";
 import { loadRuntime } from "../engine/containers";
 import { out } from "./output";
 

@@ -7,7 +7,7 @@ import { parseSpec } from "../spec/validate";
 import type { Resources } from "../spec/types";
 import { single } from "./argv";
 import { defineMycrCommand } from "./command";
-import { requireId } from "./create";
+import { requireId } from "./require-id";
 import { resolveContainerId } from "../engine/containers";
 
 /** --resources FILE (or - for stdin): a linux.resources object, validated like config.json's. */

@@ -23,7 +23,8 @@ import { warnUnraisableAmbient } from "./security";
 import { releaseSharedMounts } from "./shared-mounts";
 import { trace } from "./trace";
 import { warn } from "./warn";
-import { makeExecFifo, rootfsOf, type Launched, type LaunchOptions } from "./launch";
+import { makeExecFifo } from "./exec-fifo";
+import { rootfsOf, type Launched, type LaunchOptions } from "./launch";
 
 const WINDOW_NAMESPACES: Array<[number, string]> = [
   [CLONE.NEWNS, "mnt"], [CLONE.NEWUTS, "uts"], [CLONE.NEWIPC, "ipc"], [CLONE.NEWNET, "net"],
