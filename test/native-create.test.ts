@@ -4,7 +4,7 @@
 // The native child waits with everything applied (user, capabilities, no_new_privs) and
 // reopens the fifo through the host's /proc, never through a path in the container.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeBundle, uniqueId } from "./helpers/bundle";
 import { WORK } from "./helpers/env";
@@ -90,6 +90,11 @@ describe.each(INITS)("create and start with MYCR_INIT=%s", (init) => {
         expect(status).toMatch(/^CapEff:\t0000000000000020$/m);
         expect(status).toMatch(/^CapBnd:\t0000000000000020$/m);
         expect(status).toMatch(/^Seccomp:\t0$/m); // loaded with no_new_privs: after the wait, as runc
+        // while it waits it holds nothing of the runtime's: stdio, the fifo, its own procfs
+        const fds = readdirSync(`/proc/${s.pid}/fd`).map((fd) => readlinkSync(`/proc/${s.pid}/fd/${fd}`));
+        expect(fds).toHaveLength(5);
+        expect(fds.filter((f) => f.endsWith(`/${id}/exec.fifo`))).toHaveLength(1);
+        expect(fds.filter((f) => /^(mnt|net|uts|ipc|pid|socket|pipe|anon_inode):/.test(f))).toEqual([]);
       }
       const started = await mycr(["start", id]);
       expect(started.stderr).toBe("");

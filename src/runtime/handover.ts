@@ -25,11 +25,11 @@ export function prepareHandover(spec: Spec, bundle: string, plan: NamespacePlan,
   try {
     // A mount namespace by path: init joins it itself (our binary must be found first).
     if (plan.mountPath !== undefined) config.mountNamespaceFd = hand(openSync(plan.mountPath, "r"));
-    // The FIFO `start` opens; init waits on it (runc's exec FIFO), reopening it through
-    // the host's /proc: the container's /proc may be anything its root put there.
+    // The FIFO `start` opens; init waits on it (runc's exec FIFO). In a user namespace,
+    // where init may not make a procfs to reopen it through, the host's /proc too.
     if (execFifo) {
       config.execFifoFd = hand(openSync(execFifo, O_PATH | O_CLOEXEC));
-      config.hostProcFd = hand(openSync("/proc", O_PATH | SYS.O_DIRECTORY | O_CLOEXEC));
+      if (plan.user) config.hostProcFd = hand(openSync("/proc", O_PATH | SYS.O_DIRECTORY | O_CLOEXEC));
     }
     const idmapped = prepareIdmappedMounts(spec, bundle);
     const at = new Map(idmapped.fds.map((fd) => [fd, hand(fd)]));

@@ -5,7 +5,7 @@
 import { trace } from "./trace";
 import { closeSync, existsSync, mkdirSync, readFileSync, writeSync } from "node:fs";
 import {
-  CLONE, MS, O_CLOEXEC, O_WRONLY, SysError, bind, openat, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
+  CLONE, MOUNT_ATTR, MS, O_CLOEXEC, O_WRONLY, SysError, bind, detachedMount, openat, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
   prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns, setProcessName,
   setParentDeathSignal, setPropagation, setsid, setuid, unshare, umask,
 } from "../sys";
@@ -232,10 +232,21 @@ function execProcess(path: string, args: string[], p: Prepared, preserveFds: num
 /**
  * Blocks until `mycr start` opens the exec FIFO for reading (runc's protocol): opening
  * it for writing waits for a reader; the byte we write tells start we are going. It is
- * reopened through the host's /proc (`proc`), never a path of the container's.
+ * reopened through a procfs of our PID namespace mounted nowhere (the native init's
+ * way), never a path of the container's: its /proc may be the image's own directory.
+ * In a user namespace the kernel may refuse that procfs: then through the host's /proc,
+ * which the runtime hands us only there (`hostProc`).
  */
-function waitForStart(fifo: number, proc: number): void {
+function waitForStart(fifo: number, hostProc: number): void {
+  let proc: number;
+  try {
+    proc = detachedMount("proc", [], MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC);
+  } catch (e) {
+    if (hostProc < 0) throw e;
+    proc = hostProc;
+  }
   const w = openat(proc, `self/fd/${fifo}`, O_WRONLY | O_CLOEXEC);
+  if (proc !== hostProc) close(proc);
   writeSync(w, "0");
   closeSync(w);
 }

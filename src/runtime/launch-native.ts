@@ -4,7 +4,7 @@
 // "go" then lets it finish its setup and execve. Errors come back as the step and errno,
 // turned here into the same one-line errors Bun's init gives.
 import { openSync } from "node:fs";
-import { CLONE, O_CLOEXEC, O_PATH, SYS, SysError, close, startInWindow, watchChild, type WindowChild } from "../sys";
+import { CLONE, O_CLOEXEC, O_PATH, SysError, close, startInWindow, watchChild, type WindowChild } from "../sys";
 import { createCgroup, type Cgroup } from "../cgroups";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
@@ -79,11 +79,8 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
   try {
     opts.prepareRoot?.();
     rootfs = rootfsOf(spec, bundle);
-    // create: the child reopens the fifo through the host's /proc (both opened here, on the host, before the window).
-    const waitForStart = opts.startImmediately ? undefined : {
-      procFd: opened[opened.push(openSync("/proc", O_PATH | SYS.O_DIRECTORY | O_CLOEXEC)) - 1]!,
-      fifoFd: opened[opened.push(openSync(makeExecFifo(store.dir(id)), O_PATH | O_CLOEXEC)) - 1]!,
-    };
+    // create: the child reopens the fifo (opened here, on the host, before the window) through a procfs of its own.
+    const waitForStart = opts.startImmediately ? undefined : { fifoFd: opened[opened.push(openSync(makeExecFifo(store.dir(id)), O_PATH | O_CLOEXEC)) - 1]! };
     const plan = buildNativePlan(spec, ns, { id, rootfs, bundle, newKeyring: opts.newKeyring ?? true, seccompCacheDir: seccompCacheDir(), ...(waitForStart ? { waitForStart } : {}) });
     trace("launch: native plan");
     const saved = WINDOW_NAMESPACES.filter(([flag]) => ns.unshareFlags & flag).map(([, name]) => openSync(`/proc/thread-self/ns/${name}`, "r"));

@@ -26,7 +26,7 @@ export interface InitConfig {
   startImmediately: boolean;
   /** create: (the fd init has of) the FIFO that `start` opens to let the process run. */
   execFifoFd?: number;
-  /** create: (the fd init has of) the host's /proc, through which it reopens the FIFO: never through the container's. */
+  /** create in a user namespace: (the fd init has of) the host's /proc, to reopen the FIFO through if it may not make a procfs. */
   hostProcFd?: number;
   /** Index in spec.mounts -> the fd (in init) of the idmapped mount the runtime made for it. */
   idmappedMounts?: Record<string, number>;

@@ -38,8 +38,8 @@ export interface NativeContext {
   bundle: string;
   newKeyring: boolean;
   seccompCacheDir: string;
-  /** `create`: the child waits for `start` once set up (the fds the waitForStart step reopens the exec fifo with). */
-  waitForStart?: { procFd: number; fifoFd: number };
+  /** `create`: the child waits for `start` once set up (our O_PATH fd of the exec fifo, which it reopens). */
+  waitForStart?: { fifoFd: number };
 }
 
 /** The C places at most 64 fds (place_fds): stdio and the preserved ones. */
@@ -213,10 +213,12 @@ export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContex
   window.push({ op: "pivot", what: "pivot_root", root: ctx.rootfs });
 
   const child: Step[] = [{ op: "setsid", what: "setsid" }, { op: "deathSignal", what: "PR_SET_PDEATHSIG", signal: 9 }];
-  // A child that waits for `start` is there for as long as it takes: its fds (the host's
-  // /proc among them) must not be reachable through its /proc entries meanwhile (Bun's init: setDumpable).
+  // A child that waits for `start` is there for as long as it takes: its fds must not be
+  // reachable through its /proc entries meanwhile (Bun's init: setDumpable).
   if (ctx.waitForStart) child.unshift({ op: "notDumpable", what: "PR_SET_DUMPABLE" });
   child.push({ op: "sync" });
+  // The procfs it reopens the fifo through, made while it is still root (after "go": in its cgroup).
+  if (ctx.waitForStart) child.push({ op: "ownProc", what: "a procfs for the exec fifo (fsopen)" });
   if (hasNs("cgroup")) child.push({ op: "unshare", flags: CLONE.NEWCGROUP });
   child.push(...childMounts);
   if (pty) child.push({ op: "console", what: "making the terminal the controlling one", pty });

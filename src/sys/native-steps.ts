@@ -42,14 +42,16 @@ export type NativeStep =
   | { op: "setsid" }
   /** PR_SET_DUMPABLE 0 (for a child that waits: its /proc entries, its fds among them, are then root's alone). */
   | { op: "notDumpable" }
+  /** A procfs of the child's PID namespace, mounted nowhere, for waitForStart (needs CAP_SYS_ADMIN: before the capabilities go). */
+  | { op: "ownProc" }
   /**
    * `create`'s end: the program is looked for among `candidates` (as exec's search), the
    * caller is told the child is set up (startInWindow's go() returns) and the child blocks
    * opening the exec fifo for writing until `start` opens it for reading (runc's
-   * protocol). `fifoFd` is an O_PATH fd of the fifo, reopened through `procFd`, an fd of
-   * the host's /proc: both the caller's, opened before the window.
+   * protocol). `fifoFd` is the caller's O_PATH fd of the fifo, opened before the window,
+   * reopened through the ownProc step's procfs.
    */
-  | { op: "waitForStart"; procFd: number; fifoFd: number; candidates: string[]; explicit: boolean }
+  | { op: "waitForStart"; fifoFd: number; candidates: string[]; explicit: boolean }
   | { op: "umask"; mask: number }
   /** The last step: the first candidate that exists is exec'd with the request's argv and env (`explicit`: a path, not a search of PATH). */
   | { op: "exec"; candidates: string[]; explicit: boolean };
@@ -70,7 +72,7 @@ const CODES: Record<NativeStep["op"], number> = {
   mount: 8, mountIn: 9, mknodIn: 10, symlinkIn: 11, pivot: 12, hostname: 13, domainname: 14, loopbackUp: 15,
   mkdir: 16, mask: 17, readonly: 18, keyring: 19, chdir: 20, bounding: 21, keepCaps: 22, groups: 23, deathSignal: 24,
   capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, holdIn: 31, exec: 32, symlink: 33, ptyIn: 34, console: 35,
-  waitForStart: 36, notDumpable: 37,
+  waitForStart: 36, notDumpable: 37, ownProc: 38,
 };
 const KINDS = { dir: 0, file: 1, existing: 2 } as const;
 
@@ -158,7 +160,7 @@ export function encodeNativeStep(s: NativeStep, keep: unknown[]): [number, bigin
     case "exec":
       return [code, candidateList(s.candidates), s.explicit ? 1n : 0n];
     case "waitForStart":
-      return [code, block([s.procFd, s.fifoFd, candidateList(s.candidates), s.explicit ? 1 : 0]), 0n];
+      return [code, block([s.fifoFd, candidateList(s.candidates), s.explicit ? 1 : 0]), 0n];
     default:
       return [code, 0n, 0n];
   }

@@ -96,8 +96,9 @@ void *mmap(void *addr, unsigned long length, int prot, int flags, int fd, long o
 #define STEP_PTY_IN 34    /* a: [root, path of ptmx, rows, cols, out: master, out: peer]: a pty of the container's devpts */
 #define STEP_CONSOLE 35   /* a: the words of a STEP_PTY_IN: its peer becomes our controlling terminal and fds 0-2, bound over /dev/console */
 #define STEP_EXEC_FIRST 32 /* a: NULL-terminated candidates: the first that exists is exec'd (execvp's search) */
-#define STEP_WAIT_START 36 /* a: [host /proc fd, exec fifo fd (O_PATH), candidates, explicit]: `create`'s end (wait_for_start) */
+#define STEP_WAIT_START 36 /* a: [exec fifo fd (O_PATH), candidates, explicit]: `create`'s end (wait_for_start) */
 #define STEP_NOT_DUMPABLE 37 /* PR_SET_DUMPABLE 0: our /proc entries (fds) are no one else's while we wait */
+#define STEP_OWN_PROC 38   /* a procfs of our PID namespace, detached (fsopen/fsmount), kept for wait_for_start */
 
 /* Reports (16 bytes each) on the sync socket. */
 #define REPORT_SYNC 1
@@ -540,36 +541,71 @@ static int find_program(char **candidates, long explicit) {
 }
 
 /*
+ * A procfs of our own PID namespace, made while we may (CAP_SYS_ADMIN) and mounted
+ * nowhere: wait_for_start reopens the exec fifo through it, so that no path of the
+ * container's is looked up (its /proc may be the image's own directory, full of
+ * symlinks, when the spec mounts none) and no fd of the host's reaches the container:
+ * what it shows is the container's own processes, as its /proc does.
+ */
+static int own_proc = -1;
+
+static int make_own_proc(void) {
+  long fs = syscall(430 /* fsopen */, "proc", 1 /* FSOPEN_CLOEXEC */), mnt;
+  if (fs < 0) return -1;
+  if (syscall(431 /* fsconfig */, fs, 6 /* FSCONFIG_CMD_CREATE */, 0, 0, 0) < 0) { close((int)fs); return -1; }
+  mnt = syscall(432 /* fsmount */, fs, 1 /* FSMOUNT_CLOEXEC */, 2 | 4 | 8 /* MOUNT_ATTR_NOSUID|NODEV|NOEXEC */);
+  close((int)fs);
+  if (mnt < 0) return -1;
+  own_proc = (int)mnt;
+  return 0;
+}
+
+/*
  * `create`'s end, runc's exec fifo protocol: everything is set up (mounts, root,
  * credentials, capabilities, no_new_privs; a seccomp filter that needs no_new_privs
  * comes after, as runc loads it), and opening the fifo for writing blocks until `start`
  * opens it for reading. The fifo is the O_PATH fd the caller opened in its state dir,
- * reopened through the host's /proc it also opened before the window: nothing in the
- * container's root is looked up, so the container cannot put anything in its place.
- * The caller has gone when we wake up: nobody is told of a failure (the socket is closed).
+ * reopened as "self/fd/N" of own_proc. The caller has gone when we wake up: nobody is
+ * told of a failure (the socket is closed).
  */
-static int wait_for_start(long *w, int *sync, int step) {
+static int wait_for_start(long *w, int *sync, int step, long *fds, long nfds) {
   char path[48];
   const char *prefix = "self/fd/";
-  int i = 0, n = 0, proc = (int)w[0], fifo = (int)w[1], number = fifo, fd;
+  int i = 0, n = 0, fifo, number, fd;
+  long k;
   char digits[16];
-  if (find_program((char **)w[2], w[3]) < 0) return -1;
+  if (own_proc < 0) return set_errno(9 /* EBADF: no STEP_OWN_PROC before */);
+  if (find_program((char **)w[1], w[2]) < 0) return -1;
   /* the caller exits after `create`: its death must not kill us from now on */
   if (prctl(1 /* PR_SET_PDEATHSIG */, 0, 0, 0, 0) < 0) return -1;
+  /*
+   * We may wait long: keep no fd of the runtime's (its namespaces, its cwd, the sync
+   * socket...) but the program's, placed now (exec places them again, as they are), the
+   * fifo and own_proc (close-on-exec).
+   */
+  fifo = fcntl((int)w[0], F_DUPFD_CLOEXEC, 200);
+  own_proc = fcntl(own_proc, F_DUPFD_CLOEXEC, 200);
+  if (fifo < 0 || own_proc < 0) return -1;
+  place_fds(*sync, fds, nfds);
+  for (k = 0; k < nfds; k++) fds[k] = k;
+  if (dup3(fifo, (int)nfds, O_CLOEXEC) < 0 || dup3(own_proc, (int)nfds + 1, O_CLOEXEC) < 0) return -1;
+  fifo = (int)nfds;
+  own_proc = (int)nfds + 1;
+  number = fifo;
   while (prefix[i]) { path[i] = prefix[i]; i++; }
   do { digits[n++] = (char)('0' + number % 10); number /= 10; } while (number > 0);
   while (n > 0) path[i++] = digits[--n];
   path[i] = 0;
   report(*sync, REPORT_WAITING, step, 0);
-  close(*sync);
   *sync = -1;
+  syscall(nr_close_range, nfds + 2, (long)~0U, 0L); /* the sync socket among them */
   /* from here on, `w` (the caller's memory) is not read: the caller may be gone */
-  fd = openat(proc, path, O_WRONLY | O_CLOEXEC);
+  fd = openat(own_proc, path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   if (write(fd, "0", 1) != 1) return -1;
   close(fd);
   close(fifo);
-  close(proc);
+  close(own_proc);
   return 0;
 }
 
@@ -675,6 +711,7 @@ static int native_step(long *req, long op, long a, long b) {
   case STEP_SETSID: return setsid() < 0 ? -1 : 0;
   case STEP_UMASK: umask((unsigned)a); return 0;
   case STEP_NOT_DUMPABLE: return prctl(4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0);
+  case STEP_OWN_PROC: return make_own_proc();
   case STEP_EXEC_FIRST: return exec_first(req, (char **)a, b);
   }
   return set_errno(22 /* EINVAL */);
@@ -716,7 +753,7 @@ static int child(void *arg) {
         fds = req + 9;
         steps = fds + nfds;
       }
-      if (wait_for_start((long *)a, &sync, (int)i) < 0) fail(sync, (int)i);
+      if (wait_for_start((long *)a, &sync, (int)i, fds, nfds) < 0) fail(sync, (int)i);
     } else if (op >= STEP_MOUNT) {
       if (op == STEP_EXEC_FIRST) {
         reset_signals();
