@@ -568,6 +568,28 @@ static int make_own_proc(void) {
  * reopened as "self/fd/N" of own_proc. The caller has gone when we wake up: nobody is
  * told of a failure (the socket is closed).
  */
+/*
+ * While it waits, a signal whose default action ends a process ends us: as PID 1 of
+ * its namespace the child would otherwise ignore every signal it has no handler for
+ * (SIGTERM from `kill` included), where runc's and Bun's inits have handlers.
+ * execve resets them.
+ */
+static void ended_by(int sig) {
+  _exit(128 + sig);
+}
+
+static void end_on_signals(void) {
+  unsigned char none[128];
+  int sig;
+  for (sig = 0; sig < 128; sig++) none[sig] = 0;
+  for (sig = 1; sig <= 64; sig++) {
+    /* KILL and STOP cannot be caught; CHLD, CONT, URG, WINCH are ignored by default; TSTP, TTIN, TTOU stop; 32, 33 are glibc's */
+    if (sig == 9 || sig == 19 || sig == 17 || sig == 18 || sig == 23 || sig == 28 || sig == 20 || sig == 21 || sig == 22 || sig == 32 || sig == 33) continue;
+    signal(sig, (void *)ended_by);
+  }
+  sigprocmask(SIG_SETMASK, none, (void *)0); /* blocked since the clone (Bun's handlers were ours then) */
+}
+
 static int wait_for_start(long *w, int *sync, int step, long *fds, long nfds) {
   char path[48];
   const char *prefix = "self/fd/";
@@ -596,6 +618,7 @@ static int wait_for_start(long *w, int *sync, int step, long *fds, long nfds) {
   do { digits[n++] = (char)('0' + number % 10); number /= 10; } while (number > 0);
   while (n > 0) path[i++] = digits[--n];
   path[i] = 0;
+  end_on_signals();
   report(*sync, REPORT_WAITING, step, 0);
   *sync = -1;
   syscall(nr_close_range, nfds + 2, (long)~0U, 0L); /* the sync socket among them */
