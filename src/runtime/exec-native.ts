@@ -13,7 +13,8 @@ import {
   watchChild, windowStartInProgress, type SpawnStep, type WindowChild,
 } from "../sys";
 import { openCgroup } from "../cgroups";
-import type { Process, Seccomp, Spec } from "../spec/types";
+import type { Process, Spec } from "../spec/types";
+import { stubRefusal } from "./exec-stub-fit";
 import { USER_ANNOTATION } from "./annotations";
 import { ContainerError } from "./errors";
 import type { Stdio } from "./launch";
@@ -101,30 +102,19 @@ export function releaseInit(held: HeldInit): void {
   held.fds.length = 0;
 }
 
-const LETS_THROUGH = ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG"];
-
-/** Whether a seccomp profile surely lets `name` through (a rule with arguments is not sure). */
-function seccompAllows(profile: Seccomp, name: string): boolean {
-  const rules = (profile.syscalls ?? []).filter((r) => r.names.includes(name));
-  if (rules.some((r) => LETS_THROUGH.includes(r.action) && !r.args?.length)) return true;
-  return LETS_THROUGH.includes(profile.defaultAction) && rules.every((r) => LETS_THROUGH.includes(r.action));
-}
-
 /** Why the native exec cannot run this process (Bun's init can), or null: what the spec and the caller tell. */
 export function nativeExecRefusal(spec: Spec): string | null {
   const proc = spec.process!;
   if (!isHostRoot()) return "a caller without root over the host";
-  if (!execStub()) return `an architecture without mycr's exec stub (${process.arch})`;
+  const stub = stubRefusal(spec);
+  if (stub) return stub;
   if (windowStartInProgress()) return "a second start while one is in progress in this process";
   // the pty comes from the container's own devpts, as the native init's
   if (proc.terminal && !(spec.mounts ?? []).some((m) => m.destination === "/dev/pts" && m.type === "devpts")) return "a terminal without a devpts at /dev/pts";
   if (proc.oomScoreAdj !== undefined) return "oomScoreAdj";
   if (proc.apparmorProfile || proc.selinuxLabel || proc.ioPriority || proc.scheduler || proc.execCPUAffinity) return "process attributes";
   if (spec.linux?.personality) return "linux.personality";
-  const seccomp = spec.linux?.seccomp;
-  if (seccomp?.listenerPath) return "a seccomp agent";
-  // the stub runs under the profile: its fcntl and execve after our execveat
-  if (seccomp && !["execveat", "execve", "fcntl"].every((n) => seccompAllows(seccomp, n))) return "a seccomp profile that may refuse execveat, execve or fcntl (the exec stub's)";
+  if (spec.linux?.seccomp?.listenerPath) return "a seccomp agent";
   return null;
 }
 

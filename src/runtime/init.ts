@@ -3,9 +3,9 @@
 // by the runtime inside the new namespaces with the sync socket as fd 3. The same
 // story, shorter, serves `exec`: a new process joining a running container.
 import { trace } from "./trace";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, readFileSync, writeSync } from "node:fs";
 import {
-  CLONE, MS, SysError, bind, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
+  CLONE, MOUNT_ATTR, MS, O_CLOEXEC, O_WRONLY, SysError, bind, detachedMount, openat, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
   prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns, setProcessName,
   setParentDeathSignal, setPropagation, setsid, setuid, unshare, umask,
 } from "../sys";
@@ -24,6 +24,7 @@ import { prepareSeccomp } from "./seccomp";
 import { CONSOLE_FD, PRESERVED_FDS_BASE, SYNC_FD } from "./init-fd";
 import { setupConsole } from "./console";
 import { applyRlimits } from "./rlimits";
+import { setOomScoreAdj } from "./oom-score";
 import { effectiveUser, type ResolvedUser } from "./user";
 import { reap } from "./reaper";
 import { INIT_ANNOTATION } from "./annotations";
@@ -76,18 +77,6 @@ function finishRoot(spec: Spec): void {
   if (spec.linux?.rootfsPropagation) {
     const flags = propagationFlags(spec.linux.rootfsPropagation);
     if (flags !== null) setPropagation("/", flags);
-  }
-}
-
-function setOomScoreAdj(value: number): void {
-  try {
-    writeFileSync("/proc/self/oom_score_adj", String(value));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EACCES" || code === "EPERM") {
-      throw new Error(`oom_score_adj ${value}: lowering the OOM score needs CAP_SYS_RESOURCE, which this host does not give mycr`);
-    }
-    throw e;
   }
 }
 
@@ -242,10 +231,22 @@ function execProcess(path: string, args: string[], p: Prepared, preserveFds: num
 
 /**
  * Blocks until `mycr start` opens the exec FIFO for reading (runc's protocol): opening
- * it for writing waits for a reader; the byte we write tells start we are going.
+ * it for writing waits for a reader; the byte we write tells start we are going. It is
+ * reopened through a procfs of our PID namespace mounted nowhere (the native init's
+ * way), never a path of the container's: its /proc may be the image's own directory.
+ * In a user namespace the kernel may refuse that procfs: then through the host's /proc,
+ * which the runtime hands us only there (`hostProc`).
  */
-function waitForStart(fifo: number): void {
-  const w = openSync(`/proc/self/fd/${fifo}`, "w");
+function waitForStart(fifo: number, hostProc: number): void {
+  let proc: number;
+  try {
+    proc = detachedMount("proc", [], MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC);
+  } catch (e) {
+    if (hostProc < 0) throw e;
+    proc = hostProc;
+  }
+  const w = openat(proc, `self/fd/${fifo}`, O_WRONLY | O_CLOEXEC);
+  if (proc !== hostProc) close(proc);
   writeSync(w, "0");
   closeSync(w);
 }
@@ -275,6 +276,7 @@ export function initMain(): void {
     // The exec FIFO lives in the runtime's state dir, hidden by pivot_root and maybe out of
     // a user namespace's reach: the runtime hands it to us (O_PATH).
     const fifo = config.execFifoFd ?? -1;
+    const hostProc = config.hostProcFd ?? -1;
     prepared = setup(config);
     const { path, args } = findProgram(config.spec);
     trace("init: setup done");
@@ -282,7 +284,7 @@ export function initMain(): void {
     // tying our life to it before saying so, or its exit could still kill us.
     if (!config.startImmediately || config.exec?.detached) setDeathSignal(0);
     sendMessage(SYNC_FD, { type: "ready" });
-    if (!config.startImmediately) waitForStart(fifo); // until `start`
+    if (!config.startImmediately) waitForStart(fifo, hostProc); // until `start`
     else if (!config.exec && reader.next()?.type !== "start") process.exit(125); // the runtime gave up
     // The container's own start, not each exec's: runc runs no hooks for exec either.
     if (!config.exec) runHooks("startContainer", config.spec, hookState(config, "created"));

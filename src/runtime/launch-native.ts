@@ -4,7 +4,7 @@
 // "go" then lets it finish its setup and execve. Errors come back as the step and errno,
 // turned here into the same one-line errors Bun's init gives.
 import { openSync } from "node:fs";
-import { CLONE, SysError, close, startInWindow, watchChild, type WindowChild } from "../sys";
+import { CLONE, O_CLOEXEC, O_PATH, SysError, close, startInWindow, watchChild, type WindowChild } from "../sys";
 import { createCgroup, type Cgroup } from "../cgroups";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
@@ -15,12 +15,14 @@ import { seccompCacheDir } from "./paths";
 import { buildNativePlan } from "./native-plan";
 import type { NamespacePlan } from "./namespaces";
 import { processRef } from "./procfs";
+import { setOomScoreAdj } from "./oom-score";
 import type { ContainerRecord } from "./state";
 import type { ContainerProcess } from "./spawn-init";
 import { warnUnraisableAmbient } from "./security";
 import { releaseSharedMounts } from "./shared-mounts";
 import { trace } from "./trace";
 import { warn } from "./warn";
+import { makeExecFifo } from "./exec-fifo";
 import { rootfsOf, type Launched, type LaunchOptions } from "./launch";
 
 const WINDOW_NAMESPACES: Array<[number, string]> = [
@@ -76,14 +78,18 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
   try {
     opts.prepareRoot?.();
     rootfs = rootfsOf(spec, bundle);
-    const plan = buildNativePlan(spec, ns, { id, rootfs, bundle, newKeyring: opts.newKeyring ?? true, seccompCacheDir: seccompCacheDir() });
+    // create: the child reopens the fifo (opened here, on the host, before the window) through a procfs of its own.
+    const waitForStart = opts.startImmediately ? undefined : { fifoFd: opened[opened.push(openSync(makeExecFifo(store.dir(id)), O_PATH | O_CLOEXEC)) - 1]! };
+    const plan = buildNativePlan(spec, ns, { id, rootfs, bundle, newKeyring: opts.newKeyring ?? true, seccompCacheDir: seccompCacheDir(), ...(waitForStart ? { waitForStart } : {}) });
     trace("launch: native plan");
     const saved = WINDOW_NAMESPACES.filter(([flag]) => ns.unshareFlags & flag).map(([, name]) => openSync(`/proc/thread-self/ns/${name}`, "r"));
     opened.push(...saved);
     const cwd = openSync(".", "r");
     opened.push(cwd);
     // With a terminal the child's 0-2 are its end of the pty by the time it execs.
-    const fds = plan.pty ? [0, 1, 2] : stdioFds(opts, opened);
+    // --preserve-fds: our 3.. are the container's 3.. (the C closes everything else).
+    const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
+    const fds = [...(plan.pty ? [0, 1, 2] : stdioFds(opts, opened)), ...preserved];
     try {
       started = startInWindow(
         { cloneFlags: plan.cloneFlags, steps: plan.child, path: args[0] ?? "", argv: plan.argv, env: plan.env, fds },
@@ -98,6 +104,10 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     const ref = processRef(child.pid);
     if (!ref) throw new ContainerError("container init exited during setup");
     await opts.prepare?.(child.pid);
+    // The child waits for "go" as root: what Bun's init sets for itself, we set for it
+    // (its rlimits are steps of its own: native-process-steps.ts).
+    const proc = spec.process!;
+    if (proc.oomScoreAdj !== undefined) setOomScoreAdj(proc.oomScoreAdj, child.pid);
     // No Bun in the child: pids.max can bind from the start.
     cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager, spec.annotations);
     const record: ContainerRecord = {
@@ -113,10 +123,10 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     } catch (e) {
       throw toContainerError(e, args);
     }
-    trace("launch: native child exec'd");
+    trace(opts.startImmediately ? "launch: native child exec'd" : "launch: native child waits for start");
     warnUnraisableAmbient(spec.process?.capabilities, warn);
     if (record.creator) {
-      // Started: from now on the container is its OCI client's to delete, not gc's (as launch.ts).
+      // Started or created: from now on the container is its OCI client's to delete, not gc's (as launch.ts).
       delete record.creator;
       store.save(record);
     }

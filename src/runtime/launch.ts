@@ -2,8 +2,9 @@
 // the new namespaces, hand it the config, and wait until it is ready (or failed).
 import { trace } from "./trace";
 import { statSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
-import { S_IFIFO, close, kill, mknod, receiveFd, socketPair, umask, windowFreed, windowStartInProgress } from "../sys";
+import { isAbsolute, resolve } from "node:path";
+import { close, kill, receiveFd, socketPair, windowFreed, windowStartInProgress } from "../sys";
+import { makeExecFifo } from "./exec-fifo";
 import { createCgroup, missingController, type Cgroup, type CgroupManager } from "../cgroups";
 import { chooseCgroupManager, refuseUnjoinable } from "./unprivileged";
 import type { Spec } from "../spec/types";
@@ -107,7 +108,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   // The supervisor's concurrent starts take turns at the native init's window (one C child
   // per process until it exec'd; a short wait) rather than fall back to Bun's slower init.
   // No await from here to startInWindow: the turn is ours until then.
-  while (windowStartInProgress() && process.env.MYCR_INIT !== "bun") await windowFreed();
+  while (windowStartInProgress() && process.env.MYCR_INIT !== "bun" && (await windowFreed()));
   const native = chooseNativeInit(opts, plan);
   store.claim(id, spec.linux?.cgroupsPath, cgroupManager);
   if (native) return launchNative({ ...opts, cgroupManager }, plan, bundle);
@@ -241,19 +242,6 @@ function chooseNativeInit(opts: LaunchOptions, plan: ReturnType<typeof planNames
   if (refused && mode === "native") throw new ContainerError(`MYCR_INIT=native: the native init does not cover ${refused}; unset MYCR_INIT to use Bun's init`);
   trace(refused ? `launch: Bun's init (the native one does not cover ${refused})` : "launch: native init");
   return !refused;
-}
-
-export const EXEC_FIFO = "exec.fifo";
-
-function makeExecFifo(stateDir: string): string {
-  const path = join(stateDir, EXEC_FIFO);
-  const old = umask(0);
-  try {
-    mknod(path, S_IFIFO | 0o622, 0, 0);
-  } finally {
-    umask(old);
-  }
-  return path;
 }
 
 /** init needs nothing from our environment; only tracing is passed on. */

@@ -26,6 +26,8 @@ export interface InitConfig {
   startImmediately: boolean;
   /** create: (the fd init has of) the FIFO that `start` opens to let the process run. */
   execFifoFd?: number;
+  /** create in a user namespace: (the fd init has of) the host's /proc, to reopen the FIFO through if it may not make a procfs. */
+  hostProcFd?: number;
   /** Index in spec.mounts -> the fd (in init) of the idmapped mount the runtime made for it. */
   idmappedMounts?: Record<string, number>;
   /** A mount namespace given by path (linux.namespaces): the fd init joins it by. */

@@ -5,7 +5,7 @@
 // The order is init.ts's: mounts, pivot_root, the root finished, keyring, user, security.
 import { existsSync } from "node:fs";
 import { basename, dirname, posix } from "node:path";
-import { CLONE, MS, NativePty, S_IFBLK, S_IFCHR, S_IFIFO, windowStartInProgress, type InRoot, type SpawnStep } from "../sys";
+import { CLONE, MS, NativePty, S_IFBLK, S_IFCHR, S_IFIFO, execStub, windowStartInProgress, type InRoot, type SpawnStep } from "../sys";
 import { hostCgroups } from "../cgroups/hierarchy";
 import type { Device, Mount, Spec } from "../spec/types";
 import { INIT_ANNOTATION, USER_ANNOTATION } from "./annotations";
@@ -14,6 +14,7 @@ import { isHostRoot } from "./rootless";
 import { isBindMount, parseMountOptions, propagationFlags } from "./rootfs/mount-options";
 import { DEFAULT_DEVICES, DEV_LINKS } from "./rootfs/devices";
 import { bindSource } from "./rootfs/mounts";
+import { stubRefusal } from "./exec-stub-fit";
 import { processSteps } from "./native-process-steps";
 
 type Step = SpawnStep;
@@ -36,7 +37,12 @@ export interface NativeContext {
   bundle: string;
   newKeyring: boolean;
   seccompCacheDir: string;
+  /** `create`: the child waits for `start` once set up (our O_PATH fd of the exec fifo, which it reopens). */
+  waitForStart?: { fifoFd: number };
 }
+
+/** The C places at most 64 fds (place_fds): stdio and the preserved ones. */
+export const MAX_PRESERVED_FDS = 61;
 
 /** The PID namespace is made by clone (never unshared on our thread), the cgroup namespace by the child after "go". */
 const WINDOW_FLAGS = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET;
@@ -46,8 +52,13 @@ export function nativeRefusal(spec: Spec, plan: NamespacePlan, launch: { startIm
   const proc = spec.process;
   const linux = spec.linux;
   if (!proc) return "no process";
-  if (!launch.startImmediately) return "create waits for start";
-  if (launch.preserveFds > 0) return "--preserve-fds";
+  if (launch.preserveFds > MAX_PRESERVED_FDS) return `--preserve-fds over ${MAX_PRESERVED_FDS}`;
+  if (!launch.startImmediately) {
+    // create's child starts its program through the stub, which takes fd 3 for its own
+    if (launch.preserveFds > 0) return "--preserve-fds with create (the exec stub's fd 3)";
+    const stub = stubRefusal(spec);
+    if (stub) return stub;
+  }
   if (launch.noPivot) return "--no-pivot";
   // One at a time per process (the C child runs on one stack until it exec'd): the supervisor's concurrent starts
   if (windowStartInProgress()) return "a second start while one is in progress in this process";
@@ -60,7 +71,6 @@ export function nativeRefusal(spec: Spec, plan: NamespacePlan, launch: { startIm
   if (spec.hooks?.createContainer?.length || spec.hooks?.startContainer?.length) return "hooks that run in the container";
   if (spec.annotations?.[INIT_ANNOTATION] === "true") return "--init";
   if (spec.annotations?.[USER_ANNOTATION] !== undefined) return "a user name to look up in the container";
-  if (proc.rlimits?.length || proc.oomScoreAdj !== undefined) return "rlimits or oomScoreAdj";
   if (proc.apparmorProfile || proc.selinuxLabel || proc.ioPriority || proc.scheduler || proc.execCPUAffinity) return "process attributes";
   if (linux?.personality || linux?.sysctl && Object.keys(linux.sysctl).length > 0 || linux?.mountLabel) return "linux.personality, sysctl or mountLabel";
   if (linux?.seccomp?.listenerPath) return "a seccomp agent";
@@ -201,7 +211,12 @@ export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContex
   window.push({ op: "pivot", what: "pivot_root", root: ctx.rootfs });
 
   const child: Step[] = [{ op: "setsid", what: "setsid" }, { op: "deathSignal", what: "PR_SET_PDEATHSIG", signal: 9 }];
+  // A child that waits for `start` is there for as long as it takes: its fds must not be
+  // reachable through its /proc entries meanwhile (Bun's init: setDumpable).
+  if (ctx.waitForStart) child.unshift({ op: "notDumpable", what: "PR_SET_DUMPABLE" });
   child.push({ op: "sync" });
+  // The procfs it reopens the fifo through, made while it is still root (after "go": in its cgroup).
+  if (ctx.waitForStart) child.push({ op: "ownProc", what: "a procfs for the exec fifo (fsopen)" });
   if (hasNs("cgroup")) child.push({ op: "unshare", flags: CLONE.NEWCGROUP });
   child.push(...childMounts);
   if (pty) child.push({ op: "console", what: "making the terminal the controlling one", pty });
@@ -214,7 +229,10 @@ export function buildNativePlan(spec: Spec, ns: NamespacePlan, ctx: NativeContex
   for (const p of linux?.readonlyPaths ?? []) child.push({ op: "readonly", what: `read-only ${p}`, path: p });
   if (rootProp !== null) child.push({ op: "mount", what: `rootfsPropagation ${linux!.rootfsPropagation}`, source: null, target: "/", fstype: null, flags: rootProp, data: null });
   if (ctx.newKeyring) child.push({ op: "keyring", what: "keyctl(JOIN_SESSION_KEYRING)", path: `_ses.${ctx.id}` });
-  child.push(...processSteps(proc, linux, { seccompCacheDir: ctx.seccompCacheDir, deathSignal: true }));
+  // create's child outlives our process: it starts its program through the sealed stub
+  // (sys/exec-stub.ts, CVE-2019-5736), a run's dies with us (and the binary is busy while we run)
+  const create = ctx.waitForStart ? { waitForStart: ctx.waitForStart, stub: execStub()! } : {};
+  child.push(...processSteps(proc, linux, { seccompCacheDir: ctx.seccompCacheDir, deathSignal: true, ...create }));
   const args = proc.args ?? [];
   const env = proc.env ?? [];
   return { window, child, cloneFlags: CLONE.NEWPID | CLONE.VM, argv: args, env, ...(pty ? { pty } : {}) };

@@ -21,8 +21,14 @@ function candidates(name: string, env: string[]): string[] {
  * The steps from umask to execve. `deathSignal`: SIGKILL again after the change of
  * credentials (which clears it), for a process whose life is bound to ours. `stub`: the
  * program started through it (sys/exec-stub.ts), for a container that outlives us.
+ * `waitForStart`: `create`'s, the child waits on the exec fifo (our O_PATH fd of it) once
+ * set up, as runc's does: before a seccomp filter loaded with no_new_privs, which comes last.
  */
-export function processSteps(proc: Process, linux: Spec["linux"], opts: { seccompCacheDir: string; deathSignal: boolean; stub?: ExecStub }): SpawnStep[] {
+export function processSteps(
+  proc: Process,
+  linux: Spec["linux"],
+  opts: { seccompCacheDir: string; deathSignal: boolean; stub?: ExecStub; waitForStart?: { fifoFd: number } },
+): SpawnStep[] {
   const cwd = proc.cwd || "/";
   const steps: SpawnStep[] = [
     ...rlimitSteps(proc.rlimits), // as root, as Bun's init applies them
@@ -49,9 +55,10 @@ export function processSteps(proc: Process, linux: Spec["linux"], opts: { seccom
     steps.push({ op: "ambient", what: "PR_CAP_AMBIENT", caps: c.ambient });
   }
   if (security.noNewPrivileges) steps.push({ op: "noNewPrivileges", what: "PR_SET_NO_NEW_PRIVS" });
-  if (loadSeccomp && security.noNewPrivileges) steps.push(loadSeccomp);
   const name = proc.args?.[0] ?? "";
   const search = { candidates: candidates(name, proc.env ?? []), explicit: name.includes("/") };
+  if (opts.waitForStart) steps.push({ op: "waitForStart", what: "exec", ...opts.waitForStart, ...search });
+  if (loadSeccomp && security.noNewPrivileges) steps.push(loadSeccomp);
   steps.push(opts.stub ? { op: "execVia", what: "exec", ...search, stub: opts.stub } : { op: "exec", what: "exec", ...search });
   return steps;
 }

@@ -43,6 +43,18 @@ export type NativeStep =
   | { op: "noNewPrivileges" }
   | { op: "seccomp"; program: Uint8Array; flags: number }
   | { op: "setsid" }
+  /** PR_SET_DUMPABLE 0 (for a child that waits: its /proc entries, its fds among them, are then root's alone). */
+  | { op: "notDumpable" }
+  /** A procfs of the child's PID namespace, mounted nowhere, for waitForStart (needs CAP_SYS_ADMIN: before the capabilities go). */
+  | { op: "ownProc" }
+  /**
+   * `create`'s end: the program is looked for among `candidates` (as exec's search), the
+   * caller is told the child is set up (startInWindow's go() returns) and the child blocks
+   * opening the exec fifo for writing until `start` opens it for reading (runc's
+   * protocol). `fifoFd` is the caller's O_PATH fd of the fifo, opened before the window,
+   * reopened through the ownProc step's procfs.
+   */
+  | { op: "waitForStart"; fifoFd: number; candidates: string[]; explicit: boolean }
   | { op: "umask"; mask: number }
   /** setrlimit (as root, before the ids change: raising a hard limit needs CAP_SYS_RESOURCE). */
   | { op: "rlimit"; resource: number; soft: bigint; hard: bigint }
@@ -67,6 +79,7 @@ const CODES: Record<NativeStep["op"], number> = {
   mount: 8, mountIn: 9, mknodIn: 10, symlinkIn: 11, pivot: 12, hostname: 13, domainname: 14, loopbackUp: 15,
   mkdir: 16, mask: 17, readonly: 18, keyring: 19, chdir: 20, bounding: 21, keepCaps: 22, groups: 23, deathSignal: 24,
   capset: 25, ambient: 26, noNewPrivileges: 27, seccomp: 28, setsid: 29, umask: 30, holdIn: 31, exec: 32, execVia: 37, rlimit: 38, symlink: 33, ptyIn: 34, console: 35, controllingTerminal: 36,
+  waitForStart: 39, notDumpable: 40, ownProc: 41,
 };
 const KINDS = { dir: 0, file: 1, existing: 2 } as const;
 
@@ -88,6 +101,8 @@ export function encodeNativeStep(s: NativeStep, keep: unknown[]): [number, bigin
     keep.push(a);
     return BigInt(ptr(a));
   };
+  /** NULL-terminated array of strings. */
+  const candidateList = (values: string[]): bigint => block([...values.map((c) => str(c)), 0n]);
   const code = CODES[s.op];
   switch (s.op) {
     case "mount":
@@ -153,14 +168,12 @@ export function encodeNativeStep(s: NativeStep, keep: unknown[]): [number, bigin
       return [code, BigInt(s.fd), 0n];
     case "rlimit":
       return [code, block([s.resource, s.soft, s.hard]), 0n];
-    case "exec": {
-      const strings = s.candidates.map((c) => str(c));
-      return [code, block([...strings, 0n]), s.explicit ? 1n : 0n];
-    }
-    case "execVia": {
-      const strings = s.candidates.map((c) => str(c));
-      return [code, block([block([...strings, 0n]), s.stub.fd, s.stub.execveat]), s.explicit ? 1n : 0n];
-    }
+    case "exec":
+      return [code, candidateList(s.candidates), s.explicit ? 1n : 0n];
+    case "execVia":
+      return [code, block([candidateList(s.candidates), s.stub.fd, s.stub.execveat]), s.explicit ? 1n : 0n];
+    case "waitForStart":
+      return [code, block([s.fifoFd, candidateList(s.candidates), s.explicit ? 1 : 0]), 0n];
     default:
       return [code, 0n, 0n];
   }

@@ -49,7 +49,7 @@ export interface NamespacedSpawn {
 }
 
 const OPS = { setns: 1, unshare: 2, sync: 3, fork: 4, setid: 5, nogroups: 6, exit: 7 } as const;
-const REPORT = { SYNC: 1, FORKED: 2, ERROR: 3 } as const;
+const REPORT = { SYNC: 1, FORKED: 2, ERROR: 3, WAITING: 4 } as const;
 const CLONE_NR: Record<string, number> = { x64: 56, arm64: 220 };
 
 let compiled: ReturnType<typeof compileSpawn> | undefined;
@@ -130,6 +130,7 @@ function reap(pid: number): void {
  */
 export function spawnNamespaced(spec: NamespacedSpawn): number {
   compiled ??= compileSpawn();
+  if (windowBusy || stackHeld) throw new Error("spawnNamespaced: a native init runs on the C's stack in this process");
   const [ours, theirs] = socketPair();
   const keep: unknown[] = [];
   let pid = -1;
@@ -202,7 +203,10 @@ export interface Window {
 /** A child started in a window, stopped at its first `sync` step until `go()`. */
 export interface WindowChild {
   pid: number;
-  /** Lets the child go on, and blocks until it exec'd; throws naming the step that failed (the child then exits). */
+  /**
+   * Lets the child go on, and blocks until it exec'd or, with a `waitForStart` step,
+   * until it waits there for `start`; throws naming the step that failed (the child then exits).
+   */
   go(): void;
   /** Kills the child, if it was not let go; frees what it read. The caller reaps it, as after go(). */
   abort(): void;
@@ -217,7 +221,7 @@ export interface WindowChild {
  */
 export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChild {
   compiled ??= compileSpawn();
-  if (windowBusy) throw new Error("startInWindow: a native init is still starting in this process");
+  if (windowBusy || stackHeld) throw new Error("startInWindow: a native init is still starting in this process");
   const [ours, theirs] = socketPair();
   const keep: unknown[] = [];
   const numbers = [SYS.pivot_root, SYS.seccomp, SYS.keyctl, SYS.openat2, SYS.close_range, SYS.O_DIRECTORY, SYS.O_NOFOLLOW];
@@ -229,11 +233,15 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
   keep.push(req); // the child reads its steps from it until it has exec'd, after we return
   let pid = Number(compiled.mycr_enter_and_spawn(ptr(req), ptr(win)));
   close(theirs);
+  // A child that waits for `start` runs on the C's one stack for as long as this process
+  // lives (it has its own copy of everything else): no other start may use the stack then.
+  let waitsForStart = false;
   const finish = () => {
     close(ours);
     keep.length = 0;
     windowBusy = false;
-    for (const wake of windowWaiters.splice(0)) wake();
+    if (waitsForStart) stackHeld = true;
+    for (const wake of windowWaiters.splice(0)) wake(!stackHeld);
   };
   if (pid < 0) {
     finish();
@@ -264,6 +272,10 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
         writeSync(ours, "g");
         const report = readReport(ours);
         if (!report) return; // EOF: execve closed the socket
+        if (report[0] === REPORT.WAITING) {
+          waitsForStart = true;
+          return;
+        }
         pid = -1; // it exits by itself; the caller reaps it (watchChild)
         throw new SysError(stepName(spec, report[1]), "in the container's first process", report[2]);
       } finally {
@@ -284,20 +296,24 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
 }
 
 let windowBusy = false;
+/** A child of ours waits for `start` on the C's stack: it is taken for the life of this process. */
+let stackHeld = false;
 
 /** Whether a startInWindow child of ours has not exec'd yet (a second must wait, or take another way). */
 export function windowStartInProgress(): boolean {
-  return windowBusy;
+  return windowBusy || stackHeld;
 }
 
-const windowWaiters: (() => void)[] = [];
+const windowWaiters: ((free: boolean) => void)[] = [];
 
 /**
  * Resolves once no startInWindow child of ours is starting. Every waiter wakes when the
  * window frees: the first to call startInWindow (synchronously, in that same turn) takes
  * it, so each must check windowStartInProgress() again and wait anew while it is taken.
+ * Resolves false when a child waiting for `start` holds it for good: waiting is no use.
  */
-export function windowFreed(): Promise<void> {
-  if (!windowBusy) return Promise.resolve();
+export function windowFreed(): Promise<boolean> {
+  if (stackHeld) return Promise.resolve(false);
+  if (!windowBusy) return Promise.resolve(true);
   return new Promise((resolve) => windowWaiters.push(resolve));
 }

@@ -52,8 +52,10 @@ int setsid(void);
 int socket(int domain, int type, int protocol);
 int ioctl(int fd, unsigned long request, ...);
 int setrlimit(int resource, const void *limit);
+void *mmap(void *addr, unsigned long length, int prot, int flags, int fd, long offset);
 
 #define SIGCHLD 17
+#define CLONE_VM 0x00000100
 #define CLONE_PARENT 0x00008000
 #define F_DUPFD_CLOEXEC 1030
 #define SIG_SETMASK 2
@@ -97,12 +99,16 @@ int setrlimit(int resource, const void *limit);
 #define STEP_CTTY 36      /* a: a terminal's fd: our controlling terminal and fds 0-2 (exec: the container's /dev/console stays) */
 #define STEP_EXEC_VIA 37  /* a: [NULL-terminated candidates, stub fd, execveat's number], b: explicit: as EXEC_FIRST, through the stub (below) */
 #define STEP_RLIMIT 38    /* a: [resource, soft, hard]: setrlimit */
+#define STEP_WAIT_START 39 /* a: [exec fifo fd (O_PATH), candidates, explicit]: `create`'s end (wait_for_start) */
+#define STEP_NOT_DUMPABLE 40 /* PR_SET_DUMPABLE 0: our /proc entries (fds) are no one else's while we wait */
+#define STEP_OWN_PROC 41   /* a procfs of our PID namespace, detached (fsopen/fsmount), kept for wait_for_start */
 #define STEP_EXEC_FIRST 32 /* a: NULL-terminated candidates: the first that exists is exec'd (execvp's search) */
 
 /* Reports (16 bytes each) on the sync socket. */
 #define REPORT_SYNC 1
 #define REPORT_FORKED 2
 #define REPORT_ERROR 3
+#define REPORT_WAITING 4 /* set up, waiting for `start`: the caller returns; we close the socket */
 
 /*
  * The request, 64-bit words: [0] clone flags, [1] clone's syscall number, [2] the child's
@@ -569,6 +575,202 @@ static int console(long *w) {
   return mount(path, "/dev/console", (const char *)0, MS_BIND, (const void *)0);
 }
 
+/*
+ * exec_first's search without the execve: whether a candidate exists that is not a
+ * directory (an explicit one that is fails with EISDIR) and that we may execute, so that
+ * `create` reports a missing program as runc does, not the container after `start`.
+ */
+static int find_program(char **candidates, long explicit) {
+  int i = 0, denied = 0;
+  char *path;
+  while ((path = next_candidate(candidates, &i, explicit))) {
+    if (faccessat(AT_FDCWD, path, 1 /* X_OK */, 0x200 /* AT_EACCESS */) == 0) return 0;
+    denied = 1;
+  }
+  if (*__errno_location() != 0) return -1;
+  return set_errno(denied ? EACCES : ENOENT);
+}
+
+/*
+ * A procfs of our own PID namespace, made while we may (CAP_SYS_ADMIN) and mounted
+ * nowhere: wait_for_start reopens the exec fifo through it, so that no path of the
+ * container's is looked up (its /proc may be the image's own directory, full of
+ * symlinks, when the spec mounts none) and no fd of the host's reaches the container:
+ * what it shows is the container's own processes, as its /proc does.
+ */
+static int own_proc = -1;
+
+static int make_own_proc(void) {
+  long fs = syscall(430 /* fsopen */, "proc", 1 /* FSOPEN_CLOEXEC */), mnt;
+  if (fs < 0) return -1;
+  if (syscall(431 /* fsconfig */, fs, 6 /* FSCONFIG_CMD_CREATE */, 0, 0, 0) < 0) { close((int)fs); return -1; }
+  mnt = syscall(432 /* fsmount */, fs, 1 /* FSMOUNT_CLOEXEC */, 2 | 4 | 8 /* MOUNT_ATTR_NOSUID|NODEV|NOEXEC */);
+  close((int)fs);
+  if (mnt < 0) return -1;
+  own_proc = (int)mnt;
+  return 0;
+}
+
+/*
+ * `create`'s end, runc's exec fifo protocol: everything is set up (mounts, root,
+ * credentials, capabilities, no_new_privs; a seccomp filter that needs no_new_privs
+ * comes after, as runc loads it), and opening the fifo for writing blocks until `start`
+ * opens it for reading. The fifo is the O_PATH fd the caller opened in its state dir,
+ * reopened as "self/fd/N" of own_proc. The caller has gone when we wake up: nobody is
+ * told of a failure (the socket is closed).
+ */
+/*
+ * While it waits, a signal whose default action ends a process ends us: as PID 1 of
+ * its namespace the child would otherwise ignore every signal it has no handler for
+ * (SIGTERM from `kill` included), where runc's and Bun's inits have handlers.
+ * execve resets them.
+ */
+static void ended_by(int sig) {
+  _exit(128 + sig);
+}
+
+static void end_on_signals(void) {
+  unsigned char none[128];
+  int sig;
+  for (sig = 0; sig < 128; sig++) none[sig] = 0;
+  for (sig = 1; sig <= 64; sig++) {
+    /* KILL and STOP cannot be caught; CHLD, CONT, URG, WINCH are ignored by default; TSTP, TTIN, TTOU stop; 32, 33 are glibc's */
+    if (sig == 9 || sig == 19 || sig == 17 || sig == 18 || sig == 23 || sig == 28 || sig == 20 || sig == 21 || sig == 22 || sig == 32 || sig == 33) continue;
+    signal(sig, (void *)ended_by);
+  }
+  sigprocmask(SIG_SETMASK, none, (void *)0); /* blocked since the clone (Bun's handlers were ours then) */
+}
+
+static int wait_for_start(long *w, int *sync, int step, long *fds, long nfds, long *rest, long nrest) {
+  char path[48];
+  const char *prefix = "self/fd/";
+  int i = 0, n = 0, fifo, number, fd, stub = -1;
+  long k, *via = (long *)0;
+  char digits[16];
+  if (own_proc < 0) return set_errno(9 /* EBADF: no STEP_OWN_PROC before */);
+  if (find_program((char **)w[1], w[2]) < 0) return -1;
+  /* the caller exits after `create`: its death must not kill us from now on */
+  if (prctl(1 /* PR_SET_PDEATHSIG */, 0, 0, 0, 0) < 0) return -1;
+  /*
+   * We may wait long: keep no fd of the runtime's (its namespaces, its cwd, the sync
+   * socket...) but the program's, placed now (exec places them again, as they are), the
+   * fifo and own_proc (close-on-exec).
+   */
+  fifo = fcntl((int)w[0], F_DUPFD_CLOEXEC, 200);
+  own_proc = fcntl(own_proc, F_DUPFD_CLOEXEC, 200);
+  if (fifo < 0 || own_proc < 0) return -1;
+  /* the exec stub (STEP_EXEC_VIA, in our own copy of the steps) is kept too */
+  for (k = 0; k < nrest; k++) if (rest[3 * k] == STEP_EXEC_VIA) via = (long *)rest[3 * k + 1];
+  if (via && (stub = fcntl((int)via[1], F_DUPFD_CLOEXEC, 200)) < 0) return -1;
+  place_fds(*sync, fds, nfds);
+  for (k = 0; k < nfds; k++) fds[k] = k;
+  if (dup3(fifo, (int)nfds, O_CLOEXEC) < 0 || dup3(own_proc, (int)nfds + 1, O_CLOEXEC) < 0) return -1;
+  fifo = (int)nfds;
+  own_proc = (int)nfds + 1;
+  if (via) {
+    if (dup3(stub, (int)nfds + 2, O_CLOEXEC) < 0) return -1;
+    via[1] = nfds + 2;
+  }
+  number = fifo;
+  while (prefix[i]) { path[i] = prefix[i]; i++; }
+  do { digits[n++] = (char)('0' + number % 10); number /= 10; } while (number > 0);
+  while (n > 0) path[i++] = digits[--n];
+  path[i] = 0;
+  end_on_signals();
+  report(*sync, REPORT_WAITING, step, 0);
+  *sync = -1;
+  syscall(nr_close_range, nfds + (via ? 3 : 2), (long)~0U, 0L); /* the sync socket among them */
+  /* from here on, `w` (the caller's memory) is not read: the caller may be gone */
+  fd = openat(own_proc, path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (write(fd, "0", 1) != 1) return -1;
+  close(fd);
+  close(fifo);
+  /*
+   * The stub takes an fd 3 of ours as its sign that we started it (it reports a failed
+   * execve there): the socket is gone, so it gets this procfs's (close-on-exec), where
+   * a report goes nowhere.
+   */
+  sync_fd = own_proc;
+  return 0;
+}
+
+/*
+ * With CLONE_VM the child reads its program from the caller's memory, which is fine while
+ * the caller waits for our execve, not once `create` has returned and its process goes on
+ * (and exits: the memory stays, but what it held may have been reused before). So before
+ * saying it waits, the child copies what it reads after the wait (the request, the fds,
+ * argv, envp, and the steps left: a seccomp filter and exec's candidates (and stub), nothing else)
+ * into a mapping of its own making, which the caller knows nothing of and never touches.
+ * Returns the copy of the request, or NULL with errno set.
+ */
+static unsigned long words_of(unsigned long bytes) { return (bytes + 7) / 8; }
+static unsigned long str_size(const char *s) { unsigned long n = 0; while (s[n]) n++; return n + 1; }
+static unsigned long strings_words(char **v) {
+  unsigned long n = 1;
+  for (; *v; v++) n += 1 + words_of(str_size(*v));
+  return n;
+}
+static long *arena_take(long **at, unsigned long words) { long *r = *at; *at += words; return r; }
+static char **copy_strings(long **at, char **v) {
+  long n = 0, i;
+  unsigned long k, len;
+  char **d;
+  while (v[n]) n++;
+  d = (char **)arena_take(at, (unsigned long)n + 1);
+  for (i = 0; i < n; i++) {
+    len = str_size(v[i]);
+    d[i] = (char *)arena_take(at, words_of(len));
+    for (k = 0; k < len; k++) d[i][k] = v[i][k];
+  }
+  d[n] = 0;
+  return d;
+}
+
+static long *own_copy(long *req, long from) {
+  long nfds = req[7], nsteps = req[8], head = 9 + nfds + 3 * nsteps, *steps = req + 9 + nfds, *copy, *at, i, k;
+  unsigned long words = (unsigned long)head + strings_words((char **)req[5]) + strings_words((char **)req[6]);
+  for (i = from + 1; i < nsteps; i++) {
+    long op = steps[3 * i], *w = (long *)steps[3 * i + 1];
+    if (op == STEP_SECCOMP) words += 2 + words_of(8 * (unsigned long)(unsigned short)w[0]);
+    else if (op == STEP_EXEC_FIRST) words += strings_words((char **)w);
+    else if (op == STEP_EXEC_VIA) words += 3 + strings_words((char **)w[0]);
+    else {
+      set_errno(22 /* EINVAL: a step the copy does not know */);
+      return (long *)0;
+    }
+  }
+  copy = (long *)mmap((void *)0, words * 8, 3 /* PROT_READ|WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+  if ((long)copy == -1) return (long *)0;
+  for (i = 0; i < head; i++) copy[i] = req[i];
+  at = copy + head;
+  copy[4] = 0; /* path: only the exec step's candidates are exec'd */
+  copy[5] = (long)copy_strings(&at, (char **)req[5]);
+  copy[6] = (long)copy_strings(&at, (char **)req[6]);
+  steps = copy + 9 + nfds;
+  for (i = from + 1; i < nsteps; i++) {
+    long *w = (long *)steps[3 * i + 1];
+    if (steps[3 * i] == STEP_SECCOMP) {
+      long *fprog = arena_take(&at, 2);
+      unsigned long len = 8 * (unsigned long)(unsigned short)w[0];
+      char *filter = (char *)arena_take(&at, words_of(len)), *src = (char *)w[1];
+      for (k = 0; k < (long)len; k++) filter[k] = src[k];
+      fprog[0] = w[0];
+      fprog[1] = (long)filter;
+      steps[3 * i + 1] = (long)fprog;
+    } else if (steps[3 * i] == STEP_EXEC_VIA) {
+      long *via = arena_take(&at, 3);
+      via[0] = (long)copy_strings(&at, (char **)w[0]);
+      via[1] = w[1];
+      via[2] = w[2];
+      steps[3 * i + 1] = (long)via;
+    } else {
+      steps[3 * i + 1] = (long)copy_strings(&at, (char **)w);
+    }
+  }
+  return copy;
+}
+
 /* One step of the native init's; 0, or -1 with errno. */
 static int native_step(long *req, long op, long a, long b) {
   long *w = (long *)a;
@@ -602,6 +804,8 @@ static int native_step(long *req, long op, long a, long b) {
   case STEP_SECCOMP: return syscall(nr_seccomp, 1 /* SET_MODE_FILTER */, b, a) < 0 ? -1 : 0;
   case STEP_SETSID: return setsid() < 0 ? -1 : 0;
   case STEP_UMASK: umask((unsigned)a); return 0;
+  case STEP_NOT_DUMPABLE: return prctl(4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0);
+  case STEP_OWN_PROC: return make_own_proc();
   case STEP_EXEC_FIRST: return exec_first(req, (char **)a, b);
   case STEP_EXEC_VIA: return exec_via(req, w, b);
   case STEP_RLIMIT: return setrlimit((int)w[0], w + 1);
@@ -639,6 +843,14 @@ static int child(void *arg) {
       if (setgroups(0, (const unsigned *)0) < 0) fail(sync, (int)i);
     } else if (op == STEP_EXIT) {
       _exit(0);
+    } else if (op == STEP_WAIT_START) {
+      if (req[0] & CLONE_VM) {
+        req = own_copy(req, i);
+        if (!req) fail(sync, (int)i);
+        fds = req + 9;
+        steps = fds + nfds;
+      }
+      if (wait_for_start((long *)a, &sync, (int)i, fds, nfds, steps + 3 * (i + 1), nsteps - i - 1) < 0) fail(sync, (int)i);
     } else if (op >= STEP_MOUNT) {
       if (op == STEP_EXEC_FIRST || op == STEP_EXEC_VIA) {
         reset_signals();
