@@ -99,10 +99,12 @@ describe.each(INITS)("create and start with MYCR_INIT=%s", (init) => {
         expect(status).toMatch(/^CapEff:\t0000000000000020$/m);
         expect(status).toMatch(/^CapBnd:\t0000000000000020$/m);
         expect(status).toMatch(/^Seccomp:\t0$/m); // loaded with no_new_privs: after the wait, as runc
-        // while it waits it holds nothing of the runtime's: stdio, the fifo, its own procfs
+        // while it waits it holds nothing of the runtime's: stdio, the fifo, its own procfs,
+        // and the sealed stub it starts the program through (CVE-2019-5736: never mycr's binary)
         const fds = readdirSync(`/proc/${s.pid}/fd`).map((fd) => readlinkSync(`/proc/${s.pid}/fd/${fd}`));
-        expect(fds).toHaveLength(5);
+        expect(fds).toHaveLength(6);
         expect(fds.filter((f) => f.endsWith(`/${id}/exec.fifo`))).toHaveLength(1);
+        expect(fds.filter((f) => f.startsWith("/memfd:mycr-exec-stub"))).toHaveLength(1);
         expect(fds.filter((f) => /^(mnt|net|uts|ipc|pid|socket|pipe|anon_inode):/.test(f))).toEqual([]);
       }
       const started = await mycr(["start", id]);
