@@ -1,5 +1,5 @@
 // OCI bundles for the runtime-face tests: `mycr spec`'s default config, adjusted.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Spec } from "../../src/spec/types";
 import { WORK } from "./env";
@@ -11,6 +11,7 @@ let counter = 0;
 /** A bundle running `args` on the shared busybox rootfs (read-only, so tests cannot alter it). */
 export async function makeBundle(args: string[], adjust: (spec: Spec) => void = () => {}): Promise<string> {
   const dir = join(WORK, "bundles", `${process.pid}-${++counter}`);
+  rmSync(dir, { recursive: true, force: true }); // an earlier run's, whose process had this pid
   mkdirSync(dir, { recursive: true });
   const r = await mycr(["spec", "--bundle", dir]);
   if (r.exitCode !== 0) throw new Error(`mycr spec failed: ${r.stderr}`);
