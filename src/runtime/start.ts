@@ -18,14 +18,22 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
   const fd = openSync(fifo, O_NONBLOCK | O_CLOEXEC);
   try {
     const buf = Buffer.alloc(1);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
+    const wentOn = (): boolean => {
       try {
-        if (readSync(fd, buf, 0, 1, null) === 1) break;
+        return readSync(fd, buf, 0, 1, null) === 1;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+        return false;
       }
-      if (!isAlive(record.init)) throw new ContainerError(`cannot start container ${id}: its init process died`);
+    };
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (wentOn()) break;
+      // A quick program may have run and ended since that read: its byte says it started.
+      if (!isAlive(record.init)) {
+        if (wentOn()) break;
+        throw new ContainerError(`cannot start container ${id}: its init process died`);
+      }
       if (Date.now() > deadline) throw new ContainerError(`cannot start container ${id}: init did not respond`);
       await Bun.sleep(1);
     }
