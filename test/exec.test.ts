@@ -3,19 +3,21 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeBundle, uniqueId } from "./helpers/bundle";
-import { alive } from "./helpers/containers";
+import { alive, waitForContainerPid } from "./helpers/containers";
 import { mycr } from "./helpers/mycr";
 
 let id: string;
 let bundle: string;
 beforeAll(async () => {
-  bundle = await makeBundle(["sh", "-c", "echo $$ > /dev/null; while :; do sleep 0.1; done"], (spec) => {
+  bundle = await makeBundle(["sh", "-c", "echo exec-target $$ > /dev/null; while :; do sleep 0.1; done"], (spec) => {
     spec.hostname = "exec-box";
     spec.process!.env!.push("FROM_CONFIG=yes");
   });
   id = uniqueId("exec");
   const r = await mycr(["run", "-d", "--bundle", bundle, id]);
   if (r.exitCode !== 0) throw new Error(r.stderr);
+  // As runc's, `run -d` returns once start let the init go: its execve may come a moment later.
+  await waitForContainerPid("exec-target");
 });
 afterAll(async () => {
   await mycr(["delete", "--force", id]);
