@@ -152,28 +152,54 @@ export function parseEntries(text: string): LogEntry[] {
   return entries;
 }
 
-/** Every entry so far, and where the live file was read up to (to follow on from there). */
+/**
+ * Every entry so far, and where the live file was read up to (to follow on from there).
+ * The live file is opened before the rotated ones are listed: rotation removes the
+ * oldest, then renames the live file to .1 and starts a new one, and a list taken first
+ * could miss both (an empty answer from a log full of lines). A rotated file that is the
+ * one we hold open (renamed since) is read once, through our fd.
+ */
 export function readLog(path: string): { entries: LogEntry[]; position: LogPosition } {
-  const old = logFiles(path).filter((f) => f !== path);
   let position: LogPosition = { ino: -1, offset: 0 };
   let live = "";
+  let fd = -1;
   try {
-    const fd = openSync(path, "r");
-    try {
+    fd = openSync(path, "r");
+  } catch {
+    // no live file yet, or it is being rotated: the rotated files below hold its lines
+  }
+  try {
+    const liveIno = fd >= 0 ? fstatSync(fd).ino : -1;
+    const old = logFiles(path).filter((f) => f !== path && statIno(f) !== liveIno);
+    const entries = old.flatMap((f) => parseEntries(readIfThere(f)));
+    if (fd >= 0) {
       const data = readFileSync(fd);
-      const st = fstatSync(fd);
       // only whole lines: a line being written is read again by the follower
       const end = data.lastIndexOf(0x0a) + 1;
       live = data.subarray(0, end).toString("utf8");
-      position = { ino: st.ino, offset: end };
-    } finally {
-      closeSync(fd);
+      position = { ino: liveIno, offset: end };
     }
-  } catch {
-    // no live file yet
+    return { entries: [...entries, ...parseEntries(live)], position };
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
-  const entries = old.flatMap((f) => parseEntries(readFileSync(f, "utf8")));
-  return { entries: [...entries, ...parseEntries(live)], position };
+}
+
+function statIno(path: string): number {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return -2; // gone meanwhile: never our fd's
+  }
+}
+
+/** A rotated file, or "" if the oldest was removed by a rotation meanwhile. */
+function readIfThere(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 export interface LogPosition {
