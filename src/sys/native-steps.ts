@@ -2,9 +2,8 @@
 // in native/spawn-in-namespaces.c does in the window on our thread and in the child
 // between clone and execve. Every value is decided by the caller (runtime/native-plan.ts);
 // here they only become the words the C reads. Each step names itself for errors.
-import { ptr } from "bun:ffi";
-import { cstr } from "./libc";
 import type { ExecStub } from "./exec-stub";
+import type { NativeArena, Word } from "./native-arena";
 
 /** Where a mount point is, inside a root the kernel resolves it in (RESOLVE_IN_ROOT). */
 export interface InRoot {
@@ -67,6 +66,8 @@ export type NativeStep =
 export class NativePty {
   /** Filled by the C: [root, ptmx path, rows, cols, master, peer]. */
   words: BigInt64Array | null = null;
+  /** Where those words are, for the console step that reads them (0 until encoded). */
+  address = 0;
   get master(): number {
     return this.words ? Number(this.words[4]) : -1;
   }
@@ -83,98 +84,77 @@ const CODES: Record<NativeStep["op"], number> = {
 };
 const KINDS = { dir: 0, file: 1, existing: 2 } as const;
 
-/** Encodes a step as [op, a, b]; whatever `a` points at is pushed to `keep` (alive until the child exec'd). */
-export function encodeNativeStep(s: NativeStep, keep: unknown[]): [number, bigint, bigint] {
-  const str = (text: string | null): bigint => {
-    if (text === null) return 0n;
-    const b = cstr(text);
-    keep.push(b);
-    return BigInt(ptr(b));
-  };
-  const block = (words: Array<number | bigint>): bigint => {
-    const w = BigInt64Array.from(words.map((x) => BigInt.asIntN(64, BigInt(x))));
-    keep.push(w);
-    return BigInt(ptr(w));
-  };
-  const u32s = (values: number[]): bigint => {
-    const a = Uint32Array.from(values.length > 0 ? values : [0]);
-    keep.push(a);
-    return BigInt(ptr(a));
-  };
-  /** NULL-terminated array of strings. */
-  const candidateList = (values: string[]): bigint => block([...values.map((c) => str(c)), 0n]);
+/** Encodes a step as [op, a, b]; what `a` points at is written into the arena (alive until the child exec'd). */
+export function encodeNativeStep(s: NativeStep, arena: NativeArena): [number, Word, Word] {
+  const str = (text: string | null): number => arena.str(text);
+  const block = (words: Word[]): number => arena.words(words);
   const code = CODES[s.op];
   switch (s.op) {
     case "mount":
-      return [code, block([str(s.source), str(s.target), str(s.fstype), s.flags, str(s.data)]), 0n];
+      return [code, block([str(s.source), str(s.target), str(s.fstype), s.flags, str(s.data)]), 0];
     case "mountIn":
-      return [code, block([str(s.source), str(s.at.root), str(s.at.path), str(s.fstype), s.flags, str(s.data), KINDS[s.kind]]), 0n];
+      return [code, block([str(s.source), str(s.at.root), str(s.at.path), str(s.fstype), s.flags, str(s.data), KINDS[s.kind]]), 0];
     case "mknodIn":
-      return [code, block([str(s.dir.root), str(s.dir.path), str(s.name), s.mode, s.dev, s.uid, s.gid, str(s.bindIfRefused), s.skipIfPresent ? 1 : 0]), 0n];
+      return [code, block([str(s.dir.root), str(s.dir.path), str(s.name), s.mode, s.dev, s.uid, s.gid, str(s.bindIfRefused), s.skipIfPresent ? 1 : 0]), 0];
     case "symlinkIn":
-      return [code, block([str(s.dir.root), str(s.dir.path), str(s.name), str(s.target)]), 0n];
+      return [code, block([str(s.dir.root), str(s.dir.path), str(s.name), str(s.target)]), 0];
     case "holdIn":
-      return [code, block([str(s.at.root), str(s.at.path)]), BigInt(s.slot)];
+      return [code, block([str(s.at.root), str(s.at.path)]), s.slot];
     case "symlink":
-      return [code, block([str(s.target), str(s.path)]), 0n];
+      return [code, block([str(s.target), str(s.path)]), 0];
     case "ptyIn": {
-      s.pty.words = BigInt64Array.from([str(s.ptmx.root), str(s.ptmx.path), BigInt(s.rows), BigInt(s.cols), -1n, -1n]);
-      keep.push(s.pty.words);
-      return [code, BigInt(ptr(s.pty.words)), 0n];
+      const pty = arena.view([str(s.ptmx.root), str(s.ptmx.path), s.rows, s.cols, -1, -1]);
+      s.pty.words = pty.words;
+      s.pty.address = pty.address;
+      return [code, pty.address, 0];
     }
     case "console":
-      if (!s.pty.words) throw new Error("native steps: a console step needs its ptyIn step before it");
-      return [code, BigInt(ptr(s.pty.words)), 0n];
+      if (s.pty.address === 0) throw new Error("native steps: a console step needs its ptyIn step before it");
+      return [code, s.pty.address, 0];
     case "pivot":
-      return [code, str(s.root), 0n];
+      return [code, str(s.root), 0];
     case "hostname":
     case "domainname":
-      return [code, str(s.name), BigInt(Buffer.byteLength(s.name))];
+      return [code, str(s.name), Buffer.byteLength(s.name)];
     case "mkdir":
     case "mask":
     case "readonly":
     case "keyring":
-      return [code, str(s.path), 0n];
+      return [code, str(s.path), 0];
     case "chdir":
-      return [code, str(s.path), s.checkInsideRoot ? 1n : 0n];
+      return [code, str(s.path), s.checkInsideRoot ? 1 : 0];
     case "bounding":
-      return [code, block([s.keep, s.last]), 0n];
+      return [code, block([s.keep, s.last]), 0];
     case "keepCaps":
-      return [code, s.on ? 1n : 0n, 0n];
+      return [code, s.on ? 1 : 0, 0];
     case "groups":
-      return [code, u32s(s.gids), BigInt(s.gids.length)];
+      return [code, arena.u32s(s.gids), s.gids.length];
     case "deathSignal":
-      return [code, BigInt(s.signal), 0n];
+      return [code, s.signal, 0];
     case "capset": {
       // struct __user_cap_header_struct { u32 version (v3), int pid }, then two data structs
       const lo = (v: bigint) => Number(v & 0xffffffffn);
       const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
-      const data = Uint32Array.from([0x20080522, 0, lo(s.effective), lo(s.permitted), lo(s.inheritable), hi(s.effective), hi(s.permitted), hi(s.inheritable)]);
-      keep.push(data);
-      return [code, BigInt(ptr(data)), 0n];
+      return [code, arena.u32s([0x20080522, 0, lo(s.effective), lo(s.permitted), lo(s.inheritable), hi(s.effective), hi(s.permitted), hi(s.inheritable)]), 0];
     }
     case "ambient":
-      return [code, u32s(s.caps), BigInt(s.caps.length)];
-    case "seccomp": {
-      const fprog = new BigUint64Array(2); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
-      fprog[0] = BigInt(s.program.length / 8);
-      fprog[1] = BigInt(ptr(s.program));
-      keep.push(fprog, s.program);
-      return [code, BigInt(ptr(fprog)), BigInt(s.flags)];
-    }
+      return [code, arena.u32s(s.caps), s.caps.length];
+    case "seccomp":
+      // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+      return [code, block([s.program.length / 8, arena.hold(s.program)]), s.flags];
     case "umask":
-      return [code, BigInt(s.mask), 0n];
+      return [code, s.mask, 0];
     case "controllingTerminal":
-      return [code, BigInt(s.fd), 0n];
+      return [code, s.fd, 0];
     case "rlimit":
-      return [code, block([s.resource, s.soft, s.hard]), 0n];
+      return [code, block([s.resource, s.soft, s.hard]), 0];
     case "exec":
-      return [code, candidateList(s.candidates), s.explicit ? 1n : 0n];
+      return [code, arena.strings(s.candidates), s.explicit ? 1 : 0];
     case "execVia":
-      return [code, block([candidateList(s.candidates), s.stub.fd, s.stub.execveat]), s.explicit ? 1n : 0n];
+      return [code, block([arena.strings(s.candidates), s.stub.fd, s.stub.execveat]), s.explicit ? 1 : 0];
     case "waitForStart":
-      return [code, block([s.fifoFd, candidateList(s.candidates), s.explicit ? 1 : 0]), 0n];
+      return [code, block([s.fifoFd, arena.strings(s.candidates), s.explicit ? 1 : 0]), 0];
     default:
-      return [code, 0n, 0n];
+      return [code, 0, 0];
   }
 }

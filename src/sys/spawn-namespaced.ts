@@ -3,16 +3,17 @@
 // steps the caller decides, stopping at each `sync` until the caller has done its part
 // from outside (written the child's uid_map, its time offsets...), then execve()s.
 // See docs/design-userns.md for why this way and what each step costs.
-import { FFIType, ptr } from "bun:ffi";
+import { FFIType, type Pointer } from "bun:ffi";
 import { openSync, readSync, writeSync } from "node:fs";
 import { CLONE, O_CLOEXEC, O_RDONLY } from "./constants";
 import source from "./native/spawn-in-namespaces.c" with { type: "text" };
 import { loadC } from "./native-cc";
-import { cStringArray, cstr, libc } from "./libc";
+import { libc } from "./libc";
 import { close, socketPair } from "./fd";
 import { SysError } from "./errno";
 import { SYS } from "./arch";
 import { encodeNativeStep, type NativeStep } from "./native-steps";
+import { NativeArena, type Word } from "./native-arena";
 
 /** What the child does between clone and execve, in order. */
 export type SpawnStep =
@@ -66,31 +67,26 @@ export function prepareNamespacedSpawn(): void {
   compiled ??= compileSpawn();
 }
 
-/** The request the C reads (its layout is described there); `keep` holds what it points at. */
-function request(spec: NamespacedSpawn, childEnd: number, ourEnd: number, keep: unknown[]): BigInt64Array {
-  const strings: Buffer[] = [];
-  const path = cstr(spec.path);
-  const argv = cStringArray(spec.argv, strings);
-  const env = cStringArray(spec.env, strings);
-  // Pointed at, not copied: they must live until the child has exec'd.
-  keep.push(path, argv, env, strings);
-  const words: Array<number | bigint> = [
+/** The request the C reads (its layout is described there), in `arena`; returns its address. */
+function request(spec: NamespacedSpawn, childEnd: number, ourEnd: number, arena: NativeArena): number {
+  // Pointed at, not copied: the arena must live until the child has exec'd.
+  const words: Word[] = [
     spec.cloneFlags, CLONE_NR[process.arch]!, childEnd, ourEnd,
-    BigInt(ptr(path)), BigInt(ptr(argv)), BigInt(ptr(env)), spec.fds.length, spec.steps.length,
+    arena.str(spec.path), arena.strings(spec.argv), arena.strings(spec.env), spec.fds.length, spec.steps.length,
     ...spec.fds,
+    ...encodeSteps(spec.steps, arena),
   ];
-  words.push(...encodeSteps(spec.steps, keep));
-  return BigInt64Array.from(words.map((w) => BigInt.asIntN(64, BigInt(w))));
+  return arena.words(words);
 }
 
-function encodeSteps(steps: SpawnStep[], keep: unknown[]): Array<number | bigint> {
-  const words: Array<number | bigint> = [];
+function encodeSteps(steps: SpawnStep[], arena: NativeArena): Word[] {
+  const words: Word[] = [];
   for (const s of steps) {
     if (s.op === "setns") words.push(OPS.setns, s.fd, s.nstype);
     else if (s.op === "unshare") words.push(OPS.unshare, s.flags, 0);
     else if (s.op === "setid") words.push(OPS.setid, s.uid, s.gid);
     else if (s.op in OPS) words.push(OPS[s.op as keyof typeof OPS], 0, 0);
-    else words.push(...encodeNativeStep(s as NativeStep, keep));
+    else words.push(...encodeNativeStep(s as NativeStep, arena));
   }
   return words;
 }
@@ -132,11 +128,11 @@ export function spawnNamespaced(spec: NamespacedSpawn): number {
   compiled ??= compileSpawn();
   if (windowBusy || stackHeld) throw new Error("spawnNamespaced: a native init runs on the C's stack in this process");
   const [ours, theirs] = socketPair();
-  const keep: unknown[] = [];
+  const arena = new NativeArena();
   let pid = -1;
   try {
-    const req = request(spec, theirs, ours, keep);
-    const r = Number(compiled.mycr_spawn_in_namespaces(ptr(req)));
+    const req = request(spec, theirs, ours, arena);
+    const r = Number(compiled.mycr_spawn_in_namespaces(req as Pointer));
     close(theirs);
     if (r < 0) throw new SysError("clone", `0x${spec.cloneFlags.toString(16)}`, -r);
     pid = r;
@@ -164,7 +160,7 @@ export function spawnNamespaced(spec: NamespacedSpawn): number {
     throw e;
   } finally {
     close(ours); // a child still waiting at a sync step reads EOF and exits
-    keep.length = 0;
+    arena.release();
   }
 }
 
@@ -223,22 +219,20 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
   compiled ??= compileSpawn();
   if (windowBusy || stackHeld) throw new Error("startInWindow: a native init is still starting in this process");
   const [ours, theirs] = socketPair();
-  const keep: unknown[] = [];
+  // the child reads its steps from it until it has exec'd, after we return
+  const arena = new NativeArena();
   const numbers = [SYS.pivot_root, SYS.seccomp, SYS.keyctl, SYS.openat2, SYS.close_range, SYS.O_DIRECTORY, SYS.O_NOFOLLOW];
   // The window's steps first: a child's step may refer to what one of them opens (console -> ptyIn).
-  const win = BigInt64Array.from(
-    [window.saved.length, window.cwd, window.steps.length, -1, 0, ...numbers, ...window.saved, ...encodeSteps(window.steps, keep)].map((w) => BigInt.asIntN(64, BigInt(w))),
-  );
-  const req = request(spec, theirs, ours, keep);
-  keep.push(req); // the child reads its steps from it until it has exec'd, after we return
-  let pid = Number(compiled.mycr_enter_and_spawn(ptr(req), ptr(win)));
+  const { address: winAddress, words: win } = arena.view([window.saved.length, window.cwd, window.steps.length, -1, 0, ...numbers, ...window.saved, ...encodeSteps(window.steps, arena)]);
+  const req = request(spec, theirs, ours, arena);
+  let pid = Number(compiled.mycr_enter_and_spawn(req as Pointer, winAddress as Pointer));
   close(theirs);
   // A child that waits for `start` runs on the C's one stack for as long as this process
   // lives (it has its own copy of everything else): no other start may use the stack then.
   let waitsForStart = false;
   const finish = () => {
     close(ours);
-    keep.length = 0;
+    arena.release();
     windowBusy = false;
     if (waitsForStart) stackHeld = true;
     for (const wake of windowWaiters.splice(0)) wake(!stackHeld);
