@@ -117,25 +117,40 @@ function viewOf(id: string, store: StateStore, now: number): ContainerView | nul
   return null;
 }
 
-export function listContainers(store: StateStore): ContainerView[] {
+/** Every container id either face knows of. */
+function allIds(store: StateStore): Set<string> {
   const ids = new Set(store.ids());
   try {
     for (const id of readdirSync(containersDir())) ids.add(id);
   } catch {
     // no engine containers yet
   }
+  return ids;
+}
+
+export function listContainers(store: StateStore): ContainerView[] {
   const now = Date.now();
-  const views = [...ids].flatMap((id) => viewOf(id, store, now) ?? []);
+  const views = [...allIds(store)].flatMap((id) => viewOf(id, store, now) ?? []);
   return views.sort((a, b) => b.created.localeCompare(a.created));
 }
 
+/** The name a container goes by, from its small records (not the runtime's, which holds the whole spec). */
+function nameOf(id: string): string | undefined {
+  return readDetached(id)?.name ?? readRecord(containerDir(id))?.name;
+}
 
-/** A container by full id, name, or unique id prefix (in that order, as docker). */
+/**
+ * A container by full id, name, or unique id prefix (in that order, as docker). Only the
+ * candidates get a view: exec, kill, stop... of one container among many read the others'
+ * names, not their specs and states.
+ */
 export function findContainer(store: StateStore, ref: string): ContainerView {
-  const all = listContainers(store);
-  const exact = all.find((c) => c.id === ref) ?? all.find((c) => c.name === ref);
+  const now = Date.now();
+  const ids = [...allIds(store)];
+  const views = (matching: string[]) => matching.flatMap((id) => viewOf(id, store, now) ?? []).sort((a, b) => b.created.localeCompare(a.created));
+  const exact = views(ids.filter((id) => id === ref))[0] ?? views(ids.filter((id) => nameOf(id) === ref))[0];
   if (exact) return exact;
-  const matches = ref.length > 0 ? all.filter((c) => c.id.startsWith(ref)) : [];
+  const matches = ref.length > 0 ? views(ids.filter((id) => id.startsWith(ref))) : [];
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) throw new ContainerError(`"${ref}" matches ${matches.length} containers: give more of the id`);
   throw new ContainerNotFound(ref);
