@@ -68,10 +68,12 @@ export function nativeCodeSource(): "prebuilt" | "tinycc" {
 }
 
 /**
- * The symbols of one of mycr's C files (`name`.c, whose text is `source`); throws one
- * line naming what failed.
+ * The symbols of one of mycr's C files (`name`.c, at `sourcePath`); throws one line
+ * naming what failed. The source is a file the binary carries, not a string in the code:
+ * a 41 KB string literal in a chunk cost ~2 ms of CPU to load in every process that
+ * starts a container, and only the TinyCC way reads it (docs/performance.md).
  */
-export function loadC<Fns extends Record<string, FFIFunction>>(name: string, source: string, symbols: Fns): Library<Fns>["symbols"] {
+export function loadC<Fns extends Record<string, FFIFunction>>(name: string, sourcePath: string, symbols: Fns): Library<Fns>["symbols"] {
   if (nativeCodeSource() === "prebuilt") {
     prebuiltFd ??= memfd("native.so", Buffer.from(prebuilt!, "base64"));
     try {
@@ -80,7 +82,8 @@ export function loadC<Fns extends Record<string, FFIFunction>>(name: string, sou
       throw new Error(`loading mycr's built-in C (${name}) failed: ${(e as Error).message.split("\n")[0]}`);
     }
   }
-  const fd = memfd(name, source);
+  // Bun's own reader: the path may be inside the binary (/$bunfs), which TinyCC cannot open.
+  const fd = memfd(name, readFileSync(sourcePath, "utf8"));
   try {
     return compile(`/proc/self/fd/${fd}`, symbols);
   } catch (e) {

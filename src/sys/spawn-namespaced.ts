@@ -6,7 +6,7 @@
 import { FFIType, type Pointer } from "bun:ffi";
 import { openSync, readSync, writeSync } from "node:fs";
 import { CLONE, O_CLOEXEC, O_RDONLY } from "./constants";
-import source from "./native/spawn-in-namespaces.c" with { type: "text" };
+import sourcePath from "./native/spawn-in-namespaces.c" with { type: "file" };
 import { loadC } from "./native-cc";
 import { libc } from "./libc";
 import { close, socketPair } from "./fd";
@@ -56,7 +56,7 @@ const CLONE_NR: Record<string, number> = { x64: 56, arm64: 220 };
 let compiled: ReturnType<typeof compileSpawn> | undefined;
 
 function compileSpawn() {
-  return loadC("spawn-in-namespaces", source, {
+  return loadC("spawn-in-namespaces", sourcePath, {
     mycr_spawn_in_namespaces: { args: [FFIType.ptr], returns: FFIType.i64 },
     mycr_enter_and_spawn: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i64 },
   });

@@ -1,5 +1,6 @@
-// C sources are imported as text (`with { type: "text" }`) and compiled at run time by bun:ffi's cc.
+// C sources are imported as files (`with { type: "file" }`): the default export is the
+// path (inside a compiled binary, of the copy it carries), read only when TinyCC compiles it.
 declare module "*.c" {
-  const source: string;
-  export default source;
+  const path: string;
+  export default path;
 }
