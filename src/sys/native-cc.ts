@@ -1,7 +1,7 @@
 // mycr's C (src/sys/native/*.c), loaded once per process. Two ways:
 // - built into the binary: build.ts compiled every file with the system's C compiler
-//   (`cc -O2 -shared -fPIC`) into one shared object carried inside the executable; it is
-//   written to a memfd and dlopen'ed through /proc/self/fd (no file on disk, nothing to
+//   (scripts/compile-native.ts: for size, gzip'd) into one shared object carried inside
+//   the executable; it is written to a memfd and dlopen'ed through /proc/self/fd (no file on disk, nothing to
 //   compile at start-up: 6-180 ms of TinyCC saved, docs/performance.md);
 // - compiled now by the TinyCC that Bun embeds (bun:ffi's cc), when the binary was built
 //   without a compiler, when run from source, or with MYCR_NATIVE=tinycc (the tests use
@@ -75,7 +75,7 @@ export function nativeCodeSource(): "prebuilt" | "tinycc" {
  */
 export function loadC<Fns extends Record<string, FFIFunction>>(name: string, sourcePath: string, symbols: Fns): Library<Fns>["symbols"] {
   if (nativeCodeSource() === "prebuilt") {
-    prebuiltFd ??= memfd("native.so", Buffer.from(prebuilt!, "base64"));
+    prebuiltFd ??= memfd("native.so", Bun.gunzipSync(Buffer.from(prebuilt!, "base64")));
     try {
       return dlopen(`/proc/self/fd/${prebuiltFd}`, symbols).symbols;
     } catch (e) {
