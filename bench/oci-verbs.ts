@@ -36,7 +36,7 @@ if (values.old) runtimes["mycr (old)"] = (...args) => ({ argv: [values.old!, ...
 
 const samples: Record<string, Record<Verb, { wall: number[]; cpu: number[] }>> = {};
 for (const name of Object.keys(runtimes)) {
-  samples[name] = Object.fromEntries(VERBS.map((v) => [v, { wall: [], cpu: [] }])) as (typeof samples)[string];
+  samples[name] = Object.fromEntries(VERBS.map((v) => [v, { wall: [], cpu: [] }])) as unknown as (typeof samples)[string];
 }
 
 let serial = 0;

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../runtime/atomic";
 import { isAlive, type ProcessRef } from "../runtime/procfs";
-import { withLock } from "../sys";
+import { withLock } from "../sys/lock";
 import type { LogOptions } from "./logs";
 import { containerDir, dataRoot } from "./paths";
 import type { RestartPolicy } from "./restart";

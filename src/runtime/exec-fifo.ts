@@ -1,7 +1,8 @@
 // runc's exec fifo: `create` leaves the container's init blocked opening it for writing,
 // `start` opens it for reading. A module of its own so that `start` loads only this.
 import { join } from "node:path";
-import { S_IFIFO, mknod, umask } from "../sys";
+import { S_IFIFO } from "../sys/constants";
+import { mknod, umask } from "../sys/fs";
 
 export const EXEC_FIFO = "exec.fifo";
 

@@ -1,5 +1,6 @@
 // `kill`: a signal to the container's init, or with --all to every process in its cgroup.
-import { SIGNALS, kill } from "../sys";
+import { SIGNALS } from "../sys/constants";
+import { kill } from "../sys/process";
 import { openCgroup } from "../cgroups";
 import { ContainerError } from "./errors";
 import { containerStatus, type StateStore } from "./state";

@@ -5,15 +5,9 @@
 // Variant. Alignment is counted from the start of the buffer, which callers keep
 // 8-aligned with the message (the body starts on an 8-byte boundary).
 
-/** A variant's value with the signature it is sent with. */
-export class Variant {
-  constructor(
-    readonly signature: string,
-    readonly value: DBusValue,
-  ) {}
-}
+import { Variant, type DBusValue } from "./dbus-variant";
 
-export type DBusValue = string | number | bigint | boolean | Variant | DBusValue[];
+export { Variant, type DBusValue };
 
 export class DBusError extends Error {}
 
