@@ -11,7 +11,7 @@ import { ownerAlive, readRecord, type EngineRecord } from "./record";
 import { humanDuration } from "./duration";
 import type { PortMapping } from "../net/ports";
 import { livePorts } from "./ports";
-import { overlayLowers } from "./rootfs";
+import { overlayLowers } from "./overlay-lowers";
 
 export type ContainerState = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
 
