@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { O_CLOEXEC, O_NONBLOCK } from "../sys/constants";
 import { ContainerError } from "./errors";
 import { runHooks } from "./hooks";
-import { EXEC_FIFO } from "./exec-fifo";
+import { EXEC_FIFO } from "./paths";
 import { warn } from "./warn";
 import { isAlive } from "./procfs";
 import { containerStatus, type StateStore } from "./state";
