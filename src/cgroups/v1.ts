@@ -9,7 +9,7 @@ import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
 import { applyBlkioV1, wantsBlockIO } from "./blkio";
 import { checkAboveUsage, deviceRuleLine, limitValue, rdmaLine, sharesSet } from "./convert";
 import { firstFile, ioBytesV1, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
-import { v1AnyDir, v1Dir, v1Frozen } from "./record-reads";
+import { v1AddProcess, v1AnyDir, v1Dir, v1Frozen } from "./existing";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
 /**
@@ -145,7 +145,7 @@ export class V1Cgroup implements Cgroup {
   }
 
   addProcess(pid: number): void {
-    for (const dir of Object.values(this.record.dirs)) writeCgroupFile(dir, "cgroup.procs", pid);
+    v1AddProcess(this.record, pid);
   }
 
   private anyDir(): string {

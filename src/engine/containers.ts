@@ -2,7 +2,7 @@
 // record), foreground runs and OCI containers (the runtime's state store). Commands
 // find a container by full id, name, or unique id prefix through here.
 import { existsSync, readdirSync } from "node:fs";
-import { cgroupFrozen } from "../cgroups/record-reads";
+import { cgroupFrozen } from "../cgroups/existing";
 import { ContainerError } from "../runtime/errors";
 import { ContainerNotFound, containerStatus, isContainerId, type ContainerRecord, type StateStore } from "../runtime/state";
 import { effectiveStatus, readDetached, type DetachedRecord } from "./detached-record";

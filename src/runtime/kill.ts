@@ -1,7 +1,7 @@
 // `kill`: a signal to the container's init, or with --all to every process in its cgroup.
 import { SIGNALS } from "../sys/constants";
 import { kill } from "../sys/process";
-import { cgroupPids } from "../cgroups/record-reads";
+import { cgroupPids } from "../cgroups/existing";
 import { ContainerError } from "./errors";
 import { containerStatus, type StateStore } from "./state";
 

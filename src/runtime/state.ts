@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { OCI_VERSION, type Spec, type State } from "../spec/types";
 import type { CgroupRecord } from "../cgroups/types";
 import type { CgroupManager } from "../cgroups";
-import { cgroupFrozen } from "../cgroups/record-reads";
+import { cgroupFrozen } from "../cgroups/existing";
 import { makeDirAtomic, makePrivateDir, writeFileAtomic } from "./atomic";
 import { ContainerError } from "./errors";
 import { containerStateDir, stateRoot } from "./paths";

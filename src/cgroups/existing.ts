@@ -1,8 +1,8 @@
-// What can be read of a container's cgroup from its record alone, with no driver loaded:
-// whether it is frozen (paused) and which processes it holds. `state`, `start`, `kill
-// --all` and the container list need only this; the drivers (v1.ts, v2.ts, the systemd
-// scope) use the same functions.
-import { readCgroupFile, readKeyed, readPids } from "./files";
+// A container's existing cgroup, from its record alone with no driver loaded: whether it
+// is frozen (paused), which processes it holds, and adding one (exec). `state`, `start`,
+// `kill --all`, `exec` and the container list need only this; the drivers (v1.ts, v2.ts,
+// the systemd scope) use the same functions.
+import { readCgroupFile, readKeyed, readPids, writeCgroupFile } from "./files";
 import type { CgroupRecord } from "./types";
 
 /** v1: the directory of the record's hierarchy that has `controller`, if the host has it. */
@@ -21,6 +21,15 @@ export function v1AnyDir(record: CgroupRecord): string {
 export function v1Frozen(record: CgroupRecord): boolean {
   const dir = v1Dir(record, "freezer");
   return dir !== null && readCgroupFile(dir, "freezer.state") === "FROZEN";
+}
+
+/** v1: a process goes into the cgroup in every hierarchy. */
+export function v1AddProcess(record: CgroupRecord, pid: number): void {
+  for (const dir of Object.values(record.dirs)) writeCgroupFile(dir, "cgroup.procs", pid);
+}
+
+export function v2AddProcess(dir: string, pid: number): void {
+  writeCgroupFile(dir, "cgroup.procs", pid);
 }
 
 export function v2Frozen(dir: string): boolean {
@@ -43,4 +52,12 @@ export function cgroupFrozen(record: CgroupRecord): boolean {
 export function cgroupPids(record: CgroupRecord): number[] {
   if (record.none) return [];
   return readPids(v2Dir(record) ?? v1AnyDir(record));
+}
+
+/** Moves `pid` into the container's cgroup (exec's process), as its driver's addProcess() does. */
+export function joinCgroup(record: CgroupRecord, pid: number): void {
+  if (record.none) return;
+  const v2 = v2Dir(record);
+  if (v2 !== null) v2AddProcess(v2, pid);
+  else v1AddProcess(record, pid);
 }
