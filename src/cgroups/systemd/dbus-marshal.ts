@@ -4,9 +4,9 @@
 // boolean; a arrays (a{kv} as [k, v] pairs); ( ) and { } arrays of members; v a
 // Variant. Alignment is counted from the start of the buffer, which callers keep
 // 8-aligned with the message (the body starts on an 8-byte boundary).
-
 import { Variant, type DBusValue } from "./dbus-variant";
 
+// the values themselves live in dbus-variant.ts (what the annotations' checks need alone)
 export { Variant, type DBusValue };
 
 export class DBusError extends Error {}
