@@ -7,7 +7,8 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { DBusCallError, DBusConnection, hostUid, userBusSocket } from "../src/cgroups/systemd/dbus-connection";
+import { hostUid, userBusSocket } from "../src/cgroups/systemd/bus-address";
+import { DBusCallError, DBusConnection } from "../src/cgroups/systemd/dbus-connection";
 import { Reader, Variant, Writer } from "../src/cgroups/systemd/dbus-marshal";
 import { listToMask, quotaPerSecUSec } from "../src/cgroups/systemd/properties";
 import { expandSlice, scopeName } from "../src/cgroups/systemd/unit-name";

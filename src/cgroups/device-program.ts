@@ -1,20 +1,11 @@
 // Puts a device filter on a cgroup v2 directory, in place of the one there before.
 // The attachment holds the program: it outlives our fds and this process (create
 // returns, update exits) and goes with the cgroup when it is removed.
-import {
-  O_CLOEXEC,
-  O_DIRECTORY,
-  O_RDONLY,
-  AT_FDCWD,
-  SysError,
-  attachDeviceProgram,
-  attachedDevicePrograms,
-  close,
-  detachDeviceProgram,
-  loadDeviceProgram,
-  openat,
-  programFdById,
-} from "../sys";
+import { O_CLOEXEC, O_RDONLY, AT_FDCWD } from "../sys/constants";
+import { O_DIRECTORY, openat } from "../sys/openat";
+import { SysError } from "../sys/errno";
+import { attachDeviceProgram, attachedDevicePrograms, detachDeviceProgram, loadDeviceProgram, programFdById } from "../sys/bpf";
+import { close } from "../sys/fd";
 import type { DeviceCgroupRule } from "../spec/types";
 import { deviceFilter } from "./device-filter";
 import { CgroupError } from "./types";

@@ -1,7 +1,7 @@
 // What the host has: cgroup mounts from the mount table, the caller's own cgroups.
 import { readFileSync } from "node:fs";
 import type { CgroupMode } from "./types";
-import { unescapeMountPath } from "../sys";
+import { unescapeMountPath } from "../sys/mount";
 
 export interface V1Hierarchy {
   /** Mount point, e.g. /sys/fs/cgroup/cpu,cpuacct */

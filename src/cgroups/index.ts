@@ -10,7 +10,6 @@ import { availableControllers, hostCgroups, selfCgroups, type HostCgroups } from
 import { CgroupError, type Cgroup, type CgroupRecord } from "./types";
 import { V1Cgroup } from "./v1";
 import { V2Cgroup } from "./v2";
-import { annotationProperties } from "./systemd/annotations";
 import { SystemdCgroup } from "./systemd/scope";
 import { NoCgroup } from "./none";
 import { expandSlice, scopeName } from "./systemd/unit-name";
@@ -18,11 +17,9 @@ import type { UserDelegation } from "./systemd/user-delegation";
 
 export * from "./types";
 export { hostCgroups, availableControllers } from "./hierarchy";
-export { systemdAvailable } from "./systemd/manager";
 export { userDelegation, type UserDelegation } from "./systemd/user-delegation";
-export { hostUid, userBusSocket } from "./systemd/dbus-connection";
+export { hostUid, systemdAvailable, userBusSocket } from "./systemd/bus-address";
 export { noCgroupRefusal } from "./none";
-export { SYSTEMD_PROPERTY_PREFIX, annotationProperties } from "./systemd/annotations";
 
 /**
  * Who makes the container's cgroup: mycr itself through the filesystem, systemd, the
@@ -100,6 +97,11 @@ function systemdScope(id: string, cgroupsPath: string | undefined, h: HostCgroup
   return scopeName(id, cgroupsPath);
 }
 
+/** The config's org.systemd.property.* annotations as a scope's properties (read only for a scope). */
+async function scopeProperties(annotations: Record<string, string> | undefined) {
+  return (await import("./systemd/annotations")).annotationProperties(annotations);
+}
+
 /**
  * Creates the container's cgroup around `pid` (the container's init, waiting for its
  * config) and applies its limits; removes it again if that fails.
@@ -120,7 +122,7 @@ export async function createCgroup(
     return none;
   }
   if (manager === "systemd") {
-    return SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!, annotationProperties(annotations));
+    return SystemdCgroup.create(systemdScope(id, cgroupsPath, h), pid, resources, h.unified!, await scopeProperties(annotations));
   }
   if (manager === "systemd-user") {
     // No device rules: attaching their eBPF program needs root's CAP_SYS_ADMIN, and in a
@@ -130,7 +132,7 @@ export async function createCgroup(
     // The OCI face's cgroupsPath (rootless podman's "user.slice:libpod:<id>") names the
     // slice in the user's manager; `mycr run` gives none and gets user.slice, as podman.
     const name = cgroupsPath ? systemdScope(id, cgroupsPath, h) : { ...systemdScope(id, undefined, h), slice: USER_SLICE };
-    return SystemdCgroup.create(name, pid, resources ? limits : undefined, h.unified!, annotationProperties(annotations), "user");
+    return SystemdCgroup.create(name, pid, resources ? limits : undefined, h.unified!, await scopeProperties(annotations), "user");
   }
   const self = selfCgroups();
   const where = placement(id, cgroupsPath);

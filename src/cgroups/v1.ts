@@ -9,6 +9,7 @@ import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
 import { applyBlkioV1, wantsBlockIO } from "./blkio";
 import { checkAboveUsage, deviceRuleLine, limitValue, rdmaLine, sharesSet } from "./convert";
 import { firstFile, ioBytesV1, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
+import { v1AddProcess, v1AnyDir, v1Dir, v1Frozen } from "./existing";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
 /**
@@ -34,10 +35,7 @@ export class V1Cgroup implements Cgroup {
 
   /** The directory of the hierarchy that has `controller`, if the host has it. */
   private dir(controller: string): string | null {
-    for (const [key, dir] of Object.entries(this.record.dirs)) {
-      if (key.split(",").includes(controller)) return dir;
-    }
-    return null;
+    return v1Dir(this.record, controller);
   }
 
   private need(controller: string, field: string): string {
@@ -147,11 +145,11 @@ export class V1Cgroup implements Cgroup {
   }
 
   addProcess(pid: number): void {
-    for (const dir of Object.values(this.record.dirs)) writeCgroupFile(dir, "cgroup.procs", pid);
+    v1AddProcess(this.record, pid);
   }
 
   private anyDir(): string {
-    return this.dir("memory") ?? this.dir("pids") ?? Object.values(this.record.dirs)[0]!;
+    return v1AnyDir(this.record);
   }
 
   pids(): number[] {
@@ -186,8 +184,7 @@ export class V1Cgroup implements Cgroup {
   }
 
   frozen(): boolean {
-    const dir = this.dir("freezer");
-    return dir !== null && readCgroupFile(dir, "freezer.state") === "FROZEN";
+    return v1Frozen(this.record);
   }
 
   thaw(): void {

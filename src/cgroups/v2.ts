@@ -8,6 +8,7 @@ import { setDeviceRules } from "./device-program";
 import { applyIoV2, wantsBlockIO } from "./blkio";
 import { checkAboveUsage, limitValue, rdmaLine, sharesSet, sharesToWeight, swapOnly } from "./convert";
 import { firstFile, ioBytesV2, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
+import { v2AddProcess, v2Frozen } from "./existing";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
 export class V2Cgroup implements Cgroup {
@@ -128,7 +129,7 @@ export class V2Cgroup implements Cgroup {
   }
 
   addProcess(pid: number): void {
-    writeCgroupFile(this.dir, "cgroup.procs", pid);
+    v2AddProcess(this.dir, pid);
   }
 
   pids(): number[] {
@@ -156,7 +157,7 @@ export class V2Cgroup implements Cgroup {
   }
 
   frozen(): boolean {
-    return readKeyed(this.dir, "cgroup.events").get("frozen") === 1;
+    return v2Frozen(this.dir);
   }
 
   thaw(): void {

@@ -1,4 +1,4 @@
-import { SYSTEMD_PROPERTY_PREFIX } from "../cgroups";
+import { SYSTEMD_PROPERTY_PREFIX } from "../cgroups/systemd/annotations";
 import { FIELDS } from "../spec/fields";
 import { OCI_VERSION } from "../spec/types";
 import { INIT_ANNOTATION, USER_ANNOTATION } from "../runtime/annotations";

@@ -2,6 +2,7 @@
 import { trace } from "../runtime/trace";
 import { ContainerError } from "../runtime/errors";
 import { SysError } from "../sys/errno";
+import { libcLoaded } from "../sys/libc-loaded";
 import { UsageError, parseFlags } from "./argv";
 import { commandLineArgs } from "./raw-argv";
 import type { GlobalOptions, MycrCommand } from "./command";
@@ -111,8 +112,15 @@ function reportError(e: unknown, debug: boolean): number {
   return 125;
 }
 
-/** Exits with `code` without Bun's slow teardown: all output was written synchronously. */
+/**
+ * Exits with `code` (all output was written synchronously): without Bun's teardown when
+ * libc is loaded already; otherwise loading it would cost more than the teardown.
+ */
 export async function finish(code: number): Promise<never> {
+  if (!libcLoaded()) {
+    trace("cli: exit");
+    process.exit(code);
+  }
   const { exitNow } = await import("../sys/process");
   trace("cli: exit");
   return exitNow(code);

@@ -1,4 +1,4 @@
-import { openCgroup } from "../cgroups";
+import { cgroupPids } from "../cgroups/existing";
 import { ContainerError } from "../runtime/errors";
 import { containerStatus, StateStore } from "../runtime/state";
 import { pidNamespaceMembers } from "../runtime/procfs";
@@ -57,7 +57,7 @@ export function showProcesses(store: StateStore, ref: string, psArgs: string[], 
   if (!record) throw new ContainerError(`container ${ref} is not running`);
   if (containerStatus(record) === "stopped" || !record.cgroup) throw new ContainerError(`container ${record.id} is not running`);
   // a rootless container has no cgroup: its processes are those of its PID namespace
-  const pids = record.cgroup.none ? pidNamespaceMembers(record.init!.pid) : openCgroup(record.cgroup).pids();
+  const pids = record.cgroup.none ? pidNamespaceMembers(record.init!.pid) : cgroupPids(record.cgroup);
   if (json) {
     out(JSON.stringify(pids));
     return 0;

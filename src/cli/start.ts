@@ -1,5 +1,4 @@
 import { refresh, resolveContainerId } from "../engine/containers";
-import { startDetached } from "../engine/start";
 import { startContainer } from "../runtime/start";
 import { StateStore } from "../runtime/state";
 import { defineMycrCommand } from "./command";
@@ -18,7 +17,9 @@ export default defineMycrCommand({
     const id = resolveContainerId(store, ref);
     const view = refresh(store, id);
     if (view?.detached) {
-      // docker's start: prints what it was given, once the container runs
+      // docker's start: prints what it was given, once the container runs (the supervisor's
+      // client loads only here: the OCI runtime's start needs the state store and the fifo)
+      const { startDetached } = await import("../engine/start");
       await startDetached(store, view, ref);
       out(ref);
       return 0;

@@ -2,16 +2,16 @@
 // record), foreground runs and OCI containers (the runtime's state store). Commands
 // find a container by full id, name, or unique id prefix through here.
 import { existsSync, readdirSync } from "node:fs";
-import { openCgroup } from "../cgroups";
+import { cgroupFrozen } from "../cgroups/existing";
 import { ContainerError } from "../runtime/errors";
 import { ContainerNotFound, containerStatus, isContainerId, type ContainerRecord, type StateStore } from "../runtime/state";
-import { effectiveStatus, readDetached, type DetachedRecord } from "./detached";
+import { effectiveStatus, readDetached, type DetachedRecord } from "./detached-record";
 import { containerDir, containersDir } from "./paths";
 import { ownerAlive, readRecord, type EngineRecord } from "./record";
 import { humanDuration } from "./duration";
 import type { PortMapping } from "../net/ports";
 import { livePorts } from "./ports";
-import { overlayLowers } from "./rootfs";
+import { overlayLowers } from "./overlay-lowers";
 
 export type ContainerState = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
 
@@ -38,7 +38,7 @@ export interface ContainerView {
 
 function frozen(rt: ContainerRecord | undefined): boolean {
   try {
-    return !!rt?.cgroup && openCgroup(rt.cgroup).frozen();
+    return !!rt?.cgroup && cgroupFrozen(rt.cgroup);
   } catch {
     return false;
   }

@@ -10,7 +10,8 @@ import { close, fdPath, O_DIRECTORY, openPath } from "../sys";
 import type { ContainerView } from "./containers";
 import { openChild } from "./file-tree";
 import { containerDir } from "./paths";
-import { overlayLowers, rootfsPaths } from "./rootfs";
+import { overlayLowers } from "./overlay-lowers";
+import { rootfsPaths } from "./rootfs";
 
 export interface Change {
   kind: "A" | "C" | "D";

@@ -7,19 +7,23 @@ import { bind, detach } from "../sys";
 import { join } from "node:path";
 import { cniAdd, cniDel, cniPath, type CniConflist, type CniResult } from "../net/cni";
 import { hostsFile, resolvConf } from "../net/dns";
-import { guardBridge } from "../net/loopback-guard";
 import { trace } from "../runtime/trace";
 import { bridgeOf, DEFAULT_NETWORK, loadNetwork, withNetworksLockAsync } from "../net/networks";
 import type { PortMapping } from "../net/ports";
 import { ContainerError } from "../runtime/errors";
 import { isRootless } from "../runtime/rootless";
 import { pastaInstalled, startPasta, stopPasta } from "../net/pasta";
-import { SLIRP_DNS, startSlirp4netns, stopSlirp4netns } from "../net/slirp4netns";
 import { containerStatus, type StateStore } from "../runtime/state";
 import { loadRuntime } from "./containers";
 import { hostsBasePath, refreshNetworkHosts } from "./network-hosts";
 import { updateRecord, type EngineRecord } from "./record";
 import type { Mount, Spec } from "../spec/types";
+
+// Loaded when a network of their kind is attached or a user-mode one stopped: slirp4netns
+// (rootless, on request) and the bridge's loopback guard (CNI networks); `run --network
+// none` loads neither.
+const slirp4netns = () => import("../net/slirp4netns");
+const loopbackGuard = () => import("../net/loopback-guard");
 
 export interface NetworkRequest {
   /** --network as given; undefined: bridge when CNI plugins are there, else none. */
@@ -101,7 +105,7 @@ export function networkFiles(dir: string): { resolv: string; hosts: string; netn
 export async function stopUserNetwork(dir: string): Promise<void> {
   const files = networkFiles(dir);
   stopPasta(files.pasta);
-  await stopSlirp4netns(files.slirp4netns);
+  await (await slirp4netns()).stopSlirp4netns(files.slirp4netns);
 }
 
 /** Namespaces and mounts of the spec for the plan. */
@@ -131,7 +135,8 @@ export async function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: 
   let result: CniResult | null = null;
   let ip: string | null = null;
   if (plan.kind === "pasta") startPasta(pid, req.ports, networkFiles(dir).pasta);
-  if (plan.kind === "slirp4netns") await startSlirp4netns(pid, req.ports, dir, networkFiles(dir).slirp4netns);
+  const slirp = plan.kind === "slirp4netns" ? await slirp4netns() : null;
+  if (slirp) await slirp.startSlirp4netns(pid, req.ports, dir, networkFiles(dir).slirp4netns);
   if (plan.kind === "cni") {
     const netns = networkFiles(dir).netns;
     pinNetns(pid, netns);
@@ -143,7 +148,7 @@ export async function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: 
           loadNetwork(root, list.name); // not removed since planNetwork read it
           trace("network: locked");
           // Before the container is on the bridge: it may be hostile from its first packet.
-          await guardBridge(bridgeOf(list));
+          await (await loopbackGuard()).guardBridge(bridgeOf(list));
           trace("network: guarded");
           return await cniAdd(list, { containerId: id, netns, ifname: "eth0", runtimeConfig: { portMappings: req.ports } });
         },
@@ -163,7 +168,7 @@ export async function attachNetwork(plan: NetworkPlan, req: NetworkRequest, id: 
   }
   const files = networkFiles(dir);
   // slirp4netns's forwarder reaches the host's own resolvers, those on its loopback too
-  writeFileSync(files.resolv, resolvConf(plan.kind === "slirp4netns" && req.dns.length === 0 ? [SLIRP_DNS] : req.dns));
+  writeFileSync(files.resolv, resolvConf(slirp && req.dns.length === 0 ? [slirp.SLIRP_DNS] : req.dns));
   const hosts = hostsFile(ip, names, req.addHosts);
   writeFileSync(files.hosts, hosts);
   // peers' names come in once the record holds this address (run.ts: announceOnNetwork)

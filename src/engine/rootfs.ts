@@ -6,6 +6,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Mount } from "../spec/types";
 import { ContainerError } from "../runtime/errors";
+import { escapeOverlayPath } from "./overlay-lowers";
 import { releaseContainerDisk } from "./disk-quota";
 import { unmountFuseRoot } from "./rootless/storage-driver";
 import { remappedBase, rootfsBase, unmountIdmappedLowers } from "./userns-auto";
@@ -21,11 +22,6 @@ export interface ContainerRootfs {
 export function rootfsPaths(dir: string): ContainerRootfs {
   const base = rootfsBase(dir);
   return { merged: join(base, "merged"), upper: join(base, "upper"), work: join(base, "work") };
-}
-
-/** overlayfs splits lowerdir on ':' and options on ','; both must be escaped in paths. */
-function escapeOverlayPath(path: string): string {
-  return path.replace(/[\\:,]/g, (c) => `\\${c}`);
 }
 
 export function createRootfsDirs(dir: string): ContainerRootfs {
@@ -57,15 +53,6 @@ export function overlayRootMount(paths: ContainerRootfs, lowers: string[], inUse
       ...(inUserNamespace ? ["userxattr"] : []),
     ],
   };
-}
-
-/** The lower directories of a spec's overlay root (see overlayRootMount), unescaped; [] without one. */
-export function overlayLowers(mounts: Mount[] | undefined): string[] {
-  const root = mounts?.find((m) => m.destination === "/" && m.type === "overlay");
-  const option = root?.options?.find((o) => o.startsWith("lowerdir="))?.slice("lowerdir=".length);
-  if (option === undefined) return [];
-  // "\:" is a colon inside a path, ":" separates layers
-  return option.split(/(?<!\\):/).map((p) => p.replace(/\\(.)/g, "$1"));
 }
 
 /** Removes the container's files (all of them, or all but the upper dir). */

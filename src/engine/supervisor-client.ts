@@ -6,7 +6,7 @@ import type { Socket } from "bun";
 import { ContainerError } from "../runtime/errors";
 import { selfCommand } from "../runtime/self";
 import { trace } from "../runtime/trace";
-import { tryLock, unlock } from "../sys";
+import { tryLock, unlock } from "../sys/lock";
 import { withEngineLock } from "./detached";
 import { earlySupervisor, spawnSupervisor } from "./supervisor-spawn";
 import { MessageLines, encodeMessage, supervisorPaths, type AttachReport, type AttachRequest, type SupervisorReport } from "./supervisor-messages";

@@ -1,6 +1,6 @@
 // `delete`: removes a stopped container's cgroup and state; --force kills it first.
 import { cgroupsOf, openCgroup, removeIfEmpty } from "../cgroups";
-import { kill } from "../sys";
+import { kill } from "../sys/process";
 import { ContainerError } from "./errors";
 import { runHooks } from "./hooks";
 import { warn } from "./warn";

@@ -1,9 +1,9 @@
 // runc's exec fifo: `create` leaves the container's init blocked opening it for writing,
-// `start` opens it for reading. A module of its own so that `start` loads only this.
+// `start` opens it for reading (its name is in paths.ts: `start` loads no FFI for it).
 import { join } from "node:path";
-import { S_IFIFO, mknod, umask } from "../sys";
-
-export const EXEC_FIFO = "exec.fifo";
+import { S_IFIFO } from "../sys/constants";
+import { mknod, umask } from "../sys/fs";
+import { EXEC_FIFO } from "./paths";
 
 /** runc's exec fifo in the container's state dir: `start` opens it for reading, which lets the waiting init go on. */
 export function makeExecFifo(stateDir: string): string {

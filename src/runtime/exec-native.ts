@@ -12,13 +12,12 @@ import {
   CLONE, SysError, execStub, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDONLY, RESOLVE, close, openPtyAt, openat2, setWindowSize, startInWindow,
   watchChild, windowStartInProgress, type SpawnStep, type WindowChild,
 } from "../sys";
-import { openCgroup } from "../cgroups";
+import { joinCgroup } from "../cgroups/existing";
 import type { Process, Spec } from "../spec/types";
 import { stubRefusal } from "./exec-stub-fit";
 import { USER_ANNOTATION } from "./annotations";
 import { ContainerError } from "./errors";
 import type { Stdio } from "./launch";
-import { toContainerError } from "./launch-native";
 import { processSteps } from "./native-process-steps";
 import { seccompCacheDir } from "./paths";
 import { startTimeIn, type ProcessRef } from "./procfs";
@@ -256,7 +255,7 @@ export async function startNativeExec(x: NativeExec): Promise<StartedExec> {
     started = startInWindow({ cloneFlags: CLONE.VM, steps: child, path: args[0] ?? "", argv: args, env: proc.env ?? [], fds }, { saved, cwd: ourCwd, steps: window });
     watched = watchChild(started.pid);
     trace("exec: native child cloned");
-    if (x.record.cgroup) openCgroup(x.record.cgroup).addProcess(started.pid);
+    if (x.record.cgroup) joinCgroup(x.record.cgroup, started.pid);
     started.go();
     trace("exec: native child exec'd");
     const result: StartedExec = { child: watched, ...(master >= 0 ? { master } : {}) };
@@ -268,7 +267,11 @@ export async function startNativeExec(x: NativeExec): Promise<StartedExec> {
     if (master >= 0) close(master);
     // The stub's report of execve's failure: the exec step's, as the C's own search reports it
     const failed = e instanceof SysError && e.call.startsWith("execve(") ? new SysError("exec", args[0] ?? "", e.errno) : e;
-    throw failed instanceof ContainerError ? failed : toContainerError(failed, args);
+    if (failed instanceof ContainerError) throw failed;
+    // create's words for a failed step, from the module that launches containers: loaded
+    // on this path only, so that an exec that works loads none of the launch code
+    const { toContainerError } = await import("./launch-native");
+    throw toContainerError(failed, args);
   } finally {
     for (const fd of opened) close(fd);
     releaseInit(held);

@@ -5,12 +5,12 @@ import { closeSync, openSync, statSync, writeFileSync } from "node:fs";
 import { CLONE, close, kill, receiveFd, socketPair, type NamespaceJoin } from "../sys";
 import { requireConsoleSocket, sendConsole } from "./console-socket";
 import { attachTerminal, type TerminalSession } from "./terminal";
-import { openCgroup } from "../cgroups";
+import { cgroupPids, joinCgroup } from "../cgroups/existing";
 import type { Process, Spec } from "../spec/types";
 import { USER_ANNOTATION } from "./annotations";
 import { ContainerError } from "./errors";
-import { initFailure, type Stdio } from "./launch";
-import { MessageReader, sendMessage, type InitMessage } from "./messages";
+import type { Stdio } from "./launch";
+import { MessageReader, initFailure, sendMessage, type InitMessage } from "./messages";
 import { containerSelfCommand } from "./self";
 import { spawnInit, type ChildStdio, type ContainerProcess } from "./spawn-init";
 import type { NamespacePlan } from "./namespaces";
@@ -106,7 +106,7 @@ async function startBunExec(opts: ExecOptions, record: ContainerRecord, spec: Sp
       if (consoleTheirs >= 0) close(consoleTheirs);
       closeSync(mountNs);
     }
-    if (record.cgroup) openCgroup(record.cgroup).addProcess(child.pid);
+    if (record.cgroup) joinCgroup(record.cgroup, child.pid);
     sendMessage(ours, {
       type: "config",
       config: {
@@ -151,7 +151,7 @@ async function startBunExec(opts: ExecOptions, record: ContainerRecord, spec: Sp
  */
 function inContainerCgroup(record: ContainerRecord, pid: number): boolean {
   if (!record.cgroup) return true;
-  const pids = openCgroup(record.cgroup).pids();
+  const pids = cgroupPids(record.cgroup);
   return pids.length === 0 || pids.includes(pid);
 }
 

@@ -1,6 +1,7 @@
 // `kill`: a signal to the container's init, or with --all to every process in its cgroup.
-import { SIGNALS, kill } from "../sys";
-import { openCgroup } from "../cgroups";
+import { SIGNALS } from "../sys/constants";
+import { kill } from "../sys/process";
+import { cgroupPids } from "../cgroups/existing";
 import { ContainerError } from "./errors";
 import { containerStatus, type StateStore } from "./state";
 
@@ -29,7 +30,7 @@ export function killContainer(store: StateStore, id: string, signal: number, all
   const status = containerStatus(record);
   if (status === "creating") throw new ContainerError(`cannot kill container ${id}: it is creating`);
   if (all && record.cgroup) {
-    for (const pid of openCgroup(record.cgroup).pids()) kill(pid, signal);
+    for (const pid of cgroupPids(record.cgroup)) kill(pid, signal);
     return;
   }
   if (status === "stopped") throw new ContainerError(`cannot kill container ${id}: container not running (it is stopped)`);

@@ -10,7 +10,7 @@ import { chooseCgroupManager, refuseUnjoinable } from "./unprivileged";
 import type { Spec } from "../spec/types";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
-import { MessageReader, sendMessage, type InitConfig, type InitMessage } from "./messages";
+import { MessageReader, initFailure, sendMessage, type InitConfig, type InitMessage } from "./messages";
 import { runHooks } from "./hooks";
 import { releaseSharedMounts } from "./shared-mounts";
 import { seccompCacheDir } from "./paths";
@@ -82,12 +82,6 @@ export function rootfsOf(spec: Spec, bundle: string): string {
   }
   if (!isDir) throw new ContainerError(`root filesystem ${rootfs} is not a directory`);
   return rootfs;
-}
-
-/** Turns an init error message into the exception the caller reports. */
-export function initFailure(message: InitMessage | null): ContainerError {
-  if (message?.type === "error") return new ContainerError(message.message, message.code, message.stack);
-  return new ContainerError("container init exited during setup");
 }
 
 export async function launch(opts: LaunchOptions): Promise<Launched> {

@@ -3,6 +3,7 @@
 // both sides read synchronously: setup is a strict back-and-forth.
 import { readSync, writeSync } from "node:fs";
 import type { Spec } from "../spec/types";
+import { ContainerError } from "./errors";
 
 /** What init must know to build the container; sent once, right after spawn. */
 export interface InitConfig {
@@ -112,4 +113,10 @@ export class MessageReader<T extends Message> {
     this.pending = this.pending.slice(nl + 1);
     return JSON.parse(line) as T;
   }
+}
+
+/** Turns an init error message into the exception the caller reports. */
+export function initFailure(message: InitMessage | null): ContainerError {
+  if (message?.type === "error") return new ContainerError(message.message, message.code, message.stack);
+  return new ContainerError("container init exited during setup");
 }

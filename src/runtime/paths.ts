@@ -30,6 +30,9 @@ export function containerStateDir(id: string, root = stateRoot()): string {
   return join(root, id);
 }
 
+/** runc's exec fifo in a created container's state dir (exec-fifo.ts makes it, `start` opens it). */
+export const EXEC_FIFO = "exec.fifo";
+
 /**
  * Compiled seccomp programs, shared by containers with the same profile; under MYCR_ROOT
  * (an ordinary user's: under $XDG_CACHE_HOME/mycr or ~/.cache/mycr).

@@ -2,7 +2,8 @@
 // anything is created, with one line naming the field, never silently ignored
 // (docs/oci.md lists every field). Limits the cgroup files decide (blkio weights,
 // real-time budgets...) are refused by the cgroup driver as it writes them.
-import { SYSTEMD_PROPERTY_PREFIX, annotationProperties, type CgroupManager } from "../cgroups";
+import type { CgroupManager } from "../cgroups";
+import { SYSTEMD_PROPERTY_PREFIX, annotationProperties } from "../cgroups/systemd/annotations";
 import type { Spec } from "../spec/types";
 import { NEWER_FIELDS } from "../spec/fields";
 import { isBindMount, unknownBindOptions } from "./rootfs/mount-options";

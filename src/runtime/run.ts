@@ -1,7 +1,8 @@
 // Create and start in one go, in the foreground: the container's stdio is ours,
 // our signals are its signals, its exit status is ours.
 import { close } from "../sys";
-import { initFailure, launch, type LaunchOptions } from "./launch";
+import { launch, type LaunchOptions } from "./launch";
+import { initFailure } from "./messages";
 import { SIGNALS } from "../sys";
 import { exitStatus, forwardSignals, type SignalForwarder } from "./signals";
 import { trace } from "./trace";

@@ -1,7 +1,7 @@
 // How mycr starts itself again (init, exec's process, the monitor). In a compiled binary
 // process.execPath is mycr; from source it is bun and the entry script must follow.
 import { resolve } from "node:path";
-import { sealReadOnly, type SealKind, type SealedFile } from "../sys";
+import { sealReadOnly, type SealKind, type SealedFile } from "../sys/sealed-exe";
 import { trace } from "./trace";
 
 const compiled = import.meta.path.startsWith("/$bunfs/") || process.argv[1]?.startsWith("/$bunfs/") === true;

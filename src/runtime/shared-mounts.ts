@@ -1,7 +1,8 @@
 // A container without a mount namespace of its own (no {"type": "mount"}) mounts the
 // spec's mounts, /proc and the rest into the runtime's mount namespace, below its root
 // filesystem. Nothing of it may outlive the container: every exit path calls this.
-import { SysError, detach, mountPointsBelow } from "../sys";
+import { SysError } from "../sys/errno";
+import { detach, mountPointsBelow } from "../sys/mount";
 import type { Spec } from "../spec/types";
 
 export function sharesRuntimeMounts(spec: Spec): boolean {

@@ -1,10 +1,10 @@
 // `start`: opens the exec FIFO, which lets the created container's init exec the process.
 import { closeSync, openSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { O_CLOEXEC, O_NONBLOCK } from "../sys";
+import { O_CLOEXEC, O_NONBLOCK } from "../sys/constants";
 import { ContainerError } from "./errors";
 import { runHooks } from "./hooks";
-import { EXEC_FIFO } from "./exec-fifo";
+import { EXEC_FIFO } from "./paths";
 import { warn } from "./warn";
 import { isAlive } from "./procfs";
 import { containerStatus, type StateStore } from "./state";

@@ -3,7 +3,8 @@ import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { OCI_VERSION, type Spec, type State } from "../spec/types";
 import type { CgroupRecord } from "../cgroups/types";
-import { openCgroup, type CgroupManager } from "../cgroups";
+import type { CgroupManager } from "../cgroups";
+import { cgroupFrozen } from "../cgroups/existing";
 import { makeDirAtomic, makePrivateDir, writeFileAtomic } from "./atomic";
 import { ContainerError } from "./errors";
 import { containerStateDir, stateRoot } from "./paths";
@@ -153,7 +154,7 @@ export type Status = State["status"] | "paused";
 export function containerStatus(record: ContainerRecord): Status {
   if (!record.init) return "creating";
   if (!isAlive(record.init)) return "stopped";
-  if (record.cgroup && openCgroup(record.cgroup).frozen()) return "paused";
+  if (record.cgroup && cgroupFrozen(record.cgroup)) return "paused";
   return record.started ? "running" : "created";
 }
 

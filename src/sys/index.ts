@@ -1,4 +1,7 @@
-// src/sys is the only room that touches bun:ffi. Callers import from here.
+// src/sys is the only room that touches bun:ffi. Callers import from here, or from the
+// one module they need: this barrel loads all of src/sys (the native init's C source and
+// prebuilt object among it), so a module on a light command's path (state, start, kill,
+// delete: docs/development.md, "What a command loads") imports the module itself.
 export * from "./constants";
 export * from "./errno";
 export * from "./namespaces";

@@ -3,6 +3,7 @@
 import { encodeBytes } from "./bytes";
 import { dlopen, FFIType, ptr as addressOf, read } from "bun:ffi";
 import { SysError } from "./errno";
+import { noteLibcLoaded } from "./libc-loaded";
 
 const { i16, i32, u32, i64, u64, ptr } = FFIType;
 
@@ -96,6 +97,7 @@ export const libc = dlopen("libc.so.6", {
   personality: { args: [u64], returns: i32 },
   sched_setaffinity: { args: [i32, u64, ptr], returns: i32 },
 }).symbols;
+noteLibcLoaded();
 
 /** syscall(2) with the arguments given and zeros for the rest. */
 export function syscall(nr: number, ...args: number[]): number | bigint {

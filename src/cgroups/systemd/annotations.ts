@@ -6,7 +6,7 @@
 // microseconds (TimeoutStopSec=5 -> TimeoutStopUSec=5000000), as runc does. What mycr
 // cannot read is refused in one line naming the annotation.
 import { CgroupError } from "../types";
-import { Variant, type DBusValue } from "./dbus-marshal";
+import { Variant, type DBusValue } from "./dbus-variant";
 import type { Property } from "./properties";
 
 export const SYSTEMD_PROPERTY_PREFIX = "org.systemd.property.";

@@ -2,42 +2,10 @@
 // kernel tells the bus our uid through SO_PEERCRED), Hello, then method calls matched to
 // their replies by serial. Signals and calls from the bus are ignored: callers poll.
 // The system bus, or the user's own (their systemd user manager's, for rootless mycr).
-import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
-import { join } from "node:path";
+import { SYSTEM_BUS_SOCKET, hostUid } from "./bus-address";
 import type { DBusValue } from "./dbus-marshal";
 import { decodeMessage, encodeMessage, messageLength, MessageType, type Message } from "./dbus-message";
-
-export const SYSTEM_BUS_SOCKET = "/run/dbus/system_bus_socket";
-
-/**
- * The user's bus socket: the unix:path= of $DBUS_SESSION_BUS_ADDRESS, else
- * $XDG_RUNTIME_DIR/bus (where dbus-user-session and systemd put it); null when neither
- * names one (an abstract or TCP address is not spoken here).
- */
-export function userBusSocket(env: Record<string, string | undefined> = process.env): string | null {
-  for (const address of (env.DBUS_SESSION_BUS_ADDRESS ?? "").split(";")) {
-    if (!address.startsWith("unix:")) continue;
-    const path = address
-      .slice("unix:".length)
-      .split(",")
-      .find((kv) => kv.startsWith("path="));
-    if (path) return decodeURIComponent(path.slice("path=".length));
-  }
-  return env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, "bus") : null;
-}
-
-/**
- * Our uid as the bus sees it (SO_PEERCRED is read in the bus's user namespace, the
- * host's): a rootless mycr is root of a user namespace, and its uid 0 is the user's.
- */
-export function hostUid(uid = process.getuid?.() ?? 0, uidMap = readFileSync("/proc/self/uid_map", "utf8")): number {
-  for (const line of uidMap.split("\n")) {
-    const [inside, outside, count] = line.trim().split(/\s+/).map(Number);
-    if (inside !== undefined && outside !== undefined && count !== undefined && uid >= inside && uid < inside + count) return outside + (uid - inside);
-  }
-  return uid;
-}
 
 /** An error the bus or the called service returned (e.g. org.freedesktop.systemd1.NoSuchUnit). */
 export class DBusCallError extends Error {
@@ -79,7 +47,7 @@ export class DBusConnection {
 
   /** Connects, authenticates as our uid (the host's) and says Hello. */
   static async open(path = SYSTEM_BUS_SOCKET): Promise<DBusConnection> {
-    // node:net only here: the module is loaded by every command that may touch a cgroup,
+    // node:net only here: the module is loaded by every command that talks to systemd,
     // and node:net costs ~5-8 ms of CPU to load (docs/performance.md)
     const { connect } = await import("node:net");
     const socket = connect({ path });

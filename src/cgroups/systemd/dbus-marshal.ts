@@ -4,16 +4,10 @@
 // boolean; a arrays (a{kv} as [k, v] pairs); ( ) and { } arrays of members; v a
 // Variant. Alignment is counted from the start of the buffer, which callers keep
 // 8-aligned with the message (the body starts on an 8-byte boundary).
+import { Variant, type DBusValue } from "./dbus-variant";
 
-/** A variant's value with the signature it is sent with. */
-export class Variant {
-  constructor(
-    readonly signature: string,
-    readonly value: DBusValue,
-  ) {}
-}
-
-export type DBusValue = string | number | bigint | boolean | Variant | DBusValue[];
+// the values themselves live in dbus-variant.ts (what the annotations' checks need alone)
+export { Variant, type DBusValue };
 
 export class DBusError extends Error {}
 

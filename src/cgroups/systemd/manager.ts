@@ -2,8 +2,8 @@
 // start a transient scope, change its properties, stop it, and wait for each to happen.
 // The system's manager (PID 1, on the system bus) or the user's (user@UID.service, on
 // the user's bus), which a rootless mycr asks for a scope in the cgroup delegated to it.
-import { existsSync } from "node:fs";
-import { DBusCallError, DBusConnection, SYSTEM_BUS_SOCKET, userBusSocket } from "./dbus-connection";
+import { SYSTEM_BUS_SOCKET, userBusSocket } from "./bus-address";
+import { DBusCallError, DBusConnection } from "./dbus-connection";
 import { Variant, type DBusValue } from "./dbus-marshal";
 import type { Property } from "./properties";
 
@@ -12,11 +12,6 @@ const MANAGER_PATH = "/org/freedesktop/systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
 const NO_SUCH_UNIT = "org.freedesktop.systemd1.NoSuchUnit";
 const JOB_WAIT_MS = 30_000;
-
-/** Is systemd PID 1 (its runtime directory exists, sd_booted()'s test) with its bus reachable? */
-export function systemdAvailable(): boolean {
-  return existsSync("/run/systemd/system") && existsSync(SYSTEM_BUS_SOCKET);
-}
 
 /** Whose manager: the system's or the user's own. */
 export type SystemdBus = "system" | "user";

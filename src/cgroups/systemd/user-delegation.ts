@@ -5,8 +5,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readCgroupFile } from "../files";
 import type { HostCgroups } from "../hierarchy";
-import { userBusSocket } from "./dbus-connection";
-import { SystemdManager } from "./manager";
+import { userBusSocket } from "./bus-address";
+import type { SystemdManager } from "./manager";
 
 export interface UserDelegation {
   /** The manager's cgroup, e.g. /user.slice/user-1000.slice/user@1000.service. */
@@ -24,7 +24,8 @@ export async function userDelegation(h: HostCgroups): Promise<UserDelegation | n
   if (!socket || !existsSync(socket)) return null;
   let m: SystemdManager;
   try {
-    m = await SystemdManager.connect("user");
+    // the D-Bus client loads here, once a user's bus is there to ask
+    m = await (await import("./manager")).SystemdManager.connect("user");
   } catch {
     return null;
   }
