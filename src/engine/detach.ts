@@ -13,7 +13,8 @@ import { chooseCgroupManager } from "./cgroup-manager";
 import { assertNameFree, checkHostname, checkName } from "./names";
 import { containerDir, makeContainersDir } from "./paths";
 import { parseRestart } from "./restart";
-import { checkRootfsDir, mycrStores, type RunRequest } from "./run";
+import { checkRootfsDir, mycrStores } from "./host-view";
+import type { RunRequest } from "./run";
 
 export interface DetachOptions {
   restart?: string;

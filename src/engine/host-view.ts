@@ -6,8 +6,14 @@
 // A path string says nothing about what a directory is ("/", "//", "/.", a symlink to
 // /, a bind mount of /), so directories are compared by identity (st_dev + st_ino),
 // walking up from the store's real path until an ancestor is the given directory.
+// Also the checks of a --rootfs against them, which `run -d`'s client makes before it
+// hands the container over (without loading the start's code).
 import { realpathSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { ContainerError } from "../runtime/errors";
+import { stateRoot } from "../runtime/paths";
+import type { StateStore } from "../runtime/state";
+import { dataRoot } from "./paths";
 
 interface FileId {
   dev: bigint;
@@ -82,4 +88,27 @@ export function exposedStores(windows: Window[], stores: string[]): string[] {
 /** The store that contains `dir` (or is it), when there is one: such a directory would show other containers' records. */
 export function storeHolding(dir: string, stores: string[]): string | undefined {
   return stores.find((store) => placeWithin(store, dir) !== null);
+}
+
+/** MYCR_ROOT and MYCR_STATE: what no container may see of another's. */
+export function mycrStores(store?: StateStore): string[] {
+  return [dataRoot(), store?.root ?? stateRoot()];
+}
+
+/** --rootfs DIR: an existing directory, not empty text (which once meant the host's root). */
+export function checkRootfsDir(path: string, stores: string[], cwd = process.cwd()): string {
+  if (path === "") throw new ContainerError("--rootfs: empty; give a directory (leave the flag out to use the host's root)");
+  const abs = resolve(cwd, path);
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {
+    throw new ContainerError(`--rootfs ${path}: no such directory`);
+  }
+  if (!isDir) throw new ContainerError(`--rootfs ${path}: not a directory`);
+  const store = storeHolding(abs, stores);
+  if (store !== undefined) {
+    throw new ContainerError(`--rootfs ${path}: inside mycr's own store ${store}, which holds other containers' records; use a directory outside it`);
+  }
+  return abs;
 }

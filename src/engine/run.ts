@@ -1,7 +1,7 @@
 // `mycr run` in the foreground: an overlay root over the chosen lower layer, a spec
 // from the flags, the runtime to run it, and everything removed afterwards.
-import { existsSync, statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import { ContainerError } from "../runtime/errors";
 import { processRef, type ProcessRef } from "../runtime/procfs";
 import { runForeground, type ForegroundResult } from "../runtime/run";
@@ -10,11 +10,10 @@ import type { CgroupManager } from "../cgroups";
 import { forwardSignals, ignoreSignals } from "../runtime/signals";
 import type { TerminalSession } from "../runtime/terminal";
 import { StateStore } from "../runtime/state";
-import { stateRoot } from "../runtime/paths";
 import { trace } from "../runtime/trace";
 import { newContainerId } from "./ids";
 import { containerDir, dataRoot } from "./paths";
-import { exposedStores, storeHolding } from "./host-view";
+import { checkRootfsDir, exposedStores, mycrStores, storeHolding } from "./host-view";
 import { updateRecord, writeRecord, type EngineRecord } from "./record";
 import { announceOnNetwork, applyNetwork, attachNetwork, createNetworkFiles, detachNetwork, isUserNetwork, leaveNetwork, networkFiles, planNetwork, stopUserNetwork, type NetworkRequest } from "./network";
 import { checkPortFree, publishAll } from "../net/ports";
@@ -112,32 +111,9 @@ export interface DetachedIo {
   console: (master: number) => TerminalSession;
 }
 
-/** --rootfs DIR: an existing directory, not empty text (which once meant the host's root). */
-export function checkRootfsDir(path: string, stores: string[], cwd = process.cwd()): string {
-  if (path === "") throw new ContainerError("--rootfs: empty; give a directory (leave the flag out to use the host's root)");
-  const abs = resolve(cwd, path);
-  let isDir = false;
-  try {
-    isDir = statSync(abs).isDirectory();
-  } catch {
-    throw new ContainerError(`--rootfs ${path}: no such directory`);
-  }
-  if (!isDir) throw new ContainerError(`--rootfs ${path}: not a directory`);
-  const store = storeHolding(abs, stores);
-  if (store !== undefined) {
-    throw new ContainerError(`--rootfs ${path}: inside mycr's own store ${store}, which holds other containers' records; use a directory outside it`);
-  }
-  return abs;
-}
-
 function checkWorkdir(dir: string): string {
   if (!isAbsolute(dir)) throw new ContainerError(`--workdir ${dir}: must be an absolute path`);
   return dir;
-}
-
-/** MYCR_ROOT and MYCR_STATE: what no container may see of another's. */
-export function mycrStores(store?: StateStore): string[] {
-  return [dataRoot(), store?.root ?? stateRoot()];
 }
 
 export interface RunOutcome extends ForegroundResult {
