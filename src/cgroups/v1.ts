@@ -8,7 +8,7 @@ import type { Resources } from "../spec/types";
 import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
 import { applyBlkioV1, wantsBlockIO } from "./blkio";
 import { checkAboveUsage, deviceRuleLine, limitValue, rdmaLine, sharesSet } from "./convert";
-import { firstFile, ioBytesV1, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeField } from "./files";
+import { firstFile, ioBytesV1, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeCgroupLines, writeField } from "./files";
 import { v1AddProcess, v1AnyDir, v1Dir, v1Frozen } from "./existing";
 import { CgroupError, type Cgroup, type CgroupRecord, type CgroupStats } from "./types";
 
@@ -80,7 +80,7 @@ export class V1Cgroup implements Cgroup {
     if (r.devices?.length) {
       const dir = this.need("devices", "linux.resources.devices");
       // In order: a rule later in the list overrides an earlier one, as the spec says.
-      for (const rule of r.devices) writeCgroupFile(dir, rule.allow ? "devices.allow" : "devices.deny", deviceRuleLine(rule));
+      writeCgroupLines(dir, r.devices.map((rule) => [rule.allow ? "devices.allow" : "devices.deny", deviceRuleLine(rule)]));
     }
   }
 
