@@ -187,6 +187,26 @@ test("cp and export never follow a container's symlinks out of its root, however
   }
 });
 
+test("export and cp of directories the container keeps removing and making again: every one succeeds, a well-formed archive (removal race)", async () => {
+  // A directory opened for its listing and removed before it is read answers ENOENT from
+  // the kernel: export used to fail with a raw "scandir /proc/self/fd/N" (6 of 40 here).
+  const name = `churn-${process.pid}`;
+  await runD(name, "touch /ready; while :; do rm -rf /root/d; mkdir -p /root/d/e/f; echo x > /root/d/e/f/g; done");
+  for (let i = 0; i < 30; i++) {
+    const tar = await mycrBytes(["export", name]);
+    expect(tar.stderr).toBe("");
+    expect(tar.exitCode).toBe(0);
+    expect(tarList(tar.stdout).some((l) => l.endsWith(" bin/sh") || l.includes(" bin/sh "))).toBe(true);
+  }
+  for (let i = 0; i < 5; i++) {
+    const out = join(dir, `churn-${i}`);
+    const r = await mycr(["cp", `${name}:/root`, out]);
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  }
+});
+
 test("diff lists what a running container added, changed and deleted", async () => {
   const name = `diff-${process.pid}`;
   await runD(name, "mkdir -p /root/new/deep && echo x > /root/new/deep/f && echo y >> /etc/passwd && rm /bin/ls && touch /ready; exec sleep 600");

@@ -84,6 +84,20 @@ export function openChild(dirFd: number, name: string, opts: TreeOptions): numbe
 }
 
 /**
+ * The names in the directory at `fd` (an O_PATH fd). A directory the container removed
+ * after we opened it reads as empty (the kernel answers ENOENT for a deleted directory):
+ * it was there when its entry was taken, and is gone now, as a file removed meanwhile is.
+ */
+function namesIn(fd: number): string[] {
+  try {
+    return readdirSync(fdPath(fd));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+}
+
+/**
  * Every entry of the tree at `fd` (an O_PATH fd, not closed here), named below `top`
  * (`top` itself first; "" names the tree's content without a top entry). Parents come
  * before children.
@@ -97,7 +111,7 @@ export async function* readTree(fd: number, top: string, opts: TreeOptions = {})
     yield { entry, content: type === "file" ? contentOf(fd, entry.size) : nothing() };
   }
   if (type !== "dir") return;
-  for (const name of readdirSync(fdPath(fd)).sort()) {
+  for (const name of namesIn(fd).sort()) {
     const child = openChild(fd, name, opts);
     const path = top === "" ? name : `${top}/${name}`;
     if (child === -1) continue;
@@ -121,7 +135,7 @@ export function treeDiskUsage(fd: number): number {
   const st = fstatSync(fd);
   let total = st.blocks * 512;
   if (!st.isDirectory()) return total;
-  for (const name of readdirSync(fdPath(fd))) {
+  for (const name of namesIn(fd)) {
     const child = openChild(fd, name, { sameMount: true });
     if (child === null || child === -1) continue;
     try {
