@@ -7,9 +7,13 @@ export function writeCgroupFile(dir: string, file: string, value: string | numbe
   try {
     writeFileSync(join(dir, file), String(value));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? "error";
-    throw new CgroupError(`cannot set ${file} to ${value} (${code}) in ${dir}`, code);
+    throw writeError(dir, file, value, e);
   }
+}
+
+function writeError(dir: string, file: string, value: string | number, e: unknown): CgroupError {
+  const code = (e as NodeJS.ErrnoException).code ?? "error";
+  return new CgroupError(`cannot set ${file} to ${value} (${code}) in ${dir}`, code);
 }
 
 /**
@@ -26,8 +30,7 @@ export function writeCgroupLines(dir: string, lines: Array<[file: string, line: 
         if (fd === undefined) fds.set(file, (fd = openSync(join(dir, file), "w")));
         writeSync(fd, line);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? "error";
-        throw new CgroupError(`cannot set ${file} to ${line} (${code}) in ${dir}`, code);
+        throw writeError(dir, file, line, e);
       }
     }
   } finally {

@@ -128,10 +128,13 @@ function allIds(store: StateStore): Set<string> {
   return ids;
 }
 
+/** The views of `ids` that exist, newest first. */
+function viewsOf(ids: string[], store: StateStore, now = Date.now()): ContainerView[] {
+  return ids.flatMap((id) => viewOf(id, store, now) ?? []).sort((a, b) => b.created.localeCompare(a.created));
+}
+
 export function listContainers(store: StateStore): ContainerView[] {
-  const now = Date.now();
-  const views = [...allIds(store)].flatMap((id) => viewOf(id, store, now) ?? []);
-  return views.sort((a, b) => b.created.localeCompare(a.created));
+  return viewsOf([...allIds(store)], store);
 }
 
 /** The name a container goes by, from its small records (not the runtime's, which holds the whole spec). */
@@ -147,7 +150,7 @@ function nameOf(id: string): string | undefined {
 export function findContainer(store: StateStore, ref: string): ContainerView {
   const now = Date.now();
   const ids = [...allIds(store)];
-  const views = (matching: string[]) => matching.flatMap((id) => viewOf(id, store, now) ?? []).sort((a, b) => b.created.localeCompare(a.created));
+  const views = (matching: string[]) => viewsOf(matching, store, now);
   const exact = views(ids.filter((id) => id === ref))[0] ?? views(ids.filter((id) => nameOf(id) === ref))[0];
   if (exact) return exact;
   const matches = ref.length > 0 ? views(ids.filter((id) => id.startsWith(ref))) : [];
