@@ -8,7 +8,7 @@ if (argv[0] === "init") {
   void import("./runtime/init").then((m) => m.initMain());
 } else if (argv[0] === "supervisor" && (process.env.MYCR_SUPERVISOR === "1" || process.env.MYCR_SUPERVISOR === "early")) {
   // the detached containers' supervisor (src/engine/supervisor.ts), started by `run -d` only
-  void import("./engine/supervisor").then((m) => m.supervisorMain());
+  void import("./engine/supervisor").then((m) => m.supervisorMain(() => import("./cli/served-run").then((c) => c.serveRun)));
 } else if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   // Clients probe a runtime with --version: answered without loading the CLI (its chunk
   // with citty and consola); any other spelling goes through the CLI and prints the same.
@@ -18,7 +18,10 @@ if (argv[0] === "init") {
   // does (engine/supervisor-spawn.ts checks the words exactly; this only keeps it off other paths)
   const detach = argv[0] === "run" && argv.some((word) => /^-(-detach|[a-zA-Z]*d)/.test(word));
   const early = detach ? import("./engine/supervisor-spawn").then((m) => m.startSupervisorEarly(argv), () => {}) : Promise.resolve();
+  // A foreground run asks a running supervisor to serve it first (engine/served-run-client.ts):
+  // root's only (its socket is root's), and never for the OCI runtime's `run --bundle`.
+  const served = argv[0] === "run" && !detach && process.geteuid?.() === 0 && !argv.includes("--bundle") ? import("./engine/served-run-client").then((m) => m.runServed(argv)) : Promise.resolve(null);
   // the CLI reads its words again from /proc/self/cmdline, bytes and all (cli/raw-argv.ts)
-  void early.then(() => import("./cli/index").then(async (m) => m.finish(await m.runCli())));
+  void Promise.all([early, served]).then(([, code]) => (code !== null ? process.exit(code) : import("./cli/index").then(async (m) => m.finish(await m.runCli()))));
 }
 export {};

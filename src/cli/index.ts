@@ -99,10 +99,11 @@ function oneLine(message: string): string {
   });
 }
 
-function reportError(e: unknown, debug: boolean): number {
+/** Says what went wrong, in one line through `error` (our log by default); returns the exit status. */
+export function reportError(e: unknown, debug: boolean, error: (message: string) => void = (m) => log.error(m)): number {
   if (e instanceof OutputClosed) return OUTPUT_CLOSED_STATUS; // `mycr ps | head`: nothing went wrong
   const err = e instanceof Error ? e : new Error(String(e));
-  log.error(oneLine(err.message));
+  error(oneLine(err.message));
   if (debug) {
     if (err instanceof ContainerError && err.detail) log.debug(err.detail);
     else if (err.stack) log.debug(err.stack);

@@ -4,8 +4,12 @@ import { createConsola, LogLevels, type ConsolaInstance, type LogObject } from "
 import { appendFileSync, writeSync } from "node:fs";
 
 function format(obj: LogObject): string {
-  const text = obj.args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
-  switch (obj.type) {
+  return messageLine(obj.type, obj.args.map((a) => (a instanceof Error ? a.message : String(a))).join(" "));
+}
+
+/** One message as mycr prints it: "mycr: warning: TEXT", "mycr: TEXT". */
+export function messageLine(type: string, text: string): string {
+  switch (type) {
     case "warn":
       return `mycr: warning: ${text}`;
     case "debug":

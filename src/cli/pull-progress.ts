@@ -45,9 +45,11 @@ interface Words {
 const PULL: Words = { active: "Downloading", done: "Pull complete", exists: "Already exists" };
 const PUSH: Words = { active: "Pushing", done: "Pushed", exists: "Layer already exists" };
 
-export function pullReporter(opts: { quiet: boolean; push?: boolean }): PullReporter {
+/** `info`: where a line goes when it is not our stderr (a served run's client's: never a terminal). */
+export function pullReporter(opts: { quiet: boolean; push?: boolean; info?: (message: string) => void }): PullReporter {
   if (opts.quiet) return { say: () => {}, progress: () => {} };
   const words = opts.push ? PUSH : PULL;
+  if (opts.info) return new Lines(words, opts.info);
   // a dumb terminal (emacs shell, some CI consoles) cannot move the cursor
   return isTerminal(2) && process.env.TERM !== "dumb" ? new Bars(words) : new Lines(words);
 }
@@ -57,9 +59,12 @@ class Lines implements PullReporter {
   private ids: string[] = [];
   private told = new Set<number>();
 
-  constructor(private readonly words: Words) {}
+  constructor(
+    private readonly words: Words,
+    private readonly info: (message: string) => void = (m) => log.info(m),
+  ) {}
 
-  say = (message: string): void => log.info(message);
+  say = (message: string): void => this.info(message);
 
   progress = (e: PullEvent): void => {
     if (e.kind === "end") return;
@@ -68,11 +73,11 @@ class Lines implements PullReporter {
       return;
     }
     const id = this.ids[e.layer] ?? `layer ${e.layer + 1}`;
-    if (e.kind === "retry") log.info(`${id}: retrying (${reason(e.why)})`);
+    if (e.kind === "retry") this.info(`${id}: retrying (${reason(e.why)})`);
     if ((e.kind === "exists" || e.kind === "done" || e.kind === "mounted") && !this.told.has(e.layer)) {
       this.told.add(e.layer);
       const what = e.kind === "exists" ? this.words.exists : e.kind === "mounted" ? `Mounted from ${e.from}` : `${this.words.done} (${humanSize(e.size)} in ${seconds(e.seconds)})`;
-      log.info(`${id}: ${what[0]!.toLowerCase()}${what.slice(1)}`);
+      this.info(`${id}: ${what[0]!.toLowerCase()}${what.slice(1)}`);
     }
   };
 }

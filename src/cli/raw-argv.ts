@@ -12,11 +12,10 @@ function shape(word: string): string {
 /**
  * mycr's arguments with every byte kept (sys/bytes.ts). When /proc/self/cmdline cannot
  * be read or does not end with the words Bun saw, Bun's words are used, and one that
- * holds U+FFFD is refused by the caller: it may have been another byte once.
+ * holds U+FFFD is refused by the caller: it may have been another byte once. A served
+ * run's supervisor passes its client's words and command line (cli/served-run.ts).
  */
-export function commandLineArgs(): { args: string[]; exact: boolean } {
-  const seen = process.argv.slice(2);
-  const raw = readNulSeparated("/proc/self/cmdline");
+export function commandLineArgs(seen = process.argv.slice(2), raw = readNulSeparated("/proc/self/cmdline")): { args: string[]; exact: boolean } {
   if (raw && raw.length >= seen.length) {
     const ours = raw.slice(raw.length - seen.length);
     if (ours.every((w, i) => shape(w) === shape(seen[i]!))) return { args: ours, exact: true };

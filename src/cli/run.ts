@@ -8,7 +8,7 @@ import { securityFromFlags } from "../engine/security-flags";
 import { defaultNamespaces } from "../spec/defaults";
 import { list, single, UsageError, type ParsedFlags } from "./argv";
 import type { ImageRequest, PullPolicy } from "../engine/image";
-import { defineMycrCommand } from "./command";
+import { defineMycrCommand, type GlobalOptions } from "./command";
 import { OCI_CREATE_ARGS } from "./oci-args";
 import { log } from "./log";
 import { parsePort } from "../net/ports";
@@ -27,7 +27,7 @@ function parseFlagValue<T>(parse: (text: string) => T): (text: string) => T {
 }
 
 /** --image and the flags that say how to get it (the progress display is loaded only then). */
-async function imageRequest(args: ParsedFlags): Promise<ImageRequest | undefined> {
+async function imageRequest(args: ParsedFlags, to: MessageSinks): Promise<ImageRequest | undefined> {
   const ref = single(args.image);
   if (ref === undefined) {
     for (const f of ["pull", "platform", "tls-verify", "quiet"]) if (args[f] !== undefined) throw new UsageError(`--${f} needs --image`);
@@ -38,7 +38,7 @@ async function imageRequest(args: ParsedFlags): Promise<ImageRequest | undefined
     pull: single(args.pull) as PullPolicy | undefined,
     platform: single(args.platform),
     tlsVerify: args["tls-verify"] !== false,
-    ...(await import("./pull-progress")).pullReporter({ quiet: args.quiet === true }),
+    ...(await import("./pull-progress")).pullReporter({ quiet: args.quiet === true, ...(to === log ? {} : { info: to.info }) }),
   };
 }
 
@@ -64,6 +64,83 @@ async function suggestImageForm(word: string | undefined): Promise<void> {
 /** A boolean flag the user did not give stays undefined: -t/-i have an automatic default. */
 function given(value: unknown): boolean | undefined {
   return typeof value === "boolean" ? value : undefined;
+}
+
+/** Where a run's messages go: our stderr (the log), or a served run's client's. */
+export interface MessageSinks {
+  warn: (message: string) => void;
+  info: (message: string) => void;
+}
+
+/** The container `run`'s flags ask for (foreground or -d; not --bundle). */
+export async function runRequest(args: ParsedFlags, global: GlobalOptions, to: MessageSinks = log): Promise<RunRequest> {
+  // (a PATH of the user's may find what the default PATH does not: then the container decides)
+  const ownPath = list(args.env).some((e) => e.startsWith("PATH="));
+  if (args.image === undefined && args.rootfs === undefined && args.entrypoint === undefined && !ownPath) await suggestImageForm(args._[0]);
+  return {
+    args: args._,
+    rootfs: single(args.rootfs),
+    image: await imageRequest(args, to),
+    hostname: single(args.hostname),
+    resources: resourcesFromArgs(args),
+    oomScoreAdj: oomScoreAdjFromFlag(single(args["oom-score-adj"])),
+    security: securityFromFlags(
+      {
+        capAdd: list(args["cap-add"]),
+        capDrop: list(args["cap-drop"]),
+        privileged: args.privileged === true,
+        securityOpt: list(args["security-opt"]),
+        devices: list(args.device),
+        sysctls: list(args.sysctl),
+      },
+      new Set(defaultNamespaces().map((n) => n.type)),
+    ),
+    name: single(args.name),
+    labels: list(args.label),
+    network: {
+      mode: single(args.network),
+      ports: list(args.publish).map(parseFlagValue(parsePort)),
+      publishAll: args["publish-all"] === true,
+      dns: list(args.dns),
+      addHosts: list(args["add-host"]).map(parseFlagValue(parseAddHost)),
+    },
+    onNotice: (m) => to.warn(m),
+    onInfo: (m) => to.info(m),
+    tty: given(args.tty),
+    interactive: given(args.interactive),
+    env: list(args.env),
+    envFiles: list(args["env-file"]),
+    workdir: single(args.workdir),
+    user: single(args.user),
+    volumes: list(args.volume),
+    tmpfs: list(args.tmpfs),
+    shmSize: single(args["shm-size"]),
+    storageOpts: list(args["storage-opt"]),
+    userns: single(args.userns),
+    readOnly: args["read-only"] === true,
+    entrypoint: single(args.entrypoint),
+    ulimits: list(args.ulimit),
+    init: args.init === true,
+    keep: args.keep === true,
+    onKept: (dir) => to.info(`kept the container's files in ${dir}`),
+    store: new StateStore(global.stateRoot),
+    ...(global.systemdCgroup ? { cgroupManager: "systemd" as const } : {}),
+  };
+}
+
+/** A foreground run to its end: the container's exit status; an OOM kill is told through `error`. */
+export async function runToEnd(request: RunRequest, args: ParsedFlags, error: (message: string) => void = (m) => log.error(m)): Promise<number> {
+  if (args.restart !== undefined || args["log-opt"] !== undefined) throw new UsageError("--restart and --log-opt need -d");
+  // Loaded here, not at the top: `run -d`'s client hands the container to the
+  // supervisor and never loads the code that starts one (~40 % of run's chunks).
+  const { runContainer } = await import("../engine/run");
+  const outcome = await runContainer(request);
+  if (outcome.oomKills > 0) {
+    const limit = outcome.memoryLimit === null ? "" : ` (limit ${formatBytes(outcome.memoryLimit)})`;
+    const who = outcome.exitCode === 137 ? `container ${outcome.id.slice(0, 12)} was killed` : `a process in container ${outcome.id.slice(0, 12)} was killed`;
+    error(`${who}: out of memory${limit}`);
+  }
+  return outcome.exitCode;
 }
 
 export default defineMycrCommand({
@@ -130,74 +207,13 @@ export default defineMycrCommand({
     if (args.bundle !== undefined) {
       return (await import("./oci-run")).runBundle(args, global); // the OCI runtime's run
     }
-    // (a PATH of the user's may find what the default PATH does not: then the container decides)
-    const ownPath = list(args.env).some((e) => e.startsWith("PATH="));
-    if (args.image === undefined && args.rootfs === undefined && args.entrypoint === undefined && !ownPath) await suggestImageForm(args._[0]);
-    const request: RunRequest = {
-      args: args._,
-      rootfs: single(args.rootfs),
-      image: await imageRequest(args),
-      hostname: single(args.hostname),
-      resources: resourcesFromArgs(args),
-      oomScoreAdj: oomScoreAdjFromFlag(single(args["oom-score-adj"])),
-      security: securityFromFlags(
-        {
-          capAdd: list(args["cap-add"]),
-          capDrop: list(args["cap-drop"]),
-          privileged: args.privileged === true,
-          securityOpt: list(args["security-opt"]),
-          devices: list(args.device),
-          sysctls: list(args.sysctl),
-        },
-        new Set(defaultNamespaces().map((n) => n.type)),
-      ),
-      name: single(args.name),
-      labels: list(args.label),
-      network: {
-        mode: single(args.network),
-        ports: list(args.publish).map(parseFlagValue(parsePort)),
-        publishAll: args["publish-all"] === true,
-        dns: list(args.dns),
-        addHosts: list(args["add-host"]).map(parseFlagValue(parseAddHost)),
-      },
-      onNotice: (m) => log.warn(m),
-      onInfo: (m) => log.info(m),
-      tty: given(args.tty),
-      interactive: given(args.interactive),
-      env: list(args.env),
-      envFiles: list(args["env-file"]),
-      workdir: single(args.workdir),
-      user: single(args.user),
-      volumes: list(args.volume),
-      tmpfs: list(args.tmpfs),
-      shmSize: single(args["shm-size"]),
-      storageOpts: list(args["storage-opt"]),
-      userns: single(args.userns),
-      readOnly: args["read-only"] === true,
-      entrypoint: single(args.entrypoint),
-      ulimits: list(args.ulimit),
-      init: args.init === true,
-      keep: args.keep === true,
-      onKept: (dir) => log.info(`kept the container's files in ${dir}`),
-      store: new StateStore(global.stateRoot),
-      ...(global.systemdCgroup ? { cgroupManager: "systemd" as const } : {}),
-    };
+    const request = await runRequest(args, global);
     if (args.detach === true) {
       // docker's -d (without --bundle): a monitor keeps the container; we print its id.
       const { runDetached } = await import("../engine/detach");
       out(await runDetached(request, { restart: single(args.restart), autoRemove: args.rm === true, logOpts: list(args["log-opt"]) }));
       return 0;
     }
-    if (args.restart !== undefined || args["log-opt"] !== undefined) throw new UsageError("--restart and --log-opt need -d");
-    // Loaded here, not at the top: `run -d`'s client hands the container to the
-    // supervisor and never loads the code that starts one (~40 % of run's chunks).
-    const { runContainer } = await import("../engine/run");
-    const outcome = await runContainer(request);
-    if (outcome.oomKills > 0) {
-      const limit = outcome.memoryLimit === null ? "" : ` (limit ${formatBytes(outcome.memoryLimit)})`;
-      const who = outcome.exitCode === 137 ? `container ${outcome.id.slice(0, 12)} was killed` : `a process in container ${outcome.id.slice(0, 12)} was killed`;
-      log.error(`${who}: out of memory${limit}`);
-    }
-    return outcome.exitCode;
+    return runToEnd(request, args);
   },
 });

@@ -50,8 +50,8 @@ export function buildEnv(defaults: string[], envFiles: string[], flags: string[]
  * -e and --env-file resolved now, in this process, as KEY=VALUE entries in their order:
  * for a detached container, whose monitor has another environment (one Bun.spawn would
  * pass with U+FFFD for bytes that are not UTF-8). buildEnv(defaults, [], resolveEnv(...))
- * equals buildEnv(defaults, files, flags).
+ * equals buildEnv(defaults, files, flags). A served run passes its client's environment.
  */
-export function resolveEnv(envFiles: string[], flags: string[]): string[] {
-  return buildEnv([], envFiles, flags);
+export function resolveEnv(envFiles: string[], flags: string[], callerEnv = callerEnvironment): string[] {
+  return buildEnv([], envFiles, flags, callerEnv);
 }

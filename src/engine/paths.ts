@@ -1,10 +1,9 @@
 // Where the engine keeps containers' files: MYCR_ROOT (default /var/lib/mycr).
 import { join } from "node:path";
 import { makePrivateDir } from "../runtime/atomic";
+import { dataRoot } from "./data-root";
 
-export function dataRoot(): string {
-  return process.env.MYCR_ROOT || "/var/lib/mycr";
-}
+export { dataRoot };
 
 export function containersDir(root = dataRoot()): string {
   return join(root, "containers");

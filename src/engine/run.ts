@@ -7,7 +7,7 @@ import { processRef, type ProcessRef } from "../runtime/procfs";
 import { runForeground, type ForegroundResult } from "../runtime/run";
 import type { Resources } from "../spec/types";
 import type { CgroupManager } from "../cgroups";
-import { forwardSignals, ignoreSignals } from "../runtime/signals";
+import { forwardSignals, ignoreSignals, type SignalForwarder } from "../runtime/signals";
 import type { TerminalSession } from "../runtime/terminal";
 import { StateStore } from "../runtime/state";
 import { trace } from "../runtime/trace";
@@ -99,6 +99,17 @@ export interface RunRequest {
   tmpInImage?: boolean;
   /** Where the container's stdout goes (a build sends it to stderr); ours by default. */
   stdout?: number | "ignore";
+  /** A run served for another process (./served-run.ts): its stdio and signals instead of ours. */
+  caller?: ServedCaller;
+}
+
+/** The client of a served run: copies of its stdin, stdout and stderr, what it is sent, where warnings go. */
+export interface ServedCaller {
+  stdin: number;
+  stdout: number;
+  stderr: number;
+  signals: SignalForwarder;
+  warn: (message: string) => void;
 }
 
 /** A detached container's output: its stdout and stderr pipes, and what copies its terminal (-t). */
@@ -173,7 +184,9 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   const driver = rootless ? rootlessStorageDriver(dataRoot(), storageDriver) : "overlay";
   if (storage.size !== undefined) checkDiskQuota();
   const rlimits = parseUlimits(req.ulimits ?? []);
-  const stdio = chooseStdio(req.tty, req.interactive);
+  const caller = req.caller;
+  const stdio = chooseStdio(req.tty, req.interactive, caller);
+  if (caller && stdio.terminal) throw new ContainerError("a served run has no terminal: run it in its own process");
   const labels = { ...(image?.config.config?.Labels ?? {}), ...parseLabels(req.labels ?? []) };
   const keep = req.keep === true;
   const id = req.id ?? newContainerId();
@@ -190,7 +203,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   for (const p of req.network.ports) await checkPortFree(p);
   // Before anything exists that a signal could strand. A detached container's supervisor
   // serves many: what it is sent is its own, not any one container's.
-  const signals = req.detached ? ignoreSignals() : forwardSignals();
+  const signals = caller?.signals ?? (req.detached ? ignoreSignals() : forwardSignals());
   const owner = processRef(process.pid)!;
   const dir = containerDir(id);
   if (userns === "auto") makeRemappedBase(dir); // before the paths: they resolve there
@@ -280,7 +293,12 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       owner,
       signals,
       cgroupManager: rootlessCgroup ?? req.cgroupManager ?? chooseCgroupManager(),
-      stdio: req.io ? [req.io.stdin ?? "ignore", req.io.stdout, req.io.stderr] : [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
+      stdio: req.io
+        ? [req.io.stdin ?? "ignore", req.io.stdout, req.io.stderr]
+        : caller
+          ? [stdio.attachStdin ? caller.stdin : "ignore", caller.stdout, caller.stderr]
+          : [stdio.attachStdin ? "inherit" : "ignore", req.stdout ?? "inherit", "inherit"],
+      ...(caller ? { warn: caller.warn } : {}),
       attachStdin: stdio.attachStdin,
       ...(req.io ? { onConsole: req.io.console } : {}),
       prepareRoot: () => {

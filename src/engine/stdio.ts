@@ -15,12 +15,12 @@ export interface StdioChoice {
  * pipe or file on stdin is passed even without -i (`echo hi | mycr run cat` works),
  * where docker would give /dev/null. `-i=false` asks for /dev/null explicitly.
  */
-export function chooseStdio(tty: boolean | undefined, interactive: boolean | undefined): StdioChoice {
-  const stdinIsTerminal = isTerminal(0);
-  const auto = tty === undefined && interactive === undefined && stdinIsTerminal && isTerminal(1);
+export function chooseStdio(tty: boolean | undefined, interactive: boolean | undefined, fds: { stdin: number; stdout: number } = { stdin: 0, stdout: 1 }): StdioChoice {
+  const stdinIsTerminal = isTerminal(fds.stdin);
+  const auto = tty === undefined && interactive === undefined && stdinIsTerminal && isTerminal(fds.stdout);
   const terminal = auto || tty === true;
   const attachStdin = auto || (interactive ?? !stdinIsTerminal);
   if (!terminal) return { terminal, attachStdin };
-  const size = getWindowSize(1) ?? getWindowSize(0);
+  const size = getWindowSize(fds.stdout) ?? getWindowSize(fds.stdin);
   return { terminal, attachStdin, ...(size ? { consoleSize: { height: size.rows, width: size.cols } } : {}) };
 }

@@ -3,7 +3,9 @@
 // supervisor answers "accepted" at once (from then on the container is its), then
 // "started" once the container's process runs, or "error"; then it closes the connection.
 import { join } from "node:path";
-import { dataRoot } from "./paths";
+import { dataRoot, supervisorSocket } from "./data-root";
+
+export { MessageLines, encodeMessage } from "./message-lines";
 
 export type SupervisorRequest = {
   /** start: run the recorded container; attach: stream its output to this connection. */
@@ -21,10 +23,26 @@ export type AttachReport = { type: "output"; stream: "stdout" | "stderr"; data: 
 
 export type SupervisorReport = { type: "accepted" } | { type: "started"; id: string } | { type: "error"; message: string; code: number };
 
+/**
+ * A foreground `run` the client asks the supervisor to serve (./served-run-client.ts):
+ * its words as Bun decoded them; the supervisor reads the exact bytes, the environment,
+ * the directory and the stdio from the client's process (./served-run-peer.ts).
+ */
+export type ServedRunRequest = { type: "run"; root: string; argv: string[] };
+
+/** What the client of a served run sends after its request: a signal it was sent. */
+export type ServedRunSignal = { type: "signal"; name: string };
+
+/**
+ * "declined": run it yourself (why, for MYCR_TRACE); "accepted": the supervisor runs it,
+ * its messages go to the client's stderr; "exit": the run's exit status, then the end.
+ */
+export type ServedRunReport = { type: "declined"; reason: string } | { type: "accepted" } | { type: "exit"; code: number };
+
 /** The supervisor's files: one supervisor per MYCR_ROOT, whose records it keeps. */
 export function supervisorPaths(root = dataRoot()): { socket: string; lock: string; startLock: string; log: string } {
   return {
-    socket: join(root, "supervisor.sock"),
+    socket: supervisorSocket(root),
     /** Held by the running supervisor for its whole life: one at a time. */
     lock: join(root, "supervisor.lock"),
     /** Held by a client while it finds or starts the supervisor: one starts it. */
@@ -56,29 +74,4 @@ export async function readReadyLine(fd: number): Promise<string | null> {
     if (text.includes("\n")) break;
   }
   return text.split("\n")[0] || null;
-}
-
-export function encodeMessage(message: SupervisorRequest | SupervisorReport | AttachReport | AttachRequest): string {
-  return JSON.stringify(message) + "\n";
-}
-
-/** Splits a byte stream into JSON messages, one a line. */
-export class MessageLines<T> {
-  private text = "";
-  private readonly decoder = new TextDecoder();
-
-  push(chunk: Uint8Array): T[] {
-    this.text += this.decoder.decode(chunk, { stream: true });
-    const lines = this.text.split("\n");
-    this.text = lines.pop()!;
-    const messages: T[] = [];
-    for (const line of lines) {
-      try {
-        messages.push(JSON.parse(line) as T);
-      } catch {
-        // not a message of ours: ignored (the other side then times out or closes)
-      }
-    }
-    return messages;
-  }
 }

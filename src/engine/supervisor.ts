@@ -26,7 +26,16 @@ import { collectAbandoned } from "./gc";
 import { dataRoot } from "./paths";
 import { addAttached, receive } from "./attach-hub";
 import { superviseContainer, supervised } from "./supervise";
-import { MessageLines, STARTER_FD, SUPERVISOR_MODE, encodeMessage, supervisorPaths, type AttachRequest, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
+import { MessageLines, STARTER_FD, SUPERVISOR_MODE, encodeMessage, supervisorPaths, type AttachRequest, type ServedRunReport, type ServedRunRequest, type ServedRunSignal, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
+import { signalsByMessage, type DeliveredSignals } from "../runtime/signals";
+
+/**
+ * Serves a foreground `run` for the client at the other end of `socket` (an fd of ours),
+ * or declines it (cli/served-run.ts; given by main.ts: nothing here imports the CLI).
+ */
+export type ServeRun = (socket: number, argv: string[], signals: DeliveredSignals) => { declined: string } | { accepted: true; code: Promise<number> };
+
+type Incoming = SupervisorRequest | ServedRunRequest | ServedRunSignal | AttachRequest;
 
 /** How long a new supervisor waits for its predecessor to finish exiting. */
 const LOCK_WAIT_MS = 10_000;
@@ -41,13 +50,16 @@ const FIRST_CLIENT_MS = 10_000;
 const EXIT_DELAY_MS = Number(process.env.MYCR_SUPERVISOR_EXIT_DELAY_MS ?? 0) || 0;
 
 interface Connection {
-  lines: MessageLines<SupervisorRequest>;
+  lines: MessageLines<Incoming>;
   /** A request was taken: the container, not the connection, is the work now. */
   taken: boolean;
   /** An attached client: removes it from its container's clients. */
   detach?: () => void;
   /** The container an attached client is attached to. */
   attached?: string;
+  /** A served run's client: what it sends after its request, and its going away. */
+  onMessage?: (message: Incoming) => void;
+  onClose?: () => void;
 }
 
 async function takeLifetimeLock(path: string): Promise<number | null> {
@@ -92,6 +104,7 @@ class Supervisor {
   constructor(
     private readonly root: string,
     private readonly paths: ReturnType<typeof supervisorPaths>,
+    private readonly runs?: () => Promise<ServeRun>,
   ) {}
 
   /** Listens on the socket (replacing a killed predecessor's file). */
@@ -105,14 +118,15 @@ class Supervisor {
           socket.data = { lines: new MessageLines(), taken: false };
         },
         data: (socket, chunk) => {
-          const attached = socket.data.attached;
-          if (attached) for (const request of socket.data.lines.push(chunk) as unknown as AttachRequest[]) receive(attached, request);
-          if (socket.data.taken) return;
-          const request = socket.data.lines.push(chunk)[0];
-          if (request) this.serve(socket, request);
+          for (const message of socket.data.lines.push(chunk)) {
+            if (socket.data.attached) receive(socket.data.attached, message as AttachRequest);
+            else if (socket.data.onMessage) socket.data.onMessage(message);
+            else if (!socket.data.taken) this.serve(socket, message as SupervisorRequest | ServedRunRequest);
+          }
         },
         close: (socket) => {
           socket.data.detach?.();
+          socket.data.onClose?.();
           if (socket.data.taken) return;
           this.connections--;
           this.exitIfIdle();
@@ -138,7 +152,7 @@ class Supervisor {
     else exit();
   }
 
-  private serve(socket: Socket<Connection>, request: SupervisorRequest): void {
+  private serve(socket: Socket<Connection>, request: SupervisorRequest | ServedRunRequest): void {
     socket.data.taken = true;
     this.connections--;
     const refuse = (message: string): void => {
@@ -146,6 +160,7 @@ class Supervisor {
       queueMicrotask(() => this.exitIfIdle());
     };
     if (request.root !== this.root) return refuse(`the supervisor at ${this.paths.socket} serves MYCR_ROOT ${this.root}, not ${request.root}`);
+    if (request.type === "run") return void this.serveRun(socket, request);
     if (request.type === "attach") {
       // The container keeps the supervisor alive, not its clients: they end with it.
       if (!supervised.has(request.id)) return refuse(`container ${request.id} is not running`);
@@ -175,6 +190,36 @@ class Supervisor {
   }
 
   /**
+   * A foreground run for the client (docs/run.md, "Runs served by the supervisor"): it
+   * counts as a container while it runs. The client's signals go to it, and its going
+   * away kills it, as a killed `mycr run` takes its container with it.
+   */
+  private async serveRun(socket: Socket<Connection>, request: ServedRunRequest): Promise<void> {
+    this.containers++;
+    const signals = signalsByMessage();
+    socket.data.onMessage = (m) => m.type === "signal" && signals.deliver(m.name);
+    socket.data.onClose = () => signals.deliver("SIGKILL");
+    const say = (report: ServedRunReport): void => void socket.write(encodeMessage(report));
+    let accepted = false;
+    try {
+      const serve = this.runs ? await this.runs() : undefined;
+      const fd = (socket as unknown as { fd?: unknown }).fd; // Bun's socket has it, undocumented
+      const outcome = serve && typeof fd === "number" ? serve(fd, request.argv, signals) : { declined: "this supervisor serves no runs" };
+      if ("declined" in outcome) return say({ type: "declined", reason: outcome.declined });
+      accepted = true;
+      say({ type: "accepted" });
+      say({ type: "exit", code: await outcome.code });
+    } catch (e) {
+      say(accepted ? { type: "exit", code: 125 } : { type: "declined", reason: (e as Error).message });
+      if (accepted) appendError(this.paths.log, e);
+    } finally {
+      socket.end();
+      this.containers--;
+      this.exitIfIdle();
+    }
+  }
+
+  /**
    * Starting a container leaves garbage (specs, records, streams): collected once the
    * starts settle, so what stays is what the running containers need. One timer, not one each.
    */
@@ -186,7 +231,8 @@ class Supervisor {
   }
 }
 
-export async function supervisorMain(): Promise<never> {
+/** `serveRuns`: loads what serves foreground runs (none: every run is declined). */
+export async function supervisorMain(serveRuns?: () => Promise<ServeRun>): Promise<never> {
   setsid(); // the starter's terminal may close: no SIGHUP, no job control reaches us
   process.chdir("/"); // hold no directory busy; requests carry their own
   const root = dataRoot();
@@ -206,7 +252,7 @@ export async function supervisorMain(): Promise<never> {
   const logError = (e: unknown): void => appendError(paths.log, e);
   process.on("uncaughtException", logError);
   process.on("unhandledRejection", logError);
-  const supervisor = new Supervisor(root, paths);
+  const supervisor = new Supervisor(root, paths, serveRuns);
   try {
     supervisor.listen();
   } catch (e) {

@@ -9,7 +9,7 @@ import { trace } from "./trace";
 import type { ProcessRef } from "./procfs";
 import { runHooks } from "./hooks";
 import { releaseSharedMounts } from "./shared-mounts";
-import { warn } from "./warn";
+import { warn as warnUser } from "./warn";
 import { attachTerminal, type TerminalSession } from "./terminal";
 
 /** Signals that end a container still being started, instead of being delivered late. */
@@ -24,6 +24,8 @@ export interface ForegroundOptions extends Omit<LaunchOptions, "startImmediately
   onStarted?: (init: ProcessRef) => void;
   /** With process.terminal: takes the master instead of our own terminal (a detached container's log). */
   onConsole?: (master: number) => TerminalSession;
+  /** Where warnings go (a failed hook, a cgroup left for gc); the process's sink when absent. */
+  warn?: (message: string) => void;
 }
 
 /** How long the last output of a container may take to arrive after it exited. */
@@ -39,6 +41,7 @@ export interface ForegroundResult {
 /** Runs a container to completion. Its state and cgroup are removed before returning. */
 export async function runForeground(opts: ForegroundOptions): Promise<ForegroundResult> {
   const signals = opts.signals ?? forwardSignals();
+  const warn = opts.warn ?? warnUser;
   try {
     const launched = await launch({ ...opts, startImmediately: true });
     const { process: child, record, cgroup } = launched;

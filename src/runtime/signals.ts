@@ -2,8 +2,9 @@
 // docker's and podman's sig-proxy do. Installed before launch so that a Ctrl-C
 // during setup is not lost; it is delivered once the container exists.
 import { SIGNALS, kill } from "../sys";
+import { FORWARDED_SIGNALS } from "./forwarded-signals";
 
-export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+export { FORWARDED_SIGNALS };
 
 export interface SignalForwarder {
   /** Starts delivering to `pid`, beginning with anything that arrived before. */
@@ -14,25 +15,41 @@ export interface SignalForwarder {
 }
 
 export function forwardSignals(): SignalForwarder {
-  let target: number | null = null;
-  const received: string[] = [];
+  const forwarder = signalsByMessage();
   const handlers = FORWARDED_SIGNALS.map((name) => {
-    const handler = () => {
-      received.push(name);
-      if (target !== null) kill(target, SIGNALS[name]!);
-    };
+    const handler = () => forwarder.deliver(name);
     process.on(name, handler);
     return [name, handler] as const;
   });
   return {
+    ...forwarder,
+    dispose() {
+      for (const [name, handler] of handlers) process.off(name, handler);
+    },
+  };
+}
+
+/** A forwarder fed by hand: the supervisor passes on what a served `run`'s client was sent. */
+export interface DeliveredSignals extends SignalForwarder {
+  /** `name` arrived (a SIGNALS name; others are dropped). */
+  deliver(name: string): void;
+}
+
+export function signalsByMessage(): DeliveredSignals {
+  let target: number | null = null;
+  const received: string[] = [];
+  return {
     received,
+    deliver(name) {
+      if (SIGNALS[name] === undefined) return;
+      received.push(name);
+      if (target !== null) kill(target, SIGNALS[name]);
+    },
     attach(pid) {
       target = pid;
       for (const name of received) kill(pid, SIGNALS[name]!);
     },
-    dispose() {
-      for (const [name, handler] of handlers) process.off(name, handler);
-    },
+    dispose() {},
   };
 }
 

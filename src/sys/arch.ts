@@ -14,6 +14,9 @@ type SyscallTable = {
   mount_setattr: number;
   memfd_create: number;
   sendfile: number;
+  pidfd_open: number;
+  pidfd_getfd: number;
+  pidfd_send_signal: number;
   quotactl: number;
   quotactl_fd: number;
   bpf: number;
@@ -26,9 +29,12 @@ type SyscallTable = {
 /** The new mount API (Linux 5.2) has the same numbers on both. */
 const NEW_MOUNT = { open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, mount_setattr: 442 };
 
+/** The pidfd calls (Linux 5.1-5.6) too. */
+const PIDFD = { pidfd_send_signal: 424, pidfd_open: 434, pidfd_getfd: 438 };
+
 const TABLES: Record<string, SyscallTable> = {
-  x64: { pivot_root: 155, bpf: 321, ioprio_set: 251, sched_setattr: 314, quotactl: 179, quotactl_fd: 443, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, memfd_create: 319, sendfile: 40, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
-  arm64: { pivot_root: 41, bpf: 280, ioprio_set: 30, sched_setattr: 274, quotactl: 60, quotactl_fd: 443, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, memfd_create: 279, sendfile: 71, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
+  x64: { pivot_root: 155, bpf: 321, ioprio_set: 251, sched_setattr: 314, quotactl: 179, quotactl_fd: 443, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, ...PIDFD, memfd_create: 319, sendfile: 40, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
+  arm64: { pivot_root: 41, bpf: 280, ioprio_set: 30, sched_setattr: 274, quotactl: 60, quotactl_fd: 443, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, ...PIDFD, memfd_create: 279, sendfile: 71, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
 };
 
 const table = TABLES[process.arch];

@@ -29,6 +29,9 @@ export const libc = dlopen("libc.so.6", {
   ioctl: { args: [i32, u64, ptr], returns: i32 },
   socket: { args: [i32, i32, i32], returns: i32 },
   socketpair: { args: [i32, i32, i32, ptr], returns: i32 },
+  // who is at the other end of a unix socket (src/sys/peer.ts)
+  getsockopt: { args: [i32, i32, i32, ptr, ptr], returns: i32 },
+  poll: { args: [ptr, u64, i32], returns: i32 },
   connect: { args: [i32, ptr, u32], returns: i32 },
   close: { args: [i32], returns: i32 },
   kill: { args: [i32, i32], returns: i32 },

@@ -1,0 +1,138 @@
+// Who a served run is for (./served-run-client.ts; docs/run.md, "Runs served by the
+// supervisor"): the process at the other end of the supervisor's socket, read through
+// /proc and a pidfd, never through what it says. A run is served only when the container
+// would come out the same as if the client ran it itself: everything a container takes
+// from the process that starts it (namespaces, credentials, capabilities, limits,
+// scheduling, LSM label, the variables mycr reads) must be the supervisor's too.
+// Otherwise the reason is returned and the client runs it.
+import { readFileSync, readlinkSync } from "node:fs";
+import { readNulSeparated } from "../sys/bytes";
+import { close } from "../sys/fd";
+import { peerCredentials, peerPidfd, pidfdAlive, pidfdGetfd } from "../sys/peer";
+import { isTerminal } from "../sys/pty";
+
+export interface ServedClient {
+  pid: number;
+  /** Its command line, bytes kept (sys/bytes.ts): the executable's words, then mycr's. */
+  cmdline: string[];
+  /** Its environment, bytes kept. */
+  env: Record<string, string>;
+  /** Its working directory: what relative paths in its words mean. */
+  cwd: string;
+  /** Our copies of its stdin, stdout and stderr (close-on-exec). */
+  stdio: [number, number, number];
+  /** Closes our copies. */
+  release(): void;
+}
+
+/** Namespaces a container's are made from, or joined with --network host and such. */
+const NAMESPACES = ["mnt", "net", "pid", "ipc", "uts", "user", "cgroup", "time"];
+
+/** /proc/PID/status lines a container inherits, or that its start checks. */
+const STATUS_LINES = ["Umask", "Uid", "Gid", "Groups", "NoNewPrivs", "Seccomp", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "Cpus_allowed", "Mems_allowed"];
+
+/** Other /proc/PID files a container inherits: rlimits, OOM score, audit identity, personality, LSM label. */
+const PROC_FILES = ["limits", "oom_score_adj", "loginuid", "personality", "attr/current"];
+
+/** Environment variables that change what a run does: mycr's own, and those of the libraries and tools it uses. */
+const VARIABLE_PREFIXES = ["MYCR_", "CNI_", "BUN_", "NODE_", "XDG_", "DBUS_", "SSL_", "LD_", "LC_"];
+const VARIABLES = ["PATH", "HOME", "USER", "TMPDIR", "TZ", "LANG", "LANGUAGE", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "NOTIFY_SOCKET"];
+/** ... but for the supervisor's own (how it was started) and MYCR_TRACE (which only tells where time goes). */
+const NOT_COMPARED = /^(MYCR_SUPERVISOR|MYCR_TRACE$)/;
+
+function readOrNull(read: () => string): string | null {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
+}
+
+/** The first property of the client's process that differs from ours, or null. */
+function differenceFrom(pid: number): string | null {
+  const ours = (file: string) => readOrNull(() => readFileSync(`/proc/self/${file}`, "utf8"));
+  const theirs = (file: string) => readOrNull(() => readFileSync(`/proc/${pid}/${file}`, "utf8"));
+  for (const ns of NAMESPACES) {
+    const path = (who: string) => readOrNull(() => readlinkSync(`/proc/${who}/ns/${ns}`));
+    if (path(String(pid)) !== path("self")) return `its ${ns} namespace`;
+  }
+  if (readOrNull(() => readlinkSync(`/proc/${pid}/root`)) !== readOrNull(() => readlinkSync("/proc/self/root"))) return "its root directory";
+  const statusOf = (text: string | null) => new Map((text ?? "").split("\n").map((l) => [l.slice(0, l.indexOf(":")), l] as const));
+  const [a, b] = [statusOf(theirs("status")), statusOf(ours("status"))];
+  for (const line of STATUS_LINES) if (a.get(line) !== b.get(line)) return `its ${line}`;
+  for (const file of PROC_FILES) if (theirs(file) !== ours(file)) return `its ${file}`;
+  // priority, nice, rt_priority, policy: fields 18, 19, 40, 41 of stat (after "pid (comm) ")
+  const scheduling = (text: string | null) => {
+    const fields = (text ?? "").slice((text ?? "").lastIndexOf(")") + 2).split(" ");
+    return [fields[15], fields[16], fields[37], fields[38]].join(" ");
+  };
+  if (scheduling(theirs("stat")) !== scheduling(ours("stat"))) return "its scheduling";
+  return null;
+}
+
+function shapesRun(name: string): boolean {
+  return !NOT_COMPARED.test(name) && (VARIABLES.includes(name) || VARIABLE_PREFIXES.some((p) => name.startsWith(p)));
+}
+
+function environmentOf(who: string): Record<string, string> | null {
+  const entries = readNulSeparated(`/proc/${who}/environ`);
+  if (entries === null) return null;
+  const env: Record<string, string> = {};
+  for (const e of entries) {
+    const eq = e.indexOf("=");
+    if (eq > 0 && !(e.slice(0, eq) in env)) env[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  return env;
+}
+
+/** The first variable that shapes a run and differs between the two environments, or null. */
+function variableDifference(theirs: Record<string, string>, ours: Record<string, string>): string | null {
+  for (const name of new Set([...Object.keys(theirs), ...Object.keys(ours)])) {
+    if (shapesRun(name) && theirs[name] !== ours[name]) return `its ${name}`;
+  }
+  return null;
+}
+
+/** The client at the other end of `socket` (an fd of ours), or why its run is not served here. */
+export function takeClient(socket: number): ServedClient | string {
+  const cred = peerCredentials(socket);
+  if (cred.pid <= 0) return "its PID namespace is not ours";
+  if (cred.uid !== process.geteuid?.()) return `it runs as uid ${cred.uid}`;
+  let pidfd: number;
+  try {
+    pidfd = peerPidfd(socket, cred.pid);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const taken: number[] = [];
+  const release = () => taken.splice(0).forEach(close);
+  try {
+    const difference = differenceFrom(cred.pid);
+    if (difference !== null) return `${difference} differs from the supervisor's`;
+    const env = environmentOf(String(cred.pid));
+    const ours = environmentOf("self");
+    if (env === null || ours === null) return "its environment cannot be read";
+    const variable = variableDifference(env, ours);
+    if (variable !== null) return `${variable} differs from the supervisor's`;
+    const cmdline = readNulSeparated(`/proc/${cred.pid}/cmdline`);
+    const cwd = readOrNull(() => readlinkSync(`/proc/${cred.pid}/cwd`));
+    if (cmdline === null || cwd === null || !cwd.startsWith("/") || cwd.endsWith(" (deleted)")) return "its command line or directory cannot be read";
+    for (const fd of [0, 1, 2]) taken.push(pidfdGetfd(pidfd, fd));
+    // A terminal stays with its process: job control, raw mode and the window are the caller's.
+    if (taken.some(isTerminal)) {
+      release();
+      return "its stdio is a terminal";
+    }
+    // Still alive after all of it: everything read above was this client's, not a reused pid's.
+    if (!pidfdAlive(pidfd)) {
+      release();
+      return "it exited";
+    }
+    return { pid: cred.pid, cmdline, env, cwd, stdio: taken as [number, number, number], release };
+  } catch (e) {
+    release();
+    return `it could not be read: ${(e as Error).message}`;
+  } finally {
+    close(pidfd);
+  }
+}
