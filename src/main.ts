@@ -1,4 +1,5 @@
 import { trace } from "./runtime/trace";
+import { runServed } from "./engine/served-run-client";
 trace("main");
 // Entry point. The hidden `init` (a container's PID 1 before execve) is dispatched
 // before the CLI is loaded: it must start fast and stay small.
@@ -20,7 +21,7 @@ if (argv[0] === "init") {
   const early = detach ? import("./engine/supervisor-spawn").then((m) => m.startSupervisorEarly(argv), () => {}) : Promise.resolve();
   // A foreground run asks a running supervisor to serve it first (engine/served-run-client.ts):
   // root's only (its socket is root's), and never for the OCI runtime's `run --bundle`.
-  const served = argv[0] === "run" && !detach && process.geteuid?.() === 0 && !argv.includes("--bundle") ? import("./engine/served-run-client").then((m) => m.runServed(argv)) : Promise.resolve(null);
+  const served = argv[0] === "run" && !detach && process.geteuid?.() === 0 && !argv.includes("--bundle") ? runServed(argv) : Promise.resolve(null);
   // the CLI reads its words again from /proc/self/cmdline, bytes and all (cli/raw-argv.ts)
   void Promise.all([early, served]).then(([, code]) => (code !== null ? process.exit(code) : import("./cli/index").then(async (m) => m.finish(await m.runCli()))));
 }

@@ -12,6 +12,7 @@ import { list, parseFlags, type ParsedFlags } from "./argv";
 import { reportError } from "./index";
 import { messageLine } from "./log";
 import { commandLineArgs } from "./raw-argv";
+import { trace } from "../runtime/trace";
 import runCommand, { runRequest, runToEnd, type MessageSinks } from "./run";
 
 export type ServedOutcome = { declined: string } | { accepted: true; code: Promise<number> };
@@ -77,7 +78,9 @@ async function runFor(client: ServedClient, args: ParsedFlags, signals: Delivere
  * client is sent (and SIGKILL when it goes away) to the container.
  */
 export function serveRun(socket: number, argv: string[], signals: DeliveredSignals): ServedOutcome {
+  trace("served: request");
   const client = takeClient(socket);
+  trace("served: client taken");
   if (typeof client === "string") return { declined: client };
   const declined = (reason: string): ServedOutcome => {
     client.release();

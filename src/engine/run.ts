@@ -127,6 +127,10 @@ function checkWorkdir(dir: string): string {
   return dir;
 }
 
+/** When this process last looked for what killed mycr processes left, and how often it looks at most. */
+let lastLook = -Infinity;
+const LOOK_EVERY_MS = 10_000;
+
 export interface RunOutcome extends ForegroundResult {
   id: string;
 }
@@ -318,7 +322,10 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       },
       onStarted: (init) => {
         req.onStarted?.(init);
-        // Now that the container runs, what killed mycr processes left (no start waits for it).
+        // Now that the container runs, what killed mycr processes left (no start waits for
+        // it); in the supervisor, which starts many, once in a while.
+        if (performance.now() - lastLook < LOOK_EVERY_MS) return;
+        lastLook = performance.now();
         collecting = Bun.sleep(0).then(() => collectAbandoned(req.store, req.onNotice, id));
       },
     });

@@ -48,25 +48,33 @@ function readOrNull(read: () => string): string | null {
   }
 }
 
+/** What a container would inherit from process `who` ("self" or a pid), as named properties. */
+function inheritedBy(who: string): Map<string, string | null> {
+  const file = (name: string) => readOrNull(() => readFileSync(`/proc/${who}/${name}`, "utf8"));
+  const link = (name: string) => readOrNull(() => readlinkSync(`/proc/${who}/${name}`));
+  const properties = new Map<string, string | null>();
+  for (const ns of NAMESPACES) properties.set(`${ns} namespace`, link(`ns/${ns}`));
+  properties.set("root directory", link("root"));
+  const status = new Map((file("status") ?? "").split("\n").map((l) => [l.slice(0, l.indexOf(":")), l] as const));
+  for (const line of STATUS_LINES) properties.set(line, status.get(line) ?? null);
+  for (const name of PROC_FILES) properties.set(name, file(name));
+  // priority, nice, rt_priority, policy: fields 18, 19, 40, 41 of stat (after "pid (comm) ")
+  const stat = file("stat") ?? "";
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  properties.set("scheduling", [fields[15], fields[16], fields[37], fields[38]].join(" "));
+  return properties;
+}
+
+/**
+ * Our environment, read once: /proc/self/environ is what we were started with. The rest
+ * is read each time: an administrator may change a running process's limits or CPUs.
+ */
+let ownEnvironment: Record<string, string> | null = null;
+
 /** The first property of the client's process that differs from ours, or null. */
 function differenceFrom(pid: number): string | null {
-  const ours = (file: string) => readOrNull(() => readFileSync(`/proc/self/${file}`, "utf8"));
-  const theirs = (file: string) => readOrNull(() => readFileSync(`/proc/${pid}/${file}`, "utf8"));
-  for (const ns of NAMESPACES) {
-    const path = (who: string) => readOrNull(() => readlinkSync(`/proc/${who}/ns/${ns}`));
-    if (path(String(pid)) !== path("self")) return `its ${ns} namespace`;
-  }
-  if (readOrNull(() => readlinkSync(`/proc/${pid}/root`)) !== readOrNull(() => readlinkSync("/proc/self/root"))) return "its root directory";
-  const statusOf = (text: string | null) => new Map((text ?? "").split("\n").map((l) => [l.slice(0, l.indexOf(":")), l] as const));
-  const [a, b] = [statusOf(theirs("status")), statusOf(ours("status"))];
-  for (const line of STATUS_LINES) if (a.get(line) !== b.get(line)) return `its ${line}`;
-  for (const file of PROC_FILES) if (theirs(file) !== ours(file)) return `its ${file}`;
-  // priority, nice, rt_priority, policy: fields 18, 19, 40, 41 of stat (after "pid (comm) ")
-  const scheduling = (text: string | null) => {
-    const fields = (text ?? "").slice((text ?? "").lastIndexOf(")") + 2).split(" ");
-    return [fields[15], fields[16], fields[37], fields[38]].join(" ");
-  };
-  if (scheduling(theirs("stat")) !== scheduling(ours("stat"))) return "its scheduling";
+  const theirs = inheritedBy(String(pid));
+  for (const [name, value] of inheritedBy("self")) if (theirs.get(name) !== value) return name;
   return null;
 }
 
@@ -88,7 +96,7 @@ function environmentOf(who: string): Record<string, string> | null {
 /** The first variable that shapes a run and differs between the two environments, or null. */
 function variableDifference(theirs: Record<string, string>, ours: Record<string, string>): string | null {
   for (const name of new Set([...Object.keys(theirs), ...Object.keys(ours)])) {
-    if (shapesRun(name) && theirs[name] !== ours[name]) return `its ${name}`;
+    if (shapesRun(name) && theirs[name] !== ours[name]) return name;
   }
   return null;
 }
@@ -108,12 +116,12 @@ export function takeClient(socket: number): ServedClient | string {
   const release = () => taken.splice(0).forEach(close);
   try {
     const difference = differenceFrom(cred.pid);
-    if (difference !== null) return `${difference} differs from the supervisor's`;
+    if (difference !== null) return `not the supervisor's: ${difference}`;
     const env = environmentOf(String(cred.pid));
-    const ours = environmentOf("self");
+    const ours = (ownEnvironment ??= environmentOf("self"));
     if (env === null || ours === null) return "its environment cannot be read";
     const variable = variableDifference(env, ours);
-    if (variable !== null) return `${variable} differs from the supervisor's`;
+    if (variable !== null) return `not the supervisor's: ${variable}`;
     const cmdline = readNulSeparated(`/proc/${cred.pid}/cmdline`);
     const cwd = readOrNull(() => readlinkSync(`/proc/${cred.pid}/cwd`));
     if (cmdline === null || cwd === null || !cwd.startsWith("/") || cwd.endsWith(" (deleted)")) return "its command line or directory cannot be read";
