@@ -80,6 +80,14 @@ function importImage(): void {
   }
 }
 
+const runImageTrue = () => mycr("run", "--image", IMAGE, "--network", "none", "--", "/bin/true");
+const podmanRunTrue = () =>
+  timeSteps([{ argv: podmanArgs("run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", IMAGE, "/bin/true") }]);
+function removeImages(): void {
+  quiet([mycr("rmi", IMAGE), { argv: podmanArgs("system", "reset", "-f") }]);
+  rmSync(podmanRunroot, { recursive: true, force: true });
+}
+
 let execName = "";
 let execRuncId = "";
 let keeperName = "";
@@ -195,13 +203,24 @@ const cases: Case[] = [
     reference: "podman run --rm (runc)",
     target: { wall: 0.2 },
     setup: importImage,
-    teardown: () => {
-      quiet([mycr("rmi", IMAGE), { argv: podmanArgs("system", "reset", "-f") }]);
-      rmSync(podmanRunroot, { recursive: true, force: true });
+    teardown: removeImages,
+    mycr: () => timeSteps([runImageTrue()]),
+    ref: podmanRunTrue,
+  },
+  {
+    name: "run --image (supervisor up)",
+    reference: "podman run --rm (runc)",
+    target: { wall: 0.2 },
+    setup: () => {
+      importImage();
+      keepSupervisor.setup();
     },
-    mycr: () => timeSteps([mycr("run", "--image", IMAGE, "--network", "none", "--", "/bin/true")]),
-    ref: () =>
-      timeSteps([{ argv: podmanArgs("run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", IMAGE, "/bin/true") }]),
+    teardown: () => {
+      keepSupervisor.teardown();
+      removeImages();
+    },
+    mycr: () => withSupervisorCpu(() => timeSteps([runImageTrue()])),
+    ref: podmanRunTrue,
   },
   {
     name: "create+start+delete",
@@ -283,7 +302,7 @@ const rows: Row[] = [];
 try {
   for (const c of cases) {
     if (only && !only.includes(c.name)) continue;
-    if (c.name === "run --image" && !podman) {
+    if (c.name.startsWith("run --image") && !podman) {
       console.error("bench: podman not found, run --image skipped");
       continue;
     }
