@@ -15,14 +15,18 @@ if (argv[0] === "init") {
   // with citty and consola); any other spelling goes through the CLI and prints the same.
   void import("./cli/version-number").then(async (m) => process.exit(await m.printVersion()));
 } else {
-  // `run -d` starts the supervisor first, when none runs, so that it loads while the CLI
-  // does (engine/supervisor-spawn.ts checks the words exactly; this only keeps it off other paths)
-  const detach = argv[0] === "run" && argv.some((word) => /^-(-detach|[a-zA-Z]*d)/.test(word));
-  const early = detach ? import("./engine/supervisor-spawn").then((m) => m.startSupervisorEarly(argv), () => {}) : Promise.resolve();
-  // A foreground run asks a running supervisor to serve it first (engine/served-run-client.ts):
-  // root's only (its socket is root's), and never for the OCI runtime's `run --bundle`.
-  const served = argv[0] === "run" && !detach && process.geteuid?.() === 0 && !argv.includes("--bundle") ? runServed(argv) : Promise.resolve(null);
-  // the CLI reads its words again from /proc/self/cmdline, bytes and all (cli/raw-argv.ts)
-  void Promise.all([early, served]).then(([, code]) => (code !== null ? process.exit(code) : import("./cli/index").then(async (m) => m.finish(await m.runCli()))));
+  // `run` asks a running supervisor to serve it (engine/served-run-client.ts): root's only
+  // (its socket is root's), and never the OCI runtime's `run --bundle`.
+  const serve = argv[0] === "run" && process.geteuid?.() === 0 && !argv.includes("--bundle");
+  void (serve ? runServed(argv) : Promise.resolve(null)).then(async (code) => {
+    if (code !== null) return process.exit(code);
+    // `run -d` starts the supervisor first, when none runs, so that it loads while the CLI
+    // does (engine/supervisor-spawn.ts checks the words exactly; this only keeps it off other paths)
+    const detach = argv[0] === "run" && argv.some((word) => /^-(-detach|[a-zA-Z]*d)/.test(word));
+    if (detach) await import("./engine/supervisor-spawn").then((m) => m.startSupervisorEarly(argv), () => {});
+    // the CLI reads its words again from /proc/self/cmdline, bytes and all (cli/raw-argv.ts)
+    const cli = await import("./cli/index");
+    return cli.finish(await cli.runCli());
+  });
 }
 export {};

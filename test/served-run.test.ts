@@ -164,6 +164,27 @@ test("a client in other namespaces, with fewer capabilities, other limits or oth
   expect((await mycr(["ps", "-a", "--format", "{{.Names}}"])).stdout.trim()).toBe(keeper);
 });
 
+test("run -d with the supervisor up is served too: the id printed, the client's environment and directory, errors on its stderr", async () => {
+  const name = `served-d-${process.pid}`;
+  const r = await run(["-d", "--name", name, ...flags(), "-e", "PASSED", "-v", "./vol:/mnt", "--", "sh", "-c", 'echo "$PASSED"; cat /mnt/f; sleep 600'], { env: { PASSED: "to the log" } });
+  expect(r.served).toBe("exit");
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+  const deadline = Date.now() + 10_000;
+  let logs = "";
+  while (!logs.includes("from the volume") && Date.now() < deadline) {
+    logs = (await mycr(["logs", name])).stdout;
+    await Bun.sleep(50);
+  }
+  expect(logs).toBe("to the log\nfrom the volume\n");
+  const taken = await run(["-d", "--name", name, ...flags(), "--", "true"]);
+  expect(taken.served).toBe("exit");
+  expect(taken.exitCode).toBe(125);
+  expect(taken.stderr).toMatch(new RegExp(`^mycr: .*${name}.*\n$`));
+  expect(taken.stdout).toBe("");
+  expect((await mycr(["rm", "-f", name])).exitCode).toBe(0);
+});
+
 test("with no supervisor, or for -t and --bundle, a run is its own process as before", async () => {
   const tty = await run([...flags(), "-t", "--", "true"]);
   expect(tty.served).toBe("declined (-t: a terminal)");

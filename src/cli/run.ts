@@ -1,6 +1,7 @@
 import { oomScoreAdjFromFlag } from "../engine/resource-flags";
 import { RESOURCE_ARGS, resourcesFromArgs } from "./resource-args";
 import type { RunRequest } from "../engine/run";
+import type { StartSupervised } from "../engine/detach";
 import { out } from "./output";
 import { formatBytes } from "../engine/units";
 import { StateStore } from "../runtime/state";
@@ -128,6 +129,12 @@ export async function runRequest(args: ParsedFlags, global: GlobalOptions, to: M
   };
 }
 
+/** `run -d`: the container handed to the supervisor (`start`: how; by its client when absent); its id. */
+export async function runDetachedFrom(request: RunRequest, args: ParsedFlags, start?: StartSupervised): Promise<string> {
+  const { runDetached } = await import("../engine/detach");
+  return runDetached(request, { restart: single(args.restart), autoRemove: args.rm === true, logOpts: list(args["log-opt"]) }, start);
+}
+
 /** A foreground run to its end: the container's exit status; an OOM kill is told through `error`. */
 export async function runToEnd(request: RunRequest, args: ParsedFlags, error: (message: string) => void = (m) => log.error(m)): Promise<number> {
   if (args.restart !== undefined || args["log-opt"] !== undefined) throw new UsageError("--restart and --log-opt need -d");
@@ -210,8 +217,7 @@ export default defineMycrCommand({
     const request = await runRequest(args, global);
     if (args.detach === true) {
       // docker's -d (without --bundle): a monitor keeps the container; we print its id.
-      const { runDetached } = await import("../engine/detach");
-      out(await runDetached(request, { restart: single(args.restart), autoRemove: args.rm === true, logOpts: list(args["log-opt"]) }));
+      out(await runDetachedFrom(request, args));
       return 0;
     }
     return runToEnd(request, args);

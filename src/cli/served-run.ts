@@ -13,9 +13,9 @@ import { reportError } from "./index";
 import { messageLine } from "./log";
 import { commandLineArgs } from "./raw-argv";
 import { trace } from "../runtime/trace";
-import runCommand, { runRequest, runToEnd, type MessageSinks } from "./run";
+import runCommand, { runDetachedFrom, runRequest, runToEnd, type MessageSinks } from "./run";
 
-export type ServedOutcome = { declined: string } | { accepted: true; code: Promise<number> };
+export type ServedOutcome = { declined: string } | { accepted: true; foreground: boolean; code: Promise<number> };
 
 /** A flag whose value names a file read relative to the directory: resolved in the client's, it is declined instead. */
 function relativePathFlag(args: ParsedFlags): string | undefined {
@@ -26,12 +26,16 @@ function relativePathFlag(args: ParsedFlags): string | undefined {
   return undefined;
 }
 
-/** Why a `run` with these flags is not served here, or undefined. */
-function notServed(words: string[], args: ParsedFlags): string | undefined {
+/** Why a `run` with these flags, for this client, is not served here, or undefined. */
+function notServed(words: string[], args: ParsedFlags, client: ServedClient): string | undefined {
   if (words[1] === "--help" || words[1] === "-h") return "help";
   if (args.bundle !== undefined) return "--bundle";
-  if (args.detach === true) return "-d";
-  if (args.tty === true) return "-t: a terminal";
+  // A detached container's stdio and terminal are the supervisor's; a foreground one's the client's.
+  if (args.detach !== true) {
+    if (args.tty === true) return "-t: a terminal";
+    // job control, raw mode and the window size stay with the caller's process
+    if (client.hasTerminal) return "its stdio is a terminal";
+  }
   const flag = relativePathFlag(args);
   return flag ? `a relative path in ${flag}` : undefined;
 }
@@ -48,23 +52,23 @@ function clientLog(stderr: number): MessageSinks & { error: (message: string) =>
   return { error: say("error"), warn: say("warn"), info: say("info") };
 }
 
-async function runFor(client: ServedClient, args: ParsedFlags, signals: DeliveredSignals): Promise<number> {
+async function runFor(client: ServedClient, args: ParsedFlags, signals: DeliveredSignals, startHere: (id: string) => Promise<void>): Promise<number> {
   const [stdin, stdout, stderr] = client.stdio;
   const to = clientLog(stderr);
   try {
-    const request = await runRequest(args, { debug: false }, to);
-    return await runToEnd(
-      {
-        ...request,
-        // -e KEY and --env-file read in the client's environment now, as run -d's client does
-        env: resolveEnv(list(args["env-file"]), list(args.env), client.env),
-        envFiles: [],
-        cwd: client.cwd,
-        caller: { stdin, stdout, stderr, signals, warn: to.warn },
-      },
-      args,
-      to.error,
-    );
+    const request = {
+      ...(await runRequest(args, { debug: false }, to)),
+      // -e KEY and --env-file read in the client's environment now, as run -d's client does
+      env: resolveEnv(list(args["env-file"]), list(args.env), client.env),
+      envFiles: [],
+      cwd: client.cwd,
+    };
+    if (args.detach === true) {
+      const id = await runDetachedFrom(request, args, startHere);
+      writeSync(stdout, id + "\n"); // the id, as `run -d` prints it
+      return 0;
+    }
+    return await runToEnd({ ...request, caller: { stdin, stdout, stderr, signals, warn: to.warn } }, args, to.error);
   } catch (e) {
     return reportError(e, false, to.error);
   } finally {
@@ -77,7 +81,7 @@ async function runFor(client: ServedClient, args: ParsedFlags, signals: Delivere
  * it. Accepted, the container's exit status comes in `code`; `signals` carries what the
  * client is sent (and SIGKILL when it goes away) to the container.
  */
-export function serveRun(socket: number, argv: string[], signals: DeliveredSignals): ServedOutcome {
+export function serveRun(socket: number, argv: string[], signals: DeliveredSignals, startHere: (id: string) => Promise<void>): ServedOutcome {
   trace("served: request");
   const client = takeClient(socket);
   trace("served: client taken");
@@ -94,7 +98,7 @@ export function serveRun(socket: number, argv: string[], signals: DeliveredSigna
   } catch {
     return declined("its flags do not parse (the client says why)");
   }
-  const reason = notServed(words, args);
+  const reason = notServed(words, args, client);
   if (reason !== undefined) return declined(reason);
-  return { accepted: true, code: runFor(client, args, signals) };
+  return { accepted: true, foreground: args.detach !== true, code: runFor(client, args, signals, startHere) };
 }

@@ -23,7 +23,13 @@ export interface DetachOptions {
   logOpts: string[];
 }
 
-export async function runDetached(req: RunRequest, opts: DetachOptions): Promise<string> {
+/**
+ * Hands the recorded container to the supervisor and returns once its process runs; the
+ * supervisor's client by default, the supervisor itself for a run it serves.
+ */
+export type StartSupervised = (id: string, undo: () => void) => Promise<void>;
+
+export async function runDetached(req: RunRequest, opts: DetachOptions, start: StartSupervised = startSupervised): Promise<string> {
   const restart = parseRestart(opts.restart);
   if (restart.name !== "no" && opts.autoRemove) throw new ContainerError("--rm and --restart cannot be used together");
   const log = parseLogOptions(opts.logOpts);
@@ -60,7 +66,7 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
     command,
     request,
     stateRoot: store.root,
-    cwd: process.cwd(),
+    cwd: req.cwd ?? process.cwd(),
     restart,
     autoRemove: opts.autoRemove,
     log,
@@ -73,6 +79,6 @@ export async function runDetached(req: RunRequest, opts: DetachOptions): Promise
     mkdirSync(containerDir(id), { mode: 0o700 });
     writeDetached(record);
   });
-  await startSupervised(id, () => rmSync(containerDir(id), { recursive: true, force: true }));
+  await start(id, () => rmSync(containerDir(id), { recursive: true, force: true }));
   return id;
 }

@@ -20,6 +20,15 @@ export async function runServed(argv: string[]): Promise<number | null> {
   const root = dataRoot();
   const lines = new MessageLines<ServedRunReport>();
   let accepted = false;
+  let received: string[] = [];
+  const handlers: (readonly [string, () => void])[] = [];
+  /** Stops passing signals on; one that came meanwhile was meant for this process: it gets it. */
+  const stopForwarding = (): void => {
+    for (const [name, handler] of handlers.splice(0)) process.off(name, handler);
+    const first = received[0];
+    received = [];
+    if (first !== undefined) process.kill(process.pid, first);
+  };
   let settle: (report: ServedRunReport | null) => void = () => {};
   const outcome = new Promise<ServedRunReport | null>((resolve) => (settle = resolve));
   let socket: Socket<undefined>;
@@ -29,8 +38,12 @@ export async function runServed(argv: string[]): Promise<number | null> {
       socket: {
         data: (_s, chunk) => {
           for (const report of lines.push(chunk)) {
-            if (report.type === "accepted") accepted = true;
-            else settle(report);
+            if (report.type !== "accepted") settle(report);
+            else {
+              accepted = true;
+              // a detached container's start goes on without us: our signals are ours again
+              if (!report.foreground) stopForwarding();
+            }
           }
         },
         close: () => settle(null),
@@ -41,29 +54,26 @@ export async function runServed(argv: string[]): Promise<number | null> {
     return null; // no supervisor (ENOENT, ECONNREFUSED, EACCES): the usual way
   }
   trace("served: connected");
-  // Caught from now on: passed on to the container, as a run in this process would.
-  const received: string[] = [];
-  const handlers = FORWARDED_SIGNALS.map((name) => {
+  // Caught from now on: passed on to a foreground container, as a run in this process would.
+  for (const name of FORWARDED_SIGNALS) {
     const handler = (): void => {
       received.push(name);
       socket.write(encodeMessage({ type: "signal", name } satisfies ServedRunSignal));
     };
     process.on(name, handler);
-    return [name, handler] as const;
-  });
+    handlers.push([name, handler]);
+  }
   socket.write(encodeMessage({ type: "run", root, argv } satisfies ServedRunRequest));
   const report = await outcome;
   trace(`served: ${report?.type ?? "closed"}${report?.type === "declined" ? ` (${report.reason})` : ""}`);
   if (report?.type === "exit") return report.code;
   socket.end();
-  for (const [name, handler] of handlers) process.off(name, handler);
   if (accepted) {
-    // It took the run and went away (killed): its containers went with it.
-    process.stderr.write("mycr: the supervisor running the container exited before the container did\n");
+    // It took the run and went away (killed): a foreground container went with it.
+    process.stderr.write("mycr: the supervisor exited before it reported the end of the run\n");
     return 125;
   }
   // Declined (or an exiting supervisor): a signal that came meanwhile was meant to stop the run.
-  const first = received[0];
-  if (first !== undefined) process.kill(process.pid, first);
+  stopForwarding();
   return null;
 }

@@ -21,6 +21,8 @@ export interface ServedClient {
   cwd: string;
   /** Our copies of its stdin, stdout and stderr (close-on-exec). */
   stdio: [number, number, number];
+  /** Whether any of them is a terminal. */
+  hasTerminal: boolean;
   /** Closes our copies. */
   release(): void;
 }
@@ -126,17 +128,12 @@ export function takeClient(socket: number): ServedClient | string {
     const cwd = readOrNull(() => readlinkSync(`/proc/${cred.pid}/cwd`));
     if (cmdline === null || cwd === null || !cwd.startsWith("/") || cwd.endsWith(" (deleted)")) return "its command line or directory cannot be read";
     for (const fd of [0, 1, 2]) taken.push(pidfdGetfd(pidfd, fd));
-    // A terminal stays with its process: job control, raw mode and the window are the caller's.
-    if (taken.some(isTerminal)) {
-      release();
-      return "its stdio is a terminal";
-    }
     // Still alive after all of it: everything read above was this client's, not a reused pid's.
     if (!pidfdAlive(pidfd)) {
       release();
       return "it exited";
     }
-    return { pid: cred.pid, cmdline, env, cwd, stdio: taken as [number, number, number], release };
+    return { pid: cred.pid, cmdline, env, cwd, stdio: taken as [number, number, number], hasTerminal: taken.some(isTerminal), release };
   } catch (e) {
     release();
     return `it could not be read: ${(e as Error).message}`;

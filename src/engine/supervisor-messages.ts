@@ -34,10 +34,11 @@ export type ServedRunRequest = { type: "run"; root: string; argv: string[] };
 export type ServedRunSignal = { type: "signal"; name: string };
 
 /**
- * "declined": run it yourself (why, for MYCR_TRACE); "accepted": the supervisor runs it,
- * its messages go to the client's stderr; "exit": the run's exit status, then the end.
+ * "declined": run it yourself (why, for MYCR_TRACE); "accepted": the supervisor runs it
+ * (in the foreground: the client's signals are the container's), its messages go to the
+ * client's stderr; "exit": the run's exit status, then the end.
  */
-export type ServedRunReport = { type: "declined"; reason: string } | { type: "accepted" } | { type: "exit"; code: number };
+export type ServedRunReport = { type: "declined"; reason: string } | { type: "accepted"; foreground: boolean } | { type: "exit"; code: number };
 
 /** The supervisor's files: one supervisor per MYCR_ROOT, whose records it keeps. */
 export function supervisorPaths(root = dataRoot()): { socket: string; lock: string; startLock: string; log: string } {

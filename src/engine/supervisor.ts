@@ -33,7 +33,7 @@ import { signalsByMessage, type DeliveredSignals } from "../runtime/signals";
  * Serves a foreground `run` for the client at the other end of `socket` (an fd of ours),
  * or declines it (cli/served-run.ts; given by main.ts: nothing here imports the CLI).
  */
-export type ServeRun = (socket: number, argv: string[], signals: DeliveredSignals) => { declined: string } | { accepted: true; code: Promise<number> };
+export type ServeRun = (socket: number, argv: string[], signals: DeliveredSignals, startHere: (id: string) => Promise<void>) => { declined: string } | { accepted: true; foreground: boolean; code: Promise<number> };
 
 type Incoming = SupervisorRequest | ServedRunRequest | ServedRunSignal | AttachRequest;
 
@@ -170,24 +170,33 @@ class Supervisor {
       return;
     }
     if (request.type !== "start") return refuse("unknown request");
-    this.containers++;
     socket.write(encodeMessage({ type: "accepted" }));
+    this.startContainer(request.id, (report) => socket.end(encodeMessage(report)));
+  }
+
+  /** Starts the recorded container `id` and keeps it; `answer` is told once, "started" or "error". */
+  private startContainer(id: string, answer: (report: SupervisorReport) => void): void {
+    this.containers++;
     let answered = false;
-    const answer = (report: SupervisorReport): void => {
+    const answerOnce = (report: SupervisorReport): void => {
       if (answered) return;
       answered = true;
-      socket.end(encodeMessage(report));
-    };
-    superviseContainer(request.id, (report) => {
       answer(report);
+    };
+    superviseContainer(id, (report) => {
+      answerOnce(report);
       this.collectSoon();
     })
-      .catch((e: unknown) => answer({ type: "error", message: (e as Error).message, code: e instanceof ContainerError ? e.exitCode : 125 }))
+      .catch((e: unknown) => answerOnce({ type: "error", message: (e as Error).message, code: e instanceof ContainerError ? e.exitCode : 125 }))
       .finally(() => {
         this.containers--;
         this.exitIfIdle();
       });
   }
+
+  /** A served `run -d`'s start: in this process, as a client's request would be (the error cleaned up here). */
+  private startHere = (id: string): Promise<void> =>
+    new Promise((resolve, reject) => this.startContainer(id, (report) => (report.type === "error" ? reject(new ContainerError(report.message, report.code)) : resolve())));
 
   /**
    * A foreground run for the client (docs/run.md, "Runs served by the supervisor"): it
@@ -204,10 +213,10 @@ class Supervisor {
     try {
       const serve = this.runs ? await this.runs() : undefined;
       const fd = (socket as unknown as { fd?: unknown }).fd; // Bun's socket has it, undocumented
-      const outcome = serve && typeof fd === "number" ? serve(fd, request.argv, signals) : { declined: "this supervisor serves no runs" };
+      const outcome = serve && typeof fd === "number" ? serve(fd, request.argv, signals, this.startHere) : { declined: "this supervisor serves no runs" };
       if ("declined" in outcome) return say({ type: "declined", reason: outcome.declined });
       accepted = true;
-      say({ type: "accepted" });
+      say({ type: "accepted", foreground: outcome.foreground });
       say({ type: "exit", code: await outcome.code });
     } catch (e) {
       say(accepted ? { type: "exit", code: 125 } : { type: "declined", reason: (e as Error).message });
