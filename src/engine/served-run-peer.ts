@@ -33,8 +33,11 @@ const NAMESPACES = ["mnt", "net", "pid", "ipc", "uts", "user", "cgroup", "time"]
 /** /proc/PID/status lines a container inherits, or that its start checks. */
 const STATUS_LINES = ["Umask", "Uid", "Gid", "Groups", "NoNewPrivs", "Seccomp", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "Cpus_allowed", "Mems_allowed"];
 
-/** Other /proc/PID files a container inherits: rlimits, OOM score, audit identity, personality, LSM label. */
-const PROC_FILES = ["limits", "oom_score_adj", "loginuid", "personality", "attr/current"];
+/**
+ * Other /proc/PID files a container inherits: rlimits, OOM score, audit identity,
+ * personality, LSM label; and the cgroup, below which a container's own is made.
+ */
+const PROC_FILES = ["limits", "oom_score_adj", "loginuid", "personality", "attr/current", "cgroup"];
 
 /** Environment variables that change what a run does: mycr's own, and those of the libraries and tools it uses. */
 const VARIABLE_PREFIXES = ["MYCR_", "CNI_", "BUN_", "NODE_", "XDG_", "DBUS_", "SSL_", "LD_", "LC_"];
