@@ -41,7 +41,7 @@ const PROC_FILES = ["limits", "oom_score_adj", "loginuid", "personality", "attr/
 
 /** Environment variables that change what a run does: mycr's own, and those of the libraries and tools it uses. */
 const VARIABLE_PREFIXES = ["MYCR_", "CNI_", "BUN_", "NODE_", "XDG_", "DBUS_", "SSL_", "LD_", "LC_"];
-const VARIABLES = ["PATH", "HOME", "USER", "TMPDIR", "TZ", "LANG", "LANGUAGE", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "NOTIFY_SOCKET"];
+const VARIABLES = ["PATH", "HOME", "USER", "TMPDIR", "TZ", "LANG", "LANGUAGE", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "NOTIFY_SOCKET", ...["http_proxy", "https_proxy", "no_proxy", "all_proxy"].flatMap((v) => [v, v.toUpperCase()])];
 /** ... but for the supervisor's own (how it was started) and MYCR_TRACE (which only tells where time goes). */
 const NOT_COMPARED = /^(MYCR_SUPERVISOR|MYCR_TRACE$)/;
 

@@ -222,6 +222,7 @@ class Supervisor {
       say(accepted ? { type: "exit", code: 125 } : { type: "declined", reason: (e as Error).message });
       if (accepted) appendError(this.paths.log, e);
     } finally {
+      signals.dispose();
       socket.end();
       this.containers--;
       this.exitIfIdle();

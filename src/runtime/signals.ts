@@ -25,6 +25,7 @@ export function forwardSignals(): SignalForwarder {
     ...forwarder,
     dispose() {
       for (const [name, handler] of handlers) process.off(name, handler);
+      forwarder.dispose();
     },
   };
 }
@@ -37,11 +38,12 @@ export interface DeliveredSignals extends SignalForwarder {
 
 export function signalsByMessage(): DeliveredSignals {
   let target: number | null = null;
+  let disposed = false;
   const received: string[] = [];
   return {
     received,
     deliver(name) {
-      if (SIGNALS[name] === undefined) return;
+      if (disposed || SIGNALS[name] === undefined) return;
       received.push(name);
       if (target !== null) kill(target, SIGNALS[name]);
     },
@@ -49,7 +51,11 @@ export function signalsByMessage(): DeliveredSignals {
       target = pid;
       for (const name of received) kill(pid, SIGNALS[name]!);
     },
-    dispose() {},
+    // the container is gone: its pid may be another process's soon
+    dispose() {
+      disposed = true;
+      target = null;
+    },
   };
 }
 
