@@ -105,6 +105,17 @@ test("a served run takes the client's words, environment and directory", async (
   expect(r.exitCode).toBe(0);
 });
 
+test("served runs at once keep their own stdio, words and exit status", async () => {
+  const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => run([...flags(), "-e", `N=${i}`, "--", "sh", "-c", `cat; echo "$N" >&2; exit ${i}`], { stdin: `in ${i}\n` })));
+  runs.forEach((r, i) => {
+    expect(r.served).toBe("exit");
+    expect(r.stdout).toBe(`in ${i}\n`);
+    expect(r.stderr).toBe(`${i}\n`);
+    expect(r.exitCode).toBe(i);
+  });
+  expect((await mycr(["ps", "-a", "--format", "{{.Names}}"])).stdout.trim()).toBe(keeper);
+});
+
 test("a served container is the supervisor's child, gets the client's signals, and dies with a killed client", async () => {
   const supervisor = supervisorPid();
   const marker = `served-signal-${process.pid}`;

@@ -143,6 +143,11 @@ check "mycr run leaves no scope" "" "$(scopes)"
 # a detached container (its monitor runs it) gets a scope too; rm -f takes it away
 did=$(mycr run -d --rootfs $B/rootfs -- sleep 100 2>/dev/null)
 check "mycr run -d puts the container in a scope" "mycr-$did.scope" "$(scopes | tr -d ' ')"
+# with the supervisor up, a foreground run is served by it (docs/run.md): a scope of its own all the same
+MYCR_TRACE=1 mycr run --rootfs $B/rootfs --memory 32m -- cat /sys/fs/cgroup/memory.max >/tmp/served.out 2>/tmp/served.err
+check "a run with the supervisor up is served by it" "0 1" "$? $(grep -c 'served: exit' /tmp/served.err)"
+check "the served run's scope has --memory" "33554432" "$(cat /tmp/served.out)"
+check "the served run leaves only the detached container's scope" "mycr-$did.scope" "$(scopes | tr -d ' ')"
 mycr rm -f "$did" >/dev/null
 check "mycr rm -f leaves no scope" "" "$(scopes)"
 
