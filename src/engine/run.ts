@@ -99,7 +99,7 @@ export interface RunRequest {
   tmpInImage?: boolean;
   /** Where the container's stdout goes (a build sends it to stderr); ours by default. */
   stdout?: number | "ignore";
-  /** A run served for another process (./served-run.ts): its stdio and signals instead of ours. */
+  /** A run served for another process (cli/served-run.ts): its stdio and signals instead of ours. */
   caller?: ServedCaller;
 }
 

@@ -16,7 +16,6 @@ import type { ServedRunReport, ServedRunRequest, ServedRunSignal } from "./super
  * it here (no supervisor, or it declined before it took the run): run it yourself.
  */
 export async function runServed(argv: string[]): Promise<number | null> {
-  trace("served: loaded");
   const root = dataRoot();
   const lines = new MessageLines<ServedRunReport>();
   let accepted = false;
