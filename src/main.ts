@@ -15,9 +15,11 @@ if (argv[0] === "init") {
   // with citty and consola); any other spelling goes through the CLI and prints the same.
   void import("./cli/version-number").then(async (m) => process.exit(await m.printVersion()));
 } else {
-  // `run` asks a running supervisor to serve it (engine/served-run-client.ts): root's only
-  // (its socket is root's), and never the OCI runtime's `run --bundle`.
-  const serve = argv[0] === "run" && process.geteuid?.() === 0 && !argv.includes("--bundle");
+  // `run` (or docker's `container run`) asks a running supervisor to serve it
+  // (engine/served-run-client.ts): root's only (its socket is root's), and never the OCI
+  // runtime's `run --bundle`.
+  const isRun = argv[0] === "run" || (argv[0] === "container" && argv[1] === "run");
+  const serve = isRun && process.geteuid?.() === 0 && !argv.includes("--bundle");
   void (serve ? runServed(argv) : Promise.resolve(null)).then(async (code) => {
     if (code !== null) return process.exit(code);
     // `run -d` starts the supervisor first, when none runs, so that it loads while the CLI

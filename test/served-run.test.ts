@@ -55,8 +55,8 @@ interface Run {
 }
 
 /** `mycr run ARGS` from `cwd`, under `prefix` (unshare, setpriv...), traced: the trace says whether it was served. */
-async function run(args: string[], opts: { stdin?: string; env?: Record<string, string>; cwd?: string; prefix?: string[] } = {}): Promise<Run> {
-  const proc = Bun.spawn([...(opts.prefix ?? []), MYCR, "run", ...args], {
+async function run(args: string[], opts: { stdin?: string; env?: Record<string, string>; cwd?: string; prefix?: string[]; command?: string[] } = {}): Promise<Run> {
+  const proc = Bun.spawn([...(opts.prefix ?? []), MYCR, ...(opts.command ?? ["run"]), ...args], {
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -194,6 +194,25 @@ test("run -d with the supervisor up is served too: the id printed, the client's 
   expect(taken.stderr).toMatch(new RegExp(`^mycr: .*${name}.*\n$`));
   expect(taken.stdout).toBe("");
   expect((await mycr(["rm", "-f", name])).exitCode).toBe(0);
+});
+
+test("docker's word order is served too: mycr container run IMAGE COMMAND", async () => {
+  const image = `localhost/served-bb-${process.pid}:1`;
+  const tar = join(dir, "bb.tar");
+  expect(Bun.spawnSync(["tar", "-C", rootfs, "-cf", tar, "."]).exitCode).toBe(0);
+  expect((await mycr(["import", tar, image], { timeoutMs: 60_000 })).exitCode).toBe(0);
+  try {
+    const r = await run(["--network", "none", "-e", "X=1", image, "sh", "-c", "echo from the image $X; exit 4"], { command: ["container", "run"] });
+    expect(r.served).toBe("exit");
+    expect(r.stdout).toBe("from the image 1\n");
+    expect(r.exitCode).toBe(4);
+    const none = await run(["--network", "none"], { command: ["container", "run"] });
+    expect(none.served).toBe("declined (no image (the client says so))");
+    expect(none.exitCode).toBe(125);
+    expect(none.stderr).toContain("needs an image");
+  } finally {
+    await mycr(["rmi", image]);
+  }
 });
 
 test("with no supervisor, or for -t and --bundle, a run is its own process as before", async () => {

@@ -26,9 +26,30 @@ function relativePathFlag(args: ParsedFlags): string | undefined {
   return undefined;
 }
 
+/**
+ * `run`'s flags from the client's words: `mycr run ...`, or docker's `mycr container run
+ * IMAGE ...` as `container run` turns it into run's; or why not (help, no image, flags
+ * that do not parse: the client then says what is wrong, as always).
+ */
+async function runFlags(words: string[]): Promise<ParsedFlags | string> {
+  const docker = words[0] === "container" && words[1] === "run";
+  if (words[0] !== "run" && !docker) return "not a run";
+  const rest = words.slice(docker ? 2 : 1);
+  if (rest[0] === "--help" || rest[0] === "-h") return "help";
+  const command = docker ? (await import("./container-run")).default : runCommand;
+  let args: ParsedFlags;
+  try {
+    args = parseFlags(rest, command.args, command.parse);
+  } catch {
+    return "its flags do not parse (the client says why)";
+  }
+  if (!docker) return args;
+  const [image, ...commandWords] = args._;
+  return image === undefined ? "no image (the client says so)" : { ...args, image, _: commandWords };
+}
+
 /** Why a `run` with these flags, for this client, is not served here, or undefined. */
-function notServed(words: string[], args: ParsedFlags, client: ServedClient): string | undefined {
-  if (words[1] === "--help" || words[1] === "-h") return "help";
+function notServed(args: ParsedFlags, client: ServedClient): string | undefined {
   if (args.bundle !== undefined) return "--bundle";
   // A detached container's stdio and terminal are the supervisor's; a foreground one's the client's.
   if (args.detach !== true) {
@@ -81,7 +102,7 @@ async function runFor(client: ServedClient, args: ParsedFlags, signals: Delivere
  * it. Accepted, the container's exit status comes in `code`; `signals` carries what the
  * client is sent (and SIGKILL when it goes away) to the container.
  */
-export function serveRun(socket: number, argv: string[], signals: DeliveredSignals, startHere: (id: string) => Promise<void>): ServedOutcome {
+export async function serveRun(socket: number, argv: string[], signals: DeliveredSignals, startHere: (id: string) => Promise<void>): Promise<ServedOutcome> {
   trace("served: request");
   const client = takeClient(socket);
   trace("served: client taken");
@@ -90,15 +111,16 @@ export function serveRun(socket: number, argv: string[], signals: DeliveredSigna
     client.release();
     return { declined: reason };
   };
-  const { args: words, exact } = commandLineArgs(argv, client.cmdline);
-  if (!exact || words[0] !== "run") return declined("its words are not the command line's");
-  let args: ParsedFlags;
   try {
-    args = parseFlags(words.slice(1), runCommand.args, runCommand.parse);
-  } catch {
-    return declined("its flags do not parse (the client says why)");
+    const { args: words, exact } = commandLineArgs(argv, client.cmdline);
+    if (!exact) return declined("its words are not the command line's");
+    const args = await runFlags(words);
+    if (typeof args === "string") return declined(args);
+    const reason = notServed(args, client);
+    if (reason !== undefined) return declined(reason);
+    return { accepted: true, foreground: args.detach !== true, code: runFor(client, args, signals, startHere) };
+  } catch (e) {
+    client.release();
+    throw e;
   }
-  const reason = notServed(words, args, client);
-  if (reason !== undefined) return declined(reason);
-  return { accepted: true, foreground: args.detach !== true, code: runFor(client, args, signals, startHere) };
 }

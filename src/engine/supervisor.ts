@@ -33,7 +33,7 @@ import { signalsByMessage, type DeliveredSignals } from "../runtime/signals";
  * Serves a foreground `run` for the client at the other end of `socket` (an fd of ours),
  * or declines it (cli/served-run.ts; given by main.ts: nothing here imports the CLI).
  */
-export type ServeRun = (socket: number, argv: string[], signals: DeliveredSignals, startHere: (id: string) => Promise<void>) => { declined: string } | { accepted: true; foreground: boolean; code: Promise<number> };
+export type ServeRun = (socket: number, argv: string[], signals: DeliveredSignals, startHere: (id: string) => Promise<void>) => Promise<{ declined: string } | { accepted: true; foreground: boolean; code: Promise<number> }>;
 
 type Incoming = SupervisorRequest | ServedRunRequest | ServedRunSignal | AttachRequest;
 
@@ -213,7 +213,7 @@ class Supervisor {
     try {
       const serve = this.runs ? await this.runs() : undefined;
       const fd = (socket as unknown as { fd?: unknown }).fd; // Bun's socket has it, undocumented
-      const outcome = serve && typeof fd === "number" ? serve(fd, request.argv, signals, this.startHere) : { declined: "this supervisor serves no runs" };
+      const outcome = serve && typeof fd === "number" ? await serve(fd, request.argv, signals, this.startHere) : { declined: "this supervisor serves no runs" };
       if ("declined" in outcome) return say({ type: "declined", reason: outcome.declined });
       accepted = true;
       say({ type: "accepted", foreground: outcome.foreground });
