@@ -27,8 +27,8 @@ export interface ServedClient {
   release(): void;
 }
 
-/** Namespaces a container's are made from, or joined with --network host and such. */
-const NAMESPACES = ["mnt", "net", "pid", "ipc", "uts", "user", "cgroup", "time"];
+/** Namespaces a container's are made from, or joined with --network host and such (a process's children may have other PID and time namespaces than its own). */
+const NAMESPACES = ["mnt", "net", "pid", "pid_for_children", "ipc", "uts", "user", "cgroup", "time", "time_for_children"];
 
 /** /proc/PID/status lines a container inherits, or that its start checks. */
 const STATUS_LINES = ["Umask", "Uid", "Gid", "Groups", "NoNewPrivs", "Seccomp", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "Cpus_allowed", "Mems_allowed"];
