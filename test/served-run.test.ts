@@ -155,10 +155,6 @@ test("a client in other namespaces, with fewer capabilities, other limits or oth
     expect(netns.stdout).toContain("lo:");
     expect(netns.stdout).not.toContain("eth");
 
-    // a PID namespace for its children (unshare -p without a fork): the container's would be made below it
-    const pidns = await run([...flags(), "--", "true"], { prefix: ["unshare", "-p", "--"] });
-    expect(pidns.served).toBe("declined (not the supervisor's: pid_for_children namespace)");
-
     // a bounding set without CAP_SYS_ADMIN: the supervisor's full one must not lend it
     const capless = await run([...flags(), "--cap-add", "SYS_ADMIN", "--", "true"], { prefix: ["setpriv", "--bounding-set", "-sys_admin", "--"] });
     expect(capless.served).toStartWith("declined (not the supervisor's: Cap");
