@@ -28,7 +28,7 @@ function parseFlagValue<T>(parse: (text: string) => T): (text: string) => T {
 }
 
 /** --image and the flags that say how to get it (the progress display is loaded only then). */
-async function imageRequest(args: ParsedFlags, to: MessageSinks): Promise<ImageRequest | undefined> {
+async function imageRequest(args: ParsedFlags, to: MessageSinks | undefined): Promise<ImageRequest | undefined> {
   const ref = single(args.image);
   if (ref === undefined) {
     for (const f of ["pull", "platform", "tls-verify", "quiet"]) if (args[f] !== undefined) throw new UsageError(`--${f} needs --image`);
@@ -39,7 +39,7 @@ async function imageRequest(args: ParsedFlags, to: MessageSinks): Promise<ImageR
     pull: single(args.pull) as PullPolicy | undefined,
     platform: single(args.platform),
     tlsVerify: args["tls-verify"] !== false,
-    ...(await import("./pull-progress")).pullReporter({ quiet: args.quiet === true, ...(to === log ? {} : { info: to.info }) }),
+    ...(await import("./pull-progress")).pullReporter({ quiet: args.quiet === true, ...(to ? { info: to.info } : {}) }),
   };
 }
 
@@ -73,8 +73,9 @@ export interface MessageSinks {
   info: (message: string) => void;
 }
 
-/** The container `run`'s flags ask for (foreground or -d; not --bundle). */
-export async function runRequest(args: ParsedFlags, global: GlobalOptions, to: MessageSinks = log): Promise<RunRequest> {
+/** The container `run`'s flags ask for (foreground or -d; not --bundle); messages to `to`, or our log. */
+export async function runRequest(args: ParsedFlags, global: GlobalOptions, to?: MessageSinks): Promise<RunRequest> {
+  const say = to ?? log;
   // (a PATH of the user's may find what the default PATH does not: then the container decides)
   const ownPath = list(args.env).some((e) => e.startsWith("PATH="));
   if (args.image === undefined && args.rootfs === undefined && args.entrypoint === undefined && !ownPath) await suggestImageForm(args._[0]);
@@ -105,8 +106,8 @@ export async function runRequest(args: ParsedFlags, global: GlobalOptions, to: M
       dns: list(args.dns),
       addHosts: list(args["add-host"]).map(parseFlagValue(parseAddHost)),
     },
-    onNotice: (m) => to.warn(m),
-    onInfo: (m) => to.info(m),
+    onNotice: (m) => say.warn(m),
+    onInfo: (m) => say.info(m),
     tty: given(args.tty),
     interactive: given(args.interactive),
     env: list(args.env),
@@ -123,7 +124,7 @@ export async function runRequest(args: ParsedFlags, global: GlobalOptions, to: M
     ulimits: list(args.ulimit),
     init: args.init === true,
     keep: args.keep === true,
-    onKept: (dir) => to.info(`kept the container's files in ${dir}`),
+    onKept: (dir) => say.info(`kept the container's files in ${dir}`),
     store: new StateStore(global.stateRoot),
     ...(global.systemdCgroup ? { cgroupManager: "systemd" as const } : {}),
   };

@@ -1,5 +1,7 @@
-// The supervisor's wire format: one JSON message a line, each way. Loaded by the light
-// clients too (./served-run-client.ts), so it imports nothing.
+// The supervisor's wire format, one JSON message a line each way, and a client's
+// connection. Loaded by the light clients too (./served-run-client.ts), so it imports
+// nothing but Bun's types.
+import type { Socket } from "bun";
 
 export function encodeMessage(message: object): string {
   return JSON.stringify(message) + "\n";
@@ -23,5 +25,48 @@ export class MessageLines<T> {
       }
     }
     return messages;
+  }
+}
+
+/** An open connection to the supervisor: the messages it sends, in order; null once it closed. */
+export class SupervisorConnection<T> {
+  private readonly queue: (T | null)[] = [];
+  private waiter: ((message: T | null) => void) | null = null;
+  private readonly lines = new MessageLines<T>();
+  socket!: Socket<undefined>;
+
+  deliver(message: T | null): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(message);
+    } else this.queue.push(message);
+  }
+
+  onData(chunk: Uint8Array): void {
+    for (const message of this.lines.push(chunk)) this.deliver(message);
+  }
+
+  next(): Promise<T | null> {
+    if (this.queue.length > 0) return Promise.resolve(this.queue.shift()!);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+}
+
+/** Connects to the supervisor's socket at `path`; null when none listens there. */
+export async function connect<T>(path: string): Promise<SupervisorConnection<T> | null> {
+  const conn = new SupervisorConnection<T>();
+  try {
+    conn.socket = await Bun.connect({
+      unix: path,
+      socket: {
+        data: (_s, chunk) => conn.onData(chunk),
+        close: () => conn.deliver(null),
+        error: () => conn.deliver(null),
+      },
+    });
+    return conn;
+  } catch {
+    return null; // ENOENT, ECONNREFUSED, EACCES: no supervisor, a killed one's socket, not ours
   }
 }

@@ -4,11 +4,10 @@
 // takes what it needs from this process itself (its words, environment, directory and
 // stdio: ./served-run-peer.ts), or declines; then this process runs the container as
 // always. Loaded before any other module, and imports only what imports nothing.
-import type { Socket } from "bun";
 import { FORWARDED_SIGNALS } from "../runtime/forwarded-signals";
 import { trace } from "../runtime/trace";
 import { dataRoot, supervisorSocket } from "./data-root";
-import { MessageLines, encodeMessage } from "./message-lines";
+import { connect, encodeMessage } from "./message-lines";
 import type { ServedRunReport, ServedRunRequest, ServedRunSignal } from "./supervisor-messages";
 
 /**
@@ -17,56 +16,37 @@ import type { ServedRunReport, ServedRunRequest, ServedRunSignal } from "./super
  */
 export async function runServed(argv: string[]): Promise<number | null> {
   const root = dataRoot();
-  const lines = new MessageLines<ServedRunReport>();
-  let accepted = false;
-  let received: string[] = [];
-  const handlers: (readonly [string, () => void])[] = [];
+  const conn = await connect<ServedRunReport>(supervisorSocket(root));
+  if (!conn) return null; // no supervisor: the usual way
+  trace("served: connected");
+  // Caught from now on: passed on to a foreground container, as a run in this process would.
+  const received: string[] = [];
+  const handlers = FORWARDED_SIGNALS.map((name) => {
+    const handler = (): void => {
+      received.push(name);
+      conn.socket.write(encodeMessage({ type: "signal", name } satisfies ServedRunSignal));
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
   /** Stops passing signals on; one that came meanwhile was meant for this process: it gets it. */
   const stopForwarding = (): void => {
     for (const [name, handler] of handlers.splice(0)) process.off(name, handler);
-    const first = received[0];
-    received = [];
+    const first = received.splice(0)[0];
     if (first !== undefined) process.kill(process.pid, first);
   };
-  let settle: (report: ServedRunReport | null) => void = () => {};
-  const outcome = new Promise<ServedRunReport | null>((resolve) => (settle = resolve));
-  let socket: Socket<undefined>;
-  try {
-    socket = await Bun.connect({
-      unix: supervisorSocket(root),
-      socket: {
-        data: (_s, chunk) => {
-          for (const report of lines.push(chunk)) {
-            if (report.type !== "accepted") settle(report);
-            else {
-              accepted = true;
-              // a detached container's start goes on without us: our signals are ours again
-              if (!report.foreground) stopForwarding();
-            }
-          }
-        },
-        close: () => settle(null),
-        error: () => settle(null),
-      },
-    });
-  } catch {
-    return null; // no supervisor (ENOENT, ECONNREFUSED, EACCES): the usual way
+  conn.socket.write(encodeMessage({ type: "run", root, argv } satisfies ServedRunRequest));
+  let accepted = false;
+  let report = await conn.next();
+  while (report?.type === "accepted") {
+    accepted = true;
+    // a detached container's start goes on without us: our signals are ours again
+    if (!report.foreground) stopForwarding();
+    report = await conn.next();
   }
-  trace("served: connected");
-  // Caught from now on: passed on to a foreground container, as a run in this process would.
-  for (const name of FORWARDED_SIGNALS) {
-    const handler = (): void => {
-      received.push(name);
-      socket.write(encodeMessage({ type: "signal", name } satisfies ServedRunSignal));
-    };
-    process.on(name, handler);
-    handlers.push([name, handler]);
-  }
-  socket.write(encodeMessage({ type: "run", root, argv } satisfies ServedRunRequest));
-  const report = await outcome;
   trace(`served: ${report?.type ?? "closed"}${report?.type === "declined" ? ` (${report.reason})` : ""}`);
   if (report?.type === "exit") return report.code;
-  socket.end();
+  conn.socket.end();
   if (accepted) {
     // It took the run and went away (killed): a foreground container went with it.
     process.stderr.write("mycr: the supervisor exited before it reported the end of the run\n");

@@ -2,61 +2,18 @@
 // recorded container and wait until its process runs. It finds the supervisor at its
 // socket, or starts one (./supervisor-spawn.ts), one client at a time (the start lock), and
 // tries again when it met a supervisor that was exiting.
-import type { Socket } from "bun";
 import { ContainerError } from "../runtime/errors";
 import { selfCommand } from "../runtime/self";
 import { trace } from "../runtime/trace";
 import { tryLock, unlock } from "../sys/lock";
 import { withEngineLock } from "./detached";
 import { earlySupervisor, spawnSupervisor } from "./supervisor-spawn";
-import { MessageLines, encodeMessage, supervisorPaths, type AttachReport, type AttachRequest, type SupervisorReport } from "./supervisor-messages";
+import { encodeMessage, supervisorPaths, type AttachReport, type AttachRequest, type SupervisorReport } from "./supervisor-messages";
+import { connect, type SupervisorConnection } from "./message-lines";
 import { dataRoot } from "./paths";
 
 /** Exiting supervisors met in a row before we give up (each costs one start). */
 const ATTEMPTS = 5;
-
-/** An open connection to the supervisor: its reports in order; null once it closed. */
-class SupervisorConnection {
-  private readonly queue: (SupervisorReport | null)[] = [];
-  private waiter: ((r: SupervisorReport | null) => void) | null = null;
-  private readonly lines = new MessageLines<SupervisorReport>();
-  socket!: Socket<undefined>;
-
-  deliver(report: SupervisorReport | null): void {
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w(report);
-    } else this.queue.push(report);
-  }
-
-  onData(chunk: Uint8Array): void {
-    for (const report of this.lines.push(chunk)) this.deliver(report);
-  }
-
-  next(): Promise<SupervisorReport | null> {
-    if (this.queue.length > 0) return Promise.resolve(this.queue.shift()!);
-    return new Promise((resolve) => (this.waiter = resolve));
-  }
-}
-
-/** Connects to the supervisor's socket; null when none listens there. */
-async function connect(path: string): Promise<SupervisorConnection | null> {
-  const conn = new SupervisorConnection();
-  try {
-    conn.socket = await Bun.connect({
-      unix: path,
-      socket: {
-        data: (_s, chunk) => conn.onData(chunk),
-        close: () => conn.deliver(null),
-        error: () => conn.deliver(null),
-      },
-    });
-    return conn;
-  } catch {
-    return null; // ENOENT, ECONNREFUSED: no supervisor, or a killed one's socket
-  }
-}
 
 async function takeStartLock(path: string): Promise<number> {
   for (;;) {
@@ -67,15 +24,15 @@ async function takeStartLock(path: string): Promise<number> {
 }
 
 /** A connection to the running supervisor, starting one when there is none. */
-async function reach(): Promise<SupervisorConnection | null> {
+async function reach(): Promise<SupervisorConnection<SupervisorReport> | null> {
   const paths = supervisorPaths();
   await earlySupervisor();
-  const conn = await connect(paths.socket);
+  const conn = await connect<SupervisorReport>(paths.socket);
   if (conn) return conn;
   // One client at a time finds out whether another has just started one.
   const lock = await takeStartLock(paths.startLock);
   try {
-    return (await connect(paths.socket)) ?? (await spawnSupervisor(selfCommand("supervisor")), await connect(paths.socket));
+    return (await connect<SupervisorReport>(paths.socket)) ?? (await spawnSupervisor(selfCommand("supervisor")), await connect<SupervisorReport>(paths.socket));
   } finally {
     unlock(lock);
   }
@@ -128,14 +85,14 @@ export interface AttachIo {
  * keys; null: the supervisor went away).
  */
 export async function attachSupervised(id: string, io: AttachIo): Promise<number | "detached" | null> {
-  const conn = await connect(supervisorPaths().socket);
+  const conn = await connect<SupervisorReport | AttachReport>(supervisorPaths().socket);
   if (!conn) throw new ContainerError(`container ${id} is not running (no supervisor keeps it)`);
   conn.socket.write(encodeMessage({ type: "attach", id, root: dataRoot() }));
   let undo = (): void => {};
   let detached = false;
   try {
     for (;;) {
-      const m = (await conn.next()) as SupervisorReport | AttachReport | null;
+      const m = await conn.next();
       if (m === null) return detached ? "detached" : null;
       if (m.type === "accepted") {
         undo = io.onAccepted(
