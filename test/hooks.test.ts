@@ -38,9 +38,11 @@ test("every hook runs once, at its point, with the container's state", async () 
   expect((await mycr(["start", id])).exitCode).toBe(0);
   expect(JSON.parse(readFileSync(join(dir, "startContainer.json"), "utf8")).status).toBe("created");
   expect(JSON.parse(readFileSync(join(dir, "poststart.json"), "utf8")).status).toBe("running");
-  for (let i = 0; i < 100 && !existsSync(join(dir, "seen-by-process")); i++) await Bun.sleep(20);
+  // the shell makes the file before ls writes to it: wait for its contents, not its existence
+  const seen = join(dir, "seen-by-process");
+  for (let i = 0; i < 100 && !(existsSync(seen) && readFileSync(seen, "utf8").includes("\n")); i++) await Bun.sleep(20);
   // startContainer ran before the process: the process saw its file
-  expect(readFileSync(join(dir, "seen-by-process"), "utf8")).toContain("startContainer.json");
+  expect(readFileSync(seen, "utf8")).toContain("startContainer.json");
   expect(existsSync(join(dir, "poststop.json"))).toBe(false);
   for (let i = 0; i < 100 && JSON.parse((await mycr(["state", id])).stdout).status !== "stopped"; i++) await Bun.sleep(20);
   expect((await mycr(["delete", id])).exitCode).toBe(0);
