@@ -1,13 +1,13 @@
-// The one dlopen of libc. Every other module calls the typed wrappers in src/sys,
+// The one binding of libc. Every other module calls the typed wrappers in src/sys,
 // never these raw symbols, so each result is checked in one place.
 import { encodeBytes } from "./bytes";
-import { dlopen, FFIType, ptr as addressOf, read } from "bun:ffi";
+import { dlopen, FFIType, ptr as addressOf, read, type ConvertFns, type FFIFunction } from "bun:ffi";
 import { SysError } from "./errno";
 import { noteLibcLoaded } from "./libc-loaded";
 
 const { i16, i32, u32, i64, u64, ptr } = FFIType;
 
-export const libc = dlopen("libc.so.6", {
+const SIGNATURES = {
   __errno_location: { args: [], returns: ptr },
   unshare: { args: [i32], returns: i32 },
   setns: { args: [i32, i32], returns: i32 },
@@ -99,8 +99,32 @@ export const libc = dlopen("libc.so.6", {
   // the process's scheduling attributes (src/sys/sched.ts)
   personality: { args: [u64], returns: i32 },
   sched_setaffinity: { args: [i32, u64, ptr], returns: i32 },
-}).symbols;
-noteLibcLoaded();
+} satisfies Record<string, FFIFunction>;
+
+/**
+ * Each symbol is bound on its first call, not all when this module loads: bun:ffi compiles
+ * a trampoline per symbol (TinyCC) at dlopen, ~0.1-0.2 ms each, so binding all 80 cost
+ * every process ~10 ms though `kill` calls two and `run` about half
+ * (docs/performance.md, "libc bound symbol by symbol"). glibc is mapped already, so each
+ * dlopen of it only takes a reference.
+ */
+function bindOnFirstCall<Fns extends Record<string, FFIFunction>>(library: string, signatures: Fns): ConvertFns<Fns> {
+  const symbols = {} as ConvertFns<Fns>;
+  for (const name of Object.keys(signatures)) {
+    Object.defineProperty(symbols, name, {
+      configurable: true,
+      get() {
+        const bound = dlopen(library, { [name]: signatures[name]! }).symbols[name];
+        Object.defineProperty(symbols, name, { value: bound });
+        noteLibcLoaded();
+        return bound;
+      },
+    });
+  }
+  return symbols;
+}
+
+export const libc = bindOnFirstCall("libc.so.6", SIGNATURES);
 
 /** syscall(2) with the arguments given and zeros for the rest. */
 export function syscall(nr: number, ...args: number[]): number | bigint {
