@@ -26,7 +26,18 @@ console.log(prebuilt ? `C of src/sys/native built with ${prebuilt.compiler}` : "
 const result = await Bun.build({
   // the pull's Worker is a second entry point: compiled executables only run Workers built in
   entrypoints: ["src/main.ts", "src/image/layer-worker.ts"],
-  compile: { target: target as "bun-linux-x64", outfile },
+  compile: {
+    target: target as "bun-linux-x64",
+    outfile,
+    // A compiled Bun program would otherwise read `.env` files and `bunfig.toml` from the
+    // directory it is started in: a bunfig's `preload` runs its script, as root, before
+    // mycr's first line, and a `.env` sets MYCR_* variables. That directory may be a volume
+    // a container writes (docs/security.md, "Files in the working directory").
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+    autoloadTsconfig: false,
+    autoloadPackageJson: false,
+  },
   minify: true,
   sourcemap: "none",
   bytecode: true,

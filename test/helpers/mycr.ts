@@ -29,6 +29,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Another mycr binary than the one built (the attack tests aim at a copy). */
   binary?: string;
+  /** The directory mycr starts in (the test's own by default). */
+  cwd?: string;
 }
 
 let captures = 0;
@@ -41,6 +43,7 @@ async function mycrToFiles(args: string[], opts: RunOptions): Promise<Result> {
     stdout: Bun.file(`${base}.out`),
     stderr: Bun.file(`${base}.err`),
     env: mycrEnv(opts.env),
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
   });
   const timer = setTimeout(() => proc.kill(9), opts.timeoutMs ?? 30_000);
   await proc.exited;
@@ -64,6 +67,7 @@ export async function mycr(args: string[], opts: RunOptions = {}): Promise<Resul
     stdout: "pipe",
     stderr: "pipe",
     env: mycrEnv(opts.env),
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
   });
   const timer = setTimeout(() => proc.kill(9), opts.timeoutMs ?? 30_000);
   const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
