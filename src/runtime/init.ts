@@ -5,7 +5,7 @@
 import { trace } from "./trace";
 import { closeSync, existsSync, mkdirSync, readFileSync, writeSync } from "node:fs";
 import {
-  CLONE, MOUNT_ATTR, MS, O_CLOEXEC, O_WRONLY, SysError, bind, detachedMount, openat, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
+  bindEveryLibcSymbol, CLONE, MOUNT_ATTR, MS, O_CLOEXEC, O_WRONLY, SysError, bind, detachedMount, openat, chdir, close, closeFdsOnExec, dup2, exitNow, joinSessionKeyring, linkUp,
   prepareExecve, mount, prctl, resetSignals, setdomainname, setgid, setgroups, sethostname, setDumpable, setns, setProcessName,
   setParentDeathSignal, setPropagation, setsid, setuid, unshare, umask,
 } from "../sys";
@@ -255,6 +255,9 @@ export function initMain(): void {
   trace("init: start");
   // exec named us after the sealed binary's fd number (/proc/N/fd/7 -> "7"): what ps shows.
   setProcessName("mycr");
+  // libc's symbols are bound on first call (sys/libc.ts); bind them all before the
+  // container's seccomp filter, which may forbid the executable memory a binding maps
+  bindEveryLibcSymbol();
   // Our binary is a sealed, read-only handle (self.ts), so /proc/PID/exe cannot be
   // written through (CVE-2019-5736); besides, a non-dumpable process's /proc entries
   // (fds, memory, environment) need CAP_SYS_PTRACE.

@@ -16,6 +16,7 @@ export * from "./credentials";
 export * from "./openat";
 export * from "./spawn";
 export { SYS } from "./arch";
+export { bindEveryLibcSymbol } from "./libc";
 export * from "./capabilities";
 export * from "./seccomp";
 export * from "./files-at";

@@ -126,6 +126,15 @@ function bindOnFirstCall<Fns extends Record<string, FFIFunction>>(library: strin
 
 export const libc = bindOnFirstCall("libc.so.6", SIGNATURES);
 
+/**
+ * Binds every symbol now. Binding maps new executable memory (TinyCC's output), which a
+ * container's seccomp profile may forbid; Bun's init calls this before its setup, so
+ * nothing is bound once the container's limits hold.
+ */
+export function bindEveryLibcSymbol(): void {
+  for (const name of Object.keys(SIGNATURES)) void libc[name as keyof typeof SIGNATURES];
+}
+
 /** syscall(2) with the arguments given and zeros for the rest. */
 export function syscall(nr: number, ...args: number[]): number | bigint {
   const a = [...args, 0, 0, 0, 0, 0, 0];
