@@ -37,6 +37,10 @@ const result = await Bun.build({
     autoloadBunfig: false,
     autoloadTsconfig: false,
     autoloadPackageJson: false,
+    // JavaScriptCore's tier-up thresholds ×10: a command runs most of its code once, and
+    // the JIT's threads compiled it for nothing (`run`: -10% wall, -15% CPU, measured in
+    // docs/performance.md, "The JIT's policy"); the supervisor sets 1 again (it lives long).
+    jitPolicy: 10,
   },
   minify: true,
   sourcemap: "none",

@@ -244,6 +244,10 @@ class Supervisor {
 /** `serveRuns`: loads what serves foreground runs (none: every run is declined). */
 export async function supervisorMain(serveRuns?: () => Promise<ServeRun>): Promise<never> {
   setsid(); // the starter's terminal may close: no SIGHUP, no job control reaches us
+  // The binary starts with JavaScriptCore's tier-up thresholds raised (build.ts: a
+  // command's code runs once, and compiling it was wasted); a long-lived process serves
+  // the same paths again and again, so it compiles them as usual.
+  Bun.unsafe.setJITPolicy(1);
   process.chdir("/"); // hold no directory busy; requests carry their own
   const root = dataRoot();
   const paths = supervisorPaths(root);
