@@ -242,12 +242,16 @@ class Supervisor {
 }
 
 /** `serveRuns`: loads what serves foreground runs (none: every run is declined). */
+/** When the supervisor turns the JIT's usual policy on: after its first container started. */
+const JIT_AFTER_MS = 2_000;
+
 export async function supervisorMain(serveRuns?: () => Promise<ServeRun>): Promise<never> {
   setsid(); // the starter's terminal may close: no SIGHUP, no job control reaches us
   // The binary starts with JavaScriptCore's tier-up thresholds raised (build.ts: a
-  // command's code runs once, and compiling it was wasted); a long-lived process serves
-  // the same paths again and again, so it compiles them as usual.
-  Bun.unsafe.setJITPolicy(1);
+  // command's code runs once, and compiling it was wasted). The first container, which
+  // its starter waits for, runs cold code that way too; then, living long and serving
+  // the same paths again and again, the supervisor compiles them as usual.
+  setTimeout(() => Bun.unsafe.setJITPolicy(1), JIT_AFTER_MS).unref();
   process.chdir("/"); // hold no directory busy; requests carry their own
   const root = dataRoot();
   const paths = supervisorPaths(root);
