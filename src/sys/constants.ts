@@ -70,6 +70,8 @@ export const TIOCVHANGUP = 0x5437;
 export const TIOCGPTPEER = 0x5441;
 
 export const AF_UNIX = 1;
+/** The socket level of getsockopt and of control messages (SCM_RIGHTS). */
+export const SOL_SOCKET = 1;
 export const AF_INET = 2;
 export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;

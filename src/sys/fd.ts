@@ -1,5 +1,5 @@
 import { ptr } from "bun:ffi";
-import { AF_UNIX, SOCK_STREAM, SOCK_CLOEXEC } from "./constants";
+import { AF_UNIX, SOCK_STREAM, SOCK_CLOEXEC, SOL_SOCKET } from "./constants";
 import { SYS } from "./arch";
 import { libc, check, errno, syscall } from "./libc";
 import { SysError } from "./errno";
@@ -23,7 +23,6 @@ export function closeFdsOnExec(first: number): void {
 
 // SCM_RIGHTS over a unix socket: how init hands the terminal master it opened inside
 // the container to the runtime. Layouts are those of x86_64 and aarch64 (LP64).
-const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const CMSG_HEADER = 16; // cmsg_len (size_t), cmsg_level, cmsg_type

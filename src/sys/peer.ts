@@ -1,9 +1,9 @@
 // The process at the other end of a unix socket, and copies of its open files: how the
 // supervisor serves a foreground `run` for the client that asked (engine/served-run-peer.ts).
 import { SYS } from "./arch";
+import { SOL_SOCKET } from "./constants";
 import { check, errno, libc, syscall } from "./libc";
 
-const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
 /** A pidfd of the peer as it connected (Linux 6.5). */
 const SO_PEERPIDFD = 77;
