@@ -39,7 +39,7 @@ const result = await Bun.build({
     autoloadPackageJson: false,
     // JavaScriptCore's tier-up thresholds ×10: a command runs most of its code once, and
     // the JIT's threads compiled it for nothing (`run`: -10% wall, -15% CPU, measured in
-    // docs/performance.md, "The JIT's policy"); the supervisor sets 1 again (it lives long).
+    // docs/performance.md, "Build-level costs"); the supervisor sets 1 again (it lives long).
     jitPolicy: 10,
   },
   minify: true,

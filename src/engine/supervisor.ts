@@ -241,10 +241,10 @@ class Supervisor {
   }
 }
 
-/** `serveRuns`: loads what serves foreground runs (none: every run is declined). */
 /** When the supervisor turns the JIT's usual policy on: after its first container started. */
 const JIT_AFTER_MS = 2_000;
 
+/** `serveRuns`: loads what serves foreground runs (none: every run is declined). */
 export async function supervisorMain(serveRuns?: () => Promise<ServeRun>): Promise<never> {
   setsid(); // the starter's terminal may close: no SIGHUP, no job control reaches us
   // The binary starts with JavaScriptCore's tier-up thresholds raised (build.ts: a

@@ -105,7 +105,7 @@ const SIGNATURES = {
  * Each symbol is bound on its first call, not all when this module loads: bun:ffi compiles
  * a trampoline per symbol (TinyCC) at dlopen, ~0.1-0.2 ms each, so binding all 80 cost
  * every process ~10 ms though `kill` calls two and `run` about half
- * (docs/performance.md, "libc bound symbol by symbol"). glibc is mapped already, so each
+ * (docs/performance.md, "Build-level costs"). glibc is mapped already, so each
  * dlopen of it only takes a reference.
  */
 function bindOnFirstCall<Fns extends Record<string, FFIFunction>>(library: string, signatures: Fns): ConvertFns<Fns> {
