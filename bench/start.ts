@@ -4,7 +4,8 @@
 //   bun bench/start.ts [--runs 15] [--batch-rounds 3] [--only NAME,...]
 // Targets: run ≤ 0.6 × runc (wall), ≤ 1.0 × (CPU); 20 at once ≤ 0.8 × runc's batch;
 // --version ≤ 1.2 × a compiled Bun hello; run --image ≤ 0.2 × podman run; the OCI
-// face, exec and run -d no slower than runc (≤ 1.0). Rows "(supervisor up)" keep a
+// face, exec and run -d no slower than runc (≤ 1.0), nor podman's run with mycr as its
+// runtime than with runc. Rows "(supervisor up)" keep a
 // detached container running, so the supervisor serves each run (docs/run.md, "Runs
 // served by the supervisor"); their CPU counts the supervisor's with the client's.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
