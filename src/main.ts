@@ -1,6 +1,7 @@
 import { trace } from "./runtime/trace";
 import { runServed } from "./engine/served-run-client";
 trace("main");
+const LIGHT_VERBS = new Set(["start", "state", "delete", "kill"]);
 // Entry point. The hidden `init` (a container's PID 1 before execve) is dispatched
 // before the CLI is loaded: it must start fast and stay small.
 const argv = process.argv.slice(2);
@@ -20,15 +21,20 @@ if (argv[0] === "init") {
   // runtime's `run --bundle`.
   const isRun = argv[0] === "run" || (argv[0] === "container" && argv[1] === "run");
   const serve = isRun && process.geteuid?.() === 0 && !argv.includes("--bundle");
-  void (serve ? runServed(argv) : Promise.resolve(null)).then(async (code) => {
-    if (code !== null) return process.exit(code);
+  // The OCI verbs platforms call for each container, in the forms they send, skip the
+  // CLI (cli/oci-light.ts); that module sends anything else on to it. As the CLI decides
+  // (cli/index.ts), only a caller whose uid is 0 is root's OCI face.
+  const light = !isRun && process.getuid?.() === 0 && argv.some((word) => LIGHT_VERBS.has(word));
+  const early = serve ? runServed(argv) : light ? import("./cli/oci-light").then((m) => m.runLightCall(argv)) : Promise.resolve(null);
+  void early.then(async (code) => {
+    if (code !== null) return light ? (await import("./cli/finish")).finish(code) : process.exit(code);
     // `run -d` starts the supervisor first, when none runs, so that it loads while the CLI
     // does (engine/supervisor-spawn.ts checks the words exactly; this only keeps it off other paths)
     const detach = argv[0] === "run" && argv.some((word) => /^-(-detach|[a-zA-Z]*d)/.test(word));
     if (detach) await import("./engine/supervisor-spawn").then((m) => m.startSupervisorEarly(argv), () => {});
     // the CLI reads its words again from /proc/self/cmdline, bytes and all (cli/raw-argv.ts)
-    const cli = await import("./cli/index");
-    return cli.finish(await cli.runCli());
+    const [cli, { finish }] = await Promise.all([import("./cli/index"), import("./cli/finish")]);
+    return finish(await cli.runCli());
   });
 }
 export {};

@@ -1,15 +1,14 @@
 // The command tree: global flags, then one command per file.
 import { trace } from "../runtime/trace";
 import { ContainerError } from "../runtime/errors";
-import { SysError } from "../sys/errno";
-import { libcLoaded } from "../sys/libc-loaded";
 import { UsageError, parseFlags } from "./argv";
 import { commandLineArgs } from "./raw-argv";
 import type { GlobalOptions, MycrCommand } from "./command";
 import type { ParsedFlags } from "./argv";
 import { enableDebug, log, logToFile } from "./log";
 import { setWarningSink } from "../runtime/warn";
-import { OUTPUT_CLOSED_STATUS, OutputClosed, out } from "./output";
+import { out } from "./output";
+import { reportError } from "./report-error";
 import { COMMANDS, GLOBAL_ARGS, OBJECTS, loadAll, objectVerbs, ungroup } from "./commands";
 
 import { VERSION, printVersion } from "./version-number";
@@ -85,44 +84,4 @@ async function rootless(name: string, cmd: MycrCommand, args: ParsedFlags, argv:
   const target = typeof mode === "object" ? mode.join(args) : undefined;
   const join = target !== undefined ? userNamespaceOf(target) : undefined;
   return runInUserNamespace({ args: argv, ...(join !== undefined ? { join } : {}), onNotice: (m) => log.warn(m) });
-}
-
-/**
- * Errors often quote the user's input (a path, an env entry, a flag value), which may
- * hold newlines or escape sequences: show them escaped, so the error stays one line.
- */
-function oneLine(message: string): string {
-  // eslint-disable-next-line no-control-regex
-  return message.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => {
-    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  });
-}
-
-/** Says what went wrong, in one line through `error` (our log by default); returns the exit status. */
-export function reportError(e: unknown, debug: boolean, error: (message: string) => void = (m) => log.error(m)): number {
-  if (e instanceof OutputClosed) return OUTPUT_CLOSED_STATUS; // `mycr ps | head`: nothing went wrong
-  const err = e instanceof Error ? e : new Error(String(e));
-  error(oneLine(err.message));
-  if (debug) {
-    if (err instanceof ContainerError && err.detail) log.debug(err.detail);
-    else if (err.stack) log.debug(err.stack);
-  }
-  if (err instanceof ContainerError) return err.exitCode;
-  if (err instanceof UsageError || err instanceof SysError) return 125;
-  return 125;
-}
-
-/**
- * Exits with `code` (all output was written synchronously): without Bun's teardown when
- * libc is loaded already; otherwise loading it would cost more than the teardown.
- */
-export async function finish(code: number): Promise<never> {
-  if (!libcLoaded()) {
-    trace("cli: exit");
-    process.exit(code);
-  }
-  const { exitNow } = await import("../sys/process");
-  trace("cli: exit");
-  return exitNow(code);
 }

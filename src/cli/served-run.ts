@@ -9,7 +9,7 @@ import { takeClient, type ServedClient } from "../engine/served-run-peer";
 import { resolveEnv } from "../engine/env";
 import type { DeliveredSignals } from "../runtime/signals";
 import { list, parseFlags, type ParsedFlags } from "./argv";
-import { reportError } from "./index";
+import { reportError } from "./report-error";
 import { messageLine } from "./log";
 import { commandLineArgs } from "./raw-argv";
 import { trace } from "../runtime/trace";

@@ -1,0 +1,121 @@
+// The OCI verbs platforms call for every container, some of them again and again (podman:
+// `start`, `delete --force`; containerd's shim: `state`, `start`, `kill`, `delete`),
+// answered without loading the CLI: its parser, its command table and the docker face's
+// container lookup cost ~10 ms, and runc answers these verbs in ~22 ms, about what a
+// Bun process costs before its first line (docs/performance.md, "The OCI verbs' light path").
+//
+// Only the forms those clients send are taken here: run by root, global flags runc has,
+// and a container the OCI face made (a state directory named by its exact id, no docker
+// face record). Anything else returns null before doing anything, and the CLI answers as
+// it always did, errors included. What the verbs do is the runtime's own code either way.
+import { existsSync } from "node:fs";
+import { containerDir } from "../engine/paths";
+import { isContainerId, ociState, StateStore } from "../runtime/state";
+import { setWarningSink } from "../runtime/warn";
+import { log, logToFile } from "./log";
+import { out } from "./output";
+import { reportError } from "./report-error";
+
+const VERBS = ["start", "state", "delete", "kill"] as const;
+type Verb = (typeof VERBS)[number];
+
+export interface LightCall {
+  verb: Verb;
+  id: string;
+  root?: string;
+  log?: string;
+  logFormat: "json" | "text";
+  /** delete --force */
+  force: boolean;
+  /** kill --all */
+  all: boolean;
+  /** kill's second word (runc's `kill ID SIGNAL`) */
+  signal?: string;
+}
+
+/** The call, when `argv` is one of the forms this path takes; null sends it to the CLI. */
+export function parseLightCall(argv: string[]): LightCall | null {
+  // A word that is not UTF-8 must reach the CLI, which reads it byte for byte (raw-argv.ts).
+  if (argv.some((word) => word.includes("\ufffd"))) return null;
+  const call: Partial<LightCall> & { logFormat: "json" | "text"; force: boolean; all: boolean } = { logFormat: "text", force: false, all: false };
+  let i = 0;
+  for (; i < argv.length && argv[i]!.startsWith("-"); i++) {
+    const word = argv[i]!;
+    const eq = word.indexOf("=");
+    const flag = eq < 0 ? word : word.slice(0, eq);
+    if (flag === "--systemd-cgroup" && eq < 0) continue; // these verbs read the manager from the container's record
+    if (flag !== "--root" && flag !== "--log" && flag !== "--log-format") return null;
+    const value = eq < 0 ? argv[++i] : word.slice(eq + 1);
+    if (value === undefined || value === "") return null;
+    if (flag === "--root") call.root = value;
+    else if (flag === "--log") call.log = value;
+    else if (value === "json" || value === "text") call.logFormat = value;
+    else return null;
+  }
+  const verb = argv[i] as Verb;
+  if (!VERBS.includes(verb)) return null;
+  const words: string[] = [];
+  for (const word of argv.slice(i + 1)) {
+    if (verb === "delete" && (word === "--force" || word === "-f")) call.force = true;
+    else if (verb === "kill" && (word === "--all" || word === "-a")) call.all = true;
+    else if (word.startsWith("-")) return null;
+    else words.push(word);
+  }
+  const [id, second, ...more] = words;
+  if (id === undefined || more.length > 0 || (second !== undefined && verb !== "kill")) return null;
+  return { ...call, verb, id, ...(second !== undefined ? { signal: second } : {}) };
+}
+
+/** Runs the call when it is one this path takes and returns the exit status; otherwise null. */
+export async function runLightCall(argv: string[]): Promise<number | null> {
+  const call = parseLightCall(argv);
+  if (!call || !isContainerId(call.id)) return null;
+  let verb: (() => Promise<void> | void) | null;
+  try {
+    const store = new StateStore(call.root);
+    if (!existsSync(store.dir(call.id)) || existsSync(containerDir(call.id))) return null;
+    verb = await loadVerb(call, store);
+  } catch {
+    return null; // nothing is done yet: the CLI says what is wrong (no state root, say)
+  }
+  if (!verb) return null;
+  setWarningSink((m) => log.warn(m));
+  if (call.log !== undefined) logToFile(call.log, call.logFormat);
+  try {
+    await verb();
+    return 0;
+  } catch (e) {
+    return reportError(e, false);
+  }
+}
+
+/** The verb, ready to run; null for a case the CLI words differently (it then answers). */
+async function loadVerb(call: LightCall, store: StateStore): Promise<(() => Promise<void> | void) | null> {
+  const { id } = call;
+  switch (call.verb) {
+    case "start": {
+      const { startContainer } = await import("../runtime/start");
+      return () => startContainer(store, id);
+    }
+    case "state": {
+      const record = store.tryLoad(id);
+      if (!record) return null; // the CLI says what the container is instead
+      return () => out(JSON.stringify(ociState(record), null, 2));
+    }
+    case "delete": {
+      const { deleteContainer } = await import("../runtime/delete");
+      return () => deleteContainer(store, id, call.force);
+    }
+    case "kill": {
+      if (!store.tryLoad(id)) return null; // one being created: the CLI words it
+      const { killContainer, parseSignal } = await import("../runtime/kill");
+      let signal: number;
+      try {
+        signal = parseSignal(call.signal ?? "SIGTERM");
+      } catch {
+        return null; // `kill ID NAME` is the docker face's two containers: the CLI decides
+      }
+      return () => killContainer(store, id, signal, call.all);
+    }
+  }
+}
