@@ -146,6 +146,20 @@ describe("process", () => {
     Bun.spawnSync([process.env.MYCR_BIN ?? join(import.meta.dir, "../dist/mycr"), "gc"], { env: { ...process.env, MYCR_ROOT: TEST_ROOT, MYCR_STATE: process.env.MYCR_TEST_STATE ?? "/run/mycr-test" } });
   });
 
+  test("the root's overlay skips overlayfs's syncs (volatile: its files go at the exit), but not with --keep", async () => {
+    // overlayfs otherwise syncs the upper dir's whole file system when the container's
+    // exit unmounts it, before the exit is reported (docs/performance.md, "The root overlay's sync")
+    const rootLine = "grep ' / / ' /proc/self/mountinfo";
+    const [plain] = await lines([], rootLine);
+    expect(plain).toContain(" - overlay ");
+    expect(plain).toMatch(/[ ,](fsync=)?volatile(,|$)/);
+    const kept = await run(["--keep"], rootLine);
+    expect(kept.exitCode).toBe(0);
+    expect(kept.stdout).toContain(" - overlay ");
+    expect(kept.stdout).not.toContain("volatile");
+    rmSync(join(/^mycr: kept the container's files in (\S+)\n$/.exec(kept.stderr)![1]!, ".."), { recursive: true, force: true });
+  });
+
   test("--keep keeps the container's upper dir and says where", async () => {
     const r = await run(["--keep"], "echo kept > /file-in-upper");
     expect(r.exitCode).toBe(0);

@@ -217,7 +217,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
     args,
     rootfs: paths.merged,
     // fuse-overlayfs: mounted on merged before init is spawned (below); init binds it as it is
-    ...(driver === "overlay" ? { rootMount: overlayRootMount(paths, userns === "auto" ? idmappedLowerPaths(dir, lowers.length) : lowers, userns === "auto") } : {}),
+    ...(driver === "overlay" ? { rootMount: overlayRootMount(paths, userns === "auto" ? idmappedLowerPaths(dir, lowers.length) : lowers, { inUserNamespace: userns === "auto", discardedAtExit: !keep }) } : {}),
     hostname,
     // mycr's own stores must not show through the lower layer or a volume that contains
     // them (the host's root however it is spelled, --rootfs /var, -v /run:/x).

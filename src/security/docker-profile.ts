@@ -3,6 +3,7 @@
 // entries apply only for some capabilities, architectures or kernel versions; the
 // conversion picks the entries that apply to one container on this host.
 import type { Seccomp } from "../spec/types";
+import { releaseAtLeast } from "../sys/kernel";
 
 export interface DockerArg {
   index: number;
@@ -60,23 +61,16 @@ export function goArch(nodeArch: string = process.arch): string {
   return nodeArch === "x64" ? "amd64" : nodeArch;
 }
 
-function kernelAtLeast(release: string, wanted: string): boolean {
-  const parse = (v: string) => v.split(/[.-]/).slice(0, 2).map((n) => Number.parseInt(n, 10) || 0);
-  const [haveMajor = 0, haveMinor = 0] = parse(release);
-  const [needMajor = 0, needMinor = 0] = parse(wanted);
-  return haveMajor > needMajor || (haveMajor === needMajor && haveMinor >= needMinor);
-}
-
 function applies(call: DockerSyscall, ctx: ProfileContext): boolean {
   const inc = call.includes ?? {};
   const exc = call.excludes ?? {};
   const has = (cap: string) => ctx.capabilities.includes(cap);
   if (inc.caps?.length && !inc.caps.every(has)) return false;
   if (inc.arches?.length && !inc.arches.includes(ctx.arch)) return false;
-  if (inc.minKernel && !kernelAtLeast(ctx.kernel, inc.minKernel)) return false;
+  if (inc.minKernel && !releaseAtLeast(ctx.kernel, inc.minKernel)) return false;
   if (exc.caps?.some(has)) return false;
   if (exc.arches?.includes(ctx.arch)) return false;
-  if (exc.minKernel && kernelAtLeast(ctx.kernel, exc.minKernel)) return false;
+  if (exc.minKernel && releaseAtLeast(ctx.kernel, exc.minKernel)) return false;
   return true;
 }
 

@@ -13,3 +13,11 @@ export function kernelRelease(): string {
   }
   return release;
 }
+
+/** Whether kernel `release` ("6.1.0-28-amd64") is `wanted` ("5.10") or newer. */
+export function releaseAtLeast(release: string, wanted: string): boolean {
+  const parse = (v: string) => v.split(/[.-]/).slice(0, 2).map((n) => Number.parseInt(n, 10) || 0);
+  const [haveMajor = 0, haveMinor = 0] = parse(release);
+  const [needMajor = 0, needMinor = 0] = parse(wanted);
+  return haveMajor > needMajor || (haveMajor === needMajor && haveMinor >= needMinor);
+}
