@@ -32,4 +32,3 @@ export function reportError(e: unknown, debug: boolean, error: (message: string)
   if (err instanceof UsageError || err instanceof SysError) return 125;
   return 125;
 }
-
