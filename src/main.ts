@@ -1,7 +1,7 @@
 import { trace } from "./runtime/trace";
 import { runServed } from "./engine/served-run-client";
+import { parseLightCall } from "./cli/oci-light-call";
 trace("main");
-const LIGHT_VERBS = new Set(["start", "state", "delete", "kill"]);
 // Entry point. The hidden `init` (a container's PID 1 before execve) is dispatched
 // before the CLI is loaded: it must start fast and stay small.
 const argv = process.argv.slice(2);
@@ -24,8 +24,8 @@ if (argv[0] === "init") {
   // The OCI verbs platforms call for each container, in the forms they send, skip the
   // CLI (cli/oci-light.ts); that module sends anything else on to it. As the CLI decides
   // (cli/index.ts), only a caller whose uid is 0 is root's OCI face.
-  const light = !isRun && process.getuid?.() === 0 && argv.some((word) => LIGHT_VERBS.has(word));
-  const early = serve ? runServed(argv) : light ? import("./cli/oci-light").then((m) => m.runLightCall(argv)) : Promise.resolve(null);
+  const light = !isRun && process.getuid?.() === 0 ? parseLightCall(argv) : null;
+  const early = serve ? runServed(argv) : light ? import("./cli/oci-light").then((m) => m.runLightCall(light)) : Promise.resolve(null);
   void early.then(async (code) => {
     if (code !== null) return light ? (await import("./cli/finish")).finish(code) : process.exit(code);
     // `run -d` starts the supervisor first, when none runs, so that it loads while the CLI

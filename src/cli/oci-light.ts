@@ -4,10 +4,10 @@
 // container lookup cost 2-5 ms a call (measured), and runc answers these verbs in ~22 ms,
 // about what a Bun process costs in all (docs/performance.md, "The OCI verbs' light path").
 //
-// Only the forms those clients send are taken here: run by root, global flags runc has,
-// and a container the OCI face made (a state directory named by its exact id, no docker
-// face record). Anything else returns null before doing anything, and the CLI answers as
-// it always did, errors included. What the verbs do is the runtime's own code either way.
+// Only the forms those clients send are taken (./oci-light-call.ts parses them in main.ts,
+// before anything loads): run by root, global flags runc has, and a container the OCI face
+// made (a state directory named by its exact id, no docker face record). Anything else
+// returns null before doing anything, and the CLI answers as it always did, errors included. What the verbs do is the runtime's own code either way.
 import { existsSync } from "node:fs";
 import { containerDir } from "../engine/paths";
 import { isContainerId, ociState, StateStore } from "../runtime/state";
@@ -15,61 +15,11 @@ import { setWarningSink } from "../runtime/warn";
 import { log, logToFile } from "./log";
 import { out } from "./output";
 import { reportError } from "./report-error";
+import type { LightCall } from "./oci-light-call";
 
-const VERBS = ["start", "state", "delete", "kill"] as const;
-type Verb = (typeof VERBS)[number];
-
-export interface LightCall {
-  verb: Verb;
-  id: string;
-  root?: string;
-  log?: string;
-  logFormat: "json" | "text";
-  /** delete --force */
-  force: boolean;
-  /** kill --all */
-  all: boolean;
-  /** kill's second word (runc's `kill ID SIGNAL`) */
-  signal?: string;
-}
-
-/** The call, when `argv` is one of the forms this path takes; null sends it to the CLI. */
-export function parseLightCall(argv: string[]): LightCall | null {
-  // A word that is not UTF-8 must reach the CLI, which reads it byte for byte (raw-argv.ts).
-  if (argv.some((word) => word.includes("\ufffd"))) return null;
-  const call: Partial<LightCall> & { logFormat: "json" | "text"; force: boolean; all: boolean } = { logFormat: "text", force: false, all: false };
-  let i = 0;
-  for (; i < argv.length && argv[i]!.startsWith("-"); i++) {
-    const word = argv[i]!;
-    const eq = word.indexOf("=");
-    const flag = eq < 0 ? word : word.slice(0, eq);
-    if (flag === "--systemd-cgroup" && eq < 0) continue; // these verbs read the manager from the container's record
-    if (flag !== "--root" && flag !== "--log" && flag !== "--log-format") return null;
-    const value = eq < 0 ? argv[++i] : word.slice(eq + 1);
-    if (value === undefined || value === "") return null;
-    if (flag === "--root") call.root = value;
-    else if (flag === "--log") call.log = value;
-    else if (value === "json" || value === "text") call.logFormat = value;
-    else return null;
-  }
-  const verb = argv[i] as Verb;
-  if (!VERBS.includes(verb)) return null;
-  const words: string[] = [];
-  for (const word of argv.slice(i + 1)) {
-    if (verb === "delete" && (word === "--force" || word === "-f")) call.force = true;
-    else if (verb === "kill" && (word === "--all" || word === "-a")) call.all = true;
-    else if (word.startsWith("-")) return null;
-    else words.push(word);
-  }
-  const [id, second, ...more] = words;
-  if (id === undefined || more.length > 0 || (second !== undefined && verb !== "kill")) return null;
-  return { ...call, verb, id, ...(second !== undefined ? { signal: second } : {}) };
-}
-
-/** Runs the call when it is one this path takes and returns the exit status; otherwise null. */
-export async function runLightCall(argv: string[]): Promise<number | null> {
-  const call = parseLightCall(argv);
-  if (!call || !isContainerId(call.id)) return null;
+/** Runs the call when its container is one this path takes and returns the exit status; otherwise null. */
+export async function runLightCall(call: LightCall): Promise<number | null> {
+  if (!isContainerId(call.id)) return null;
   let verb: (() => Promise<void> | void) | null;
   try {
     const store = new StateStore(call.root);
