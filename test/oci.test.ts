@@ -1,8 +1,9 @@
 // The OCI runtime face: runc's commands and flags, the runtime-spec's state machine.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { WORK } from "./helpers/env";
+import { TEST_STATE, WORK } from "./helpers/env";
+import type { Spec } from "../src/spec/types";
 import { makeBundle, uniqueId } from "./helpers/bundle";
 import { alive } from "./helpers/containers";
 import { mycr } from "./helpers/mycr";
@@ -11,6 +12,31 @@ async function state(id: string): Promise<{ status: string; pid?: number; id: st
   const r = await mycr(["state", id]);
   expect(r.exitCode).toBe(0);
   return JSON.parse(r.stdout);
+}
+
+/** The processes whose parent is `pid` (from /proc, as ps would find them). */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Whether the process runs: not gone, and not a zombie its parent has yet to reap. */
+function runs(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
 }
 
 async function waitStatus(id: string, status: string): Promise<void> {
@@ -108,6 +134,45 @@ describe("lifecycle", () => {
     process.kill((await state(id)).pid!, "SIGKILL");
     await waitStatus(id, "stopped");
     expect((await mycr(["delete", id])).exitCode).toBe(0);
+  });
+
+  test("delete --force ends every process, with a PID namespace of its own and with the host's", async () => {
+    // Its own: init's death ends the rest (delete waits for that). The host's: the others
+    // outlive init and only the cgroup's freeze-and-kill ends them.
+    const variants = { own: (_: Spec) => {}, host: (spec: Spec) => void (spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "pid")) };
+    for (const [name, adjust] of Object.entries(variants)) {
+      const bundle = await makeBundle(["sh", "-c", "sleep 600 & sleep 600 & wait"], adjust);
+      for (let round = 0; round < 3; round++) {
+        const id = uniqueId(`ends-${name}`);
+        await mycr(["create", "-b", bundle, id], { leavesContainer: true });
+        await mycr(["start", id]);
+        const init = (await state(id)).pid!;
+        let children: number[] = [];
+        for (let i = 0; i < 200 && children.length < 2; i++, await Bun.sleep(10)) children = childrenOf(init);
+        expect(children).toHaveLength(2);
+        const r = await mycr(["delete", "--force", id]);
+        expect(r.stderr).toBe("");
+        expect(r.exitCode).toBe(0);
+        expect([init, ...children].filter(runs)).toEqual([]);
+        expect((await mycr(["state", id])).exitCode).toBe(125);
+      }
+    }
+  });
+
+  test("a container created by an earlier mycr (its record names no exec fifo) is running after start", async () => {
+    const bundle = await makeBundle(["sleep", "30"]);
+    const id = uniqueId("earlier");
+    await mycr(["create", "-b", bundle, id], { leavesContainer: true });
+    const file = join(TEST_STATE, id, "state.json");
+    const record = JSON.parse(readFileSync(file, "utf8"));
+    expect(record.execFifo).toBe(true); // this mycr's start says "started" by removing the fifo
+    delete record.execFifo;
+    writeFileSync(file, JSON.stringify(record));
+    expect((await state(id)).status).toBe("created");
+    expect((await mycr(["start", id])).exitCode).toBe(0);
+    expect((await state(id)).status).toBe("running");
+    expect(JSON.parse(readFileSync(file, "utf8")).started).toBe(true);
+    expect((await mycr(["delete", "--force", id])).exitCode).toBe(0);
   });
 
   test("delete --force removes a container whose bundle directory is gone (exited and running)", async () => {

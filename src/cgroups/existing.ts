@@ -1,6 +1,6 @@
 // A container's existing cgroup, from its record alone with no driver loaded: whether it
-// is frozen (paused), which processes it holds, and adding one (exec). `state`, `start`,
-// `kill --all`, `exec` and the container list need only this; the drivers (v1.ts, v2.ts,
+// is frozen (paused), thawing it, which processes it holds, and adding one (exec). `state`,
+// `start`, `kill --all`, `delete`, `exec` and the container list need only this; the drivers (v1.ts, v2.ts,
 // the systemd scope) use the same functions.
 import { readCgroupFile, readKeyed, readPids, writeCgroupFile } from "./files";
 import type { CgroupRecord } from "./types";
@@ -46,6 +46,15 @@ export function cgroupFrozen(record: CgroupRecord): boolean {
   if (record.none) return false;
   const v2 = v2Dir(record);
   return v2 !== null ? v2Frozen(v2) : v1Frozen(record);
+}
+
+/** Thaws a paused container's cgroup, as its driver's thaw() does. */
+export function thawCgroup(record: CgroupRecord): void {
+  if (record.none) return;
+  const v2 = v2Dir(record);
+  if (v2 !== null) return writeCgroupFile(v2, "cgroup.freeze", 0);
+  const freezer = v1Dir(record, "freezer");
+  if (freezer) writeCgroupFile(freezer, "freezer.state", "THAWED");
 }
 
 /** The processes (host pids) in the container's cgroup, as its driver's pids() says. */

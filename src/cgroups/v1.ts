@@ -5,7 +5,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../spec/types";
-import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
+import { makeDirs, noteMadeParents } from "./common";
+import { destroyV1 } from "./teardown";
 import { applyBlkioV1, wantsBlockIO } from "./blkio";
 import { checkAboveUsage, deviceRuleLine, limitValue, rdmaLine, sharesSet } from "./convert";
 import { firstFile, ioBytesV1, readCgroupFile, readKeyed, readNumber, readPids, writeCgroupFile, writeCgroupLines, writeField } from "./files";
@@ -192,33 +193,11 @@ export class V1Cgroup implements Cgroup {
     writeCgroupFile(dir, "freezer.state", "THAWED");
   }
 
-  private async waitFrozen(dir: string): Promise<void> {
-    for (let i = 0; i < 400 && readCgroupFile(dir, "freezer.state") !== "FROZEN"; i++) await Bun.sleep(5);
-  }
-
   async update(resources: Resources): Promise<void> {
     this.apply(resources);
   }
 
-  async destroy(): Promise<void> {
-    const any = this.anyDir();
-    if (existsSync(any) && readPids(any).length > 0) {
-      // Freeze first so nothing can fork while we kill, then kill everything, then thaw.
-      const freezer = this.dir("freezer");
-      if (freezer) {
-        writeCgroupFile(freezer, "freezer.state", "FROZEN");
-        await this.waitFrozen(freezer);
-      }
-      for (const pid of readPids(any)) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-      if (freezer) writeCgroupFile(freezer, "freezer.state", "THAWED");
-      await waitEmpty(any);
-    }
-    for (const [key, dir] of Object.entries(this.record.dirs)) await removeDir(dir, this.record.parents[key], this.record.madeParents?.[key]);
+  destroy(): Promise<void> {
+    return destroyV1(this.record);
   }
 }

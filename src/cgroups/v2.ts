@@ -3,7 +3,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "../spec/types";
-import { makeDirs, noteMadeParents, removeDir, waitEmpty } from "./common";
+import { makeDirs, noteMadeParents } from "./common";
+import { destroyV2, killAllV2 } from "./teardown";
 import { setDeviceRules } from "./device-program";
 import { applyIoV2, wantsBlockIO } from "./blkio";
 import { checkAboveUsage, limitValue, rdmaLine, sharesSet, sharesToWeight, swapOnly } from "./convert";
@@ -168,35 +169,12 @@ export class V2Cgroup implements Cgroup {
     this.apply(resources);
   }
 
-  async destroy(): Promise<void> {
-    await this.kill();
-    await removeDir(this.dir, this.record.parents[""], this.record.madeParents?.[""]);
+  destroy(): Promise<void> {
+    return destroyV2(this.record);
   }
 
   /** Kills every process in the cgroup and waits until it is empty. */
-  async kill(): Promise<void> {
-    if (existsSync(this.dir) && readPids(this.dir).length > 0) {
-      if (existsSync(join(this.dir, "cgroup.kill"))) {
-        try {
-          writeCgroupFile(this.dir, "cgroup.kill", 1);
-        } catch (e) {
-          // Emptied and removed meanwhile: systemd removes a scope's cgroup the moment
-          // its last process (a dying init) is gone.
-          if (existsSync(this.dir)) throw e;
-          return;
-        }
-      } else {
-        this.freeze();
-        for (const pid of readPids(this.dir)) {
-          try {
-            process.kill(pid, "SIGKILL");
-          } catch {
-            // already gone
-          }
-        }
-        this.thaw();
-      }
-      await waitEmpty(this.dir);
-    }
+  kill(): Promise<void> {
+    return killAllV2(this.dir);
   }
 }

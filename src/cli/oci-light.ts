@@ -12,9 +12,7 @@ import { existsSync } from "node:fs";
 import { containerDir } from "../engine/paths";
 import { isContainerId, ociState, StateStore } from "../runtime/state";
 import { setWarningSink } from "../runtime/warn";
-import { log, logToFile } from "./log";
 import { out } from "./output";
-import { reportError } from "./report-error";
 import type { LightCall } from "./oci-light-call";
 
 /** Runs the call when its container is one this path takes and returns the exit status; otherwise null. */
@@ -29,14 +27,21 @@ export async function runLightCall(call: LightCall): Promise<number | null> {
     return null; // nothing is done yet: the CLI says what is wrong (no state root, say)
   }
   if (!verb) return null;
-  setWarningSink((m) => log.warn(m));
-  if (call.log !== undefined) logToFile(call.log, call.logFormat);
+  // The log (consola, and the --log file) is loaded only when there is something to say:
+  // loading it costs more than the verb itself (docs/performance.md, "A lean light path").
+  const warnings: string[] = [];
+  setWarningSink((m) => warnings.push(m));
+  let failure: { error: unknown } | null = null;
   try {
     await verb();
-    return 0;
-  } catch (e) {
-    return reportError(e, false);
+  } catch (error) {
+    failure = { error };
   }
+  if (warnings.length === 0 && !failure) return 0;
+  const { log, logToFile } = await import("./log");
+  if (call.log !== undefined) logToFile(call.log, call.logFormat);
+  for (const w of warnings) log.warn(w);
+  return failure ? (await import("./report-error")).reportError(failure.error, false) : 0;
 }
 
 /** The verb, ready to run; null for a case the CLI words differently (it then answers). */

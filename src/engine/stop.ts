@@ -3,7 +3,7 @@
 import { openCgroup } from "../cgroups";
 import { isAlive } from "../runtime/procfs";
 import type { StateStore } from "../runtime/state";
-import { kill } from "../sys/process";
+import { kill } from "../sys/signal";
 import { refresh, type ContainerView } from "./containers";
 import { updateDetached } from "./detached";
 

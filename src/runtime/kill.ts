@@ -1,6 +1,6 @@
 // `kill`: a signal to the container's init, or with --all to every process in its cgroup.
 import { SIGNALS } from "../sys/constants";
-import { kill } from "../sys/process";
+import { kill } from "../sys/signal";
 import { cgroupPids } from "../cgroups/existing";
 import { ContainerError } from "./errors";
 import { containerStatus, type StateStore } from "./state";

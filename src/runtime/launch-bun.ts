@@ -93,6 +93,7 @@ export async function launchBun(opts: LaunchOptions & { cgroupManager: CgroupMan
       started: false,
       init: ref,
       cgroup: cgroup.record,
+      ...(opts.startImmediately ? {} : { execFifo: true }),
       ...(opts.owner ? { owner: opts.owner } : { creator: processRef(process.pid)! }),
     };
     store.save(record);

@@ -112,6 +112,7 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     cgroup = await createCgroup(id, withDefaultDevices(spec.linux?.resources), spec.linux?.cgroupsPath, child.pid, opts.cgroupManager, spec.annotations);
     const record: ContainerRecord = {
       id, bundle, rootfs, created: new Date().toISOString(), spec, started: false, init: ref, cgroup: cgroup.record,
+      ...(waitForStart ? { execFifo: true } : {}),
       ...(opts.owner ? { owner: opts.owner } : { creator: processRef(process.pid)! }),
     };
     store.save(record);

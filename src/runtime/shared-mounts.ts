@@ -4,10 +4,7 @@
 import { SysError } from "../sys/errno";
 import { detach, mountPointsBelow } from "../sys/mount";
 import type { Spec } from "../spec/types";
-
-export function sharesRuntimeMounts(spec: Spec): boolean {
-  return !(spec.linux?.namespaces ?? []).some((n) => n.type === "mount");
-}
+import { sharesRuntimeMounts } from "../spec/namespaces";
 
 /** Unmounts what the container mounted below `rootfs` (not the root itself: it may be its caller's). */
 export function releaseSharedMounts(spec: Spec, rootfs: string): void {

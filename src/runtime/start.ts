@@ -9,6 +9,9 @@ import { warn } from "./warn";
 import { isAlive } from "./procfs";
 import { containerStatus, type StateStore } from "./state";
 
+/** Something to Atomics.wait on: a sub-millisecond pause that nothing wakes early. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 export async function startContainer(store: StateStore, id: string): Promise<void> {
   const record = store.load(id);
   const status = containerStatus(record);
@@ -27,8 +30,14 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
       }
     };
     const deadline = Date.now() + 10_000;
-    for (;;) {
+    for (let tries = 0; ; tries++) {
       if (wentOn()) break;
+      // Init writes its byte some tens of microseconds after this open: the first reads
+      // wait ~0.1 ms each (blocking: start has nothing else to do), not a timer's 1 ms.
+      if (tries < 20) {
+        Atomics.wait(PAUSE, 0, 0, 0.1);
+        continue;
+      }
       // A quick program may have run and ended since that read: its byte says it started.
       if (!isAlive(record.init)) {
         if (wentOn()) break;
@@ -40,8 +49,12 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
   } finally {
     closeSync(fd);
   }
+  // The fifo gone is what says the container started (StateStore.load); a record
+  // made by an older mycr, without that, says it itself.
   rmSync(fifo, { force: true });
-  record.started = true;
-  store.save(record);
+  if (!record.execFifo) {
+    record.started = true;
+    store.save(record);
+  }
   for (const w of runHooks("poststart", record.spec, { id, pid: record.init!.pid, bundle: record.bundle, status: "running" })) warn(w);
 }

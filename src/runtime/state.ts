@@ -1,5 +1,5 @@
 // The runtime's record of one container: MYCR_STATE/<id>/state.json.
-import { readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { OCI_VERSION, type Spec, type State } from "../spec/types";
 import type { CgroupRecord } from "../cgroups/types";
@@ -7,7 +7,7 @@ import type { CgroupManager } from "../cgroups";
 import { cgroupFrozen } from "../cgroups/existing";
 import { makeDirAtomic, makePrivateDir, writeFileAtomic } from "./atomic";
 import { ContainerError } from "./errors";
-import { containerStateDir, stateRoot } from "./paths";
+import { containerStateDir, EXEC_FIFO, stateRoot } from "./paths";
 import { isAlive, processRef, type ProcessRef } from "./procfs";
 
 export interface ContainerRecord {
@@ -18,8 +18,15 @@ export interface ContainerRecord {
   spec: Spec;
   /** init, later the user's process; absent until spawned. */
   init?: ProcessRef;
-  /** Set by start; a created container's init is alive but not yet the user's program. */
+  /** A created container's init is alive but not yet the user's program; `run` sets this once it is. */
   started: boolean;
+  /**
+   * Made by `create` with runc's exec fifo in its state directory: `start` removes the
+   * fifo and writes nothing else, and a record loaded without its fifo counts as started,
+   * as runc's "created" is its fifo's being there. Absent from records an earlier mycr
+   * wrote, whose `start` sets `started` itself.
+   */
+  execFifo?: boolean;
   /**
    * The mycr process responsible for this container's cleanup (a foreground `run`).
    * When it is gone and the container is not running, `mycr gc` may remove everything.
@@ -115,7 +122,9 @@ export class StateStore {
   load(id: string): ContainerRecord {
     validateId(id);
     try {
-      return JSON.parse(readFileSync(join(this.dir(id), "state.json"), "utf8")) as ContainerRecord;
+      const record = JSON.parse(readFileSync(join(this.dir(id), "state.json"), "utf8")) as ContainerRecord;
+      if (record.execFifo && !record.started && !existsSync(join(this.dir(id), EXEC_FIFO))) record.started = true;
+      return record;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new ContainerNotFound(id);
       throw e;

@@ -39,13 +39,7 @@ export function prctl(option: number, arg2: number | bigint, what: string): void
   check(libc.prctl(option, arg2, 0, 0, 0), "prctl", what);
 }
 
-/** kill(2); returns false instead of throwing when the process is gone (ESRCH). */
-export function kill(pid: number, signal: number): boolean {
-  if (libc.kill(pid, signal) === 0) return true;
-  const e = errno();
-  if (e === 3) return false;
-  throw new SysError("kill", `${pid}, ${signal}`, e);
-}
+export { kill } from "./signal";
 
 /**
  * Gives the program about to be exec'd a clean signal state: Bun ignores or blocks
