@@ -1,5 +1,6 @@
 // mycr killed at any moment leaves nothing `mycr gc` (or, for the OCI face, `mycr
-// delete --force`) cannot remove; many runs at once all work and leave nothing.
+// delete --force`) cannot remove; many runs at once all work and leave nothing, also when
+// some end (and remove the shared parent cgroup) while others start.
 // The kill points are random but seeded: a failure names its seed and delay, and
 // MYCR_TEST_SEED=<seed> replays them.
 import { beforeAll, expect, test } from "bun:test";
@@ -72,5 +73,21 @@ test("50 concurrent mycr run all exit 0 with their own output and leave nothing"
   );
   const results = await Promise.all(runs);
   results.forEach((r, i) => expect({ i, ...r }).toEqual({ i, exitCode: 0, stdout: `out-${i}\n`, stderr: `err-${i}\n` }));
+  expect(await settledOwnLeaks(baseline, ids)).toEqual([]);
+}, 180_000);
+
+test("runs that start while others end all work: an end removing the shared parent cgroup never fails a start", async () => {
+  // Each end removes the "mycr" parent directory once it is empty; a start between making
+  // (or finding) it and making its own directory under it used to fail with ENOENT. Three
+  // loops of runs one after another keep the parent coming and going.
+  const loop = async (n: number) => {
+    const failures: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await mycr(["run", "--rootfs", rootfs, "--network", "none", "--", "/bin/true"], { timeoutMs: 60_000 });
+      if (r.exitCode !== 0 || r.stderr !== "") failures.push(`loop ${n} run ${i}: ${r.exitCode} ${r.stderr.trim()}`);
+    }
+    return failures;
+  };
+  expect((await Promise.all([loop(0), loop(1), loop(2)])).flat()).toEqual([]);
   expect(await settledOwnLeaks(baseline, ids)).toEqual([]);
 }, 180_000);

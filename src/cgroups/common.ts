@@ -4,8 +4,23 @@ import { dirname } from "node:path";
 import { readPids } from "./files";
 import type { CgroupRecord } from "./types";
 
-/** mkdir -p that reports which directories it created, top-down. */
+/**
+ * mkdir -p that reports which directories it created, top-down. A parent can vanish
+ * between its mkdir and its child's: another container's end removes the shared "mycr"
+ * directory once it is empty (removeSharedParent). Then it starts over; once the child
+ * exists its parent cannot go (EBUSY).
+ */
 export function makeDirs(dir: string): string[] {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return makeDirsOnce(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 100) throw e;
+    }
+  }
+}
+
+function makeDirsOnce(dir: string): string[] {
   const created: string[] = [];
   const missing: string[] = [];
   for (let d = dir; ; d = dirname(d)) {
