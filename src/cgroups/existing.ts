@@ -1,7 +1,7 @@
 // A container's existing cgroup, from its record alone with no driver loaded: whether it
-// is frozen (paused), thawing it, which processes it holds, and adding one (exec). `state`,
-// `start`, `kill --all`, `delete`, `exec` and the container list need only this; the drivers (v1.ts, v2.ts,
-// the systemd scope) use the same functions.
+// is frozen (paused), thawing it, which processes it holds, and adding one (exec).
+// `state`, `start`, `kill --all`, `delete`, `exec` and the container list need only this;
+// the drivers (v1.ts, v2.ts, the systemd scope) use the same functions.
 import { readCgroupFile, readKeyed, readPids, writeCgroupFile } from "./files";
 import type { CgroupRecord } from "./types";
 

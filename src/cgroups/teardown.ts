@@ -2,7 +2,7 @@
 // directories removed. The drivers (v1.ts, v2.ts, the systemd scope) end theirs with these
 // functions, and `delete` calls destroyCgroup without loading a driver, whose creation code
 // (device programs, block I/O, systemd's bus) it does not need (docs/performance.md,
-// "A lean light path").
+// "A lean light path for the OCI verbs").
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { removeDir, waitEmpty } from "./common";

@@ -28,7 +28,8 @@ export async function runLightCall(call: LightCall): Promise<number | null> {
   }
   if (!verb) return null;
   // The log (consola, and the --log file) is loaded only when there is something to say:
-  // loading it costs more than the verb itself (docs/performance.md, "A lean light path").
+  // loading it costs more than the verb itself (docs/performance.md, "A lean light path
+  // for the OCI verbs").
   const warnings: string[] = [];
   setWarningSink((m) => warnings.push(m));
   let failure: { error: unknown } | null = null;

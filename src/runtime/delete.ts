@@ -5,9 +5,8 @@ import { kill } from "../sys/signal";
 import { ContainerError } from "./errors";
 import { runHooks } from "./hooks";
 import { warn } from "./warn";
-import { isAlive } from "./procfs";
+import { isAlive, type ProcessRef } from "./procfs";
 import { ownsPidNamespace, sharesRuntimeMounts } from "../spec/namespaces";
-import type { ProcessRef } from "./procfs";
 import { claimedManager, containerStatus, type StateStore } from "./state";
 
 export async function deleteContainer(store: StateStore, id: string, force = false): Promise<void> {

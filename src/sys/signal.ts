@@ -1,6 +1,6 @@
 // kill(2) through Bun's own process.kill: the same system call as libc's, without binding
 // libc, so the OCI verbs that only send signals (`kill`, `delete`) load no FFI at all
-// (docs/performance.md, "A lean light path").
+// (docs/performance.md, "A lean light path for the OCI verbs").
 import { SysError } from "./errno";
 
 /** kill(2); returns false instead of throwing when the process is gone (ESRCH). */
