@@ -63,15 +63,16 @@ async function loadVerb(call: LightCall, store: StateStore): Promise<(() => Prom
       return () => deleteContainer(store, id, call.force);
     }
     case "kill": {
-      if (!store.tryLoad(id)) return null; // one being created: the CLI words it
-      const { killContainer, parseSignal } = await import("../runtime/kill");
+      const record = store.tryLoad(id);
+      if (!record) return null; // one being created: the CLI words it
+      const { killRecorded, parseSignal } = await import("../runtime/kill");
       let signal: number;
       try {
         signal = parseSignal(call.signal ?? "SIGTERM");
       } catch {
         return null; // `kill ID NAME` is the docker face's two containers: the CLI decides
       }
-      return () => killContainer(store, id, signal, call.all);
+      return () => killRecorded(record, signal, call.all);
     }
   }
 }

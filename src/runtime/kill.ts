@@ -3,7 +3,7 @@ import { SIGNALS } from "../sys/constants";
 import { kill } from "../sys/signal";
 import { cgroupPids } from "../cgroups/existing";
 import { ContainerError } from "./errors";
-import { containerStatus, type StateStore } from "./state";
+import { containerStatus, type ContainerRecord, type StateStore } from "./state";
 
 /** "9", "KILL", "SIGKILL", "sigkill" -> 9. */
 export function parseSignal(text: string): number {
@@ -26,7 +26,12 @@ export function parseSignal(text: string): number {
  * does ("container not running"): containerd's shim reads that phrase as "already gone".
  */
 export function killContainer(store: StateStore, id: string, signal: number, all = false): void {
-  const record = store.load(id);
+  killRecorded(store.load(id), signal, all);
+}
+
+/** killContainer of a record already loaded. */
+export function killRecorded(record: ContainerRecord, signal: number, all = false): void {
+  const { id } = record;
   const status = containerStatus(record);
   if (status === "creating") throw new ContainerError(`cannot kill container ${id}: it is creating`);
   if (all && record.cgroup) {
