@@ -3,9 +3,9 @@
 // (src/cli/oci-light.ts): the same answers, messages, log entries and exit codes as the
 // CLI's, and every other form still reaches the CLI.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TEST_STATE, WORK } from "./helpers/env";
+import { MYCR, TEST_STATE, WORK, mycrEnv } from "./helpers/env";
 import { makeBundle, uniqueId } from "./helpers/bundle";
 import { alive } from "./helpers/containers";
 import { mycr } from "./helpers/mycr";
@@ -158,6 +158,130 @@ describe("the OCI verbs as containerd's shim calls them", () => {
       expect([missing.exitCode, missing.stderr]).toEqual([125, 'mycr: container "no-such-container" does not exist\n']);
     } finally {
       await mycr(["delete", "--force", id]);
+    }
+  });
+});
+
+describe("create in the forms podman and containerd send", () => {
+  /** A bundle whose process writes what it sees into `out` (a host directory mounted at /out). */
+  async function reportingBundle(out: string): Promise<string> {
+    mkdirSync(out, { recursive: true });
+    return makeBundle(["sh", "-c", "grep -o '_ses[^ :]*' /proc/keys > /out/keys; cat 2>/out/fd3.err >/out/fd3 <&3; true"], (spec) => {
+      spec.mounts!.push({ destination: "/out", type: "bind", source: out, options: ["rbind", "rw"] });
+    });
+  }
+
+  /** `create` as the shim sends it, with fd 3 of the caller open on `fd3`; traced. */
+  async function shimCreate(args: string[], log: string, fd3: string): Promise<{ exitCode: number; stages: string[]; stderr: string }> {
+    const err = join(WORK, `light-create-${process.pid}.err`);
+    const fd = openSync(fd3, "r");
+    try {
+      const proc = Bun.spawn([MYCR, "--root", TEST_STATE, "--log", log, "--log-format", "json", "create", ...args], {
+        stdio: ["ignore", "ignore", Bun.file(err), fd],
+        env: mycrEnv({ MYCR_TRACE: "1" }),
+      });
+      const exitCode = await proc.exited;
+      const stderr = readFileSync(err, "utf8");
+      const stages = stderr.split("\n").filter((l) => /^mycr\[\d+\] /.test(l)).map((line) => line.replace(/^mycr\[\d+\] \S+ cpu \S+ /, ""));
+      return { exitCode, stages, stderr: stderr.split("\n").filter((l) => l && !/^mycr\[\d+\] /.test(l)).join("\n") };
+    } finally {
+      closeSync(fd);
+      rmSync(err, { force: true });
+    }
+  }
+
+  test("--bundle, --pid-file, --no-new-keyring, --preserve-fds, -b, --no-pivot: no CLI stage, each flag applied", async () => {
+    const log = join(WORK, `light-log-${process.pid}-3.json`);
+    const out = join(WORK, `light-out-${process.pid}`);
+    const pidFile = join(WORK, `light-pid-${process.pid}`);
+    const handed = join(WORK, `light-fd3-${process.pid}`);
+    writeFileSync(handed, "handed over\n");
+    const bundle = await reportingBundle(out);
+    const call = shim(log);
+    const shared = uniqueId("light-create");
+    const own = uniqueId("light-create-own");
+    try {
+      // containerd's shim: --bundle B --pid-file P, here with --no-new-keyring and one fd more
+      const a = await shimCreate([`--bundle=${bundle}`, "--pid-file", pidFile, "--no-new-keyring", "--preserve-fds", "1", shared], log, handed);
+      expect([a.exitCode, a.stderr]).toEqual([0, ""]);
+      expect(a.stages[0]).toBe("main");
+      expect(a.stages).not.toContain("cli");
+      const created = await stateOf(call, shared);
+      expect(created.status).toBe("created");
+      expect(readFileSync(pidFile, "utf8").trim()).toBe(String(created.pid));
+      expect((await call(["start", shared])).exitCode).toBe(0);
+      await untilStopped(call, shared);
+      expect(readFileSync(join(out, "fd3"), "utf8")).toBe("handed over\n");
+      expect(readFileSync(join(out, "keys"), "utf8")).not.toContain(`_ses.${shared}`);
+      // -b B and --no-pivot (which Bun's init covers, as the trace says), a keyring of its own
+      const b = await shimCreate(["--no-pivot", "-b", bundle, own], log, handed);
+      expect([b.exitCode, b.stderr]).toEqual([0, ""]);
+      expect(b.stages).not.toContain("cli");
+      expect(b.stages).toContain("launch: Bun's init (the native one does not cover --no-pivot)");
+      expect((await call(["start", own])).exitCode).toBe(0);
+      await untilStopped(call, own);
+      expect(readFileSync(join(out, "keys"), "utf8").split("\n")).toContain(`_ses.${own}`);
+      expect(readFileSync(join(out, "fd3.err"), "utf8")).toContain("Bad file descriptor"); // no --preserve-fds: fd 3 stays out
+      expect(logEntries(log)).toEqual([]);
+    } finally {
+      await mycr(["delete", "--force", shared]);
+      await mycr(["delete", "--force", own]);
+      for (const f of [log, out, pidFile, handed]) rmSync(f, { recursive: true, force: true });
+    }
+  });
+
+  test("a refused create is one line and one log entry, status 125, and leaves nothing", async () => {
+    const log = join(WORK, `light-log-${process.pid}-4.json`);
+    const call = shim(log);
+    const empty = join(WORK, `light-empty-bundle-${process.pid}`);
+    mkdirSync(empty, { recursive: true });
+    const bundle = await makeBundle(["sleep", "30"]);
+    const id = uniqueId("light-create-refused");
+    const taken = uniqueId("light-create-taken");
+    try {
+      expect((await call(["create", "--bundle", bundle, taken])).exitCode).toBe(0);
+      const cases: [string[], string][] = [
+        [["create", "--bundle", empty, id], `${empty}: no config.json in this bundle (mycr spec writes one)`],
+        [["create", "--bundle", bundle, "--preserve-fds", "x", id], "--preserve-fds x: must be a number of file descriptors"],
+        [["create", "--bundle", bundle, taken], `container "${taken}" already exists`],
+      ];
+      for (const [args, message] of cases) {
+        const before = logEntries(log).length;
+        const r = await call(args);
+        expect([r.exitCode, r.stderr]).toEqual([125, `mycr: ${message}\n`]);
+        expect(logEntries(log).slice(before)).toEqual([expect.objectContaining({ level: "error", msg: message })]);
+        expect(existsSync(join(TEST_STATE, id))).toBe(false);
+      }
+    } finally {
+      await mycr(["delete", "--force", taken]);
+      await mycr(["delete", "--force", id]);
+      rmSync(log, { force: true });
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  test("a warning reaches stderr and the JSON log in the words and shape the CLI's log gives it", async () => {
+    // runc spec's default: ambient capabilities that are not inheritable, which mycr names
+    const bundle = await makeBundle(["sleep", "30"], (spec) => {
+      spec.process!.capabilities = { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"], ambient: ["CAP_KILL"] };
+    });
+    const message = "process.capabilities.ambient: CAP_KILL not raised: an ambient capability must also be in the inheritable and permitted sets";
+    const ids: string[] = [];
+    const logs: string[] = [];
+    try {
+      // the light path, then the CLI (--debug sends the call there)
+      for (const global of [[], ["--debug"]]) {
+        const id = uniqueId("light-create-warned");
+        const log = join(WORK, `light-log-${process.pid}-w${ids.length}.json`);
+        ids.push(id);
+        logs.push(log);
+        const r = await mycr([...global, "--root", TEST_STATE, "--log", log, "--log-format", "json", "create", "--bundle", bundle, id], { leavesContainer: true });
+        expect([r.exitCode, r.stderr]).toEqual([0, `mycr: warning: ${message}\n`]);
+        expect(logEntries(log)).toEqual([{ level: "warning", msg: message, time: expect.any(String) }]);
+      }
+    } finally {
+      for (const id of ids) await mycr(["delete", "--force", id]);
+      for (const log of logs) rmSync(log, { force: true });
     }
   });
 });

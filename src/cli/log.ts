@@ -1,32 +1,10 @@
 // Messages to the user: one line on stderr, prefixed "mycr:", through consola.
 // stdout stays for data (ids, tables, JSON).
 import { createConsola, LogLevels, type ConsolaInstance, type LogObject } from "consola/core";
-import { appendFileSync, writeSync } from "node:fs";
+import { messageLine, toLogFile, toStderr } from "./log-lines";
 
-function format(obj: LogObject): string {
-  return messageLine(obj.type, obj.args.map((a) => (a instanceof Error ? a.message : String(a))).join(" "));
-}
-
-/** One message as mycr prints it: "mycr: warning: TEXT", "mycr: TEXT". */
-export function messageLine(type: string, text: string): string {
-  switch (type) {
-    case "warn":
-      return `mycr: warning: ${text}`;
-    case "debug":
-    case "trace":
-      return `mycr: debug: ${text}`;
-    default:
-      return `mycr: ${text}`;
-  }
-}
-
-/** A message nobody can read any more (stderr closed) is dropped, not a second error. */
-function toStderr(line: string): void {
-  try {
-    writeSync(2, line);
-  } catch {
-    // EPIPE or EBADF: there is no one to tell
-  }
+function textOf(obj: LogObject): string {
+  return obj.args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
 }
 
 let instance: ConsolaInstance | null = null;
@@ -35,7 +13,7 @@ let instance: ConsolaInstance | null = null;
 function consola(): ConsolaInstance {
   instance ??= createConsola({
     level: LogLevels.info,
-    reporters: [{ log: (obj: LogObject) => toStderr(format(obj) + "\n") }],
+    reporters: [{ log: (obj: LogObject) => toStderr(messageLine(obj.type, textOf(obj)) + "\n") }],
   });
   return instance;
 }
@@ -57,15 +35,6 @@ export function enableDebug(): void {
  */
 export function logToFile(path: string, format: "text" | "json"): void {
   consola().addReporter({
-    log: (obj: LogObject) => {
-      const text = obj.args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
-      const level = obj.type === "warn" ? "warning" : obj.type === "log" || obj.type === "success" ? "info" : obj.type;
-      const line = format === "json" ? JSON.stringify({ level, msg: text, time: new Date().toISOString() }) : `${new Date().toISOString()} ${level}: ${text}`;
-      try {
-        appendFileSync(path, line + "\n");
-      } catch {
-        // an unwritable log must not hide the error itself
-      }
-    },
+    log: (obj: LogObject) => toLogFile(path, format, obj.type, textOf(obj)),
   });
 }

@@ -3,6 +3,7 @@
 import { ContainerError } from "../runtime/errors";
 import { single, type ParsedFlags } from "./argv";
 import type { GlobalOptions } from "./command";
+import { ociCreateOptions as createOptions } from "./oci-create-options";
 
 /** Flags `create` and `run --bundle` share with runc. */
 export const OCI_CREATE_ARGS = {
@@ -23,14 +24,14 @@ export function requireId(args: { _: string[] }, command: string): string {
 
 /** The options `create` and `run --bundle` share beyond the bundle and id. */
 export function ociCreateOptions(args: ParsedFlags, global: GlobalOptions) {
-  const text = single(args["preserve-fds"]) ?? "0";
-  if (!/^\d+$/.test(text)) throw new ContainerError(`--preserve-fds ${text}: must be a number of file descriptors`);
-  return {
-    pidFile: single(args["pid-file"]),
-    consoleSocket: single(args["console-socket"]),
-    noPivot: args["no-pivot"] === true,
-    preserveFds: Number(text),
-    newKeyring: args["no-new-keyring"] !== true,
-    cgroupManager: global.systemdCgroup ? ("systemd" as const) : ("cgroupfs" as const),
-  };
+  return createOptions(
+    {
+      pidFile: single(args["pid-file"]),
+      consoleSocket: single(args["console-socket"]),
+      preserveFds: single(args["preserve-fds"]),
+      noPivot: args["no-pivot"] === true,
+      noNewKeyring: args["no-new-keyring"] === true,
+    },
+    global.systemdCgroup === true,
+  );
 }

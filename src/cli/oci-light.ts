@@ -1,5 +1,5 @@
 // The OCI verbs platforms call for every container, some of them again and again (podman:
-// `start`, `delete --force`; containerd's shim: `state`, `start`, `kill`, `delete`),
+// `create`, `start`, `delete --force`; containerd's shim: `create`, `state`, `start`, `kill`, `delete`),
 // answered without loading the CLI: its parser, its command table and the docker face's
 // container lookup cost 2-5 ms a call (measured), and runc answers these verbs in ~22 ms,
 // about what a Bun process costs in all (docs/performance.md, "The OCI verbs' light path").
@@ -11,7 +11,9 @@
 import { existsSync } from "node:fs";
 import { containerDir } from "../engine/paths";
 import { isContainerId, ociState, StateStore } from "../runtime/state";
-import { setWarningSink } from "../runtime/warn";
+import { setWarningSink, warn } from "../runtime/warn";
+import { ociCreateOptions } from "./oci-create-options";
+import { messageLine, toLogFile, toStderr } from "./log-lines";
 import { out } from "./output";
 import type { LightCall } from "./oci-light-call";
 
@@ -21,15 +23,18 @@ export async function runLightCall(call: LightCall): Promise<number | null> {
   let verb: (() => Promise<void> | void) | null;
   try {
     const store = new StateStore(call.root);
-    if (!existsSync(store.dir(call.id)) || existsSync(containerDir(call.id))) return null;
+    // `create` makes the state directory the others need; a docker face record of that
+    // id, or (for create) a container of it, is the CLI's to word
+    const exists = existsSync(store.dir(call.id));
+    if ((call.verb === "create" ? exists : !exists) || existsSync(containerDir(call.id))) return null;
     verb = await loadVerb(call, store);
   } catch {
     return null; // nothing is done yet: the CLI says what is wrong (no state root, say)
   }
   if (!verb) return null;
-  // The log (consola, and the --log file) is loaded only when there is something to say:
-  // loading it costs more than the verb itself (docs/performance.md, "A lean light path
-  // for the OCI verbs").
+  // The log (consola) is loaded only for a failure, which reportError words: loading it
+  // costs more than most verbs themselves (docs/performance.md, "A lean light path for the
+  // OCI verbs"); warnings are kept until the verb ends.
   const warnings: string[] = [];
   setWarningSink((m) => warnings.push(m));
   let failure: { error: unknown } | null = null;
@@ -38,17 +43,34 @@ export async function runLightCall(call: LightCall): Promise<number | null> {
   } catch (error) {
     failure = { error };
   }
-  if (warnings.length === 0 && !failure) return 0;
+  if (!failure) {
+    // warnings alone are written as the log would write them (./log-lines.ts)
+    for (const w of warnings) {
+      toStderr(messageLine("warn", w) + "\n");
+      if (call.log !== undefined) toLogFile(call.log, call.logFormat, "warn", w);
+    }
+    return 0;
+  }
   const { log, logToFile } = await import("./log");
   if (call.log !== undefined) logToFile(call.log, call.logFormat);
   for (const w of warnings) log.warn(w);
-  return failure ? (await import("./report-error")).reportError(failure.error, false) : 0;
+  return (await import("./report-error")).reportError(failure.error, false);
 }
 
 /** The verb, ready to run; null for a case the CLI words differently (it then answers). */
 async function loadVerb(call: LightCall, store: StateStore): Promise<(() => Promise<void> | void) | null> {
   const { id } = call;
   switch (call.verb) {
+    case "create": {
+      const flags = call.create!;
+      const options = ociCreateOptions(flags, call.systemdCgroup);
+      const [{ createContainer }, { collectAbandoned }] = await Promise.all([import("../runtime/create"), import("../engine/gc")]);
+      return async () => {
+        await createContainer({ id, bundleDir: flags.bundle ?? ".", store, ...options });
+        // created: now, not before, what killed mycr processes left (as the CLI's create)
+        await collectAbandoned(store, warn);
+      };
+    }
     case "start": {
       const { startContainer } = await import("../runtime/start");
       return () => startContainer(store, id);

@@ -10,7 +10,7 @@ import { resolveEnv } from "../engine/env";
 import type { DeliveredSignals } from "../runtime/signals";
 import { list, parseFlags, type ParsedFlags } from "./argv";
 import { reportError } from "./report-error";
-import { messageLine } from "./log";
+import { messageLine } from "./log-lines";
 import { commandLineArgs } from "./raw-argv";
 import { trace } from "../runtime/trace";
 import runCommand, { runDetachedFrom, runRequest, runToEnd, type MessageSinks } from "./run";
