@@ -1,18 +1,14 @@
 // The words of an OCI verb call in the forms podman and containerd's shim send (see
 // ./oci-light.ts), parsed in main.ts before any other module loads: a command that is not
-// one of them loads nothing more for it. Imports nothing.
+// one of them loads nothing more for it. Imports nothing (but a type).
+import type { OciCreateFlags } from "./oci-create-options";
 
 const VERBS = ["create", "start", "state", "delete", "kill"] as const;
 type Verb = (typeof VERBS)[number];
 
 /** `create`'s flags (runc's), as they were given: checked as the CLI checks them. */
-export interface LightCreateFlags {
+export interface LightCreateFlags extends OciCreateFlags {
   bundle?: string;
-  pidFile?: string;
-  consoleSocket?: string;
-  preserveFds?: string;
-  noPivot: boolean;
-  noNewKeyring: boolean;
 }
 
 export interface LightCall {
