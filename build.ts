@@ -24,9 +24,7 @@ const prebuilt = native ? compileNative() : null;
 console.log(prebuilt ? `C of src/sys/native built with ${prebuilt.compiler}` : "no C compiler for this target: the binary compiles its C with TinyCC at run time");
 
 const result = await Bun.build({
-  // the pull's Worker is a second entry point: compiled executables only run Workers built
-  // in. It must import nothing statically: what it imports cost every mycr process ~3 ms
-  // before `main` (src/image/layer-worker.ts; docs/performance.md, "The Worker's entry point")
+  // the pull's Worker is a second entry point: compiled executables only run Workers built in
   entrypoints: ["src/main.ts", "src/image/layer-worker.ts"],
   compile: {
     target: target as "bun-linux-x64",

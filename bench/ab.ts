@@ -5,8 +5,11 @@
 //   bun bench/ab.ts --old PATH [--runs 41] -- WORDS...   (WORDS after mycr; {rootfs} is the test busybox root)
 //   bun bench/ab.ts --env NAME=VALUE [--runs 41] -- WORDS...
 import { parseArgs } from "node:util";
-import { MYCR, mycrEnv } from "../test/helpers/env";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { MYCR, REPO, mycrEnv } from "../test/helpers/env";
 import { busyboxRootfs } from "../test/helpers/rootfs";
+import { freshCopy } from "./fresh-copy";
 import { median, timeSteps } from "./timing";
 
 const { values, positionals } = parseArgs({ options: { old: { type: "string" }, env: { type: "string" }, runs: { type: "string", default: "41" } }, allowPositionals: true });
@@ -17,9 +20,13 @@ if (!!values.old === !!values.env || (values.env && !setting) || positionals.len
 }
 const words = positionals.map((w) => w.replaceAll("{rootfs}", busyboxRootfs()));
 const env = mycrEnv();
+// both builds run from copies written now (./fresh-copy.ts)
+const WORK = join(REPO, ".bench-work", `ab-${process.pid}`);
+mkdirSync(WORK, { recursive: true });
+const built = freshCopy(MYCR, WORK, "mycr");
 const variants = values.old
-  ? { old: { argv: [values.old, ...words], env }, new: { argv: [MYCR, ...words], env } }
-  : { old: { argv: [MYCR, ...words], env }, new: { argv: [MYCR, ...words], env: { ...env, [setting![1]!]: setting![2]! } } };
+  ? { old: { argv: [freshCopy(values.old, WORK, "mycr-old"), ...words], env }, new: { argv: [built, ...words], env } }
+  : { old: { argv: [built, ...words], env }, new: { argv: [built, ...words], env: { ...env, [setting![1]!]: setting![2]! } } };
 const samples = { old: { wall: [] as number[], cpu: [] as number[] }, new: { wall: [] as number[], cpu: [] as number[] } };
 for (let i = 0; i < Number(values.runs); i++) {
   for (const which of i % 2 === 0 ? (["old", "new"] as const) : (["new", "old"] as const)) {
@@ -31,3 +38,4 @@ for (let i = 0; i < Number(values.runs); i++) {
 const names = values.old ? { old: "old", new: "new" } : { old: "without", new: values.env! };
 const row = (k: "old" | "new") => `${median(samples[k].wall).toFixed(1)} ms wall, ${median(samples[k].cpu).toFixed(1)} ms CPU`;
 console.log(`${names.old}: ${row("old")}\n${names.new}: ${row("new")}\n${names.new}/${names.old}: wall ${(median(samples.new.wall) / median(samples.old.wall)).toFixed(3)}, CPU ${(median(samples.new.cpu) / median(samples.old.cpu)).toFixed(3)}`);
+rmSync(WORK, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { MYCR, REPO, mycrEnv } from "../test/helpers/env";
 import { busyboxRootfs } from "../test/helpers/rootfs";
 import { runcBundle } from "./references";
+import { freshCopy } from "./fresh-copy";
 import { median, timeSteps, which, type Step } from "./timing";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "15" }, old: { type: "string" } } });
@@ -27,12 +28,16 @@ const runcRoot = join(WORK, "runc-state");
 
 const VERBS = ["create", "state", "start", "kill", "delete --force"] as const;
 type Verb = (typeof VERBS)[number];
-/** The runtimes measured: each is a function from verb words to a step. */
+/** The runtimes measured, each run from a copy written now (./fresh-copy.ts): a function from verb words to a step. */
+const [runcCopy, mycrCopy] = [freshCopy(runc, WORK, "runc"), freshCopy(MYCR, WORK, "mycr")];
 const runtimes: Record<string, (...args: string[]) => Step> = {
-  runc: (...args) => ({ argv: [runc, "--root", runcRoot, ...args] }),
-  mycr: (...args) => ({ argv: [MYCR, ...args], env }),
+  runc: (...args) => ({ argv: [runcCopy, "--root", runcRoot, ...args] }),
+  mycr: (...args) => ({ argv: [mycrCopy, ...args], env }),
 };
-if (values.old) runtimes["mycr (old)"] = (...args) => ({ argv: [values.old!, ...args], env });
+if (values.old) {
+  const oldCopy = freshCopy(values.old, WORK, "mycr-old");
+  runtimes["mycr (old)"] = (...args) => ({ argv: [oldCopy, ...args], env });
+}
 
 const samples: Record<string, Record<Verb, { wall: number[]; cpu: number[] }>> = {};
 for (const name of Object.keys(runtimes)) {

@@ -11,9 +11,10 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { MYCR, REPO, mycrEnv } from "../test/helpers/env";
+import { MYCR as BUILT_MYCR, REPO, mycrEnv } from "../test/helpers/env";
 import { busyboxRootfs } from "../test/helpers/rootfs";
 import { buildHello, runcBundle } from "./references";
+import { freshCopy } from "./fresh-copy";
 import { median, timeBatch, timeSteps, which, type Sample, type Step } from "./timing";
 
 const { values } = parseArgs({
@@ -27,8 +28,8 @@ const runs = Number(values.runs);
 const batchRounds = Number(values["batch-rounds"]);
 const only = values.only?.split(",");
 
-const runc = which("runc");
-if (!runc) {
+const installedRunc = which("runc");
+if (!installedRunc) {
   console.error("bench: runc is needed as the reference (apt-get install runc)");
   process.exit(2);
 }
@@ -36,6 +37,9 @@ const podman = which("podman");
 
 const WORK = join(REPO, ".bench-work", `start-${process.pid}`);
 mkdirSync(WORK, { recursive: true });
+// both sides run from copies written now: see ./fresh-copy.ts
+const MYCR = freshCopy(BUILT_MYCR, WORK, "mycr");
+const runc = freshCopy(installedRunc, WORK, "runc");
 const rootfs = busyboxRootfs();
 const env = mycrEnv();
 const runcRoot = join(WORK, "runc-state");
@@ -71,7 +75,7 @@ const leftovers: Step[] = [];
 const IMAGE = "localhost/mycr-bench-busybox:latest";
 const podmanRunroot = `/run/mycr-bench-${process.pid}`; // podman takes no runroot longer than 50 characters
 /** podman with its own stores, its OCI runtime `runtime` (runc unless said). */
-const podmanArgs = (args: string[], runtime = runc!) => [
+const podmanArgs = (args: string[], runtime = runc) => [
   podman!, "--root", join(WORK, "podman-root"), "--runroot", podmanRunroot, "--storage-driver", "overlay",
   "--runtime", runtime, "--cgroup-manager", "cgroupfs", ...args,
 ];
@@ -85,7 +89,7 @@ function importImage(): void {
 }
 
 const runImageTrue = () => mycr("run", "--image", IMAGE, "--network", "none", "--", "/bin/true");
-const podmanRunTrue = (runtime = runc!) =>
+const podmanRunTrue = (runtime = runc) =>
   timeSteps([{ argv: podmanArgs(["run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", IMAGE, "/bin/true"], runtime) }]);
 function removeImages(): void {
   quiet([mycr("rmi", IMAGE), { argv: podmanArgs(["system", "reset", "-f"]) }]);
