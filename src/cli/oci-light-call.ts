@@ -29,7 +29,7 @@ export interface LightCall {
 }
 
 /** `create`'s flags that take a value, by spelling. */
-const CREATE_VALUES: Record<string, keyof LightCreateFlags> = {
+const CREATE_VALUES: Record<string, "bundle" | "pidFile" | "consoleSocket" | "preserveFds"> = {
   "--bundle": "bundle",
   "-b": "bundle",
   "--pid-file": "pidFile",
@@ -80,7 +80,7 @@ export function parseLightCall(argv: string[]): LightCall | null {
       const value = eq < 0 ? rest[++k] : word.slice(eq + 1);
       // unknown, given twice, or with no value (or one that looks like a flag): the CLI words it
       if (key === undefined || value === undefined || value === "" || value.startsWith("-") || create[key] !== undefined) return null;
-      (create as unknown as Record<string, string>)[key] = value;
+      create[key] = value;
     } else if (word.startsWith("-")) return null;
     else words.push(word);
   }

@@ -11,7 +11,7 @@
 import { existsSync } from "node:fs";
 import { containerDir } from "../engine/paths";
 import { isContainerId, ociState, StateStore } from "../runtime/state";
-import { setWarningSink, warn } from "../runtime/warn";
+import { setWarningSink } from "../runtime/warn";
 import { ociCreateOptions } from "./oci-create-options";
 import { messageLine, toLogFile, toStderr } from "./log-lines";
 import { out } from "./output";
@@ -64,12 +64,8 @@ async function loadVerb(call: LightCall, store: StateStore): Promise<(() => Prom
     case "create": {
       const flags = call.create!;
       const options = ociCreateOptions(flags, call.systemdCgroup);
-      const [{ createContainer }, { collectAbandoned }] = await Promise.all([import("../runtime/create"), import("../engine/gc")]);
-      return async () => {
-        await createContainer({ id, bundleDir: flags.bundle ?? ".", store, ...options });
-        // created: now, not before, what killed mycr processes left (as the CLI's create)
-        await collectAbandoned(store, warn);
-      };
+      const { ociCreate } = await import("./oci-create");
+      return () => ociCreate(store, id, flags.bundle ?? ".", options);
     }
     case "start": {
       const { startContainer } = await import("../runtime/start");
