@@ -93,6 +93,34 @@ test("unknown and ambiguous references: one line, 125; a full id wins over anoth
   expect((await mycr(["delete", "--force", short])).exitCode).toBe(0);
 }, 60_000);
 
+test("exec takes the container every command would: a full id over a prefix, a name, a unique prefix; an ambiguous prefix and a created container refused", async () => {
+  // which container a process ran in: its PID 1's command line
+  const initOf = async (ref: string) => {
+    const r = await mycr(["exec", ref, "cat", "/proc/1/cmdline"]);
+    return r.exitCode === 0 ? r.stdout.replaceAll("\0", " ").trim() : `${r.exitCode} ${r.stderr}`;
+  };
+  const short = uniqueId("exref");
+  const long = `${short}x`;
+  for (const [id, seconds] of [[short, "600"], [long, "601"]] as const) {
+    expect((await mycr(["create", "--bundle", await makeBundle(["sleep", seconds]), id])).exitCode).toBe(0);
+    ociIds.push(id);
+    expect((await mycr(["start", id])).exitCode).toBe(0);
+  }
+  const named = `${short}-named`;
+  const detachedId = await runD(named, ["sleep", "602"]);
+  for (let round = 0; round < 2; round++) {
+    expect(await initOf(short)).toBe("sleep 600"); // its full id, though also a prefix of `long`
+    expect(await initOf(long)).toBe("sleep 601");
+    expect(await initOf(named)).toBe("sleep 602");
+    expect(await initOf(detachedId.slice(0, 12))).toBe("sleep 602");
+    expect(await initOf(short.slice(0, -1))).toBe(`125 mycr: "${short.slice(0, -1)}" matches 2 containers: give more of the id\n`);
+  }
+  const created = uniqueId("exref-created");
+  expect((await mycr(["create", "--bundle", await makeBundle(["sleep", "603"]), created])).exitCode).toBe(0);
+  ociIds.push(created);
+  expect(await initOf(created)).toBe(`125 mycr: cannot exec in container ${created}: it is created\n`);
+}, 60_000);
+
 test("start of an exited detached container runs it again: same name, same log; one line when it cannot", async () => {
   const name = `again-${process.pid}`;
   const id = await runD(name, ["sh", "-c", "echo ran; sleep 600"]);

@@ -5,7 +5,7 @@ import { StateStore } from "../runtime/state";
 import type { Process } from "../spec/types";
 import { list, single } from "./argv";
 import { defineMycrCommand } from "./command";
-import { findContainer } from "../engine/containers";
+import { findRuntime } from "../engine/containers";
 import { checkUser } from "../engine/names";
 import { callerVariable, isTerminal } from "../sys";
 import { callersOciContainer } from "./oci-caller";
@@ -56,12 +56,12 @@ export default defineMycrCommand({
     const [id, ...command] = args._;
     if (!id) throw new ContainerError("exec needs a container id");
     const store = new StateStore(global.stateRoot);
-    const view = findContainer(store, id);
+    const found = findRuntime(store, id);
     // (the runtime's own check below words it for OCI containers)
-    if (!view.runtime) {
-      throw new ContainerError(`cannot exec in container ${id}: it is ${view.state === "created" ? "not started" : view.state}`);
+    if (!found.record) {
+      throw new ContainerError(`cannot exec in container ${id}: it is ${found.view.state === "created" ? "not started" : found.view.state}`);
     }
-    const fullId = view.id;
+    const { id: fullId, record } = found;
     let proc: Process;
     const file = single(args.process);
     if (file) {
@@ -74,7 +74,7 @@ export default defineMycrCommand({
       if (!Array.isArray(proc.args) || proc.args.length === 0) throw new ContainerError(`--process ${file}: args must not be empty`);
     } else {
       if (command.length === 0) throw new ContainerError("exec needs a command to run");
-      const base = store.load(fullId).spec.process!;
+      const base = record.spec.process!;
       proc = {
         ...base,
         args: command,
@@ -88,6 +88,7 @@ export default defineMycrCommand({
     return execInContainer({
       store,
       id: fullId,
+      record,
       process: proc,
       // -u as run -u: resolved by init in the container's files; --process: its numbers
       user: userText !== undefined ? checkUser(userText) : file ? null : undefined,

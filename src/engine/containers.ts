@@ -160,6 +160,25 @@ export function findContainer(store: StateStore, ref: string): ContainerView {
 }
 
 /**
+ * The id `ref` means and the runtime's record of it, for exec, on its start path: the
+ * record is read once and no view is built (a view reads the container's other records,
+ * its ports and its cgroup: ~2 ms of exec's ~60). Taken when exactly one container is
+ * what `ref` names (its full id, else its name, else its id's prefix, in findContainer's
+ * order) and it has a record; anything else is findContainer's to answer, which also
+ * words every error. `record` is null for a container without a process: `view` then
+ * says what it is.
+ */
+export function findRuntime(store: StateStore, ref: string): { id: string; record: ContainerRecord } | { id: string; record: null; view: ContainerView } {
+  const ids = [...allIds(store)];
+  const named = ids.includes(ref) ? [ref] : ids.filter((id) => nameOf(id) === ref);
+  const candidates = named.length > 0 || ref.length === 0 ? named : ids.filter((id) => id.startsWith(ref));
+  const record = candidates.length === 1 ? store.tryLoad(candidates[0]!) : null;
+  if (record) return { id: record.id, record };
+  const view = findContainer(store, ref);
+  return view.runtime ? { id: view.id, record: view.runtime } : { id: view.id, record: null, view };
+}
+
+/**
  * The full id `ref` means, for every command that takes a container: a full id as it is
  * (OCI clients such as podman and containerd pass full ids, and a container still being
  * created has no view yet), otherwise a name or a unique id prefix, as findContainer.

@@ -27,6 +27,8 @@ import { trace } from "./trace";
 export interface ExecOptions {
   store: StateStore;
   id: string;
+  /** The container's record, when the caller has just read it (else it is read here). */
+  record?: ContainerRecord;
   process: Process;
   /** Return once the process runs (its pid in pidFile); its parent becomes our caller's subreaper. */
   detached: boolean;
@@ -184,7 +186,7 @@ function chooseNativeExec(id: string, record: ContainerRecord, spec: Spec): Held
 export async function execInContainer(opts: ExecOptions): Promise<number> {
   const terminal = opts.process.terminal === true;
   if (opts.detached) requireConsoleSocket(terminal, opts.consoleSocket, "exec --detach");
-  const record = opts.store.load(opts.id);
+  const record = opts.record ?? opts.store.load(opts.id);
   const status = containerStatus(record);
   if (status !== "running") throw new ContainerError(`cannot exec in container ${opts.id}: it is ${status}`);
   const refused = processRefusal(opts.process);
