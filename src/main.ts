@@ -8,9 +8,11 @@ const argv = process.argv.slice(2);
 
 if (argv[0] === "init") {
   void import("./runtime/init").then((m) => m.initMain());
-} else if (argv[0] === "supervisor" && (process.env.MYCR_SUPERVISOR === "1" || process.env.MYCR_SUPERVISOR === "early")) {
+} else if (argv[0] === "supervisor" && (process.env.MYCR_SUPERVISOR === "1" || process.env.MYCR_SUPERVISOR?.startsWith("adopt:"))) {
   // the detached containers' supervisor (src/engine/supervisor.ts), started by `run -d` only
-  void import("./engine/supervisor").then((m) => m.supervisorMain(() => import("./cli/served-run").then((c) => c.serveRun)));
+  // ("adopt:ID": made from the keeper of the container the first `run -d` started, engine/adopt.ts)
+  const adopting = process.env.MYCR_SUPERVISOR.startsWith("adopt:") ? process.env.MYCR_SUPERVISOR.slice(6) : undefined;
+  void import("./engine/supervisor").then((m) => m.supervisorMain(() => import("./cli/served-run").then((c) => c.serveRun), adopting));
 } else if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   // Clients probe a runtime with --version: answered without loading the CLI (its chunk
   // with citty and consola); any other spelling goes through the CLI and prints the same.
@@ -28,10 +30,6 @@ if (argv[0] === "init") {
   const early = serve ? runServed(argv) : light ? import("./cli/oci-light").then((m) => m.runLightCall(light)) : Promise.resolve(null);
   void early.then(async (code) => {
     if (code !== null) return light ? (await import("./cli/finish")).finish(code) : process.exit(code);
-    // `run -d` starts the supervisor first, when none runs, so that it loads while the CLI
-    // does (engine/supervisor-spawn.ts checks the words exactly; this only keeps it off other paths)
-    const detach = argv[0] === "run" && argv.some((word) => /^-(-detach|[a-zA-Z]*d)/.test(word));
-    if (detach) await import("./engine/supervisor-spawn").then((m) => m.startSupervisorEarly(argv), () => {});
     // the CLI reads its words again from /proc/self/cmdline, bytes and all (cli/raw-argv.ts)
     const [cli, { finish }] = await Promise.all([import("./cli/index"), import("./cli/finish")]);
     return finish(await cli.runCli());

@@ -5,7 +5,7 @@
 // A client the container would not come out the same for (other namespaces, fewer
 // capabilities, other limits, other variables) is declined and runs its container itself.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MYCR, TEST_ROOT, WORK, mycrEnv } from "./helpers/env";
 import { mycr } from "./helpers/mycr";
@@ -22,6 +22,9 @@ beforeAll(async () => {
   writeFileSync(join(dir, "vol/f"), "from the volume\n");
   const r = await mycr(["run", "-d", "--name", keeper, "--rootfs", rootfs, "--network", "none", "--", "sleep", "600"], { timeoutMs: 60_000 });
   if (r.exitCode !== 0) throw new Error(`keeper: ${r.stderr}`);
+  // The first run -d returns once its container runs; the supervisor made for it listens a little later.
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(join(TEST_ROOT, "supervisor.sock")) && Date.now() < deadline) await Bun.sleep(10);
 });
 afterAll(async () => {
   await mycr(["rm", "-f", keeper], { timeoutMs: 60_000 });

@@ -230,36 +230,3 @@ test("concurrent run -d take turns at the native init's window: under MYCR_INIT=
   expect((await mycr(["rm", "-f", keeper.name])).exitCode).toBe(0);
   await until(() => !alive(supervisor), 10_000, "the supervisor exits after the last container");
 }, 120_000);
-
-test("a run -d that finds no supervisor starts it before its CLI loads; concurrent ones share one; one that fails leaves none", async () => {
-  await until(() => supervisors().length === 0, 10_000, "no supervisor of ours runs");
-  for (let round = 0; round < 3; round++) {
-    const names = [0, 1, 2, 3].map(() => uniqueName("sup-early"));
-    made.push(...names);
-    const runs = await Promise.all(
-      names.map((name) => mycr(["run", "-d", "--name", name, "--rootfs", rootfs, "--network", "none", "--", "sleep", "60"], { env: { MYCR_TRACE: "1" } })),
-    );
-    for (const r of runs) expect(r.exitCode).toBe(0);
-    // at least one found no socket and started one early; the others used it or their own start
-    expect(runs.some((r) => r.stderr.includes("supervisor: early start"))).toBe(true);
-    const infos = await inspect(...names);
-    expect(new Set(infos.map((i) => i.Monitor)).size).toBe(1);
-    expect(supervisors()).toEqual([infos[0]!.Monitor]);
-    // with a supervisor running, no early start
-    const warm = await mycr(["run", "-d", "--name", uniqueName("sup-early"), "--rootfs", rootfs, "--", "true"], { env: { MYCR_TRACE: "1" } });
-    made.push(warm.stdout.trim());
-    expect(warm.stderr).not.toContain("supervisor: early start");
-    await mycr(["rm", "-f", ...names, warm.stdout.trim()]);
-    await until(() => supervisors().length === 0, 10_000, "the supervisor exits after the last container");
-  }
-  // A run -d refused by the CLI, and a foreground run whose command has a -d: the
-  // supervisor started on the guess exits with its starter.
-  const bad = await mycr(["run", "-d", "--rootfs", rootfs, "--hostname", "a/b", "--", "true"], { env: { MYCR_TRACE: "1" } });
-  expect(bad.exitCode).toBe(125);
-  expect(bad.stderr).toContain("supervisor: early start");
-  await until(() => supervisors().length === 0 && !existsSync(socket), 5_000, "the supervisor of a refused run -d exits");
-  const foreground = await mycr(["run", "--rootfs", rootfs, "--network", "none", "sh", "-c", "echo $0", "-d"], { env: { MYCR_TRACE: "1" } });
-  expect(foreground.stdout).toBe("-d\n");
-  expect(foreground.stderr).toContain("supervisor: early start");
-  await until(() => supervisors().length === 0 && !existsSync(socket), 5_000, "the supervisor of a foreground run exits");
-}, 180_000);

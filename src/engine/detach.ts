@@ -8,6 +8,7 @@ import { newContainerId } from "./ids";
 import { parseLogOptions } from "./logs";
 import { resolveEnv } from "./env";
 import { startSupervised } from "./supervisor-client";
+import { startForSupervisor } from "./adopt";
 import { requestedStorageDriver } from "./rootless/storage-driver";
 import { chooseCgroupManager } from "./cgroup-manager";
 import { assertNameFree, checkHostname, checkName } from "./names";
@@ -79,6 +80,16 @@ export async function runDetached(req: RunRequest, opts: DetachOptions, start: S
     mkdirSync(containerDir(id), { mode: 0o700 });
     writeDetached(record);
   });
-  await start(id, () => rmSync(containerDir(id), { recursive: true, force: true }));
+  const undo = (): void => rmSync(containerDir(id), { recursive: true, force: true });
+  // With no supervisor yet, started here and handed to one made for it (./adopt.ts).
+  if (start === startSupervised) {
+    try {
+      if (await startForSupervisor(record)) return id;
+    } catch (e) {
+      withEngineLock(undo);
+      throw e;
+    }
+  }
+  await start(id, undo);
   return id;
 }

@@ -7,6 +7,8 @@ import { processRef, type ProcessRef } from "../runtime/procfs";
 import { runForeground, type ForegroundResult } from "../runtime/run";
 import type { Resources } from "../spec/types";
 import type { CgroupManager } from "../cgroups";
+import type { KeeperSpec } from "../sys";
+import type { Launched } from "../runtime/launch";
 import { forwardSignals, ignoreSignals, type SignalForwarder } from "../runtime/signals";
 import type { TerminalSession } from "../runtime/terminal";
 import { StateStore } from "../runtime/state";
@@ -101,6 +103,12 @@ export interface RunRequest {
   stdout?: number | "ignore";
   /** A run served for another process (cli/served-run.ts): its stdio and signals instead of ours. */
   caller?: ServedCaller;
+  /**
+   * Detached, started here for a supervisor to come (./adopt.ts): init's parent is this
+   * keeper, and `handOver` gives it the running container; nothing is cleaned up here after.
+   */
+  keeper?: KeeperSpec;
+  handOver?: (launched: Launched) => void;
 }
 
 /** The client of a served run: copies of its stdin, stdout and stderr, what it is sent, where warnings go. */
@@ -250,6 +258,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
   let attached: EngineRecord["network"] | undefined;
   let written: EngineRecord | undefined;
   let collecting: Promise<void> | undefined;
+  let handedOver = false;
   try {
     // The record first: from then on `mycr gc` knows whose files these are. A name is
     // checked and claimed in one step under the engine lock: names are unique.
@@ -305,6 +314,7 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
       ...(caller ? { warn: caller.warn } : {}),
       attachStdin: stdio.attachStdin,
       ...(req.io ? { onConsole: req.io.console } : {}),
+      ...(req.keeper && req.handOver ? { keeper: req.keeper, handOver: req.handOver } : {}),
       prepareRoot: () => {
         createNetworkFiles(network, dir);
         const rootDirs = createRootfsDirs(dir);
@@ -329,27 +339,44 @@ async function runWithRoot(req: RunRequest, image: PreparedImage | undefined, fr
         collecting = Bun.sleep(0).then(() => collectAbandoned(req.store, req.onNotice, id));
       },
     });
+    handedOver = result.handedOver === true;
     return { ...result, id };
   } finally {
-    if (attached) {
-      if (written) leaveNetwork({ ...written, network: attached }, (m) => req.onNotice?.(m));
-      try {
-        await detachNetwork(attached.list, id, attached.result, attached.netns, attached.ports);
-      } catch (e) {
-        req.onNotice?.(`network: ${(e as Error).message}`);
-      }
-    }
-    if (isUserNetwork(network)) await stopUserNetwork(dir);
-    // A detached container's record stays: its ports are free again now, not once its monitor ends.
-    if (req.detached && (written?.network || written?.pastaPorts)) {
-      const { network: _released, pastaPorts: _free, ...rest } = written;
-      updateRecord(rest);
-    }
-    if (req.detached) removeRootfsDirs(dir, keep);
-    else removeContainerFiles(dir, keep);
-    if (keep && existsSync(paths.upper)) req.onKept?.(paths.upper);
+    // Handed over: the supervisor cleans up once it exited (./adopt.ts).
+    if (!handedOver) await release();
     signals.dispose();
     await collecting;
     trace("engine: cleaned up");
   }
+
+  async function release(): Promise<void> {
+    await releaseRun(id, written, attached, { detached: req.detached === true, keep, userNetwork: isUserNetwork(network), onNotice: req.onNotice });
+    if (keep && existsSync(paths.upper)) req.onKept?.(paths.upper);
+  }
+}
+
+/**
+ * What a run holds once its container is gone: the network it joined (`attached`, as
+ * its record says once joined), a rootless network's helper, and its root (all of its
+ * files, unless detached: its record and log stay for `ps -a` and `logs`). Also the
+ * supervisor's, for a container it took over from its `run -d` (./adopt.ts).
+ */
+export async function releaseRun(id: string, written: EngineRecord | undefined, attached: EngineRecord["network"] | undefined, opts: { detached: boolean; keep: boolean; userNetwork: boolean; onNotice?: (message: string) => void }): Promise<void> {
+  const dir = containerDir(id);
+  if (attached) {
+    if (written) leaveNetwork({ ...written, network: attached }, (m) => opts.onNotice?.(m));
+    try {
+      await detachNetwork(attached.list, id, attached.result, attached.netns, attached.ports);
+    } catch (e) {
+      opts.onNotice?.(`network: ${(e as Error).message}`);
+    }
+  }
+  if (opts.userNetwork) await stopUserNetwork(dir);
+  // A detached container's record stays: its ports are free again now, not once its monitor ends.
+  if (opts.detached && (written?.network || written?.pastaPorts)) {
+    const { network: _released, pastaPorts: _free, ...rest } = written;
+    updateRecord(rest);
+  }
+  if (opts.detached) removeRootfsDirs(dir, opts.keep);
+  else removeContainerFiles(dir, opts.keep);
 }

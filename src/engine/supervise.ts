@@ -6,9 +6,9 @@
 import { rmSync, writeSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
 import { processRef } from "../runtime/procfs";
-import { StateStore } from "../runtime/state";
 import { copyTerminal, type DetachedTerminal } from "../runtime/terminal";
 import { trace } from "../runtime/trace";
+import { warn } from "../runtime/warn";
 import { close, pipe, setNonBlocking } from "../sys";
 import { readDetached, updateDetached, withEngineLock, type DetachedRecord } from "./detached";
 import { LogWriter, logPath, type LogEntry } from "./logs";
@@ -17,6 +17,8 @@ import { sendExit, sendOutput, setInput } from "./attach-hub";
 import { containerDir } from "./paths";
 import { restartDelayMs, shouldRestart } from "./restart";
 import { runContainer, type DetachedIo } from "./run";
+import { detachedRunRequest } from "./detached-run";
+import { adoptedIo, keepAdopted } from "./adopt";
 
 /** How long the last output may take to arrive once the container is gone. */
 const DRAIN_MS = 2000;
@@ -56,15 +58,7 @@ function removeContainer(id: string): void {
 async function runOnce(rec: DetachedRecord, io: DetachedIo, onStarted: () => void): Promise<{ code: number; error?: string; oom: boolean }> {
   try {
     const outcome = await runContainer({
-      ...rec.request,
-      id: rec.id,
-      store: new StateStore(rec.stateRoot),
-      detached: true,
-      cwd: rec.cwd ?? "/",
-      io,
-      // Not the supervisor's own stdin: io.stdin (-i) or the terminal, fed by attached
-      // clients (./attach-hub.ts); with neither, /dev/null.
-      interactive: false,
+      ...detachedRunRequest(rec, io),
       onStarted: (init) => {
         updateDetached(rec.id, (r) => {
           r.status = "running";
@@ -82,15 +76,24 @@ async function runOnce(rec: DetachedRecord, io: DetachedIo, onStarted: () => voi
   }
 }
 
+/** The adopted first run (./adopt.ts), its result as runOnce's. */
+async function adoptOnce(rec: DetachedRecord, master: number | null, io: DetachedIo): Promise<{ code: number; error?: string; oom: boolean }> {
+  try {
+    return await keepAdopted(rec, master, io.console, warn); // warnings go where a run's do here: stderr
+  } catch (e) {
+    return { code: 125, error: (e as Error).message, oom: false };
+  }
+}
+
 /**
  * Supervises the recorded container `id` until it exited for good. `report` is told
  * "started" once its process runs, or "error" when it never did.
  */
-export async function superviseContainer(id: string, report: (r: SupervisorReport) => void): Promise<void> {
+export async function superviseContainer(id: string, report: (r: SupervisorReport) => void, adopted = false): Promise<void> {
   supervised.add(id);
   let code = -1;
   try {
-    code = await supervise(id, report);
+    code = await supervise(id, report, adopted);
   } finally {
     supervised.delete(id);
     sendExit(id, code);
@@ -100,8 +103,11 @@ export async function superviseContainer(id: string, report: (r: SupervisorRepor
 /** The containers this supervisor keeps now: the ones a client may attach to. */
 export const supervised = new Set<string>();
 
-/** superviseContainer's work; the last exit code (125 when it never ran). */
-async function supervise(id: string, report: (r: SupervisorReport) => void): Promise<number> {
+/**
+ * superviseContainer's work; the last exit code (125 when it never ran). `adopted`: its
+ * first run was started by `run -d` and is ours already (./adopt.ts), with its pipes.
+ */
+async function supervise(id: string, report: (r: SupervisorReport) => void, adopted: boolean): Promise<number> {
   trace(`supervisor: ${id.slice(0, 12)} accepted`);
   const first = updateDetached(id, (r) => {
     r.monitor = processRef(process.pid)!;
@@ -113,13 +119,14 @@ async function supervise(id: string, report: (r: SupervisorReport) => void): Pro
   // The container's stdout and stderr are pipes of its own; with -t, its terminal is
   // copied to the stdout entries. Our write ends stay open across restarts.
   const writer = new LogWriter(logPath(containerDir(id)), first.log);
-  const [outR, outW] = pipe();
-  const [errR, errW] = pipe();
+  const given = adopted ? adoptedIo(first) : null;
+  const [outR, outW] = given?.stdout ?? pipe();
+  const [errR, errW] = given?.stderr ?? pipe();
   const drained = Promise.all([pump(id, outR, "stdout", writer), pump(id, errR, "stderr", writer)]);
   const decoder = new TextDecoder();
   // -i: a stdin pipe whose write end we keep (non-blocking: input a container does not
   // read is dropped, never waited for), fed by attached clients. Without -i: /dev/null.
-  const stdin = first.request.interactive === true ? pipe() : null;
+  const stdin = given ? given.stdin : first.request.interactive === true ? pipe() : null;
   if (stdin) setNonBlocking(stdin[1]);
   let terminal: DetachedTerminal | null = null;
   const io: DetachedIo = {
@@ -145,11 +152,11 @@ async function supervise(id: string, report: (r: SupervisorReport) => void): Pro
     resize: (size) => terminal?.resize(size),
   });
 
-  let started = false;
+  let started = adopted;
   let code = 125;
   let rec: DetachedRecord | null = first;
   while (rec) {
-    const result = await runOnce(rec, io, () => {
+    const result = given && rec === first ? await adoptOnce(first, given.master, io) : await runOnce(rec, io, () => {
       trace(`supervisor: ${id.slice(0, 12)} started`);
       if (started) return;
       started = true;

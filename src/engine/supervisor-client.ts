@@ -7,7 +7,7 @@ import { selfCommand } from "../runtime/self";
 import { trace } from "../runtime/trace";
 import { tryLock, unlock } from "../sys/lock";
 import { withEngineLock } from "./detached";
-import { earlySupervisor, spawnSupervisor } from "./supervisor-spawn";
+import { spawnSupervisor } from "./supervisor-spawn";
 import { encodeMessage, supervisorPaths, type AttachReport, type AttachRequest, type SupervisorReport } from "./supervisor-messages";
 import { connect, type SupervisorConnection } from "./message-lines";
 import { dataRoot } from "./paths";
@@ -26,7 +26,6 @@ async function takeStartLock(path: string): Promise<number> {
 /** A connection to the running supervisor, starting one when there is none. */
 async function reach(): Promise<SupervisorConnection<SupervisorReport> | null> {
   const paths = supervisorPaths();
-  await earlySupervisor();
   const conn = await connect<SupervisorReport>(paths.socket);
   if (conn) return conn;
   // One client at a time finds out whether another has just started one.
@@ -72,6 +71,29 @@ export async function startSupervised(id: string, undo: () => void): Promise<voi
   }
 }
 
+/** How long a client waits at most for a supervisor that is being started. */
+const STARTING_MS = 10_000;
+
+/**
+ * A connection to the running supervisor; while a client holds the start lock (a
+ * supervisor is being started: right after the first `run -d`, ./adopt.ts, its socket
+ * comes once the container runs), waits for it. Null when none runs or comes.
+ */
+async function connectWhileStarting<T>(): Promise<SupervisorConnection<T> | null> {
+  const paths = supervisorPaths();
+  const deadline = Date.now() + STARTING_MS;
+  for (;;) {
+    const conn = await connect<T>(paths.socket);
+    if (conn || Date.now() > deadline) return conn;
+    const free = tryLock(paths.startLock);
+    if (free !== null) {
+      unlock(free);
+      return connect<T>(paths.socket); // it may have come between the two looks
+    }
+    await Bun.sleep(10);
+  }
+}
+
 /** What an attached client does with its own stdin and terminal. */
 export interface AttachIo {
   output: (stream: "stdout" | "stderr", data: Buffer) => void;
@@ -85,7 +107,7 @@ export interface AttachIo {
  * keys; null: the supervisor went away).
  */
 export async function attachSupervised(id: string, io: AttachIo): Promise<number | "detached" | null> {
-  const conn = await connect<SupervisorReport | AttachReport>(supervisorPaths().socket);
+  const conn = await connectWhileStarting<SupervisorReport | AttachReport>();
   if (!conn) throw new ContainerError(`container ${id} is not running (no supervisor keeps it)`);
   conn.socket.write(encodeMessage({ type: "attach", id, root: dataRoot() }));
   let undo = (): void => {};

@@ -60,11 +60,12 @@ export function supervisorPaths(root = dataRoot()): { socket: string; lock: stri
  */
 export const STARTER_FD = 3;
 
-/** The variable that makes `mycr supervisor` one, and how it was started. */
+/**
+ * The variable that makes `mycr supervisor` one, and how it was started: "1" by a client
+ * holding the start lock (./supervisor-spawn.ts); "adopt:ID" made from the keeper of the
+ * container ID the first `run -d` started (./adopt.ts).
+ */
 export const SUPERVISOR_MODE = "MYCR_SUPERVISOR";
-
-/** "1": by a client holding the start lock; "early": by `run -d` before its CLI loaded, on a guess (./supervisor-spawn.ts). */
-export type SupervisorMode = "1" | "early";
 
 /** The one line a starting supervisor writes to STARTER_FD; null when it exited without one. */
 export async function readReadyLine(fd: number): Promise<string | null> {

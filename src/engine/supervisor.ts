@@ -26,7 +26,8 @@ import { collectAbandoned } from "./gc";
 import { dataRoot } from "./paths";
 import { addAttached, receive } from "./attach-hub";
 import { superviseContainer, supervised } from "./supervise";
-import { MessageLines, STARTER_FD, SUPERVISOR_MODE, encodeMessage, supervisorPaths, type AttachRequest, type ServedRunReport, type ServedRunRequest, type ServedRunSignal, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
+import { ADOPTED_FDS } from "./adopt";
+import { MessageLines, STARTER_FD, encodeMessage, supervisorPaths, type AttachRequest, type ServedRunReport, type ServedRunRequest, type ServedRunSignal, type SupervisorReport, type SupervisorRequest } from "./supervisor-messages";
 import { signalsByMessage, type DeliveredSignals } from "../runtime/signals";
 
 /**
@@ -174,8 +175,13 @@ class Supervisor {
     this.startContainer(request.id, (report) => socket.end(encodeMessage(report)));
   }
 
+  /** Keeps the container `run -d` started for us and handed over (./adopt.ts). */
+  adopt(id: string): void {
+    this.startContainer(id, () => {}, true);
+  }
+
   /** Starts the recorded container `id` and keeps it; `answer` is told once, "started" or "error". */
-  private startContainer(id: string, answer: (report: SupervisorReport) => void): void {
+  private startContainer(id: string, answer: (report: SupervisorReport) => void, adopted = false): void {
     this.containers++;
     let answered = false;
     const answerOnce = (report: SupervisorReport): void => {
@@ -186,7 +192,7 @@ class Supervisor {
     superviseContainer(id, (report) => {
       answerOnce(report);
       this.collectSoon();
-    })
+    }, adopted)
       .catch((e: unknown) => answerOnce({ type: "error", message: (e as Error).message, code: e instanceof ContainerError ? e.exitCode : 125 }))
       .finally(() => {
         this.containers--;
@@ -244,8 +250,12 @@ class Supervisor {
 /** When the supervisor turns the JIT's usual policy on: after its first container started. */
 const JIT_AFTER_MS = 2_000;
 
-/** `serveRuns`: loads what serves foreground runs (none: every run is declined). */
-export async function supervisorMain(serveRuns?: () => Promise<ServeRun>): Promise<never> {
+/**
+ * `serveRuns`: loads what serves foreground runs (none: every run is declined).
+ * `adopting`: the container `run -d` started and handed over (./adopt.ts), with the
+ * locks and its pipes at ADOPTED_FDS.
+ */
+export async function supervisorMain(serveRuns?: () => Promise<ServeRun>, adopting?: string): Promise<never> {
   setsid(); // the starter's terminal may close: no SIGHUP, no job control reaches us
   // The binary starts with JavaScriptCore's tier-up thresholds raised (build.ts: a
   // command's code runs once, and compiling it was wasted). The first container, which
@@ -255,42 +265,43 @@ export async function supervisorMain(serveRuns?: () => Promise<ServeRun>): Promi
   process.chdir("/"); // hold no directory busy; requests carry their own
   const root = dataRoot();
   const paths = supervisorPaths(root);
-  // Started early, on a guess (./supervisor-spawn.ts): only if no client is starting one
-  // and none runs, or is exiting; else "busy", and the client goes its usual way.
-  const early = process.env[SUPERVISOR_MODE] === "early";
-  const starting = early ? tryLock(paths.startLock) : null;
-  if (early && starting === null) return busy();
-  const lock = early ? tryLock(paths.lock) : await takeLifetimeLock(paths.lock);
-  if (lock === null) {
-    if (early) return busy();
-    tellStarter(`another supervisor holds ${paths.lock} and does not exit`);
-    return exitNow(1);
-  }
   // An error that escaped one container's handling must not take the others down.
   const logError = (e: unknown): void => appendError(paths.log, e);
   process.on("uncaughtException", logError);
   process.on("unhandledRejection", logError);
   const supervisor = new Supervisor(root, paths, serveRuns);
-  try {
-    supervisor.listen();
-  } catch (e) {
-    tellStarter(`cannot listen on ${paths.socket}: ${(e as Error).message}`);
-    return exitNow(1);
+  if (adopting !== undefined) {
+    // Made from the keeper of the container the first `run -d` started (./adopt.ts): the
+    // locks are ours already. The container first, then the socket, then the start lock
+    // let go (a client waiting on it finds the socket).
+    supervisor.adopt(adopting);
+    try {
+      supervisor.listen();
+    } catch (e) {
+      logError(e); // the container is still kept; once we exit, the next `run -d` starts a supervisor
+    }
+    unlock(ADOPTED_FDS.startLock);
+  } else {
+    const lock = await takeLifetimeLock(paths.lock);
+    if (lock === null) {
+      tellStarter(`another supervisor holds ${paths.lock} and does not exit`);
+      return exitNow(1);
+    }
+    try {
+      supervisor.listen();
+    } catch (e) {
+      tellStarter(`cannot listen on ${paths.socket}: ${(e as Error).message}`);
+      return exitNow(1);
+    }
+    tellStarter("ready");
+    // Its first client is the process that started it, or another: waited for while the
+    // starter lives, and at most FIRST_CLIENT_MS.
+    setTimeout(() => supervisor.exitIfIdle(), FIRST_CLIENT_MS).unref();
+    void starterExited().then(() => supervisor.exitIfIdle());
   }
-  tellStarter("ready");
-  if (starting !== null) unlock(starting); // the socket is there for the next client to find
-  // Its first client is the process that started it, or another: waited for while the
-  // starter lives, and at most FIRST_CLIENT_MS.
-  setTimeout(() => supervisor.exitIfIdle(), FIRST_CLIENT_MS).unref();
-  void starterExited().then(() => supervisor.exitIfIdle());
   // What a killed predecessor left (its containers died with it): recorded and removed now.
   void collectAbandoned(new StateStore(), logError);
   return new Promise<never>(() => {});
-}
-
-function busy(): never {
-  tellStarter("busy");
-  return exitNow(0);
 }
 
 /** One line per error in MYCR_ROOT/supervisor.log: the supervisor has no terminal. */

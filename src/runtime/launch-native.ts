@@ -4,7 +4,7 @@
 // "go" then lets it finish its setup and execve. Errors come back as the step and errno,
 // turned here into the same one-line errors Bun's init gives.
 import { openSync } from "node:fs";
-import { CLONE, O_CLOEXEC, O_PATH, SysError, close, startInWindow, watchChild, type WindowChild } from "../sys";
+import { CLONE, O_CLOEXEC, O_PATH, SysError, close, kill, startInWindow, watchChild, type Keeper, type WindowChild } from "../sys";
 import { createCgroup, type Cgroup } from "../cgroups";
 import { withDefaultDevices } from "../security/devices";
 import { ContainerError } from "./errors";
@@ -66,6 +66,28 @@ function stdioFds(opts: LaunchOptions, opened: number[]): number[] {
   });
 }
 
+/**
+ * Init when a keeper is its parent: not our child, so not one we can wait for. Killing
+ * it with SIGKILL is the keeper's drop (it kills and reaps init, then exits); `exited`
+ * resolves after that. The keeper's keep() makes it the supervisor's, which waits.
+ */
+function keptChild(pid: number, keeper: Keeper): ContainerProcess {
+  let resolve!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolve = r));
+  return {
+    pid,
+    exited,
+    exitCode: null,
+    signalCode: null,
+    kill(signal = 15) {
+      if (signal !== 9) return void kill(pid, signal);
+      keeper.drop();
+      resolve(137);
+    },
+    unref() {},
+  };
+}
+
 export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundle: string): Promise<Launched> {
   const { id, spec, store } = opts;
   let rootfs = "";
@@ -93,13 +115,13 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     try {
       started = startInWindow(
         { cloneFlags: plan.cloneFlags, steps: plan.child, path: args[0] ?? "", argv: plan.argv, env: plan.env, fds },
-        { saved, cwd, steps: plan.window },
+        { saved, cwd, steps: plan.window, ...(opts.keeper ? { keeper: opts.keeper } : {}) },
       );
     } finally {
       if (plan.pty && plan.pty.peer >= 0) opened.push(plan.pty.peer); // the child's copy is its own
       if (plan.pty) master = plan.pty.master;
     }
-    child = watchChild(started.pid);
+    child = started.keeper ? keptChild(started.pid, started.keeper) : watchChild(started.pid);
     trace("launch: native child cloned");
     const ref = processRef(child.pid);
     if (!ref) throw new ContainerError("container init exited during setup");
@@ -113,7 +135,8 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
     const record: ContainerRecord = {
       id, bundle, rootfs, created: new Date().toISOString(), spec, started: false, init: ref, cgroup: cgroup.record,
       ...(waitForStart ? { execFifo: true } : {}),
-      ...(opts.owner ? { owner: opts.owner } : { creator: processRef(process.pid)! }),
+      // A keeper outlives us and cleans up after the container: it is the owner.
+      ...(started.keeper ? { owner: processRef(started.keeper.pid)! } : opts.owner ? { owner: opts.owner } : { creator: processRef(process.pid)! }),
     };
     store.save(record);
     const hookState = { id, pid: child.pid, bundle, status: "creating" as const };
@@ -131,7 +154,7 @@ export async function launchNative(opts: LaunchOptions, ns: NamespacePlan, bundl
       delete record.creator;
       store.save(record);
     }
-    const launched: Launched = { record, cgroup, process: child, sync: -1, ...(master >= 0 ? { console: master } : {}) };
+    const launched: Launched = { record, cgroup, process: child, sync: -1, ...(master >= 0 ? { console: master } : {}), ...(started.keeper ? { keeper: started.keeper } : {}) };
     master = -1; // the caller's now
     return launched;
   } catch (e) {

@@ -4,7 +4,7 @@
 import { trace } from "./trace";
 import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { windowFreed, windowStartInProgress } from "../sys";
+import { windowFreed, windowStartInProgress, type Keeper, type KeeperSpec } from "../sys";
 import { missingController, type Cgroup, type CgroupManager } from "../cgroups";
 import { chooseCgroupManager, refuseUnjoinable } from "./unprivileged";
 import type { Spec } from "../spec/types";
@@ -48,7 +48,16 @@ export interface LaunchOptions {
   newKeyring?: boolean;
   /** --systemd-cgroup: a transient systemd scope instead of a cgroup of mycr's own. */
   cgroupManager?: CgroupManager;
+  /**
+   * Init's parent is a keeper that becomes this program (the first `run -d`'s
+   * supervisor, docs/detached.md) instead of this process; the keeper owns the container.
+   * The native init only: launch() throws NotKeepable before anything exists otherwise.
+   */
+  keeper?: KeeperSpec;
 }
+
+/** A start with a keeper that the native init cannot make (launch's caller goes another way). */
+export class NotKeepable extends Error {}
 
 export interface Launched {
   record: ContainerRecord;
@@ -60,6 +69,8 @@ export interface Launched {
   console?: number;
   /** Bun's init's messages (absent with the native init, which has reported in launch). */
   reader?: MessageReader<InitMessage>;
+  /** With opts.keeper: init's parent, waiting to be told to keep the container. */
+  keeper?: Keeper;
 }
 
 export function rootfsOf(spec: Spec, bundle: string): string {
@@ -96,6 +107,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   // No await from here to startInWindow: the turn is ours until then.
   while (windowStartInProgress() && process.env.MYCR_INIT !== "bun" && (await windowFreed()));
   const native = chooseNativeInit(opts, plan);
+  if (opts.keeper && !native) throw new NotKeepable("the native init does not start this container");
   store.claim(id, spec.linux?.cgroupsPath, cgroupManager);
   if (native) return launchNative({ ...opts, cgroupManager }, plan, bundle);
 

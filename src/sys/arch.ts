@@ -22,6 +22,9 @@ type SyscallTable = {
   bpf: number;
   ioprio_set: number;
   sched_setattr: number;
+  read: number;
+  write: number;
+  wait4: number;
   O_DIRECTORY: number;
   O_NOFOLLOW: number;
 };
@@ -33,8 +36,8 @@ const NEW_MOUNT = { open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431,
 const PIDFD = { pidfd_send_signal: 424, pidfd_open: 434, pidfd_getfd: 438 };
 
 const TABLES: Record<string, SyscallTable> = {
-  x64: { pivot_root: 155, bpf: 321, ioprio_set: 251, sched_setattr: 314, quotactl: 179, quotactl_fd: 443, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, ...PIDFD, memfd_create: 319, sendfile: 40, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
-  arm64: { pivot_root: 41, bpf: 280, ioprio_set: 30, sched_setattr: 274, quotactl: 60, quotactl_fd: 443, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, ...PIDFD, memfd_create: 279, sendfile: 71, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
+  x64: { pivot_root: 155, bpf: 321, ioprio_set: 251, sched_setattr: 314, read: 0, write: 1, wait4: 61, quotactl: 179, quotactl_fd: 443, seccomp: 317, keyctl: 250, openat2: 437, close_range: 436, ...NEW_MOUNT, ...PIDFD, memfd_create: 319, sendfile: 40, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 },
+  arm64: { pivot_root: 41, bpf: 280, ioprio_set: 30, sched_setattr: 274, read: 63, write: 64, wait4: 260, quotactl: 60, quotactl_fd: 443, seccomp: 277, keyctl: 219, openat2: 437, close_range: 436, ...NEW_MOUNT, ...PIDFD, memfd_create: 279, sendfile: 71, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 },
 };
 
 const table = TABLES[process.arch];

@@ -194,6 +194,31 @@ export interface Window {
   cwd: number;
   /** unshare, setns (a PID namespace: for the child only) and native steps, run on our thread before the clone. */
   steps: SpawnStep[];
+  /** The child's parent is a keeper (below) that outlives us, not this process. */
+  keeper?: KeeperSpec;
+}
+
+/**
+ * A keeper (native/spawn-in-namespaces.c): a process of no JavaScript that clones the
+ * child, so that it is the child's parent, and on keep() execs `path` (mycr's
+ * supervisor): the same process, so still the child's parent.
+ */
+export interface KeeperSpec {
+  path: string;
+  argv: string[];
+  env: string[];
+}
+
+/** The keeper of a child started in a window. */
+export interface Keeper {
+  pid: number;
+  /**
+   * Has it exec the program with `fds` (ours when it was made: the same numbers) as its
+   * 0, 1, ...; throws when it could not (it then killed the child and exited).
+   */
+  keep(fds: number[]): void;
+  /** Has it kill the child and exit; returns once both are gone. */
+  drop(): void;
 }
 
 /** A child started in a window, stopped at its first `sync` step until `go()`. */
@@ -206,6 +231,8 @@ export interface WindowChild {
   go(): void;
   /** Kills the child, if it was not let go; frees what it read. The caller reaps it, as after go(). */
   abort(): void;
+  /** With window.keeper: the child's parent. */
+  keeper?: Keeper;
 }
 
 /**
@@ -221,12 +248,14 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
   const [ours, theirs] = socketPair();
   // the child reads its steps from it until it has exec'd, after we return
   const arena = new NativeArena();
+  const keeping = window.keeper ? keeperBlock(window.keeper) : null;
   const numbers = [SYS.pivot_root, SYS.seccomp, SYS.keyctl, SYS.openat2, SYS.close_range, SYS.O_DIRECTORY, SYS.O_NOFOLLOW];
   // The window's steps first: a child's step may refer to what one of them opens (console -> ptyIn).
-  const { address: winAddress, words: win } = arena.view([window.saved.length, window.cwd, window.steps.length, -1, 0, ...numbers, ...window.saved, ...encodeSteps(window.steps, arena)]);
+  const { address: winAddress, words: win } = arena.view([window.saved.length, window.cwd, window.steps.length, -1, 0, ...numbers, keeping?.address ?? 0, ...window.saved, ...encodeSteps(window.steps, arena)]);
   const req = request(spec, theirs, ours, arena);
   let pid = Number(compiled.mycr_enter_and_spawn(req as Pointer, winAddress as Pointer));
   close(theirs);
+  const keeper = keeping?.started();
   // A child that waits for `start` runs on the C's one stack for as long as this process
   // lives (it has its own copy of everything else): no other start may use the stack then.
   let waitsForStart = false;
@@ -238,6 +267,7 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
     for (const wake of windowWaiters.splice(0)) wake(!stackHeld);
   };
   if (pid < 0) {
+    keeper?.drop();
     finish();
     const step = Number(win[3]);
     const what = step >= window.steps.length ? `clone(0x${spec.cloneFlags.toString(16)})` : stepName({ path: spec.path, steps: window.steps }, step);
@@ -246,11 +276,12 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
   windowBusy = true;
   let waiting = true;
   const kill = () => {
-    if (pid > 0) {
+    if (keeper) keeper.drop();
+    else if (pid > 0) {
       libc.kill(pid, 9);
       reap(pid);
-      pid = -1;
     }
+    pid = -1;
   };
   const first = readReport(ours);
   if (!first || first[0] !== REPORT.SYNC) {
@@ -260,6 +291,7 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
   }
   return {
     pid,
+    ...(keeper ? { keeper } : {}),
     go() {
       waiting = false;
       try {
@@ -279,12 +311,68 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
     abort() {
       if (!waiting) return;
       waiting = false;
-      libc.kill(pid, 9);
-      // Until it is gone it may still run on the C's one stack: wait for that (without
-      // reaping: that is the caller's, as after go()) before another start may use it.
-      const P_PID = 1, WEXITED = 4, WNOWAIT = 0x01000000;
-      libc.waitid(P_PID, pid, new Uint8Array(128), WEXITED | WNOWAIT);
+      if (keeper) keeper.drop(); // it kills and reaps the child: the stack is free after
+      else {
+        libc.kill(pid, 9);
+        // Until it is gone it may still run on the C's one stack: wait for that (without
+        // reaping: that is the caller's, as after go()) before another start may use it.
+        const P_PID = 1, WEXITED = 4, WNOWAIT = 0x01000000;
+        libc.waitid(P_PID, pid, new Uint8Array(128), WEXITED | WNOWAIT);
+      }
       finish();
+    },
+  };
+}
+
+/**
+ * The keeper's words (native/spawn-in-namespaces.c) in an arena of their own: it reads
+ * them until its execve, after the window's arena is gone. `started` is called once the
+ * C returned: the keeper's pid, and what the caller tells it.
+ */
+function keeperBlock(spec: KeeperSpec): { address: number; started(): Keeper | undefined } {
+  const arena = new NativeArena();
+  const [ours, theirs] = socketPair();
+  const { address, words } = arena.view([theirs, ours, arena.str(spec.path), arena.strings(spec.argv), arena.strings(spec.env), SYS.read, SYS.write, SYS.wait4, 0]);
+  let done = false;
+  const end = (pid: number): void => {
+    if (done) return;
+    done = true;
+    close(ours);
+    if (pid > 0) reap(pid);
+    arena.release();
+  };
+  return {
+    address,
+    started() {
+      close(theirs);
+      const pid = Number(words[8]);
+      if (pid <= 0) {
+        end(-1);
+        return undefined;
+      }
+      return {
+        pid,
+        keep(fds) {
+          if (done) throw new Error("the container's keeper is gone");
+          const message = Buffer.alloc(9 + 8 * fds.length);
+          message.write("k");
+          [fds.length, ...fds].forEach((n, i) => message.writeBigInt64LE(BigInt(n), 1 + 8 * i));
+          writeSync(ours, message);
+          // EOF: its execve closed our socket; anything else is why it could not
+          const answer = Buffer.alloc(16);
+          const n = readSync(ours, answer, 0, 16, null);
+          if (n === 0) {
+            done = true;
+            close(ours);
+            arena.release(); // not reaped: it is the supervisor now, and outlives us
+            return;
+          }
+          end(pid);
+          // an errno (8 bytes) from execve, or a report (16) from placing the fds
+          throw new SysError(n === 16 ? "placing the supervisor's fds" : "execve", spec.path, n === 16 ? answer.readInt32LE(8) : answer.readInt32LE(0));
+        },
+        drop: () => end(pid),
+      };
     },
   };
 }

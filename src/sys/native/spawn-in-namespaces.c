@@ -25,6 +25,7 @@ void _exit(int status);
 int *__errno_location(void);
 void *signal(int sig, void *handler);
 int sigprocmask(int how, const void *set, void *old);
+int kill(int pid, int sig);
 int setresuid(unsigned ruid, unsigned euid, unsigned suid);
 int setresgid(unsigned rgid, unsigned egid, unsigned sgid);
 int setgroups(unsigned long size, const unsigned *list);
@@ -895,10 +896,86 @@ long mycr_spawn_in_namespaces(long *req) {
 }
 
 /*
+ * The keeper of a container that outlives its caller (the first `run -d`,
+ * docs/detached.md): a process between the caller and the container's first process,
+ * so that the first process is its child, not the caller's. It is cloned with CLONE_VM
+ * (no copy of Bun's page tables) on a stack of its own, and clones the first process
+ * exactly as the caller would have. Then it waits on its end of the caller's socket:
+ * "k" (keep) makes it place the fds the caller named, leave the container's namespaces
+ * and execve the caller's program (mycr's supervisor, which keeps the pid and so the
+ * child); "k" is followed by the number of fds and the fds (64-bit words), chosen
+ * once the caller knows them all (the terminal's master is opened in the window).
+ * Anything else, or the caller's death, makes it kill the first process, reap it and exit. Until its execve it shares Bun's memory while Bun runs: it calls no libc
+ * function that keeps state (raw read, write and wait4; glibc's read and waitpid are
+ * cancellation points that write the calling thread's, here Bun's, cancel state).
+ * `keeper` is [0] its end of the socket, [1] the caller's end, [2] path, [3] argv,
+ * [4] envp, [5] read's, [6] write's and [7] wait4's syscall numbers, [8] out: its pid.
+ */
+static char keeper_stack[64 * 1024] __attribute__((aligned(16)));
+static long *keeper_req, *keeper_win;
+static unsigned keeper_umask;
+
+/* All of `count` bytes from the socket (raw reads: see above), or 0. */
+static int read_all(long nr_read, int fd, void *buf, long count) {
+  long got = 0, n;
+  while (got < count) {
+    n = syscall(nr_read, fd, (char *)buf + got, count - got);
+    if (n <= 0) return 0;
+    got += n;
+  }
+  return 1;
+}
+
+static int keeper(void *arg) {
+  long *k = (long *)arg, *req = keeper_req, *win = keeper_win;
+  long nsaved = win[0], *saved = win + 13, pid, i, fds[65];
+  /* high: placing the fds below must not overwrite it (its EOF tells the caller execve worked) */
+  int ctl = fcntl((int)k[0], F_DUPFD_CLOEXEC, 100);
+  char cmd = 0;
+  close((int)k[0]);
+  close((int)k[1]); /* the caller's end: its death must read as EOF here */
+  pid = clone(child, stack + sizeof stack, (int)(req[0] | SIGCHLD), req);
+  if (pid < 0) pid = -*__errno_location();
+  /* the sync socket is the caller's and the child's: EOF on execve must come */
+  close((int)req[2]);
+  close((int)req[3]);
+  if (ctl < 0 && pid > 0) {
+    kill((int)pid, 9);
+    syscall(k[7], pid, (long)0, 0L, 0L);
+    _exit(125); /* the caller reads EOF: EIO */
+  }
+  syscall(k[6], ctl, &pid, sizeof pid);
+  if (pid < 0) _exit(125);
+  /* back to the caller's namespaces before anything else: never exec in the container's */
+  for (i = 0; i < nsaved; i++) {
+    if (setns((int)saved[i], 0) < 0) {
+      kill((int)pid, 9);
+      syscall(k[7], pid, (long)0, 0L, 0L);
+      _exit(125);
+    }
+  }
+  fchdir((int)win[1]);
+  umask(keeper_umask);
+  if (syscall(k[5], ctl, &cmd, 1L) == 1 && cmd == 'k' && read_all(k[5], ctl, fds, 8) && fds[0] >= 0 && fds[0] <= 64 && read_all(k[5], ctl, fds + 1, 8 * fds[0])) {
+    reset_signals();
+    place_fds(ctl, fds + 1, fds[0]);
+    syscall(nr_close_range, fds[0], (long)~0U, 4L); /* close_range(CLOEXEC): ctl too, whose EOF tells the caller */
+    execve((const char *)k[2], (char *const *)k[3], (char *const *)k[4]);
+    i = *__errno_location();
+    syscall(k[6], ctl, &i, sizeof i);
+  }
+  kill((int)pid, 9);
+  syscall(k[7], pid, (long)0, 0L, 0L);
+  _exit(0);
+  return 0;
+}
+
+/*
  * The native init's window, on the caller's thread: `win` is [0] number of saved
  * namespace fds, [1] the caller's cwd fd, [2] number of window steps, [3] out: the step
  * that failed, [4] out: its errno, [5..11] the architecture's numbers (pivot_root,
- * seccomp, keyctl, openat2, close_range, O_DIRECTORY, O_NOFOLLOW), then the saved
+ * seccomp, keyctl, openat2, close_range, O_DIRECTORY, O_NOFOLLOW), [12] the keeper's
+ * words (below) or 0, then the saved
  * namespace fds, then the steps (three words each, as the child's). No JavaScript runs
  * while this thread is in the container's namespaces: Bun could start a thread there
  * that shares its fs struct (and is then stuck in the container's root), and after
@@ -909,7 +986,8 @@ long mycr_spawn_in_namespaces(long *req) {
  * caller's namespaces and cwd. Returns the child's pid, or -1 with win[3..4] set.
  */
 long mycr_enter_and_spawn(long *req, long *win) {
-  long nsaved = win[0], nsteps = win[2], *saved = win + 12, *steps = saved + nsaved, i, pid = -1;
+  long nsaved = win[0], nsteps = win[2], *saved = win + 13, *steps = saved + nsaved, i, pid = -1;
+  long *k = (long *)win[12];
   unsigned char all[128], old[128];
   unsigned mask_before;
   nr_pivot_root = win[5]; nr_seccomp = win[6]; nr_keyctl = win[7]; nr_openat2 = win[8];
@@ -934,7 +1012,23 @@ long mycr_enter_and_spawn(long *req, long *win) {
   }
   for (i = 0; i < 128; i++) all[i] = 0xff;
   sigprocmask(SIG_SETMASK, all, old); /* no handler of Bun's may run in the child */
-  pid = clone(child, stack + sizeof stack, (int)(req[0] | SIGCHLD), req);
+  if (k) {
+    /* the keeper clones the child and reports its pid (or -errno) on the caller's end */
+    keeper_req = req;
+    keeper_win = win;
+    keeper_umask = mask_before;
+    k[8] = clone(keeper, keeper_stack + sizeof keeper_stack, CLONE_VM | SIGCHLD, k);
+    pid = k[8];
+    if (pid > 0) {
+      if (!read_all(k[5], (int)k[1], &pid, sizeof pid)) pid = -5; /* EIO: it died */
+      if (pid < 0) {
+        *__errno_location() = (int)-pid;
+        pid = -1;
+      }
+    }
+  } else {
+    pid = clone(child, stack + sizeof stack, (int)(req[0] | SIGCHLD), req);
+  }
   if (pid < 0) {
     win[3] = nsteps;
     win[4] = *__errno_location();
