@@ -6,7 +6,7 @@
 // leaves no process behind.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, readlinkSync } from "node:fs";
-import { MYCR, TEST_ROOT } from "./helpers/env";
+import { MYCR, TEST_ROOT, mycrEnv } from "./helpers/env";
 import { mycr, mycrBackground } from "./helpers/mycr";
 import { busyboxRootfs } from "./helpers/rootfs";
 import { alive } from "./helpers/containers";
@@ -183,4 +183,44 @@ test("a first run -d SIGKILLed at any moment: its container goes with it, rm -f 
   await until(() => supervisors().length === 0, 10_000, "no supervisor stays");
   const gc = await mycr(["gc"]);
   expect(gc.exitCode).toBe(0);
+}, 180_000);
+
+const havePlugins = ["/usr/lib/cni/bridge", "/opt/cni/bin/bridge"].some((p) => Bun.file(p).size > 0);
+
+test.if(havePlugins)("a first run -d container on a user network: a peer that joins after its client exited finds it by name", async () => {
+  const net = `first${process.pid % 10000}`;
+  expect((await mycr(["network", "create", "--subnet", `10.96.${process.pid % 200}.0/24`, net])).exitCode).toBe(0);
+  try {
+    const first = uniqueName("first-net");
+    await firstRunD(["--name", first, "--network", net, "--rootfs", rootfs, "--", "sleep", "60"]);
+    const peer = uniqueName("first-peer");
+    const r = await mycr(["run", "--rm", "--name", peer, "--network", net, "--rootfs", rootfs, "--", "sh", "-c", `ping -c 1 -W 1 ${first} | head -1`]);
+    expect(r.stdout).toMatch(new RegExp(`^PING ${first} \\(10\\.96\\.`));
+    expect((await mycr(["rm", "-f", first])).exitCode).toBe(0);
+  } finally {
+    await mycr(["network", "rm", net]);
+  }
+}, 60_000);
+
+test("a ^C (SIGINT to its process group) at any moment of a first run -d: when it printed an id, the container runs (repeatedly)", async () => {
+  for (let round = 0; round < 12; round++) {
+    await until(() => supervisors().length === 0, 15_000, "no supervisor of ours runs");
+    const name = uniqueName("first-int");
+    // setsid: the client leads a process group of its own, as a shell's foreground job does
+    const client = Bun.spawn(["setsid", MYCR, "run", "-d", "--name", name, "--rootfs", rootfs, "--network", "none", "--", "sleep", "60"], { env: mycrEnv(), stdout: "pipe", stderr: "pipe" });
+    await Bun.sleep(round * 8);
+    try {
+      process.kill(-client.pid, "SIGINT");
+    } catch {
+      // the group is gone: the client has exited
+    }
+    const printed = (await new Response(client.stdout).text()).trim();
+    if ((await client.exited) === 0 && /^[0-9a-f]{64}$/.test(printed)) {
+      const info = await inspect(name);
+      expect(info.State.Status).toBe("running");
+      expect(ppid(info.State.Pid)).toBe(info.Monitor);
+    }
+    await mycr(["rm", "-f", name]);
+  }
+  await until(() => supervisors().length === 0, 10_000, "no supervisor stays");
 }, 180_000);

@@ -25,7 +25,7 @@ import { openCgroup } from "../cgroups";
 import { close, pipe, tryLock, watchChild } from "../sys";
 import { updateDetached, type DetachedRecord } from "./detached";
 import { detachedRunRequest } from "./detached-run";
-import { readRecord } from "./record";
+import { readRecord, updateRecord } from "./record";
 import { containerDir } from "./paths";
 import { releaseRun, runContainer } from "./run";
 import { SUPERVISOR_MODE, supervisorPaths } from "./supervisor-messages";
@@ -90,13 +90,17 @@ export async function startForSupervisor(rec: DetachedRecord): Promise<boolean> 
       keeper: { path: command[0]!, argv: command, env: Object.entries({ ...process.env, [SUPERVISOR_MODE]: `adopt:${rec.id}` }).map(([k, v]) => `${k}=${v}`) },
       handOver: (launched) => {
         const keeper = launched.keeper!;
+        const monitor = processRef(keeper.pid)!;
         updateDetached(rec.id, (r) => {
           r.status = "running";
           r.pid = launched.record.init!;
           r.startedAt = new Date().toISOString();
-          r.monitor = processRef(keeper.pid)!;
+          r.monitor = monitor;
           delete r.error;
         });
+        // The engine's record names the process that keeps it (peers' /etc/hosts, `network rm`): not us.
+        const engine = readRecord(containerDir(rec.id));
+        if (engine) updateRecord({ ...engine, owner: monitor });
         keeper.keep([devNull, devNull, errors, lock, startLock, stdout[0], stdout[1], stderr[0], stderr[1], ...(stdin ?? []), ...(launched.console !== undefined ? [launched.console] : [])]);
         trace("adopt: handed over");
       },

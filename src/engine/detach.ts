@@ -1,9 +1,10 @@
 // `mycr run -d`: records the container, hands it to the supervisor (started when none
 // runs), and returns the id once the supervisor reports the container's process running
 // (or fails with the supervisor's error). The caller may exit at once.
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { ContainerError } from "../runtime/errors";
-import { withEngineLock, writeDetached, type DetachedRecord } from "./detached";
+import { MONITOR_FILE, withEngineLock, type DetachedRecord } from "./detached";
+import { makeDirAtomic } from "../runtime/atomic";
 import { newContainerId } from "./ids";
 import { parseLogOptions } from "./logs";
 import { resolveEnv } from "./env";
@@ -77,8 +78,8 @@ export async function runDetached(req: RunRequest, opts: DetachOptions, start: S
   withEngineLock(() => {
     if (req.name !== undefined) assertNameFree(req.name, id);
     makeContainersDir();
-    mkdirSync(containerDir(id), { mode: 0o700 });
-    writeDetached(record);
+    // With its record or not at all: a run -d killed here leaves no empty directory.
+    makeDirAtomic(containerDir(id), { [MONITOR_FILE]: JSON.stringify(record, null, 2) });
   });
   const undo = (): void => rmSync(containerDir(id), { recursive: true, force: true });
   // With no supervisor yet, started here and handed to one made for it (./adopt.ts).

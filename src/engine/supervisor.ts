@@ -256,7 +256,9 @@ const JIT_AFTER_MS = 2_000;
  * locks and its pipes at ADOPTED_FDS.
  */
 export async function supervisorMain(serveRuns?: () => Promise<ServeRun>, adopting?: string): Promise<never> {
-  setsid(); // the starter's terminal may close: no SIGHUP, no job control reaches us
+  // The starter's terminal may close: no SIGHUP, no job control reaches us (a keeper took
+  // its session before it became us).
+  if (adopting === undefined) setsid();
   // The binary starts with JavaScriptCore's tier-up thresholds raised (build.ts: a
   // command's code runs once, and compiling it was wasted). The first container, which
   // its starter waits for, runs cold code that way too; then, living long and serving

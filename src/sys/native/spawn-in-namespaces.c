@@ -915,6 +915,23 @@ static char keeper_stack[64 * 1024] __attribute__((aligned(16)));
 static long *keeper_req, *keeper_win;
 static unsigned keeper_umask;
 
+/*
+ * Signals that came while ours were blocked (a ^C at the client's terminal before our
+ * setsid) are discarded, not delivered to the supervisor we become: ignoring a pending
+ * signal drops it. Not SIGCHLD: ignored, it would reap init behind the supervisor's back.
+ */
+static void drop_pending_signals(void) {
+  unsigned char empty[128];
+  int sig;
+  for (sig = 1; sig <= 64; sig++) {
+    if (sig == 9 || sig == 19 || sig == SIGCHLD || sig == 32 || sig == 33) continue;
+    signal(sig, (void *)1); /* SIG_IGN */
+  }
+  for (sig = 0; sig < 128; sig++) empty[sig] = 0;
+  sigprocmask(SIG_SETMASK, empty, (void *)0);
+  default_handlers();
+}
+
 /* All of `count` bytes from the socket (raw reads: see above), or 0. */
 static int read_all(long nr_read, int fd, void *buf, long count) {
   long got = 0, n;
@@ -936,6 +953,7 @@ static int keeper(void *arg) {
   close((int)k[1]); /* the caller's end: its death must read as EOF here */
   pid = clone(child, stack + sizeof stack, (int)(req[0] | SIGCHLD), req);
   if (pid < 0) pid = -*__errno_location();
+  setsid(); /* out of the client's session: its terminal's signals and hangup are not ours */
   /* the sync socket is the caller's and the child's: EOF on execve must come */
   close((int)req[2]);
   close((int)req[3]);
@@ -957,7 +975,7 @@ static int keeper(void *arg) {
   fchdir((int)win[1]);
   umask(keeper_umask);
   if (syscall(k[5], ctl, &cmd, 1L) == 1 && cmd == 'k' && read_all(k[5], ctl, fds, 8) && fds[0] >= 0 && fds[0] <= 64 && read_all(k[5], ctl, fds + 1, 8 * fds[0])) {
-    reset_signals();
+    drop_pending_signals();
     place_fds(ctl, fds + 1, fds[0]);
     syscall(nr_close_range, fds[0], (long)~0U, 4L); /* close_range(CLOEXEC): ctl too, whose EOF tells the caller */
     execve((const char *)k[2], (char *const *)k[3], (char *const *)k[4]);
