@@ -5,11 +5,11 @@
 // --restart and -i work as with a started supervisor; a client killed at any moment
 // leaves no process behind.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync, readlinkSync } from "node:fs";
+import { readlinkSync } from "node:fs";
 import { MYCR, TEST_ROOT, mycrEnv } from "./helpers/env";
 import { mycr, mycrBackground } from "./helpers/mycr";
 import { busyboxRootfs } from "./helpers/rootfs";
-import { alive } from "./helpers/containers";
+import { alive, parentPid, supervisorsOf } from "./helpers/containers";
 
 let rootfs: string;
 const made: string[] = [];
@@ -27,17 +27,7 @@ function uniqueName(base: string): string {
   return name;
 }
 
-/** The supervisors of our MYCR_ROOT. */
-function supervisors(): number[] {
-  const r = Bun.spawnSync(["pgrep", "-f", `^${MYCR} supervisor$`]);
-  return r.stdout.toString().split("\n").filter(Boolean).map(Number).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`MYCR_ROOT=${TEST_ROOT}`);
-    } catch {
-      return false; // gone
-    }
-  });
-}
+const supervisors = (): number[] => supervisorsOf(MYCR, TEST_ROOT);
 
 async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -47,10 +37,7 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
   }
 }
 
-function ppid(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-}
+const ppid = parentPid;
 
 interface Inspected {
   Monitor: number;
@@ -224,3 +211,17 @@ test("a ^C (SIGINT to its process group) at any moment of a first run -d: when i
   }
   await until(() => supervisors().length === 0, 10_000, "no supervisor stays");
 }, 180_000);
+
+test("MYCR_ADOPT=0: the first run -d starts a supervisor the usual way, which starts the container", async () => {
+  await until(() => supervisors().length === 0, 15_000, "no supervisor of ours runs");
+  const name = uniqueName("first-spawned");
+  const r = await mycr(["run", "-d", "--name", name, "--rootfs", rootfs, "--network", "none", "--", "sh", "-c", "echo spawned; sleep 60"], { env: { MYCR_TRACE: "1", MYCR_ADOPT: "0" } });
+  expect(r.exitCode).toBe(0);
+  expect(r.stderr).not.toContain("adopt:");
+  expect(r.stderr).toContain("supervisor: started");
+  const info = await inspect(name);
+  expect(ppid(info.State.Pid)).toBe(info.Monitor);
+  await until(async () => (await mycr(["logs", name])).stdout === "spawned\n", 10_000, "the output in the log");
+  expect((await mycr(["rm", "-f", name])).exitCode).toBe(0);
+  await until(() => supervisors().length === 0, 10_000, "the supervisor exits after its container");
+});

@@ -4,12 +4,12 @@
 // containers (docs/detached.md); a terminal (-dt); relative paths; no fd of one
 // container's log reaches another.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MYCR, TEST_ROOT, WORK, mycrEnv } from "./helpers/env";
 import { mycr } from "./helpers/mycr";
 import { busyboxRootfs } from "./helpers/rootfs";
-import { alive } from "./helpers/containers";
+import { alive, parentPid, supervisorsOf } from "./helpers/containers";
 
 let rootfs: string;
 const made: string[] = [];
@@ -44,18 +44,7 @@ async function inspect(...names: string[]): Promise<Inspected[]> {
   return JSON.parse(r.stdout) as Inspected[];
 }
 
-/** The supervisors of our MYCR_ROOT (another root has its own). */
-function supervisors(): number[] {
-  const r = Bun.spawnSync(["pgrep", "-f", `^${MYCR} supervisor$`]);
-  const pids = r.stdout.toString().split("\n").filter(Boolean).map(Number);
-  return pids.filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`MYCR_ROOT=${TEST_ROOT}`);
-    } catch {
-      return false; // gone
-    }
-  });
-}
+const supervisors = (): number[] => supervisorsOf(MYCR, TEST_ROOT);
 
 const socket = join(TEST_ROOT, "supervisor.sock");
 
@@ -67,10 +56,7 @@ async function until(done: () => boolean | Promise<boolean>, ms: number, what: s
   }
 }
 
-function ppid(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-}
+const ppid = parentPid;
 
 test("one supervisor for many containers: the parent of each PID 1; it exits with the last one", async () => {
   const a = await runD(["--", "sleep", "60"]);

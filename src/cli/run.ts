@@ -139,8 +139,9 @@ export async function runDetachedFrom(request: RunRequest, args: ParsedFlags, st
 /** A foreground run to its end: the container's exit status; an OOM kill is told through `error`. */
 export async function runToEnd(request: RunRequest, args: ParsedFlags, error: (message: string) => void = (m) => log.error(m)): Promise<number> {
   if (args.restart !== undefined || args["log-opt"] !== undefined) throw new UsageError("--restart and --log-opt need -d");
-  // Loaded here, not at the top: `run -d`'s client hands the container to the
-  // supervisor and never loads the code that starts one (~40 % of run's chunks).
+  // Loaded here, not at the top: a `run -d` served by the supervisor, or handed to it,
+  // never loads the code that starts one (~40 % of run's chunks); only the first `run
+  // -d` of a root, which starts its container itself (engine/adopt.ts), does.
   const { runContainer } = await import("../engine/run");
   const outcome = await runContainer(request);
   if (outcome.oomKills > 0) {

@@ -9,7 +9,6 @@ import { newContainerId } from "./ids";
 import { parseLogOptions } from "./logs";
 import { resolveEnv } from "./env";
 import { startSupervised } from "./supervisor-client";
-import { startForSupervisor } from "./adopt";
 import { requestedStorageDriver } from "./rootless/storage-driver";
 import { chooseCgroupManager } from "./cgroup-manager";
 import { assertNameFree, checkHostname, checkName } from "./names";
@@ -82,9 +81,11 @@ export async function runDetached(req: RunRequest, opts: DetachOptions, start: S
     makeDirAtomic(containerDir(id), { [MONITOR_FILE]: JSON.stringify(record, null, 2) });
   });
   const undo = (): void => rmSync(containerDir(id), { recursive: true, force: true });
-  // With no supervisor yet, started here and handed to one made for it (./adopt.ts).
-  if (start === startSupervised) {
+  // With no supervisor yet, started here and handed to one made for it (./adopt.ts:
+  // root's only; loaded only then, as it loads the code that starts containers).
+  if (start === startSupervised && process.geteuid?.() === 0) {
     try {
+      const { startForSupervisor } = await import("./adopt");
       if (await startForSupervisor(record)) return id;
     } catch (e) {
       withEngineLock(undo);

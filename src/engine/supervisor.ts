@@ -2,8 +2,9 @@
 // container of a MYCR_ROOT, as conmon keeps one. It is the parent of each container's
 // PID 1 (it reaps it: exit codes), holds its log pipes or terminal, restarts it, and
 // removes it with --rm (./supervise.ts, per container). No daemon to start: the first
-// `run -d` that finds none starts it (./supervisor-client.ts), and it exits when the
-// last container it keeps is gone.
+// `run -d` that finds none makes one from the keeper of the container it started
+// (./adopt.ts), or starts one (./supervisor-client.ts), and it exits when the last
+// container it keeps is gone.
 //
 // Life and death, and the races between them:
 // - MYCR_ROOT/supervisor.lock is locked (flock) for the whole life: one supervisor at a

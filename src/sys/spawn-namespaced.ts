@@ -330,6 +330,9 @@ export function startInWindow(spec: NamespacedSpawn, window: Window): WindowChil
  * C returned: the keeper's pid, and what the caller tells it.
  */
 function keeperBlock(spec: KeeperSpec): { address: number; started(): Keeper | undefined } {
+  // It runs on the C's one keeper stack until its execve or exit.
+  if (keeperPending) throw new Error("startInWindow: a keeper of this process has not been kept or dropped yet");
+  keeperPending = true;
   const arena = new NativeArena();
   const [ours, theirs] = socketPair();
   const { address, words } = arena.view([theirs, ours, arena.str(spec.path), arena.strings(spec.argv), arena.strings(spec.env), SYS.read, SYS.write, SYS.wait4, 0]);
@@ -340,6 +343,7 @@ function keeperBlock(spec: KeeperSpec): { address: number; started(): Keeper | u
     close(ours);
     if (pid > 0) reap(pid);
     arena.release();
+    keeperPending = false;
   };
   return {
     address,
@@ -365,6 +369,7 @@ function keeperBlock(spec: KeeperSpec): { address: number; started(): Keeper | u
             done = true;
             close(ours);
             arena.release(); // not reaped: it is the supervisor now, and outlives us
+            keeperPending = false;
             return;
           }
           end(pid);
@@ -378,6 +383,8 @@ function keeperBlock(spec: KeeperSpec): { address: number; started(): Keeper | u
 }
 
 let windowBusy = false;
+/** A keeper of ours has not exec'd or exited yet. */
+let keeperPending = false;
 /** A child of ours waits for `start` on the C's stack: it is taken for the life of this process. */
 let stackHeld = false;
 

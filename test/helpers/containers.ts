@@ -42,3 +42,21 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** The parent of `pid`, as /proc/PID/stat says. */
+export function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+/** The supervisors (`mycr supervisor`) of `binary` for the MYCR_ROOT `root` (another root has its own). */
+export function supervisorsOf(binary: string, root: string): number[] {
+  const r = Bun.spawnSync(["pgrep", "-f", `^${binary} supervisor$`]);
+  return r.stdout.toString().split("\n").filter(Boolean).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`MYCR_ROOT=${root}`);
+    } catch {
+      return false; // gone
+    }
+  });
+}

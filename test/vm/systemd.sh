@@ -144,6 +144,9 @@ check "mycr run leaves no scope" "" "$(scopes)"
 did=$(mycr run -d --rootfs $B/rootfs -- sleep 100 2>/dev/null)
 check "mycr run -d puts the container in a scope" "mycr-$did.scope" "$(scopes | tr -d ' ')"
 # with the supervisor up, a foreground run is served by it (docs/run.md): a scope of its own all the same
+# (the first run -d returns once its container runs; the supervisor made for it listens a moment later)
+n=0
+while [ ! -S "$MYCR_ROOT/supervisor.sock" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
 MYCR_TRACE=1 mycr run --rootfs $B/rootfs --memory 32m -- cat /sys/fs/cgroup/memory.max >/tmp/served.out 2>/tmp/served.err
 check "a run with the supervisor up is served by it" "0 1" "$? $(grep -c 'served: exit' /tmp/served.err)"
 check "the served run's scope has --memory" "33554432" "$(cat /tmp/served.out)"

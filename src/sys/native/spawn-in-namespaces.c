@@ -957,23 +957,25 @@ static int keeper(void *arg) {
   /* the sync socket is the caller's and the child's: EOF on execve must come */
   close((int)req[2]);
   close((int)req[3]);
+  /* back to the caller's namespaces before anything else (and before we report: the
+     caller's memory, `win` among it, is only sure to be there until then): never exec in
+     the container's */
+  for (i = 0; i < nsaved && pid > 0; i++) {
+    if (setns((int)saved[i], 0) < 0) {
+      kill((int)pid, 9);
+      syscall(k[7], pid, (long)0, 0L, 0L);
+      pid = -*__errno_location();
+    }
+  }
   if (ctl < 0 && pid > 0) {
     kill((int)pid, 9);
     syscall(k[7], pid, (long)0, 0L, 0L);
     _exit(125); /* the caller reads EOF: EIO */
   }
-  syscall(k[6], ctl, &pid, sizeof pid);
-  if (pid < 0) _exit(125);
-  /* back to the caller's namespaces before anything else: never exec in the container's */
-  for (i = 0; i < nsaved; i++) {
-    if (setns((int)saved[i], 0) < 0) {
-      kill((int)pid, 9);
-      syscall(k[7], pid, (long)0, 0L, 0L);
-      _exit(125);
-    }
-  }
   fchdir((int)win[1]);
   umask(keeper_umask);
+  syscall(k[6], ctl, &pid, sizeof pid);
+  if (pid < 0) _exit(125);
   if (syscall(k[5], ctl, &cmd, 1L) == 1 && cmd == 'k' && read_all(k[5], ctl, fds, 8) && fds[0] >= 0 && fds[0] <= 64 && read_all(k[5], ctl, fds + 1, 8 * fds[0])) {
     drop_pending_signals();
     place_fds(ctl, fds + 1, fds[0]);
