@@ -905,9 +905,12 @@ long mycr_spawn_in_namespaces(long *req) {
  * and execve the caller's program (mycr's supervisor, which keeps the pid and so the
  * child); "k" is followed by the number of fds and the fds (64-bit words), chosen
  * once the caller knows them all (the terminal's master is opened in the window).
- * Anything else, or the caller's death, makes it kill the first process, reap it and exit. Until its execve it shares Bun's memory while Bun runs: it calls no libc
- * function that keeps state (raw read, write and wait4; glibc's read and waitpid are
- * cancellation points that write the calling thread's, here Bun's, cancel state).
+ * Anything else, or the caller's death, makes it kill the first process, reap it and
+ * exit. Until its execve it shares Bun's memory, and Bun's thread state: glibc's
+ * cancellation points (read, write, close, waitpid) write the calling thread's cancel
+ * state, which is Bun's main thread's here. So it calls them only while that thread is
+ * blocked waiting on it (at its start, and in place_fds's failure); its reads and
+ * writes on the socket, and its wait4, are raw system calls, its long wait among them.
  * `keeper` is [0] its end of the socket, [1] the caller's end, [2] path, [3] argv,
  * [4] envp, [5] read's, [6] write's and [7] wait4's syscall numbers, [8] out: its pid.
  */
