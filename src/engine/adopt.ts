@@ -101,6 +101,7 @@ export async function startForSupervisor(rec: DetachedRecord): Promise<boolean> 
         // The engine's record names the process that keeps it (peers' /etc/hosts, `network rm`): not us.
         const engine = readRecord(containerDir(rec.id));
         if (engine) updateRecord({ ...engine, owner: monitor });
+        // 0-2, then ADOPTED_FDS's order (adoptedIo reads them back)
         keeper.keep([devNull, devNull, errors, lock, startLock, stdout[0], stdout[1], stderr[0], stderr[1], ...(stdin ?? []), ...(launched.console !== undefined ? [launched.console] : [])]);
         trace("adopt: handed over");
       },
