@@ -225,3 +225,18 @@ test("MYCR_ADOPT=0: the first run -d starts a supervisor the usual way, which st
   expect((await mycr(["rm", "-f", name])).exitCode).toBe(0);
   await until(() => supervisors().length === 0, 10_000, "the supervisor exits after its container");
 });
+
+test("a first run -d that Bun's init starts (-u, --init): the usual way, no container started twice", async () => {
+  for (const flags of [["-u", "1000"], ["--init"]]) {
+    await until(() => supervisors().length === 0, 15_000, "no supervisor of ours runs");
+    const name = uniqueName("first-bun-init");
+    const r = await mycr(["run", "-d", ...flags, "--name", name, "--rootfs", rootfs, "--network", "none", "--", "sh", "-c", "id -u; sleep 60"], { env: { MYCR_TRACE: "1" } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).not.toContain("adopt:");
+    const info = await inspect(name);
+    expect(ppid(info.State.Pid)).toBe(info.Monitor);
+    await until(async () => (await mycr(["logs", name])).stdout.startsWith(flags[0] === "-u" ? "1000\n" : "0\n"), 10_000, "the output in the log");
+    expect((await mycr(["rm", "-f", name])).exitCode).toBe(0);
+  }
+  await until(() => supervisors().length === 0, 10_000, "no supervisor stays");
+});

@@ -55,6 +55,16 @@ export function adoptedIo(rec: DetachedRecord): AdoptedIo {
 }
 
 /**
+ * Flags the native init is known not to cover (runtime/native-plan.ts nativeRefusal):
+ * known up front, they skip the start that launch() would refuse (NotKeepable) after
+ * the container's files were made. Only a shortcut: launch() decides.
+ */
+function needsBunInit(request: DetachedRecord["request"]): boolean {
+  // -u, even numeric, is looked up in the container's /etc/passwd and /etc/group (its groups)
+  return request.init === true || request.userns === "auto" || request.user !== undefined;
+}
+
+/**
  * Starts the recorded detached container here and hands it to a supervisor made from
  * its keeper. False, with nothing done, when it cannot be: a supervisor runs or is being
  * started, the caller is not root, or the native init does not cover the container;
@@ -63,6 +73,7 @@ export function adoptedIo(rec: DetachedRecord): AdoptedIo {
  */
 export async function startForSupervisor(rec: DetachedRecord): Promise<boolean> {
   if (process.geteuid?.() !== 0 || process.env.MYCR_INIT === "bun" || process.env.MYCR_ADOPT === "0") return false;
+  if (needsBunInit(rec.request)) return false;
   const paths = supervisorPaths();
   const startLock = tryLock(paths.startLock);
   if (startLock === null) return false;
