@@ -110,7 +110,8 @@ describe.each(INITS)("create and start with MYCR_INIT=%s", (init) => {
       const started = await mycr(["start", id]);
       expect(started.stderr).toBe("");
       expect(started.exitCode).toBe(0);
-      await waitFor(() => existsSync(join(out, "ran")), "the program's file");
+      // the shell creates the file before it writes to it: wait for the whole line
+      await waitFor(() => existsSync(join(out, "ran")) && readFileSync(join(out, "ran"), "utf8").endsWith("\n"), "the program's line");
       expect(readFileSync(join(out, "ran"), "utf8")).toBe("ran hello\n"); // argv and env read after create exited
       const running = await state(id);
       expect(running).toMatchObject({ status: "running", pid: s.pid });
