@@ -9,6 +9,7 @@ import { processRef } from "../runtime/procfs";
 import { copyTerminal, type DetachedTerminal } from "../runtime/terminal";
 import { trace } from "../runtime/trace";
 import { warn } from "../runtime/warn";
+import { DRAIN_MS } from "../runtime/run"; // how long the last output may take to arrive once the container is gone
 import { close, pipe, setNonBlocking } from "../sys";
 import { readDetached, updateDetached, withEngineLock, type DetachedRecord } from "./detached";
 import { LogWriter, logPath, type LogEntry } from "./logs";
@@ -20,8 +21,6 @@ import { runContainer, type DetachedIo } from "./run";
 import { detachedRunRequest } from "./detached-run";
 import { adoptedIo, keepAdopted } from "./adopt";
 
-/** How long the last output may take to arrive once the container is gone. */
-const DRAIN_MS = 2000;
 
 /** Copies one pipe into the log until every writer closed it, then closes our read end. */
 async function pump(id: string, fd: number, stream: LogEntry["stream"], writer: LogWriter): Promise<void> {
