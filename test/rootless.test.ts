@@ -363,27 +363,31 @@ describe("rootless: mycr as an ordinary user", () => {
     expect(asRoot.stderr.toString()).toMatch(/^mycr: MYCR_STORAGE_DRIVER=fuse-overlayfs: for rootless runs/);
   });
 
-  test("a killed mycr leaves pasta and the container's files: gc ends and removes them", async () => {
-    const port = 20000 + ((process.pid + 7) % 20000);
-    const outer = Bun.spawn(asUser(user, ["run", "--rootfs", rootfs, "-p", `127.0.0.1:${port}:80`, "sleep", "100"]), { stdout: "ignore", stderr: "ignore" });
-    try {
-      // the second mycr (root of the user namespace) is the first's child; pasta runs once the container does
-      let inner: number | undefined;
-      for (let i = 0; i < 100 && (inner === undefined || userProcesses(PASTA).length === 0); i++) {
-        await Bun.sleep(100);
-        inner = childrenOf(outer.pid)[0];
+  // Killed at several moments after pasta appears: before pasta has written its pid file
+  // (it still configures the namespace, or is in the middle of its fork) as well as after.
+  test("a killed mycr leaves pasta and the container's files: gc ends and removes them, whenever mycr was killed (repeated)", async () => {
+    for (const delay of [0, 0, 5, 10, 20, 40, 80, 160]) {
+      const port = 20000 + ((process.pid + 7 + delay) % 20000);
+      const outer = Bun.spawn(asUser(user, ["run", "--rootfs", rootfs, "-p", `127.0.0.1:${port}:80`, "sleep", "100"]), { stdout: "ignore", stderr: "ignore" });
+      try {
+        // the second mycr (root of the user namespace) is the first's child; pasta runs once the container does
+        let inner: number | undefined;
+        for (let i = 0; i < 200 && (inner === undefined || userProcesses(PASTA).length === 0); i++) {
+          await Bun.sleep(20);
+          inner = childrenOf(outer.pid)[0];
+        }
+        expect(userProcesses(PASTA).length).toBeGreaterThan(0);
+        await Bun.sleep(delay);
+        process.kill(inner!, "SIGKILL");
+        await outer.exited;
+        await ok(["gc"]);
+        // pasta was sent SIGTERM: it takes a moment to go
+        for (let i = 0; i < 30 && userProcesses(PASTA).length > 0; i++) await Bun.sleep(100);
+        expect({ delay, pasta: userProcesses(PASTA) }).toEqual({ delay, pasta: [] });
+        expect(rootlessLeftovers().filter((l) => l.includes("container dir") || l.includes("state dir"))).toEqual([]);
+      } finally {
+        outer.kill(9);
       }
-      expect(userProcesses(PASTA).length).toBe(1);
-      process.kill(inner!, "SIGKILL");
-      await outer.exited;
-      expect(userProcesses(PASTA).length).toBe(1); // pasta outlives the namespace it served
-      await ok(["gc"]);
-      // pasta was sent SIGTERM: it takes a moment to go
-      for (let i = 0; i < 30 && userProcesses(PASTA).length > 0; i++) await Bun.sleep(100);
-      expect(userProcesses(PASTA)).toEqual([]);
-      expect(rootlessLeftovers().filter((l) => l.includes("container dir") || l.includes("state dir"))).toEqual([]);
-    } finally {
-      outer.kill(9);
     }
   });
 

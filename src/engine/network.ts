@@ -104,7 +104,7 @@ export function networkFiles(dir: string): { resolv: string; hosts: string; netn
 /** Ends a rootless container's pasta or slirp4netns (each outlives the namespace it served otherwise). */
 export async function stopUserNetwork(dir: string): Promise<void> {
   const files = networkFiles(dir);
-  stopPasta(files.pasta);
+  await stopPasta(files.pasta);
   await (await slirp4netns()).stopSlirp4netns(files.slirp4netns);
 }
 

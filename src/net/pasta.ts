@@ -12,6 +12,7 @@
 //   the user runs on 127.0.0.1 is reachable at the gateway. That is what the user can
 //   reach already, so it is no escape (issue 13's guard is about root's bridges).
 import { readFileSync, rmSync } from "node:fs";
+import { processesWithArgument } from "../runtime/procfs";
 import type { PortMapping } from "./ports";
 
 export function pastaInstalled(): boolean {
@@ -57,17 +58,40 @@ export function startPasta(pid: number, ports: PortMapping[], pidFile: string): 
   return started;
 }
 
+const PASTA_NAME = /^(pasta|passt)/;
+
 /**
  * Ends the pasta of a container (it outlives the namespace otherwise) and forgets its
  * pid file. The pid is pasta's only while the process by that pid is a pasta: a pid
  * file left by a crash may name someone else's process by now.
+ *
+ * The pid file is not enough: a mycr killed while pasta was still configuring the
+ * namespace leaves a pasta that has not written it yet (it writes it after it forks into
+ * the background, and the fork makes a second pid). Every pasta was told the pid file's
+ * path, so the ones still running are found by it, again after each kill, until none is
+ * new.
  */
-export function stopPasta(pidFile: string): void {
+export async function stopPasta(pidFile: string): Promise<void> {
+  const ended = new Set<number>();
+  const end = (pid: number): void => {
+    ended.add(pid);
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // gone meanwhile
+    }
+  };
   try {
     const pid = Number(readFileSync(pidFile, "utf8").trim());
-    if (Number.isInteger(pid) && pid > 0 && /^(pasta|passt)/.test(readFileSync(`/proc/${pid}/comm`, "utf8"))) process.kill(pid, "SIGTERM");
+    if (Number.isInteger(pid) && pid > 0 && PASTA_NAME.test(readFileSync(`/proc/${pid}/comm`, "utf8"))) end(pid);
   } catch {
     // already gone (its pid file with it, or never written)
+  }
+  for (let round = 0; round < 20; round++) {
+    const fresh = processesWithArgument(PASTA_NAME, pidFile).filter((pid) => !ended.has(pid));
+    if (fresh.length === 0) break;
+    fresh.forEach(end);
+    await Bun.sleep(20); // a pasta ended in the middle of its fork leaves the child
   }
   rmSync(pidFile, { force: true });
 }

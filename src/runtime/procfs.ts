@@ -55,3 +55,21 @@ export function pidNamespaceMembers(pid: number): number[] {
   }
   return members;
 }
+
+/**
+ * The processes whose name (comm) matches `name` and whose arguments include `argument`
+ * exactly: a helper found by what it was told when nothing recorded its pid.
+ */
+export function processesWithArgument(name: RegExp, argument: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!name.test(readFileSync(`/proc/${entry}/comm`, "utf8").trim())) continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").includes(argument)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
