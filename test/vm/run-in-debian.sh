@@ -27,6 +27,8 @@ vm_timeout=${MYCR_VM_TIMEOUT:-600}
 vm_mem=${MYCR_VM_MEM:-2048}
 vm_smp=${MYCR_VM_SMP:-2}
 qemu=${MYCR_VM_QEMU:-qemu-system-x86_64}
+# guest-run.sh prints it once the system is up and the script starts (boot-qemu.sh).
+ready_marker=MYCR-VM-READY
 
 [ -x "$mycr_bin" ] || die "no mycr executable at $mycr_bin (build it: npx bun build.ts, or set MYCR_BIN)"
 for tool in "$qemu" mkfs.ext4 timeout; do
