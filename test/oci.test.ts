@@ -391,12 +391,16 @@ describe("--preserve-fds and the session keyring", () => {
   });
 
   test("each container joins a session keyring of its own unless --no-new-keyring", async () => {
-    const bundle = await makeBundle(["sh", "-c", "grep -o '_ses[^ :]*' /proc/keys"]);
+    const bundle = await makeBundle(["sh", "-c", "grep -o '_ses[^ :]*' /proc/keys; true"]);
     const id = uniqueId("keys");
     const own = await mycr(["run", "--bundle", bundle, id]);
     expect(own.stdout.split("\n")).toContain(`_ses.${id}`);
-    const shared = await mycr(["run", "--no-new-keyring", "--bundle", bundle, uniqueId("shared")]);
-    expect(shared.stdout).not.toContain(`_ses.${id}`);
-    expect(shared.stdout).not.toMatch(/_ses\.shared/);
+    // Only the container's own name is asked about: /proc/keys lists every keyring its uid
+    // may view, and an exited container's stays listed until the kernel's key garbage
+    // collector frees it (CI once saw the first run's here).
+    const sharedId = uniqueId("shared");
+    const shared = await mycr(["run", "--no-new-keyring", "--bundle", bundle, sharedId]);
+    expect(shared.exitCode).toBe(0);
+    expect(shared.stdout).not.toContain(`_ses.${sharedId}`);
   });
 });
