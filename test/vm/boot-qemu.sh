@@ -1,5 +1,5 @@
 # Sourced by run-in-vm.sh and run-in-debian.sh: boot qemu, stream the guest's console to
-# stdout, and end with the guest script's status. Uses the caller's say, tmp, qemu,
+# stdout, and end with the guest script's status. Uses the caller's say, die, tmp, qemu,
 # vm_timeout, vm_mem and vm_smp, and ready_marker if set (the console line that says the
 # guest's script has started); sets qemu_pid and reader_pid for stop_vm.
 #
@@ -10,7 +10,7 @@
 # check printed yet.
 
 vm_silence=${MYCR_VM_SILENCE:-600}
-case $vm_silence in '' | *[!0-9]*) echo "MYCR_VM_SILENCE must be a number of seconds" >&2; exit 2 ;; esac
+case $vm_silence in '' | *[!0-9]*) die "MYCR_VM_SILENCE must be a number of seconds" ;; esac
 
 # Kills what boot_vm started (the callers' EXIT trap): never leave a qemu behind.
 stop_vm() {
@@ -77,15 +77,13 @@ boot_once() {
 # status of the guest's "MYCR-VM-EXIT=<code>" line, 124 on timeout or silence, 125
 # without that line.
 boot_vm() {
-  local log=$tmp/console.log code attempt
+  local log=$tmp/console.log code attempt why
   for attempt in 1 2; do
     boot_once "$@"
     case $vm_status in 124 | 137 | silent) ;; *) break ;; esac
-    if [ "$vm_status" = silent ]; then
-      say "the guest printed nothing for ${vm_silence}s; its last line: $(last_guest_line "$log")"
-    else
-      say "timed out after ${vm_timeout}s; the guest's last line: $(last_guest_line "$log")"
-    fi
+    why="timed out after ${vm_timeout}s"
+    [ "$vm_status" != silent ] || why="the guest printed nothing for ${vm_silence}s"
+    say "$why; its last line: $(last_guest_line "$log")"
     if [ "$attempt" = 1 ] && [ -n "${ready_marker:-}" ] && ! grep -q "$ready_marker" "$log"; then
       say "the boot stalled before the test script started: booting once more"
       continue

@@ -35,12 +35,13 @@ for tool in "$qemu" mkfs.ext4 timeout; do
   command -v "$tool" >/dev/null || die "$tool not found (see test/vm/README.md for the packages)"
 done
 case $vm_timeout in '' | *[!0-9]*) die "MYCR_VM_TIMEOUT must be a number of seconds" ;; esac
+# Before the image build: it checks MYCR_VM_SILENCE.
+# shellcheck source=boot-qemu.sh
+. "$here/boot-qemu.sh"
 
 image=$("$here/debian/build-image.sh") || die "could not build the Debian image"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mycr-debian.XXXXXX")
-# shellcheck source=boot-qemu.sh
-. "$here/boot-qemu.sh"
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   stop_vm
